@@ -1,0 +1,48 @@
+# A thin front door over CMake: every target installs what is missing, configures and builds.
+#   make demo      train a small network (the main job)
+#   make test      the whole test suite
+#   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install-check   install, then build and run an outside project against the package
+#   make bench     micro-benchmarks against plain Eigen
+# Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup configure build demo test sanitize install-check bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+configure: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/examples/spiral
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+sanitize: setup
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
+	  -DTAPEGRAD_NATIVE=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+install-check: build
+	scripts/check_install.sh $(BUILD)
+
+bench: setup
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
+	  -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+	cmake --build build-bench -j $(JOBS)
+	build-bench/bench/bench_core
+
+clean:
+	rm -rf $(BUILD) build-asan build-bench

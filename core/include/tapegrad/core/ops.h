@@ -1,0 +1,99 @@
+// Every differentiable op, plus comparisons. Binary arithmetic broadcasts as NumPy does and its
+// gradient is summed back to each input's shape. Negative dims count from the end.
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/core/tensor.h"
+
+namespace tapegrad {
+
+// ---- arithmetic (broadcasting) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+/// y = a x + b, elementwise with scalars: the tensor-scalar forms of + - * and neg.
+Tensor affine(const Tensor& x, double a, double b);
+Tensor neg(const Tensor& x);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& x);
+Tensor operator+(const Tensor& x, double s);
+Tensor operator+(double s, const Tensor& x);
+Tensor operator-(const Tensor& x, double s);
+Tensor operator-(double s, const Tensor& x);
+Tensor operator*(const Tensor& x, double s);
+Tensor operator*(double s, const Tensor& x);
+Tensor operator/(const Tensor& x, double s);
+Tensor operator/(double s, const Tensor& x);
+
+// ---- elementwise math ----
+/// x^p for a scalar exponent p.
+Tensor pow(const Tensor& x, double p);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+/// Limits x to [lo, hi]; the gradient passes only where lo <= x <= hi.
+Tensor clamp(const Tensor& x, double lo, double hi);
+
+// ---- activations ----
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+/// Numerically stable along dim (finite for logits of +-1000).
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+
+// ---- reductions ----
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Largest values along dim and their indices (int64, first occurrence); grad flows to them.
+std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Indices of the largest values along dim (int64, no gradient).
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+
+// ---- linear algebra ----
+/// 2-D (n x k)(k x m); 3-D batched, a batch of 1 (or a 2-D operand) broadcasting over the other.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1);
+/// Transpose of a 2-D tensor.
+Tensor t(const Tensor& x);
+
+// ---- shape ----
+/// Same elements, new shape (one size may be -1); shares storage.
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor view(const Tensor& x, const Shape& shape);
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+/// The slice [start, start + length) of dim (a copy).
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length);
+/// Python's x[start:end:step] along dim (a copy).
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step = 1);
+/// Entries of x at the int64 indices along dim (rows of a batch for dim 0).
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
+/// out[i][j] = x[i][index[i][j]] for dim 1 (torch.gather); index is int64, x's rank.
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+/// Joins tensors along an existing dim.
+Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim = 0);
+/// Joins tensors along a new dim.
+Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim = 0);
+
+// ---- comparisons (broadcasting; 1 where true, 0 where false; in the inputs' dtype; no grad) ----
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+
+}  // namespace tapegrad

@@ -1,0 +1,135 @@
+// Tensor factories: constants, ranges, literal values, and random draws from a Generator.
+#include <cmath>
+#include <numeric>
+
+#include "kernels.h"
+#include "tapegrad/core/random.h"
+
+namespace tapegrad {
+
+namespace {
+Tensor finish(ImplPtr t, TensorOptions opts) {
+  Tensor r(std::move(t));
+  if (opts.requires_grad) r.requires_grad_(true);
+  return r;
+}
+
+template <typename V>
+Tensor from_values(const char* op, const std::vector<V>& values, const Shape& shape,
+                   TensorOptions opts) {
+  const Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
+  if (shape_numel(s) != static_cast<std::int64_t>(values.size()))
+    throw ShapeError(msg(op, ": ", values.size(), " values do not fill shape ", shape_str(s),
+                         " (", shape_numel(s), " elements)"));
+  ImplPtr t = make_impl(s, opts.dtype);
+  dispatch_all(opts.dtype, [&]<typename T>() {
+    T* p = t->data<T>();
+    for (std::size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+  });
+  return finish(std::move(t), opts);
+}
+
+template <typename Draw>
+Tensor draw(const Shape& shape, TensorOptions opts, Draw d) {
+  ImplPtr t = make_impl(shape, opts.dtype);
+  dispatch_all(opts.dtype, [&]<typename T>() {
+    T* p = t->data<T>();
+    for (std::int64_t i = 0; i < t->numel; ++i) p[i] = static_cast<T>(d());
+  });
+  return finish(std::move(t), opts);
+}
+}  // namespace
+
+Tensor empty(const Shape& shape, TensorOptions opts) {
+  return finish(make_impl(shape, opts.dtype), opts);
+}
+Tensor zeros(const Shape& shape, TensorOptions opts) {
+  return finish(make_zeros(shape, opts.dtype), opts);
+}
+Tensor full(const Shape& shape, double value, TensorOptions opts) {
+  ImplPtr t = make_impl(shape, opts.dtype);
+  dispatch_all(opts.dtype, [&]<typename T>() { vec<T>(*t).setConstant(static_cast<T>(value)); });
+  return finish(std::move(t), opts);
+}
+Tensor ones(const Shape& shape, TensorOptions opts) { return full(shape, 1, opts); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), {.dtype = t.dtype()}); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), {.dtype = t.dtype()}); }
+
+Tensor eye(std::int64_t n, TensorOptions opts) {
+  ImplPtr t = make_zeros({n, n}, opts.dtype);
+  dispatch_all(opts.dtype, [&]<typename T>() {
+    for (std::int64_t i = 0; i < n; ++i) t->data<T>()[i * n + i] = T(1);
+  });
+  return finish(std::move(t), opts);
+}
+
+Tensor arange(double start, double end, double step, TensorOptions opts) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+    throw ValueError(msg("arange: bad range: start ", start, ", end ", end, ", step ", step));
+  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
+  ImplPtr t = make_impl({n}, opts.dtype);
+  dispatch_all(opts.dtype, [&]<typename T>() {
+    for (std::int64_t i = 0; i < n; ++i) t->data<T>()[i] = static_cast<T>(start + i * step);
+  });
+  return finish(std::move(t), opts);
+}
+Tensor arange(std::int64_t end, TensorOptions opts) { return arange(0.0, double(end), 1.0, opts); }
+
+Tensor from_vector(const std::vector<float>& v, const Shape& s, TensorOptions o) {
+  return from_values("from_vector", v, s, o);
+}
+Tensor from_vector(const std::vector<double>& v, const Shape& s, TensorOptions o) {
+  return from_values("from_vector", v, s, o);
+}
+Tensor from_vector(const std::vector<std::int64_t>& v, const Shape& s, TensorOptions o) {
+  return from_values("from_vector", v, s, o);
+}
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions opts) {
+  return from_values("tensor", std::vector<double>(values), shape, opts);
+}
+Tensor scalar_tensor(double value, TensorOptions opts) { return full({}, value, opts); }
+
+// ---- random ----
+
+double Generator::uniform(double lo, double hi) {
+  return std::uniform_real_distribution<double>(lo, hi)(engine_);
+}
+double Generator::normal(double mean, double std) {
+  return std::normal_distribution<double>(mean, std)(engine_);
+}
+std::int64_t Generator::randint(std::int64_t lo, std::int64_t hi) {
+  return std::uniform_int_distribution<std::int64_t>(lo, hi - 1)(engine_);
+}
+
+Generator& default_generator() {
+  static Generator g(5489);
+  return g;
+}
+void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+
+Tensor rand(const Shape& shape, TensorOptions opts, Generator* gen) {
+  Generator& g = gen ? *gen : default_generator();
+  return draw(shape, opts, [&] { return g.uniform(); });
+}
+Tensor randn(const Shape& shape, TensorOptions opts, Generator* gen) {
+  Generator& g = gen ? *gen : default_generator();
+  std::normal_distribution<double> normal;  // one distribution: it caches the Box-Muller pair
+  return draw(shape, opts, [&] { return normal(g.engine()); });
+}
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions opts,
+               Generator* gen) {
+  if (low >= high) throw ValueError(msg("randint: empty range [", low, ", ", high, ")"));
+  Generator& g = gen ? *gen : default_generator();
+  std::uniform_int_distribution<std::int64_t> d(low, high - 1);
+  return draw(shape, opts, [&] { return d(g.engine()); });
+}
+Tensor randperm(std::int64_t n, Generator* gen) {
+  if (n < 0) throw ValueError(msg("randperm: n must be >= 0, got ", n));
+  Generator& g = gen ? *gen : default_generator();
+  std::vector<std::int64_t> p(static_cast<std::size_t>(n));
+  std::iota(p.begin(), p.end(), 0);
+  std::shuffle(p.begin(), p.end(), g.engine());  // Fisher-Yates on the generator's engine
+  return from_vector(p);
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,66 @@
+// gather: pick one element along dim for every position of an index tensor (what class-index
+// losses need: log_probs.gather(1, labels.view({-1, 1}))).
+#include "kernels.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+namespace {
+// Flat offsets into x of every element gather reads, in the index's row-major order.
+std::vector<std::int64_t> gather_offsets(const TensorImpl& x, std::int64_t dim,
+                                         const TensorImpl& index) {
+  const std::size_t r = x.shape.size();
+  std::vector<std::int64_t> stride(r, 1);
+  for (std::size_t d = r - 1; d-- > 0;) stride[d] = stride[d + 1] * x.shape[d + 1];
+  std::vector<std::int64_t> coord(r, 0), off(static_cast<std::size_t>(index.numel));
+  const std::int64_t* idx = index.data<std::int64_t>();
+  for (std::int64_t p = 0; p < index.numel; ++p) {
+    const std::int64_t v = idx[p];
+    if (v < 0 || v >= x.shape[dim])
+      throw ValueError(msg("gather: index ", v, " at position ", p, " is out of range for dim ",
+                           dim, " of size ", x.shape[dim]));
+    std::int64_t o = 0;
+    for (std::size_t d = 0; d < r; ++d)
+      o += (static_cast<std::int64_t>(d) == dim ? v : coord[d]) * stride[d];
+    off[p] = o;
+    for (std::size_t d = r; d-- > 0;) {  // odometer over the index's shape
+      if (++coord[d] < index.shape[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return off;
+}
+}  // namespace
+
+// y[p] = x[p with coordinate dim replaced by index[p]].   gx[that element] += g[p].
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
+  const TensorImpl& ix = impl_of(x, "gather");
+  const TensorImpl& ii = impl_of(index, "gather");
+  check_index_dtype("gather", "index", ii);
+  if (ix.shape.empty()) throw ShapeError("gather: cannot gather from a 0-d tensor");
+  dim = normalize_dim("gather", dim, ix.shape.size());
+  if (ii.shape.size() != ix.shape.size())
+    throw ShapeError(msg("gather: index must have x's rank: x is ", shape_str(ix.shape),
+                         ", index is ", shape_str(ii.shape)));
+  for (std::size_t d = 0; d < ix.shape.size(); ++d)
+    if (static_cast<std::int64_t>(d) != dim && ii.shape[d] > ix.shape[d])
+      throw ShapeError(msg("gather: index ", shape_str(ii.shape), " is larger than x ",
+                           shape_str(ix.shape), " in dim ", d));
+  auto off = std::make_shared<const std::vector<std::int64_t>>(gather_offsets(ix, dim, ii));
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(ii.shape, ix.dtype);
+    for (std::int64_t p = 0; p < ii.numel; ++p) y->data<T>()[p] = ix.data<T>()[(*off)[p]];
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record("gather", y, {x}, [off](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        const T* g = c.grad_out().data<T>();
+        for (std::size_t p = 0; p < off->size(); ++p) gx->data<T>()[(*off)[p]] += g[p];
+      });
+    }
+  });
+}
+
+}  // namespace tapegrad

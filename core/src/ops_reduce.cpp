@@ -1,0 +1,128 @@
+// Reductions: sum and mean (all elements, or along a dim), max/min along a dim, argmax.
+// A tensor reduced along dim is seen as (outer, n, inner); keepdim leaves a size-1 dim there.
+#include "kernels.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+namespace {
+Shape reduced_shape(const Shape& s, std::int64_t dim, bool keepdim) {
+  Shape r = s;
+  if (s.empty()) return r;
+  if (keepdim)
+    r[dim] = 1;
+  else
+    r.erase(r.begin() + dim);
+  return r;
+}
+}  // namespace
+
+// y = sum of all elements (0-d).   gx = g broadcast to x's shape.
+Tensor sum(const Tensor& x) {
+  const TensorImpl& ix = impl_of(x, "sum");
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl({}, ix.dtype);
+    *y->data<T>() = cvec<T>(ix).sum();
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record("sum", y, {x}, [](BackwardCtx& c) {
+        if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += *c.grad_out().data<T>();
+      });
+    }
+  });
+}
+
+// y[o, i] = sum_j x[o, j, i].   gx[o, j, i] = g[o, i].
+Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
+  const TensorImpl& ix = impl_of(x, "sum");
+  dim = normalize_dim("sum", dim, ix.shape.size());
+  const Shape kept = reduced_shape(ix.shape, dim, true);
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_zeros(reduced_shape(ix.shape, dim, keepdim), ix.dtype);
+    sum_into(y->data<T>(), kept, ix.data<T>(), ix.shape);
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record("sum", y, {x}, [kept](BackwardCtx& c) {
+        if (TensorImpl* gx = c.grad_in(0))
+          expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept);
+      });
+    }
+  });
+}
+
+// mean = sum / count, built from sum and a scale (one extra tape entry, no extra kernel).
+Tensor mean(const Tensor& x) {
+  check_floating("mean", impl_of(x, "mean"));
+  return sum(x) * (1.0 / static_cast<double>(x.numel()));
+}
+Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
+  const TensorImpl& ix = impl_of(x, "mean");
+  check_floating("mean", ix);
+  const std::int64_t n = ix.shape.empty() ? 1 : ix.shape[normalize_dim("mean", dim, ix.shape.size())];
+  return sum(x, dim, keepdim) * (1.0 / static_cast<double>(n));
+}
+
+namespace {
+// Values and int64 indices of the extreme along dim (first occurrence on ties, as PyTorch's
+// CPU kernel). gx[o, idx[o, i], i] += g[o, i]: the gradient goes to the chosen element only.
+template <bool kMax>
+std::pair<Tensor, Tensor> extreme(const char* op, const Tensor& x, std::int64_t dim,
+                                  bool keepdim) {
+  const TensorImpl& ix = impl_of(x, op);
+  dim = normalize_dim(op, dim, ix.shape.size());
+  const Split3 s = split_at(ix.shape, dim);
+  if (s.n == 0) throw ValueError(msg(op, ": cannot reduce an empty dim (shape ", shape_str(ix.shape), ")"));
+  const Shape out_shape = reduced_shape(ix.shape, dim, keepdim);
+  ImplPtr idx = make_impl(out_shape, kInt64);
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(out_shape, ix.dtype);
+    const T* px = ix.data<T>();
+    T* py = y->data<T>();
+    std::int64_t* pi = idx->data<std::int64_t>();
+    for (std::int64_t o = 0; o < s.outer; ++o)
+      for (std::int64_t i = 0; i < s.inner; ++i) {
+        const T* row = px + o * s.n * s.inner + i;
+        std::int64_t best = 0;
+        for (std::int64_t j = 1; j < s.n; ++j) {
+          const T v = row[j * s.inner], b = row[best * s.inner];
+          // NaN wins, as in PyTorch: once chosen it stays chosen.
+          if (b != b) break;
+          if (kMax ? (v > b || v != v) : (v < b || v != v)) best = j;
+        }
+        py[o * s.inner + i] = row[best * s.inner];
+        pi[o * s.inner + i] = best;
+      }
+    Tensor values;
+    if constexpr (!std::is_floating_point_v<T>) {
+      values = Tensor(y);
+    } else {
+      values = record(op, y, {x}, [s, idx](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        const T* g = c.grad_out().data<T>();
+        const std::int64_t* pi = idx->data<std::int64_t>();
+        for (std::int64_t o = 0; o < s.outer; ++o)
+          for (std::int64_t i = 0; i < s.inner; ++i)
+            gx->data<T>()[(o * s.n + pi[o * s.inner + i]) * s.inner + i] += g[o * s.inner + i];
+      });
+    }
+    return std::pair<Tensor, Tensor>{values, Tensor(idx)};
+  });
+}
+}  // namespace
+
+std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme<true>("max", x, dim, keepdim);
+}
+std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme<false>("min", x, dim, keepdim);
+}
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
+  NoGradGuard no_grad;  // only the indices are wanted
+  return extreme<true>("argmax", x, dim, keepdim).second;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,152 @@
+// Shape ops: reshape/view (share storage), flatten, slicing, row selection, gather, cat, stack.
+// A tensor cut along dim is seen as (outer, n, inner): rows of `inner` contiguous elements.
+#include <cstring>
+
+#include "kernels.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+namespace {
+// Resolves one -1 in `want` and checks the element count.
+Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
+  Shape s = want;
+  std::int64_t known = 1, infer = -1;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      if (infer >= 0) throw ShapeError(msg(op, ": only one size may be -1: got ", shape_str(want)));
+      infer = static_cast<std::int64_t>(i);
+    } else if (s[i] < 0) {
+      throw ShapeError(msg(op, ": negative size in ", shape_str(want)));
+    } else {
+      known *= s[i];
+    }
+  }
+  const std::int64_t n = shape_numel(have);
+  if (infer >= 0 && known != 0 && n % known == 0) s[infer] = n / known;
+  if (shape_numel(s) != n || (infer >= 0 && known == 0))
+    throw ShapeError(msg(op, ": cannot view ", shape_str(have), " (", n, " elements) as ",
+                         shape_str(want)));
+  return s;
+}
+
+// gx += g for tensors with the same elements in the same order (any shapes).
+void add_flat(TensorImpl& gx, const TensorImpl& g) {
+  dispatch_float(gx.dtype, "backward", [&]<typename T>() { vec<T>(gx) += cvec<T>(g); });
+}
+}  // namespace
+
+// y = the same storage under another shape.   gx = g, element for element.
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  const TensorImpl& ix = impl_of(x, "reshape");
+  ImplPtr y = alias_impl(ix, infer_shape("reshape", ix.shape, shape));
+  if (!is_floating(ix.dtype)) return Tensor(y);
+  return record("reshape", y, {x}, [](BackwardCtx& c) {
+    if (TensorImpl* gx = c.grad_in(0)) add_flat(*gx, c.grad_out());
+  });
+}
+Tensor view(const Tensor& x, const Shape& shape) { return reshape(x, shape); }
+
+Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
+  const Shape& s = impl_of(x, "flatten").shape;
+  if (s.empty()) return reshape(x, {1});
+  const auto r = static_cast<std::int64_t>(s.size());
+  start_dim = normalize_dim("flatten", start_dim, r);
+  end_dim = normalize_dim("flatten", end_dim, r);
+  if (start_dim > end_dim)
+    throw ValueError(msg("flatten: start_dim ", start_dim, " is after end_dim ", end_dim));
+  Shape out(s.begin(), s.begin() + start_dim);
+  out.push_back(shape_numel(Shape(s.begin() + start_dim, s.begin() + end_dim + 1)));
+  out.insert(out.end(), s.begin() + end_dim + 1, s.end());
+  return reshape(x, out);
+}
+
+// y[o, j, i] = x[o, start + j step, i].   gx[o, start + j step, i] += g[o, j, i].
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step) {
+  const TensorImpl& ix = impl_of(x, "slice");
+  if (ix.shape.empty()) throw ShapeError("slice: cannot slice a 0-d tensor");
+  dim = normalize_dim("slice", dim, ix.shape.size());
+  if (step <= 0) throw ValueError(msg("slice: step must be positive, got ", step));
+  const std::int64_t n = ix.shape[dim];
+  // Python's rules: negative bounds count from the end, then clamp to [0, n].
+  auto clampi = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+  start = clampi(start);
+  end = std::max(start, clampi(end));
+  const std::int64_t len = (end - start + step - 1) / step;
+  const Split3 s = split_at(ix.shape, dim);
+  Shape out = ix.shape;
+  out[dim] = len;
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(out, ix.dtype);
+    for (std::int64_t o = 0; o < s.outer; ++o)
+      for (std::int64_t j = 0; j < len; ++j)
+        std::memcpy(y->data<T>() + (o * len + j) * s.inner,
+                    ix.data<T>() + (o * s.n + start + j * step) * s.inner, s.inner * sizeof(T));
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record("slice", y, {x}, [s, len, start, step](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        for (std::int64_t o = 0; o < s.outer; ++o)
+          for (std::int64_t j = 0; j < len; ++j)
+            Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
+                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner, s.inner);
+      });
+    }
+  });
+}
+
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {
+  const TensorImpl& ix = impl_of(x, "narrow");
+  if (ix.shape.empty()) throw ShapeError("narrow: cannot narrow a 0-d tensor");
+  const std::int64_t n = ix.shape[normalize_dim("narrow", dim, ix.shape.size())];
+  const std::int64_t s = start < 0 ? start + n : start;
+  if (s < 0 || length < 0 || s + length > n)
+    throw ValueError(msg("narrow: [", start, ", ", start, " + ", length,
+                         ") is out of range for dim ", dim, " of size ", n));
+  return slice(x, dim, s, s + length, 1);
+}
+
+// y[o, j, i] = x[o, index[j], i].   gx[o, index[j], i] += g[o, j, i] (repeats accumulate).
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
+  const TensorImpl& ix = impl_of(x, "index_select");
+  const TensorImpl& ii = impl_of(index, "index_select");
+  check_index_dtype("index_select", "index", ii);
+  if (ii.shape.size() > 1)
+    throw ShapeError(msg("index_select: index must be 1-D: got shape ", shape_str(ii.shape)));
+  if (ix.shape.empty()) throw ShapeError("index_select: cannot index a 0-d tensor");
+  dim = normalize_dim("index_select", dim, ix.shape.size());
+  const Split3 s = split_at(ix.shape, dim);
+  const std::int64_t* idx = ii.data<std::int64_t>();
+  for (std::int64_t j = 0; j < ii.numel; ++j)
+    if (idx[j] < 0 || idx[j] >= s.n)
+      throw ValueError(msg("index_select: index ", idx[j], " at position ", j,
+                           " is out of range for dim ", dim, " of size ", s.n));
+  Shape out = ix.shape;
+  out[dim] = ii.numel;
+  const std::int64_t m = ii.numel;
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(out, ix.dtype);
+    for (std::int64_t o = 0; o < s.outer; ++o)
+      for (std::int64_t j = 0; j < m; ++j)
+        std::memcpy(y->data<T>() + (o * m + j) * s.inner,
+                    ix.data<T>() + (o * s.n + idx[j]) * s.inner, s.inner * sizeof(T));
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record("index_select", y, {x, index}, [s, m](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        const std::int64_t* id = c.in(1).data<std::int64_t>();
+        for (std::int64_t o = 0; o < s.outer; ++o)
+          for (std::int64_t j = 0; j < m; ++j)
+            Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + id[j]) * s.inner, s.inner) +=
+                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * m + j) * s.inner, s.inner);
+      });
+    }
+  });
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,19 @@
+// Thread control shared by OpenMP loops and Eigen's GEMM.
+#include <omp.h>
+
+#include <Eigen/Core>
+
+#include "check.h"
+#include "tapegrad/core/parallel.h"
+
+namespace tapegrad {
+
+void set_num_threads(int n) {
+  if (n < 1) throw ValueError(msg("set_num_threads: need at least 1 thread, got ", n));
+  omp_set_num_threads(n);
+  Eigen::setNbThreads(n);
+}
+
+int get_num_threads() { return omp_get_max_threads(); }
+
+}  // namespace tapegrad

@@ -1,0 +1,290 @@
+// The tape: a Wengert list of recorded ops per thread, walked once in reverse by backward().
+// Entries are owned by the tensors they produced and listed here by weak reference, so a graph
+// nobody can reach any more (an evaluation pass, an exception half-way) frees itself, and the
+// list is compacted before it can outgrow the live entries by more than a factor of two.
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <sstream>
+#include <unordered_set>
+
+#include "check.h"
+#include "kernels.h"
+#include "tapegrad/core/autograd.h"
+#include "tensor_impl.h"
+
+namespace tapegrad {
+
+namespace {
+
+struct Entry {
+  std::uint64_t seq;
+  std::weak_ptr<Node> node;
+};
+
+struct Tape {
+  std::vector<Entry> entries;
+  std::uint64_t next_seq = 1;
+  std::size_t compact_at = 64;
+
+  // Drops entries whose node is gone or already released; keeps recording order.
+  void compact() {
+    std::erase_if(entries, [](const Entry& e) {
+      auto n = e.node.lock();
+      return !n || n->released;
+    });
+    compact_at = std::max<std::size_t>(64, 2 * entries.size());
+  }
+};
+
+thread_local Tape t_tape;
+thread_local bool t_grad_enabled = true;
+thread_local bool t_anomaly = false;
+
+void check_finite(const char* what, const Node& node, const TensorImpl& t) {
+  if (is_floating(t.dtype) && has_non_finite(t))
+    throw AnomalyError(msg("anomaly: op '", node.op, "' (tape entry #", node.seq, ") produced ",
+                           what, " with NaN or Inf, shape ", shape_str(t.shape)));
+}
+
+}  // namespace
+
+bool is_grad_enabled() { return t_grad_enabled; }
+void set_grad_enabled(bool on) { t_grad_enabled = on; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+bool is_anomaly_enabled() { return t_anomaly; }
+void set_detect_anomaly(bool on) { t_anomaly = on; }
+DetectAnomalyGuard::DetectAnomalyGuard() : previous_(t_anomaly) { t_anomaly = true; }
+DetectAnomalyGuard::~DetectAnomalyGuard() { t_anomaly = previous_; }
+
+Node::Node() = default;
+Node::~Node() = default;
+
+std::size_t Node::bytes_held() const {
+  std::size_t b = 0;
+  if (out) b += out->bytes();
+  if (grad) b += grad->bytes();
+  return b;
+}
+
+TensorImpl* BackwardCtx::grad_in(std::size_t i) {
+  TensorImpl& x = *node.inputs[i];
+  if (x.node) {
+    Node& up = *x.node;
+    if (up.released)
+      throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
+                           ") was already released by an earlier backward; pass "
+                           "retain_graph=true to the first backward to go through it twice"));
+    if (!up.grad) {
+      up.grad = make_zeros(x.shape, x.dtype);
+      touched.push_back(x.node);
+    }
+    return up.grad.get();
+  }
+  if (!x.requires_grad) return nullptr;
+  if (!x.grad) x.grad = make_zeros(x.shape, x.dtype);
+  return x.grad.get();
+}
+
+bool needs_record(std::initializer_list<const TensorImpl*> ins) {
+  if (!t_grad_enabled) return false;
+  for (const TensorImpl* t : ins)
+    if (t->requires_grad || t->node) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& ins) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : ins)
+    if (t.defined() && (t.impl()->requires_grad || t.impl()->node)) return true;
+  return false;
+}
+
+namespace {
+template <typename Range>
+Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardClosure fn) {
+  bool rec = t_grad_enabled;
+  if (rec) {
+    rec = false;
+    for (const Tensor& t : inputs) rec = rec || t.impl()->requires_grad || t.impl()->node;
+  }
+  if (rec) {
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->seq = t_tape.next_seq++;
+    node->inputs.reserve(inputs.size());
+    for (const Tensor& t : inputs) node->inputs.push_back(t.impl());
+    node->out = alias_impl(*out, out->shape);
+    node->out_handle = out;
+    node->backward = std::move(fn);
+    out->node = node;
+    t_tape.entries.push_back({node->seq, node});
+    if (t_tape.entries.size() >= t_tape.compact_at) t_tape.compact();
+  }
+  if (t_anomaly && is_floating(out->dtype) && has_non_finite(*out)) {
+    Node probe;
+    probe.op = op;
+    probe.seq = out->node ? out->node->seq : 0;
+    check_finite("an output", probe, *out);
+  }
+  return Tensor(std::move(out));
+}
+}  // namespace
+
+Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
+              BackwardClosure fn) {
+  return record_range(op, std::move(out), inputs, std::move(fn));
+}
+Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs,
+              BackwardClosure fn) {
+  return record_range(op, std::move(out), inputs, std::move(fn));
+}
+
+void accumulate_grad(TensorImpl& target, const TensorImpl& g) {
+  if (!target.grad) target.grad = make_zeros(target.shape, target.dtype);
+  dispatch_float(target.dtype, "backward", [&]<typename T>() {
+    sum_into(target.grad->data<T>(), target.shape, g.data<T>(), g.shape);
+  });
+}
+
+namespace {
+
+void check_root_grad(const TensorImpl& root, const TensorImpl& g) {
+  if (g.shape != root.shape)
+    throw ShapeError(msg("backward: gradient shape ", shape_str(g.shape),
+                         " does not match the tensor's shape ", shape_str(root.shape)));
+  if (g.dtype != root.dtype)
+    throw ValueError(msg("backward: gradient dtype ", dtype_name(g.dtype),
+                         " does not match the tensor's dtype ", dtype_name(root.dtype)));
+}
+
+ImplPtr seed_grad(const TensorImpl& root, const Tensor& grad) {
+  if (grad.defined()) {
+    check_root_grad(root, *grad.impl());
+    ImplPtr g = make_impl(root.shape, root.dtype);
+    std::memcpy(g->storage->data, grad.impl()->storage->data, g->bytes());
+    return g;
+  }
+  if (root.numel != 1)
+    throw StateError(msg("backward: the tensor has shape ", shape_str(root.shape),
+                         ", not one element; pass a gradient of that shape, e.g. "
+                         "y.backward(ones_like(y))"));
+  return ones({root.shape}, {.dtype = root.dtype}).impl();
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& grad, bool retain_graph) const {
+  TensorImpl& root = impl_of(*this, "backward");
+  if (!root.requires_grad && !root.node)
+    throw StateError(
+        "backward: the tensor does not require grad: no input was marked requires_grad_(), "
+        "or it was computed under NoGradGuard or detach()");
+  ImplPtr seed = seed_grad(root, grad);
+  if (!root.node) {  // a leaf: its gradient is the seed itself
+    accumulate_grad(root, *seed);
+    return;
+  }
+  std::shared_ptr<Node> start = root.node;
+  if (start->released)
+    throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
+                         ") was already released by an earlier backward; pass "
+                         "retain_graph=true to the first backward to go through it twice"));
+  Tape& tape = t_tape;
+  auto it = std::lower_bound(tape.entries.begin(), tape.entries.end(), start->seq,
+                             [](const Entry& e, std::uint64_t s) { return e.seq < s; });
+  if (it == tape.entries.end() || it->seq != start->seq || it->node.lock() != start)
+    throw StateError("backward: the graph was recorded on another thread's tape");
+
+  // Nodes are kept alive here until the pass ends: releasing one drops its inputs, which may be
+  // the last owners of upstream nodes still waiting for their gradient.
+  std::vector<std::shared_ptr<Node>> touched{start};
+  start->grad = std::move(seed);
+  try {
+    for (auto pos = it - tape.entries.begin(); pos >= 0; --pos) {
+      std::shared_ptr<Node> node = tape.entries[pos].node.lock();
+      if (!node || !node->grad) continue;  // not reachable from the root in this pass
+      assert(node->grad->shape == node->out->shape);
+      BackwardCtx ctx{*node, touched};
+      node->backward(ctx);
+      if (t_anomaly)
+        for (const ImplPtr& x : node->inputs) {
+          const ImplPtr& g = x->node ? x->node->grad : x->grad;
+          if (g) check_finite("a gradient", *node, *g);
+        }
+      if (auto h = node->out_handle.lock(); h && h->retains_grad) accumulate_grad(*h, *node->grad);
+      node->grad.reset();
+      if (!retain_graph) {
+        node->backward = nullptr;
+        node->inputs.clear();
+        node->out.reset();
+        node->released = true;
+      }
+    }
+  } catch (...) {
+    for (auto& n : touched) n->grad.reset();
+    throw;
+  }
+  if (!retain_graph) tape.compact();
+}
+
+TapeStats tape_stats() {
+  t_tape.compact();
+  TapeStats s;
+  for (const Entry& e : t_tape.entries)
+    if (auto n = e.node.lock()) {
+      ++s.entries;
+      s.bytes += n->bytes_held();
+    }
+  return s;
+}
+
+std::string tape_dump() {
+  t_tape.compact();
+  std::ostringstream os;
+  for (const Entry& e : t_tape.entries) {
+    auto n = e.node.lock();
+    if (!n) continue;
+    os << '#' << n->seq << ' ' << n->op << " (";
+    for (std::size_t i = 0; i < n->inputs.size(); ++i)
+      os << (i ? ", " : "") << shape_str(n->inputs[i]->shape);
+    os << ") -> " << shape_str(n->out->shape) << ' ' << dtype_name(n->out->dtype) << ' '
+       << n->bytes_held() << " bytes\n";
+  }
+  return os.str();
+}
+
+std::string to_dot(const Tensor& t) {
+  const TensorImpl& root = impl_of(t, "to_dot");
+  std::ostringstream os;
+  os << "digraph tapegrad {\n  rankdir=BT;\n";
+  std::unordered_set<const void*> seen;
+  std::vector<const TensorImpl*> stack{&root};
+  auto id = [](const void* p) { return msg('n', reinterpret_cast<std::uintptr_t>(p)); };
+  // Depth-first over tensors; an op node is named after its Node, a leaf after its TensorImpl.
+  while (!stack.empty()) {
+    const TensorImpl* x = stack.back();
+    stack.pop_back();
+    const void* key = x->node ? static_cast<const void*>(x->node.get()) : x;
+    if (!seen.insert(key).second) continue;
+    if (!x->node) {
+      os << "  " << id(key) << " [shape=ellipse,label=\"" << (x->requires_grad ? "leaf " : "const ")
+         << shape_str(x->shape) << "\"];\n";
+      continue;
+    }
+    const Node& n = *x->node;
+    os << "  " << id(key) << " [shape=box,label=\"" << n.op << " #" << n.seq << "\\n"
+       << shape_str(x->shape) << "\"];\n";
+    for (const ImplPtr& in : n.inputs) {
+      const void* in_key = in->node ? static_cast<const void*>(in->node.get()) : in.get();
+      os << "  " << id(in_key) << " -> " << id(key) << ";\n";
+      stack.push_back(in.get());
+    }
+  }
+  os << "}\n";
+  return os.str();
+}
+
+}  // namespace tapegrad

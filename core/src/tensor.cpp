@@ -1,0 +1,237 @@
+// Tensor's member functions: shape queries, element access, autograd flags and the in-place
+// updates that optimizers use. Method forms of ops forward to the free functions in ops.h.
+#include <cstring>
+
+#include "kernels.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+const Shape& Tensor::shape() const { return impl_of(*this, "shape").shape; }
+std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(shape().size()); }
+std::int64_t Tensor::numel() const { return impl_of(*this, "numel").numel; }
+Dtype Tensor::dtype() const { return impl_of(*this, "dtype").dtype; }
+std::int64_t Tensor::size(std::int64_t d) const {
+  const Shape& s = shape();
+  if (s.empty()) throw ValueError("size: a 0-d tensor has no dims");
+  return s[normalize_dim("size", d, dim())];
+}
+
+namespace {
+// Reads element i of any dtype as double.
+double read_as_double(const TensorImpl& t, std::int64_t i) {
+  return dispatch_all(t.dtype, [&]<typename T>() { return static_cast<double>(t.data<T>()[i]); });
+}
+
+std::int64_t flat_index(const char* op, const TensorImpl& t, std::initializer_list<std::int64_t> idx) {
+  if (idx.size() != t.shape.size())
+    throw ValueError(msg(op, ": index has ", idx.size(), " entries for a tensor of shape ",
+                         shape_str(t.shape)));
+  std::int64_t flat = 0, d = 0;
+  for (std::int64_t i : idx) {
+    if (i < -t.shape[d] || i >= t.shape[d])
+      throw ValueError(msg(op, ": index ", i, " is out of range for dim ", d, " of size ",
+                           t.shape[d], " (shape ", shape_str(t.shape), ")"));
+    flat = flat * t.shape[d] + (i < 0 ? i + t.shape[d] : i);
+    ++d;
+  }
+  return flat;
+}
+
+void check_inplace(const char* op, const TensorImpl& t) {
+  if (is_grad_enabled() && (t.requires_grad || t.node))
+    throw StateError(msg(op, ": in-place update of a tensor that requires grad would corrupt its "
+                             "gradient; do it under NoGradGuard"));
+}
+}  // namespace
+
+double Tensor::item() const {
+  const TensorImpl& t = impl_of(*this, "item");
+  if (t.numel != 1)
+    throw ValueError(msg("item: the tensor has ", t.numel, " elements (shape ",
+                         shape_str(t.shape), "); item() needs exactly one"));
+  return read_as_double(t, 0);
+}
+
+double Tensor::at(std::initializer_list<std::int64_t> index) const {
+  const TensorImpl& t = impl_of(*this, "at");
+  return read_as_double(t, flat_index("at", t, index));
+}
+
+void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
+  TensorImpl& t = impl_of(*this, "set");
+  check_inplace("set", t);
+  const std::int64_t i = flat_index("set", t, index);
+  dispatch_all(t.dtype, [&]<typename T>() { t.data<T>()[i] = static_cast<T>(value); });
+}
+
+template <typename U>
+std::vector<U> Tensor::to_vector() const {
+  const TensorImpl& t = impl_of(*this, "to_vector");
+  return dispatch_all(t.dtype, [&]<typename T>() {
+    const T* p = t.data<T>();
+    std::vector<U> out(static_cast<std::size_t>(t.numel));
+    for (std::int64_t i = 0; i < t.numel; ++i) out[i] = static_cast<U>(p[i]);
+    return out;
+  });
+}
+
+template <typename U>
+U* Tensor::data() {
+  TensorImpl& t = impl_of(*this, "data");
+  constexpr Dtype want = std::is_same_v<U, float>    ? kFloat32
+                         : std::is_same_v<U, double> ? kFloat64
+                                                     : kInt64;
+  if (t.dtype != want)
+    throw ValueError(msg("data: the tensor is ", dtype_name(t.dtype), ", asked for ",
+                         dtype_name(want)));
+  return t.data<U>();
+}
+template <typename U>
+const U* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<U>();
+}
+
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template std::int64_t* Tensor::data<std::int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const std::int64_t* Tensor::data<std::int64_t>() const;
+
+Tensor Tensor::detach() const {
+  const TensorImpl& t = impl_of(*this, "detach");
+  return Tensor(alias_impl(t, t.shape));
+}
+
+bool Tensor::requires_grad() const {
+  const TensorImpl& t = impl_of(*this, "requires_grad");
+  return t.requires_grad || t.node != nullptr;
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  TensorImpl& t = impl_of(*this, "requires_grad_");
+  if (t.node)
+    throw StateError(msg("requires_grad_: only leaves can be marked; this tensor comes from op '",
+                         t.node->op, "' (use detach() to make a leaf)"));
+  if (on && !is_floating(t.dtype))
+    throw ValueError(msg("requires_grad_: only floating-point tensors can require gradients: "
+                         "got ", dtype_name(t.dtype)));
+  t.requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return impl_of(*this, "is_leaf").node == nullptr; }
+
+std::string Tensor::grad_fn() const {
+  const TensorImpl& t = impl_of(*this, "grad_fn");
+  return t.node ? t.node->op : "";
+}
+
+Tensor Tensor::grad() const {
+  const TensorImpl& t = impl_of(*this, "grad");
+  return t.grad ? Tensor(t.grad) : Tensor();
+}
+
+void Tensor::zero_grad() {
+  TensorImpl& t = impl_of(*this, "zero_grad");
+  if (t.grad) std::memset(t.grad->storage->data, 0, t.grad->bytes());
+}
+
+Tensor& Tensor::retain_grad() {
+  TensorImpl& t = impl_of(*this, "retain_grad");
+  if (!t.requires_grad && !t.node)
+    throw StateError("retain_grad: the tensor does not require grad");
+  if (t.node) t.retains_grad = true;
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  TensorImpl& t = impl_of(*this, "fill_");
+  check_inplace("fill_", t);
+  dispatch_all(t.dtype, [&]<typename T>() { vec<T>(t).setConstant(static_cast<T>(value)); });
+  return *this;
+}
+
+Tensor& Tensor::mul_(double factor) {
+  TensorImpl& t = impl_of(*this, "mul_");
+  check_inplace("mul_", t);
+  dispatch_all(t.dtype, [&]<typename T>() {
+    auto v = vec<T>(t);
+    parallel_chunks(t.numel, [&](std::int64_t b, std::int64_t e) {
+      v.segment(b, e - b) *= static_cast<T>(factor);
+    });
+  });
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& other, double alpha) {
+  TensorImpl& t = impl_of(*this, "add_");
+  check_inplace("add_", t);
+  NoGradGuard no_grad;
+  Tensor src = other.dtype() == t.dtype ? other : other.to(t.dtype);
+  if (broadcast_shapes("add_", t.shape, src.shape()) != t.shape)
+    throw ShapeError(msg("add_: ", shape_str(src.shape()), " does not broadcast to ",
+                         shape_str(t.shape)));
+  if (alpha != 1) src = src * alpha;
+  dispatch_all(t.dtype, [&]<typename T>() {
+    expand_into(t.data<T>(), t.shape, src.impl()->data<T>(), src.shape());
+  });
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  TensorImpl& t = impl_of(*this, "copy_");
+  check_inplace("copy_", t);
+  NoGradGuard no_grad;
+  Tensor s = src.dtype() == t.dtype ? src : src.to(t.dtype);
+  if (s.impl()->storage == t.storage) return *this;
+  if (broadcast_shapes("copy_", t.shape, s.shape()) != t.shape)
+    throw ShapeError(msg("copy_: ", shape_str(s.shape()), " does not broadcast to ",
+                         shape_str(t.shape)));
+  std::memset(t.storage->data, 0, t.bytes());
+  dispatch_all(t.dtype, [&]<typename T>() {
+    expand_into(t.data<T>(), t.shape, s.impl()->data<T>(), s.shape());
+  });
+  return *this;
+}
+
+// ---- method forms ----
+Tensor Tensor::sum() const { return tapegrad::sum(*this); }
+Tensor Tensor::sum(std::int64_t d, bool k) const { return tapegrad::sum(*this, d, k); }
+Tensor Tensor::mean() const { return tapegrad::mean(*this); }
+Tensor Tensor::mean(std::int64_t d, bool k) const { return tapegrad::mean(*this, d, k); }
+Tensor Tensor::argmax(std::int64_t d, bool k) const { return tapegrad::argmax(*this, d, k); }
+Tensor Tensor::reshape(const Shape& s) const { return tapegrad::reshape(*this, s); }
+Tensor Tensor::view(const Shape& s) const { return tapegrad::view(*this, s); }
+Tensor Tensor::flatten(std::int64_t a, std::int64_t b) const { return tapegrad::flatten(*this, a, b); }
+Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
+  return tapegrad::transpose(*this, a, b);
+}
+Tensor Tensor::t() const { return tapegrad::t(*this); }
+Tensor Tensor::matmul(const Tensor& o) const { return tapegrad::matmul(*this, o); }
+Tensor Tensor::pow(double p) const { return tapegrad::pow(*this, p); }
+Tensor Tensor::exp() const { return tapegrad::exp(*this); }
+Tensor Tensor::log() const { return tapegrad::log(*this); }
+Tensor Tensor::sqrt() const { return tapegrad::sqrt(*this); }
+Tensor Tensor::abs() const { return tapegrad::abs(*this); }
+Tensor Tensor::sigmoid() const { return tapegrad::sigmoid(*this); }
+Tensor Tensor::tanh() const { return tapegrad::tanh(*this); }
+Tensor Tensor::relu() const { return tapegrad::relu(*this); }
+Tensor Tensor::softmax(std::int64_t d) const { return tapegrad::softmax(*this, d); }
+Tensor Tensor::log_softmax(std::int64_t d) const { return tapegrad::log_softmax(*this, d); }
+Tensor Tensor::narrow(std::int64_t d, std::int64_t s, std::int64_t n) const {
+  return tapegrad::narrow(*this, d, s, n);
+}
+Tensor Tensor::index_select(std::int64_t d, const Tensor& i) const {
+  return tapegrad::index_select(*this, d, i);
+}
+Tensor Tensor::gather(std::int64_t d, const Tensor& i) const { return tapegrad::gather(*this, d, i); }
+
+}  // namespace tapegrad

@@ -1,0 +1,106 @@
+// What a Tensor handle points at: storage, shape, dtype and, for results of recorded ops, the
+// tape entry (Node) that made them. Internal to tapegrad's libraries; never installed.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapegrad/core/dtype.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tapegrad {
+
+/// One 64-byte-aligned block of elements, shared by a tensor and its views.
+struct Storage {
+  explicit Storage(std::size_t bytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data = nullptr;
+  std::size_t bytes = 0;
+};
+
+struct Node;
+
+struct TensorImpl {
+  Shape shape;
+  std::int64_t numel = 0;
+  Dtype dtype = kFloat32;
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;  // leaves only; a non-leaf requires grad through its node
+  bool retains_grad = false;
+  std::shared_ptr<TensorImpl> grad;  // accumulated gradient (leaves, and retain_grad)
+  std::shared_ptr<Node> node;        // the tape entry that produced this tensor, if any
+
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(storage->data);
+  }
+  std::size_t bytes() const { return static_cast<std::size_t>(numel) * dtype_size(dtype); }
+};
+
+using ImplPtr = std::shared_ptr<TensorImpl>;
+
+/// A tensor with fresh, uninitialised storage.
+ImplPtr make_impl(const Shape& shape, Dtype dtype);
+/// A tensor with fresh zeroed storage.
+ImplPtr make_zeros(const Shape& shape, Dtype dtype);
+/// A new handle on src's storage with another shape of the same numel (views, detach).
+ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
+
+/// Throws StateError when t is undefined; returns its impl.
+TensorImpl& impl_of(const Tensor& t, const char* op);
+
+// ---- the tape ----
+
+struct BackwardCtx;
+using BackwardClosure = std::function<void(BackwardCtx&)>;
+
+/// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
+/// by later entries that consume it), so a graph nobody can reach frees itself.
+struct Node {
+  const char* op = "";
+  std::string custom_name;  // owns op's text for user-defined functions
+  std::uint64_t seq = 0;    // position in recording order: a topological order
+  std::vector<ImplPtr> inputs;          // input tensors: saved values and gradient routes
+  ImplPtr out;                          // value-only alias of the output (no node: no cycle)
+  std::weak_ptr<TensorImpl> out_handle; // for retain_grad
+  BackwardClosure backward;
+  ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
+  bool released = false;
+  Node();
+  ~Node();
+  std::size_t bytes_held() const;
+};
+
+/// Passed to a backward closure: saved values, the incoming gradient, and the gradient buffers
+/// to accumulate into (+=).
+struct BackwardCtx {
+  Node& node;
+  std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass
+  const TensorImpl& in(std::size_t i) const { return *node.inputs[i]; }
+  const TensorImpl& out() const { return *node.out; }
+  const TensorImpl& grad_out() const { return *node.grad; }
+  /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i
+  /// needs no gradient.
+  TensorImpl* grad_in(std::size_t i);
+};
+
+/// Whether an op on these inputs must be recorded (grad mode on, some input requires grad).
+bool needs_record(std::initializer_list<const TensorImpl*> ins);
+bool any_requires_grad(const std::vector<Tensor>& ins);
+
+/// Wraps out as a Tensor and, when needed, records one tape entry whose backward is fn. The op
+/// name must be a string literal (it is kept by pointer).
+Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
+              BackwardClosure fn);
+Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn);
+
+/// Adds g into the leaf's (or retaining tensor's) grad buffer, allocating it on first use.
+void accumulate_grad(TensorImpl& target, const TensorImpl& g);
+
+}  // namespace tapegrad

@@ -1,0 +1,11 @@
+// The umbrella header: everything a training script needs, in one include.
+#pragma once
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/dtype.h"
+#include "tapegrad/core/errors.h"
+#include "tapegrad/core/function.h"
+#include "tapegrad/core/gradcheck.h"
+#include "tapegrad/core/ops.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/random.h"
+#include "tapegrad/core/tensor.h"

@@ -1,0 +1,39 @@
+// Shared test helpers: float64 leaves with fixed seeds, approximate comparisons, gradchecks.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+namespace tg = tapegrad;
+
+/// A float64 leaf that requires grad, drawn from N(0, 1) with a fixed seed.
+inline tg::Tensor leaf(const tg::Shape& shape, std::uint64_t seed = 7) {
+  tg::Generator gen(seed);
+  return tg::randn(shape, {.dtype = tg::kFloat64, .requires_grad = true}, &gen);
+}
+
+/// A float64 leaf with the given values.
+inline tg::Tensor leaf_of(std::vector<double> values, const tg::Shape& shape = {}) {
+  return tg::from_vector(values, shape, {.dtype = tg::kFloat64, .requires_grad = true});
+}
+
+/// Every element of t is within tol of expected.
+inline void check_values(const tg::Tensor& t, const std::vector<double>& expected,
+                         double tol = 1e-12) {
+  const std::vector<double> got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i << ": got " << got[i] << ", expected " << expected[i]);
+    CHECK(std::abs(got[i] - expected[i]) <= tol * (1 + std::abs(expected[i])));
+  }
+}
+
+/// gradcheck passes (central differences, float64, |a - n| <= 1e-6 + 1e-4 |n|).
+inline void check_gradient(const std::function<tg::Tensor()>& fn,
+                           const std::vector<tg::Tensor>& inputs) {
+  const tg::GradcheckResult r = tg::gradcheck(fn, inputs);
+  INFO(r.message);
+  CHECK(r.ok);
+}

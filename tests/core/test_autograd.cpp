@@ -1,0 +1,203 @@
+// The tape: accumulation, fan-out, release and retain, detach, NoGradGuard, error states,
+// bounded size, anomaly mode and the graph views.
+#include "helpers.h"
+
+TEST_CASE("autograd: a diamond y = x*x + x sums both paths") {
+  tg::Tensor x = leaf_of({3.0});
+  tg::Tensor y = x * x + x;
+  y.backward();
+  check_values(x.grad(), {7.0});  // 2x + 1
+}
+
+TEST_CASE("autograd: leaves accumulate across backward calls until zero_grad") {
+  tg::Tensor x = leaf_of({2.0, -1.0});
+  (x * 3.0).sum().backward();
+  (x * x).sum().backward();
+  check_values(x.grad(), {3 + 4, 3 - 2});
+  x.zero_grad();
+  check_values(x.grad(), {0, 0});
+  (x * 3.0).sum().backward();
+  check_values(x.grad(), {3, 3});
+}
+
+TEST_CASE("autograd: a tensor used many times gets every contribution") {
+  tg::Tensor x = leaf_of({1.0, 2.0});
+  tg::Tensor a = x * 2.0, b = x * x, c = tg::exp(x);
+  ((a + b) * c).sum().backward();
+  // d/dx [(2x + x^2) e^x] = (2 + 2x) e^x + (2x + x^2) e^x
+  check_values(x.grad(), {(4 + 3) * std::exp(1.0), (6 + 8) * std::exp(2.0)});
+}
+
+TEST_CASE("autograd: backward releases the graph unless retain_graph is asked") {
+  tg::Tensor x = leaf_of({1.0, 2.0});
+  tg::Tensor y = (x * x).sum();
+  y.backward({}, /*retain_graph=*/true);
+  y.backward();
+  check_values(x.grad(), {4, 8});
+  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("already released by an earlier backward"),
+                       tg::StateError);
+  CHECK(tg::tape_stats().entries == 0);
+}
+
+TEST_CASE("autograd: a shared subgraph released by one loss cannot be reused by another") {
+  tg::Tensor x = leaf_of({1.0});
+  tg::Tensor h = x * x;
+  tg::Tensor l1 = h * 2.0, l2 = h * 3.0;
+  l1.backward();
+  CHECK_THROWS_WITH_AS(l2.backward(), doctest::Contains("op 'mul'"), tg::StateError);
+}
+
+TEST_CASE("autograd: backward on a non-scalar needs a gradient of its shape") {
+  tg::Tensor x = leaf_of({1.0, 2.0, 3.0}, {3});
+  tg::Tensor y = x * x;
+  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("backward: the tensor has shape [3], not one element"),
+                       tg::StateError);
+  CHECK_THROWS_WITH_AS(y.backward(tg::ones({2}, {.dtype = tg::kFloat64})),
+                       doctest::Contains("gradient shape [2] does not match the tensor's shape [3]"),
+                       tg::ShapeError);
+  y.backward(leaf_of({1.0, 0.5, 2.0}).detach());
+  check_values(x.grad(), {2, 2, 12});
+}
+
+TEST_CASE("autograd: backward on a tensor that needs no grad says why") {
+  tg::Tensor x = tg::ones({2});
+  CHECK_THROWS_WITH_AS((x * 2.0).sum().backward(), doctest::Contains("does not require grad"),
+                       tg::StateError);
+  CHECK_THROWS_AS(tg::Tensor().backward(), tg::StateError);
+}
+
+TEST_CASE("autograd: detach cuts the gradient and shares storage") {
+  tg::Tensor x = leaf_of({2.0});
+  tg::Tensor d = (x * x).detach();
+  CHECK_FALSE(d.requires_grad());
+  CHECK(d.is_leaf());
+  (x * d).sum().backward();  // d is a constant 4
+  check_values(x.grad(), {4});
+}
+
+TEST_CASE("autograd: nothing is recorded under NoGradGuard") {
+  tg::Tensor x = leaf_of({1.0, 2.0});
+  {
+    tg::NoGradGuard no_grad;
+    CHECK_FALSE(tg::is_grad_enabled());
+    tg::Tensor y = x * x;
+    CHECK_FALSE(y.requires_grad());
+    CHECK(tg::tape_stats().entries == 0);
+  }
+  CHECK(tg::is_grad_enabled());
+  CHECK((x * x).requires_grad());
+}
+
+TEST_CASE("autograd: requires_grad_ only on floating leaves") {
+  tg::Tensor x = leaf_of({1.0});
+  tg::Tensor y = x * 2.0;
+  CHECK_FALSE(y.is_leaf());
+  CHECK(y.grad_fn() == "affine");
+  CHECK_THROWS_WITH_AS(y.requires_grad_(), doctest::Contains("only leaves can be marked"), tg::StateError);
+  CHECK_THROWS_AS(tg::zeros({2}, {.dtype = tg::kInt64}).requires_grad_(), tg::ValueError);
+}
+
+TEST_CASE("autograd: retain_grad keeps a non-leaf's gradient") {
+  tg::Tensor x = leaf_of({1.0, 2.0});
+  tg::Tensor h = x * 3.0;
+  h.retain_grad();
+  (h * h).sum().backward();
+  check_values(h.grad(), {6, 12});
+  check_values(x.grad(), {18, 36});
+}
+
+TEST_CASE("autograd: backward of a leaf accumulates the seed") {
+  tg::Tensor x = leaf_of({1.0, 2.0});
+  x.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
+  check_values(x.grad(), {1, 1});
+}
+
+TEST_CASE("autograd: the tape stays empty over 100k train steps and 100k forward passes") {
+  tg::Tensor w = leaf_of({0.5, -0.5}, {1, 2});
+  tg::Tensor x = tg::from_vector(std::vector<double>{1, 2}, {2, 1});
+  const std::size_t bytes_before = tg::live_tensor_bytes();
+  for (int i = 0; i < 100000; ++i) {
+    tg::Tensor loss = tg::matmul(w, x).sum();
+    loss.backward();
+    w.zero_grad();
+  }
+  CHECK(tg::tape_stats().entries == 0);
+  const std::size_t bytes_after_train = tg::live_tensor_bytes();
+  for (int i = 0; i < 100000; ++i) {
+    tg::Tensor out = tg::sigmoid(tg::matmul(w, x));  // recorded, never differentiated
+    (void)out;
+  }
+  CHECK(tg::tape_stats().entries == 0);
+  CHECK(tg::tape_stats().bytes == 0);
+  // Only w's gradient buffer (allocated at the first backward) may have appeared.
+  CHECK(bytes_after_train <= bytes_before + 2 * sizeof(double));
+  CHECK(tg::live_tensor_bytes() == bytes_after_train);
+}
+
+TEST_CASE("autograd: an exception thrown half-way leaves no entries behind") {
+  tg::Tensor w = leaf({3, 4});
+  for (int i = 0; i < 100; ++i) {
+    try {
+      tg::Tensor h = tg::relu(w * 2.0);
+      tg::Tensor bad = tg::matmul(h, w);  // (3x4)(3x4): throws
+      (void)bad;
+    } catch (const tg::ShapeError&) {
+    }
+  }
+  CHECK(tg::tape_stats().entries == 0);
+}
+
+TEST_CASE("autograd: tape_stats and tape_dump describe the live entries") {
+  tg::Tensor x = leaf({2, 3});
+  tg::Tensor y = tg::sigmoid(x * 2.0);
+  const tg::TapeStats s = tg::tape_stats();
+  CHECK(s.entries == 2);
+  CHECK(s.bytes == 2 * 6 * sizeof(double));
+  const std::string dump = tg::tape_dump();
+  CHECK(dump.find("affine ([2, 3]) -> [2, 3] float64 48 bytes") != std::string::npos);
+  CHECK(dump.find("sigmoid ([2, 3]) -> [2, 3]") != std::string::npos);
+  y.sum().backward();
+  CHECK(tg::tape_stats().entries == 0);
+}
+
+TEST_CASE("autograd: to_dot draws ops, leaves and edges") {
+  tg::Tensor a = leaf({2, 2}), b = leaf({2, 2}, 8);
+  const std::string dot = tg::to_dot(tg::matmul(a, b) + a);
+  CHECK(dot.rfind("digraph tapegrad {", 0) == 0);
+  CHECK(dot.find("label=\"matmul") != std::string::npos);
+  CHECK(dot.find("label=\"add") != std::string::npos);
+  CHECK(dot.find("label=\"leaf [2, 2]\"") != std::string::npos);
+  std::size_t edges = 0;
+  for (std::size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 1)) ++edges;
+  CHECK(edges == 4);  // a->matmul, b->matmul, matmul->add, a->add
+}
+
+TEST_CASE("autograd: anomaly mode names the op that made a NaN") {
+  tg::Tensor x = leaf_of({-1.0, 1.0});
+  {
+    tg::DetectAnomalyGuard anomaly;
+    CHECK_THROWS_WITH_AS(tg::log(x), doctest::Contains("anomaly: op 'log'"), tg::AnomalyError);
+    // Forward finite, backward infinite: d sqrt(x)/dx at 0.
+    tg::Tensor z = leaf_of({0.0, 1.0});
+    tg::Tensor y = tg::sqrt(z).sum();
+    CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("op 'sqrt' (tape entry #"),
+                         tg::AnomalyError);
+  }
+  CHECK_FALSE(tg::is_anomaly_enabled());
+  CHECK_NOTHROW(tg::log(x));  // NaN allowed without anomaly mode
+  CHECK(tg::tape_stats().entries == 0);
+}
+
+TEST_CASE("autograd: gradients match with 1 and with 2 threads") {
+  tg::Tensor x = leaf({300, 200});
+  auto run = [&](int threads) {
+    tg::set_num_threads(threads);
+    x.zero_grad();
+    (tg::tanh(x) * tg::sigmoid(x)).sum().backward();
+    return x.grad().to_vector<double>();
+  };
+  const int before = tg::get_num_threads();
+  const auto one = run(1), two = run(2);
+  tg::set_num_threads(before);
+  CHECK(one == two);
+}

@@ -1,0 +1,57 @@
+// matmul (2-D and batched) and transpose.
+#include "helpers.h"
+
+TEST_CASE("matmul: values of a 2-D product") {
+  tg::Tensor a = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3}, {.dtype = tg::kFloat64});
+  tg::Tensor b = tg::tensor({1, 0, 0, 1, 1, 1}, {3, 2}, {.dtype = tg::kFloat64});
+  tg::Tensor y = tg::matmul(a, b);
+  CHECK(y.shape() == tg::Shape{2, 2});
+  check_values(y, {4, 5, 10, 11});
+}
+
+TEST_CASE("matmul: batched values, with a shared operand broadcast over the batch") {
+  tg::Tensor a = tg::arange(12).reshape({2, 2, 3}).to(tg::kFloat64);
+  tg::Tensor b = tg::tensor({1, 0, 0, 1, 1, 1}, {3, 2}, {.dtype = tg::kFloat64});
+  tg::Tensor y = tg::matmul(a, b);
+  CHECK(y.shape() == tg::Shape{2, 2, 2});
+  check_values(y, {2, 3, 8, 9, 14, 15, 20, 21});
+  tg::Tensor b1 = b.reshape({1, 3, 2});
+  check_values(tg::matmul(a, b1), {2, 3, 8, 9, 14, 15, 20, 21});
+}
+
+TEST_CASE("matmul: gradient matches finite differences") {
+  tg::Tensor a = leaf({3, 4}), b = leaf({4, 5}, 8);
+  check_gradient([&] { return tg::matmul(a, b); }, {a, b});
+  tg::Tensor ba = leaf({2, 3, 4}, 9), bb = leaf({2, 4, 5}, 10), b1 = leaf({1, 4, 5}, 11);
+  check_gradient([&] { return tg::matmul(ba, bb); }, {ba, bb});
+  check_gradient([&] { return tg::matmul(ba, b); }, {ba, b});   // 2-D b shared by the batch
+  check_gradient([&] { return tg::matmul(a, bb); }, {a, bb});   // 2-D a shared by the batch
+  check_gradient([&] { return tg::matmul(ba, b1); }, {ba, b1}); // batch of 1 broadcast
+}
+
+TEST_CASE("matmul: mismatched sizes are named with both shapes") {
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({64, 784}), tg::zeros({128, 10})),
+                       doctest::Contains("matmul: [64, 784] x [128, 10]: inner sizes differ (784 vs 128)"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({2, 3, 4}), tg::zeros({3, 4, 5})),
+                       doctest::Contains("batch sizes differ (2 vs 3)"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({4}), tg::zeros({4, 5})),
+                       doctest::Contains("expects 2-D or 3-D"), tg::ShapeError);
+}
+
+TEST_CASE("transpose/t: values and gradient") {
+  tg::Tensor a = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3});
+  check_values(tg::t(a), {1, 4, 2, 5, 3, 6});
+  CHECK(a.t().shape() == tg::Shape{3, 2});
+  tg::Tensor c = tg::arange(24).reshape({2, 3, 4});
+  tg::Tensor ct = tg::transpose(c, 0, 2);
+  CHECK(ct.shape() == tg::Shape{4, 3, 2});
+  CHECK(ct.at({3, 1, 0}) == c.at({0, 1, 3}));
+  CHECK(tg::transpose(c, -1, 1).at({1, 3, 2}) == c.at({1, 2, 3}));
+  tg::Tensor x = leaf({3, 4}), y = leaf({2, 3, 4}, 8);
+  check_gradient([&] { return tg::t(x); }, {x});
+  check_gradient([&] { return tg::transpose(y, 0, 2); }, {y});
+  check_gradient([&] { return tg::transpose(y, 1, 2); }, {y});
+  CHECK_THROWS_WITH_AS(tg::t(y), doctest::Contains("t: expects a 2-D tensor: got shape [2, 3, 4]"),
+                       tg::ShapeError);
+}

@@ -1,0 +1,121 @@
+// reshape/view, flatten, narrow/slice, index_select, gather, cat, stack.
+#include "helpers.h"
+
+TEST_CASE("reshape/view/flatten: shapes, -1 and shared storage") {
+  tg::Tensor x = tg::arange(24);
+  CHECK(x.reshape({2, -1, 4}).shape() == tg::Shape{2, 3, 4});
+  CHECK(x.view({4, 6}).shape() == tg::Shape{4, 6});
+  tg::Tensor y = x.reshape({2, 3, 4});
+  CHECK(y.flatten().shape() == tg::Shape{24});
+  CHECK(y.flatten(1).shape() == tg::Shape{2, 12});
+  CHECK(y.flatten(0, 1).shape() == tg::Shape{6, 4});
+  CHECK(y.at({1, 2, 3}) == 23);
+}
+
+TEST_CASE("reshape: impossible shapes are named") {
+  CHECK_THROWS_WITH_AS(tg::zeros({2, 3}).reshape({4, 2}),
+                       doctest::Contains("reshape: cannot view [2, 3] (6 elements) as [4, 2]"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::zeros({2, 3}).reshape({-1, -1}), doctest::Contains("only one size may be -1"),
+                       tg::ShapeError);
+  CHECK_THROWS_AS(tg::zeros({2, 3}).reshape({4, -1}), tg::ShapeError);
+}
+
+TEST_CASE("reshape/flatten: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4});
+  check_gradient([&] { return x.reshape({2, 6}) * x.reshape({2, 6}); }, {x});
+  check_gradient([&] { return tg::sigmoid(x.reshape({4, 3, 1}).flatten()); }, {x});
+}
+
+TEST_CASE("narrow/slice: values") {
+  tg::Tensor x = tg::arange(12).reshape({3, 4});
+  check_values(x.narrow(0, 1, 2), {4, 5, 6, 7, 8, 9, 10, 11});
+  check_values(x.narrow(1, -2, 2), {2, 3, 6, 7, 10, 11});
+  check_values(tg::slice(x, 1, 0, 4, 2), {0, 2, 4, 6, 8, 10});
+  check_values(tg::slice(x, 0, -1, 100), {8, 9, 10, 11});  // Python's clamping
+  CHECK(tg::slice(x, 0, 2, 1).numel() == 0);
+}
+
+TEST_CASE("narrow/slice: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4}), y = leaf({2, 3, 4}, 8);
+  check_gradient([&] { return x.narrow(1, 1, 2); }, {x});
+  check_gradient([&] { return tg::slice(y, 2, 0, 4, 3); }, {y});
+  check_gradient([&] { return tg::slice(y, 1, 1, 3); }, {y});
+}
+
+TEST_CASE("narrow/slice: out-of-range requests are named") {
+  CHECK_THROWS_WITH_AS(tg::zeros({3, 4}).narrow(1, 3, 2),
+                       doctest::Contains("narrow: [3, 3 + 2) is out of range for dim 1 of size 4"),
+                       tg::ValueError);
+  CHECK_THROWS_AS(tg::slice(tg::zeros({3}), 0, 0, 3, 0), tg::ValueError);
+}
+
+TEST_CASE("index_select: rows of a batch, repeats allowed") {
+  tg::Tensor x = tg::arange(12).reshape({4, 3});
+  tg::Tensor idx = tg::from_vector(std::vector<std::int64_t>{3, 0, 3});
+  check_values(x.index_select(0, idx), {9, 10, 11, 0, 1, 2, 9, 10, 11});
+  check_values(x.index_select(1, tg::from_vector(std::vector<std::int64_t>{2})), {2, 5, 8, 11});
+  tg::Tensor w = leaf({4, 3});
+  check_gradient([&] { return w.index_select(0, idx); }, {w});
+  check_gradient([&] { return w.index_select(1, idx.narrow(0, 1, 1)); }, {w});
+}
+
+TEST_CASE("index_select: bad indices are named") {
+  tg::Tensor x = tg::zeros({4, 3});
+  CHECK_THROWS_WITH_AS(x.index_select(0, tg::from_vector(std::vector<std::int64_t>{1, 4})),
+                       doctest::Contains("index_select: index 4 at position 1 is out of range for dim 0 of size 4"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(x.index_select(0, tg::tensor({1})), doctest::Contains("index must be int64"),
+                       tg::ValueError);
+}
+
+TEST_CASE("gather: picks one entry per row, as class-index losses need") {
+  tg::Tensor logp = tg::arange(12).reshape({4, 3});
+  tg::Tensor labels = tg::from_vector(std::vector<std::int64_t>{2, 0, 1, 2}, {4, 1});
+  check_values(logp.gather(1, labels), {2, 3, 7, 11});
+  tg::Tensor idx0 = tg::from_vector(std::vector<std::int64_t>{3, 0, 1}, {1, 3});
+  check_values(logp.gather(0, idx0), {9, 1, 5});
+  tg::Tensor w = leaf({4, 3});
+  check_gradient([&] { return w.gather(1, labels); }, {w});
+  tg::Tensor rep = tg::from_vector(std::vector<std::int64_t>{1, 1, 0, 2, 2, 2}, {2, 3});
+  check_gradient([&] { return w.gather(1, rep); }, {w});  // repeats accumulate
+}
+
+TEST_CASE("gather: bad indices and shapes are named") {
+  tg::Tensor x = tg::zeros({4, 3});
+  CHECK_THROWS_WITH_AS(x.gather(1, tg::from_vector(std::vector<std::int64_t>{0, 3}, {2, 1})),
+                       doctest::Contains("gather: index 3 at position 1 is out of range for dim 1 of size 3"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(x.gather(1, tg::from_vector(std::vector<std::int64_t>{0, 1})),
+                       doctest::Contains("gather: index must have x's rank"), tg::ShapeError);
+}
+
+TEST_CASE("cat/stack: values along each dim") {
+  tg::Tensor a = tg::tensor({1, 2, 3, 4}, {2, 2}), b = tg::tensor({5, 6}, {1, 2});
+  check_values(tg::cat({a, b}, 0), {1, 2, 3, 4, 5, 6});
+  check_values(tg::cat({a, b.t()}, 1), {1, 2, 5, 3, 4, 6});
+  tg::Tensor s = tg::stack({a, a * 2.0}, 0);
+  CHECK(s.shape() == tg::Shape{2, 2, 2});
+  check_values(s, {1, 2, 3, 4, 2, 4, 6, 8});
+  tg::Tensor s2 = tg::stack({a, a * 2.0}, 2);
+  CHECK(s2.shape() == tg::Shape{2, 2, 2});
+  check_values(s2, {1, 2, 2, 4, 3, 6, 4, 8});
+}
+
+TEST_CASE("cat/stack: gradient matches finite differences") {
+  tg::Tensor a = leaf({3, 4}), b = leaf({2, 4}, 8), c = leaf({3, 2}, 9), d = leaf({3, 4}, 10);
+  check_gradient([&] { return tg::cat({a, b}, 0); }, {a, b});
+  check_gradient([&] { return tg::cat({a, c, a}, 1); }, {a, c});
+  check_gradient([&] { return tg::stack({a, d}, 1); }, {a, d});
+}
+
+TEST_CASE("cat/stack: mismatched inputs are named") {
+  CHECK_THROWS_WITH_AS(tg::cat({tg::zeros({2, 2}), tg::zeros({2, 3})}, 0),
+                       doctest::Contains("cat: tensor 1 has shape [2, 3], tensor 0 has [2, 2]"),
+                       tg::ShapeError);
+  CHECK_THROWS_AS(tg::cat({}, 0), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::stack({tg::zeros({2}), tg::zeros({3})}),
+                       doctest::Contains("stack: tensor 1 has shape [3]"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::cat({tg::zeros({2}), tg::zeros({2}, {.dtype = tg::kFloat64})}),
+                       doctest::Contains("cat: tensor 1 is float64"), tg::ValueError);
+}
