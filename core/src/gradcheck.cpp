@@ -63,6 +63,7 @@ GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<T
 
   GradcheckResult worst;
   worst.error = -1;
+  double mixed = 0;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     TensorImpl& x = *inputs[i].impl();
     if (!x.requires_grad) continue;
@@ -76,6 +77,7 @@ GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<T
       const double numeric = (up - down) / (2 * opts.eps);
       const double a = analytic[i][e];
       const double err = std::abs(a - numeric) / (opts.atol + opts.rtol * std::abs(numeric));
+      mixed = std::max(mixed, std::abs(a - numeric) / (1 + std::abs(numeric)));
       if (!(err <= worst.error)) {  // also catches NaN
         worst.error = err;
         worst.input = i;
@@ -86,10 +88,12 @@ GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<T
     }
   }
   worst.ok = worst.error <= 1;
+  worst.max_mixed_error = mixed;
   worst.message = msg("gradcheck ", worst.ok ? "passed" : "FAILED", ": worst element is input ",
                       worst.input, " element ", worst.element, ": analytic ", worst.analytic,
                       " vs numeric ", worst.numeric, " (error ", worst.error,
-                      " of the allowed atol + rtol |numeric|)");
+                      " of the allowed atol + rtol |numeric|); max |a - n| / (1 + |n|) = ",
+                      mixed);
   return worst;
 }
 

@@ -30,10 +30,12 @@ inline void check_values(const tg::Tensor& t, const std::vector<double>& expecte
   }
 }
 
-/// gradcheck passes (central differences, float64, |a - n| <= 1e-6 + 1e-4 |n|).
+/// gradcheck passes (central differences, float64, |a - n| <= 1e-6 + 1e-4 |n|) and no element
+/// is off by more than 1e-6 relative (absolute below 1).
 inline void check_gradient(const std::function<tg::Tensor()>& fn,
                            const std::vector<tg::Tensor>& inputs) {
   const tg::GradcheckResult r = tg::gradcheck(fn, inputs);
   INFO(r.message);
   CHECK(r.ok);
+  CHECK(r.max_mixed_error <= 1e-6);
 }

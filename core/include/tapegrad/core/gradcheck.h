@@ -25,6 +25,9 @@ struct GradcheckResult {
   std::int64_t element = 0;  ///< its flat (row-major) index
   double analytic = 0, numeric = 0;
   double error = 0;          ///< |analytic - numeric| / (atol + rtol |numeric|); ok when <= 1
+  /// Largest |analytic - numeric| / (1 + |numeric|) over all elements: relative for large
+  /// gradients, absolute for small ones.
+  double max_mixed_error = 0;
   std::string message;       ///< human-readable summary
   explicit operator bool() const { return ok; }
 };

@@ -1,0 +1,106 @@
+// Core micro-benchmarks: the per-op overhead of the tape, and matmul forward + backward against
+// plain Eigen doing the same three products. Prints one line per measurement; ratios come from
+// the same run, interleaved (A B A B ...), medians of the repetitions.
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <tapegrad/tapegrad.hpp>
+
+namespace tg = tapegrad;
+using Clock = std::chrono::steady_clock;
+using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+double seconds(const std::function<void()>& f) {
+  const auto t0 = Clock::now();
+  f();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Nanoseconds per recorded op, forward and backward: a chain of 10 scalar ops, one backward.
+void bench_overhead() {
+  tg::Tensor x = tg::ones({1}, {.requires_grad = true});
+  tg::Tensor w = tg::ones({1}, {.requires_grad = true});
+  constexpr int kIters = 100000, kChain = 10;
+  auto scalar_chain = [&] {
+    for (int i = 0; i < kIters; ++i) {
+      tg::Tensor h = x;
+      for (int k = 0; k < kChain; ++k) h = h * 1.0001;
+      h.backward();
+    }
+  };
+  auto tensor_chain = [&] {
+    for (int i = 0; i < kIters; ++i) {
+      tg::Tensor h = x;
+      for (int k = 0; k < kChain; ++k) h = h * w;
+      h.backward();
+    }
+  };
+  std::vector<double> a, b;
+  for (int r = 0; r < 5; ++r) {
+    a.push_back(seconds(scalar_chain));
+    b.push_back(seconds(tensor_chain));
+  }
+  std::printf("BENCH overhead op=affine ns_per_op=%.0f\n", median(a) / (kIters * kChain) * 1e9);
+  std::printf("BENCH overhead op=mul ns_per_op=%.0f\n", median(b) / (kIters * kChain) * 1e9);
+}
+
+// y = a b, then ga = g b^T and gb = a^T g: three GEMMs of 2 n k m flops each.
+void bench_matmul(int n, int k, int m, int threads) {
+  tg::set_num_threads(threads);
+  tg::Generator gen(1);
+  tg::Tensor a = tg::randn({n, k}, {.requires_grad = true}, &gen);
+  tg::Tensor b = tg::randn({k, m}, {.requires_grad = true}, &gen);
+  tg::Tensor g = tg::randn({n, m}, {}, &gen);
+  MatrixRM ea = Eigen::Map<MatrixRM>(a.data<float>(), n, k);
+  MatrixRM eb = Eigen::Map<MatrixRM>(b.data<float>(), k, m);
+  MatrixRM eg = Eigen::Map<MatrixRM>(g.data<float>(), n, m);
+  MatrixRM ey(n, m), ega(n, k), egb(k, m);
+  const double flops = 3.0 * 2.0 * n * k * m;
+  const int iters = std::max(3, static_cast<int>(2e9 / flops));
+  auto ours = [&] {
+    for (int i = 0; i < iters; ++i) {
+      tg::matmul(a, b).backward(g);
+      a.zero_grad();
+      b.zero_grad();
+    }
+  };
+  auto eigen = [&] {
+    for (int i = 0; i < iters; ++i) {
+      ey.noalias() = ea * eb;
+      ega.noalias() = eg * eb.transpose();
+      egb.noalias() = ea.transpose() * eg;
+    }
+  };
+  ours();  // warm up: first-touch allocations and thread start
+  eigen();
+  std::vector<double> t_ours, t_eigen;
+  for (int r = 0; r < 5; ++r) {
+    t_ours.push_back(seconds(ours) / iters);
+    t_eigen.push_back(seconds(eigen) / iters);
+  }
+  const double o = median(t_ours), e = median(t_eigen);
+  std::printf(
+      "BENCH matmul_fwd_bwd shape=(%dx%d)x(%dx%d) threads=%d tapegrad_gflops=%.1f "
+      "eigen_gflops=%.1f tapegrad_over_eigen=%.3f\n",
+      n, k, k, m, threads, flops / o * 1e-9, flops / e * 1e-9, o / e);
+}
+}  // namespace
+
+int main() {
+  tg::set_num_threads(1);
+  bench_overhead();
+  for (int threads : {1, 2}) {
+    bench_matmul(64, 784, 128, threads);
+    bench_matmul(256, 1024, 1024, threads);
+  }
+}
