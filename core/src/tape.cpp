@@ -47,6 +47,22 @@ void check_finite(const char* what, const Node& node, const TensorImpl& t) {
                            what, " with NaN or Inf, shape ", shape_str(t.shape)));
 }
 
+// Saved values must be as they were recorded: an in-place update in between (an optimizer step
+// before backward, say) would silently give a wrong gradient, so it is an error, as in PyTorch.
+void check_versions(const Node& node) {
+  auto fail = [&](const std::string& what, std::uint32_t now, std::uint32_t then) {
+    throw StateError(msg("backward: ", what, " of op '", node.op, "' (tape entry #", node.seq,
+                         ") was modified in place after it was recorded (version ", now,
+                         ", recorded at ", then, "); update it under NoGradGuard only after "
+                         "backward, or clone() it first"));
+  };
+  for (std::size_t i = 0; i < node.inputs.size(); ++i)
+    if (node.inputs[i].t->storage->version != node.inputs[i].version)
+      fail(msg("input ", i), node.inputs[i].t->storage->version, node.inputs[i].version);
+  if (node.out->storage->version != node.out_version)
+    fail("the output", node.out->storage->version, node.out_version);
+}
+
 }  // namespace
 
 bool is_grad_enabled() { return t_grad_enabled; }
@@ -70,7 +86,7 @@ std::size_t Node::bytes_held() const {
 }
 
 TensorImpl* BackwardCtx::grad_in(std::size_t i) {
-  TensorImpl& x = *node.inputs[i];
+  TensorImpl& x = *node.inputs[i].t;
   if (x.node) {
     Node& up = *x.node;
     if (up.released)
@@ -115,8 +131,9 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
     node->op = op;
     node->seq = t_tape.next_seq++;
     node->inputs.reserve(inputs.size());
-    for (const Tensor& t : inputs) node->inputs.push_back(t.impl());
+    for (const Tensor& t : inputs) node->inputs.push_back({t.impl(), t.impl()->storage->version});
     node->out = alias_impl(*out, out->shape);
+    node->out_version = out->storage->version;
     node->out_handle = out;
     node->backward = std::move(fn);
     out->node = node;
@@ -207,10 +224,12 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
       std::shared_ptr<Node> node = tape.entries[pos].node.lock();
       if (!node || !node->grad) continue;  // not reachable from the root in this pass
       assert(node->grad->shape == node->out->shape);
+      check_versions(*node);
       BackwardCtx ctx{*node, touched};
       node->backward(ctx);
       if (t_anomaly)
-        for (const ImplPtr& x : node->inputs) {
+        for (const Node::Input& in : node->inputs) {
+          const ImplPtr& x = in.t;
           const ImplPtr& g = x->node ? x->node->grad : x->grad;
           if (g) check_finite("a gradient", *node, *g);
         }
@@ -249,7 +268,7 @@ std::string tape_dump() {
     if (!n) continue;
     os << '#' << n->seq << ' ' << n->op << " (";
     for (std::size_t i = 0; i < n->inputs.size(); ++i)
-      os << (i ? ", " : "") << shape_str(n->inputs[i]->shape);
+      os << (i ? ", " : "") << shape_str(n->inputs[i].t->shape);
     os << ") -> " << shape_str(n->out->shape) << ' ' << dtype_name(n->out->dtype) << ' '
        << n->bytes_held() << " bytes\n";
   }
@@ -277,7 +296,8 @@ std::string to_dot(const Tensor& t) {
     const Node& n = *x->node;
     os << "  " << id(key) << " [shape=box,label=\"" << n.op << " #" << n.seq << "\\n"
        << shape_str(x->shape) << "\"];\n";
-    for (const ImplPtr& in : n.inputs) {
+    for (const Node::Input& input : n.inputs) {
+      const ImplPtr& in = input.t;
       const void* in_key = in->node ? static_cast<const void*>(in->node.get()) : in.get();
       os << "  " << id(in_key) << " -> " << id(key) << ";\n";
       stack.push_back(in.get());

@@ -41,10 +41,13 @@ std::int64_t flat_index(const char* op, const TensorImpl& t, std::initializer_li
   return flat;
 }
 
-void check_inplace(const char* op, const TensorImpl& t) {
+// Every in-place update passes here: it refuses tensors the tape is tracking and bumps the
+// storage version so the tape can tell when a saved value has changed.
+void check_inplace(const char* op, TensorImpl& t) {
   if (is_grad_enabled() && (t.requires_grad || t.node))
     throw StateError(msg(op, ": in-place update of a tensor that requires grad would corrupt its "
                              "gradient; do it under NoGradGuard"));
+  ++t.storage->version;
 }
 }  // namespace
 

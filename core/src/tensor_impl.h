@@ -22,6 +22,7 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* data = nullptr;
   std::size_t bytes = 0;
+  std::uint32_t version = 0;  // bumped by every in-place update; the tape checks it
 };
 
 struct Node;
@@ -66,8 +67,13 @@ struct Node {
   const char* op = "";
   std::string custom_name;  // owns op's text for user-defined functions
   std::uint64_t seq = 0;    // position in recording order: a topological order
-  std::vector<ImplPtr> inputs;          // input tensors: saved values and gradient routes
+  struct Input {
+    ImplPtr t;              // saved value and gradient route
+    std::uint32_t version;  // its storage version when recorded
+  };
+  std::vector<Input> inputs;
   ImplPtr out;                          // value-only alias of the output (no node: no cycle)
+  std::uint32_t out_version = 0;
   std::weak_ptr<TensorImpl> out_handle; // for retain_grad
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
@@ -82,7 +88,7 @@ struct Node {
 struct BackwardCtx {
   Node& node;
   std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass
-  const TensorImpl& in(std::size_t i) const { return *node.inputs[i]; }
+  const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }
   const TensorImpl& out() const { return *node.out; }
   const TensorImpl& grad_out() const { return *node.grad; }
   /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i

@@ -201,3 +201,30 @@ TEST_CASE("autograd: gradients match with 1 and with 2 threads") {
   tg::set_num_threads(before);
   CHECK(one == two);
 }
+
+TEST_CASE("autograd: a saved value changed in place before backward is an error, not a wrong gradient") {
+  tg::Tensor w = leaf_of({1.0, 2.0});
+  tg::Tensor x = tg::from_vector(std::vector<double>{3, 4});
+  tg::Tensor loss = (w * x).sum();
+  {
+    tg::NoGradGuard no_grad;
+    x.mul_(10);  // e.g. the next batch written into the same buffer too early
+  }
+  try {
+    loss.backward({}, true);
+  } catch (const tg::StateError& e) {
+    CHECK(std::string(e.what()).find("backward: input 1 of op 'mul' (tape entry #") == 0);
+  }
+  CHECK_THROWS_WITH_AS(loss.backward(),
+                       doctest::Contains("was modified in place after it was recorded"),
+                       tg::StateError);
+  // After backward, updating parameters in place (what optimizers do) is fine.
+  w.zero_grad();
+  tg::Tensor loss2 = (w * x).sum();
+  loss2.backward();
+  {
+    tg::NoGradGuard no_grad;
+    w.add_(w.grad(), -0.1);
+  }
+  check_values(w.grad(), {30, 40});
+}
