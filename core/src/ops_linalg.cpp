@@ -129,3 +129,45 @@ Tensor t(const Tensor& x) {
 }
 
 }  // namespace tapegrad
+
+namespace tapegrad {
+
+// y = x w^T + b       x: (N, n_in) (leading dims flattened)  w: (n_out, n_in)  b: (n_out)
+// gx += g w           gw += g^T x                             gb += column sums of g
+// One GEMM on row-major maps: w^T is a view, never materialised.
+Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
+  const TensorImpl &ix = impl_of(x0, "linear"), &iw = impl_of(w0, "linear");
+  check_floating("linear", ix);
+  check_rank("linear", "w", iw, 2);
+  const bool has_bias = b0.defined();
+  if (ix.shape.empty() || ix.shape.back() != iw.shape[1])
+    throw ShapeError(msg("linear: feature sizes differ: x is ", shape_str(ix.shape), ", w is ",
+                         shape_str(iw.shape), " (x's last dim must equal w's second)"));
+  if (has_bias && impl_of(b0, "linear").shape != Shape{iw.shape[0]})
+    throw ShapeError(msg("linear: b must be (", iw.shape[0], "): got ", shape_str(b0.shape())));
+  const Dtype d = iw.dtype;
+  if (!is_floating(d)) check_floating("linear", iw);
+  Tensor x = ix.dtype == d ? x0 : x0.to(d);
+  Tensor b = !has_bias || b0.dtype() == d ? b0 : b0.to(d);
+  const std::int64_t n_in = iw.shape[1], n_out = iw.shape[0], N = ix.numel / std::max<std::int64_t>(n_in, 1);
+  Shape out = ix.shape;
+  out.back() = n_out;
+  return dispatch_float(d, "linear", [&]<typename T>() {
+    ImplPtr y = make_impl(out, d);
+    auto ym = mat<T>(*y, N, n_out);
+    ym.noalias() = cmat<T>(*x.impl(), N, n_in) * cmat<T>(iw, n_out, n_in).transpose();
+    if (has_bias) ym.rowwise() += cmat<T>(*b.impl(), 1, n_out).row(0);
+    BackwardClosure back = [N, n_in, n_out](BackwardCtx& c) {
+      auto g = cmat<T>(c.grad_out(), N, n_out);
+      if (TensorImpl* gx = c.grad_in(0)) mat<T>(*gx, N, n_in).noalias() += g * cmat<T>(c.in(1), n_out, n_in);
+      if (TensorImpl* gw = c.grad_in(1))
+        mat<T>(*gw, n_out, n_in).noalias() += g.transpose() * cmat<T>(c.in(0), N, n_in);
+      if (c.node.inputs.size() > 2)
+        if (TensorImpl* gb = c.grad_in(2)) mat<T>(*gb, 1, n_out) += g.colwise().sum();
+    };
+    return has_bias ? record("linear", y, {x, w0, b}, std::move(back))
+                    : record("linear", y, {x, w0}, std::move(back));
+  });
+}
+
+}  // namespace tapegrad

@@ -120,6 +120,9 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
   return extreme<false>("min", x, dim, keepdim);
 }
+Tensor max(const Tensor& x) { return extreme<true>("max", x.reshape({-1}), 0, false).first; }
+Tensor min(const Tensor& x) { return extreme<false>("min", x.reshape({-1}), 0, false).first; }
+
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
   NoGradGuard no_grad;  // only the indices are wanted
   return extreme<true>("argmax", x, dim, keepdim).second;

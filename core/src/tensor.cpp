@@ -64,7 +64,7 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
   return read_as_double(t, flat_index("at", t, index));
 }
 
-void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
+void Tensor::set(std::initializer_list<std::int64_t> index, double value) const {
   TensorImpl& t = impl_of(*this, "set");
   check_inplace("set", t);
   const std::int64_t i = flat_index("set", t, index);
@@ -83,7 +83,7 @@ std::vector<U> Tensor::to_vector() const {
 }
 
 template <typename U>
-U* Tensor::data() {
+U* Tensor::data() const {
   TensorImpl& t = impl_of(*this, "data");
   constexpr Dtype want = std::is_same_v<U, float>    ? kFloat32
                          : std::is_same_v<U, double> ? kFloat64
@@ -93,20 +93,13 @@ U* Tensor::data() {
                          dtype_name(want)));
   return t.data<U>();
 }
-template <typename U>
-const U* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<U>();
-}
 
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
-template const float* Tensor::data<float>() const;
-template const double* Tensor::data<double>() const;
-template const std::int64_t* Tensor::data<std::int64_t>() const;
+template float* Tensor::data<float>() const;
+template double* Tensor::data<double>() const;
+template std::int64_t* Tensor::data<std::int64_t>() const;
 
 Tensor Tensor::detach() const {
   const TensorImpl& t = impl_of(*this, "detach");
@@ -118,7 +111,7 @@ bool Tensor::requires_grad() const {
   return t.requires_grad || t.node != nullptr;
 }
 
-Tensor& Tensor::requires_grad_(bool on) {
+const Tensor& Tensor::requires_grad_(bool on) const {
   TensorImpl& t = impl_of(*this, "requires_grad_");
   if (t.node)
     throw StateError(msg("requires_grad_: only leaves can be marked; this tensor comes from op '",
@@ -142,12 +135,12 @@ Tensor Tensor::grad() const {
   return t.grad ? Tensor(t.grad) : Tensor();
 }
 
-void Tensor::zero_grad() {
+void Tensor::zero_grad() const {
   TensorImpl& t = impl_of(*this, "zero_grad");
   if (t.grad) std::memset(t.grad->storage->data, 0, t.grad->bytes());
 }
 
-Tensor& Tensor::retain_grad() {
+const Tensor& Tensor::retain_grad() const {
   TensorImpl& t = impl_of(*this, "retain_grad");
   if (!t.requires_grad && !t.node)
     throw StateError("retain_grad: the tensor does not require grad");
@@ -155,14 +148,14 @@ Tensor& Tensor::retain_grad() {
   return *this;
 }
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   TensorImpl& t = impl_of(*this, "fill_");
   check_inplace("fill_", t);
   dispatch_all(t.dtype, [&]<typename T>() { vec<T>(t).setConstant(static_cast<T>(value)); });
   return *this;
 }
 
-Tensor& Tensor::mul_(double factor) {
+const Tensor& Tensor::mul_(double factor) const {
   TensorImpl& t = impl_of(*this, "mul_");
   check_inplace("mul_", t);
   dispatch_all(t.dtype, [&]<typename T>() {
@@ -174,7 +167,7 @@ Tensor& Tensor::mul_(double factor) {
   return *this;
 }
 
-Tensor& Tensor::add_(const Tensor& other, double alpha) {
+const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
   TensorImpl& t = impl_of(*this, "add_");
   check_inplace("add_", t);
   NoGradGuard no_grad;
@@ -189,7 +182,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   return *this;
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   TensorImpl& t = impl_of(*this, "copy_");
   check_inplace("copy_", t);
   NoGradGuard no_grad;
@@ -210,6 +203,8 @@ Tensor Tensor::sum() const { return tapegrad::sum(*this); }
 Tensor Tensor::sum(std::int64_t d, bool k) const { return tapegrad::sum(*this, d, k); }
 Tensor Tensor::mean() const { return tapegrad::mean(*this); }
 Tensor Tensor::mean(std::int64_t d, bool k) const { return tapegrad::mean(*this, d, k); }
+Tensor Tensor::max() const { return tapegrad::max(*this); }
+Tensor Tensor::min() const { return tapegrad::min(*this); }
 Tensor Tensor::argmax(std::int64_t d, bool k) const { return tapegrad::argmax(*this, d, k); }
 Tensor Tensor::reshape(const Shape& s) const { return tapegrad::reshape(*this, s); }
 Tensor Tensor::view(const Shape& s) const { return tapegrad::view(*this, s); }

@@ -1,5 +1,6 @@
 // The umbrella header: everything a training script needs, in one include.
 #pragma once
+#include "tapegrad/core/archive.h"
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/core/dtype.h"
 #include "tapegrad/core/errors.h"
@@ -9,3 +10,4 @@
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/random.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/nn/nn.h"

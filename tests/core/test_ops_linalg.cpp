@@ -55,3 +55,27 @@ TEST_CASE("transpose/t: values and gradient") {
   CHECK_THROWS_WITH_AS(tg::t(y), doctest::Contains("t: expects a 2-D tensor: got shape [2, 3, 4]"),
                        tg::ShapeError);
 }
+
+TEST_CASE("linear: values of x w^T + b") {
+  tg::Tensor x = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3}, {.dtype = tg::kFloat64});
+  tg::Tensor w = tg::tensor({1, 0, 1, 0, 1, 0}, {2, 3}, {.dtype = tg::kFloat64});
+  tg::Tensor b = tg::tensor({10, 20}, {}, {.dtype = tg::kFloat64});
+  check_values(tg::linear(x, w, b), {14, 22, 20, 25});
+  check_values(tg::linear(x, w), {4, 2, 10, 5});
+  CHECK(tg::linear(tg::zeros({4, 5, 3}, {.dtype = tg::kFloat64}), w, b).shape() == tg::Shape{4, 5, 2});
+}
+
+TEST_CASE("linear: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4}), w = leaf({2, 4}, 8), b = leaf({2}, 9), x3 = leaf({2, 3, 4}, 10);
+  check_gradient([&] { return tg::linear(x, w, b); }, {x, w, b});
+  check_gradient([&] { return tg::linear(x, w); }, {x, w});
+  check_gradient([&] { return tg::linear(x3, w, b); }, {x3, w, b});
+}
+
+TEST_CASE("linear: rejects mismatched feature sizes") {
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({2, 3}), tg::zeros({5, 4}), tg::zeros({5})),
+                       doctest::Contains("linear: feature sizes differ: x is [2, 3], w is [5, 4]"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({2, 4}), tg::zeros({5, 4}), tg::zeros({4})),
+                       doctest::Contains("linear: b must be (5): got [4]"), tg::ShapeError);
+}

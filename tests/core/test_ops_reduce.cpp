@@ -41,6 +41,9 @@ TEST_CASE("max/min/argmax: values and indices along a dim") {
   CHECK(tg::argmax(x, 0).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 0, 1});
   CHECK(tg::argmax(x, 1).dtype() == tg::kInt64);
   CHECK_FALSE(tg::argmax(leaf({2, 3}), 1).requires_grad());
+  CHECK(tg::max(x).item() == 7);
+  CHECK(x.min().item() == 1);
+  CHECK(tg::max(x).dim() == 0);
 }
 
 TEST_CASE("max/min: gradient matches finite differences") {
@@ -50,6 +53,7 @@ TEST_CASE("max/min: gradient matches finite differences") {
     check_gradient([&] { return tg::min(x, d, true).first; }, {x});
   }
   check_gradient([&] { return tg::max(y, 1).first; }, {y});
+  check_gradient([&] { return tg::max(x) * tg::min(y); }, {x, y});
 }
 
 TEST_CASE("max/sum: bad dims and empty reductions are named") {

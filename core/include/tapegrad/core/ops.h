@@ -59,6 +59,9 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim = false);
 /// Largest values along dim and their indices (int64, first occurrence); grad flows to them.
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim = false);
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Largest / smallest element (0-d); the gradient goes to the first one found.
+Tensor max(const Tensor& x);
+Tensor min(const Tensor& x);
 /// Indices of the largest values along dim (int64, no gradient).
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
 
@@ -66,6 +69,9 @@ Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
 /// 2-D (n x k)(k x m); 3-D batched, a batch of 1 (or a 2-D operand) broadcasting over the other.
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1);
+/// y = x w^T + b, fused (one GEMM, bias added in the same pass): x (..., n_in), w (n_out, n_in),
+/// b (n_out) or undefined -> y (..., n_out). The layout of PyTorch's nn.Linear.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 /// Transpose of a 2-D tensor.
 Tensor t(const Tensor& x);
 

@@ -41,15 +41,14 @@ class Tensor {
   /// The element at a full index, as double.
   double at(std::initializer_list<std::int64_t> index) const;
   /// Writes one element in place (not recorded; refuses tensors that require grad in grad mode).
-  void set(std::initializer_list<std::int64_t> index, double value);
+  /// In-place updates are const, as in libtorch: they change the data, not the handle.
+  void set(std::initializer_list<std::int64_t> index, double value) const;
   /// All elements in row-major order; T must be float, double or std::int64_t.
   template <typename T>
   std::vector<T> to_vector() const;
   /// Raw row-major storage; T must match dtype() exactly.
   template <typename T>
-  T* data();
-  template <typename T>
-  const T* data() const;
+  T* data() const;
 
   /// A copy with its own storage, on the tape when *this requires grad (like torch.clone).
   Tensor clone() const;
@@ -62,7 +61,7 @@ class Tensor {
   /// True for leaves marked requires_grad and for every result of an op recorded on the tape.
   bool requires_grad() const;
   /// Marks a leaf as needing a gradient; throws on a non-leaf.
-  Tensor& requires_grad_(bool on = true);
+  const Tensor& requires_grad_(bool on = true) const;
   /// True when no recorded op produced this tensor.
   bool is_leaf() const;
   /// Name of the op that produced this tensor ("" for a leaf).
@@ -70,23 +69,25 @@ class Tensor {
   /// Accumulated gradient of a leaf (undefined before the first backward).
   Tensor grad() const;
   /// Zeroes the accumulated gradient in place, keeping its buffer.
-  void zero_grad();
+  void zero_grad() const;
   /// Asks backward() to keep this non-leaf's gradient in grad() too.
-  Tensor& retain_grad();
+  const Tensor& retain_grad() const;
   /// Reverse-mode differentiation from here; grad defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
   // ---- in-place updates (never recorded: for optimizers and initialisers) ----
-  Tensor& fill_(double value);
-  Tensor& copy_(const Tensor& src);
-  Tensor& add_(const Tensor& other, double alpha = 1);
-  Tensor& mul_(double factor);
+  const Tensor& fill_(double value) const;
+  const Tensor& copy_(const Tensor& src) const;
+  const Tensor& add_(const Tensor& other, double alpha = 1) const;
+  const Tensor& mul_(double factor) const;
 
   // ---- method forms of the ops in ops.h ----
   Tensor sum() const;
   Tensor sum(std::int64_t dim, bool keepdim = false) const;
   Tensor mean() const;
   Tensor mean(std::int64_t dim, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
   Tensor argmax(std::int64_t dim, bool keepdim = false) const;
   Tensor reshape(const Shape& shape) const;
   Tensor view(const Shape& shape) const;

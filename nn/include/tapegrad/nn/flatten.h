@@ -1,0 +1,27 @@
+// Layers that only reshape or pass through: Flatten and Identity.
+#pragma once
+#include "tapegrad/nn/module.h"
+
+namespace tapegrad::nn {
+
+/// Flattens dims start_dim..end_dim: (B, 1, 28, 28) -> (B, 784) with the defaults.
+class Flatten : public Module {
+ public:
+  explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
+      : start_(start_dim), end_(end_dim) {}
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Flatten"; }
+  std::string extra_repr() const override;
+
+ private:
+  std::int64_t start_, end_;
+};
+
+/// y = x: a placeholder where a layer is optional.
+class Identity : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string name() const override { return "Identity"; }
+};
+
+}  // namespace tapegrad::nn

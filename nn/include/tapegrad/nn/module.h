@@ -1,0 +1,88 @@
+// Module: the base of every layer and model. Holds named parameters and named submodules,
+// the train/eval switch, and the walks over them (parameters, named_parameters, zero_grad, to).
+#pragma once
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/core/dtype.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tapegrad::nn {
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  // Modules are reference-like (parameters are shared handles), so copying is not offered:
+  // share a module through std::shared_ptr instead. Moving is fine.
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = default;
+
+  /// The computation; a module's own math lives in core ops.
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  /// Type name shown when printing ("Linear"); defaults to the C++ class name.
+  virtual std::string name() const;
+  /// What goes between the parentheses when printing ("in_features=3, out_features=2").
+  virtual std::string extra_repr() const { return ""; }
+
+  /// Every parameter, own first, then each child's in registration order.
+  std::vector<Tensor> parameters() const;
+  /// Same order, with hierarchical names: "weight", "0.weight", "encoder.fc1.bias".
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  /// Direct submodules in registration order.
+  std::vector<std::shared_ptr<Module>> children() const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
+  /// Number of scalar parameters (what PyTorch users sum over p.numel()).
+  std::int64_t num_parameters() const;
+
+  /// Training mode (the default) or evaluation mode, for this module and all below it.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  /// Zeroes every parameter's gradient in place.
+  void zero_grad();
+  /// Converts every parameter to dtype in place (e.g. kFloat64 for gradient checks).
+  Module& to(Dtype dtype);
+
+  /// Writes the parameters to a checkpoint file; see nn/serialize.h.
+  void save(const std::string& path) const;
+  /// Reads parameters from a checkpoint; checks everything before changing anything.
+  void load(const std::string& path);
+
+ protected:
+  /// Registers t (made a leaf that requires grad) under name; returns the same handle.
+  Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+  /// Takes ownership of a submodule under name; returns a handle to keep as a member.
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, M&& module) {
+    return register_module(name, std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
+  }
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    add_child(name, module);
+    return module;
+  }
+
+ private:
+  void add_child(const std::string& name, std::shared_ptr<Module> child);
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void print(std::ostream& os, int indent) const;
+  friend std::ostream& operator<<(std::ostream& os, const Module& m);
+
+  std::vector<std::pair<std::string, Tensor>> params_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+/// PyTorch-style print: one line per leaf module, children indented under their container.
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+}  // namespace tapegrad::nn

@@ -1,0 +1,67 @@
+// The thin layers: Linear, the activations, Dropout, Flatten. No math here: each forward
+// calls core ops.
+#include <cmath>
+#include <sstream>
+
+#include "check.h"
+#include "tapegrad/core/ops.h"
+#include "tapegrad/nn/activation.h"
+#include "tapegrad/nn/dropout.h"
+#include "tapegrad/nn/flatten.h"
+#include "tapegrad/nn/functional.h"
+#include "tapegrad/nn/init.h"
+#include "tapegrad/nn/linear.h"
+
+namespace tapegrad::nn {
+
+Linear::Linear(std::int64_t n_in, std::int64_t n_out, bool bias, Generator* gen)
+    : n_in_(n_in), n_out_(n_out) {
+  if (n_in < 1 || n_out < 1)
+    throw ValueError(msg("Linear: sizes must be positive: got n_in ", n_in, ", n_out ", n_out));
+  Tensor w = empty({n_out, n_in});
+  init::kaiming_uniform_(w, std::sqrt(5.0), init::FanMode::FanIn, "leaky_relu", gen);
+  weight_ = register_parameter("weight", w);
+  if (bias) {
+    Tensor b = empty({n_out});
+    const double bound = 1 / std::sqrt(static_cast<double>(n_in));
+    init::uniform_(b, -bound, bound, gen);
+    bias_ = register_parameter("bias", b);
+  }
+}
+
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight_, bias_); }
+
+std::string Linear::extra_repr() const {
+  return msg("in_features=", n_in_, ", out_features=", n_out_, ", bias=",
+             bias_.defined() ? "true" : "false");
+}
+
+Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
+Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, slope_); }
+std::string LeakyReLU::extra_repr() const { return msg("negative_slope=", slope_); }
+Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim_); }
+Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim_); }
+
+Dropout::Dropout(double p, Generator* gen) : p_(p), gen_(gen) {
+  if (!(p >= 0 && p <= 1)) throw ValueError(msg("Dropout: p must be in [0, 1], got ", p));
+}
+Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p_, is_training(), gen_); }
+std::string Dropout::extra_repr() const { return msg("p=", p_); }
+
+Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_, end_); }
+std::string Flatten::extra_repr() const { return msg("start_dim=", start_, ", end_dim=", end_); }
+
+namespace functional {
+// y = x * mask / (1 - p), mask ~ Bernoulli(1 - p): the expected value of y is x.
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  if (!(p >= 0 && p <= 1)) throw ValueError(msg("dropout: p must be in [0, 1], got ", p));
+  if (!training || p == 0) return x;
+  if (p == 1) return x * 0.0;
+  const Tensor keep = ge(rand(x.shape(), {.dtype = x.dtype()}, gen), scalar_tensor(p, {.dtype = x.dtype()}));
+  return x * (keep * (1.0 / (1.0 - p)));
+}
+}  // namespace functional
+
+}  // namespace tapegrad::nn

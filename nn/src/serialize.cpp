@@ -1,0 +1,61 @@
+// Module checkpoints over Archive: every check happens before the first parameter changes.
+#include "tapegrad/nn/serialize.h"
+
+#include <cstring>
+#include <set>
+
+#include "check.h"
+#include "tensor_impl.h"
+
+namespace tapegrad::nn {
+
+void save_state(const Module& m, Archive& ar, const std::string& prefix) {
+  for (const auto& [name, p] : m.named_parameters()) ar.put(prefix + name, p);
+}
+
+void load_state(Module& m, const Archive& ar, const std::string& prefix) {
+  const auto params = m.named_parameters();
+  std::set<std::string> expected;
+  for (const auto& [name, p] : params) {
+    const std::string key = prefix + name;
+    expected.insert(key);
+    if (!ar.is_tensor(key))
+      throw ValueError(msg("load: missing parameter '", name, "' (entry '", key, "')"));
+    const Tensor v = ar.get(key);
+    if (v.dtype() != p.dtype() || v.shape() != p.shape())
+      throw ValueError(msg("load: parameter '", name, "' is ", shape_str(v.shape()), " ",
+                           dtype_name(v.dtype()), " in the checkpoint but ", shape_str(p.shape()),
+                           " ", dtype_name(p.dtype()), " in the model"));
+  }
+  for (const std::string& key : ar.names_with_prefix(prefix))
+    if (!expected.count(key))
+      throw ValueError(msg("load: unexpected parameter '", key.substr(prefix.size()),
+                           "' in the checkpoint (entry '", key, "')"));
+  // Everything matched: now copy. Raw copies bump no version, so bump it here: any graph that
+  // saved the old values must not backward through the new ones.
+  for (const auto& [name, p] : params) {
+    TensorImpl& t = *p.impl();
+    std::memcpy(t.storage->data, ar.get(prefix + name).impl()->storage->data, t.bytes());
+    ++t.storage->version;
+  }
+}
+
+void save(const Module& m, const std::string& path) {
+  Archive ar;
+  save_state(m, ar);
+  ar.save(path);
+}
+
+void load(Module& m, const std::string& path) {
+  const Archive ar = Archive::load(path);
+  try {
+    load_state(m, ar);
+  } catch (const ValueError& e) {
+    throw ValueError(msg(path, ": ", e.what()));
+  }
+}
+
+void Module::save(const std::string& path) const { nn::save(*this, path); }
+void Module::load(const std::string& path) { nn::load(*this, path); }
+
+}  // namespace tapegrad::nn

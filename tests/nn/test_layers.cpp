@@ -1,0 +1,93 @@
+// Linear, activations, Dropout, Flatten, Identity.
+#include "../core/helpers.h"
+
+namespace nn = tg::nn;
+
+TEST_CASE("linear: PyTorch's layout and initialisation bounds") {
+  tg::Generator gen(3);
+  nn::Linear lin(100, 30, true, &gen);
+  CHECK(lin.weight().shape() == tg::Shape{30, 100});
+  CHECK(lin.bias().shape() == tg::Shape{30});
+  CHECK(lin.weight().requires_grad());
+  const double bound = 1 / std::sqrt(100.0);
+  for (float v : lin.weight().to_vector<float>()) CHECK(std::abs(v) <= bound);
+  for (float v : lin.bias().to_vector<float>()) CHECK(std::abs(v) <= bound);
+  // U(-b, b) has standard deviation b / sqrt(3).
+  const tg::Tensor w = lin.weight().detach();
+  CHECK(std::sqrt((w * w).mean().item()) == doctest::Approx(bound / std::sqrt(3.0)).epsilon(0.05));
+  nn::Linear nob(3, 2, false);
+  CHECK_FALSE(nob.bias().defined());
+  CHECK(nob.parameters().size() == 1);
+  CHECK_THROWS_AS(nn::Linear(0, 3), tg::ValueError);
+}
+
+TEST_CASE("linear: output values, shape and gradient") {
+  nn::Linear lin(3, 2);
+  lin.to(tg::kFloat64);
+  {
+    tg::NoGradGuard no_grad;
+    lin.weight().copy_(tg::tensor({1, 0, 1, 0, 1, 0}, {2, 3}));
+    lin.bias().copy_(tg::tensor({10, 20}));
+  }
+  tg::Tensor x = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3}, {.dtype = tg::kFloat64});
+  check_values(lin(x), {14, 22, 20, 25});
+  tg::Tensor xl = leaf({4, 3});
+  check_gradient([&] { return lin(xl); }, {xl, lin.weight(), lin.bias()});
+}
+
+TEST_CASE("activations: modules match the core ops and gradcheck") {
+  tg::Tensor x = leaf({3, 4});
+  nn::Sigmoid sg;
+  nn::Tanh th;
+  nn::ReLU re;
+  nn::LeakyReLU lr(0.2);
+  nn::Softmax sm(1);
+  nn::LogSoftmax lsm(1);
+  check_values(sg(x), tg::sigmoid(x).to_vector<double>());
+  check_values(th(x), tg::tanh(x).to_vector<double>());
+  check_values(re(x), tg::relu(x).to_vector<double>());
+  check_values(lr(x), tg::leaky_relu(x, 0.2).to_vector<double>());
+  check_values(sm(x), tg::softmax(x, 1).to_vector<double>());
+  check_values(lsm(x), tg::log_softmax(x, 1).to_vector<double>());
+  for (nn::Module* m : std::vector<nn::Module*>{&sg, &th, &re, &lr, &sm, &lsm}) {
+    INFO(m->name());
+    check_gradient([&] { return (*m)(x); }, {x});
+  }
+  CHECK(lr.extra_repr() == "negative_slope=0.2");
+}
+
+TEST_CASE("dropout: zeroes about p of the elements, scales the rest, identity in eval") {
+  tg::Generator gen(11);
+  nn::Dropout drop(0.25, &gen);
+  tg::Tensor x = tg::ones({200, 100});
+  const auto y = drop(x).to_vector<float>();
+  int zeros = 0;
+  for (float v : y) {
+    CHECK((v == 0 || v == doctest::Approx(1 / 0.75)));
+    zeros += v == 0;
+  }
+  CHECK(zeros / 20000.0 == doctest::Approx(0.25).epsilon(0.05));
+  drop.eval();
+  CHECK(drop(x).to_vector<float>() == x.to_vector<float>());
+  CHECK(nn::functional::dropout(x, 1.0).sum().item() == 0);
+  CHECK_THROWS_WITH_AS(nn::Dropout(1.5), doctest::Contains("Dropout: p must be in [0, 1], got 1.5"),
+                       tg::ValueError);
+}
+
+TEST_CASE("dropout: the gradient flows through the kept elements only") {
+  tg::Generator gen(2);
+  tg::Tensor x = leaf({4, 5});
+  tg::Tensor y = nn::functional::dropout(x, 0.5, true, &gen);
+  y.sum().backward();
+  const auto yv = y.to_vector<double>(), gv = x.grad().to_vector<double>();
+  for (std::size_t i = 0; i < yv.size(); ++i) CHECK(gv[i] == (yv[i] == 0 ? 0 : 2));
+}
+
+TEST_CASE("flatten/identity: shapes") {
+  nn::Flatten f;
+  CHECK(f(tg::zeros({8, 1, 28, 28})).shape() == tg::Shape{8, 784});
+  CHECK(nn::Flatten(0)(tg::zeros({2, 3})).shape() == tg::Shape{6});
+  nn::Identity id;
+  tg::Tensor x = tg::ones({2});
+  CHECK(id(x).impl() == x.impl());
+}

@@ -1,0 +1,133 @@
+// Losses: values by hand, reductions, gradchecks, stability at extreme logits, shape errors.
+#include "../core/helpers.h"
+
+namespace nn = tg::nn;
+namespace F = tg::nn::functional;
+using R = tg::nn::Reduction;
+
+namespace {
+tg::Tensor f64(std::initializer_list<double> v, tg::Shape s = {}) {
+  return tg::tensor(v, s, {.dtype = tg::kFloat64});
+}
+tg::Tensor labels(std::vector<std::int64_t> v) { return tg::from_vector(v); }
+}  // namespace
+
+TEST_CASE("mse_loss/l1_loss: values and reductions") {
+  tg::Tensor x = f64({1, 2, 3}), y = f64({1, 0, 0});
+  CHECK(F::mse_loss(x, y).item() == doctest::Approx(13.0 / 3));
+  CHECK(F::mse_loss(x, y, R::Sum).item() == 13);
+  check_values(F::mse_loss(x, y, R::None), {0, 4, 9});
+  CHECK(nn::L1Loss()(x, y).item() == doctest::Approx(5.0 / 3));
+  CHECK(nn::MSELoss(R::Sum)(x, y).item() == 13);
+}
+
+TEST_CASE("mse_loss/l1_loss: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4}), y = leaf({3, 4}, 8);
+  check_gradient([&] { return F::mse_loss(x, y); }, {x, y});
+  check_gradient([&] { return F::l1_loss(x, y, R::Sum); }, {x, y});
+}
+
+TEST_CASE("mse_loss: shapes that would broadcast are refused") {
+  CHECK_THROWS_WITH_AS(F::mse_loss(tg::zeros({64, 1}), tg::zeros({64})),
+                       doctest::Contains("mse_loss: input [64, 1] and target [64] differ in shape"),
+                       tg::ShapeError);
+}
+
+TEST_CASE("cross_entropy: values with class indices and with probabilities") {
+  tg::Tensor x = f64({1, 2, 3, 1, 1, 1}, {2, 3});
+  const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3;
+  const double l1 = std::log(3.0);
+  CHECK(F::cross_entropy(x, labels({2, 0})).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
+  CHECK(F::cross_entropy(x, labels({2, 0}), R::Sum).item() == doctest::Approx(l0 + l1).epsilon(1e-12));
+  check_values(F::cross_entropy(x, labels({2, 0}), R::None), {l0, l1});
+  tg::Tensor onehot = f64({0, 0, 1, 1, 0, 0}, {2, 3});
+  CHECK(F::cross_entropy(x, onehot).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
+  tg::Tensor soft = f64({0.2, 0.3, 0.5, 1, 0, 0}, {2, 3});
+  const double lse0 = l0 + 3;
+  const double s0 = 0.2 * (lse0 - 1) + 0.3 * (lse0 - 2) + 0.5 * (lse0 - 3);
+  CHECK(nn::CrossEntropyLoss()(x, soft).item() == doctest::Approx((s0 + l1) / 2).epsilon(1e-12));
+}
+
+TEST_CASE("cross_entropy: gradient matches finite differences") {
+  tg::Tensor x = leaf({4, 3});
+  tg::Tensor t = labels({2, 0, 1, 1});
+  tg::Tensor soft = tg::softmax(leaf({4, 3}, 8), 1).detach();
+  soft.requires_grad_();
+  for (R r : {R::Mean, R::Sum, R::None}) {
+    check_gradient([&] { return F::cross_entropy(x, t, r); }, {x});
+    check_gradient([&] { return F::cross_entropy(x, soft, r); }, {x, soft});
+  }
+}
+
+TEST_CASE("cross_entropy: backward is (softmax - onehot) / B") {
+  tg::Tensor x = leaf({3, 4});
+  F::cross_entropy(x, labels({1, 3, 0})).backward();
+  tg::Tensor expected = (tg::softmax(x, 1) - f64({0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0}, {3, 4})) / 3.0;
+  check_values(x.grad(), expected.to_vector<double>());
+}
+
+TEST_CASE("cross_entropy: finite values and exact gradients for logits of +-1000") {
+  tg::Tensor x = leaf_of({1000, -1000, 0, -1000, 1000, -1000}, {2, 3});
+  tg::Tensor loss = F::cross_entropy(x, labels({0, 0}), R::Sum);
+  CHECK(loss.item() == doctest::Approx(2000));
+  loss.backward();
+  check_values(x.grad(), {0, 0, 0, -1, 1, 0});
+  tg::Tensor x32 = tg::tensor({1000, -1000, 0}, {1, 3});
+  CHECK(std::isfinite(F::cross_entropy(x32, labels({1})).item()));
+}
+
+TEST_CASE("cross_entropy: bad targets are named") {
+  tg::Tensor x = tg::zeros({2, 3});
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, labels({0, 3})),
+                       doctest::Contains("cross_entropy: target 3 at position 1 is out of range for 3 classes"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, labels({0, 1, 2})),
+                       doctest::Contains("class-index targets must be (2) for logits [2, 3]: got [3]"),
+                       tg::ShapeError);
+  CHECK_THROWS_AS(F::cross_entropy(x, tg::zeros({2, 4})), tg::ShapeError);
+  CHECK_THROWS_AS(F::cross_entropy(tg::zeros({6}), labels({0})), tg::ShapeError);
+}
+
+TEST_CASE("nll_loss: values, gradient and errors") {
+  tg::Tensor lp = f64({-1, -2, -0.5, -3}, {2, 2});
+  CHECK(F::nll_loss(lp, labels({1, 0})).item() == doctest::Approx(1.25));
+  check_values(nn::NLLLoss(R::None)(lp, labels({1, 0})), {2, 0.5});
+  tg::Tensor x = leaf({4, 3});
+  check_gradient([&] { return F::nll_loss(tg::log_softmax(x, 1), labels({2, 0, 1, 1})); }, {x});
+  // nll_loss(log_softmax(x)) is cross_entropy(x).
+  CHECK(F::nll_loss(tg::log_softmax(x, 1), labels({2, 0, 1, 1})).item() ==
+        doctest::Approx(F::cross_entropy(x, labels({2, 0, 1, 1})).item()).epsilon(1e-12));
+  CHECK_THROWS_WITH_AS(F::nll_loss(lp, labels({1})), doctest::Contains("nll_loss: target must be int64 (2)"),
+                       tg::ShapeError);
+}
+
+TEST_CASE("binary_cross_entropy: values, the -100 clamp, gradient") {
+  tg::Tensor p = f64({0.2, 0.9}), t = f64({0, 1});
+  CHECK(F::binary_cross_entropy(p, t).item() == doctest::Approx(-(std::log(0.8) + std::log(0.9)) / 2));
+  CHECK(nn::BCELoss()(f64({0}), f64({1})).item() == doctest::Approx(100));  // log 0 clamped
+  tg::Tensor pl = tg::sigmoid(leaf({3, 4})).detach();
+  pl.requires_grad_();
+  tg::Tensor tl = tg::rand({3, 4}, {.dtype = tg::kFloat64});
+  check_gradient([&] { return F::binary_cross_entropy(pl, tl); }, {pl});
+  CHECK_THROWS_WITH_AS(F::binary_cross_entropy(f64({1.5}), f64({1})),
+                       doctest::Contains("every input must be a probability in [0, 1]"), tg::ValueError);
+  CHECK_THROWS_AS(F::binary_cross_entropy(f64({0.5, 0.5}), f64({1})), tg::ShapeError);
+}
+
+TEST_CASE("binary_cross_entropy_with_logits: stable for logits of +-100") {
+  tg::Tensor x = leaf_of({100, -100, 100, -100, 0});
+  tg::Tensor t = f64({0, 1, 1, 0, 1});
+  tg::Tensor loss = F::binary_cross_entropy_with_logits(x, t, R::None);
+  check_values(loss, {100, 100, 0, 0, std::log(2.0)}, 1e-12);
+  loss.sum().backward();
+  check_values(x.grad(), {1, -1, 0, 0, -0.5}, 1e-12);  // sigmoid(x) - t
+}
+
+TEST_CASE("binary_cross_entropy_with_logits: gradient in logits and targets") {
+  tg::Tensor x = leaf({3, 4}), t = leaf({3, 4}, 8);
+  check_gradient([&] { return nn::BCEWithLogitsLoss()(x, t); }, {x, t});
+  // The same loss as sigmoid followed by BCE, away from saturation.
+  tg::Tensor tt = tg::rand({3, 4}, {.dtype = tg::kFloat64});
+  CHECK(F::binary_cross_entropy_with_logits(x, tt).item() ==
+        doctest::Approx(F::binary_cross_entropy(tg::sigmoid(x), tt).item()).epsilon(1e-10));
+}
