@@ -1,8 +1,9 @@
 // Three interleaved spirals (300 points in 2-D), classified by a two-layer network trained with
-// full-batch gradient descent, written directly with tensors and autograd.
+// full-batch gradient descent.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <tapegrad/tapegrad.hpp>
 
 namespace tg = tapegrad;
@@ -24,36 +25,26 @@ int main() {
       ys.push_back(k);
     }
   const tg::Tensor x = tg::from_vector(xs, {kPerClass * kClasses, 2});
-  const tg::Tensor y = tg::from_vector(ys, {kPerClass * kClasses, 1});
+  const tg::Tensor y = tg::from_vector(ys);
 
-  // Parameters, initialised like PyTorch's Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-  auto uniform = [](tg::Shape shape, double fan_in) {
-    const double bound = 1 / std::sqrt(fan_in);
-    tg::Tensor t = tg::rand(shape) * (2 * bound) - bound;
-    return t.detach().requires_grad_();
-  };
-  tg::Tensor w1 = uniform({2, kHidden}, 2), b1 = uniform({kHidden}, 2);
-  tg::Tensor w2 = uniform({kHidden, kClasses}, kHidden), b2 = uniform({kClasses}, kHidden);
-  std::vector<tg::Tensor> params{w1, b1, w2, b2};
-
+  tg::nn::Sequential model(tg::nn::Linear(2, kHidden), tg::nn::Tanh(),
+                           tg::nn::Linear(kHidden, kClasses));
+  std::cout << model << "\n";
   const double lr = 1.0;
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = 1; epoch <= 2000; ++epoch) {
-    tg::Tensor logits = tg::matmul(tg::tanh(tg::matmul(x, w1) + b1), w2) + b2;
-    // Cross-entropy: the mean negative log-probability of each point's own class.
-    tg::Tensor loss = -tg::log_softmax(logits, 1).gather(1, y).mean();
+    tg::Tensor logits = model(x);
+    tg::Tensor loss = tg::nn::functional::cross_entropy(logits, y);
+    model.zero_grad();
     loss.backward();
     {
-      tg::NoGradGuard no_grad;
-      for (tg::Tensor& p : params) {
-        p.add_(p.grad(), -lr);
-        p.zero_grad();
-      }
+      tg::NoGradGuard no_grad;  // plain gradient descent: p -= lr * grad
+      for (const tg::Tensor& p : model.parameters()) p.add_(p.grad(), -lr);
     }
     if (epoch % 200 == 0) {
       tg::NoGradGuard no_grad;
       const double acc =
-          tg::eq(tg::argmax(logits, 1, true), y).to(tg::kFloat32).mean().item();
+          tg::eq(tg::argmax(logits, 1), y).to(tg::kFloat32).mean().item();
       std::printf("epoch %4d  loss %.4f  train accuracy %5.1f%%\n", epoch, loss.item(),
                   100 * acc);
     }

@@ -1,5 +1,7 @@
-// Fits y = 2x + 1 by gradient descent through the installed library; exits 1 if it fails.
+// Fits y = 2x + 1 through the installed library with a Linear layer, then saves and reloads it;
+// exits 1 if anything is off.
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <tapegrad/tapegrad.hpp>
 namespace tg = tapegrad;
@@ -7,17 +9,20 @@ namespace tg = tapegrad;
 int main() {
   tg::Tensor x = tg::arange(0.0, 1.0, 0.1).reshape({-1, 1});
   tg::Tensor y = x * 2.0 + 1.0;
-  tg::Tensor w = tg::zeros({1, 1}, {.requires_grad = true});
-  tg::Tensor b = tg::zeros({1}, {.requires_grad = true});
+  tg::nn::Linear fit(1, 1);
   for (int step = 0; step < 2000; ++step) {
-    tg::Tensor loss = tg::pow(tg::matmul(x, w) + b - y, 2).mean();
+    tg::Tensor loss = tg::nn::functional::mse_loss(fit(x), y);
+    fit.zero_grad();
     loss.backward();
     tg::NoGradGuard no_grad;
-    w.add_(w.grad(), -0.5);
-    b.add_(b.grad(), -0.5);
-    w.zero_grad();
-    b.zero_grad();
+    for (const tg::Tensor& p : fit.parameters()) p.add_(p.grad(), -0.5);
   }
-  std::cout << "consumer: w = " << w.item() << ", b = " << b.item() << "\n";
-  return std::abs(w.item() - 2) < 1e-3 && std::abs(b.item() - 1) < 1e-3 ? 0 : 1;
+  const double w = fit.weight().item(), b = fit.bias().item();
+  std::cout << "consumer: w = " << w << ", b = " << b << "\n";
+  fit.save("consumer.tg");
+  tg::nn::Linear back(1, 1);
+  back.load("consumer.tg");
+  std::remove("consumer.tg");
+  const bool ok = std::abs(w - 2) < 1e-3 && std::abs(b - 1) < 1e-3 && back.weight().item() == w;
+  return ok ? 0 : 1;
 }
