@@ -1,6 +1,7 @@
 // Tensor factories: constants, ranges, literal values, and random draws from a Generator.
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 #include "kernels.h"
 #include "tapegrad/core/random.h"
@@ -99,6 +100,19 @@ double Generator::normal(double mean, double std) {
 }
 std::int64_t Generator::randint(std::int64_t lo, std::int64_t hi) {
   return std::uniform_int_distribution<std::int64_t>(lo, hi - 1)(engine_);
+}
+
+std::string Generator::state() const {
+  std::ostringstream os;
+  os << engine_;
+  return os.str();
+}
+void Generator::set_state(const std::string& s) {
+  std::istringstream is(s);
+  std::mt19937_64 e;
+  is >> e;
+  if (is.fail()) throw ValueError("Generator::set_state: not a generator state");
+  engine_ = e;
 }
 
 Generator& default_generator() {

@@ -11,3 +11,4 @@
 #include "tapegrad/core/random.h"
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/nn/nn.h"
+#include "tapegrad/optim/optim.h"

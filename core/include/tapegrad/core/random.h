@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "tapegrad/core/tensor.h"
 
@@ -20,6 +21,10 @@ class Generator {
   /// Uniform integer in [lo, hi).
   std::int64_t randint(std::int64_t lo, std::int64_t hi);
   std::mt19937_64& engine() { return engine_; }
+  /// The engine's full state as text, for checkpoints.
+  std::string state() const;
+  /// Restores a state() string; throws ValueError if it is not one.
+  void set_state(const std::string& s);
 
  private:
   std::mt19937_64 engine_;

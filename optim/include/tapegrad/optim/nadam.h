@@ -1,0 +1,32 @@
+// NAdam: Adam with Nesterov momentum and momentum decay (torch.optim.NAdam, 1.13).
+// Reference: Dozat 2016.
+#pragma once
+#include <utility>
+
+#include "tapegrad/optim/optimizer.h"
+
+namespace tapegrad::optim {
+
+struct NAdamOptions {
+  double lr = 2e-3;
+  std::pair<double, double> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum_decay = 4e-3;
+};
+
+/// d = g + wd p;  mu_t = b1 (1 - 0.5 0.96^(t psi));  P_t = prod mu;  m, v as Adam;
+/// p -= lr (1 - mu_t) / (1 - P_t) d / a + lr mu_{t+1} / (1 - P_t mu_{t+1}) m / a,
+/// a = sqrt(v / (1 - b2^t)) + eps.
+class NAdam : public OptimizerWith<NAdamOptions> {
+ public:
+  NAdam(const std::vector<Tensor>& params, NAdamOptions options = {});
+  NAdam(const NamedParams& params, NAdamOptions options = {});
+  std::string name() const override { return "NAdam"; }
+
+ protected:
+  void validate(const NAdamOptions& o) const override;
+  void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
+};
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,133 @@
+// The optimizer interface. The base owns parameter groups, per-parameter state (buffers parallel
+// to the parameters, named for checkpoints), zero_grad, the learning rate schedulers set, and
+// state save/load; a concrete optimizer adds its options and one update rule.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/core/archive.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tapegrad::optim {
+
+/// Named parameters, as nn::Module::named_parameters() returns them.
+using NamedParams = std::vector<std::pair<std::string, Tensor>>;
+
+/// One parameter's optimizer state: a step count and the buffers the optimizer declared
+/// (allocated on the parameter's first step, as PyTorch does).
+struct ParamState {
+  std::int64_t step = 0;
+  std::vector<Tensor> buffers;   ///< indexed like the optimizer's buffer names
+  std::vector<double> scalars;   ///< indexed like the optimizer's scalar names
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  /// One update of every parameter that has a gradient (run without recording).
+  void step();
+  /// Zeroes every parameter's gradient in place.
+  void zero_grad();
+
+  std::size_t num_groups() const { return groups_.size(); }
+  const std::vector<Tensor>& params(std::size_t group = 0) const;
+  /// The learning rate of a group, as schedulers read and set it.
+  double lr(std::size_t group = 0) const;
+  void set_lr(double lr, std::size_t group);
+  /// The lr a scheduler started from (set by the first scheduler attached; NaN before).
+  double initial_lr(std::size_t group) const;
+  void set_initial_lr(double lr, std::size_t group);
+  /// The step count and buffers of a parameter, by flat index over all groups.
+  const ParamState& state(std::size_t param_index) const { return state_.at(param_index); }
+  /// Type name used in checkpoints and messages ("Adam").
+  virtual std::string name() const = 0;
+
+  /// Puts every group's lr, every step count and every buffer into ar under prefix, keyed by
+  /// parameter name ("optim.state.0.weight.exp_avg").
+  void save_state(Archive& ar, const std::string& prefix = "optim.") const;
+  /// Restores what save_state wrote; checks type, names and shapes first and changes nothing
+  /// on a mismatch.
+  void load_state(const Archive& ar, const std::string& prefix = "optim.");
+
+ protected:
+  /// buffer_names and scalar_names fix what each ParamState holds (e.g. {"exp_avg", "exp_avg_sq"}).
+  Optimizer(std::vector<std::string> buffer_names, std::vector<std::string> scalar_names = {});
+  /// Adds a group; names identify parameters in checkpoints and must be unique.
+  void add_group(const NamedParams& params);
+  /// Updates one parameter: called by step() with the group index, the parameter's state (its
+  /// step count already advanced), the parameter and its gradient.
+  virtual void update(std::size_t group, ParamState& state, const Tensor& param,
+                      const Tensor& grad) = 0;
+  virtual double& group_lr(std::size_t group) = 0;
+  double group_lr(std::size_t group) const { return const_cast<Optimizer*>(this)->group_lr(group); }
+  /// Buffer i of a state, created on first use filled with `init` in the parameter's shape.
+  static Tensor& buffer(ParamState& s, std::size_t i, const Tensor& like, double init = 0);
+
+ private:
+  const Tensor& params_flat(std::size_t i) const;
+  struct Group {
+    std::vector<Tensor> params;
+    std::vector<std::size_t> index;  // flat parameter index of each
+    double initial_lr;
+  };
+  std::vector<Group> groups_;
+  std::vector<std::string> names_;  // flat, parallel to state_
+  std::vector<ParamState> state_;
+  std::vector<std::string> buffer_names_, scalar_names_;
+};
+
+/// The middle layer every optimizer derives from: groups each carry a full Options struct
+/// (with an `lr` member), so per-layer learning rates and per-group weight decay work.
+template <typename Options>
+class OptimizerWith : public Optimizer {
+ public:
+  /// Adds a group with its own options (validated like the constructor's).
+  void add_param_group(const NamedParams& params, const Options& options) {
+    validate(options);
+    add_group(params);
+    options_.push_back(options);
+  }
+  void add_param_group(const std::vector<Tensor>& params, const Options& options) {
+    add_param_group(positional(params, state_count()), options);
+  }
+  Options& options(std::size_t group = 0) { return options_.at(group); }
+  const Options& options(std::size_t group = 0) const { return options_.at(group); }
+
+ protected:
+  OptimizerWith(std::vector<std::string> buffers, std::vector<std::string> scalars = {})
+      : Optimizer(std::move(buffers), std::move(scalars)) {}
+  /// Throws ValueError naming the bad hyperparameter.
+  virtual void validate(const Options& o) const = 0;
+  double& group_lr(std::size_t g) override { return options_.at(g).lr; }
+
+  /// Names "0", "1", ... for parameters given without names (their flat position).
+  static NamedParams positional(const std::vector<Tensor>& ps, std::size_t first) {
+    NamedParams r;
+    for (std::size_t i = 0; i < ps.size(); ++i) r.emplace_back(std::to_string(first + i), ps[i]);
+    return r;
+  }
+  std::size_t state_count() const;
+
+ private:
+  std::vector<Options> options_;
+};
+
+/// Throws ValueError("<opt>: <what> must be <range>, got <v>") unless ok.
+void require(bool ok, const std::string& optimizer, const std::string& what, double value,
+             const std::string& range);
+
+}  // namespace tapegrad::optim
+
+namespace tapegrad::optim {
+template <typename Options>
+std::size_t OptimizerWith<Options>::state_count() const {
+  std::size_t n = 0;
+  for (std::size_t g = 0; g < num_groups(); ++g) n += params(g).size();
+  return n;
+}
+}  // namespace tapegrad::optim

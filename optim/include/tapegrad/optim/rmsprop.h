@@ -1,0 +1,32 @@
+// RMSprop (torch.optim.RMSprop, 1.13). Reference: Hinton, Coursera lecture 6e, 2012;
+// the centered form from Graves 2013.
+#pragma once
+#include "tapegrad/optim/optimizer.h"
+
+namespace tapegrad::optim {
+
+struct RMSpropOptions {
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum = 0;
+  bool centered = false;
+  bool maximize = false;
+};
+
+/// d = g + wd p;  v = alpha v + (1 - alpha) d^2;
+/// centered: m = alpha m + (1 - alpha) d,  a = sqrt(v - m^2) + eps;  else a = sqrt(v) + eps;
+/// momentum: b = mu b + d / a,  p -= lr b;  else p -= lr d / a.
+class RMSprop : public OptimizerWith<RMSpropOptions> {
+ public:
+  RMSprop(const std::vector<Tensor>& params, RMSpropOptions options = {});
+  RMSprop(const NamedParams& params, RMSpropOptions options = {});
+  std::string name() const override { return "RMSprop"; }
+
+ protected:
+  void validate(const RMSpropOptions& o) const override;
+  void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
+};
+
+}  // namespace tapegrad::optim

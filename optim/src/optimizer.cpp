@@ -1,0 +1,166 @@
+// The Optimizer base: groups, state, zero_grad, learning rates, checkpoints.
+#include "tapegrad/optim/optimizer.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "check.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/ops.h"
+#include "tensor_impl.h"
+
+namespace tapegrad::optim {
+
+void require(bool ok, const std::string& optimizer, const std::string& what, double value,
+             const std::string& range) {
+  if (!ok) throw ValueError(msg(optimizer, ": ", what, " must be ", range, ", got ", value));
+}
+
+Optimizer::Optimizer(std::vector<std::string> buffer_names, std::vector<std::string> scalar_names)
+    : buffer_names_(std::move(buffer_names)), scalar_names_(std::move(scalar_names)) {}
+
+void Optimizer::add_group(const NamedParams& params) {
+  std::set<const TensorImpl*> seen;
+  for (const auto& g : groups_)
+    for (const Tensor& p : g.params) seen.insert(p.impl().get());
+  for (const auto& [name, p] : params) {
+    if (!p.defined()) throw ValueError(msg(this->name(), ": parameter '", name, "' is undefined"));
+    if (!p.is_leaf() || !p.requires_grad())
+      throw ValueError(msg(this->name(), ": parameter '", name,
+                           "' must be a leaf that requires grad (an nn parameter, or a tensor "
+                           "made with requires_grad)"));
+    if (!seen.insert(p.impl().get()).second)
+      throw ValueError(msg(this->name(), ": parameter '", name, "' appears twice"));
+    for (const std::string& n : names_)
+      if (n == name) throw ValueError(msg(this->name(), ": two parameters are named '", name, "'"));
+  }
+  Group g{{}, {}, std::numeric_limits<double>::quiet_NaN()};
+  for (const auto& [name, p] : params) {
+    g.params.push_back(p);
+    g.index.push_back(state_.size());
+    names_.push_back(name);
+    ParamState s;
+    s.buffers.resize(buffer_names_.size());
+    s.scalars.resize(scalar_names_.size());
+    state_.push_back(std::move(s));
+  }
+  groups_.push_back(std::move(g));
+}
+
+void Optimizer::step() {
+  NoGradGuard no_grad;
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
+      const Tensor& p = groups_[g].params[i];
+      const Tensor grad = p.grad();
+      if (!grad.defined()) continue;  // never reached by backward: left alone, as in PyTorch
+      ParamState& s = state_[groups_[g].index[i]];
+      ++s.step;
+      update(g, s, p, grad);
+    }
+}
+
+void Optimizer::zero_grad() {
+  for (const Group& g : groups_)
+    for (const Tensor& p : g.params) p.zero_grad();
+}
+
+const std::vector<Tensor>& Optimizer::params(std::size_t group) const {
+  if (group >= groups_.size())
+    throw ValueError(msg(name(), ": group ", group, " does not exist (", groups_.size(), " groups)"));
+  return groups_[group].params;
+}
+
+double Optimizer::lr(std::size_t group) const {
+  params(group);
+  return group_lr(group);
+}
+void Optimizer::set_lr(double lr, std::size_t group) {
+  params(group);
+  if (!(lr >= 0)) throw ValueError(msg(name(), ": lr must be >= 0, got ", lr));
+  group_lr(group) = lr;
+}
+double Optimizer::initial_lr(std::size_t group) const {
+  params(group);
+  return groups_[group].initial_lr;
+}
+void Optimizer::set_initial_lr(double lr, std::size_t group) {
+  params(group);
+  groups_[group].initial_lr = lr;
+}
+
+Tensor& Optimizer::buffer(ParamState& s, std::size_t i, const Tensor& like, double init) {
+  Tensor& b = s.buffers.at(i);
+  if (!b.defined()) b = full(like.shape(), init, {.dtype = like.dtype()});
+  return b;
+}
+
+void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
+  ar.put_text(prefix + "type", name());
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    ar.put(msg(prefix, "group.", g, ".lr"), scalar_tensor(group_lr(g), {.dtype = kFloat64}));
+    ar.put(msg(prefix, "group.", g, ".initial_lr"),
+           scalar_tensor(groups_[g].initial_lr, {.dtype = kFloat64}));
+  }
+  for (std::size_t i = 0; i < state_.size(); ++i) {
+    const std::string base = prefix + "state." + names_[i] + ".";
+    const ParamState& s = state_[i];
+    ar.put(base + "step", scalar_tensor(static_cast<double>(s.step), {.dtype = kInt64}));
+    for (std::size_t b = 0; b < s.buffers.size(); ++b)
+      if (s.buffers[b].defined()) ar.put(base + buffer_names_[b], s.buffers[b]);
+    for (std::size_t k = 0; k < s.scalars.size(); ++k)
+      ar.put(base + scalar_names_[k], scalar_tensor(s.scalars[k], {.dtype = kFloat64}));
+  }
+}
+
+void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
+  auto fail = [&](const std::string& what) {
+    throw ValueError(msg(name(), ": cannot load state: ", what));
+  };
+  if (!ar.contains(prefix + "type")) fail(msg("no '", prefix, "type' entry"));
+  if (ar.get_text(prefix + "type") != name())
+    fail(msg("the checkpoint holds ", ar.get_text(prefix + "type"), " state"));
+  // Check everything first.
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    if (!ar.is_tensor(msg(prefix, "group.", g, ".lr"))) fail(msg("no learning rate for group ", g));
+  if (ar.is_tensor(msg(prefix, "group.", groups_.size(), ".lr")))
+    fail(msg("the checkpoint has more than ", groups_.size(), " groups"));
+  std::vector<ParamState> loaded(state_.size());
+  for (std::size_t i = 0; i < state_.size(); ++i) {
+    const std::string base = prefix + "state." + names_[i] + ".";
+    if (!ar.is_tensor(base + "step")) fail(msg("no state for parameter '", names_[i], "'"));
+    loaded[i].step = static_cast<std::int64_t>(ar.get(base + "step").item());
+    loaded[i].buffers.resize(buffer_names_.size());
+    for (std::size_t b = 0; b < buffer_names_.size(); ++b) {
+      if (!ar.is_tensor(base + buffer_names_[b])) continue;  // not created yet
+      Tensor t = ar.get(base + buffer_names_[b]);
+      const Tensor& p = params_flat(i);
+      if (t.shape() != p.shape() || t.dtype() != p.dtype())
+        fail(msg("buffer '", base + buffer_names_[b], "' is ", shape_str(t.shape()), " ",
+                 dtype_name(t.dtype()), ", the parameter is ", shape_str(p.shape()), " ",
+                 dtype_name(p.dtype())));
+      loaded[i].buffers[b] = t.clone();  // own storage: training must not write into ar
+    }
+    for (const std::string& sn : scalar_names_) {
+      if (!ar.is_tensor(base + sn)) fail(msg("no '", base + sn, "'"));
+      loaded[i].scalars.push_back(ar.get(base + sn).item());
+    }
+  }
+  // Then apply.
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    group_lr(g) = ar.get(msg(prefix, "group.", g, ".lr")).item();
+    groups_[g].initial_lr = ar.get(msg(prefix, "group.", g, ".initial_lr")).item();
+  }
+  state_ = std::move(loaded);
+}
+
+const Tensor& Optimizer::params_flat(std::size_t i) const {
+  for (const Group& g : groups_)
+    for (std::size_t k = 0; k < g.index.size(); ++k)
+      if (g.index[k] == i) return g.params[k];
+  throw StateError("optimizer: parameter index out of range");
+}
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,137 @@
+// Optimizer state and whole-run checkpoints: groups, state save/load, and a resumed run that
+// continues bit-identically.
+#include <filesystem>
+
+#include "../core/helpers.h"
+
+namespace optim = tg::optim;
+namespace nn = tg::nn;
+
+namespace {
+std::string temp_file(const char* name) {
+  return (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + name)).string();
+}
+
+// A run with every kind of state: two groups, AMSGrad buffers, a chained schedule, clipping and
+// dropout drawing from the global generator.
+struct Run {
+  nn::Sequential net;
+  std::unique_ptr<optim::Adam> opt;
+  std::unique_ptr<optim::SequentialLR> sched;
+  tg::Tensor x = tg::tensor({0.1, 0.2, 0.3, -0.4, 0.5, 0.6, 0.7, 0.8, -0.9, 1.0, 1.1, 1.2}, {4, 3});
+  tg::Tensor y = tg::tensor({1, -1, 0.5, 0}, {4, 1});
+
+  explicit Run(std::uint64_t seed) {
+    tg::Generator gen(seed);
+    net.push_back(nn::Linear(3, 5, true, &gen));
+    net.push_back(nn::Tanh());
+    net.push_back(nn::Dropout(0.2));
+    net.push_back(nn::Linear(5, 1, true, &gen));
+    auto named = net.named_parameters();
+    opt = std::make_unique<optim::Adam>(optim::NamedParams(named.begin(), named.begin() + 2),
+                                        optim::AdamOptions{.lr = 0.01, .amsgrad = true});
+    opt->add_param_group(optim::NamedParams(named.begin() + 2, named.end()),
+                         {.lr = 0.05, .weight_decay = 0.01});
+    auto warm = std::make_shared<optim::LinearLR>(*opt, 0.5, 1.0, 3);
+    auto cos = std::make_shared<optim::CosineAnnealingLR>(*opt, 6);
+    sched = std::make_unique<optim::SequentialLR>(*opt, std::vector<std::shared_ptr<optim::LRScheduler>>{warm, cos},
+                                                  std::vector<std::int64_t>{3});
+  }
+  void train(int steps) {
+    for (int i = 0; i < steps; ++i) {
+      tg::Tensor loss = nn::functional::mse_loss(net(x), y);
+      opt->zero_grad();
+      loss.backward();
+      optim::clip_grad_norm_(net.parameters(), 0.5);
+      opt->step();
+      sched->step();
+    }
+  }
+  std::vector<std::vector<double>> params() const {
+    std::vector<std::vector<double>> r;
+    for (const tg::Tensor& p : net.parameters()) r.push_back(p.to_vector<double>());
+    return r;
+  }
+};
+}  // namespace
+
+TEST_CASE("resume: a run resumed from a checkpoint continues bit-identically") {
+  const std::string path = temp_file("resume.tg");
+  tg::manual_seed(100);
+  Run a(1);
+  a.train(5);
+  optim::save_checkpoint(path, a.net, *a.opt, a.sched.get(), {.epoch = 2, .step = 5});
+  a.train(7);
+
+  tg::manual_seed(999);  // a different generator state, to be restored from the file
+  Run b(2);
+  const optim::Progress p = optim::load_checkpoint(path, b.net, *b.opt, b.sched.get());
+  std::filesystem::remove(path);
+  CHECK(p.epoch == 2);
+  CHECK(p.step == 5);
+  b.train(7);
+  CHECK(a.params() == b.params());  // exact equality, not approximate
+  CHECK(a.opt->lr(0) == b.opt->lr(0));
+  CHECK(a.opt->lr(1) == b.opt->lr(1));
+  CHECK(a.sched->last_epoch() == b.sched->last_epoch());
+  CHECK(a.opt->state(0).step == 12);
+  CHECK(b.opt->state(0).step == 12);
+}
+
+TEST_CASE("resume: a mismatched checkpoint changes nothing") {
+  const std::string path = temp_file("mismatch.tg");
+  Run a(1);
+  a.train(3);
+  optim::save_checkpoint(path, a.net, *a.opt, a.sched.get());
+  Run c(3);
+  optim::SGD other(c.net.parameters(), {.lr = 0.1});
+  const auto before = c.params();
+  CHECK_THROWS_WITH_AS(optim::load_checkpoint(path, c.net, other, nullptr),
+                       doctest::Contains("SGD: cannot load state: the checkpoint holds Adam state"),
+                       tg::ValueError);
+  CHECK(c.params() == before);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("optimizer: state is named by parameter and saved with every buffer") {
+  Run a(1);
+  a.train(2);
+  tg::Archive ar;
+  a.opt->save_state(ar);
+  CHECK(ar.get_text("optim.type") == "Adam");
+  CHECK(ar.get("optim.state.0.weight.step").item() == 2);
+  CHECK(ar.get("optim.state.0.weight.exp_avg").shape() == tg::Shape{5, 3});
+  CHECK(ar.contains("optim.state.0.weight.max_exp_avg_sq"));     // AMSGrad group
+  CHECK_FALSE(ar.contains("optim.state.3.weight.max_exp_avg_sq"));  // the other group has none
+  CHECK(ar.get("optim.group.1.lr").item() == a.opt->lr(1));
+}
+
+TEST_CASE("optimizer: parameters without a gradient are skipped and keep no state") {
+  tg::Tensor used = leaf({2}), unused = leaf({2}, 8);
+  optim::Adam opt(std::vector<tg::Tensor>{used, unused}, {.lr = 0.1});
+  const auto before = unused.to_vector<double>();
+  (used * used).sum().backward();
+  opt.step();
+  CHECK(unused.to_vector<double>() == before);
+  CHECK(opt.state(0).step == 1);
+  CHECK(opt.state(1).step == 0);
+  CHECK_FALSE(opt.state(1).buffers[0].defined());
+}
+
+TEST_CASE("optimizer: zero_grad and per-group learning rates") {
+  tg::Tensor a = leaf_of({1.0}), b = leaf_of({1.0});
+  optim::SGD opt(std::vector<tg::Tensor>{a}, {.lr = 0.1});
+  opt.add_param_group(std::vector<tg::Tensor>{b}, {.lr = 0.01});
+  (a * 2.0 + b * 2.0).sum().backward();
+  opt.step();
+  check_values(a, {1 - 0.2});
+  check_values(b, {1 - 0.02});
+  opt.zero_grad();
+  CHECK(a.grad().item() == 0);
+  CHECK(opt.num_groups() == 2);
+  opt.set_lr(0.5, 1);
+  CHECK(opt.lr(1) == 0.5);
+  CHECK_THROWS_AS(opt.lr(2), tg::ValueError);
+  CHECK_THROWS_WITH_AS(opt.add_param_group(std::vector<tg::Tensor>{a}, {.lr = 0.1}),
+                       doctest::Contains("appears twice"), tg::ValueError);
+}
