@@ -30,17 +30,15 @@ int main() {
   tg::nn::Sequential model(tg::nn::Linear(2, kHidden), tg::nn::Tanh(),
                            tg::nn::Linear(kHidden, kClasses));
   std::cout << model << "\n";
-  const double lr = 1.0;
+  // Batch gradient descent: SGD stepping once per pass over the whole data set.
+  tg::optim::SGD opt(model.parameters(), {.lr = 1.0});
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = 1; epoch <= 2000; ++epoch) {
     tg::Tensor logits = model(x);
     tg::Tensor loss = tg::nn::functional::cross_entropy(logits, y);
-    model.zero_grad();
+    opt.zero_grad();
     loss.backward();
-    {
-      tg::NoGradGuard no_grad;  // plain gradient descent: p -= lr * grad
-      for (const tg::Tensor& p : model.parameters()) p.add_(p.grad(), -lr);
-    }
+    opt.step();
     if (epoch % 200 == 0) {
       tg::NoGradGuard no_grad;
       const double acc =

@@ -1,5 +1,5 @@
-// Comparisons: 1 where the relation holds, 0 elsewhere, in the inputs' common dtype. Never
-// recorded: a step function has no useful gradient.
+// Comparisons (1 where the relation holds, 0 elsewhere, in the inputs' common dtype) and sign.
+// Never recorded: a step function has no useful gradient.
 #include "elementwise.h"
 
 namespace tapegrad {
@@ -36,6 +36,13 @@ Tensor gt(const Tensor& a, const Tensor& b) {
 }
 Tensor ge(const Tensor& a, const Tensor& b) {
   return compare("ge", a, b, [](const auto& x, const auto& z) { return x >= z; });
+}
+
+Tensor sign(const Tensor& x) {
+  const TensorImpl& ix = impl_of(x, "sign");
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    return Tensor(map_unary<T>(ix, [](const auto& v) { return v.sign(); }));
+  });
 }
 
 }  // namespace tapegrad

@@ -18,3 +18,10 @@ TEST_CASE("eq/ne/lt/le/gt/ge: 0/1 values with broadcasting and no gradient") {
   CHECK(tg::eq(pred, label).sum().item() == 2);  // accuracy counting
   CHECK_THROWS_AS(tg::lt(tg::zeros({2}), tg::zeros({3})), tg::ShapeError);
 }
+
+TEST_CASE("sign: -1, 0, 1 and no gradient") {
+  check_values(tg::sign(tg::tensor({-2.5, 0, 3})), {-1, 0, 1});
+  CHECK(tg::sign(tg::from_vector(std::vector<std::int64_t>{-4, 5})).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{-1, 1});
+  CHECK_FALSE(tg::sign(leaf({2})).requires_grad());
+}

@@ -101,5 +101,7 @@ Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
+/// -1, 0 or 1 by the sign of each element (no gradient, like the comparisons).
+Tensor sign(const Tensor& x);
 
 }  // namespace tapegrad
