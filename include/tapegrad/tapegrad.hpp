@@ -12,3 +12,4 @@
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/nn/nn.h"
 #include "tapegrad/optim/optim.h"
+#include "tapegrad/data/data.h"

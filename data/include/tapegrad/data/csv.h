@@ -1,0 +1,23 @@
+// A dataset from a CSV file of numbers: one sample per line, feature columns and one target.
+#pragma once
+#include <string>
+
+#include "tapegrad/data/dataset.h"
+
+namespace tapegrad::data {
+
+struct CSVOptions {
+  int label_column = -1;          ///< which column is the target; negative counts from the end
+  bool header = true;             ///< skip the first line
+  char delimiter = ',';
+  bool classification = true;     ///< targets as int64 class indices; false: float32 values
+};
+
+/// Features become float32 (N, F); targets int64 (N) or float32 (N, 1). Every line must have
+/// the same number of numeric fields; errors name the file, line and column.
+class CSVDataset : public TensorDataset {
+ public:
+  explicit CSVDataset(const std::string& path, CSVOptions options = {});
+};
+
+}  // namespace tapegrad::data

@@ -1,0 +1,64 @@
+// DataLoader: batches from a Dataset, in order or shuffled. batch_size = the dataset size
+// (kFullBatch) is batch gradient descent, 1 is stochastic gradient descent, anything between
+// is mini-batch.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "tapegrad/data/dataset.h"
+
+namespace tapegrad::data {
+
+/// A batch size that means "the whole dataset".
+inline constexpr std::int64_t kFullBatch = std::numeric_limits<std::int64_t>::max();
+
+struct DataLoaderOptions {
+  std::int64_t batch_size = 1;
+  bool shuffle = false;
+  bool drop_last = false;  ///< skip a last batch smaller than batch_size
+  /// Shuffling seed; epoch e's order depends only on (seed, e). Unset: drawn once from the
+  /// global generator, so manual_seed() decides it.
+  std::optional<std::uint64_t> seed = std::nullopt;
+};
+
+class DataLoader {
+ public:
+  DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
+
+  class Iterator {
+   public:
+    Batch& operator*() { return batch_; }
+    Iterator& operator++();
+    bool operator!=(const Iterator& o) const { return next_ != o.next_; }
+
+   private:
+    friend class DataLoader;
+    Iterator(const DataLoader* loader, std::int64_t next);
+    void load();
+    const DataLoader* loader_;
+    std::int64_t next_;  // index of the batch to load next
+    Batch batch_;
+  };
+
+  /// Starts an epoch: a new order when shuffling (epoch counter advances each call).
+  Iterator begin();
+  Iterator end();
+  std::int64_t num_batches() const;
+  std::int64_t batch_size() const { return batch_; }
+  /// The epoch the next begin() starts (for resuming a run at an epoch boundary).
+  void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
+  std::int64_t epoch() const { return epoch_; }
+
+ private:
+  const Dataset& dataset_;
+  DataLoaderOptions options_;
+  std::int64_t batch_;
+  std::uint64_t seed_;
+  std::int64_t epoch_ = 0;
+  std::vector<std::int64_t> order_;
+  bool identity_ = true;  // order_ is 0..n-1
+};
+
+}  // namespace tapegrad::data

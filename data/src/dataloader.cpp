@@ -1,0 +1,68 @@
+// DataLoader: an epoch is an order of the sample indices, cut into batches. Shuffled orders are
+// Fisher-Yates permutations from a generator seeded by (seed, epoch), so epoch e is the same
+// whenever it runs, which makes resuming at an epoch boundary exact.
+#include "tapegrad/data/dataloader.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "check.h"
+#include "tapegrad/core/random.h"
+
+namespace tapegrad::data {
+
+DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
+    : dataset_(dataset), options_(o) {
+  if (o.batch_size < 1) throw ValueError(msg("DataLoader: batch_size must be >= 1, got ", o.batch_size));
+  if (dataset.size() == 0) throw ValueError("DataLoader: the dataset is empty");
+  batch_ = std::min(o.batch_size, dataset.size());
+  seed_ = o.seed ? *o.seed : static_cast<std::uint64_t>(default_generator().engine()());
+  order_.resize(static_cast<std::size_t>(dataset.size()));
+  std::iota(order_.begin(), order_.end(), 0);
+}
+
+std::int64_t DataLoader::num_batches() const {
+  const std::int64_t n = dataset_.size();
+  return options_.drop_last ? n / batch_ : (n + batch_ - 1) / batch_;
+}
+
+DataLoader::Iterator DataLoader::begin() {
+  if (options_.shuffle) {
+    std::iota(order_.begin(), order_.end(), 0);
+    // A well-mixed per-epoch seed (splitmix64 of seed and epoch).
+    std::uint64_t z = seed_ + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(epoch_ + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    Generator gen(z ^ (z >> 31));
+    std::shuffle(order_.begin(), order_.end(), gen.engine());
+    identity_ = false;
+  }
+  ++epoch_;
+  return Iterator(this, 0);
+}
+
+DataLoader::Iterator DataLoader::end() { return Iterator(this, num_batches()); }
+
+DataLoader::Iterator::Iterator(const DataLoader* loader, std::int64_t next)
+    : loader_(loader), next_(next) {
+  if (next_ < loader_->num_batches()) load();
+}
+
+DataLoader::Iterator& DataLoader::Iterator::operator++() {
+  ++next_;
+  if (next_ < loader_->num_batches()) load();
+  return *this;
+}
+
+void DataLoader::Iterator::load() {
+  const std::int64_t n = loader_->dataset_.size(), b = next_ * loader_->batch_;
+  const std::int64_t e = std::min(n, b + loader_->batch_);
+  if (b == 0 && e == n && loader_->identity_) {  // the whole set in order: no copy at all
+    batch_ = loader_->dataset_.all();
+    return;
+  }
+  batch_ = loader_->dataset_.get_batch(std::vector<std::int64_t>(loader_->order_.begin() + b,
+                                                                 loader_->order_.begin() + e));
+}
+
+}  // namespace tapegrad::data
