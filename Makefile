@@ -1,5 +1,6 @@
 # A thin front door over CMake: every target installs what is missing, configures and builds.
-#   make demo      train a small network (the main job)
+#   make demo      train the MLP on Fashion-MNIST (the main job)
+#   make data      data/fashion-mnist and data/mnist
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
@@ -10,7 +11,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build demo test sanitize install-check bench clean
+.PHONY: all setup configure build data demo test sanitize install-check bench clean
 
 all: build
 
@@ -23,8 +24,11 @@ configure: setup
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
-	$(BUILD)/examples/spiral
+data: build
+	scripts/get_data.sh $(BUILD)
+
+demo: data
+	$(BUILD)/examples/mnist_mlp
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
