@@ -1,6 +1,7 @@
 # A thin front door over CMake: every target installs what is missing, configures and builds.
 #   make demo      train the MLP on Fashion-MNIST (the main job)
 #   make data      data/fashion-mnist and data/mnist
+#   make compare   every optimizer on the same MLP: docs/optimizer-comparison/{loss.png,results.md}
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
@@ -11,7 +12,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo test sanitize install-check bench clean
+.PHONY: all setup configure build data demo compare test sanitize install-check bench clean
 
 all: build
 
@@ -29,6 +30,9 @@ data: build
 
 demo: data
 	$(BUILD)/examples/mnist_mlp
+
+compare: data
+	$(BUILD)/examples/optimizer_comparison --out docs/optimizer-comparison
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
