@@ -5,7 +5,7 @@
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
-#   make bench     micro-benchmarks against plain Eigen
+#   make bench     micro-benchmarks, then B1-B3 against libtorch and hand-written Eigen
 # Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
 
 BUILD ?= build
@@ -46,11 +46,13 @@ sanitize: setup
 install-check: build
 	scripts/check_install.sh $(BUILD)
 
-bench: setup
+bench:
+	scripts/setup.sh libtorch-dev libopenblas0-openmp
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
 	  -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
 	cmake --build build-bench -j $(JOBS)
 	build-bench/bench/bench_core
+	bench/run.sh build-bench
 
 clean:
 	rm -rf $(BUILD) build-asan build-bench

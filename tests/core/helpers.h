@@ -2,7 +2,10 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 
@@ -39,3 +42,20 @@ inline void check_gradient(const std::function<tg::Tensor()>& fn,
   CHECK(r.ok);
   CHECK(r.max_mixed_error <= 1e-6);
 }
+
+/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("tapegrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};

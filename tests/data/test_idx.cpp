@@ -8,12 +8,6 @@ namespace data = tg::data;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("tapegrad_idx_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& n) const { return (path / n).string(); }
-};
 std::vector<char> bytes_of(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};

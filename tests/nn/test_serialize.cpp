@@ -13,12 +13,6 @@ namespace nn = tg::nn;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("tapegrad_test_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::vector<char> read_bytes(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

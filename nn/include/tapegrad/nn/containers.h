@@ -1,4 +1,5 @@
-// Containers: Sequential chains modules; ModuleList only holds them.
+// Containers: ModuleList holds modules for a custom forward; Sequential is a ModuleList that
+// applies them in order.
 #pragma once
 #include <memory>
 #include <string>
@@ -8,43 +9,11 @@
 
 namespace tapegrad::nn {
 
-/// Applies its modules in order: y = m_n(...m_1(x)). Children are named "0", "1", ...
-class Sequential : public Module {
- public:
-  Sequential() = default;
-  /// Sequential(Linear(784, 128), Sigmoid(), Linear(128, 10)); shared_ptrs are shared, not copied.
-  template <typename... Ms>
-    requires(sizeof...(Ms) > 0)
-  explicit Sequential(Ms&&... modules) {
-    (push_back(std::forward<Ms>(modules)), ...);
-  }
-
-  /// Appends a module (moved in) or a shared one.
-  template <typename M>
-  void push_back(M&& module) {
-    if constexpr (requires { typename std::decay_t<M>::element_type; })
-      append(std::shared_ptr<Module>(std::forward<M>(module)));
-    else
-      append(std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
-  }
-  void append(std::shared_ptr<Module> module);
-
-  Tensor forward(const Tensor& x) override;
-  std::string name() const override { return "Sequential"; }
-
-  std::size_t size() const { return modules_.size(); }
-  /// The i-th module; throws ValueError past the end.
-  Module& operator[](std::size_t i) const;
-  std::shared_ptr<Module> ptr(std::size_t i) const;
-
- private:
-  std::vector<std::shared_ptr<Module>> modules_;
-};
-
-/// Holds modules for a custom forward to use (like torch.nn.ModuleList); has no forward itself.
+/// Holds modules, named "0", "1", ... (like torch.nn.ModuleList); has no forward of its own.
 class ModuleList : public Module {
  public:
   ModuleList() = default;
+  /// Appends a module (moved in) or a shared one (std::shared_ptr, shared, not copied).
   template <typename M>
   void push_back(M&& module) {
     if constexpr (requires { typename std::decay_t<M>::element_type; })
@@ -57,11 +26,26 @@ class ModuleList : public Module {
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "ModuleList"; }
   std::size_t size() const { return modules_.size(); }
+  /// The i-th module; throws ValueError past the end.
   Module& operator[](std::size_t i) const;
   std::shared_ptr<Module> ptr(std::size_t i) const;
 
- private:
+ protected:
   std::vector<std::shared_ptr<Module>> modules_;
+};
+
+/// Applies its modules in order: y = m_n(...m_1(x)).
+class Sequential : public ModuleList {
+ public:
+  Sequential() = default;
+  /// Sequential(Linear(784, 128), Sigmoid(), Linear(128, 10)).
+  template <typename... Ms>
+    requires(sizeof...(Ms) > 0)
+  explicit Sequential(Ms&&... modules) {
+    (push_back(std::forward<Ms>(modules)), ...);
+  }
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Sequential"; }
 };
 
 }  // namespace tapegrad::nn

@@ -1,0 +1,63 @@
+// libtorch's side (PyTorch's C++ frontend, Debian's libtorch-dev 1.13): the same workloads as
+// the straightforward code a careful libtorch user writes.
+#include <torch/torch.h>
+
+#include "common.h"
+
+namespace {
+double accuracy(torch::nn::Sequential& m, const bench::Split& s) {
+  torch::NoGradGuard no_grad;
+  const auto x = torch::from_blob(const_cast<float*>(s.x.data()), {s.n, 784}, torch::kFloat32);
+  const auto y = torch::from_blob(const_cast<std::int64_t*>(s.y.data()), {s.n}, torch::kInt64);
+  return m->forward(x).argmax(1).eq(y).to(torch::kFloat32).mean().item<double>();
+}
+
+void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int64_t batch) {
+  const bench::Split train = bench::load(bench::data_dir(), "train");
+  const bench::Split test = bench::load(bench::data_dir(), "t10k");
+  const auto X = torch::from_blob(const_cast<float*>(train.x.data()), {train.n, 784}, torch::kFloat32);
+  const auto Y = torch::from_blob(const_cast<std::int64_t*>(train.y.data()), {train.n}, torch::kInt64);
+  auto order = bench::batch_order(train.n);
+  const auto O = torch::from_blob(order.data(), {train.n}, torch::kInt64);
+  const double t0 = bench::now();
+  for (std::int64_t b = 0; b + batch <= train.n; b += batch) {
+    const auto idx = O.narrow(0, b, batch);
+    const auto loss = torch::nn::functional::cross_entropy(model->forward(X.index_select(0, idx)), Y.index_select(0, idx));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  const double secs = bench::now() - t0;
+  bench::report(secs, accuracy(model, test));
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bench::Workload w = bench::parse_args(argc, argv);
+  torch::set_num_threads(w.threads);
+  torch::manual_seed(0);
+  if (w.name == "B1") {
+    torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(), torch::nn::Linear(128, 10));
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+    mnist(model, opt, 64);
+  } else if (w.name == "B2") {
+    torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(), torch::nn::Linear(1024, 1024),
+                                torch::nn::ReLU(), torch::nn::Linear(1024, 10));
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+    mnist(model, opt, 256);
+  } else {
+    std::vector<float> xs, ys;
+    bench::b3_data(xs, ys);
+    const auto X = torch::from_blob(xs.data(), {20000, 2}), Y = torch::from_blob(ys.data(), {20000, 1});
+    torch::nn::Sequential model(torch::nn::Linear(2, 8), torch::nn::Tanh(), torch::nn::Linear(8, 1));
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
+    const double t0 = bench::now();
+    for (std::int64_t i = 0; i < 20000; ++i) {
+      const auto loss = torch::mse_loss(model->forward(X.narrow(0, i, 1)), Y.narrow(0, i, 1));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    bench::report(bench::now() - t0, 0);
+  }
+}

@@ -1,0 +1,64 @@
+// tapegrad's side of the benchmark: the workloads as a user writes them with the library.
+#include <tapegrad/tapegrad.hpp>
+
+#include "common.h"
+
+namespace tg = tapegrad;
+namespace nn = tg::nn;
+
+namespace {
+double accuracy(nn::Module& m, const tg::data::MNIST& test) {
+  tg::NoGradGuard no_grad;
+  return tg::eq(tg::argmax(m(test.inputs()), 1), test.targets()).to(tg::kFloat32).mean().item();
+}
+
+template <typename Opt>
+void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch) {
+  // The library's own loader: pixels / 255 as float32, like bench::load, without a second copy.
+  const tg::data::MNIST train(bench::data_dir(), tg::data::Split::Train);
+  const tg::data::MNIST test(bench::data_dir(), tg::data::Split::Test);
+  const tg::Tensor &X = train.inputs(), &Y = train.targets();
+  const std::int64_t n = train.size();
+  const auto order = bench::batch_order(n);
+  const double t0 = bench::now();
+  for (std::int64_t b = 0; b + batch <= n; b += batch) {
+    const tg::Tensor idx = tg::from_vector(std::vector<std::int64_t>(order.begin() + b, order.begin() + b + batch));
+    const tg::Tensor loss = nn::functional::cross_entropy(model(X.index_select(0, idx)), Y.index_select(0, idx));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  const double secs = bench::now() - t0;
+  bench::report(secs, accuracy(model, test));
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bench::Workload w = bench::parse_args(argc, argv);
+  tg::set_num_threads(w.threads);
+  tg::manual_seed(0);
+  if (w.name == "B1") {
+    nn::Sequential model(nn::Linear(784, 128), nn::Sigmoid(), nn::Linear(128, 10));
+    tg::optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+    mnist(model, opt, 64);
+  } else if (w.name == "B2") {
+    nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(), nn::Linear(1024, 10));
+    tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
+    mnist(model, opt, 256);
+  } else {
+    std::vector<float> xs, ys;
+    bench::b3_data(xs, ys);
+    const tg::Tensor X = tg::from_vector(xs, {20000, 2}), Y = tg::from_vector(ys, {20000, 1});
+    nn::Sequential model(nn::Linear(2, 8), nn::Tanh(), nn::Linear(8, 1));
+    tg::optim::SGD opt(model.parameters(), {.lr = 0.1});
+    // Single samples, as a user would slice them; the slicing is part of the per-step cost.
+    const double t0 = bench::now();
+    for (std::int64_t i = 0; i < 20000; ++i) {
+      const tg::Tensor loss = nn::functional::mse_loss(model(X.narrow(0, i, 1)), Y.narrow(0, i, 1));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    bench::report(bench::now() - t0, 0);
+  }
+}

@@ -1,0 +1,92 @@
+// Shared by the three implementations of the side-by-side benchmark (tapegrad, libtorch, plain
+// Eigen): the workloads, the data (Fashion-MNIST train/test as float rows and int labels, read
+// before timing starts), one batch order for all, and the result line the driver parses.
+#pragma once
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string>
+#include <tapegrad/data/idx.h>
+#include <vector>
+
+namespace bench {
+
+/// B1 small, B2 wide, B3 overhead (see bench/README.md).
+struct Workload {
+  std::string name;
+  int threads;
+};
+
+inline Workload parse_args(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s B1|B2|B3 THREADS\n", argv[0]);
+    std::exit(2);
+  }
+  return {argv[1], std::atoi(argv[2])};
+}
+
+struct Split {
+  std::vector<float> x;  // n x 784, pixels / 255
+  std::vector<std::int64_t> y;
+  std::int64_t n = 0;
+};
+
+inline Split load(const std::string& dir, const std::string& prefix) {
+  const auto images = tapegrad::data::read_idx(dir + "/" + prefix + "-images-idx3-ubyte.gz");
+  const auto labels = tapegrad::data::read_idx(dir + "/" + prefix + "-labels-idx1-ubyte.gz");
+  Split s;
+  s.n = images.dims[0];
+  s.x.resize(images.values.size());
+  for (std::size_t i = 0; i < s.x.size(); ++i) s.x[i] = static_cast<float>(images.values[i]) / 255.0f;
+  s.y.assign(labels.values.begin(), labels.values.end());
+  return s;
+}
+
+inline std::string data_dir() {
+  const char* d = std::getenv("TAPEGRAD_BENCH_DATA");
+  return d ? d : "/usr/share/datasets/fashion-mnist";
+}
+
+/// The shuffled order every implementation uses (mt19937_64 seeded 1, std::shuffle).
+inline std::vector<std::int64_t> batch_order(std::int64_t n) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(1);
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+/// B3's data: 20,000 samples x in U(-1, 1)^2, y = sin(x0) + x1^2 / 2.
+inline void b3_data(std::vector<float>& x, std::vector<float>& y) {
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int i = 0; i < 20000; ++i) {
+    const float a = u(rng), b = u(rng);
+    x.push_back(a);
+    x.push_back(b);
+    y.push_back(std::sin(a) + b * b / 2);
+  }
+}
+
+inline double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+inline double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+/// The one line the driver reads.
+inline void report(double seconds, double accuracy) {
+  std::printf("RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f\n", seconds, accuracy, peak_rss_mib());
+}
+
+}  // namespace bench
