@@ -144,3 +144,11 @@ TEST_CASE("tensor: set_num_threads controls kernel threads") {
   CHECK(tg::get_num_threads() == before);
   CHECK_THROWS_AS(tg::set_num_threads(0), tg::ValueError);
 }
+
+TEST_CASE("clone: copies storage and passes the gradient through") {
+  tg::Tensor x = leaf({3, 4});
+  tg::Tensor c = x.clone();
+  CHECK(c.data<double>() != x.data<double>());
+  CHECK(c.grad_fn() == "clone");
+  check_gradient([&] { return x.clone() * x; }, {x});
+}
