@@ -3,18 +3,11 @@
 
 #include "adam_step.h"
 #include "tapegrad/optim/adamw.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
 namespace {
-template <typename O>
-void validate_adam(const char* name, const O& o) {
-  require(o.lr >= 0, name, "lr", o.lr, ">= 0");
-  require(o.eps >= 0, name, "eps", o.eps, ">= 0");
-  require(o.betas.first >= 0 && o.betas.first < 1, name, "beta1", o.betas.first, "in [0, 1)");
-  require(o.betas.second >= 0 && o.betas.second < 1, name, "beta2", o.betas.second, "in [0, 1)");
-  require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, ">= 0");
-}
 const std::vector<std::string> kBuffers = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 }  // namespace
 
@@ -24,7 +17,7 @@ Adam::Adam(const std::vector<Tensor>& params, AdamOptions o) : OptimizerWith(kBu
 Adam::Adam(const NamedParams& params, AdamOptions o) : OptimizerWith(kBuffers) {
   add_param_group(params, o);
 }
-void Adam::validate(const AdamOptions& o) const { validate_adam("Adam", o); }
+void Adam::validate(const AdamOptions& o) const { validate_adam_family("Adam", o); }
 
 void Adam::update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& grad) {
   const AdamOptions& o = options(group);
@@ -39,7 +32,7 @@ AdamW::AdamW(const std::vector<Tensor>& params, AdamWOptions o) : OptimizerWith(
 AdamW::AdamW(const NamedParams& params, AdamWOptions o) : OptimizerWith(kBuffers) {
   add_param_group(params, o);
 }
-void AdamW::validate(const AdamWOptions& o) const { validate_adam("AdamW", o); }
+void AdamW::validate(const AdamWOptions& o) const { validate_adam_family("AdamW", o); }
 
 // Decoupled decay: p shrinks by lr * wd before the Adam step sees it; the gradient is untouched.
 void AdamW::update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& grad) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "update.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
@@ -16,11 +17,7 @@ Adamax::Adamax(const NamedParams& params, AdamaxOptions o) : OptimizerWith({"exp
 }
 
 void Adamax::validate(const AdamaxOptions& o) const {
-  require(o.lr >= 0, "Adamax", "lr", o.lr, ">= 0");
-  require(o.eps >= 0, "Adamax", "eps", o.eps, ">= 0");
-  require(o.betas.first >= 0 && o.betas.first < 1, "Adamax", "beta1", o.betas.first, "in [0, 1)");
-  require(o.betas.second >= 0 && o.betas.second < 1, "Adamax", "beta2", o.betas.second, "in [0, 1)");
-  require(o.weight_decay >= 0, "Adamax", "weight_decay", o.weight_decay, ">= 0");
+  validate_adam_family("Adamax", o);
 }
 
 void Adamax::update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& grad) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "update.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
@@ -17,11 +18,7 @@ NAdam::NAdam(const NamedParams& params, NAdamOptions o)
 }
 
 void NAdam::validate(const NAdamOptions& o) const {
-  require(o.lr >= 0, "NAdam", "lr", o.lr, ">= 0");
-  require(o.eps >= 0, "NAdam", "eps", o.eps, ">= 0");
-  require(o.betas.first >= 0 && o.betas.first < 1, "NAdam", "beta1", o.betas.first, "in [0, 1)");
-  require(o.betas.second >= 0 && o.betas.second < 1, "NAdam", "beta2", o.betas.second, "in [0, 1)");
-  require(o.weight_decay >= 0, "NAdam", "weight_decay", o.weight_decay, ">= 0");
+  validate_adam_family("NAdam", o);
   require(o.momentum_decay >= 0, "NAdam", "momentum_decay", o.momentum_decay, ">= 0");
 }
 

@@ -1,0 +1,17 @@
+// Hyperparameter checks shared by the Adam family (Adam, AdamW, Adamax, NAdam).
+#pragma once
+#include "tapegrad/optim/optimizer.h"
+
+namespace tapegrad::optim {
+
+/// lr, eps and weight_decay >= 0; both betas in [0, 1).
+template <typename Options>
+void validate_adam_family(const char* name, const Options& o) {
+  require(o.lr >= 0, name, "lr", o.lr, ">= 0");
+  require(o.eps >= 0, name, "eps", o.eps, ">= 0");
+  require(o.betas.first >= 0 && o.betas.first < 1, name, "beta1", o.betas.first, "in [0, 1)");
+  require(o.betas.second >= 0 && o.betas.second < 1, name, "beta2", o.betas.second, "in [0, 1)");
+  require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, ">= 0");
+}
+
+}  // namespace tapegrad::optim
