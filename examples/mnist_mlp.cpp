@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
       log << "epoch,train_loss,test_loss,test_accuracy,seconds,lr\n";
     }
     const bool tty = ::isatty(STDOUT_FILENO);
+    const std::vector<tg::Tensor> params = model.parameters();  // for clipping, built once
     double train_seconds = 0;
     Eval last;
     for (int epoch = start_epoch; epoch < c.epochs; ++epoch) {
@@ -194,7 +195,7 @@ int main(int argc, char** argv) {
         tg::Tensor loss = nn::functional::cross_entropy(model(x), y);
         opt->zero_grad();
         loss.backward();
-        if (c.clip_norm > 0) optim::clip_grad_norm_(model.parameters(), c.clip_norm);
+        if (c.clip_norm > 0) optim::clip_grad_norm_(params, c.clip_norm);
         opt->step();
         loss_sum += loss.item() * static_cast<double>(x.size(0));
         seen += x.size(0);

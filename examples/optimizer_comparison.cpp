@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     for (const Variant& v : variants) {
       nn::Sequential model = mlp();
       nn::load_state(model, init);
-      auto opt = v.make(model.parameters());
+      const std::vector<tg::Tensor> params = model.parameters();
+      auto opt = v.make(params);
       std::unique_ptr<optim::CosineAnnealingLR> sched;
       if (v.cosine) sched = std::make_unique<optim::CosineAnnealingLR>(*opt, epochs);
       data::DataLoader loader(train, {.batch_size = v.batch, .shuffle = true, .seed = 1});
@@ -104,7 +105,7 @@ int main(int argc, char** argv) {
           tg::Tensor loss = nn::functional::cross_entropy(model(x), y);
           opt->zero_grad();
           loss.backward();
-          if (v.clip > 0) optim::clip_grad_norm_(model.parameters(), v.clip);
+          if (v.clip > 0) optim::clip_grad_norm_(params, v.clip);
           opt->step();
           const double l = loss.item(), b = static_cast<double>(x.size(0));
           ++step;

@@ -73,6 +73,12 @@ Split3 split_at(const Shape& s, std::int64_t dim) {
   return r;
 }
 
+void add_into(TensorImpl& dst, const TensorImpl& src) {
+  dispatch_float(dst.dtype, "backward", [&]<typename T>() {
+    sum_into(dst.data<T>(), dst.shape, src.data<T>(), src.shape);
+  });
+}
+
 bool has_non_finite(const TensorImpl& t) {
   return dispatch_float(t.dtype, "anomaly", [&]<typename T>() {
     return !cvec<T>(t).isFinite().all();

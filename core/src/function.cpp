@@ -40,7 +40,7 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
         throw ShapeError(msg(name, ": backward's gradient for input ", i, " is ",
                              shape_str(gi.shape), " ", dtype_name(gi.dtype), ", expected ",
                              shape_str(gx->shape), " ", dtype_name(gx->dtype)));
-      dispatch_float(gx->dtype, name.c_str(), [&]<typename T>() { vec<T>(*gx) += cvec<T>(gi); });
+      add_into(*gx, gi);
     }
   });
   Node& node = *r.impl()->node;

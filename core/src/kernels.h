@@ -151,6 +151,10 @@ void sum_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_sha
                });
 }
 
+/// dst += src for any float dtype, src summed down to dst's shape where dst broadcasts (the
+/// common gradient accumulation: into a leaf's grad, through a reshape or a clone).
+void add_into(TensorImpl& dst, const TensorImpl& src);
+
 /// dst (shape dst_shape) += src broadcast up to dst_shape: the backward of a sum over dims.
 template <typename T>
 void expand_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_shape) {
@@ -174,10 +178,6 @@ Split3 split_at(const Shape& s, std::int64_t dim);
 
 /// True when any element is NaN or Inf (anomaly mode).
 bool has_non_finite(const TensorImpl& t);
-
-}  // namespace tapegrad
-
-namespace tapegrad {
 
 /// The scalar v in the element type of Eigen expression e (Eigen never mixes float and double).
 template <typename E>

@@ -93,9 +93,7 @@ Tensor Tensor::clone() const {
   std::memcpy(y->storage->data, ix.storage->data, ix.bytes());
   if (!is_floating(ix.dtype)) return Tensor(y);
   return record("clone", y, {*this}, [](BackwardCtx& c) {
-    TensorImpl* gx = c.grad_in(0);
-    if (!gx) return;
-    dispatch_float(gx->dtype, "clone", [&]<typename T>() { vec<T>(*gx) += cvec<T>(c.grad_out()); });
+    if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });
 }
 

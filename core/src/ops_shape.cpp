@@ -30,10 +30,6 @@ Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
   return s;
 }
 
-// gx += g for tensors with the same elements in the same order (any shapes).
-void add_flat(TensorImpl& gx, const TensorImpl& g) {
-  dispatch_float(gx.dtype, "backward", [&]<typename T>() { vec<T>(gx) += cvec<T>(g); });
-}
 }  // namespace
 
 // y = the same storage under another shape.   gx = g, element for element.
@@ -42,7 +38,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   ImplPtr y = alias_impl(ix, infer_shape("reshape", ix.shape, shape));
   if (!is_floating(ix.dtype)) return Tensor(y);
   return record("reshape", y, {x}, [](BackwardCtx& c) {
-    if (TensorImpl* gx = c.grad_in(0)) add_flat(*gx, c.grad_out());
+    if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });
 }
 Tensor view(const Tensor& x, const Shape& shape) { return reshape(x, shape); }

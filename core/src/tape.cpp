@@ -41,11 +41,14 @@ thread_local Tape t_tape;
 thread_local bool t_grad_enabled = true;
 thread_local bool t_anomaly = false;
 
-void check_finite(const char* what, const Node& node, const TensorImpl& t) {
+void check_finite(const char* what, const char* op, std::uint64_t seq, const TensorImpl& t) {
   if (is_floating(t.dtype) && has_non_finite(t))
-    throw AnomalyError(msg("anomaly: op '", node.op, "' (tape entry #", node.seq, ") produced ",
-                           what, " with NaN or Inf, shape ", shape_str(t.shape)));
+    throw AnomalyError(msg("anomaly: op '", op, "' (tape entry #", seq, ") produced ", what,
+                           " with NaN or Inf, shape ", shape_str(t.shape)));
 }
+
+// Whether gradients flow through t: a leaf marked requires_grad, or the result of a recorded op.
+bool tracked(const Tensor& t) { return t.impl()->requires_grad || t.impl()->node != nullptr; }
 
 // Saved values must be as they were recorded: an in-place update in between (an optimizer step
 // before backward, say) would silently give a wrong gradient, so it is an error, as in PyTorch.
@@ -104,29 +107,15 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
   return x.grad.get();
 }
 
-bool needs_record(std::initializer_list<const TensorImpl*> ins) {
-  if (!t_grad_enabled) return false;
-  for (const TensorImpl* t : ins)
-    if (t->requires_grad || t->node) return true;
-  return false;
-}
-
 bool any_requires_grad(const std::vector<Tensor>& ins) {
-  if (!t_grad_enabled) return false;
-  for (const Tensor& t : ins)
-    if (t.defined() && (t.impl()->requires_grad || t.impl()->node)) return true;
-  return false;
+  return t_grad_enabled &&
+         std::any_of(ins.begin(), ins.end(), [](const Tensor& t) { return t.defined() && tracked(t); });
 }
 
 namespace {
 template <typename Range>
 Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardClosure fn) {
-  bool rec = t_grad_enabled;
-  if (rec) {
-    rec = false;
-    for (const Tensor& t : inputs) rec = rec || t.impl()->requires_grad || t.impl()->node;
-  }
-  if (rec) {
+  if (t_grad_enabled && std::any_of(inputs.begin(), inputs.end(), tracked)) {
     auto node = std::make_shared<Node>();
     node->op = op;
     node->seq = t_tape.next_seq++;
@@ -140,12 +129,7 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
     t_tape.entries.push_back({node->seq, node});
     if (t_tape.entries.size() >= t_tape.compact_at) t_tape.compact();
   }
-  if (t_anomaly && is_floating(out->dtype) && has_non_finite(*out)) {
-    Node probe;
-    probe.op = op;
-    probe.seq = out->node ? out->node->seq : 0;
-    check_finite("an output", probe, *out);
-  }
+  if (t_anomaly) check_finite("an output", op, out->node ? out->node->seq : 0, *out);
   return Tensor(std::move(out));
 }
 }  // namespace
@@ -161,9 +145,7 @@ Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs,
 
 void accumulate_grad(TensorImpl& target, const TensorImpl& g) {
   if (!target.grad) target.grad = make_zeros(target.shape, target.dtype);
-  dispatch_float(target.dtype, "backward", [&]<typename T>() {
-    sum_into(target.grad->data<T>(), target.shape, g.data<T>(), g.shape);
-  });
+  add_into(*target.grad, g);
 }
 
 namespace {
@@ -231,7 +213,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
         for (const Node::Input& in : node->inputs) {
           const ImplPtr& x = in.t;
           const ImplPtr& g = x->node ? x->node->grad : x->grad;
-          if (g) check_finite("a gradient", *node, *g);
+          if (g) check_finite("a gradient", node->op, node->seq, *g);
         }
       if (auto h = node->out_handle.lock(); h && h->retains_grad) accumulate_grad(*h, *node->grad);
       node->grad.reset();

@@ -96,8 +96,7 @@ struct BackwardCtx {
   TensorImpl* grad_in(std::size_t i);
 };
 
-/// Whether an op on these inputs must be recorded (grad mode on, some input requires grad).
-bool needs_record(std::initializer_list<const TensorImpl*> ins);
+/// Whether an op on these inputs would be recorded (grad mode on, some input requires grad).
 bool any_requires_grad(const std::vector<Tensor>& ins);
 
 /// Wraps out as a Tensor and, when needed, records one tape entry whose backward is fn. The op

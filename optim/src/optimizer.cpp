@@ -36,10 +36,9 @@ void Optimizer::add_group(const NamedParams& params) {
     for (const std::string& n : names_)
       if (n == name) throw ValueError(msg(this->name(), ": two parameters are named '", name, "'"));
   }
-  Group g{{}, {}, std::numeric_limits<double>::quiet_NaN()};
+  Group g{{}, state_.size(), std::numeric_limits<double>::quiet_NaN()};
   for (const auto& [name, p] : params) {
     g.params.push_back(p);
-    g.index.push_back(state_.size());
     names_.push_back(name);
     ParamState s;
     s.buffers.resize(buffer_names_.size());
@@ -56,7 +55,7 @@ void Optimizer::step() {
       const Tensor& p = groups_[g].params[i];
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;  // never reached by backward: left alone, as in PyTorch
-      ParamState& s = state_[groups_[g].index[i]];
+      ParamState& s = state_[groups_[g].first + i];
       ++s.step;
       update(g, s, p, grad);
     }
@@ -158,8 +157,7 @@ void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
 
 const Tensor& Optimizer::params_flat(std::size_t i) const {
   for (const Group& g : groups_)
-    for (std::size_t k = 0; k < g.index.size(); ++k)
-      if (g.index[k] == i) return g.params[k];
+    if (i >= g.first && i < g.first + g.params.size()) return g.params[i - g.first];
   throw StateError("optimizer: parameter index out of range");
 }
 

@@ -44,6 +44,8 @@ class Optimizer {
   void set_initial_lr(double lr, std::size_t group);
   /// The step count and buffers of a parameter, by flat index over all groups.
   const ParamState& state(std::size_t param_index) const { return state_.at(param_index); }
+  /// Parameters over all groups.
+  std::size_t num_params() const { return state_.size(); }
   /// Type name used in checkpoints and messages ("Adam").
   virtual std::string name() const = 0;
 
@@ -72,7 +74,7 @@ class Optimizer {
   const Tensor& params_flat(std::size_t i) const;
   struct Group {
     std::vector<Tensor> params;
-    std::vector<std::size_t> index;  // flat parameter index of each
+    std::size_t first;  // flat index of params[0]: a group's parameters are contiguous
     double initial_lr;
   };
   std::vector<Group> groups_;
@@ -93,7 +95,7 @@ class OptimizerWith : public Optimizer {
     options_.push_back(options);
   }
   void add_param_group(const std::vector<Tensor>& params, const Options& options) {
-    add_param_group(positional(params, state_count()), options);
+    add_param_group(positional(params, num_params()), options);
   }
   Options& options(std::size_t group = 0) { return options_.at(group); }
   const Options& options(std::size_t group = 0) const { return options_.at(group); }
@@ -111,7 +113,6 @@ class OptimizerWith : public Optimizer {
     for (std::size_t i = 0; i < ps.size(); ++i) r.emplace_back(std::to_string(first + i), ps[i]);
     return r;
   }
-  std::size_t state_count() const;
 
  private:
   std::vector<Options> options_;
@@ -121,13 +122,4 @@ class OptimizerWith : public Optimizer {
 void require(bool ok, const std::string& optimizer, const std::string& what, double value,
              const std::string& range);
 
-}  // namespace tapegrad::optim
-
-namespace tapegrad::optim {
-template <typename Options>
-std::size_t OptimizerWith<Options>::state_count() const {
-  std::size_t n = 0;
-  for (std::size_t g = 0; g < num_groups(); ++g) n += params(g).size();
-  return n;
-}
 }  // namespace tapegrad::optim

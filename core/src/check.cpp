@@ -1,0 +1,36 @@
+// The argument checks every op runs at its boundary (check.h).
+#include "check.h"
+
+namespace tapegrad {
+
+TensorImpl& impl_of(const Tensor& t, const char* op) {
+  if (!t.defined()) throw StateError(msg(op, ": the tensor is undefined"));
+  return *t.impl();
+}
+
+std::int64_t normalize_dim(const char* op, std::int64_t dim, std::int64_t rank) {
+  const std::int64_t r = std::max<std::int64_t>(rank, 1);
+  if (dim < -r || dim >= r)
+    throw ValueError(msg(op, ": dim out of range: got ", dim, " for a tensor of rank ", rank,
+                         " (expected ", -r, " to ", r - 1, ")"));
+  return dim < 0 ? dim + r : dim;
+}
+
+void check_floating(const char* op, const TensorImpl& t) {
+  if (!is_floating(t.dtype))
+    throw ValueError(msg(op, ": needs a floating-point tensor: got ", dtype_name(t.dtype),
+                         "; convert with .to(kFloat32)"));
+}
+
+void check_index_dtype(const char* op, const char* name, const TensorImpl& t) {
+  if (t.dtype != kInt64)
+    throw ValueError(msg(op, ": ", name, " must be int64: got ", dtype_name(t.dtype)));
+}
+
+void check_rank(const char* op, const char* name, const TensorImpl& t, std::int64_t rank) {
+  if (static_cast<std::int64_t>(t.shape.size()) != rank)
+    throw ShapeError(msg(op, ": ", name, " must have ", rank, " dims: got shape ",
+                         shape_str(t.shape)));
+}
+
+}  // namespace tapegrad
