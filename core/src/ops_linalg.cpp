@@ -143,7 +143,7 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   if (ix.shape.empty() || ix.shape.back() != iw.shape[1])
     throw ShapeError(msg("linear: feature sizes differ: x is ", shape_str(ix.shape), ", w is ",
                          shape_str(iw.shape), " (x's last dim must equal w's second)"));
-  if (has_bias && impl_of(b0, "linear").shape != Shape{iw.shape[0]})
+  if (has_bias && (impl_of(b0, "linear").shape.size() != 1 || b0.impl()->shape[0] != iw.shape[0]))
     throw ShapeError(msg("linear: b must be (", iw.shape[0], "): got ", shape_str(b0.shape())));
   const Dtype d = iw.dtype;
   if (!is_floating(d)) check_floating("linear", iw);
@@ -153,11 +153,14 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   Shape out = ix.shape;
   out.back() = n_out;
   return dispatch_float(d, "linear", [&]<typename T>() {
-    ImplPtr y = make_impl(out, d);
+    ImplPtr y = make_impl(std::move(out), d);
     auto ym = mat<T>(*y, N, n_out);
     ym.noalias() = cmat<T>(*x.impl(), N, n_in) * cmat<T>(iw, n_out, n_in).transpose();
     if (has_bias) ym.rowwise() += cmat<T>(*b.impl(), 1, n_out).row(0);
-    BackwardClosure back = [N, n_in, n_out](BackwardCtx& c) {
+    // Sizes come from the saved inputs: a capture-free closure never allocates.
+    BackwardClosure back = [](BackwardCtx& c) {
+      const std::int64_t n_out = c.in(1).shape[0], n_in = c.in(1).shape[1];
+      const std::int64_t N = c.in(0).numel / std::max<std::int64_t>(n_in, 1);
       auto g = cmat<T>(c.grad_out(), N, n_out);
       if (TensorImpl* gx = c.grad_in(0)) mat<T>(*gx, N, n_in).noalias() += g * cmat<T>(c.in(1), n_out, n_in);
       if (TensorImpl* gw = c.grad_in(1))

@@ -74,7 +74,7 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
   Shape out = ix.shape;
   out[dim] = len;
   return dispatch_all(ix.dtype, [&]<typename T>() {
-    ImplPtr y = make_impl(out, ix.dtype);
+    ImplPtr y = make_impl(std::move(out), ix.dtype);
     for (std::int64_t o = 0; o < s.outer; ++o)
       for (std::int64_t j = 0; j < len; ++j)
         std::memcpy(y->data<T>() + (o * len + j) * s.inner,

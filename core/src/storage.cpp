@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "allocator.h"
 #include "check.h"
 #include "tapegrad/core/autograd.h"
 #include "tensor_impl.h"
@@ -12,42 +13,36 @@ namespace tapegrad {
 
 namespace {
 std::atomic<std::size_t> g_live_bytes{0};
-constexpr std::size_t kAlign = 64;  // a cache line, and enough for AVX-512 loads
 }  // namespace
 
-Storage::Storage(std::size_t n) : bytes(n) {
-  const std::size_t rounded = (n + kAlign - 1) / kAlign * kAlign;
-  data = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
-  if (!data) throw std::bad_alloc();
-  g_live_bytes += bytes;
-}
+Storage::Storage(std::size_t n) : data(memory::allocate(n)), bytes(n) { g_live_bytes += bytes; }
 
 Storage::~Storage() {
-  std::free(data);
+  memory::deallocate(data, bytes);
   g_live_bytes -= bytes;
 }
 
 std::size_t live_tensor_bytes() { return g_live_bytes.load(); }
 
-ImplPtr make_impl(const Shape& shape, Dtype dtype) {
+ImplPtr make_impl(Shape shape, Dtype dtype) {
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError(msg("tensor: negative size in shape ", shape_str(shape)));
-  auto t = std::make_shared<TensorImpl>();
-  t->shape = shape;
+  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
   t->numel = shape_numel(shape);
+  t->shape = std::move(shape);
   t->dtype = dtype;
-  t->storage = std::make_shared<Storage>(t->bytes());
+  t->storage = std::allocate_shared<Storage>(memory::CachingAllocator<Storage>(), t->bytes());
   return t;
 }
 
-ImplPtr make_zeros(const Shape& shape, Dtype dtype) {
-  ImplPtr t = make_impl(shape, dtype);
+ImplPtr make_zeros(Shape shape, Dtype dtype) {
+  ImplPtr t = make_impl(std::move(shape), dtype);
   std::memset(t->storage->data, 0, t->bytes());
   return t;
 }
 
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape) {
-  auto t = std::make_shared<TensorImpl>();
+  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
   t->shape = shape;
   t->numel = src.numel;
   t->dtype = src.dtype;

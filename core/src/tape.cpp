@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "allocator.h"
 #include "check.h"
 #include "kernels.h"
 #include "tapegrad/core/autograd.h"
@@ -62,8 +63,8 @@ void check_versions(const Node& node) {
   for (std::size_t i = 0; i < node.inputs.size(); ++i)
     if (node.inputs[i].t->storage->version != node.inputs[i].version)
       fail(msg("input ", i), node.inputs[i].t->storage->version, node.inputs[i].version);
-  if (node.out->storage->version != node.out_version)
-    fail("the output", node.out->storage->version, node.out_version);
+  if (node.out.storage->version != node.out_version)
+    fail("the output", node.out.storage->version, node.out_version);
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ Node::~Node() = default;
 
 std::size_t Node::bytes_held() const {
   std::size_t b = 0;
-  if (out) b += out->bytes();
+  if (out.storage) b += out.bytes();
   if (grad) b += grad->bytes();
   return b;
 }
@@ -116,12 +117,15 @@ namespace {
 template <typename Range>
 Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardClosure fn) {
   if (t_grad_enabled && std::any_of(inputs.begin(), inputs.end(), tracked)) {
-    auto node = std::make_shared<Node>();
+    auto node = std::allocate_shared<Node>(memory::CachingAllocator<Node>());
     node->op = op;
     node->seq = t_tape.next_seq++;
     node->inputs.reserve(inputs.size());
     for (const Tensor& t : inputs) node->inputs.push_back({t.impl(), t.impl()->storage->version});
-    node->out = alias_impl(*out, out->shape);
+    node->out.shape = out->shape;
+    node->out.numel = out->numel;
+    node->out.dtype = out->dtype;
+    node->out.storage = out->storage;
     node->out_version = out->storage->version;
     node->out_handle = out;
     node->backward = std::move(fn);
@@ -199,13 +203,15 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
 
   // Nodes are kept alive here until the pass ends: releasing one drops its inputs, which may be
   // the last owners of upstream nodes still waiting for their gradient.
-  std::vector<std::shared_ptr<Node>> touched{start};
+  std::vector<std::shared_ptr<Node>> touched;
+  touched.reserve(static_cast<std::size_t>(it - tape.entries.begin()) + 1);
+  touched.push_back(start);
   start->grad = std::move(seed);
   try {
     for (auto pos = it - tape.entries.begin(); pos >= 0; --pos) {
       std::shared_ptr<Node> node = tape.entries[pos].node.lock();
       if (!node || !node->grad) continue;  // not reachable from the root in this pass
-      assert(node->grad->shape == node->out->shape);
+      assert(node->grad->shape == node->out.shape);
       check_versions(*node);
       BackwardCtx ctx{*node, touched};
       node->backward(ctx);
@@ -220,7 +226,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
       if (!retain_graph) {
         node->backward = nullptr;
         node->inputs.clear();
-        node->out.reset();
+        node->out.storage.reset();
         node->released = true;
       }
     }
@@ -251,7 +257,7 @@ std::string tape_dump() {
     os << '#' << n->seq << ' ' << n->op << " (";
     for (std::size_t i = 0; i < n->inputs.size(); ++i)
       os << (i ? ", " : "") << shape_str(n->inputs[i].t->shape);
-    os << ") -> " << shape_str(n->out->shape) << ' ' << dtype_name(n->out->dtype) << ' '
+    os << ") -> " << shape_str(n->out.shape) << ' ' << dtype_name(n->out.dtype) << ' '
        << n->bytes_held() << " bytes\n";
   }
   return os.str();

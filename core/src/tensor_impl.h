@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator.h"
 #include "tapegrad/core/dtype.h"
 #include "tapegrad/core/tensor.h"
 
@@ -47,9 +48,9 @@ struct TensorImpl {
 using ImplPtr = std::shared_ptr<TensorImpl>;
 
 /// A tensor with fresh, uninitialised storage.
-ImplPtr make_impl(const Shape& shape, Dtype dtype);
+ImplPtr make_impl(Shape shape, Dtype dtype);
 /// A tensor with fresh zeroed storage.
-ImplPtr make_zeros(const Shape& shape, Dtype dtype);
+ImplPtr make_zeros(Shape shape, Dtype dtype);
 /// A new handle on src's storage with another shape of the same numel (views, detach).
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
 
@@ -71,8 +72,8 @@ struct Node {
     ImplPtr t;              // saved value and gradient route
     std::uint32_t version;  // its storage version when recorded
   };
-  std::vector<Input> inputs;
-  ImplPtr out;                          // value-only alias of the output (no node: no cycle)
+  std::vector<Input, memory::CachingAllocator<Input>> inputs;
+  TensorImpl out;                       // value-only alias of the output (no node: no cycle)
   std::uint32_t out_version = 0;
   std::weak_ptr<TensorImpl> out_handle; // for retain_grad
   BackwardClosure backward;
@@ -89,7 +90,7 @@ struct BackwardCtx {
   Node& node;
   std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass
   const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }
-  const TensorImpl& out() const { return *node.out; }
+  const TensorImpl& out() const { return node.out; }
   const TensorImpl& grad_out() const { return *node.grad; }
   /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i
   /// needs no gradient.

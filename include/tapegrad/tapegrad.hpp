@@ -6,6 +6,7 @@
 #include "tapegrad/core/errors.h"
 #include "tapegrad/core/function.h"
 #include "tapegrad/core/gradcheck.h"
+#include "tapegrad/core/memory.h"
 #include "tapegrad/core/ops.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/random.h"

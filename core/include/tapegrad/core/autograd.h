@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 
+#include "tapegrad/core/memory.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad {
@@ -46,9 +47,6 @@ struct TapeStats {
   std::size_t bytes = 0;    ///< values and gradient buffers those entries keep alive
 };
 TapeStats tape_stats();
-
-/// Bytes of tensor storage alive in the process (all tensors, on the tape or not).
-std::size_t live_tensor_bytes();
 
 /// One line per live tape entry: "#seq op [in shapes] -> [out shape] bytes".
 std::string tape_dump();
