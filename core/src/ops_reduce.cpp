@@ -16,28 +16,32 @@ Shape reduced_shape(const Shape& s, std::int64_t dim, bool keepdim) {
     r.erase(r.begin() + dim);
   return r;
 }
-}  // namespace
 
-// y = sum of all elements (0-d).   gx = g broadcast to x's shape.
-Tensor sum(const Tensor& x) {
-  const TensorImpl& ix = impl_of(x, "sum");
+// Sum and mean share one kernel each way, mean dividing by the count (as PyTorch's CPU mean and
+// its backward do): one tape entry either way.
+
+// y = sum of all elements / d (0-d).   gx = g / d broadcast to x's shape.
+Tensor divided_sum(const char* op, const Tensor& x, double divisor) {
+  const TensorImpl& ix = impl_of(x, op);
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl({}, ix.dtype);
-    *y->data<T>() = cvec<T>(ix).sum();
     if constexpr (!std::is_floating_point_v<T>) {
+      *y->data<T>() = cvec<T>(ix).sum();
       return Tensor(y);
     } else {
-      return record("sum", y, {x}, [](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += *c.grad_out().data<T>();
+      const T d = static_cast<T>(divisor);
+      *y->data<T>() = cvec<T>(ix).sum() / d;
+      return record(op, y, {x}, [d](BackwardCtx& c) {
+        if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += *c.grad_out().data<T>() / d;
       });
     }
   });
 }
 
-// y[o, i] = sum_j x[o, j, i].   gx[o, j, i] = g[o, i].
-Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const TensorImpl& ix = impl_of(x, "sum");
-  dim = normalize_dim("sum", dim, ix.shape.size());
+// y[o, i] = sum_j x[o, j, i] / d.   gx[o, j, i] = g[o, i] / d.
+Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepdim, double divisor) {
+  const TensorImpl& ix = impl_of(x, op);
+  dim = normalize_dim(op, dim, ix.shape.size());
   const Shape kept = reduced_shape(ix.shape, dim, true);
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_zeros(reduced_shape(ix.shape, dim, keepdim), ix.dtype);
@@ -45,24 +49,35 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {
-      return record("sum", y, {x}, [kept](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0))
-          expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept);
+      const T d = static_cast<T>(divisor);
+      if (d != T(1)) vec<T>(*y) /= d;
+      return record(op, y, {x}, [kept, d](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        if (d == T(1)) return expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept);
+        ImplPtr g = make_impl(c.grad_out().shape, c.grad_out().dtype);
+        vec<T>(*g) = cvec<T>(c.grad_out()) / d;
+        expand_into(gx->data<T>(), gx->shape, g->data<T>(), kept);
       });
     }
   });
 }
+}  // namespace
 
-// mean = sum / count, built from sum and a scale (one extra tape entry, no extra kernel).
+Tensor sum(const Tensor& x) { return divided_sum("sum", x, 1.0); }
+Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return divided_sum("sum", x, dim, keepdim, 1.0);
+}
+
 Tensor mean(const Tensor& x) {
   check_floating("mean", impl_of(x, "mean"));
-  return sum(x) * (1.0 / static_cast<double>(x.numel()));
+  return divided_sum("mean", x, static_cast<double>(x.numel()));
 }
 Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
   const TensorImpl& ix = impl_of(x, "mean");
   check_floating("mean", ix);
   const std::int64_t n = ix.shape.empty() ? 1 : ix.shape[normalize_dim("mean", dim, ix.shape.size())];
-  return sum(x, dim, keepdim) * (1.0 / static_cast<double>(n));
+  return divided_sum("mean", x, dim, keepdim, static_cast<double>(n));
 }
 
 namespace {

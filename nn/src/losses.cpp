@@ -1,5 +1,6 @@
-// The losses built from core ops (MSE, L1, NLL) and the loss modules.
+// MSE, L1 and NLL, and the loss modules.
 #include "check.h"
+#include "pointwise_loss.h"
 #include "reduction.h"
 #include "tapegrad/nn/loss.h"
 
@@ -7,23 +8,25 @@ namespace tapegrad::nn {
 
 namespace functional {
 
-namespace {
-void check_same_shape(const char* op, const Tensor& input, const Tensor& target) {
-  // PyTorch only warns here, but a broadcast (B, 1) against (B) silently gives a wrong loss.
-  if (input.shape() != target.shape())
-    throw ShapeError(msg(op, ": input ", shape_str(input.shape()), " and target ",
-                         shape_str(target.shape()), " differ in shape"));
-}
-}  // namespace
 
+// l = (x - t)^2     gx = 2 (x - t)     gt = -gx
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  check_same_shape("mse_loss", input, target);
-  return reduce(pow(input - target, 2), r);
+  return dispatch_float(impl_of(input, "mse_loss").dtype, "mse_loss", [&]<typename T>() {
+    return pointwise_loss<T>(
+        "mse_loss", input, target, r, [](const auto& x, const auto& t) { return (x - t).square(); },
+        [](const auto& x, const auto& t) { return T(2) * (x - t); },
+        [](const auto& x, const auto& t) { return T(2) * (t - x); });
+  });
 }
 
+// l = |x - t|     gx = sign(x - t)     gt = -gx
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  check_same_shape("l1_loss", input, target);
-  return reduce(abs(input - target), r);
+  return dispatch_float(impl_of(input, "l1_loss").dtype, "l1_loss", [&]<typename T>() {
+    return pointwise_loss<T>(
+        "l1_loss", input, target, r, [](const auto& x, const auto& t) { return (x - t).abs(); },
+        [](const auto& x, const auto& t) { return (x - t).sign(); },
+        [](const auto& x, const auto& t) { return (t - x).sign(); });
+  });
 }
 
 // loss_i = -log_probs[i, t_i]: the log-probability each sample gives its own class.

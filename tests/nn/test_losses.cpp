@@ -21,16 +21,35 @@ TEST_CASE("mse_loss/l1_loss: values and reductions") {
   CHECK(nn::MSELoss(R::Sum)(x, y).item() == 13);
 }
 
-TEST_CASE("mse_loss/l1_loss: gradient matches finite differences") {
+TEST_CASE("mse_loss/l1_loss: gradient matches finite differences for every reduction") {
   tg::Tensor x = leaf({3, 4}), y = leaf({3, 4}, 8);
-  check_gradient([&] { return F::mse_loss(x, y); }, {x, y});
-  check_gradient([&] { return F::l1_loss(x, y, R::Sum); }, {x, y});
+  for (R r : {R::Mean, R::Sum, R::None}) {
+    check_gradient([&] { return F::mse_loss(x, y, r); }, {x, y});
+    check_gradient([&] { return F::l1_loss(x, y, r); }, {x, y});
+  }
 }
 
-TEST_CASE("mse_loss: shapes that would broadcast are refused") {
+TEST_CASE("mse_loss: is one tape entry, reduction included") {
+  tg::Tensor x = leaf({3, 4}), y = leaf({3, 4}, 8);
+  tg::Tensor loss = F::mse_loss(x, y);
+  CHECK(tg::tape_stats().entries == 1);
+  loss.backward();
+  // d/dx mean((x - y)^2) = 2 (x - y) / n
+  const std::vector<double> xv = x.to_vector<double>(), yv = y.to_vector<double>();
+  std::vector<double> expected;
+  for (std::size_t i = 0; i < xv.size(); ++i) expected.push_back(2 * (xv[i] - yv[i]) / 12);
+  check_values(x.grad(), expected, 1e-15);
+}
+
+TEST_CASE("mse_loss: shapes that would broadcast, and mixed dtypes, are refused") {
   CHECK_THROWS_WITH_AS(F::mse_loss(tg::zeros({64, 1}), tg::zeros({64})),
-                       doctest::Contains("mse_loss: input [64, 1] and target [64] differ in shape"),
+                       doctest::Contains("mse_loss: target must match the input: input is [64, 1] "
+                                         "float32, target is [64] float32"),
                        tg::ShapeError);
+  CHECK_THROWS_WITH_AS(F::l1_loss(tg::zeros({2}), tg::zeros({2}, {.dtype = tg::kFloat64})),
+                       doctest::Contains("l1_loss: target must match the input"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(F::mse_loss(tg::zeros({2}, {.dtype = tg::kInt64}), tg::zeros({2}, {.dtype = tg::kInt64})),
+                       doctest::Contains("mse_loss: needs a floating-point tensor"), tg::ValueError);
 }
 
 TEST_CASE("cross_entropy: values with class indices and with probabilities") {
@@ -108,7 +127,8 @@ TEST_CASE("binary_cross_entropy: values, the -100 clamp, gradient") {
   tg::Tensor pl = tg::sigmoid(leaf({3, 4})).detach();
   pl.requires_grad_();
   tg::Tensor tl = tg::rand({3, 4}, {.dtype = tg::kFloat64});
-  check_gradient([&] { return F::binary_cross_entropy(pl, tl); }, {pl});
+  for (R r : {R::Mean, R::Sum, R::None})
+    check_gradient([&] { return F::binary_cross_entropy(pl, tl, r); }, {pl});
   CHECK_THROWS_WITH_AS(F::binary_cross_entropy(f64({1.5}), f64({1})),
                        doctest::Contains("every input must be a probability in [0, 1]"), tg::ValueError);
   CHECK_THROWS_AS(F::binary_cross_entropy(f64({0.5, 0.5}), f64({1})), tg::ShapeError);
@@ -125,7 +145,8 @@ TEST_CASE("binary_cross_entropy_with_logits: stable for logits of +-100") {
 
 TEST_CASE("binary_cross_entropy_with_logits: gradient in logits and targets") {
   tg::Tensor x = leaf({3, 4}), t = leaf({3, 4}, 8);
-  check_gradient([&] { return nn::BCEWithLogitsLoss()(x, t); }, {x, t});
+  for (R r : {R::Mean, R::Sum, R::None})
+    check_gradient([&] { return nn::BCEWithLogitsLoss(r)(x, t); }, {x, t});
   // The same loss as sigmoid followed by BCE, away from saturation.
   tg::Tensor tt = tg::rand({3, 4}, {.dtype = tg::kFloat64});
   CHECK(F::binary_cross_entropy_with_logits(x, tt).item() ==

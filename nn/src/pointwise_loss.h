@@ -1,0 +1,73 @@
+// Elementwise losses (MSE, L1, the binary cross-entropies) with their reduction fused in: one
+// tape entry and no per-element temporary for mean and sum, instead of a chain of generic ops.
+// Legend: x input, t target (same shape); g the gradient reaching the loss.
+#pragma once
+#include <type_traits>
+
+#include "check.h"
+#include "kernels.h"
+#include "tapegrad/nn/functional.h"
+
+namespace tapegrad::nn {
+
+/// Input and target must agree in shape and dtype. PyTorch only warns on a shape mismatch, but
+/// broadcasting (B, 1) against (B) silently gives a wrong loss.
+inline void check_pair(const char* op, const TensorImpl& x, const TensorImpl& t) {
+  check_floating(op, x);
+  if (x.shape != t.shape || x.dtype != t.dtype)
+    throw ShapeError(msg(op, ": target must match the input: input is ", shape_str(x.shape), " ",
+                         dtype_name(x.dtype), ", target is ", shape_str(t.shape), " ",
+                         dtype_name(t.dtype)));
+}
+
+/// No gradient formula for the target (the op refuses targets that require grad).
+struct NoTargetGrad {};
+
+/// loss_i = value(x_i, t_i), then reduced by r. Backward: gx_i += s_i dx(x_i, t_i) and
+/// gt_i += s_i dt(x_i, t_i), with s_i = g / n (mean), g (sum) or g_i (none). value, dx and dt
+/// map Eigen array segments to array expressions, like unary_op's functions.
+template <typename T, typename Value, typename DX, typename DT>
+Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target, Reduction r,
+                      Value value, DX dx, DT dt) {
+  const TensorImpl &x = impl_of(input, op), &t = impl_of(target, op);
+  check_pair(op, x, t);
+  auto xv = cvec<T>(x), tv = cvec<T>(t);
+  ImplPtr y;
+  if (r == Reduction::None) {
+    y = make_impl(x.shape, x.dtype);
+    auto yv = vec<T>(*y);
+    parallel_chunks(x.numel, [&](std::int64_t b, std::int64_t e) {
+      yv.segment(b, e - b) = value(xv.segment(b, e - b), tv.segment(b, e - b));
+    });
+  } else {
+    y = make_impl({}, x.dtype);
+    const T total = value(xv, tv).sum();  // sum then divide, as PyTorch's CPU mean
+    *y->data<T>() = r == Reduction::Mean ? total / static_cast<T>(x.numel) : total;
+  }
+  return record(op, std::move(y), {input, target}, [r, dx, dt](BackwardCtx& c) {
+    const TensorImpl &x = c.in(0), &t = c.in(1);
+    TensorImpl* gx = c.grad_in(0);
+    TensorImpl* gt = nullptr;
+    if constexpr (!std::is_same_v<DT, NoTargetGrad>) gt = c.grad_in(1);
+    if (!gx && !gt) return;
+    auto xv = cvec<T>(x), tv = cvec<T>(t);
+    auto g = cvec<T>(c.grad_out());
+    const T s = r == Reduction::None ? T(0) : r == Reduction::Mean ? g[0] / static_cast<T>(x.numel) : g[0];
+    parallel_chunks(x.numel, [&](std::int64_t b, std::int64_t e) {
+      const std::int64_t n = e - b;
+      auto xs = xv.segment(b, n), ts = tv.segment(b, n);
+      if (r == Reduction::None) {
+        auto gs = g.segment(b, n);
+        if (gx) vec<T>(*gx).segment(b, n) += gs * dx(xs, ts);
+        if constexpr (!std::is_same_v<DT, NoTargetGrad>)
+          if (gt) vec<T>(*gt).segment(b, n) += gs * dt(xs, ts);
+      } else {
+        if (gx) vec<T>(*gx).segment(b, n) += s * dx(xs, ts);
+        if constexpr (!std::is_same_v<DT, NoTargetGrad>)
+          if (gt) vec<T>(*gt).segment(b, n) += s * dt(xs, ts);
+      }
+    });
+  });
+}
+
+}  // namespace tapegrad::nn
