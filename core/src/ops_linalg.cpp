@@ -1,7 +1,8 @@
-// Matrix products through Eigen's GEMM on row-major maps (no copies to change layout, no
-// materialised transposes), and transposition.
+// Matrix products (through gemm.h: one single-threaded GEMM per thread on row-major maps, no
+// copies to change layout, no materialised transposes), and transposition.
 // Legend: a (n x k), b (k x m), y = a b (n x m); batched forms carry a leading batch dim B.
 #include "elementwise.h"
+#include "gemm.h"
 #include "tapegrad/core/ops.h"
 
 namespace tapegrad {
@@ -48,9 +49,9 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
     ImplPtr y = make_impl(d.out, ia.dtype);
     const std::int64_t sa = d.ba == 1 ? 0 : d.n * d.k, sb = d.bb == 1 ? 0 : d.k * d.m;
     for (std::int64_t i = 0; i < d.batch; ++i) {
-      Eigen::Map<MatrixRM<T>>(y->data<T>() + i * d.n * d.m, d.n, d.m).noalias() =
-          Eigen::Map<const MatrixRM<T>>(ia.data<T>() + i * sa, d.n, d.k) *
-          Eigen::Map<const MatrixRM<T>>(ib.data<T>() + i * sb, d.k, d.m);
+      gemm<false>(Eigen::Map<MatrixRM<T>>(y->data<T>() + i * d.n * d.m, d.n, d.m),
+                  Eigen::Map<const MatrixRM<T>>(ia.data<T>() + i * sa, d.n, d.k),
+                  Eigen::Map<const MatrixRM<T>>(ib.data<T>() + i * sb, d.k, d.m));
     }
     return record("matmul", y, {a, b}, [d, sa, sb](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
@@ -58,11 +59,11 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
       for (std::int64_t i = 0; i < d.batch; ++i) {
         Eigen::Map<const MatrixRM<T>> g(c.grad_out().data<T>() + i * d.n * d.m, d.n, d.m);
         if (ga)
-          Eigen::Map<MatrixRM<T>>(ga->data<T>() + i * sa, d.n, d.k).noalias() +=
-              g * Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + i * sb, d.k, d.m).transpose();
+          gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + i * sa, d.n, d.k), g,
+                     Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + i * sb, d.k, d.m).transpose());
         if (gb)
-          Eigen::Map<MatrixRM<T>>(gb->data<T>() + i * sb, d.k, d.m).noalias() +=
-              Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + i * sa, d.n, d.k).transpose() * g;
+          gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + i * sb, d.k, d.m),
+                     Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + i * sa, d.n, d.k).transpose(), g);
       }
     });
   });
@@ -155,16 +156,15 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   return dispatch_float(d, "linear", [&]<typename T>() {
     ImplPtr y = make_impl(std::move(out), d);
     auto ym = mat<T>(*y, N, n_out);
-    ym.noalias() = cmat<T>(*x.impl(), N, n_in) * cmat<T>(iw, n_out, n_in).transpose();
+    gemm<false>(ym, cmat<T>(*x.impl(), N, n_in), cmat<T>(iw, n_out, n_in).transpose());
     if (has_bias) ym.rowwise() += cmat<T>(*b.impl(), 1, n_out).row(0);
     // Sizes come from the saved inputs: a capture-free closure never allocates.
     BackwardClosure back = [](BackwardCtx& c) {
       const std::int64_t n_out = c.in(1).shape[0], n_in = c.in(1).shape[1];
       const std::int64_t N = c.in(0).numel / std::max<std::int64_t>(n_in, 1);
       auto g = cmat<T>(c.grad_out(), N, n_out);
-      if (TensorImpl* gx = c.grad_in(0)) mat<T>(*gx, N, n_in).noalias() += g * cmat<T>(c.in(1), n_out, n_in);
-      if (TensorImpl* gw = c.grad_in(1))
-        mat<T>(*gw, n_out, n_in).noalias() += g.transpose() * cmat<T>(c.in(0), N, n_in);
+      if (TensorImpl* gx = c.grad_in(0)) gemm<true>(mat<T>(*gx, N, n_in), g, cmat<T>(c.in(1), n_out, n_in));
+      if (TensorImpl* gw = c.grad_in(1)) gemm<true>(mat<T>(*gw, n_out, n_in), g.transpose(), cmat<T>(c.in(0), N, n_in));
       if (c.node.inputs.size() > 2)
         if (TensorImpl* gb = c.grad_in(2)) mat<T>(*gb, 1, n_out) += g.colwise().sum();
     };

@@ -124,11 +124,14 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   out[dim] = ii.numel;
   const std::int64_t m = ii.numel;
   return dispatch_all(ix.dtype, [&]<typename T>() {
-    ImplPtr y = make_impl(out, ix.dtype);
-    for (std::int64_t o = 0; o < s.outer; ++o)
-      for (std::int64_t j = 0; j < m; ++j)
-        std::memcpy(y->data<T>() + (o * m + j) * s.inner,
-                    ix.data<T>() + (o * s.n + idx[j]) * s.inner, s.inner * sizeof(T));
+    ImplPtr y = make_impl(std::move(out), ix.dtype);
+    // Rows picked at random from a big tensor (a shuffled batch) wait on memory: two threads
+    // copying them overlap those waits.
+    parallel_chunks(s.outer * m, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = begin; r < end; ++r)
+        std::memcpy(y->data<T>() + r * s.inner,
+                    ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
+    }, s.inner);
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {

@@ -79,3 +79,39 @@ TEST_CASE("linear: rejects mismatched feature sizes") {
   CHECK_THROWS_WITH_AS(tg::linear(tg::zeros({2, 4}), tg::zeros({5, 4}), tg::zeros({4})),
                        doctest::Contains("linear: b must be (5): got [4]"), tg::ShapeError);
 }
+
+namespace {
+// (n x k) (k x m) by the textbook triple loop.
+std::vector<double> naive_product(const std::vector<double>& a, const std::vector<double>& b,
+                                  std::int64_t n, std::int64_t k, std::int64_t m) {
+  std::vector<double> y(static_cast<std::size_t>(n * m), 0.0);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t p = 0; p < k; ++p)
+      for (std::int64_t j = 0; j < m; ++j) y[i * m + j] += a[i * k + p] * b[p * m + j];
+  return y;
+}
+}  // namespace
+
+TEST_CASE("matmul/linear: products big enough to be split across threads match a plain loop") {
+  const int threads = tg::get_num_threads();
+  tg::set_num_threads(2);
+  // Taller than wide (split by rows), then wider than tall (split by columns); both > 1M MACs.
+  for (auto [n, k, m] : {std::array<std::int64_t, 3>{200, 100, 60}, {8, 300, 600}}) {
+    tg::Tensor a = leaf({n, k}, 1), b = leaf({k, m}, 2);
+    tg::Tensor y = tg::matmul(a, b);
+    check_values(y, naive_product(a.to_vector<double>(), b.to_vector<double>(), n, k, m), 1e-10);
+    tg::Tensor g = leaf({n, m}, 3).detach();
+    y.backward(g);
+    // ga = g b^T, gb = a^T g: the same products with transposed operands.
+    check_values(a.grad(), naive_product(g.to_vector<double>(), tg::t(b).to_vector<double>(), n, m, k), 1e-10);
+    check_values(b.grad(), naive_product(tg::t(a).to_vector<double>(), g.to_vector<double>(), k, n, m), 1e-10);
+    // linear(x, w) = x w^T with w = b^T, through the fused path.
+    tg::Tensor w = tg::t(b).detach().requires_grad_(), x = a.detach().requires_grad_();
+    tg::Tensor z = tg::linear(x, w);
+    check_values(z, y.to_vector<double>(), 1e-10);
+    z.backward(g);
+    check_values(x.grad(), a.grad().to_vector<double>(), 1e-10);
+    check_values(w.grad(), tg::t(b.grad()).to_vector<double>(), 1e-10);
+  }
+  tg::set_num_threads(threads);
+}
