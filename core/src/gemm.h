@@ -12,8 +12,10 @@
 namespace tapegrad {
 
 /// Below this many multiply-adds a product runs on the calling thread: waking a second thread
-/// costs more than it saves.
-inline constexpr std::int64_t kGemmParallelMin = std::int64_t{1} << 20;
+/// costs more than it saves. OpenBLAS keeps products up to this size on one thread too
+/// (SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD), and Eigen is built with
+/// EIGEN_DONT_PARALLELIZE, so no product is ever threaded by anyone else.
+inline constexpr std::int64_t kGemmParallelMin = std::int64_t{1} << 18;
 
 /// dst = lhs * rhs, or dst += lhs * rhs with kAccumulate; dst, lhs and rhs are Eigen matrix
 /// expressions with direct access (row-major maps, their transposes and blocks). Big products

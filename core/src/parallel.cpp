@@ -1,7 +1,6 @@
-// Thread control shared by OpenMP loops and Eigen's GEMM.
+// Thread control: OpenMP's thread count, which elementwise loops and gemm.h's split products
+// (and OpenBLAS's OpenMP build) all follow.
 #include <omp.h>
-
-#include <Eigen/Core>
 
 #include "check.h"
 #include "tapegrad/core/parallel.h"
@@ -11,7 +10,6 @@ namespace tapegrad {
 void set_num_threads(int n) {
   if (n < 1) throw ValueError(msg("set_num_threads: need at least 1 thread, got ", n));
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
 }
 
 int get_num_threads() { return omp_get_max_threads(); }

@@ -1,4 +1,4 @@
-// Thread control: one number governs both OpenMP's elementwise loops and Eigen's GEMM threads.
+// Thread control: one number governs OpenMP's elementwise loops and the split matrix products.
 #pragma once
 
 namespace tapegrad {
