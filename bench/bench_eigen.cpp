@@ -20,13 +20,12 @@ struct MLP {
   std::vector<Layer> layers;
   Act act;
   MLP(const std::vector<int>& sizes, Act a, std::int64_t batch) : act(a) {
-    std::mt19937_64 rng(0);
+    const auto init = bench::initial_parameters(sizes);
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
       const int in = sizes[l], out = sizes[l + 1];
-      std::uniform_real_distribution<float> u(-1 / std::sqrt(float(in)), 1 / std::sqrt(float(in)));
       Layer L;
-      L.W = Mat::NullaryExpr(out, in, [&] { return u(rng); });
-      L.b = Row::NullaryExpr(out, [&] { return u(rng); });
+      L.W = Eigen::Map<const Mat>(init[l].w.data(), out, in);
+      L.b = Eigen::Map<const Row>(init[l].b.data(), out);
       L.gW = L.mW = L.vW = Mat::Zero(out, in);
       L.gb = L.mb = L.vb = Row::Zero(out);
       L.A.resize(batch, out);

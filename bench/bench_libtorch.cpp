@@ -12,6 +12,17 @@ double accuracy(torch::nn::Sequential& m, const bench::Split& s) {
   return m->forward(x).argmax(1).eq(y).to(torch::kFloat32).mean().item<double>();
 }
 
+// The shared starting values (bench::initial_parameters), copied into the Linear layers.
+void load_initial(torch::nn::Sequential& model, const std::vector<int>& sizes) {
+  auto init = bench::initial_parameters(sizes);
+  const auto params = model->parameters();  // w1, b1, w2, b2, ...
+  torch::NoGradGuard no_grad;
+  for (std::size_t l = 0; l < init.size(); ++l) {
+    params[2 * l].copy_(torch::from_blob(init[l].w.data(), params[2 * l].sizes()));
+    params[2 * l + 1].copy_(torch::from_blob(init[l].b.data(), params[2 * l + 1].sizes()));
+  }
+}
+
 void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int64_t batch) {
   const bench::Split train = bench::load(bench::data_dir(), "train");
   const bench::Split test = bench::load(bench::data_dir(), "t10k");
@@ -38,11 +49,13 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   if (w.name == "B1") {
     torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(), torch::nn::Linear(128, 10));
+    load_initial(model, {784, 128, 10});
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
     torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(), torch::nn::Linear(1024, 1024),
                                 torch::nn::ReLU(), torch::nn::Linear(1024, 10));
+    load_initial(model, {784, 1024, 1024, 10});
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
     mnist(model, opt, 256);
   } else {
@@ -50,6 +63,7 @@ int main(int argc, char** argv) {
     bench::b3_data(xs, ys);
     const auto X = torch::from_blob(xs.data(), {20000, 2}), Y = torch::from_blob(ys.data(), {20000, 1});
     torch::nn::Sequential model(torch::nn::Linear(2, 8), torch::nn::Tanh(), torch::nn::Linear(8, 1));
+    load_initial(model, {2, 8, 1});
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
     const double t0 = bench::now();
     for (std::int64_t i = 0; i < 20000; ++i) {

@@ -12,6 +12,17 @@ double accuracy(nn::Module& m, const tg::data::MNIST& test) {
   return tg::eq(tg::argmax(m(test.inputs()), 1), test.targets()).to(tg::kFloat32).mean().item();
 }
 
+// The shared starting values (bench::initial_parameters), copied into the Linear layers.
+void load_initial(nn::Module& model, const std::vector<int>& sizes) {
+  const auto init = bench::initial_parameters(sizes);
+  const std::vector<tg::Tensor> params = model.parameters();  // w1, b1, w2, b2, ...
+  tg::NoGradGuard no_grad;
+  for (std::size_t l = 0; l < init.size(); ++l) {
+    params[2 * l].copy_(tg::from_vector(init[l].w, params[2 * l].shape()));
+    params[2 * l + 1].copy_(tg::from_vector(init[l].b, params[2 * l + 1].shape()));
+  }
+}
+
 template <typename Opt>
 void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch) {
   // The library's own loader: pixels / 255 as float32, like bench::load, without a second copy.
@@ -39,10 +50,12 @@ int main(int argc, char** argv) {
   tg::manual_seed(0);
   if (w.name == "B1") {
     nn::Sequential model(nn::Linear(784, 128), nn::Sigmoid(), nn::Linear(128, 10));
+    load_initial(model, {784, 128, 10});
     tg::optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
     nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(), nn::Linear(1024, 10));
+    load_initial(model, {784, 1024, 1024, 10});
     tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
     mnist(model, opt, 256);
   } else {
@@ -50,6 +63,7 @@ int main(int argc, char** argv) {
     bench::b3_data(xs, ys);
     const tg::Tensor X = tg::from_vector(xs, {20000, 2}), Y = tg::from_vector(ys, {20000, 1});
     nn::Sequential model(nn::Linear(2, 8), nn::Tanh(), nn::Linear(8, 1));
+    load_initial(model, {2, 8, 1});
     tg::optim::SGD opt(model.parameters(), {.lr = 0.1});
     // Single samples, as a user would slice them; the slicing is part of the per-step cost.
     const double t0 = bench::now();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,28 @@ inline std::vector<std::int64_t> batch_order(std::int64_t n) {
   std::mt19937_64 rng(1);
   std::shuffle(order.begin(), order.end(), rng);
   return order;
+}
+
+/// One Linear layer's starting values: w (out x in, row-major) and b (out).
+struct LayerInit {
+  std::vector<float> w, b;
+};
+
+/// The starting parameters every implementation copies in, so their accuracies differ only by
+/// rounding, not by luck of the draw: PyTorch's default Linear init, U(-1/sqrt(in), 1/sqrt(in))
+/// for w and b, from mt19937_64 seeded 0.
+inline std::vector<LayerInit> initial_parameters(const std::vector<int>& sizes) {
+  std::mt19937_64 rng(0);
+  std::vector<LayerInit> layers;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const int in = sizes[l], out = sizes[l + 1];
+    std::uniform_real_distribution<float> u(-1 / std::sqrt(float(in)), 1 / std::sqrt(float(in)));
+    LayerInit L;
+    for (int i = 0; i < out * in; ++i) L.w.push_back(u(rng));
+    for (int i = 0; i < out; ++i) L.b.push_back(u(rng));
+    layers.push_back(std::move(L));
+  }
+  return layers;
 }
 
 /// B3's data: 20,000 samples x in U(-1, 1)^2, y = sin(x0) + x1^2 / 2.
