@@ -193,9 +193,18 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = map_unary<T>(ix, fwd);
     return record(op, std::move(y), {x}, [bwd](BackwardCtx& c) {
+      auto xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
+      if (TensorImpl* gx = c.steal_grad_out(0)) {  // gx = bwd(g) in g's own buffer
+        auto gxv = vec<T>(*gx);
+        parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
+          const std::int64_t n = e - b;
+          gxv.segment(b, n) = bwd(gxv.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+        });
+        return;
+      }
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
-      auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
+      auto g = cvec<T>(c.grad_out());
       auto gxv = vec<T>(*gx);
       parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
         const std::int64_t n = e - b;

@@ -108,6 +108,16 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
   return x.grad.get();
 }
 
+TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
+  TensorImpl& x = *node.inputs[i].t;
+  if (!x.node || x.node->grad || x.node->released || node.grad.use_count() != 1) return nullptr;
+  if (x.shape != node.grad->shape || x.dtype != node.grad->dtype) return nullptr;
+  if (auto h = node.out_handle.lock(); h && h->retains_grad) return nullptr;
+  x.node->grad = node.grad;
+  touched.push_back(x.node);
+  return x.node->grad.get();
+}
+
 bool any_requires_grad(const std::vector<Tensor>& ins) {
   return t_grad_enabled &&
          std::any_of(ins.begin(), ins.end(), [](const Tensor& t) { return t.defined() && tracked(t); });

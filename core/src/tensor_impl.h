@@ -95,6 +95,12 @@ struct BackwardCtx {
   /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i
   /// needs no gradient.
   TensorImpl* grad_in(std::size_t i);
+  /// For an elementwise op whose input i matches the output in shape and dtype: the incoming
+  /// gradient's buffer, handed over to become input i's gradient, to be overwritten in place
+  /// with gx (saving an allocation, a zero fill and a pass). nullptr when anything else could
+  /// still read it (a retained gradient, an input that already has a gradient, a leaf): then
+  /// use grad_in.
+  TensorImpl* steal_grad_out(std::size_t i);
 };
 
 /// Whether an op on these inputs would be recorded (grad mode on, some input requires grad).

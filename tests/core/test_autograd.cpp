@@ -106,6 +106,34 @@ TEST_CASE("autograd: retain_grad keeps a non-leaf's gradient") {
   check_values(x.grad(), {18, 36});
 }
 
+TEST_CASE("autograd: elementwise backward reuses the incoming gradient only when nothing else reads it") {
+  // Chains of unary ops hand their gradient buffer down; a retained gradient, a second consumer
+  // and a user-given seed must each still see their own values.
+  tg::Tensor x = leaf({3, 4});
+  check_gradient([&] { return tg::tanh(tg::sigmoid(tg::exp(x * 0.5))); }, {x});
+  check_gradient([&] {
+    tg::Tensor a = x * 2.0;
+    return tg::sigmoid(a) + tg::relu(a) * a;  // a gets gradients from three places
+  }, {x});
+  tg::Tensor s = tg::sigmoid(x);
+  s.retain_grad();
+  tg::Tensor t = tg::tanh(s);
+  t.retain_grad();
+  tg::Tensor seed = tg::ones({3, 4}, {.dtype = tg::kFloat64});
+  tg::tanh(t).backward(seed);
+  const std::vector<double> sv = s.to_vector<double>(), tv = t.to_vector<double>();
+  std::vector<double> gt, gs, gx;
+  for (std::size_t i = 0; i < sv.size(); ++i) {
+    gt.push_back(1 - std::tanh(tv[i]) * std::tanh(tv[i]));
+    gs.push_back(gt.back() * (1 - tv[i] * tv[i]));
+    gx.push_back(gs.back() * sv[i] * (1 - sv[i]));
+  }
+  check_values(t.grad(), gt);
+  check_values(s.grad(), gs);
+  check_values(x.grad(), gx);
+  check_values(seed, std::vector<double>(12, 1.0));  // the caller's seed is left alone
+}
+
 TEST_CASE("autograd: backward of a leaf accumulates the seed") {
   tg::Tensor x = leaf_of({1.0, 2.0});
   x.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
