@@ -1,8 +1,6 @@
-// Storage allocation and the small helpers that make TensorImpls; counts live bytes so tests
-// can prove memory stays flat.
-#include <cstdlib>
+// Storage (its block from the caching allocator) and the small helpers that make TensorImpls;
+// counts live bytes so tests can prove memory stays flat.
 #include <cstring>
-#include <new>
 
 #include "allocator.h"
 #include "check.h"
