@@ -50,14 +50,6 @@ SizeClass size_class(std::size_t n) {
   return {kSmallClasses + (p - 10) * 4 + static_cast<int>(k) - 1, base + k * step};
 }
 
-// The size of class i's blocks (the inverse of size_class).
-std::size_t class_bytes(int i) {
-  if (i < kSmallClasses) return static_cast<std::size_t>(i + 1) * kAlign;
-  const int p = 10 + (i - kSmallClasses) / 4;
-  const std::size_t base = std::size_t{1} << p;
-  return base + static_cast<std::size_t>((i - kSmallClasses) % 4 + 1) * (base / 4);
-}
-
 struct Block {
   Block* next;
 };
@@ -76,8 +68,12 @@ struct Cache {
   }
 
   void release_all() noexcept {
-    for (int i = 0; i < kClasses; ++i)
-      while (free[i]) std::free(pop(i, class_bytes(i)));
+    for (Block*& head : free)
+      while (head) {
+        TAPEGRAD_UNPOISON(head, sizeof(Block));
+        std::free(std::exchange(head, head->next));
+      }
+    cached = 0;
   }
 };
 

@@ -155,18 +155,22 @@ void sum_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_sha
 /// common gradient accumulation: into a leaf's grad, through a reshape or a clone).
 void add_into(TensorImpl& dst, const TensorImpl& src);
 
-/// dst (shape dst_shape) += src broadcast up to dst_shape: the backward of a sum over dims.
+/// dst (shape dst_shape) += src / divisor broadcast up to dst_shape: the backward of a sum
+/// over dims (divisor 1) and of a mean (divisor the count, divided as PyTorch's mean does).
 template <typename T>
-void expand_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_shape) {
+void expand_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_shape,
+                 T divisor = T(1)) {
   if (shape_numel(dst_shape) == 0) return;
   for_each_run(plan_broadcast(dst_shape, src_shape, dst_shape),
                [&](std::int64_t o, std::int64_t is, std::int64_t, std::int64_t n,
                    std::int64_t ss, std::int64_t) {
                  Eigen::Map<ArrayX<T>> d(dst + o, n);
-                 if (ss == 1)
+                 if (ss != 1)
+                   d += src[is] / divisor;
+                 else if (divisor == T(1))
                    d += Eigen::Map<const ArrayX<T>>(src + is, n);
                  else
-                   d += src[is];
+                   d += Eigen::Map<const ArrayX<T>>(src + is, n) / divisor;
                });
 }
 
@@ -193,22 +197,19 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = map_unary<T>(ix, fwd);
     return record(op, std::move(y), {x}, [bwd](BackwardCtx& c) {
-      auto xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
-      if (TensorImpl* gx = c.steal_grad_out(0)) {  // gx = bwd(g) in g's own buffer
-        auto gxv = vec<T>(*gx);
-        parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
-          const std::int64_t n = e - b;
-          gxv.segment(b, n) = bwd(gxv.segment(b, n), xv.segment(b, n), yv.segment(b, n));
-        });
-        return;
-      }
-      TensorImpl* gx = c.grad_in(0);
+      // gx = bwd(g) written over g itself when the buffer can be handed down, else gx += bwd(g).
+      TensorImpl* gx = c.steal_grad_out(0);
+      const bool in_place = gx != nullptr;
+      if (!in_place) gx = c.grad_in(0);
       if (!gx) return;
-      auto g = cvec<T>(c.grad_out());
+      auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
       auto gxv = vec<T>(*gx);
       parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
         const std::int64_t n = e - b;
-        gxv.segment(b, n) += bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+        if (in_place)
+          gxv.segment(b, n) = bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+        else
+          gxv.segment(b, n) += bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
       });
     });
   });

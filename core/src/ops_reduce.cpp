@@ -52,12 +52,8 @@ Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepd
       const T d = static_cast<T>(divisor);
       if (d != T(1)) vec<T>(*y) /= d;
       return record(op, y, {x}, [kept, d](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        if (d == T(1)) return expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept);
-        ImplPtr g = make_impl(c.grad_out().shape, c.grad_out().dtype);
-        vec<T>(*g) = cvec<T>(c.grad_out()) / d;
-        expand_into(gx->data<T>(), gx->shape, g->data<T>(), kept);
+        if (TensorImpl* gx = c.grad_in(0))
+          expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept, d);
       });
     }
   });

@@ -45,28 +45,24 @@ Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target,
     *y->data<T>() = r == Reduction::Mean ? total / static_cast<T>(x.numel) : total;
   }
   return record(op, std::move(y), {input, target}, [r, dx, dt](BackwardCtx& c) {
-    const TensorImpl &x = c.in(0), &t = c.in(1);
-    TensorImpl* gx = c.grad_in(0);
-    TensorImpl* gt = nullptr;
-    if constexpr (!std::is_same_v<DT, NoTargetGrad>) gt = c.grad_in(1);
-    if (!gx && !gt) return;
-    auto xv = cvec<T>(x), tv = cvec<T>(t);
+    const TensorImpl& x = c.in(0);
+    auto xv = cvec<T>(x), tv = cvec<T>(c.in(1));
     auto g = cvec<T>(c.grad_out());
     const T s = r == Reduction::None ? T(0) : r == Reduction::Mean ? g[0] / static_cast<T>(x.numel) : g[0];
-    parallel_chunks(x.numel, [&](std::int64_t b, std::int64_t e) {
-      const std::int64_t n = e - b;
-      auto xs = xv.segment(b, n), ts = tv.segment(b, n);
-      if (r == Reduction::None) {
-        auto gs = g.segment(b, n);
-        if (gx) vec<T>(*gx).segment(b, n) += gs * dx(xs, ts);
-        if constexpr (!std::is_same_v<DT, NoTargetGrad>)
-          if (gt) vec<T>(*gt).segment(b, n) += gs * dt(xs, ts);
-      } else {
-        if (gx) vec<T>(*gx).segment(b, n) += s * dx(xs, ts);
-        if constexpr (!std::is_same_v<DT, NoTargetGrad>)
-          if (gt) vec<T>(*gt).segment(b, n) += s * dt(xs, ts);
-      }
-    });
+    // dst_i += s_i deriv(x_i, t_i), s_i per element for none, one scalar for mean and sum.
+    auto accumulate = [&](TensorImpl* dst, const auto& deriv) {
+      if (!dst) return;
+      auto dv = vec<T>(*dst);
+      parallel_chunks(x.numel, [&](std::int64_t b, std::int64_t e) {
+        const std::int64_t n = e - b;
+        if (r == Reduction::None)
+          dv.segment(b, n) += g.segment(b, n) * deriv(xv.segment(b, n), tv.segment(b, n));
+        else
+          dv.segment(b, n) += s * deriv(xv.segment(b, n), tv.segment(b, n));
+      });
+    };
+    accumulate(c.grad_in(0), dx);
+    if constexpr (!std::is_same_v<DT, NoTargetGrad>) accumulate(c.grad_in(1), dt);
   });
 }
 
