@@ -1,7 +1,8 @@
-// The tape: a Wengert list of recorded ops per thread, walked once in reverse by backward().
-// Entries are owned by the tensors they produced and listed here by weak reference, so a graph
-// nobody can reach any more (an evaluation pass, an exception half-way) frees itself, and the
-// list is compacted before it can outgrow the live entries by more than a factor of two.
+// The tape: a Wengert list of recorded ops per thread, and backward(), which runs the entries a
+// gradient reaches in reverse recording order. Entries are owned by the tensors they produced
+// and listed here by weak reference, so a graph nobody can reach any more (an evaluation pass,
+// an exception half-way) frees itself, and the list is compacted before it can outgrow the live
+// entries by more than a factor of two.
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -23,16 +24,20 @@ struct Entry {
   std::weak_ptr<Node> node;
 };
 
+// Recording order across all threads: an op's inputs were recorded before it (on this thread, or
+// on another one that handed the tensor over through a synchronisation), so they always have
+// smaller numbers, and reverse order is a topological order even for graphs that cross threads.
+std::atomic<std::uint64_t> g_next_seq{1};
+
 struct Tape {
   std::vector<Entry> entries;
-  std::uint64_t next_seq = 1;
   std::size_t compact_at = 64;
 
   // Drops entries whose node is gone or already released; keeps recording order.
   void compact() {
     std::erase_if(entries, [](const Entry& e) {
       auto n = e.node.lock();
-      return !n || n->released;
+      return !n || n->released.load(std::memory_order_relaxed);
     });
     compact_at = std::max<std::size_t>(64, 2 * entries.size());
   }
@@ -93,7 +98,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (x.node) {
     Node& up = *x.node;
-    if (up.released)
+    if (up.released.load(std::memory_order_relaxed))
       throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
                            ") was already released by an earlier backward; pass "
                            "retain_graph=true to the first backward to go through it twice"));
@@ -110,7 +115,9 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
 
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
-  if (!x.node || x.node->grad || x.node->released || node.grad.use_count() != 1) return nullptr;
+  if (!x.node || x.node->grad || x.node->released.load(std::memory_order_relaxed) ||
+      node.grad.use_count() != 1)
+    return nullptr;
   if (x.shape != node.grad->shape || x.dtype != node.grad->dtype) return nullptr;
   if (auto h = node.out_handle.lock(); h && h->retains_grad) return nullptr;
   x.node->grad = node.grad;
@@ -129,7 +136,7 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
   if (t_grad_enabled && std::any_of(inputs.begin(), inputs.end(), tracked)) {
     auto node = std::allocate_shared<Node>(memory::CachingAllocator<Node>());
     node->op = op;
-    node->seq = t_tape.next_seq++;
+    node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
     node->inputs.reserve(inputs.size());
     for (const Tensor& t : inputs) node->inputs.push_back({t.impl(), t.impl()->storage->version});
     node->out.shape = out->shape;
@@ -201,30 +208,34 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
     return;
   }
   std::shared_ptr<Node> start = root.node;
-  if (start->released)
+  if (start->released.load(std::memory_order_relaxed))
     throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
                          ") was already released by an earlier backward; pass "
                          "retain_graph=true to the first backward to go through it twice"));
-  Tape& tape = t_tape;
-  auto it = std::lower_bound(tape.entries.begin(), tape.entries.end(), start->seq,
-                             [](const Entry& e, std::uint64_t s) { return e.seq < s; });
-  if (it == tape.entries.end() || it->seq != start->seq || it->node.lock() != start)
-    throw StateError("backward: the graph was recorded on another thread's tape");
 
-  // Nodes are kept alive here until the pass ends: releasing one drops its inputs, which may be
-  // the last owners of upstream nodes still waiting for their gradient.
-  std::vector<std::shared_ptr<Node>> touched;
-  touched.reserve(static_cast<std::size_t>(it - tape.entries.begin()) + 1);
-  touched.push_back(start);
+  // Entries a gradient has reached wait in a max-heap by recording number, so each runs after
+  // every entry that consumes its output, wherever (on whichever thread's tape) they were
+  // recorded; entries the gradient never reaches cost nothing. `touched` keeps them alive until
+  // the pass ends: releasing one drops its inputs, which may be the last owners of upstream
+  // entries still waiting for their gradient.
+  std::vector<std::shared_ptr<Node>> touched{start};
+  std::vector<Node*> ready{start.get()};
+  const auto later = [](const Node* a, const Node* b) { return a->seq < b->seq; };
   start->grad = std::move(seed);
   try {
-    for (auto pos = it - tape.entries.begin(); pos >= 0; --pos) {
-      std::shared_ptr<Node> node = tape.entries[pos].node.lock();
-      if (!node || !node->grad) continue;  // not reachable from the root in this pass
-      assert(node->grad->shape == node->out.shape);
+    while (!ready.empty()) {
+      std::pop_heap(ready.begin(), ready.end(), later);
+      Node* node = ready.back();
+      ready.pop_back();
+      assert(node->grad && node->grad->shape == node->out.shape);
       check_versions(*node);
+      const std::size_t reached = touched.size();
       BackwardCtx ctx{*node, touched};
       node->backward(ctx);
+      for (std::size_t i = reached; i < touched.size(); ++i) {
+        ready.push_back(touched[i].get());
+        std::push_heap(ready.begin(), ready.end(), later);
+      }
       if (t_anomaly)
         for (const Node::Input& in : node->inputs) {
           const ImplPtr& x = in.t;
@@ -237,14 +248,14 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
         node->backward = nullptr;
         node->inputs.clear();
         node->out.storage.reset();
-        node->released = true;
+        node->released.store(true, std::memory_order_relaxed);
       }
     }
   } catch (...) {
     for (auto& n : touched) n->grad.reset();
     throw;
   }
-  if (!retain_graph) tape.compact();
+  if (!retain_graph) t_tape.compact();
 }
 
 TapeStats tape_stats() {

@@ -67,7 +67,7 @@ using BackwardClosure = std::function<void(BackwardCtx&)>;
 struct Node {
   const char* op = "";
   std::string custom_name;  // owns op's text for user-defined functions
-  std::uint64_t seq = 0;    // position in recording order: a topological order
+  std::uint64_t seq = 0;    // position in recording order, across threads: a topological order
   struct Input {
     ImplPtr t;              // saved value and gradient route
     std::uint32_t version;  // its storage version when recorded
@@ -78,7 +78,7 @@ struct Node {
   std::weak_ptr<TensorImpl> out_handle; // for retain_grad
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
-  bool released = false;
+  std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
   Node();
   ~Node();
   std::size_t bytes_held() const;
