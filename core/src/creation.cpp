@@ -25,7 +25,12 @@ Tensor from_values(const char* op, const std::vector<V>& values, const Shape& sh
   ImplPtr t = make_impl(s, opts.dtype);
   dispatch_all(opts.dtype, [&]<typename T>() {
     T* p = t->data<T>();
-    for (std::size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if constexpr (std::is_floating_point_v<V>)
+        p[i] = element_from_double<T>(values[i], op);
+      else
+        p[i] = static_cast<T>(values[i]);
+    }
   });
   return finish(std::move(t), opts);
 }
@@ -49,7 +54,9 @@ Tensor zeros(const Shape& shape, TensorOptions opts) {
 }
 Tensor full(const Shape& shape, double value, TensorOptions opts) {
   ImplPtr t = make_impl(shape, opts.dtype);
-  dispatch_all(opts.dtype, [&]<typename T>() { vec<T>(*t).setConstant(static_cast<T>(value)); });
+  dispatch_all(opts.dtype, [&]<typename T>() {
+    vec<T>(*t).setConstant(element_from_double<T>(value, "full"));
+  });
   return finish(std::move(t), opts);
 }
 Tensor ones(const Shape& shape, TensorOptions opts) { return full(shape, 1, opts); }
@@ -67,10 +74,12 @@ Tensor eye(std::int64_t n, TensorOptions opts) {
 Tensor arange(double start, double end, double step, TensorOptions opts) {
   if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
     throw ValueError(msg("arange: bad range: start ", start, ", end ", end, ", step ", step));
-  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
+  const std::int64_t n =
+      checked_int64(std::max(0.0, std::ceil((end - start) / step)), "arange: element count");
   ImplPtr t = make_impl({n}, opts.dtype);
   dispatch_all(opts.dtype, [&]<typename T>() {
-    for (std::int64_t i = 0; i < n; ++i) t->data<T>()[i] = static_cast<T>(start + i * step);
+    for (std::int64_t i = 0; i < n; ++i)
+      t->data<T>()[i] = element_from_double<T>(start + static_cast<double>(i) * step, "arange");
   });
   return finish(std::move(t), opts);
 }
@@ -111,7 +120,10 @@ void Generator::set_state(const std::string& s) {
   std::istringstream is(s);
   std::mt19937_64 e;
   is >> e;
-  if (is.fail()) throw ValueError("Generator::set_state: not a generator state");
+  std::string rest;
+  if (is.fail() || is >> rest)
+    throw ValueError(msg("Generator::set_state: not a generator state (", s.size(),
+                         " characters that do not parse as one)"));
   engine_ = e;
 }
 

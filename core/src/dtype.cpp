@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "check.h"
+
 namespace tapegrad {
 
 const char* dtype_name(Dtype d) {
@@ -24,7 +26,11 @@ std::string shape_str(const Shape& s) {
 
 std::int64_t shape_numel(const Shape& s) {
   std::int64_t n = 1;
-  for (std::int64_t d : s) n *= d;
+  // Every shape a tensor is made or viewed with passes through here: a product that wrapped
+  // would make a tiny allocation that later reads walk past.
+  for (std::int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw ShapeError(msg("shape ", shape_str(s), " has more than 2^63 - 1 elements"));
   return n;
 }
 

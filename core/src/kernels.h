@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdint>
 
 #include "check.h"
@@ -55,6 +56,16 @@ decltype(auto) dispatch_all(Dtype d, F&& f) {
     case Dtype::Float64: return f.template operator()<double>();
     default: return f.template operator()<std::int64_t>();
   }
+}
+
+/// A double argument as element type T. int64 truncates toward zero as PyTorch does, after a
+/// check that the value is finite and in range (throws naming op); float types round.
+template <typename T>
+T element_from_double(double v, const char* op) {
+  if constexpr (std::is_same_v<T, std::int64_t>)
+    return checked_int64(std::trunc(v), op);
+  else
+    return static_cast<T>(v);
 }
 
 /// Below this many elements a loop runs on the calling thread: starting threads costs more.

@@ -11,18 +11,18 @@ namespace {
 // Resolves one -1 in `want` and checks the element count.
 Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
   Shape s = want;
-  std::int64_t known = 1, infer = -1;
+  std::int64_t infer = -1;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
       if (infer >= 0) throw ShapeError(msg(op, ": only one size may be -1: got ", shape_str(want)));
       infer = static_cast<std::int64_t>(i);
     } else if (s[i] < 0) {
       throw ShapeError(msg(op, ": negative size in ", shape_str(want)));
-    } else {
-      known *= s[i];
     }
   }
   const std::int64_t n = shape_numel(have);
+  if (infer >= 0) s[infer] = 1;
+  const std::int64_t known = shape_numel(s);  // checked: a wrapped product could match n
   if (infer >= 0 && known != 0 && n % known == 0) s[infer] = n / known;
   if (shape_numel(s) != n || (infer >= 0 && known == 0))
     throw ShapeError(msg(op, ": cannot view ", shape_str(have), " (", n, " elements) as ",
@@ -99,7 +99,8 @@ Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_
   if (ix.shape.empty()) throw ShapeError("narrow: cannot narrow a 0-d tensor");
   const std::int64_t n = ix.shape[normalize_dim("narrow", dim, ix.shape.size())];
   const std::int64_t s = start < 0 ? start + n : start;
-  if (s < 0 || length < 0 || s + length > n)
+  // length > n - s, not s + length > n: the sum overflows for a length near INT64_MAX.
+  if (s < 0 || s > n || length < 0 || length > n - s)
     throw ValueError(msg("narrow: [", start, ", ", start, " + ", length,
                          ") is out of range for dim ", dim, " of size ", n));
   return slice(x, dim, s, s + length, 1);

@@ -1,5 +1,6 @@
 // Storage (its block from the caching allocator) and the small helpers that make TensorImpls;
 // counts live bytes so tests can prove memory stays flat.
+#include <cstdint>
 #include <cstring>
 
 #include "allocator.h"
@@ -25,8 +26,12 @@ std::size_t live_tensor_bytes() { return g_live_bytes.load(); }
 ImplPtr make_impl(Shape shape, Dtype dtype) {
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError(msg("tensor: negative size in shape ", shape_str(shape)));
+  const std::int64_t numel = shape_numel(shape);
+  if (static_cast<std::uint64_t>(numel) > PTRDIFF_MAX / dtype_size(dtype))
+    throw ShapeError(msg("tensor: shape ", shape_str(shape), " of ", dtype_name(dtype),
+                         " needs more bytes than memory can address"));
   auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
-  t->numel = shape_numel(shape);
+  t->numel = numel;
   t->shape = std::move(shape);
   t->dtype = dtype;
   t->storage = std::allocate_shared<Storage>(memory::CachingAllocator<Storage>(), t->bytes());

@@ -68,7 +68,7 @@ void Tensor::set(std::initializer_list<std::int64_t> index, double value) const 
   TensorImpl& t = impl_of(*this, "set");
   check_inplace("set", t);
   const std::int64_t i = flat_index("set", t, index);
-  dispatch_all(t.dtype, [&]<typename T>() { t.data<T>()[i] = static_cast<T>(value); });
+  dispatch_all(t.dtype, [&]<typename T>() { t.data<T>()[i] = element_from_double<T>(value, "set"); });
 }
 
 template <typename U>
@@ -151,7 +151,9 @@ const Tensor& Tensor::retain_grad() const {
 const Tensor& Tensor::fill_(double value) const {
   TensorImpl& t = impl_of(*this, "fill_");
   check_inplace("fill_", t);
-  dispatch_all(t.dtype, [&]<typename T>() { vec<T>(t).setConstant(static_cast<T>(value)); });
+  dispatch_all(t.dtype, [&]<typename T>() {
+    vec<T>(t).setConstant(element_from_double<T>(value, "fill_"));
+  });
   return *this;
 }
 

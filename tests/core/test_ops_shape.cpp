@@ -119,3 +119,43 @@ TEST_CASE("cat/stack: mismatched inputs are named") {
   CHECK_THROWS_WITH_AS(tg::cat({tg::zeros({2}), tg::zeros({2}, {.dtype = tg::kFloat64})}),
                        doctest::Contains("cat: tensor 1 is float64"), tg::ValueError);
 }
+
+TEST_CASE("narrow: a length whose end overflows int64 is out of range, not empty") {
+  CHECK_THROWS_WITH_AS(tg::zeros({4}).narrow(0, 2, INT64_MAX),
+                       doctest::Contains("narrow: [2, 2 + 9223372036854775807) is out of range"),
+                       tg::ValueError);
+  CHECK_THROWS_AS(tg::zeros({4}).narrow(0, INT64_MAX, 1), tg::ValueError);
+  CHECK(tg::zeros({4}).narrow(0, 4, 0).numel() == 0);  // an empty slice at the end is fine
+}
+
+TEST_CASE("shapes: an element count that overflows int64 is refused everywhere") {
+  const std::int64_t big = (std::int64_t{1} << 62) + 1;
+  CHECK_THROWS_WITH_AS(tg::zeros({big, 4}),
+                       doctest::Contains("shape [4611686018427387905, 4] has more than 2^63 - 1 elements"),
+                       tg::ShapeError);
+  CHECK_THROWS_AS(tg::empty({big, 2, 2}), tg::ShapeError);
+  CHECK_THROWS_AS(tg::full({big, 4}, 1.0), tg::ShapeError);
+  // 4 elements: (2^62 + 1) * 4 wraps to 4, which must not pass for a view of 4 elements.
+  tg::Tensor x = tg::arange(4);
+  CHECK_THROWS_AS(x.reshape({big, 4}), tg::ShapeError);
+  CHECK_THROWS_AS(x.reshape({-1, big, 4}), tg::ShapeError);
+  CHECK_THROWS_AS(x.view({big, 4}), tg::ShapeError);
+  // Fits int64 as a count, but not as bytes.
+  CHECK_THROWS_WITH_AS(tg::zeros({std::int64_t{1} << 60, 4}, {.dtype = tg::kFloat64}),
+                       doctest::Contains("needs more bytes than memory can address"), tg::ShapeError);
+  CHECK(tg::zeros({0, big, 4}).numel() == 0);  // zero elements never overflow
+}
+
+TEST_CASE("creation: a double becomes an int64 element only when it fits") {
+  CHECK_THROWS_WITH_AS(tg::full({2}, 1e300, {.dtype = tg::kInt64}),
+                       doctest::Contains("full: 1e+300 is outside int64's range"), tg::ValueError);
+  CHECK_THROWS_AS(tg::scalar_tensor(std::nan(""), {.dtype = tg::kInt64}), tg::ValueError);
+  CHECK_THROWS_AS(tg::tensor({1, 1e19}, {}, {.dtype = tg::kInt64}), tg::ValueError);
+  tg::Tensor t = tg::zeros({2}, {.dtype = tg::kInt64});
+  CHECK_THROWS_AS(t.set({0}, -1e19), tg::ValueError);
+  CHECK_THROWS_AS(t.fill_(INFINITY), tg::ValueError);
+  t.set({1}, -2.7);  // truncates toward zero, as PyTorch
+  CHECK(t.to_vector<std::int64_t>() == std::vector<std::int64_t>{0, -2});
+  CHECK(tg::full({1}, 9.2e18, {.dtype = tg::kInt64}).to_vector<std::int64_t>()[0] ==
+        std::int64_t{9200000000000000000});
+}

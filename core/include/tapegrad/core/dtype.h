@@ -26,7 +26,7 @@ using Shape = std::vector<std::int64_t>;
 
 /// "[64, 784]".
 std::string shape_str(const Shape& s);
-/// Product of the sizes (1 for a 0-d tensor).
+/// Product of the sizes (1 for a 0-d tensor); throws ShapeError if it overflows int64.
 std::int64_t shape_numel(const Shape& s);
 
 }  // namespace tapegrad
