@@ -127,18 +127,39 @@ bool Archive::is_tensor(const std::string& name) const {
   return it != entries_.end() && !it->second.is_text;
 }
 
+std::string Archive::where(const std::string& name) const {
+  return source_.empty() ? msg("entry '", name, "'") : msg(source_, ": entry '", name, "'");
+}
+
 Tensor Archive::get(const std::string& name) const {
   auto it = entries_.find(name);
-  if (it == entries_.end() || it->second.is_text)
-    throw ValueError(msg("Archive::get: no tensor named '", name, "'"));
+  if (it == entries_.end()) throw ValueError(msg("Archive::get: ", where(name), " is missing"));
+  if (it->second.is_text)
+    throw ValueError(msg("Archive::get: ", where(name), " is a text, not a tensor"));
   return it->second.tensor;
 }
 
 std::string Archive::get_text(const std::string& name) const {
   auto it = entries_.find(name);
-  if (it == entries_.end() || !it->second.is_text)
-    throw ValueError(msg("Archive::get_text: no text named '", name, "'"));
+  if (it == entries_.end())
+    throw ValueError(msg("Archive::get_text: ", where(name), " is missing"));
+  if (!it->second.is_text)
+    throw ValueError(msg("Archive::get_text: ", where(name), " is a tensor, not a text"));
   return it->second.text;
+}
+
+double Archive::get_double(const std::string& name) const {
+  const Tensor t = get(name);
+  if (t.numel() != 1)
+    throw ValueError(msg("Archive::get: ", where(name), " must hold one value, holds ",
+                         t.numel(), " (shape ", shape_str(t.shape()), ")"));
+  return t.item();
+}
+
+std::int64_t Archive::get_int64(const std::string& name) const {
+  const Tensor t = get(name);
+  if (t.dtype() == kInt64 && t.numel() == 1) return t.data<std::int64_t>()[0];
+  return checked_int64(get_double(name), msg("Archive::get: ", where(name)));
 }
 
 std::vector<std::string> Archive::names() const { return names_with_prefix(""); }
@@ -202,6 +223,7 @@ Archive Archive::load(const std::string& path) {
     r.fail(msg("unsupported format version ", version, " (this build reads ", kVersion, ")"));
   const auto count = r.pod<std::uint64_t>("entry count");
   Archive a;
+  a.source_ = path;
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto name_len = r.pod<std::uint32_t>("name length");
     if (name_len == 0 || name_len > kMaxName) r.fail(msg("bad name length ", name_len));

@@ -6,7 +6,8 @@
 namespace tapegrad::nn::functional {
 
 // l = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100))
-// gp = (p - t) / max(p (1 - p), 1e-12)      (PyTorch's backward, eps included)
+// gp = (p - t) / max(p (1 - p), eps)   (PyTorch's backward; eps is the float constant 1e-12
+//                                       converted to T, 9.999999960041972e-13 in float64)
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction r) {
   const TensorImpl& p = impl_of(probs, "binary_cross_entropy");
   if (target.requires_grad())
@@ -21,7 +22,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction
         [](const auto& p, const auto& t) {
           return -(t * p.log().max(T(-100)) + (T(1) - t) * (T(1) - p).log().max(T(-100)));
         },
-        [](const auto& p, const auto& t) { return (p - t) / (p * (T(1) - p)).max(T(1e-12)); },
+        [](const auto& p, const auto& t) { return (p - t) / (p * (T(1) - p)).max(T(1e-12f)); },
         NoTargetGrad{});
   });
 }

@@ -22,7 +22,8 @@ void check_targets(const TensorImpl& x, const TensorImpl& t) {
   } else if (t.shape != x.shape || t.dtype != x.dtype) {
     throw ShapeError(msg("cross_entropy: probability targets must match the logits ",
                          shape_str(x.shape), " ", dtype_name(x.dtype), ": got ",
-                         shape_str(t.shape), " ", dtype_name(t.dtype)));
+                         shape_str(t.shape), " ", dtype_name(t.dtype),
+                         "; class-index targets must be int64 of shape (", B, ")"));
   }
 }
 }  // namespace

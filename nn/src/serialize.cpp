@@ -13,7 +13,7 @@ void save_state(const Module& m, Archive& ar, const std::string& prefix) {
   for (const auto& [name, p] : m.named_parameters()) ar.put(prefix + name, p);
 }
 
-void load_state(Module& m, const Archive& ar, const std::string& prefix) {
+void check_state(const Module& m, const Archive& ar, const std::string& prefix) {
   const auto params = m.named_parameters();
   std::set<std::string> expected;
   for (const auto& [name, p] : params) {
@@ -31,6 +31,11 @@ void load_state(Module& m, const Archive& ar, const std::string& prefix) {
     if (!expected.count(key))
       throw ValueError(msg("load: unexpected parameter '", key.substr(prefix.size()),
                            "' in the checkpoint (entry '", key, "')"));
+}
+
+void load_state(Module& m, const Archive& ar, const std::string& prefix) {
+  check_state(m, ar, prefix);
+  const auto params = m.named_parameters();
   // Everything matched: now copy. Raw copies bump no version, so bump it here: any graph that
   // saved the old values must not backward through the new ones.
   for (const auto& [name, p] : params) {

@@ -23,28 +23,30 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Opt
 Progress load_checkpoint(const std::string& path, nn::Module& model, Optimizer& opt,
                          SchedulerState* schedule) {
   const Archive ar = Archive::load(path);
-  // Each load_state checks before it changes anything; a later one failing must not leave an
-  // earlier one applied, so the earlier ones are snapshotted and restored on failure.
-  Archive before;
-  nn::save_state(model, before);
-  opt.save_state(before);
-  if (schedule) schedule->save_state(before);
+  // Validate everything, then apply: each part is read and checked into locals or by its
+  // check_state, so a bad entry anywhere leaves model, optimizer, schedule and RNG as they were.
+  Progress progress;
+  Generator rng;
   try {
-    for (const char* k : {"progress.epoch", "progress.step"})
-      if (!ar.is_tensor(k)) throw ValueError(msg("load: no '", k, "' entry"));
-    if (!ar.contains("progress.rng")) throw ValueError("load: no 'progress.rng' entry");
-    nn::load_state(model, ar);
-    opt.load_state(ar);
-    if (schedule) schedule->load_state(ar);
+    progress = {ar.get_int64("progress.epoch"), ar.get_int64("progress.step")};
+    if (progress.epoch < 0 || progress.step < 0)
+      throw ValueError(msg("progress is negative: epoch ", progress.epoch, ", step ",
+                           progress.step));
+    rng.set_state(ar.get_text("progress.rng"));
+    nn::check_state(model, ar);
+    opt.check_state(ar);
+    if (schedule) schedule->check_state(ar);
   } catch (const Error& e) {
-    nn::load_state(model, before);
-    opt.load_state(before);
-    if (schedule) schedule->load_state(before);
-    throw ValueError(msg(path, ": ", e.what()));
+    const std::string what = e.what();
+    // Archive's messages already name the file; the others get it here.
+    throw ValueError(what.find(path) == std::string::npos ? msg("load_checkpoint: ", path, ": ", what)
+                                                          : msg("load_checkpoint: ", what));
   }
-  default_generator().set_state(ar.get_text("progress.rng"));
-  return {static_cast<std::int64_t>(ar.get("progress.epoch").item()),
-          static_cast<std::int64_t>(ar.get("progress.step").item())};
+  nn::load_state(model, ar);
+  opt.load_state(ar);
+  if (schedule) schedule->load_state(ar);
+  default_generator() = rng;
+  return progress;
 }
 
 }  // namespace tapegrad::optim

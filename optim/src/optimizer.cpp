@@ -114,23 +114,34 @@ void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
   }
 }
 
-void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
+Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::string& prefix) const {
   auto fail = [&](const std::string& what) {
     throw ValueError(msg(name(), ": cannot load state: ", what));
   };
+  // Reads into locals only: load_state changes the optimizer after the last check, so a bad
+  // entry anywhere leaves it as it was. Archive's getters name the file and the entry.
   if (!ar.contains(prefix + "type")) fail(msg("no '", prefix, "type' entry"));
   if (ar.get_text(prefix + "type") != name())
     fail(msg("the checkpoint holds ", ar.get_text(prefix + "type"), " state"));
-  // Check everything first.
-  for (std::size_t g = 0; g < groups_.size(); ++g)
-    if (!ar.is_tensor(msg(prefix, "group.", g, ".lr"))) fail(msg("no learning rate for group ", g));
+  LoadedState r;
+  auto& lrs = r.lrs;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const std::string key = msg(prefix, "group.", g, ".");
+    if (!ar.is_tensor(key + "lr")) fail(msg("no learning rate for group ", g));
+    if (!ar.is_tensor(key + "initial_lr")) fail(msg("no initial learning rate for group ", g));
+    const double lr = ar.get_double(key + "lr");
+    if (!(lr >= 0)) fail(msg("entry '", key, "lr' is ", lr, "; a learning rate must be >= 0"));
+    lrs.emplace_back(lr, ar.get_double(key + "initial_lr"));  // NaN: no scheduler set it
+  }
   if (ar.is_tensor(msg(prefix, "group.", groups_.size(), ".lr")))
     fail(msg("the checkpoint has more than ", groups_.size(), " groups"));
-  std::vector<ParamState> loaded(state_.size());
+  std::vector<ParamState>& loaded = r.state;
+  loaded.resize(state_.size());
   for (std::size_t i = 0; i < state_.size(); ++i) {
     const std::string base = prefix + "state." + names_[i] + ".";
     if (!ar.is_tensor(base + "step")) fail(msg("no state for parameter '", names_[i], "'"));
-    loaded[i].step = static_cast<std::int64_t>(ar.get(base + "step").item());
+    loaded[i].step = ar.get_int64(base + "step");
+    if (loaded[i].step < 0) fail(msg("entry '", base, "step' is negative: ", loaded[i].step));
     loaded[i].buffers.resize(buffer_names_.size());
     for (std::size_t b = 0; b < buffer_names_.size(); ++b) {
       if (!ar.is_tensor(base + buffer_names_[b])) continue;  // not created yet
@@ -144,15 +155,24 @@ void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
     }
     for (const std::string& sn : scalar_names_) {
       if (!ar.is_tensor(base + sn)) fail(msg("no '", base + sn, "'"));
-      loaded[i].scalars.push_back(ar.get(base + sn).item());
+      loaded[i].scalars.push_back(ar.get_double(base + sn));
     }
   }
-  // Then apply.
+  return r;
+}
+
+void Optimizer::check_state(const Archive& ar, const std::string& prefix) const {
+  read_state(ar, prefix);
+}
+
+void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
+  LoadedState r = read_state(ar, prefix);
+  // Nothing below can throw.
   for (std::size_t g = 0; g < groups_.size(); ++g) {
-    group_lr(g) = ar.get(msg(prefix, "group.", g, ".lr")).item();
-    groups_[g].initial_lr = ar.get(msg(prefix, "group.", g, ".initial_lr")).item();
+    group_lr(g) = r.lrs[g].first;
+    groups_[g].initial_lr = r.lrs[g].second;
   }
-  state_ = std::move(loaded);
+  state_ = std::move(r.state);
 }
 
 const Tensor& Optimizer::params_flat(std::size_t i) const {

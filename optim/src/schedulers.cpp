@@ -54,16 +54,39 @@ void LRScheduler::save_state(Archive& ar, const std::string& prefix) const {
   ar.put(prefix + "last_lr", from_vector(last_lr_));
 }
 
-void LRScheduler::load_state(const Archive& ar, const std::string& prefix) {
+namespace {
+struct LoadedSchedule {
+  std::int64_t last_epoch;
+  std::vector<double> base_lrs, last_lr;
+};
+
+// Reads and checks an LRScheduler's entries without changing anything.
+LoadedSchedule read_schedule(const Archive& ar, const std::string& prefix, std::size_t groups) {
   for (const char* k : {"last_epoch", "base_lrs", "last_lr"})
     if (!ar.is_tensor(prefix + k)) throw ValueError(msg("scheduler: no '", prefix, k, "' entry"));
-  const auto base = ar.get(prefix + "base_lrs").to_vector<double>();
-  if (base.size() != base_lrs_.size())
-    throw ValueError(msg("scheduler: the checkpoint has ", base.size(), " groups, the optimizer ",
-                         base_lrs_.size()));
-  last_epoch_ = static_cast<std::int64_t>(ar.get(prefix + "last_epoch").item());
-  base_lrs_ = base;
-  last_lr_ = ar.get(prefix + "last_lr").to_vector<double>();
+  LoadedSchedule r{ar.get_int64(prefix + "last_epoch"),
+                   ar.get(prefix + "base_lrs").to_vector<double>(),
+                   ar.get(prefix + "last_lr").to_vector<double>()};
+  if (r.last_epoch < -1)
+    throw ValueError(msg("scheduler: entry '", prefix, "last_epoch' is ", r.last_epoch,
+                         "; expected -1 or more"));
+  for (const auto* v : {&r.base_lrs, &r.last_lr})
+    if (v->size() != groups)
+      throw ValueError(msg("scheduler: the checkpoint has ", v->size(), " groups, the optimizer ",
+                           groups));
+  return r;
+}
+}  // namespace
+
+void LRScheduler::check_state(const Archive& ar, const std::string& prefix) const {
+  read_schedule(ar, prefix, base_lrs_.size());
+}
+
+void LRScheduler::load_state(const Archive& ar, const std::string& prefix) {
+  LoadedSchedule r = read_schedule(ar, prefix, base_lrs_.size());
+  last_epoch_ = r.last_epoch;
+  base_lrs_ = std::move(r.base_lrs);
+  last_lr_ = std::move(r.last_lr);
 }
 
 // ---- StepLR ----
@@ -212,10 +235,16 @@ void SequentialLR::save_state(Archive& ar, const std::string& prefix) const {
   for (std::size_t i = 0; i < schedulers_.size(); ++i)
     schedulers_[i]->save_state(ar, msg(prefix, i, "."));
 }
-void SequentialLR::load_state(const Archive& ar, const std::string& prefix) {
-  for (std::size_t i = 0; i < schedulers_.size(); ++i)
+void SequentialLR::check_state(const Archive& ar, const std::string& prefix) const {
+  LRScheduler::check_state(ar, prefix);
+  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
     if (!ar.is_tensor(msg(prefix, i, ".last_epoch")))
       throw ValueError(msg("SequentialLR: no state for scheduler ", i));
+    schedulers_[i]->check_state(ar, msg(prefix, i, "."));
+  }
+}
+void SequentialLR::load_state(const Archive& ar, const std::string& prefix) {
+  check_state(ar, prefix);  // all of it, so that no child is loaded before a later one fails
   LRScheduler::load_state(ar, prefix);
   for (std::size_t i = 0; i < schedulers_.size(); ++i)
     schedulers_[i]->load_state(ar, msg(prefix, i, "."));
@@ -266,14 +295,31 @@ void ReduceLROnPlateau::save_state(Archive& ar, const std::string& prefix) const
   ar.put(prefix + "plateau", from_vector(std::vector<double>{best_, double(num_bad_),
                                                              double(cooldown_counter_), double(last_epoch_)}));
 }
+ReduceLROnPlateau::Loaded ReduceLROnPlateau::read_state(const Archive& ar,
+                                                        const std::string& prefix) const {
+  const std::string key = prefix + "plateau";
+  if (!ar.is_tensor(key)) throw ValueError(msg("ReduceLROnPlateau: no '", key, "' entry"));
+  const auto v = ar.get(key).to_vector<double>();
+  if (v.size() != 4)
+    throw ValueError(msg("ReduceLROnPlateau: entry '", key, "' must hold 4 values, holds ",
+                         v.size()));
+  auto count = [&](std::size_t i, const char* what) {
+    const std::int64_t n = checked_int64(v[i], msg("ReduceLROnPlateau: entry '", key, "' ", what));
+    if (n < 0) throw ValueError(msg("ReduceLROnPlateau: entry '", key, "' ", what, " is ", n));
+    return n;
+  };
+  return {v[0], count(1, "num_bad_epochs"), count(2, "cooldown_counter"),
+          count(3, "last_epoch")};
+}
+void ReduceLROnPlateau::check_state(const Archive& ar, const std::string& prefix) const {
+  read_state(ar, prefix);
+}
 void ReduceLROnPlateau::load_state(const Archive& ar, const std::string& prefix) {
-  if (!ar.is_tensor(prefix + "plateau")) throw ValueError(msg("ReduceLROnPlateau: no '", prefix, "plateau' entry"));
-  const auto v = ar.get(prefix + "plateau").to_vector<double>();
-  if (v.size() != 4) throw ValueError("ReduceLROnPlateau: malformed state");
-  best_ = v[0];
-  num_bad_ = static_cast<std::int64_t>(v[1]);
-  cooldown_counter_ = static_cast<std::int64_t>(v[2]);
-  last_epoch_ = static_cast<std::int64_t>(v[3]);
+  const Loaded r = read_state(ar, prefix);
+  best_ = r.best;
+  num_bad_ = r.num_bad;
+  cooldown_counter_ = r.cooldown_counter;
+  last_epoch_ = r.last_epoch;
 }
 
 }  // namespace tapegrad::optim

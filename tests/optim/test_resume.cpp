@@ -1,6 +1,8 @@
 // Optimizer state and whole-run checkpoints: groups, state save/load, and a resumed run that
 // continues bit-identically.
 #include <filesystem>
+#include <functional>
+#include <map>
 
 #include "../core/helpers.h"
 
@@ -134,4 +136,114 @@ TEST_CASE("optimizer: zero_grad and per-group learning rates") {
   CHECK_THROWS_AS(opt.lr(2), tg::ValueError);
   CHECK_THROWS_WITH_AS(opt.add_param_group(std::vector<tg::Tensor>{a}, {.lr = 0.1}),
                        doctest::Contains("appears twice"), tg::ValueError);
+}
+
+namespace {
+// Everything a load may change: model, optimizer and schedule state, and the global generator.
+std::map<std::string, std::vector<double>> snapshot(const Run& r) {
+  tg::Archive ar;
+  nn::save_state(r.net, ar);
+  r.opt->save_state(ar);
+  r.sched->save_state(ar);
+  std::map<std::string, std::vector<double>> s;
+  for (const std::string& name : ar.names())
+    if (ar.is_tensor(name)) s[name] = ar.get(name).to_vector<double>();
+  const std::string rng = tg::default_generator().state();
+  s["rng"] = std::vector<double>(rng.begin(), rng.end());
+  return s;
+}
+
+// ar less one entry.
+tg::Archive without(const tg::Archive& ar, const std::string& dropped) {
+  tg::Archive r;
+  for (const std::string& n : ar.names())
+    if (n != dropped) {
+      if (ar.is_tensor(n))
+        r.put(n, ar.get(n));
+      else
+        r.put_text(n, ar.get_text(n));
+    }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") {
+  TempDir dir;
+  const std::string good = dir.file("good.tg"), bad = dir.file("bad.tg");
+  Run a(1);
+  a.train(3);
+  optim::save_checkpoint(good, a.net, *a.opt, a.sched.get(), {.epoch = 3, .step = 12});
+  struct Corruption {
+    const char* what;
+    std::function<void(tg::Archive&)> apply;
+    const char* message;
+  };
+  auto f64 = [](double v) { return tg::scalar_tensor(v, {.dtype = tg::kFloat64}); };
+  const Corruption cases[] = {
+      {"garbage RNG text", [](tg::Archive& ar) { ar.put_text("progress.rng", "12 34 not a state"); },
+       "Generator::set_state: not a generator state"},
+      {"RNG stored as a tensor", [&](tg::Archive& ar) { ar.put("progress.rng", f64(1)); },
+       "entry 'progress.rng' is a tensor, not a text"},
+      {"epoch with two values", [](tg::Archive& ar) { ar.put("progress.epoch", tg::tensor({1, 2})); },
+       "entry 'progress.epoch' must hold one value, holds 2"},
+      {"epoch of 1e300", [&](tg::Archive& ar) { ar.put("progress.epoch", f64(1e300)); },
+       "entry 'progress.epoch': 1e+300 is outside int64's range"},
+      {"epoch of 2.5", [&](tg::Archive& ar) { ar.put("progress.epoch", f64(2.5)); },
+       "entry 'progress.epoch': 2.5 is not an integer"},
+      {"negative step", [&](tg::Archive& ar) { ar.put("progress.step", f64(-4)); },
+       "progress is negative"},
+      {"optimizer step of 1e300", [&](tg::Archive& ar) { ar.put("optim.state.0.weight.step", f64(1e300)); },
+       "entry 'optim.state.0.weight.step': 1e+300 is outside int64's range"},
+      {"missing initial_lr", [](tg::Archive& ar) { ar = without(ar, "optim.group.0.initial_lr"); },
+       "no initial learning rate for group 0"},
+      {"lr with two values", [](tg::Archive& ar) { ar.put("optim.group.1.lr", tg::tensor({0.1, 0.2})); },
+       "entry 'optim.group.1.lr' must hold one value"},
+      {"negative lr", [&](tg::Archive& ar) { ar.put("optim.group.1.lr", f64(-0.1)); },
+       "a learning rate must be >= 0"},
+      {"schedule epoch of NaN", [&](tg::Archive& ar) { ar.put("sched.1.last_epoch", f64(NAN)); },
+       "entry 'sched.1.last_epoch': nan is not an integer"},
+      {"schedule with a wrong group count", [](tg::Archive& ar) { ar.put("sched.0.last_lr", tg::tensor({0.1})); },
+       "the checkpoint has 1 groups, the optimizer 2"},
+      {"parameter of the wrong shape", [](tg::Archive& ar) { ar.put("model.3.bias", tg::zeros({2})); },
+       "parameter '3.bias' is [2] float32 in the checkpoint but [1] float32"},
+  };
+  Run b(2);
+  b.train(2);
+  tg::manual_seed(99);
+  const auto before = snapshot(b);
+  for (const Corruption& c : cases) {
+    INFO(c.what);
+    tg::Archive ar = tg::Archive::load(good);
+    c.apply(ar);
+    ar.save(bad);
+    CHECK_THROWS_WITH_AS(optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
+                         doctest::Contains(c.message), tg::ValueError);
+    CHECK_THROWS_WITH_AS(optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
+                         doctest::Contains("bad.tg"), tg::ValueError);
+    CHECK(snapshot(b) == before);
+  }
+  const optim::Progress p = optim::load_checkpoint(good, b.net, *b.opt, b.sched.get());
+  CHECK(p.epoch == 3);
+  CHECK(p.step == 12);
+  CHECK(snapshot(b) == snapshot(a));
+}
+
+TEST_CASE("optimizer: load_state checks every group before setting any learning rate") {
+  Run a(1);
+  a.train(2);
+  tg::Archive ar;
+  a.opt->save_state(ar);
+  Run b(2);
+  const double lr0 = b.opt->lr(0), lr1 = b.opt->lr(1);
+  // group 1's initial_lr is missing: group 0 must not be applied first
+  const tg::Archive partial = without(ar, "optim.group.1.initial_lr");
+  CHECK_THROWS_WITH_AS(b.opt->load_state(partial),
+                       doctest::Contains("Adam: cannot load state: no initial learning rate for group 1"),
+                       tg::ValueError);
+  CHECK(b.opt->lr(0) == lr0);
+  CHECK(b.opt->lr(1) == lr1);
+  CHECK(b.opt->state(0).step == 0);
+  ar.put("optim.group.1.initial_lr", tg::tensor({0.1, 0.2}, {}, {.dtype = tg::kFloat64}));
+  CHECK_THROWS_AS(b.opt->load_state(ar), tg::ValueError);
+  CHECK(b.opt->lr(0) == lr0);
 }

@@ -21,6 +21,13 @@ class Archive {
   /// The tensor stored under name; throws ValueError naming the entry if absent or a text.
   Tensor get(const std::string& name) const;
   std::string get_text(const std::string& name) const;
+  /// The single value of a one-element tensor entry; throws ValueError naming the file and the
+  /// entry when it is absent, a text, or holds other than one value.
+  double get_double(const std::string& name) const;
+  /// Same, as an integer: the value must also be finite, integral and in int64's range.
+  std::int64_t get_int64(const std::string& name) const;
+  /// The file this archive was loaded from ("" when built in memory); errors name it.
+  const std::string& source() const { return source_; }
   /// All entry names, sorted.
   std::vector<std::string> names() const;
   /// Entry names that start with prefix, sorted.
@@ -40,6 +47,8 @@ class Archive {
     std::string text;
   };
   std::map<std::string, Entry> entries_;
+  std::string source_;
+  std::string where(const std::string& name) const;
 };
 
 }  // namespace tapegrad

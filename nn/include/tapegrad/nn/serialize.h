@@ -14,6 +14,8 @@ void save_state(const Module& m, Archive& ar, const std::string& prefix = "model
 /// under prefix is unexpected, and that dtypes and shapes match; throws ValueError naming
 /// the entry and leaves m untouched on any mismatch.
 void load_state(Module& m, const Archive& ar, const std::string& prefix = "model.");
+/// Throws what load_state would throw for ar, changing nothing (for whole-run checkpoints).
+void check_state(const Module& m, const Archive& ar, const std::string& prefix = "model.");
 
 /// save_state into a fresh archive, written atomically to path.
 void save(const Module& m, const std::string& path);

@@ -52,9 +52,11 @@ class Optimizer {
   /// Puts every group's lr, every step count and every buffer into ar under prefix, keyed by
   /// parameter name ("optim.state.0.weight.exp_avg").
   void save_state(Archive& ar, const std::string& prefix = "optim.") const;
-  /// Restores what save_state wrote; checks type, names and shapes first and changes nothing
-  /// on a mismatch.
+  /// Restores what save_state wrote; checks type, names, shapes and values first and changes
+  /// nothing on a mismatch (ValueError naming the entry).
   void load_state(const Archive& ar, const std::string& prefix = "optim.");
+  /// Throws what load_state would throw for ar, changing nothing (for whole-run checkpoints).
+  void check_state(const Archive& ar, const std::string& prefix = "optim.") const;
 
  protected:
   /// buffer_names and scalar_names fix what each ParamState holds (e.g. {"exp_avg", "exp_avg_sq"}).
@@ -72,6 +74,12 @@ class Optimizer {
 
  private:
   const Tensor& params_flat(std::size_t i) const;
+  /// What load_state applies, read and checked.
+  struct LoadedState {
+    std::vector<std::pair<double, double>> lrs;  // (lr, initial_lr) per group
+    std::vector<ParamState> state;
+  };
+  LoadedState read_state(const Archive& ar, const std::string& prefix) const;
   struct Group {
     std::vector<Tensor> params;
     std::size_t first;  // flat index of params[0]: a group's parameters are contiguous

@@ -18,7 +18,10 @@ class SchedulerState {
  public:
   virtual ~SchedulerState() = default;
   virtual void save_state(Archive& ar, const std::string& prefix = "sched.") const = 0;
+  /// Restores what save_state wrote; checks every entry first and changes nothing on error.
   virtual void load_state(const Archive& ar, const std::string& prefix = "sched.") = 0;
+  /// Throws what load_state would throw for ar, changing nothing (for whole-run checkpoints).
+  virtual void check_state(const Archive& ar, const std::string& prefix = "sched.") const = 0;
 };
 
 /// Base of the epoch-driven schedules.
@@ -32,6 +35,7 @@ class LRScheduler : public SchedulerState {
   std::int64_t last_epoch() const { return last_epoch_; }
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
   void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
+  void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
 
  protected:
   /// Records base_lrs from each group's initial lr (setting it from lr on first use).
@@ -144,6 +148,7 @@ class SequentialLR : public LRScheduler {
   void step() override;
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
   void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
+  void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
 
  protected:
   std::vector<double> get_lr() override { return last_lr_; }
@@ -177,8 +182,14 @@ class ReduceLROnPlateau : public SchedulerState {
   double best() const { return best_; }
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
   void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
+  void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
 
  private:
+  struct Loaded {
+    double best;
+    std::int64_t num_bad, cooldown_counter, last_epoch;
+  };
+  Loaded read_state(const Archive& ar, const std::string& prefix) const;
   bool is_better(double a) const;
   Optimizer& opt_;
   Options o_;
