@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
-#include "check.h"
+#include "tapegrad/core/checked.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 
 namespace tapegrad::data {
 
@@ -21,13 +24,30 @@ std::vector<std::string> split(const std::string& line, char delim) {
   }
   return out;
 }
+
+// The whole field as a number (surrounding blanks allowed); anything else, including an empty
+// or blank field, is an error naming where.
+template <typename Where>
+double parse_number(const std::string& field, Where where) {
+  const char* s = field.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s, &end);
+  const bool converted = end != s;
+  while (*end == ' ' || *end == '\t') ++end;
+  if (!converted || *end != '\0')
+    throw IoError(msg(where(), ": '", field, "' is not a number"));
+  if (errno == ERANGE && std::isinf(v))
+    throw IoError(msg(where(), ": ", field, " is outside float64's range"));
+  return v;  // an underflow (ERANGE with a tiny v) keeps the rounded value
+}
 }  // namespace
 
 CSVDataset::CSVDataset(const std::string& path, CSVOptions o) {
   std::ifstream in(path);
   if (!in) throw IoError(msg("CSVDataset: ", path, ": cannot open"));
-  std::vector<float> features;
-  std::vector<double> targets;
+  std::vector<float> features, targets;
+  std::vector<std::int64_t> labels;
   std::string line;
   std::size_t columns = 0, line_no = 0, rows = 0;
   while (std::getline(in, line)) {
@@ -50,36 +70,33 @@ CSVDataset::CSVDataset(const std::string& path, CSVOptions o) {
       throw ValueError(msg("CSVDataset: label_column ", o.label_column, " is outside ", columns,
                            " columns"));
     for (std::size_t c = 0; c < columns; ++c) {
-      const char* s = fields[c].c_str();
-      char* end = nullptr;
-      errno = 0;
-      const double v = std::strtod(s, &end);
-      while (end && (*end == ' ' || *end == '\t')) ++end;
-      if (end == s || *end != '\0' || errno == ERANGE)
-        throw IoError(msg("CSVDataset: ", path, ": line ", line_no, ", column ", c + 1,
-                          ": '", fields[c], "' is not a number"));
-      if (c == label) {
-        if (o.classification && (v < 0 || v != std::floor(v)))
-          throw IoError(msg("CSVDataset: ", path, ": line ", line_no, ", column ", c + 1,
-                            ": class label ", fields[c], " is not a non-negative integer"));
-        targets.push_back(v);
-      } else {
-        features.push_back(static_cast<float>(v));
+      auto where = [&] { return msg("CSVDataset: ", path, ": line ", line_no, ", column ", c + 1); };
+      const double v = parse_number(fields[c], where);
+      if (std::isnan(v) && !o.allow_nan)
+        throw IoError(msg(where(), ": '", fields[c], "' is NaN; set allow_nan to keep NaN values"));
+      if (c == label && o.classification) {
+        // Class labels become int64 indices: integral, in range, not negative. A malformed file
+        // is an IoError, whatever the check that caught it.
+        std::int64_t k;
+        try {
+          k = checked_int64(v, msg(where(), ": class label"));
+        } catch (const ValueError& e) {
+          throw IoError(e.what());
+        }
+        if (k < 0) throw IoError(msg(where(), ": class label ", fields[c], " is negative"));
+        labels.push_back(k);
+        continue;
       }
+      if (std::isfinite(v) && std::abs(v) > std::numeric_limits<float>::max())
+        throw IoError(msg(where(), ": ", fields[c], " is outside float32's range"));
+      (c == label ? targets : features).push_back(static_cast<float>(v));
     }
     ++rows;
   }
   if (rows == 0) throw IoError(msg("CSVDataset: ", path, ": no data rows"));
   const auto n = static_cast<std::int64_t>(rows), f = static_cast<std::int64_t>(columns - 1);
   Tensor x = from_vector(features, {n, f});
-  Tensor y;
-  if (o.classification) {
-    std::vector<std::int64_t> labels(targets.begin(), targets.end());
-    y = from_vector(labels);
-  } else {
-    y = from_vector(std::vector<float>(targets.begin(), targets.end()), {n, 1});
-  }
-  set(x, y);
+  set(x, o.classification ? from_vector(labels) : from_vector(targets, {n, 1}));
 }
 
 }  // namespace tapegrad::data

@@ -35,6 +35,12 @@ struct GzCloser {
 };
 using GzPtr = std::unique_ptr<gzFile_s, GzCloser>;
 
+std::string header_str(const std::vector<std::int64_t>& dims) {
+  std::string r = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) r += (i ? ", " : "") + std::to_string(dims[i]);
+  return r + ")";
+}
+
 bool is_gzip(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   unsigned char m[2] = {0, 0};
@@ -76,17 +82,22 @@ IdxData read_idx(const std::string& path) {
   const int ndims = magic[3];
   if (ndims < 1 || ndims > 8) throw fail(msg("bad number of dimensions ", ndims, " (1 to 8)"));
   IdxData out;
-  std::uint64_t count = 1;
   for (int d = 0; d < ndims; ++d) {
     unsigned char b[4];
     read_exact(b, 4, "a dimension");
-    const std::uint64_t size = (std::uint64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-    // Checked one factor at a time, so the product can neither overflow nor exceed the cap.
-    if (size > 0 && count > kMaxBytes / size)
-      throw fail(msg("the header claims more than ", kMaxBytes, " bytes of data (dimension ", d,
-                     " is ", size, ")"));
-    count *= size;
-    out.dims.push_back(static_cast<std::int64_t>(size));
+    out.dims.push_back((std::int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3]);
+  }
+  // The product of the non-zero sizes is capped too: a header of (0, 2^32-1, 2^32-1) holds no
+  // data, yet a reader that multiplies its per-sample sizes would overflow. Checked one factor
+  // at a time, so the product can neither overflow nor exceed the cap.
+  std::uint64_t count = 1, nonzero = 1;
+  for (std::int64_t size : out.dims) {
+    const auto u = static_cast<std::uint64_t>(size);
+    if (u > 0 && nonzero > kMaxBytes / u)
+      throw fail(msg("the header ", header_str(out.dims), " describes more than ", kMaxBytes,
+                     " bytes per file"));
+    if (u > 0) nonzero *= u;
+    count *= u;
   }
   if (!gz && file_size - offset != count)
     throw fail(msg(file_size - offset < count ? "file is truncated" : "file has trailing bytes",

@@ -46,6 +46,9 @@ MNIST::MNIST(const std::string& root, Split split, MNISTOptions o) {
   std::int64_t n = images.dims[0];
   if (o.limit > 0) n = std::min(n, o.limit);
   const std::int64_t h = images.dims[1], w = images.dims[2];
+  // read_idx caps the product of the sizes, so this cannot overflow; checked all the same,
+  // before anything is allocated.
+  checked_mul(checked_mul(n, h, image_path), w, image_path);
   Tensor x = empty(o.flatten ? Shape{n, h * w} : Shape{n, 1, h, w});
   Tensor y = empty({n}, {.dtype = kInt64});
   // x = (pixel / 255 - mean) / std as one scale and shift per pixel.

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 
@@ -41,6 +42,16 @@ inline void check_gradient(const std::function<tg::Tensor()>& fn,
   INFO(r.message);
   CHECK(r.ok);
   CHECK(r.max_mixed_error <= 1e-6);
+}
+
+/// The bytes of a file, and a file made of bytes (for corrupting files in tests).
+inline std::vector<char> bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+inline void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 /// A fresh directory under the system temp dir, removed with everything in it at scope exit.

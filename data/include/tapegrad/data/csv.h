@@ -11,10 +11,12 @@ struct CSVOptions {
   bool header = true;             ///< skip the first line
   char delimiter = ',';
   bool classification = true;     ///< targets as int64 class indices; false: float32 values
+  bool allow_nan = false;         ///< keep NaN fields (missing values) instead of refusing them
 };
 
 /// Features become float32 (N, F); targets int64 (N) or float32 (N, 1). Every line must have
-/// the same number of numeric fields; errors name the file, line and column.
+/// the same number of numeric fields; errors name the file, line and column. A blank field is
+/// not a number; NaN is refused unless allow_nan; class labels must be integers >= 0.
 class CSVDataset : public TensorDataset {
  public:
   explicit CSVDataset(const std::string& path, CSVOptions options = {});

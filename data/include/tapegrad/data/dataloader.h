@@ -25,7 +25,11 @@ struct DataLoaderOptions {
 
 class DataLoader {
  public:
+  /// Keeps a reference to dataset, which must outlive the loader.
   DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
+  /// A temporary dataset would be destroyed before the first batch: name it first
+  /// (auto train = data::MNIST(...); DataLoader loader(train, ...)).
+  DataLoader(const Dataset&& dataset, DataLoaderOptions options = {}) = delete;
 
   class Iterator {
    public:
