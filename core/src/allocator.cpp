@@ -2,6 +2,8 @@
 // first bytes of a free block point at the next), so the cache itself never allocates.
 #include "allocator.h"
 
+#include <malloc.h>
+
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -137,6 +139,9 @@ std::size_t cached_tensor_bytes() { return memory::t_cache ? memory::t_cache->ca
 
 void empty_cache() {
   if (memory::t_cache) memory::t_cache->release_all();
+  // free() keeps small and mid-sized blocks in glibc's arenas, so the process's resident size
+  // would not drop until glibc trims on its own; trim now, as the caller asked for memory back.
+  malloc_trim(0);
 }
 
 }  // namespace tapegrad

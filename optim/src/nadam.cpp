@@ -1,4 +1,5 @@
-// NAdam: PyTorch 1.13's _single_tensor_nadam. mu_product is per-parameter state.
+// NAdam: torch 1.13's rule with the corrected mu product (nadam.h says how it differs from
+// 1.13's default path). mu_product is per-parameter state.
 #include "tapegrad/optim/nadam.h"
 
 #include <cmath>

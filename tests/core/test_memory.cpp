@@ -1,5 +1,8 @@
 // The caching allocator: freed blocks are kept and reused, empty_cache gives them back, live
 // bytes ignore the cache, and tensors may die on another thread than the one that made them.
+#include <unistd.h>
+
+#include <fstream>
 #include <thread>
 
 #include "helpers.h"
@@ -78,3 +81,30 @@ TEST_CASE("memory: tensors made on one thread may be freed on another") {
   });
   worker.join();
 }
+
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's allocator neither trims nor reports RSS alike
+TEST_CASE("memory: empty_cache gives the memory back to the OS, not only to malloc") {
+  auto rss_mib = [] {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
+  };
+  tg::empty_cache();
+  const double before = rss_mib();
+  {
+    // 64 MiB in 16 KiB blocks (below glibc's mmap threshold, so they come from the heap), each
+    // followed by a small block that stays alive: the heap cannot shrink from its top alone.
+    std::vector<tg::Tensor> big;
+    std::vector<std::unique_ptr<char[]>> pins;
+    for (int i = 0; i < 4096; ++i) {
+      big.push_back(tg::ones({4096}));
+      pins.push_back(std::make_unique<char[]>(64));
+    }
+    big.clear();  // into tapegrad's cache
+    CHECK(rss_mib() > before + 48);
+    tg::empty_cache();
+    CHECK(rss_mib() < before + 16);
+  }
+}
+#endif

@@ -57,6 +57,9 @@ TEST_CASE("cross_entropy: values with class indices and with probabilities") {
   const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3;
   const double l1 = std::log(3.0);
   CHECK(F::cross_entropy(x, labels({2, 0})).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, f64({2, 0})),
+                       doctest::Contains("class-index targets must be int64 of shape (2)"),
+                       tg::ShapeError);
   CHECK(F::cross_entropy(x, labels({2, 0}), R::Sum).item() == doctest::Approx(l0 + l1).epsilon(1e-12));
   check_values(F::cross_entropy(x, labels({2, 0}), R::None), {l0, l1});
   tg::Tensor onehot = f64({0, 0, 1, 1, 0, 0}, {2, 3});
@@ -118,6 +121,22 @@ TEST_CASE("nll_loss: values, gradient and errors") {
         doctest::Approx(F::cross_entropy(x, labels({2, 0, 1, 1})).item()).epsilon(1e-12));
   CHECK_THROWS_WITH_AS(F::nll_loss(lp, labels({1})), doctest::Contains("nll_loss: target must be int64 (2)"),
                        tg::ShapeError);
+}
+
+TEST_CASE("binary_cross_entropy: backward clamps p (1 - p) with torch's float constant 1e-12") {
+  // torch: grad = (p - t) / max(p (1 - p), EPSILON) with `static const float EPSILON = 1e-12`,
+  // which is 9.999999960041972e-13 in float64, not 1e-12.
+  const double eps = static_cast<double>(1e-12f);
+  CHECK(eps == 9.999999960041972e-13);
+  tg::Tensor p = tg::from_vector(std::vector<double>{1e-13, 1 - 1e-16, 0.5}, {},
+                                 {.dtype = tg::kFloat64, .requires_grad = true});
+  tg::Tensor t = f64({0, 1, 1});
+  F::binary_cross_entropy(p, t, R::Sum).backward();
+  const double q = 1 - 1e-16;
+  const std::vector<double> want = {1e-13 / eps, (q - 1) / std::max(q * (1 - q), eps), -0.5 / 0.25};
+  const std::vector<double> got = p.grad().to_vector<double>();
+  for (std::size_t i = 0; i < 3; ++i) CHECK(got[i] == want[i]);
+  CHECK(got[0] != 1e-13 / 1e-12);
 }
 
 TEST_CASE("binary_cross_entropy: values, the -100 clamp, gradient") {

@@ -203,6 +203,29 @@ TEST_CASE("nadam: trajectories with momentum decay") {
   }
 }
 
+TEST_CASE("nadam: follows the corrected mu product, not torch 1.13's single-tensor default") {
+  // loss = |A w - b|^2, lr 0.1, two steps. Values printed by Debian's python3-torch 1.13.0a0:
+  //   torch.optim.NAdam([w], lr=0.1, foreach=True)   (the multi-tensor path: mu_product * mu_next)
+  //   torch.optim.NAdam([w], lr=0.1, foreach=False)  (1.13's default: mu_product * mu * mu_next)
+  // 1.13's single-tensor path multiplies mu in twice (fixed upstream in 2023); tapegrad keeps
+  // the corrected product, so it matches the multi-tensor path and differs from the default
+  // by 1.2e-3 here.
+  tg::Tensor A = tg::tensor({1.0, 2.0, 3.0, -1.0, 0.5, 0.25}, {3, 2}, {.dtype = tg::kFloat64});
+  tg::Tensor b = tg::tensor({1.0, -2.0, 0.5}, {3, 1}, {.dtype = tg::kFloat64});
+  tg::Tensor w = leaf_of({0.3, -0.4}, {2, 1});
+  optim::NAdam opt({w}, {.lr = 0.1});
+  for (int step = 0; step < 2; ++step) {
+    opt.zero_grad();
+    tg::pow(tg::matmul(A, w) - b, 2).sum().backward();
+    opt.step();
+  }
+  const std::vector<double> torch_foreach = {0.12158061339894774, -0.21965469664922094};
+  const std::vector<double> torch_default = {0.1227206947074072, -0.22081121518573063};
+  check_values(w, torch_foreach, 1e-12);
+  const std::vector<double> got = w.to_vector<double>();
+  CHECK(std::abs(got[0] - torch_default[0]) == doctest::Approx(1.1401e-3).epsilon(1e-3));
+}
+
 TEST_CASE("optimizers: hyperparameters are validated by name") {
   tg::Tensor w = leaf({2});
   CHECK_THROWS_WITH_AS(optim::Adam({w}, {.betas = {1.2, 0.999}}),

@@ -12,7 +12,8 @@ std::size_t live_tensor_bytes();
 /// 1 GiB) instead of going back to the system; peak memory stays that of the largest step.
 std::size_t cached_tensor_bytes();
 
-/// Hands this thread's cached blocks back to the system (e.g. after a large evaluation pass).
+/// Hands this thread's cached blocks back to the system (e.g. after a large evaluation pass) and
+/// asks glibc to return its free memory to the OS (malloc_trim), so the resident size drops.
 void empty_cache();
 
 }  // namespace tapegrad
