@@ -1,5 +1,8 @@
-// Shared machinery of the broadcasting binary ops (arithmetic and comparisons).
+// Shared machinery of the broadcasting binary ops: dtype promotion, the broadcast forward loop,
+// and binary_op, which is to two-input elementwise ops what unary_op is to one-input ones.
+// Legend: a, b inputs broadcast to y; g the gradient of y; ga, gb the inputs' gradients.
 #pragma once
+#include <type_traits>
 #include <utility>
 
 #include "kernels.h"
@@ -7,8 +10,11 @@
 
 namespace tapegrad {
 
-/// The pair converted to their common dtype (int64 < float32 < float64), as PyTorch promotes.
-std::pair<Tensor, Tensor> promote(const char* op, const Tensor& a, const Tensor& b);
+/// Two operands in their common dtype (int64 < float32 < float64), as PyTorch promotes.
+struct Promoted {
+  Tensor a, b;
+};
+Promoted promote(const char* op, const Tensor& a, const Tensor& b);
 
 /// y = f(a, b) with a and b broadcast to y's shape; f takes two Eigen array expressions of
 /// equal length (a broadcast operand arrives as a Constant).
@@ -37,6 +43,59 @@ void broadcast_binary(const TensorImpl& a, const TensorImpl& b, TensorImpl& y, F
                  else
                    ys = f(ArrayX<T>::Constant(n, pa[ia]), ArrayX<T>::Constant(n, pb[ib]));
                });
+}
+
+/// A derivative of exactly 1: the input's gradient is g itself, summed to the input's shape
+/// with no temporary (add's, and sub's first input's).
+struct PassGrad {};
+
+/// grad_in(i) += d(g, a, b, y) summed down to input i's shape.
+template <typename T, typename D>
+void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
+  TensorImpl* gi = c.grad_in(i);
+  if (!gi) return;
+  const TensorImpl &g = c.grad_out(), &a = c.in(0), &b = c.in(1);
+  if constexpr (std::is_same_v<D, PassGrad>) {
+    sum_into(gi->data<T>(), gi->shape, g.data<T>(), g.shape);
+  } else if (a.shape == g.shape && b.shape == g.shape) {
+    // The common case: one flat pass, split across threads, no temporary.
+    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b), yv = cvec<T>(c.out());
+    auto giv = vec<T>(*gi);
+    parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
+      const std::int64_t n = e - s;
+      giv.segment(s, n) += d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+    });
+  } else {
+    // Broadcast: the operands expanded to y's shape, the derivative formed there and summed
+    // back to input i's shape. Costs temporaries of y's size; broadcasting binary ops are off
+    // the hot paths of training (layers fuse their bias).
+    auto expanded = [&](const TensorImpl& x) {
+      ImplPtr e = make_zeros(g.shape, g.dtype);
+      expand_into(e->data<T>(), e->shape, x.data<T>(), x.shape);
+      return e;
+    };
+    const ImplPtr ea = expanded(a), eb = expanded(b), tmp = make_impl(g.shape, g.dtype);
+    vec<T>(*tmp) = d(cvec<T>(g), cvec<T>(*ea), cvec<T>(*eb), cvec<T>(c.out()));
+    sum_into(gi->data<T>(), gi->shape, tmp->data<T>(), tmp->shape);
+  }
+}
+
+/// A broadcasting op of two inputs in their promoted dtype: y = fwd(a, b), and backward
+/// ga += da(g, a, b, y), gb += db(g, a, b, y), each summed to its input's shape. fwd and the
+/// derivatives take Eigen array segments of equal length; a derivative may be PassGrad.
+/// int64 results are computed but never recorded (record skips them).
+template <typename Fwd, typename Da, typename Db>
+Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db) {
+  const Promoted p = promote(op, a0, b0);
+  const TensorImpl &ia = *p.a.impl(), &ib = *p.b.impl();
+  ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
+  return dispatch_all(ia.dtype, [&]<typename T>() {
+    broadcast_binary<T>(ia, ib, *y, fwd);
+    return record(op, std::move(y), {p.a, p.b}, [da, db](BackwardCtx& c) {
+      accumulate_binary_grad<T>(c, 0, da);
+      accumulate_binary_grad<T>(c, 1, db);
+    });
+  });
 }
 
 }  // namespace tapegrad

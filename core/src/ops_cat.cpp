@@ -42,21 +42,17 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
                     n[k] * s.inner * sizeof(T));
       off += n[k];
     }
-    if constexpr (!std::is_floating_point_v<T>) {
-      return Tensor(y);
-    } else {
-      return record("cat", y, xs, [s, n](BackwardCtx& c) {
-        std::int64_t off = 0;
-        for (std::size_t k = 0; k < n.size(); ++k) {
-          if (TensorImpl* gx = c.grad_in(k))
-            for (std::int64_t o = 0; o < s.outer; ++o)
-              Eigen::Map<ArrayX<T>>(gx->data<T>() + o * n[k] * s.inner, n[k] * s.inner) +=
-                  Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * s.n + off) * s.inner,
-                                              n[k] * s.inner);
-          off += n[k];
-        }
-      });
-    }
+    return record("cat", y, xs, [s, n](BackwardCtx& c) {
+      std::int64_t off = 0;
+      for (std::size_t k = 0; k < n.size(); ++k) {
+        if (TensorImpl* gx = c.grad_in(k))
+          for (std::int64_t o = 0; o < s.outer; ++o)
+            Eigen::Map<ArrayX<T>>(gx->data<T>() + o * n[k] * s.inner, n[k] * s.inner) +=
+                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * s.n + off) * s.inner,
+                                            n[k] * s.inner);
+        off += n[k];
+      }
+    });
   });
 }
 

@@ -50,16 +50,12 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ii.shape, ix.dtype);
     for (std::int64_t p = 0; p < ii.numel; ++p) y->data<T>()[p] = ix.data<T>()[(*off)[p]];
-    if constexpr (!std::is_floating_point_v<T>) {
-      return Tensor(y);
-    } else {
-      return record("gather", y, {x}, [off](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        const T* g = c.grad_out().data<T>();
-        for (std::size_t p = 0; p < off->size(); ++p) gx->data<T>()[(*off)[p]] += g[p];
-      });
-    }
+    return record("gather", y, {x}, [off](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const T* g = c.grad_out().data<T>();
+      for (std::size_t p = 0; p < off->size(); ++p) gx->data<T>()[(*off)[p]] += g[p];
+    });
   });
 }
 

@@ -43,7 +43,8 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
   check_floating("matmul", ia0);
   check_floating("matmul", ib0);
   const MatmulDims d = matmul_dims(ia0, ib0);
-  auto [a, b] = promote("matmul", a0, b0);
+  const Promoted p = promote("matmul", a0, b0);
+  const Tensor &a = p.a, &b = p.b;
   const TensorImpl &ia = *a.impl(), &ib = *b.impl();
   return dispatch_float(ia.dtype, "matmul", [&]<typename T>() {
     ImplPtr y = make_impl(d.out, ia.dtype);
@@ -111,14 +112,10 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(out, ix.dtype);
     swap_copy<T, false>(s, ix.data<T>(), y->data<T>());
-    if constexpr (!std::is_floating_point_v<T>) {
-      return Tensor(y);
-    } else {
-      return record("transpose", y, {x}, [back](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0))
-          swap_copy<T, true>(back, c.grad_out().data<T>(), gx->data<T>());
-      });
-    }
+    return record("transpose", y, {x}, [back](BackwardCtx& c) {
+      if (TensorImpl* gx = c.grad_in(0))
+        swap_copy<T, true>(back, c.grad_out().data<T>(), gx->data<T>());
+    });
   });
 }
 

@@ -74,7 +74,6 @@ Tensor Tensor::to(Dtype d) const {
   dispatch_all(ix.dtype, [&]<typename S>() {
     dispatch_all(d, [&]<typename D>() { vec<D>(*y) = cvec<S>(ix).template cast<D>(); });
   });
-  if (!is_floating(d) || !is_floating(ix.dtype)) return Tensor(y);
   return record("to", y, {*this}, [](BackwardCtx& c) {
     TensorImpl* gx = c.grad_in(0);
     if (!gx) return;
@@ -91,7 +90,6 @@ Tensor Tensor::clone() const {
   const TensorImpl& ix = impl_of(*this, "clone");
   ImplPtr y = make_impl(ix.shape, ix.dtype);
   std::memcpy(y->storage->data, ix.storage->data, ix.bytes());
-  if (!is_floating(ix.dtype)) return Tensor(y);
   return record("clone", y, {*this}, [](BackwardCtx& c) {
     if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });

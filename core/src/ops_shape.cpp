@@ -36,7 +36,6 @@ Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
 Tensor reshape(const Tensor& x, const Shape& shape) {
   const TensorImpl& ix = impl_of(x, "reshape");
   ImplPtr y = alias_impl(ix, infer_shape("reshape", ix.shape, shape));
-  if (!is_floating(ix.dtype)) return Tensor(y);
   return record("reshape", y, {x}, [](BackwardCtx& c) {
     if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });
@@ -79,18 +78,14 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
       for (std::int64_t j = 0; j < len; ++j)
         std::memcpy(y->data<T>() + (o * len + j) * s.inner,
                     ix.data<T>() + (o * s.n + start + j * step) * s.inner, s.inner * sizeof(T));
-    if constexpr (!std::is_floating_point_v<T>) {
-      return Tensor(y);
-    } else {
-      return record("slice", y, {x}, [s, len, start, step](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t j = 0; j < len; ++j)
-            Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
-                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner, s.inner);
-      });
-    }
+    return record("slice", y, {x}, [s, len, start, step](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      for (std::int64_t o = 0; o < s.outer; ++o)
+        for (std::int64_t j = 0; j < len; ++j)
+          Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
+              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner, s.inner);
+    });
   });
 }
 
@@ -133,19 +128,15 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
         std::memcpy(y->data<T>() + r * s.inner,
                     ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
     }, s.inner);
-    if constexpr (!std::is_floating_point_v<T>) {
-      return Tensor(y);
-    } else {
-      return record("index_select", y, {x, index}, [s, m](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        const std::int64_t* id = c.in(1).data<std::int64_t>();
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t j = 0; j < m; ++j)
-            Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + id[j]) * s.inner, s.inner) +=
-                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * m + j) * s.inner, s.inner);
-      });
-    }
+    return record("index_select", y, {x, index}, [s, m](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const std::int64_t* id = c.in(1).data<std::int64_t>();
+      for (std::int64_t o = 0; o < s.outer; ++o)
+        for (std::int64_t j = 0; j < m; ++j)
+          Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + id[j]) * s.inner, s.inner) +=
+              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * m + j) * s.inner, s.inner);
+    });
   });
 }
 

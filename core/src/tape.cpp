@@ -133,7 +133,10 @@ bool any_requires_grad(const std::vector<Tensor>& ins) {
 namespace {
 template <typename Range>
 Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardClosure fn) {
-  if (t_grad_enabled && std::any_of(inputs.begin(), inputs.end(), tracked)) {
+  // The one place that decides: integer results never carry gradients (as in PyTorch), so ops
+  // written once for every dtype need no branch of their own for int64.
+  if (is_floating(out->dtype) && t_grad_enabled &&
+      std::any_of(inputs.begin(), inputs.end(), tracked)) {
     auto node = std::allocate_shared<Node>(memory::CachingAllocator<Node>());
     node->op = op;
     node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);

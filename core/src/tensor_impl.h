@@ -106,8 +106,9 @@ struct BackwardCtx {
 /// Whether an op on these inputs would be recorded (grad mode on, some input requires grad).
 bool any_requires_grad(const std::vector<Tensor>& ins);
 
-/// Wraps out as a Tensor and, when needed, records one tape entry whose backward is fn. The op
-/// name must be a string literal (it is kept by pointer).
+/// Wraps out as a Tensor and, when needed (grad mode on, some input tracked, a floating-point
+/// output: int64 results never carry gradients), records one tape entry whose backward is fn.
+/// The op name must be a string literal (it is kept by pointer).
 Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
               BackwardClosure fn);
 Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn);

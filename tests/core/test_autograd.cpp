@@ -94,7 +94,7 @@ TEST_CASE("autograd: requires_grad_ only on floating leaves") {
   tg::Tensor x = leaf_of({1.0});
   tg::Tensor y = x * 2.0;
   CHECK_FALSE(y.is_leaf());
-  CHECK(y.grad_fn() == "affine");
+  CHECK(y.grad_fn() == "mul");
   CHECK_THROWS_WITH_AS(y.requires_grad_(), doctest::Contains("only leaves can be marked"), tg::StateError);
   CHECK_THROWS_AS(tg::zeros({2}, {.dtype = tg::kInt64}).requires_grad_(), tg::ValueError);
 }
@@ -184,7 +184,7 @@ TEST_CASE("autograd: tape_stats and tape_dump describe the live entries") {
   CHECK(s.entries == 2);
   CHECK(s.bytes == 2 * 6 * sizeof(double));
   const std::string dump = tg::tape_dump();
-  CHECK(dump.find("affine ([2, 3]) -> [2, 3] float64 48 bytes") != std::string::npos);
+  CHECK(dump.find("mul ([2, 3]) -> [2, 3] float64 48 bytes") != std::string::npos);
   CHECK(dump.find("sigmoid ([2, 3]) -> [2, 3]") != std::string::npos);
   y.sum().backward();
   CHECK(tg::tape_stats().entries == 0);
@@ -289,4 +289,27 @@ TEST_CASE("autograd: a graph that goes to another thread and back keeps topologi
   tg::Tensor a2 = tg::sigmoid(x2);
   ((a2 * x2 + a2) * a2).sum().backward();
   check_values(x.grad(), x2.grad().to_vector<double>(), 0);
+}
+
+TEST_CASE("autograd: grad_fn names the op the user called") {
+  tg::Tensor x = leaf({2, 3}), w = leaf({2, 3}, 8);
+  CHECK((x + w).grad_fn() == "add");
+  CHECK((x - w).grad_fn() == "sub");
+  CHECK((x * w).grad_fn() == "mul");
+  CHECK((x / w).grad_fn() == "div");
+  CHECK((x + 1.0).grad_fn() == "add");
+  CHECK((2.0 - x).grad_fn() == "sub");
+  CHECK((x * 3.0).grad_fn() == "mul");
+  CHECK((x / 4.0).grad_fn() == "div");
+  CHECK((-x).grad_fn() == "neg");
+  CHECK(tg::affine(x, 2, 1).grad_fn() == "affine");
+}
+
+TEST_CASE("autograd: int64 results are never recorded") {
+  tg::Tensor x = leaf({2, 3});
+  tg::Tensor i = tg::arange(6).to(tg::kInt64).reshape({2, 3});
+  CHECK_FALSE((i + i).requires_grad());
+  CHECK_FALSE(x.to(tg::kInt64).requires_grad());
+  CHECK_FALSE(i.t().requires_grad());
+  CHECK(tg::tape_stats().entries == 0);
 }
