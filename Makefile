@@ -6,13 +6,14 @@
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
 #   make bench     micro-benchmarks, then B1-B3 against libtorch and hand-written Eigen
+#   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)
 # Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo compare test sanitize install-check bench clean
+.PHONY: all setup configure build data demo compare test sanitize install-check bench fuzz clean
 
 all: build
 
@@ -54,5 +55,9 @@ bench:
 	build-bench/bench/bench_core
 	bench/run.sh build-bench
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-bench
+	rm -rf $(BUILD) build-asan build-bench build-fuzz
