@@ -54,9 +54,45 @@ inline void write_bytes(const std::string& path, const std::vector<char>& bytes)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+/// The corruption sweep: every truncation of `bytes` (each length below its size) and one bit
+/// flipped in every byte, each written to `path` and loaded by `load`, which must either
+/// succeed or throw a tapegrad::Error naming the file, after which `unchanged()` must hold.
+/// Returns how many corrupted files loaded (bytes a format cannot check, e.g. IDX pixels).
+template <typename Load, typename Unchanged>
+std::size_t sweep_corruptions(const std::vector<char>& bytes, const std::string& path, Load load,
+                              Unchanged unchanged) {
+  std::size_t loaded = 0;
+  std::string problem;
+  auto attempt = [&](const std::vector<char>& b, const std::string& what) {
+    write_bytes(path, b);
+    try {
+      load();
+      ++loaded;
+    } catch (const tg::Error& e) {
+      if (problem.empty() && std::string(e.what()).find(path) == std::string::npos)
+        problem = what + ": the message does not name the file: " + e.what();
+      if (problem.empty() && !unchanged()) problem = what + ": a failed load changed state";
+    }
+  };
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    attempt({bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n)},
+            "truncated to " + std::to_string(n) + " bytes");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::vector<char> b = bytes;
+    b[i] = static_cast<char>(b[i] ^ (1 << (i % 8)));
+    attempt(b, "bit " + std::to_string(i % 8) + " of byte " + std::to_string(i) + " flipped");
+  }
+  INFO(problem);
+  CHECK(problem.empty());
+  return loaded;
+}
+
 /// A fresh directory under the system temp dir, removed with everything in it at scope exit.
 struct TempDir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
+  // In memory when the machine has /dev/shm: corruption sweeps write thousands of small files.
+  std::filesystem::path path = (std::filesystem::is_directory("/dev/shm")
+                                    ? std::filesystem::path("/dev/shm")
+                                    : std::filesystem::temp_directory_path()) /
                                ("tapegrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
   TempDir() { std::filesystem::create_directories(path); }
   ~TempDir() { std::filesystem::remove_all(path); }
