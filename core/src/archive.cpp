@@ -184,7 +184,7 @@ void Archive::save(const std::string& path) const {
       w.bytes(e.text.data(), e.text.size());
       continue;
     }
-    const TensorImpl& t = *e.tensor.impl();
+    const TensorImpl& t = *impl_ptr(e.tensor);
     w.pod(static_cast<std::uint8_t>(kTensor));
     w.pod(static_cast<std::uint8_t>(t.dtype));
     w.pod(static_cast<std::uint8_t>(t.shape.size()));

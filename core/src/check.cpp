@@ -24,7 +24,7 @@ std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what) 
 
 TensorImpl& impl_of(const Tensor& t, const char* op) {
   if (!t.defined()) throw StateError(msg(op, ": the tensor is undefined"));
-  return *t.impl();
+  return *impl_ptr(t);
 }
 
 std::int64_t normalize_dim(const char* op, std::int64_t dim, std::int64_t rank) {

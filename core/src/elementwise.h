@@ -87,7 +87,7 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
 template <typename Fwd, typename Da, typename Db>
 Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db) {
   const Promoted p = promote(op, a0, b0);
-  const TensorImpl &ia = *p.a.impl(), &ib = *p.b.impl();
+  const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   return dispatch_all(ia.dtype, [&]<typename T>() {
     broadcast_binary<T>(ia, ib, *y, fwd);

@@ -18,7 +18,7 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
   }
   if (!out.defined()) throw StateError(msg(name, ": forward returned an undefined tensor"));
   // A fresh handle on the result's storage, so the tape entry never lands on an input's handle.
-  ImplPtr y = alias_impl(*out.impl(), out.shape());
+  ImplPtr y = alias_impl(*impl_ptr(out), out.shape());
   if (!any_requires_grad(inputs) || !is_floating(y->dtype)) return Tensor(y);
   const std::size_t n = inputs.size();
   Tensor r = record("custom", y, inputs, [ctx, backward, n, name](BackwardCtx& c) {
@@ -35,7 +35,7 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
       if (!grads[i].defined()) continue;
       TensorImpl* gx = c.grad_in(i);
       if (!gx) continue;
-      const TensorImpl& gi = *grads[i].impl();
+      const TensorImpl& gi = *impl_ptr(grads[i]);
       if (gi.shape != gx->shape || gi.dtype != gx->dtype)
         throw ShapeError(msg(name, ": backward's gradient for input ", i, " is ",
                              shape_str(gi.shape), " ", dtype_name(gi.dtype), ", expected ",
@@ -43,7 +43,7 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
       add_into(*gx, gi);
     }
   });
-  Node& node = *r.impl()->node;
+  Node& node = *impl_ptr(r)->node;
   node.custom_name = name;
   node.op = node.custom_name.c_str();
   return r;

@@ -46,26 +46,26 @@ GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<T
 
   // Analytic gradients, computed on fresh buffers so the caller's .grad is left as it was.
   std::vector<ImplPtr> saved;
-  for (const Tensor& x : inputs) saved.push_back(std::exchange(x.impl()->grad, nullptr));
+  for (const Tensor& x : inputs) saved.push_back(std::exchange(impl_ptr(x)->grad, nullptr));
   std::vector<std::vector<double>> analytic(inputs.size());
   try {
     sum(fn() * weights).backward();
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const TensorImpl& x = *inputs[i].impl();
+      const TensorImpl& x = *impl_ptr(inputs[i]);
       analytic[i] = x.grad ? Tensor(x.grad).to_vector<double>()
                            : std::vector<double>(static_cast<std::size_t>(x.numel), 0.0);
     }
   } catch (...) {
-    for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].impl()->grad = saved[i];
+    for (std::size_t i = 0; i < inputs.size(); ++i) impl_ptr(inputs[i])->grad = saved[i];
     throw;
   }
-  for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].impl()->grad = saved[i];
+  for (std::size_t i = 0; i < inputs.size(); ++i) impl_ptr(inputs[i])->grad = saved[i];
 
   GradcheckResult worst;
   worst.error = -1;
   double mixed = 0;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    TensorImpl& x = *inputs[i].impl();
+    TensorImpl& x = *impl_ptr(inputs[i]);
     if (!x.requires_grad) continue;
     for (std::int64_t e = 0; e < x.numel; ++e) {
       const double orig = get(x, e);

@@ -52,7 +52,7 @@ Tensor affine_as(const char* op, const Tensor& x0, double s, double t) {
   // An int64 tensor stays int64 only under integer scalars, as in PyTorch.
   const bool to_float = ix0.dtype == kInt64 && (s != std::floor(s) || t != std::floor(t));
   Tensor x = to_float ? x0.to(kFloat32) : x0;
-  const TensorImpl& ix = *x.impl();
+  const TensorImpl& ix = *impl_ptr(x);
   return dispatch_all(ix.dtype, [&]<typename T>() {
     const T ts = static_cast<T>(s), tt = static_cast<T>(t);
     ImplPtr y = map_unary<T>(ix, [&](const auto& v) { return (v * ts + tt); });

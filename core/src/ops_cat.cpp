@@ -36,7 +36,7 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
     ImplPtr y = make_impl(out, first.dtype);
     std::int64_t off = 0;
     for (std::size_t k = 0; k < xs.size(); ++k) {
-      const T* src = xs[k].impl()->data<T>();
+      const T* src = impl_ptr(xs[k])->data<T>();
       for (std::int64_t o = 0; o < s.outer; ++o)
         std::memcpy(y->data<T>() + (o * s.n + off) * s.inner, src + o * n[k] * s.inner,
                     n[k] * s.inner * sizeof(T));

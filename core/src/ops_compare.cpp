@@ -8,7 +8,7 @@ namespace {
 template <typename Rel>
 Tensor compare(const char* op, const Tensor& a0, const Tensor& b0, Rel rel) {
   const Promoted p = promote(op, a0, b0);
-  const TensorImpl &ia = *p.a.impl(), &ib = *p.b.impl();
+  const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   dispatch_all(ia.dtype, [&]<typename T>() {
     broadcast_binary<T>(ia, ib, *y, [&](const auto& x, const auto& z) {

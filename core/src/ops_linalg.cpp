@@ -45,7 +45,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
   const MatmulDims d = matmul_dims(ia0, ib0);
   const Promoted p = promote("matmul", a0, b0);
   const Tensor &a = p.a, &b = p.b;
-  const TensorImpl &ia = *a.impl(), &ib = *b.impl();
+  const TensorImpl &ia = *impl_ptr(a), &ib = *impl_ptr(b);
   return dispatch_float(ia.dtype, "matmul", [&]<typename T>() {
     ImplPtr y = make_impl(d.out, ia.dtype);
     const std::int64_t sa = d.ba == 1 ? 0 : d.n * d.k, sb = d.bb == 1 ? 0 : d.k * d.m;
@@ -141,7 +141,7 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   if (ix.shape.empty() || ix.shape.back() != iw.shape[1])
     throw ShapeError(msg("linear: feature sizes differ: x is ", shape_str(ix.shape), ", w is ",
                          shape_str(iw.shape), " (x's last dim must equal w's second)"));
-  if (has_bias && (impl_of(b0, "linear").shape.size() != 1 || b0.impl()->shape[0] != iw.shape[0]))
+  if (has_bias && (impl_of(b0, "linear").shape.size() != 1 || impl_ptr(b0)->shape[0] != iw.shape[0]))
     throw ShapeError(msg("linear: b must be (", iw.shape[0], "): got ", shape_str(b0.shape())));
   const Dtype d = iw.dtype;
   if (!is_floating(d)) check_floating("linear", iw);
@@ -153,8 +153,8 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   return dispatch_float(d, "linear", [&]<typename T>() {
     ImplPtr y = make_impl(std::move(out), d);
     auto ym = mat<T>(*y, N, n_out);
-    gemm<false>(ym, cmat<T>(*x.impl(), N, n_in), cmat<T>(iw, n_out, n_in).transpose());
-    if (has_bias) ym.rowwise() += cmat<T>(*b.impl(), 1, n_out).row(0);
+    gemm<false>(ym, cmat<T>(*impl_ptr(x), N, n_in), cmat<T>(iw, n_out, n_in).transpose());
+    if (has_bias) ym.rowwise() += cmat<T>(*impl_ptr(b), 1, n_out).row(0);
     // Sizes come from the saved inputs: a capture-free closure never allocates.
     BackwardClosure back = [](BackwardCtx& c) {
       const std::int64_t n_out = c.in(1).shape[0], n_in = c.in(1).shape[1];

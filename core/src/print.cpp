@@ -78,7 +78,7 @@ struct Printer {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& x) {
   if (!x.defined()) return os << "tensor(undefined)";
-  const TensorImpl& t = *x.impl();
+  const TensorImpl& t = *impl_ptr(x);
   Printer p{t, x.to_vector<double>(), t.numel > kSummariseAbove, true, false};
   double max_abs = 0, min_abs = INFINITY;
   for (double e : p.v)

@@ -54,7 +54,7 @@ void check_finite(const char* what, const char* op, std::uint64_t seq, const Ten
 }
 
 // Whether gradients flow through t: a leaf marked requires_grad, or the result of a recorded op.
-bool tracked(const Tensor& t) { return t.impl()->requires_grad || t.impl()->node != nullptr; }
+bool tracked(const Tensor& t) { return impl_ptr(t)->requires_grad || impl_ptr(t)->node != nullptr; }
 
 // Saved values must be as they were recorded: an in-place update in between (an optimizer step
 // before backward, say) would silently give a wrong gradient, so it is an error, as in PyTorch.
@@ -141,7 +141,7 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
     node->op = op;
     node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
     node->inputs.reserve(inputs.size());
-    for (const Tensor& t : inputs) node->inputs.push_back({t.impl(), t.impl()->storage->version});
+    for (const Tensor& t : inputs) node->inputs.push_back({impl_ptr(t), impl_ptr(t)->storage->version});
     node->out.shape = out->shape;
     node->out.numel = out->numel;
     node->out.dtype = out->dtype;
@@ -185,16 +185,16 @@ void check_root_grad(const TensorImpl& root, const TensorImpl& g) {
 
 ImplPtr seed_grad(const TensorImpl& root, const Tensor& grad) {
   if (grad.defined()) {
-    check_root_grad(root, *grad.impl());
+    check_root_grad(root, *impl_ptr(grad));
     ImplPtr g = make_impl(root.shape, root.dtype);
-    std::memcpy(g->storage->data, grad.impl()->storage->data, g->bytes());
+    std::memcpy(g->storage->data, impl_ptr(grad)->storage->data, g->bytes());
     return g;
   }
   if (root.numel != 1)
     throw StateError(msg("backward: the tensor has shape ", shape_str(root.shape),
                          ", not one element; pass a gradient of that shape, e.g. "
                          "y.backward(ones_like(y))"));
-  return ones({root.shape}, {.dtype = root.dtype}).impl();
+  return impl_ptr(ones({root.shape}, {.dtype = root.dtype}));
 }
 
 }  // namespace

@@ -106,6 +106,22 @@ Tensor Tensor::detach() const {
   return Tensor(alias_impl(t, t.shape));
 }
 
+void Tensor::set_data(const Tensor& data) const {
+  TensorImpl& t = impl_of(*this, "set_data");
+  const TensorImpl& d = impl_of(data, "set_data");
+  if (t.node)
+    throw StateError(msg("set_data: only leaves can take new data; this tensor comes from op '",
+                         t.node->op, "'"));
+  if (t.requires_grad && !is_floating(d.dtype))
+    throw ValueError(msg("set_data: a tensor that requires grad needs floating-point data: got ",
+                         dtype_name(d.dtype)));
+  if (t.grad && (t.grad->shape != d.shape || t.grad->dtype != d.dtype)) t.grad.reset();
+  t.shape = d.shape;
+  t.numel = d.numel;
+  t.dtype = d.dtype;
+  t.storage = d.storage;
+}
+
 bool Tensor::requires_grad() const {
   const TensorImpl& t = impl_of(*this, "requires_grad");
   return t.requires_grad || t.node != nullptr;
@@ -179,23 +195,23 @@ const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
                          shape_str(t.shape)));
   if (alpha != 1) src = src * alpha;
   dispatch_all(t.dtype, [&]<typename T>() {
-    expand_into(t.data<T>(), t.shape, src.impl()->data<T>(), src.shape());
+    expand_into(t.data<T>(), t.shape, impl_ptr(src)->data<T>(), src.shape());
   });
   return *this;
 }
 
 const Tensor& Tensor::copy_(const Tensor& src) const {
   TensorImpl& t = impl_of(*this, "copy_");
+  if (broadcast_shapes("copy_", t.shape, impl_of(src, "copy_").shape) != t.shape)
+    throw ShapeError(msg("copy_: ", shape_str(src.shape()), " does not broadcast to ",
+                         shape_str(t.shape)));
   check_inplace("copy_", t);
   NoGradGuard no_grad;
   Tensor s = src.dtype() == t.dtype ? src : src.to(t.dtype);
-  if (s.impl()->storage == t.storage) return *this;
-  if (broadcast_shapes("copy_", t.shape, s.shape()) != t.shape)
-    throw ShapeError(msg("copy_: ", shape_str(s.shape()), " does not broadcast to ",
-                         shape_str(t.shape)));
+  if (impl_ptr(s)->storage == t.storage) return *this;
   std::memset(t.storage->data, 0, t.bytes());
   dispatch_all(t.dtype, [&]<typename T>() {
-    expand_into(t.data<T>(), t.shape, s.impl()->data<T>(), s.shape());
+    expand_into(t.data<T>(), t.shape, impl_ptr(s)->data<T>(), s.shape());
   });
   return *this;
 }

@@ -47,6 +47,15 @@ struct TensorImpl {
 
 using ImplPtr = std::shared_ptr<TensorImpl>;
 
+namespace detail {
+struct TensorAccess {
+  static const ImplPtr& impl(const Tensor& t) { return t.impl_; }
+};
+}  // namespace detail
+
+/// The implementation behind a handle (null for an undefined tensor).
+inline const ImplPtr& impl_ptr(const Tensor& t) { return detail::TensorAccess::impl(t); }
+
 /// A tensor with fresh, uninitialised storage.
 ImplPtr make_impl(Shape shape, Dtype dtype);
 /// A tensor with fresh zeroed storage.

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/random.h"
 
 namespace tapegrad::data {

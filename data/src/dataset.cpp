@@ -3,7 +3,8 @@
 
 #include <numeric>
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/ops.h"
 
 namespace tapegrad::data {

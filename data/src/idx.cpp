@@ -11,7 +11,8 @@
 #include <fstream>
 #include <memory>
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 
 namespace tapegrad::data {
 

@@ -4,8 +4,9 @@
 
 #include <filesystem>
 
-#include "check.h"
-#include "kernels.h"
+#include "tapegrad/core/checked.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/data/idx.h"
 
 namespace tapegrad::data {
@@ -54,8 +55,9 @@ MNIST::MNIST(const std::string& root, Split split, MNISTOptions o) {
   // x = (pixel / 255 - mean) / std as one scale and shift per pixel.
   const double mean = o.mean.value_or(0), sd = o.std.value_or(1);
   const auto scale = static_cast<float>(1 / (255.0 * sd)), shift = static_cast<float>(-mean / sd);
-  Eigen::Map<const Eigen::Array<std::uint8_t, Eigen::Dynamic, 1>> px(images.values.data(), n * h * w);
-  vec<float>(*x.impl()) = px.cast<float>() * scale + shift;
+  const std::uint8_t* px = images.values.data();
+  float* dst = x.data<float>();
+  for (std::int64_t i = 0; i < n * h * w; ++i) dst[i] = static_cast<float>(px[i]) * scale + shift;
   std::int64_t* py = y.data<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
     py[i] = labels.values[static_cast<std::size_t>(i)];

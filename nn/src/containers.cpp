@@ -1,7 +1,8 @@
 // ModuleList and Sequential.
 #include "tapegrad/nn/containers.h"
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 
 namespace tapegrad::nn {
 

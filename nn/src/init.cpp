@@ -4,7 +4,8 @@
 
 #include <cmath>
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/core/ops.h"
 

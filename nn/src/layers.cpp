@@ -3,7 +3,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/ops.h"
 #include "tapegrad/nn/activation.h"
 #include "tapegrad/nn/dropout.h"

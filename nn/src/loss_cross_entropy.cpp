@@ -64,7 +64,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r) {
       *y->data<T>() = cvec<T>(*loss).sum() / (r == Reduction::Mean ? T(B) : T(1));
       out = Tensor(y);
     }
-    return record("cross_entropy", out.impl(), {logits, target}, [lse, B, C, r, by_index](BackwardCtx& c) {
+    return record("cross_entropy", impl_ptr(out), {logits, target}, [lse, B, C, r, by_index](BackwardCtx& c) {
       const T* g = c.grad_out().data<T>();
       auto scale = [&](std::int64_t i) {
         return r == Reduction::None ? g[i] : r == Reduction::Mean ? g[0] / T(B) : g[0];

@@ -8,10 +8,9 @@
 #include <ostream>
 #include <typeinfo>
 
-#include "check.h"
 #include "tapegrad/core/autograd.h"
+#include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
-#include "tensor_impl.h"
 
 namespace tapegrad::nn {
 
@@ -95,14 +94,8 @@ Module& Module::to(Dtype dtype) {
   NoGradGuard no_grad;
   // The TensorImpl is changed in place, so every handle to a parameter (the layer's member and
   // this registry) sees the new dtype.
-  for (Tensor& p : parameters()) {
-    if (p.dtype() == dtype) continue;
-    Tensor c = p.to(dtype);
-    TensorImpl& t = *p.impl();
-    t.storage = c.impl()->storage;
-    t.dtype = dtype;
-    t.grad.reset();
-  }
+  for (Tensor& p : parameters())
+    if (p.dtype() != dtype) p.set_data(p.to(dtype));
   return *this;
 }
 

@@ -1,11 +1,11 @@
 // Module checkpoints over Archive: every check happens before the first parameter changes.
 #include "tapegrad/nn/serialize.h"
 
-#include <cstring>
 #include <set>
 
-#include "check.h"
-#include "tensor_impl.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 
 namespace tapegrad::nn {
 
@@ -36,13 +36,10 @@ void check_state(const Module& m, const Archive& ar, const std::string& prefix) 
 void load_state(Module& m, const Archive& ar, const std::string& prefix) {
   check_state(m, ar, prefix);
   const auto params = m.named_parameters();
-  // Everything matched: now copy. Raw copies bump no version, so bump it here: any graph that
-  // saved the old values must not backward through the new ones.
-  for (const auto& [name, p] : params) {
-    TensorImpl& t = *p.impl();
-    std::memcpy(t.storage->data, ar.get(prefix + name).impl()->storage->data, t.bytes());
-    ++t.storage->version;
-  }
+  // Everything matched: now copy. copy_ bumps each parameter's version, so a graph that saved
+  // the old values cannot backward through the new ones.
+  NoGradGuard no_grad;
+  for (const auto& [name, p] : params) p.copy_(ar.get(prefix + name));
 }
 
 void save(const Module& m, const std::string& path) {

@@ -2,7 +2,8 @@
 // "sched.", progress and the global generator under "progress.".
 #include "tapegrad/optim/checkpoint.h"
 
-#include "check.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/random.h"
 #include "tapegrad/nn/serialize.h"
 

@@ -13,7 +13,7 @@ namespace {
 // sum |g|^p (or max |g| for the inf norm) over one gradient, accumulated in double.
 double partial_norm(const Tensor& g, double p) {
   return dispatch_float(g.dtype(), "clip_grad_norm_", [&]<typename T>() {
-    auto a = cvec<T>(*g.impl()).template cast<double>().abs();
+    auto a = cvec<T>(*impl_ptr(g)).template cast<double>().abs();
     if (std::isinf(p)) return g.numel() ? a.maxCoeff() : 0.0;
     if (p == 2) return a.square().sum();
     if (p == 1) return a.sum();
@@ -57,7 +57,7 @@ void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
     if (!p.defined() || !p.grad().defined()) continue;
     const Tensor g = p.grad();
     dispatch_float(g.dtype(), "clip_grad_value_", [&]<typename T>() {
-      auto a = vec<T>(*g.impl());
+      auto a = vec<T>(*impl_ptr(g));
       a = a.max(T(-clip_value)).min(T(clip_value));
     });
   }

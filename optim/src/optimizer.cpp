@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <set>
+#include <algorithm>
 
-#include "check.h"
 #include "tapegrad/core/autograd.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 #include "tapegrad/core/ops.h"
-#include "tensor_impl.h"
 
 namespace tapegrad::optim {
 
@@ -22,17 +22,17 @@ Optimizer::Optimizer(std::vector<std::string> buffer_names, std::vector<std::str
     : buffer_names_(std::move(buffer_names)), scalar_names_(std::move(scalar_names)) {}
 
 void Optimizer::add_group(const NamedParams& params) {
-  std::set<const TensorImpl*> seen;
-  for (const auto& g : groups_)
-    for (const Tensor& p : g.params) seen.insert(p.impl().get());
+  std::vector<Tensor> seen;  // identity, not value: a linear scan, as parameter lists are short
+  for (const auto& g : groups_) seen.insert(seen.end(), g.params.begin(), g.params.end());
   for (const auto& [name, p] : params) {
     if (!p.defined()) throw ValueError(msg(this->name(), ": parameter '", name, "' is undefined"));
     if (!p.is_leaf() || !p.requires_grad())
       throw ValueError(msg(this->name(), ": parameter '", name,
                            "' must be a leaf that requires grad (an nn parameter, or a tensor "
                            "made with requires_grad)"));
-    if (!seen.insert(p.impl().get()).second)
+    if (std::any_of(seen.begin(), seen.end(), [&](const Tensor& q) { return q.is_same(p); }))
       throw ValueError(msg(this->name(), ": parameter '", name, "' appears twice"));
+    seen.push_back(p);
     for (const std::string& n : names_)
       if (n == name) throw ValueError(msg(this->name(), ": two parameters are named '", name, "'"));
   }

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <numbers>
 
-#include "check.h"
+#include "tapegrad/core/checked.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
 
 namespace tapegrad::optim {
 

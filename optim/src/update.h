@@ -9,7 +9,7 @@ namespace tapegrad::optim {
 /// A tensor's storage as a flat Eigen array of T.
 template <typename T>
 Eigen::Map<ArrayX<T>> arr(const Tensor& t) {
-  return vec<T>(*t.impl());
+  return vec<T>(*impl_ptr(t));
 }
 
 /// Calls rule.template operator()<T>(begin, count) over blocks of the parameter's elements,

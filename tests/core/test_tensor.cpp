@@ -152,3 +152,31 @@ TEST_CASE("clone: copies storage and passes the gradient through") {
   CHECK(c.grad_fn() == "clone");
   check_gradient([&] { return x.clone() * x; }, {x});
 }
+
+TEST_CASE("set_data: a leaf takes new data and every handle sees it") {
+  tg::Tensor w = tg::ones({2, 3}, {.requires_grad = true});
+  tg::Tensor alias = w;
+  (w * 2.0).sum().backward();
+  REQUIRE(w.grad().defined());
+  w.set_data(tg::zeros({2, 3}, {.dtype = tg::kFloat64}));
+  CHECK(alias.dtype() == tg::kFloat64);
+  CHECK(alias.is_same(w));
+  CHECK(alias.requires_grad());
+  CHECK_FALSE(w.grad().defined());  // a float32 gradient no longer fits
+  CHECK(w.sum().item() == 0);
+  CHECK_THROWS_WITH_AS((w * 2.0).set_data(w), doctest::Contains("set_data: only leaves"),
+                       tg::StateError);
+  CHECK_THROWS_AS(w.set_data(tg::zeros({2}, {.dtype = tg::kInt64})), tg::ValueError);
+  CHECK_FALSE(w.is_same(w.detach()));
+}
+
+TEST_CASE("copy_: a shape that does not broadcast changes nothing, not even the version") {
+  tg::Tensor a = leaf({2, 3});
+  tg::Tensor loss = (a * a).sum();
+  {
+    tg::NoGradGuard no_grad;
+    CHECK_THROWS_AS(a.copy_(tg::zeros({4})), tg::ShapeError);
+  }
+  loss.backward();  // a's version is unchanged, so backward may still read it
+  CHECK(a.grad().defined());
+}

@@ -60,7 +60,7 @@ TEST_CASE("dataloader: drop_last, full batch and single samples") {
   CHECK(epoch(dl).size() == 8);
   data::DataLoader full(ds, {.batch_size = data::kFullBatch});
   CHECK(full.num_batches() == 1);
-  for (auto& [x, y] : full) CHECK(x.impl() == ds.inputs().impl());  // no copy for the whole set
+  for (auto& [x, y] : full) CHECK(x.is_same(ds.inputs()));  // no copy for the whole set
   data::DataLoader one(ds, {.batch_size = 1, .shuffle = true, .seed = 1});
   CHECK(one.num_batches() == 10);
   for (auto& [x, y] : one) CHECK(x.shape() == tg::Shape{1, 2});

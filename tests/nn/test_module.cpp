@@ -33,7 +33,7 @@ TEST_CASE("module: a custom module runs and lists its parameters in order") {
   CHECK(net.num_parameters() == 3 * 4 + 3 + 2 * 3 + 2);
   CHECK(net.parameters().size() == 4);
   CHECK(net.children().size() == 2);
-  CHECK(net.parameters()[0].impl() == net.fc1->weight().impl());  // the same tensor, not a copy
+  CHECK(net.parameters()[0].is_same(net.fc1->weight()));  // the same tensor, not a copy
 }
 
 TEST_CASE("module: nested names put own parameters first") {

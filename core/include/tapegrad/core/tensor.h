@@ -13,6 +13,9 @@
 namespace tapegrad {
 
 struct TensorImpl;  // defined in core/src/tensor_impl.h; users never need it
+namespace detail {
+struct TensorAccess;  // how tapegrad's own libraries reach a handle's TensorImpl
+}
 
 /// How a new tensor is made: element type and whether gradients flow into it.
 struct TensorOptions {
@@ -50,6 +53,13 @@ class Tensor {
   template <typename T>
   T* data() const;
 
+  /// True when both handles refer to the same tensor, not merely to equal values (libtorch's
+  /// is_same).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  /// Makes this leaf hold data's values, shape and dtype (sharing data's storage), keeping its
+  /// identity, so every handle to it sees the change, and its requires_grad; a gradient that no
+  /// longer fits is dropped. Not recorded (libtorch's set_data; Module::to is built on it).
+  void set_data(const Tensor& data) const;
   /// A copy with its own storage, on the tape when *this requires grad (like torch.clone).
   Tensor clone() const;
   /// Same storage, cut from the tape: no gradient flows through the result.
@@ -109,10 +119,9 @@ class Tensor {
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
 
-  /// The implementation object; for tapegrad's own libraries.
-  const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
 
  private:
+  friend struct detail::TensorAccess;
   std::shared_ptr<TensorImpl> impl_;
 };
 
