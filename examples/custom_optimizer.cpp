@@ -16,20 +16,19 @@ struct LionOptions {
 };
 
 // c = b1 m + (1 - b1) g;  p -= lr (sign(c) + wd p);  m = b2 m + (1 - b2) g
-class Lion : public optim::OptimizerWith<LionOptions> {
+class Lion : public optim::OptimizerWith<Lion, LionOptions> {
  public:
-  explicit Lion(const std::vector<tg::Tensor>& params, LionOptions o = {}) : OptimizerWith({"exp_avg"}) {
-    add_param_group(params, o);
-  }
-  std::string name() const override { return "Lion"; }
-
- protected:
-  void validate(const LionOptions& o) const override {
+  using OptimizerWith::OptimizerWith;  // Lion(params, options), params plain or named
+  static constexpr const char* kName = "Lion";
+  static std::vector<std::string> buffer_names() { return {"exp_avg"}; }
+  static void validate(const LionOptions& o) {
     optim::require(o.lr >= 0, "Lion", "lr", o.lr, ">= 0");
     optim::require(o.betas.first >= 0 && o.betas.first < 1, "Lion", "beta1", o.betas.first, "in [0, 1)");
     optim::require(o.betas.second >= 0 && o.betas.second < 1, "Lion", "beta2", o.betas.second, "in [0, 1)");
     optim::require(o.weight_decay >= 0, "Lion", "weight_decay", o.weight_decay, ">= 0");
   }
+
+ protected:
   // step() runs this under NoGradGuard, once per parameter that has a gradient.
   void update(std::size_t group, optim::ParamState& s, const tg::Tensor& p, const tg::Tensor& g) override {
     const LionOptions& o = options(group);

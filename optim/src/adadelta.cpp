@@ -7,16 +7,7 @@
 
 namespace tapegrad::optim {
 
-Adadelta::Adadelta(const std::vector<Tensor>& params, AdadeltaOptions o)
-    : OptimizerWith({"square_avg", "acc_delta"}) {
-  add_param_group(params, o);
-}
-Adadelta::Adadelta(const NamedParams& params, AdadeltaOptions o)
-    : OptimizerWith({"square_avg", "acc_delta"}) {
-  add_param_group(params, o);
-}
-
-void Adadelta::validate(const AdadeltaOptions& o) const {
+void Adadelta::validate(const AdadeltaOptions& o) {
   require(o.lr >= 0, "Adadelta", "lr", o.lr, ">= 0");
   require(o.rho >= 0 && o.rho <= 1, "Adadelta", "rho", o.rho, "in [0, 1]");
   require(o.eps >= 0, "Adadelta", "eps", o.eps, ">= 0");
@@ -31,11 +22,12 @@ void Adadelta::update(std::size_t group, ParamState& s, const Tensor& p, const T
     auto G = arr<T>(grad).segment(b, n);
     auto V = arr<T>(v).segment(b, n);
     auto U = arr<T>(u).segment(b, n);
-    const T sign = o.maximize ? T(-1) : T(1), wd = T(o.weight_decay), rho = T(o.rho), eps = T(o.eps);
-    V = rho * V + (T(1) - rho) * (sign * G + wd * P).square();
+    auto d = gradient_term<T>(o, G, P);
+    const T rho = T(o.rho), eps = T(o.eps);
+    V = rho * V + (T(1) - rho) * d().square();
     // delta needs U before its update and U's update needs delta: one pass, element by element.
     for (std::int64_t i = 0; i < n; ++i) {
-      const T delta = std::sqrt(U[i] + eps) / std::sqrt(V[i] + eps) * (sign * G[i] + wd * P[i]);
+      const T delta = std::sqrt(U[i] + eps) / std::sqrt(V[i] + eps) * d()(i);
       U[i] = rho * U[i] + (T(1) - rho) * delta * delta;
       P[i] -= T(o.lr) * delta;
     }

@@ -5,14 +5,7 @@
 
 namespace tapegrad::optim {
 
-Adagrad::Adagrad(const std::vector<Tensor>& params, AdagradOptions o) : OptimizerWith({"sum"}) {
-  add_param_group(params, o);
-}
-Adagrad::Adagrad(const NamedParams& params, AdagradOptions o) : OptimizerWith({"sum"}) {
-  add_param_group(params, o);
-}
-
-void Adagrad::validate(const AdagradOptions& o) const {
+void Adagrad::validate(const AdagradOptions& o) {
   require(o.lr >= 0, "Adagrad", "lr", o.lr, ">= 0");
   require(o.lr_decay >= 0, "Adagrad", "lr_decay", o.lr_decay, ">= 0");
   require(o.weight_decay >= 0, "Adagrad", "weight_decay", o.weight_decay, ">= 0");
@@ -30,8 +23,7 @@ void Adagrad::update(std::size_t group, ParamState& s, const Tensor& p, const Te
     auto P = arr<T>(p).segment(b, n);
     auto G = arr<T>(grad).segment(b, n);
     auto S = arr<T>(sum).segment(b, n);
-    const T sign = o.maximize ? T(-1) : T(1), wd = T(o.weight_decay);
-    auto d = [&] { return sign * G + wd * P; };
+    auto d = gradient_term<T>(o, G, P);
     S += d().square();
     P -= T(clr) * d() / (S.sqrt() + T(o.eps));
   });

@@ -8,15 +8,7 @@
 
 namespace tapegrad::optim {
 
-Adamax::Adamax(const std::vector<Tensor>& params, AdamaxOptions o)
-    : OptimizerWith({"exp_avg", "exp_inf"}) {
-  add_param_group(params, o);
-}
-Adamax::Adamax(const NamedParams& params, AdamaxOptions o) : OptimizerWith({"exp_avg", "exp_inf"}) {
-  add_param_group(params, o);
-}
-
-void Adamax::validate(const AdamaxOptions& o) const {
+void Adamax::validate(const AdamaxOptions& o) {
   validate_adam_family("Adamax", o);
 }
 
@@ -29,9 +21,8 @@ void Adamax::update(std::size_t group, ParamState& s, const Tensor& p, const Ten
     auto G = arr<T>(grad).segment(b, n);
     auto M = arr<T>(m).segment(b, n);
     auto U = arr<T>(u).segment(b, n);
-    const T sign = o.maximize ? T(-1) : T(1), wd = T(o.weight_decay);
     const T b1 = T(o.betas.first), b2 = T(o.betas.second);
-    auto d = [&] { return sign * G + wd * P; };
+    auto d = gradient_term<T>(o, G, P);
     M = b1 * M + (T(1) - b1) * d();
     U = (b2 * U).max(d().abs() + T(o.eps));  // eps inside the max, as PyTorch's norm_buf
     P -= T(clr) * M / U;

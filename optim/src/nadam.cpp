@@ -9,16 +9,7 @@
 
 namespace tapegrad::optim {
 
-NAdam::NAdam(const std::vector<Tensor>& params, NAdamOptions o)
-    : OptimizerWith({"exp_avg", "exp_avg_sq"}, {"mu_product"}) {
-  add_param_group(params, o);
-}
-NAdam::NAdam(const NamedParams& params, NAdamOptions o)
-    : OptimizerWith({"exp_avg", "exp_avg_sq"}, {"mu_product"}) {
-  add_param_group(params, o);
-}
-
-void NAdam::validate(const NAdamOptions& o) const {
+void NAdam::validate(const NAdamOptions& o) {
   validate_adam_family("NAdam", o);
   require(o.momentum_decay >= 0, "NAdam", "momentum_decay", o.momentum_decay, ">= 0");
 }
@@ -41,8 +32,7 @@ void NAdam::update(std::size_t group, ParamState& s, const Tensor& p, const Tens
     auto G = arr<T>(grad).segment(b, n);
     auto M = arr<T>(m).segment(b, n);
     auto V = arr<T>(v).segment(b, n);
-    const T wd = T(o.weight_decay);
-    auto d = [&] { return G + wd * P; };
+    auto d = gradient_term<T>(o, G, P);
     M = T(b1) * M + T(1 - b1) * d();
     V = T(b2) * V + T(1 - b2) * d().square();
     // Both terms share the denominator and read P before it changes.

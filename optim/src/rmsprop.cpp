@@ -5,16 +5,7 @@
 
 namespace tapegrad::optim {
 
-RMSprop::RMSprop(const std::vector<Tensor>& params, RMSpropOptions o)
-    : OptimizerWith({"square_avg", "grad_avg", "momentum_buffer"}) {
-  add_param_group(params, o);
-}
-RMSprop::RMSprop(const NamedParams& params, RMSpropOptions o)
-    : OptimizerWith({"square_avg", "grad_avg", "momentum_buffer"}) {
-  add_param_group(params, o);
-}
-
-void RMSprop::validate(const RMSpropOptions& o) const {
+void RMSprop::validate(const RMSpropOptions& o) {
   require(o.lr >= 0, "RMSprop", "lr", o.lr, ">= 0");
   require(o.alpha >= 0, "RMSprop", "alpha", o.alpha, ">= 0");
   require(o.eps >= 0, "RMSprop", "eps", o.eps, ">= 0");
@@ -31,8 +22,8 @@ void RMSprop::update(std::size_t group, ParamState& s, const Tensor& p, const Te
     auto P = arr<T>(p).segment(b, n);
     auto G = arr<T>(grad).segment(b, n);
     auto V = arr<T>(sq).segment(b, n);
-    const T sign = o.maximize ? T(-1) : T(1), wd = T(o.weight_decay), alpha = T(o.alpha);
-    auto d = [&] { return sign * G + wd * P; };
+    const T alpha = T(o.alpha);
+    auto d = gradient_term<T>(o, G, P);
     V = alpha * V + (T(1) - alpha) * d().square();
     // avg arrives as an Eigen expression, evaluated where it is used: no temporary array.
     auto step = [&](const auto& avg) {

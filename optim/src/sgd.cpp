@@ -5,14 +5,7 @@
 
 namespace tapegrad::optim {
 
-SGD::SGD(const std::vector<Tensor>& params, SGDOptions o) : OptimizerWith({"momentum_buffer"}) {
-  add_param_group(params, o);
-}
-SGD::SGD(const NamedParams& params, SGDOptions o) : OptimizerWith({"momentum_buffer"}) {
-  add_param_group(params, o);
-}
-
-void SGD::validate(const SGDOptions& o) const {
+void SGD::validate(const SGDOptions& o) {
   require(o.lr >= 0, "SGD", "lr", o.lr, ">= 0 (set it: SGD has no default lr)");
   require(o.momentum >= 0, "SGD", "momentum", o.momentum, ">= 0");
   require(o.weight_decay >= 0, "SGD", "weight_decay", o.weight_decay, ">= 0");
@@ -27,8 +20,8 @@ void SGD::update(std::size_t group, ParamState& s, const Tensor& p, const Tensor
   update_elements("SGD", p, [&]<typename T>(std::int64_t b, std::int64_t n) {
     auto P = arr<T>(p).segment(b, n);
     auto G = arr<T>(grad).segment(b, n);
-    const T sign = o.maximize ? T(-1) : T(1), wd = T(o.weight_decay), mu = T(o.momentum);
-    auto d = [&] { return sign * G + wd * P; };
+    const T mu = T(o.momentum);
+    auto d = gradient_term<T>(o, G, P);
     if (!buf) {
       P -= T(o.lr) * d();
       return;

@@ -26,4 +26,15 @@ void update_elements(const char* optimizer, const Tensor& p, Rule rule) {
   });
 }
 
+/// torch's prologue, written once: a callable giving d = (maximize ? -g : g) + weight_decay p
+/// as an Eigen expression, rebuilt where it is used (no temporary array). Options without a
+/// maximize member (NAdam in 1.13) never negate.
+template <typename T, typename Options, typename G, typename P>
+auto gradient_term(const Options& o, const G& g, const P& p) {
+  T sign = T(1);
+  if constexpr (requires { o.maximize; }) sign = o.maximize ? T(-1) : T(1);
+  const T wd = T(o.weight_decay);
+  return [sign, wd, g, p] { return sign * g + wd * p; };
+}
+
 }  // namespace tapegrad::optim

@@ -14,14 +14,14 @@ struct AdadeltaOptions {
 
 /// d = g + wd p;  v = rho v + (1 - rho) d^2;  delta = sqrt(u + eps) / sqrt(v + eps) d;
 /// u = rho u + (1 - rho) delta^2;  p -= lr delta.
-class Adadelta : public OptimizerWith<AdadeltaOptions> {
+class Adadelta : public OptimizerWith<Adadelta, AdadeltaOptions> {
  public:
-  Adadelta(const std::vector<Tensor>& params, AdadeltaOptions options = {});
-  Adadelta(const NamedParams& params, AdadeltaOptions options = {});
-  std::string name() const override { return "Adadelta"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "Adadelta";
+  static std::vector<std::string> buffer_names() { return {"square_avg", "acc_delta"}; }
+  static void validate(const AdadeltaOptions& o);
 
  protected:
-  void validate(const AdadeltaOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

@@ -14,14 +14,14 @@ struct AdagradOptions {
 };
 
 /// d = g + wd p;  clr = lr / (1 + (t - 1) lr_decay);  sum += d^2;  p -= clr d / (sqrt(sum) + eps).
-class Adagrad : public OptimizerWith<AdagradOptions> {
+class Adagrad : public OptimizerWith<Adagrad, AdagradOptions> {
  public:
-  Adagrad(const std::vector<Tensor>& params, AdagradOptions options = {});
-  Adagrad(const NamedParams& params, AdagradOptions options = {});
-  std::string name() const override { return "Adagrad"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "Adagrad";
+  static std::vector<std::string> buffer_names() { return {"sum"}; }
+  static void validate(const AdagradOptions& o);
 
  protected:
-  void validate(const AdagradOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

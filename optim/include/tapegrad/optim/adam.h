@@ -6,25 +6,31 @@
 
 namespace tapegrad::optim {
 
-struct AdamOptions {
+/// The options of Adam and AdamW, which differ only in weight decay: its default (0 and 1e-2,
+/// as in torch) and where it goes (into the gradient, or onto the weight).
+template <double kDefaultWeightDecay>
+struct AdamFamilyOptions {
   double lr = 1e-3;
   std::pair<double, double> betas = {0.9, 0.999};
   double eps = 1e-8;
-  double weight_decay = 0;  ///< L2 penalty added to the gradient (AdamW decouples it)
+  double weight_decay = kDefaultWeightDecay;
   bool amsgrad = false;
   bool maximize = false;
 };
+using AdamOptions = AdamFamilyOptions<0.0>;  ///< weight_decay is an L2 term in the gradient
 
 /// d = g + wd p;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2;  (amsgrad: vmax = max(vmax, v))
 /// p -= lr / (1 - b1^t) m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps).
-class Adam : public OptimizerWith<AdamOptions> {
+class Adam : public OptimizerWith<Adam, AdamOptions> {
  public:
-  Adam(const std::vector<Tensor>& params, AdamOptions options = {});
-  Adam(const NamedParams& params, AdamOptions options = {});
-  std::string name() const override { return "Adam"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "Adam";
+  static std::vector<std::string> buffer_names() {
+    return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  }
+  static void validate(const AdamOptions& o);
 
  protected:
-  void validate(const AdamOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

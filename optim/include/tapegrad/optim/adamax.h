@@ -15,14 +15,14 @@ struct AdamaxOptions {
 };
 
 /// d = g + wd p;  m = b1 m + (1 - b1) d;  u = max(b2 u, |d| + eps);  p -= lr / (1 - b1^t) m / u.
-class Adamax : public OptimizerWith<AdamaxOptions> {
+class Adamax : public OptimizerWith<Adamax, AdamaxOptions> {
  public:
-  Adamax(const std::vector<Tensor>& params, AdamaxOptions options = {});
-  Adamax(const NamedParams& params, AdamaxOptions options = {});
-  std::string name() const override { return "Adamax"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "Adamax";
+  static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_inf"}; }
+  static void validate(const AdamaxOptions& o);
 
  protected:
-  void validate(const AdamaxOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

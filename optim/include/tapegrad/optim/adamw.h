@@ -5,24 +5,17 @@
 
 namespace tapegrad::optim {
 
-struct AdamWOptions {
-  double lr = 1e-3;
-  std::pair<double, double> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 1e-2;  ///< applied to p directly, before the Adam step
-  bool amsgrad = false;
-  bool maximize = false;
-};
+using AdamWOptions = AdamFamilyOptions<1e-2>;  ///< weight_decay is applied to p directly
 
 /// p *= 1 - lr wd; then Adam's update with d = g (no decay in the gradient).
-class AdamW : public OptimizerWith<AdamWOptions> {
+class AdamW : public OptimizerWith<AdamW, AdamWOptions> {
  public:
-  AdamW(const std::vector<Tensor>& params, AdamWOptions options = {});
-  AdamW(const NamedParams& params, AdamWOptions options = {});
-  std::string name() const override { return "AdamW"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "AdamW";
+  static std::vector<std::string> buffer_names() { return Adam::buffer_names(); }
+  static void validate(const AdamWOptions& o);
 
  protected:
-  void validate(const AdamWOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

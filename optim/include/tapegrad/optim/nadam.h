@@ -22,14 +22,15 @@ struct NAdamOptions {
 /// P_t mu_t mu_{t+1}, multiplying mu_t in twice (fixed upstream in 2023; 1.13's foreach=True
 /// path is already correct): tapegrad matches foreach=True, and differs from 1.13's default by
 /// about 1e-3 in the parameters after two steps at lr 0.1 (tests/optim/test_optimizers.cpp).
-class NAdam : public OptimizerWith<NAdamOptions> {
+class NAdam : public OptimizerWith<NAdam, NAdamOptions> {
  public:
-  NAdam(const std::vector<Tensor>& params, NAdamOptions options = {});
-  NAdam(const NamedParams& params, NAdamOptions options = {});
-  std::string name() const override { return "NAdam"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "NAdam";
+  static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_avg_sq"}; }
+  static std::vector<std::string> scalar_names() { return {"mu_product"}; }
+  static void validate(const NAdamOptions& o);
 
  protected:
-  void validate(const NAdamOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

@@ -91,14 +91,31 @@ class Optimizer {
   std::vector<std::string> buffer_names_, scalar_names_;
 };
 
-/// The middle layer every optimizer derives from: groups each carry a full Options struct
-/// (with an `lr` member), so per-layer learning rates and per-group weight decay work.
-template <typename Options>
+/// The middle layer every optimizer derives from, as `class Adam : public OptimizerWith<Adam,
+/// AdamOptions>`: it gives the optimizer its constructors (inherited with `using
+/// OptimizerWith::OptimizerWith;`), its name and parameter groups that each carry a full
+/// Options struct (with an `lr` member), so per-layer learning rates and per-group weight
+/// decay work. Self supplies what is particular to it:
+///   static constexpr const char* kName;              "Adam": messages and checkpoints
+///   static std::vector<std::string> buffer_names();  its per-parameter tensors, in order
+///   static void validate(const Options&);            throws ValueError naming the bad value
+///   void update(group, state, param, grad) override; the rule
+/// and, when it keeps per-parameter numbers too, static std::vector<std::string> scalar_names().
+template <typename Self, typename Options>
 class OptimizerWith : public Optimizer {
  public:
+  explicit OptimizerWith(const std::vector<Tensor>& params, Options options = {})
+      : Optimizer(Self::buffer_names(), declared_scalars()) {
+    add_param_group(params, options);
+  }
+  explicit OptimizerWith(const NamedParams& params, Options options = {})
+      : Optimizer(Self::buffer_names(), declared_scalars()) {
+    add_param_group(params, options);
+  }
+
   /// Adds a group with its own options (validated like the constructor's).
   void add_param_group(const NamedParams& params, const Options& options) {
-    validate(options);
+    Self::validate(options);
     add_group(params);
     options_.push_back(options);
   }
@@ -107,22 +124,24 @@ class OptimizerWith : public Optimizer {
   }
   Options& options(std::size_t group = 0) { return options_.at(group); }
   const Options& options(std::size_t group = 0) const { return options_.at(group); }
+  std::string name() const override { return Self::kName; }
 
  protected:
-  OptimizerWith(std::vector<std::string> buffers, std::vector<std::string> scalars = {})
-      : Optimizer(std::move(buffers), std::move(scalars)) {}
-  /// Throws ValueError naming the bad hyperparameter.
-  virtual void validate(const Options& o) const = 0;
   double& group_lr(std::size_t g) override { return options_.at(g).lr; }
 
+ private:
+  static std::vector<std::string> declared_scalars() {
+    if constexpr (requires { Self::scalar_names(); })
+      return Self::scalar_names();
+    else
+      return {};
+  }
   /// Names "0", "1", ... for parameters given without names (their flat position).
   static NamedParams positional(const std::vector<Tensor>& ps, std::size_t first) {
     NamedParams r;
     for (std::size_t i = 0; i < ps.size(); ++i) r.emplace_back(std::to_string(first + i), ps[i]);
     return r;
   }
-
- private:
   std::vector<Options> options_;
 };
 

@@ -18,14 +18,14 @@ struct RMSpropOptions {
 /// d = g + wd p;  v = alpha v + (1 - alpha) d^2;
 /// centered: m = alpha m + (1 - alpha) d,  a = sqrt(v - m^2) + eps;  else a = sqrt(v) + eps;
 /// momentum: b = mu b + d / a,  p -= lr b;  else p -= lr d / a.
-class RMSprop : public OptimizerWith<RMSpropOptions> {
+class RMSprop : public OptimizerWith<RMSprop, RMSpropOptions> {
  public:
-  RMSprop(const std::vector<Tensor>& params, RMSpropOptions options = {});
-  RMSprop(const NamedParams& params, RMSpropOptions options = {});
-  std::string name() const override { return "RMSprop"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "RMSprop";
+  static std::vector<std::string> buffer_names() { return {"square_avg", "grad_avg", "momentum_buffer"}; }
+  static void validate(const RMSpropOptions& o);
 
  protected:
-  void validate(const RMSpropOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 

@@ -18,14 +18,14 @@ struct SGDOptions {
 
 /// d = g + wd p;  b = d on the first step, else mu b + (1 - dampening) d;
 /// d = d + mu b (nesterov) or b;  p -= lr d.
-class SGD : public OptimizerWith<SGDOptions> {
+class SGD : public OptimizerWith<SGD, SGDOptions> {
  public:
-  SGD(const std::vector<Tensor>& params, SGDOptions options = {});
-  SGD(const NamedParams& params, SGDOptions options = {});
-  std::string name() const override { return "SGD"; }
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "SGD";
+  static std::vector<std::string> buffer_names() { return {"momentum_buffer"}; }
+  static void validate(const SGDOptions& o);
 
  protected:
-  void validate(const SGDOptions& o) const override;
   void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
 };
 
