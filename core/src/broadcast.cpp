@@ -1,4 +1,5 @@
-// Broadcast planning (NumPy rules) and small shape utilities shared by the kernels.
+// Broadcast planning (NumPy rules) and the kernel helpers built on it: split_at, add_into
+// (gradient accumulation summed down to a shape) and has_non_finite (anomaly mode).
 #include <cassert>
 #include <cmath>
 

@@ -1,4 +1,5 @@
-// Shape ops: reshape/view (share storage), flatten, slicing, row selection, gather, cat, stack.
+// Shape ops: reshape/view (share storage), flatten, slice/narrow, index_select (row selection).
+// gather and cat/stack have files of their own.
 // A tensor cut along dim is seen as (outer, n, inner): rows of `inner` contiguous elements.
 #include <cstring>
 

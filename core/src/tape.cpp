@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <sstream>
-#include <unordered_set>
 
 #include "allocator.h"
 #include "check.h"
@@ -261,62 +259,12 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   if (!retain_graph) t_tape.compact();
 }
 
-TapeStats tape_stats() {
+std::vector<std::shared_ptr<Node>> live_tape_entries() {
   t_tape.compact();
-  TapeStats s;
+  std::vector<std::shared_ptr<Node>> live;
   for (const Entry& e : t_tape.entries)
-    if (auto n = e.node.lock()) {
-      ++s.entries;
-      s.bytes += n->bytes_held();
-    }
-  return s;
-}
-
-std::string tape_dump() {
-  t_tape.compact();
-  std::ostringstream os;
-  for (const Entry& e : t_tape.entries) {
-    auto n = e.node.lock();
-    if (!n) continue;
-    os << '#' << n->seq << ' ' << n->op << " (";
-    for (std::size_t i = 0; i < n->inputs.size(); ++i)
-      os << (i ? ", " : "") << shape_str(n->inputs[i].t->shape);
-    os << ") -> " << shape_str(n->out.shape) << ' ' << dtype_name(n->out.dtype) << ' '
-       << n->bytes_held() << " bytes\n";
-  }
-  return os.str();
-}
-
-std::string to_dot(const Tensor& t) {
-  const TensorImpl& root = impl_of(t, "to_dot");
-  std::ostringstream os;
-  os << "digraph tapegrad {\n  rankdir=BT;\n";
-  std::unordered_set<const void*> seen;
-  std::vector<const TensorImpl*> stack{&root};
-  auto id = [](const void* p) { return msg('n', reinterpret_cast<std::uintptr_t>(p)); };
-  // Depth-first over tensors; an op node is named after its Node, a leaf after its TensorImpl.
-  while (!stack.empty()) {
-    const TensorImpl* x = stack.back();
-    stack.pop_back();
-    const void* key = x->node ? static_cast<const void*>(x->node.get()) : x;
-    if (!seen.insert(key).second) continue;
-    if (!x->node) {
-      os << "  " << id(key) << " [shape=ellipse,label=\"" << (x->requires_grad ? "leaf " : "const ")
-         << shape_str(x->shape) << "\"];\n";
-      continue;
-    }
-    const Node& n = *x->node;
-    os << "  " << id(key) << " [shape=box,label=\"" << n.op << " #" << n.seq << "\\n"
-       << shape_str(x->shape) << "\"];\n";
-    for (const Node::Input& input : n.inputs) {
-      const ImplPtr& in = input.t;
-      const void* in_key = in->node ? static_cast<const void*>(in->node.get()) : in.get();
-      os << "  " << id(in_key) << " -> " << id(key) << ";\n";
-      stack.push_back(in.get());
-    }
-  }
-  os << "}\n";
-  return os.str();
+    if (auto n = e.node.lock()) live.push_back(std::move(n));
+  return live;
 }
 
 }  // namespace tapegrad

@@ -122,6 +122,9 @@ Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
               BackwardClosure fn);
 Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn);
 
+/// This thread's live tape entries in recording order (after dropping released ones).
+std::vector<std::shared_ptr<Node>> live_tape_entries();
+
 /// Adds g into the leaf's (or retaining tensor's) grad buffer, allocating it on first use.
 void accumulate_grad(TensorImpl& target, const TensorImpl& g);
 
