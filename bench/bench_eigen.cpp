@@ -13,7 +13,7 @@ enum class Act { Sigmoid, ReLU, Tanh };
 struct Layer {
   Mat W, gW, mW, vW;  // (out x in); m, v: momentum or Adam moments
   Row b, gb, mb, vb;
-  Mat A;              // this layer's output (B x out), after the activation
+  Mat A;  // this layer's output (B x out), after the activation
 };
 
 struct MLP {
@@ -40,9 +40,12 @@ struct MLP {
       L.A.noalias() = in * L.W.transpose();
       L.A.rowwise() += L.b;
       if (l + 1 == layers.size()) break;
-      if (act == Act::Sigmoid) L.A = (1 + (-L.A.array()).exp()).inverse().matrix();
-      else if (act == Act::ReLU) L.A = L.A.cwiseMax(0.0f);
-      else L.A = L.A.array().tanh().matrix();
+      if (act == Act::Sigmoid)
+        L.A = (1 + (-L.A.array()).exp()).inverse().matrix();
+      else if (act == Act::ReLU)
+        L.A = L.A.cwiseMax(0.0f);
+      else
+        L.A = L.A.array().tanh().matrix();
     }
     return layers.back().A;
   }
@@ -57,9 +60,12 @@ struct MLP {
       dA.resize(dZ.rows(), L.W.cols());
       dA.noalias() = dZ * L.W;
       const Mat& H = layers[l - 1].A;
-      if (act == Act::Sigmoid) dA.array() *= H.array() * (1 - H.array());
-      else if (act == Act::ReLU) dA.array() *= (H.array() > 0).cast<float>();
-      else dA.array() *= 1 - H.array().square();
+      if (act == Act::Sigmoid)
+        dA.array() *= H.array() * (1 - H.array());
+      else if (act == Act::ReLU)
+        dA.array() *= (H.array() > 0).cast<float>();
+      else
+        dA.array() *= 1 - H.array().square();
       std::swap(dZ, dA);
     }
   }
@@ -70,8 +76,13 @@ struct MLP {
         L.b -= lr * L.gb;
         continue;
       }
-      if (first) { L.mW = L.gW; L.mb = L.gb; }
-      else { L.mW = mu * L.mW + L.gW; L.mb = mu * L.mb + L.gb; }
+      if (first) {
+        L.mW = L.gW;
+        L.mb = L.gb;
+      } else {
+        L.mW = mu * L.mW + L.gW;
+        L.mb = mu * L.mb + L.gb;
+      }
       L.W -= lr * L.mW;
       L.b -= lr * L.mb;
     }
@@ -107,8 +118,10 @@ void mnist(MLP& net, std::int64_t batch, bool adam) {
     for (std::int64_t i = 0; i < batch; ++i) dZ(i, train.y[order[b + i]]) -= 1;
     dZ /= float(batch);
     net.backward(xb, dZ, dA);
-    if (adam) net.adam(1e-3f, ++t);
-    else net.sgd(0.1f, 0.9f, t++ == 0);
+    if (adam)
+      net.adam(1e-3f, ++t);
+    else
+      net.sgd(0.1f, 0.9f, t++ == 0);
   }
   const double secs = bench::now() - t0;
   MLP& m = net;

@@ -26,14 +26,17 @@ void load_initial(torch::nn::Sequential& model, const std::vector<int>& sizes) {
 void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int64_t batch) {
   const bench::Split train = bench::load(bench::data_dir(), "train");
   const bench::Split test = bench::load(bench::data_dir(), "t10k");
-  const auto X = torch::from_blob(const_cast<float*>(train.x.data()), {train.n, 784}, torch::kFloat32);
-  const auto Y = torch::from_blob(const_cast<std::int64_t*>(train.y.data()), {train.n}, torch::kInt64);
+  const auto X =
+      torch::from_blob(const_cast<float*>(train.x.data()), {train.n, 784}, torch::kFloat32);
+  const auto Y =
+      torch::from_blob(const_cast<std::int64_t*>(train.y.data()), {train.n}, torch::kInt64);
   auto order = bench::batch_order(train.n);
   const auto O = torch::from_blob(order.data(), {train.n}, torch::kInt64);
   const double t0 = bench::now();
   for (std::int64_t b = 0; b + batch <= train.n; b += batch) {
     const auto idx = O.narrow(0, b, batch);
-    const auto loss = torch::nn::functional::cross_entropy(model->forward(X.index_select(0, idx)), Y.index_select(0, idx));
+    const auto loss = torch::nn::functional::cross_entropy(model->forward(X.index_select(0, idx)),
+                                                           Y.index_select(0, idx));
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -48,21 +51,25 @@ int main(int argc, char** argv) {
   torch::set_num_threads(w.threads);
   torch::manual_seed(0);
   if (w.name == "B1") {
-    torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(), torch::nn::Linear(128, 10));
+    torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(),
+                                torch::nn::Linear(128, 10));
     load_initial(model, {784, 128, 10});
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
-    torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(), torch::nn::Linear(1024, 1024),
-                                torch::nn::ReLU(), torch::nn::Linear(1024, 10));
+    torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(),
+                                torch::nn::Linear(1024, 1024), torch::nn::ReLU(),
+                                torch::nn::Linear(1024, 10));
     load_initial(model, {784, 1024, 1024, 10});
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
     mnist(model, opt, 256);
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);
-    const auto X = torch::from_blob(xs.data(), {20000, 2}), Y = torch::from_blob(ys.data(), {20000, 1});
-    torch::nn::Sequential model(torch::nn::Linear(2, 8), torch::nn::Tanh(), torch::nn::Linear(8, 1));
+    const auto X = torch::from_blob(xs.data(), {20000, 2}),
+               Y = torch::from_blob(ys.data(), {20000, 1});
+    torch::nn::Sequential model(torch::nn::Linear(2, 8), torch::nn::Tanh(),
+                                torch::nn::Linear(8, 1));
     load_initial(model, {2, 8, 1});
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
     const double t0 = bench::now();

@@ -33,8 +33,10 @@ void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch) {
   const auto order = bench::batch_order(n);
   const double t0 = bench::now();
   for (std::int64_t b = 0; b + batch <= n; b += batch) {
-    const tg::Tensor idx = tg::from_vector(std::vector<std::int64_t>(order.begin() + b, order.begin() + b + batch));
-    const tg::Tensor loss = nn::functional::cross_entropy(model(X.index_select(0, idx)), Y.index_select(0, idx));
+    const tg::Tensor idx =
+        tg::from_vector(std::vector<std::int64_t>(order.begin() + b, order.begin() + b + batch));
+    const tg::Tensor loss =
+        nn::functional::cross_entropy(model(X.index_select(0, idx)), Y.index_select(0, idx));
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
     tg::optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
-    nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(), nn::Linear(1024, 10));
+    nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(),
+                         nn::Linear(1024, 10));
     load_initial(model, {784, 1024, 1024, 10});
     tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
     mnist(model, opt, 256);

@@ -3,6 +3,7 @@
 // before timing starts), one batch order for all, and the result line the driver parses.
 #pragma once
 #include <sys/resource.h>
+#include <tapegrad/data/idx.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,7 +14,6 @@
 #include <numeric>
 #include <random>
 #include <string>
-#include <tapegrad/data/idx.h>
 #include <vector>
 
 namespace bench {
@@ -44,7 +44,8 @@ inline Split load(const std::string& dir, const std::string& prefix) {
   Split s;
   s.n = images.dims[0];
   s.x.resize(images.values.size());
-  for (std::size_t i = 0; i < s.x.size(); ++i) s.x[i] = static_cast<float>(images.values[i]) / 255.0f;
+  for (std::size_t i = 0; i < s.x.size(); ++i)
+    s.x[i] = static_cast<float>(images.values[i]) / 255.0f;
   s.y.assign(labels.values.begin(), labels.values.end());
   return s;
 }
@@ -109,7 +110,8 @@ inline double peak_rss_mib() {
 
 /// The one line the driver reads.
 inline void report(double seconds, double accuracy) {
-  std::printf("RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f\n", seconds, accuracy, peak_rss_mib());
+  std::printf("RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f\n", seconds, accuracy,
+              peak_rss_mib());
 }
 
 }  // namespace bench

@@ -39,6 +39,7 @@ int main() {
   restored.load("sine.tg");
   tg::NoGradGuard no_grad;
   const bool same = tg::eq(net(x), restored(x)).min().item() == 1;
-  std::printf("saved sine.tg; the restored model predicts %s\n", same ? "identically" : "DIFFERENTLY");
+  std::printf("saved sine.tg; the restored model predicts %s\n",
+              same ? "identically" : "DIFFERENTLY");
   return same ? 0 : 1;
 }

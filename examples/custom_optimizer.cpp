@@ -23,14 +23,17 @@ class Lion : public optim::OptimizerWith<Lion, LionOptions> {
   static std::vector<std::string> buffer_names() { return {"exp_avg"}; }
   static void validate(const LionOptions& o) {
     optim::require(o.lr >= 0, "Lion", "lr", o.lr, ">= 0");
-    optim::require(o.betas.first >= 0 && o.betas.first < 1, "Lion", "beta1", o.betas.first, "in [0, 1)");
-    optim::require(o.betas.second >= 0 && o.betas.second < 1, "Lion", "beta2", o.betas.second, "in [0, 1)");
+    optim::require(o.betas.first >= 0 && o.betas.first < 1, "Lion", "beta1", o.betas.first,
+                   "in [0, 1)");
+    optim::require(o.betas.second >= 0 && o.betas.second < 1, "Lion", "beta2", o.betas.second,
+                   "in [0, 1)");
     optim::require(o.weight_decay >= 0, "Lion", "weight_decay", o.weight_decay, ">= 0");
   }
 
  protected:
   // step() runs this under NoGradGuard, once per parameter that has a gradient.
-  void update(std::size_t group, optim::ParamState& s, const tg::Tensor& p, const tg::Tensor& g) override {
+  void update(std::size_t group, optim::ParamState& s, const tg::Tensor& p,
+              const tg::Tensor& g) override {
     const LionOptions& o = options(group);
     const tg::Tensor& m = buffer(s, 0, p);
     const tg::Tensor c = m * o.betas.first + g * (1 - o.betas.first);

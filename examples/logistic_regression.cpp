@@ -43,7 +43,7 @@ int main() {
     tg::NoGradGuard no_grad;
     const double loss = nn::functional::binary_cross_entropy_with_logits(model(x), y).item();
     std::printf("%s  %5lld steps  loss %.4f  accuracy %.1f%%  w = [%.3f, %.3f]  b = %.3f\n", name,
-                static_cast<long long>(steps), loss, 100 * accuracy(model, x, y), model.weight().at({0, 0}),
-                model.weight().at({0, 1}), model.bias().item());
+                static_cast<long long>(steps), loss, 100 * accuracy(model, x, y),
+                model.weight().at({0, 0}), model.weight().at({0, 1}), model.bias().item());
   }
 }

@@ -32,7 +32,9 @@ MakeOpt make(Opts o) {
   return [o](const std::vector<tg::Tensor>& p) { return std::make_unique<O>(p, o); };
 }
 
-nn::Sequential mlp() { return nn::Sequential(nn::Linear(784, 128), nn::ReLU(), nn::Linear(128, 10)); }
+nn::Sequential mlp() {
+  return nn::Sequential(nn::Linear(784, 128), nn::ReLU(), nn::Linear(128, 10));
+}
 
 double accuracy_and_loss(nn::Module& m, const data::TensorDataset& ds, double* loss) {
   tg::NoGradGuard no_grad;
@@ -54,10 +56,13 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs);
   CLI11_PARSE(app, argc, argv);
   try {
-    if (!std::filesystem::exists(dir) && std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
+    if (!std::filesystem::exists(dir) &&
+        std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
       dir = "/usr/share/datasets/fashion-mnist";
-    const data::MNIST train(dir, data::Split::Train, {.mean = 0.2860, .std = 0.3530, .limit = train_limit});
-    const data::MNIST test(dir, data::Split::Test, {.mean = 0.2860, .std = 0.3530, .limit = test_limit});
+    const data::MNIST train(dir, data::Split::Train,
+                            {.mean = 0.2860, .std = 0.3530, .limit = train_limit});
+    const data::MNIST test(dir, data::Split::Test,
+                           {.mean = 0.2860, .std = 0.3530, .limit = test_limit});
     std::filesystem::create_directories(out);
 
     // One set of initial weights for everybody.
@@ -70,17 +75,19 @@ int main(int argc, char** argv) {
         {"SGD (batch 1)", 1, make<optim::SGD>(optim::SGDOptions{.lr = 0.005})},
         {"mini-batch SGD", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.1})},
         {"Momentum", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9})},
-        {"Nesterov", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9, .nesterov = true})},
+        {"Nesterov", 64,
+         make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9, .nesterov = true})},
         {"AdaGrad", 64, make<optim::Adagrad>(optim::AdagradOptions{.lr = 0.02})},
         {"RMSprop", 64, make<optim::RMSprop>(optim::RMSpropOptions{.lr = 1e-3})},
         {"Adam", 64, make<optim::Adam>(optim::AdamOptions{.lr = 1e-3})},
         {"AdamW", 64, make<optim::AdamW>(optim::AdamWOptions{.lr = 1e-3, .weight_decay = 1e-2})},
         {"Adam + cosine lr", 64, make<optim::Adam>(optim::AdamOptions{.lr = 2e-3}), true},
-        {"Momentum + clip 1", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9}), false, 1.0},
+        {"Momentum + clip 1", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9}),
+         false, 1.0},
     };
 
-    std::ofstream steps(out + "/steps.csv"), per_epoch(out + "/epochs.csv"), curves(out + "/curves.dat"),
-        table(out + "/results.md");
+    std::ofstream steps(out + "/steps.csv"), per_epoch(out + "/epochs.csv"),
+        curves(out + "/curves.dat"), table(out + "/results.md");
     steps << "optimizer,step,epoch,loss\n";
     per_epoch << "optimizer,epoch,train_loss,test_loss,test_accuracy,seconds\n";
     table << "| optimizer | batch | steps | final train loss | test accuracy | seconds |\n"
@@ -110,7 +117,8 @@ int main(int argc, char** argv) {
           const double l = loss.item(), b = static_cast<double>(x.size(0));
           ++step;
           seen += x.size(0);
-          steps << v.name << ',' << step << ',' << static_cast<double>(seen) / n << ',' << l << '\n';
+          steps << v.name << ',' << step << ',' << static_cast<double>(seen) / n << ',' << l
+                << '\n';
           epoch_loss += l * b;
           window_loss += l * b;
           window_n += b;
@@ -123,8 +131,8 @@ int main(int argc, char** argv) {
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double test_loss = 0;
         const double acc = accuracy_and_loss(model, test, &test_loss);
-        per_epoch << v.name << ',' << e + 1 << ',' << epoch_loss / n << ',' << test_loss << ',' << acc << ','
-                  << seconds << '\n';
+        per_epoch << v.name << ',' << e + 1 << ',' << epoch_loss / n << ',' << test_loss << ','
+                  << acc << ',' << seconds << '\n';
       }
       curves << "\n\n";  // gnuplot: one index block per optimizer
       double train_loss = 0, test_loss = 0;
@@ -141,19 +149,22 @@ int main(int argc, char** argv) {
     table.close();
     curves.close();
     const std::string plot = out + "/loss.gp";
-    std::ofstream(plot) << "set terminal pngcairo size 900,560 font ',10'\n"
-                        << "set output '" << out << "/loss.png'\n"
-                        << "set title 'Training loss, same MLP and initial weights (Fashion-MNIST, "
-                        << train.size() << " images)'\n"
-                        << "set xlabel 'epochs (data seen)'\nset ylabel 'cross-entropy (mean over 1000 samples)'\n"
-                        << "set logscale y\nset key outside right\nset grid\n"
-                        << "plot for [i=0:" << variants.size() - 1 << "] '" << out
-                        << "/curves.dat' index i using 1:2 with linespoints pointsize 0.4 title columnheader(1)\n";
+    std::ofstream(plot)
+        << "set terminal pngcairo size 900,560 font ',10'\n"
+        << "set output '" << out << "/loss.png'\n"
+        << "set title 'Training loss, same MLP and initial weights (Fashion-MNIST, " << train.size()
+        << " images)'\n"
+        << "set xlabel 'epochs (data seen)'\nset ylabel 'cross-entropy (mean over 1000 samples)'\n"
+        << "set logscale y\nset key outside right\nset grid\n"
+        << "plot for [i=0:" << variants.size() - 1 << "] '" << out
+        << "/curves.dat' index i using 1:2 with linespoints pointsize 0.4 title columnheader(1)\n";
     if (std::system(("gnuplot " + plot + " 2>/dev/null").c_str()) == 0)
-      std::printf("wrote %s/loss.png, %s/results.md, %s/steps.csv, %s/epochs.csv\n", out.c_str(), out.c_str(),
-                  out.c_str(), out.c_str());
+      std::printf("wrote %s/loss.png, %s/results.md, %s/steps.csv, %s/epochs.csv\n", out.c_str(),
+                  out.c_str(), out.c_str(), out.c_str());
     else
-      std::printf("gnuplot is not available: no plot (scripts/setup.sh installs it); tables are in %s\n", out.c_str());
+      std::printf(
+          "gnuplot is not available: no plot (scripts/setup.sh installs it); tables are in %s\n",
+          out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "optimizer_comparison: %s\n", e.what());
     return 1;

@@ -7,8 +7,7 @@ int main() {
   auto train = tg::data::MNIST("data/fashion-mnist", tg::data::Split::Train);
   tg::data::DataLoader loader(train, {.batch_size = 64, .shuffle = true});
 
-  tg::nn::Sequential model(tg::nn::Linear(784, 128), tg::nn::Sigmoid(),
-                           tg::nn::Linear(128, 10));
+  tg::nn::Sequential model(tg::nn::Linear(784, 128), tg::nn::Sigmoid(), tg::nn::Linear(128, 10));
   tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
 
   for (int epoch = 0; epoch < 5; ++epoch)

@@ -41,10 +41,8 @@ int main() {
     opt.step();
     if (epoch % 200 == 0) {
       tg::NoGradGuard no_grad;
-      const double acc =
-          tg::eq(tg::argmax(logits, 1), y).to(tg::kFloat32).mean().item();
-      std::printf("epoch %4d  loss %.4f  train accuracy %5.1f%%\n", epoch, loss.item(),
-                  100 * acc);
+      const double acc = tg::eq(tg::argmax(logits, 1), y).to(tg::kFloat32).mean().item();
+      std::printf("epoch %4d  loss %.4f  train accuracy %5.1f%%\n", epoch, loss.item(), 100 * acc);
     }
   }
   const double secs =

@@ -32,15 +32,20 @@ std::vector<std::uint8_t> read_digit(const std::string& path) {
     char* end = nullptr;
     const double v = std::strtod(p, &end);
     if (end == p || v < 0 || v > 1)
-      throw std::runtime_error(path + ": bad pixel value at character " + std::to_string(p - text.c_str()));
+      throw std::runtime_error(path + ": bad pixel value at character " +
+                               std::to_string(p - text.c_str()));
     pixels.push_back(static_cast<std::uint8_t>(std::lround(v * 255)));
     p = end;
     while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;
-    if (*p == ',') ++p;
-    else if (*p != ']') throw std::runtime_error(path + ": expected ',' or ']' at character " + std::to_string(p - text.c_str()));
+    if (*p == ',')
+      ++p;
+    else if (*p != ']')
+      throw std::runtime_error(path + ": expected ',' or ']' at character " +
+                               std::to_string(p - text.c_str()));
   }
   if (pixels.empty() || pixels.size() % kPixels != 0)
-    throw std::runtime_error(path + ": " + std::to_string(pixels.size()) + " values is not a whole number of 28x28 images");
+    throw std::runtime_error(path + ": " + std::to_string(pixels.size()) +
+                             " values is not a whole number of 28x28 images");
   return pixels;
 }
 }  // namespace
@@ -62,7 +67,8 @@ int main(int argc, char** argv) {
       for (int d = 0; d < 10; ++d) {
         if (i >= digits[d].size() / kPixels) continue;
         const int set = i % 6 == 5 ? 1 : 0;
-        images[set].values.insert(images[set].values.end(), digits[d].begin() + static_cast<long>(i * kPixels),
+        images[set].values.insert(images[set].values.end(),
+                                  digits[d].begin() + static_cast<long>(i * kPixels),
                                   digits[d].begin() + static_cast<long>((i + 1) * kPixels));
         labels[set].values.push_back(static_cast<std::uint8_t>(d));
       }

@@ -151,8 +151,8 @@ std::string Archive::get_text(const std::string& name) const {
 double Archive::get_double(const std::string& name) const {
   const Tensor t = get(name);
   if (t.numel() != 1)
-    throw ValueError(msg("Archive::get: ", where(name), " must hold one value, holds ",
-                         t.numel(), " (shape ", shape_str(t.shape()), ")"));
+    throw ValueError(msg("Archive::get: ", where(name), " must hold one value, holds ", t.numel(),
+                         " (shape ", shape_str(t.shape()), ")"));
   return t.item();
 }
 
@@ -198,7 +198,8 @@ void Archive::save(const std::string& path) const {
   // Temporary file in the same directory, so the final rename is atomic.
   const std::string tmp = msg(path, ".tmp.", ::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(msg("save: ", path, ": cannot create ", tmp, ": ", std::strerror(errno)));
+  if (fd < 0)
+    throw IoError(msg("save: ", path, ": cannot create ", tmp, ": ", std::strerror(errno)));
   const bool ok = write_all(fd, w.buf().data(), w.buf().size()) && ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
@@ -241,7 +242,8 @@ Archive Archive::load(const std::string& path) {
     if (dtype > static_cast<std::uint8_t>(Dtype::Int64))
       r.fail(msg("entry '", name, "' has unknown dtype ", int(dtype)));
     const auto rank = r.pod<std::uint8_t>("rank");
-    if (rank > kMaxRank) r.fail(msg("entry '", name, "' has rank ", int(rank), " (max ", int(kMaxRank), ")"));
+    if (rank > kMaxRank)
+      r.fail(msg("entry '", name, "' has rank ", int(rank), " (max ", int(kMaxRank), ")"));
     Shape shape(rank);
     std::uint64_t numel = 1;
     const std::size_t elem = dtype_size(static_cast<Dtype>(dtype));
@@ -263,8 +265,8 @@ Archive Archive::load(const std::string& path) {
   const auto actual = static_cast<std::uint32_t>(
       crc32_z(0L, reinterpret_cast<const Bytef*>(buf.data()), buf.size() - 4));
   if (stored != actual)
-    throw IoError(msg("load: ", path, ": checksum mismatch (stored ", stored, ", computed ",
-                      actual, "): the file is corrupt"));
+    throw IoError(msg("load: ", path, ": checksum mismatch (stored ", stored, ", computed ", actual,
+                      "): the file is corrupt"));
   return a;
 }
 

@@ -81,9 +81,8 @@ void add_into(TensorImpl& dst, const TensorImpl& src) {
 }
 
 bool has_non_finite(const TensorImpl& t) {
-  return dispatch_float(t.dtype, "anomaly", [&]<typename T>() {
-    return !cvec<T>(t).isFinite().all();
-  });
+  return dispatch_float(t.dtype, "anomaly",
+                        [&]<typename T>() { return !cvec<T>(t).isFinite().all(); });
 }
 
 }  // namespace tapegrad

@@ -48,8 +48,8 @@ void check_index_dtype(const char* op, const char* name, const TensorImpl& t) {
 
 void check_rank(const char* op, const char* name, const TensorImpl& t, std::int64_t rank) {
   if (static_cast<std::int64_t>(t.shape.size()) != rank)
-    throw ShapeError(msg(op, ": ", name, " must have ", rank, " dims: got shape ",
-                         shape_str(t.shape)));
+    throw ShapeError(
+        msg(op, ": ", name, " must have ", rank, " dims: got shape ", shape_str(t.shape)));
 }
 
 }  // namespace tapegrad

@@ -17,8 +17,8 @@ Tensor from_values(const char* op, const std::vector<V>& values, const Shape& sh
                    TensorOptions opts) {
   const Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
   if (shape_numel(s) != static_cast<std::int64_t>(values.size()))
-    throw ShapeError(msg(op, ": ", values.size(), " values do not fill shape ", shape_str(s),
-                         " (", shape_numel(s), " elements)"));
+    throw ShapeError(msg(op, ": ", values.size(), " values do not fill shape ", shape_str(s), " (",
+                         shape_numel(s), " elements)"));
   ImplPtr t = make_impl(s, opts.dtype);
   dispatch_all(opts.dtype, [&]<typename T>() {
     T* p = t->data<T>();

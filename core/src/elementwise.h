@@ -63,7 +63,8 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
     auto giv = vec<T>(*gi);
     parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
       const std::int64_t n = e - s;
-      giv.segment(s, n) += d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+      giv.segment(s, n) +=
+          d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
     });
   } else {
     // Broadcast: the operands expanded to y's shape, the derivative formed there and summed

@@ -1,13 +1,14 @@
 // User-defined differentiable functions: forward and backward run with recording paused and
 // are joined to the tape as a single entry.
+#include "tapegrad/core/function.h"
+
 #include "kernels.h"
 #include "tapegrad/core/autograd.h"
-#include "tapegrad/core/function.h"
 
 namespace tapegrad {
 
-Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs,
-                      ForwardFn forward, BackwardFn backward) {
+Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs, ForwardFn forward,
+                      BackwardFn backward) {
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i].defined()) throw StateError(msg(name, ": input ", i, " is undefined"));
   auto ctx = std::make_shared<FunctionCtx>();
@@ -29,8 +30,8 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
       grads = backward(*ctx, g);
     }
     if (grads.size() != n)
-      throw ValueError(msg(name, ": backward returned ", grads.size(), " gradients for ", n,
-                           " inputs"));
+      throw ValueError(
+          msg(name, ": backward returned ", grads.size(), " gradients for ", n, " inputs"));
     for (std::size_t i = 0; i < n; ++i) {
       if (!grads[i].defined()) continue;
       TensorImpl* gx = c.grad_in(i);

@@ -36,7 +36,7 @@ void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
   }
   const bool by_rows = rows >= cols;
   const std::int64_t n = by_rows ? rows : cols;
-#pragma omp parallel num_threads(static_cast<int>(std::min<std::int64_t>(threads, n)))
+#pragma omp parallel num_threads(static_cast <int>(std::min <std::int64_t>(threads, n)))
   {
     const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     const std::int64_t b = n * t / nt, e = n * (t + 1) / nt;

@@ -1,11 +1,12 @@
 // gradcheck: backward() against central differences, element by element, on
 // loss = sum(f(x) * R) with fixed random R (a plain sum would hide errors that cancel).
+#include "tapegrad/core/gradcheck.h"
+
 #include <cmath>
 #include <ostream>
 
 #include "kernels.h"
 #include "tapegrad/core/autograd.h"
-#include "tapegrad/core/gradcheck.h"
 #include "tapegrad/core/ops.h"
 #include "tapegrad/core/random.h"
 
@@ -92,8 +93,7 @@ GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<T
   worst.message = msg("gradcheck ", worst.ok ? "passed" : "FAILED", ": worst element is input ",
                       worst.input, " element ", worst.element, ": analytic ", worst.analytic,
                       " vs numeric ", worst.numeric, " (error ", worst.error,
-                      " of the allowed atol + rtol |numeric|); max |a - n| / (1 + |n|) = ",
-                      mixed);
+                      " of the allowed atol + rtol |numeric|); max |a - n| / (1 + |n|) = ", mixed);
   return worst;
 }
 

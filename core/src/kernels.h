@@ -41,8 +41,10 @@ Eigen::Map<const MatrixRM<T>> cmat(const TensorImpl& t, std::int64_t rows, std::
 template <typename F>
 decltype(auto) dispatch_float(Dtype d, const char* op, F&& f) {
   switch (d) {
-    case Dtype::Float32: return f.template operator()<float>();
-    case Dtype::Float64: return f.template operator()<double>();
+    case Dtype::Float32:
+      return f.template operator()<float>();
+    case Dtype::Float64:
+      return f.template operator()<double>();
     default:
       throw ValueError(msg(op, ": needs a floating-point tensor: got ", dtype_name(d),
                            "; convert with .to(kFloat32)"));
@@ -52,9 +54,12 @@ decltype(auto) dispatch_float(Dtype d, const char* op, F&& f) {
 template <typename F>
 decltype(auto) dispatch_all(Dtype d, F&& f) {
   switch (d) {
-    case Dtype::Float32: return f.template operator()<float>();
-    case Dtype::Float64: return f.template operator()<double>();
-    default: return f.template operator()<std::int64_t>();
+    case Dtype::Float32:
+      return f.template operator()<float>();
+    case Dtype::Float64:
+      return f.template operator()<double>();
+    default:
+      return f.template operator()<std::int64_t>();
   }
 }
 
@@ -146,14 +151,13 @@ void sum_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_sha
     const std::int64_t n = shape_numel(src_shape);
     Eigen::Map<ArrayX<T>> d(dst, n);
     Eigen::Map<const ArrayX<T>> s(src, n);
-    parallel_chunks(n, [&](std::int64_t b, std::int64_t e) {
-      d.segment(b, e - b) += s.segment(b, e - b);
-    });
+    parallel_chunks(
+        n, [&](std::int64_t b, std::int64_t e) { d.segment(b, e - b) += s.segment(b, e - b); });
     return;
   }
   for_each_run(plan_broadcast(src_shape, dst_shape, src_shape),
-               [&](std::int64_t o, std::int64_t id, std::int64_t, std::int64_t n,
-                   std::int64_t sd, std::int64_t) {
+               [&](std::int64_t o, std::int64_t id, std::int64_t, std::int64_t n, std::int64_t sd,
+                   std::int64_t) {
                  Eigen::Map<const ArrayX<T>> s(src + o, n);
                  if (sd == 1)
                    Eigen::Map<ArrayX<T>>(dst + id, n) += s;
@@ -173,8 +177,8 @@ void expand_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_
                  T divisor = T(1)) {
   if (shape_numel(dst_shape) == 0) return;
   for_each_run(plan_broadcast(dst_shape, src_shape, dst_shape),
-               [&](std::int64_t o, std::int64_t is, std::int64_t, std::int64_t n,
-                   std::int64_t ss, std::int64_t) {
+               [&](std::int64_t o, std::int64_t is, std::int64_t, std::int64_t n, std::int64_t ss,
+                   std::int64_t) {
                  Eigen::Map<ArrayX<T>> d(dst + o, n);
                  if (ss != 1)
                    d += src[is] / divisor;

@@ -16,7 +16,9 @@ Tensor sigmoid(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
   return unary_op(
       "tanh", x, [](const auto& v) { return v.tanh(); },
-      [](const auto& g, const auto&, const auto& y) { return g * (scalar_like(y, 1) - y.square()); });
+      [](const auto& g, const auto&, const auto& y) {
+        return g * (scalar_like(y, 1) - y.square());
+      });
 }
 
 // y = max(x, 0).   dy/dx = 1 for x > 0, else 0.
@@ -33,7 +35,9 @@ Tensor relu(const Tensor& x) {
 Tensor leaky_relu(const Tensor& x, double slope) {
   return unary_op(
       "leaky_relu", x,
-      [slope](const auto& v) { return (v > scalar_like(v, 0)).select(v, v * scalar_like(v, slope)); },
+      [slope](const auto& v) {
+        return (v > scalar_like(v, 0)).select(v, v * scalar_like(v, slope));
+      },
       [slope](const auto& g, const auto& v, const auto&) {
         return (v > scalar_like(v, 0)).select(g, g * scalar_like(v, slope));
       });
@@ -99,9 +103,7 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {
-  return soft<Soft::Softmax>("softmax", x, dim);
-}
+Tensor softmax(const Tensor& x, std::int64_t dim) { return soft<Soft::Softmax>("softmax", x, dim); }
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   return soft<Soft::LogSoftmax>("log_softmax", x, dim);
 }

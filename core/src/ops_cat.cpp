@@ -25,9 +25,8 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
     for (std::size_t d = 0; ok && d < x.shape.size(); ++d)
       ok = static_cast<std::int64_t>(d) == dim || x.shape[d] == first.shape[d];
     if (!ok)
-      throw ShapeError(msg("cat: tensor ", k, " has shape ", shape_str(x.shape),
-                           ", tensor 0 has ", shape_str(first.shape),
-                           "; all sizes must match except in dim ", dim));
+      throw ShapeError(msg("cat: tensor ", k, " has shape ", shape_str(x.shape), ", tensor 0 has ",
+                           shape_str(first.shape), "; all sizes must match except in dim ", dim));
     n[k] = x.shape[dim];
     out[dim] += n[k];
   }

@@ -11,9 +11,8 @@ Tensor compare(const char* op, const Tensor& a0, const Tensor& b0, Rel rel) {
   const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   dispatch_all(ia.dtype, [&]<typename T>() {
-    broadcast_binary<T>(ia, ib, *y, [&](const auto& x, const auto& z) {
-      return rel(x, z).template cast<T>();
-    });
+    broadcast_binary<T>(ia, ib, *y,
+                        [&](const auto& x, const auto& z) { return rel(x, z).template cast<T>(); });
   });
   return Tensor(y);
 }

@@ -60,11 +60,13 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
       for (std::int64_t i = 0; i < d.batch; ++i) {
         Eigen::Map<const MatrixRM<T>> g(c.grad_out().data<T>() + i * d.n * d.m, d.n, d.m);
         if (ga)
-          gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + i * sa, d.n, d.k), g,
-                     Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + i * sb, d.k, d.m).transpose());
+          gemm<true>(
+              Eigen::Map<MatrixRM<T>>(ga->data<T>() + i * sa, d.n, d.k), g,
+              Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + i * sb, d.k, d.m).transpose());
         if (gb)
-          gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + i * sb, d.k, d.m),
-                     Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + i * sa, d.n, d.k).transpose(), g);
+          gemm<true>(
+              Eigen::Map<MatrixRM<T>>(gb->data<T>() + i * sb, d.k, d.m),
+              Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + i * sa, d.n, d.k).transpose(), g);
       }
     });
   });
@@ -141,13 +143,15 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
   if (ix.shape.empty() || ix.shape.back() != iw.shape[1])
     throw ShapeError(msg("linear: feature sizes differ: x is ", shape_str(ix.shape), ", w is ",
                          shape_str(iw.shape), " (x's last dim must equal w's second)"));
-  if (has_bias && (impl_of(b0, "linear").shape.size() != 1 || impl_ptr(b0)->shape[0] != iw.shape[0]))
+  if (has_bias &&
+      (impl_of(b0, "linear").shape.size() != 1 || impl_ptr(b0)->shape[0] != iw.shape[0]))
     throw ShapeError(msg("linear: b must be (", iw.shape[0], "): got ", shape_str(b0.shape())));
   const Dtype d = iw.dtype;
   if (!is_floating(d)) check_floating("linear", iw);
   Tensor x = ix.dtype == d ? x0 : x0.to(d);
   Tensor b = !has_bias || b0.dtype() == d ? b0 : b0.to(d);
-  const std::int64_t n_in = iw.shape[1], n_out = iw.shape[0], N = ix.numel / std::max<std::int64_t>(n_in, 1);
+  const std::int64_t n_in = iw.shape[1], n_out = iw.shape[0],
+                     N = ix.numel / std::max<std::int64_t>(n_in, 1);
   Shape out = ix.shape;
   out.back() = n_out;
   return dispatch_float(d, "linear", [&]<typename T>() {
@@ -160,8 +164,10 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
       const std::int64_t n_out = c.in(1).shape[0], n_in = c.in(1).shape[1];
       const std::int64_t N = c.in(0).numel / std::max<std::int64_t>(n_in, 1);
       auto g = cmat<T>(c.grad_out(), N, n_out);
-      if (TensorImpl* gx = c.grad_in(0)) gemm<true>(mat<T>(*gx, N, n_in), g, cmat<T>(c.in(1), n_out, n_in));
-      if (TensorImpl* gw = c.grad_in(1)) gemm<true>(mat<T>(*gw, n_out, n_in), g.transpose(), cmat<T>(c.in(0), N, n_in));
+      if (TensorImpl* gx = c.grad_in(0))
+        gemm<true>(mat<T>(*gx, N, n_in), g, cmat<T>(c.in(1), n_out, n_in));
+      if (TensorImpl* gw = c.grad_in(1))
+        gemm<true>(mat<T>(*gw, n_out, n_in), g.transpose(), cmat<T>(c.in(0), N, n_in));
       if (c.node.inputs.size() > 2)
         if (TensorImpl* gb = c.grad_in(2)) mat<T>(*gb, 1, n_out) += g.colwise().sum();
     };

@@ -39,7 +39,8 @@ Tensor divided_sum(const char* op, const Tensor& x, double divisor) {
 }
 
 // y[o, i] = sum_j x[o, j, i] / d.   gx[o, j, i] = g[o, i] / d.
-Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepdim, double divisor) {
+Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepdim,
+                   double divisor) {
   const TensorImpl& ix = impl_of(x, op);
   dim = normalize_dim(op, dim, ix.shape.size());
   const Shape kept = reduced_shape(ix.shape, dim, true);
@@ -72,7 +73,8 @@ Tensor mean(const Tensor& x) {
 Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
   const TensorImpl& ix = impl_of(x, "mean");
   check_floating("mean", ix);
-  const std::int64_t n = ix.shape.empty() ? 1 : ix.shape[normalize_dim("mean", dim, ix.shape.size())];
+  const std::int64_t n =
+      ix.shape.empty() ? 1 : ix.shape[normalize_dim("mean", dim, ix.shape.size())];
   return divided_sum("mean", x, dim, keepdim, static_cast<double>(n));
 }
 
@@ -80,12 +82,12 @@ namespace {
 // Values and int64 indices of the extreme along dim (first occurrence on ties, as PyTorch's
 // CPU kernel). gx[o, idx[o, i], i] += g[o, i]: the gradient goes to the chosen element only.
 template <bool kMax>
-std::pair<Tensor, Tensor> extreme(const char* op, const Tensor& x, std::int64_t dim,
-                                  bool keepdim) {
+std::pair<Tensor, Tensor> extreme(const char* op, const Tensor& x, std::int64_t dim, bool keepdim) {
   const TensorImpl& ix = impl_of(x, op);
   dim = normalize_dim(op, dim, ix.shape.size());
   const Split3 s = split_at(ix.shape, dim);
-  if (s.n == 0) throw ValueError(msg(op, ": cannot reduce an empty dim (shape ", shape_str(ix.shape), ")"));
+  if (s.n == 0)
+    throw ValueError(msg(op, ": cannot reduce an empty dim (shape ", shape_str(ix.shape), ")"));
   const Shape out_shape = reduced_shape(ix.shape, dim, keepdim);
   ImplPtr idx = make_impl(out_shape, kInt64);
   return dispatch_all(ix.dtype, [&]<typename T>() {

@@ -26,8 +26,8 @@ Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
   const std::int64_t known = shape_numel(s);  // checked: a wrapped product could match n
   if (infer >= 0 && known != 0 && n % known == 0) s[infer] = n / known;
   if (shape_numel(s) != n || (infer >= 0 && known == 0))
-    throw ShapeError(msg(op, ": cannot view ", shape_str(have), " (", n, " elements) as ",
-                         shape_str(want)));
+    throw ShapeError(
+        msg(op, ": cannot view ", shape_str(have), " (", n, " elements) as ", shape_str(want)));
   return s;
 }
 
@@ -85,7 +85,8 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
       for (std::int64_t o = 0; o < s.outer; ++o)
         for (std::int64_t j = 0; j < len; ++j)
           Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
-              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner, s.inner);
+              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner,
+                                          s.inner);
     });
   });
 }
@@ -124,11 +125,14 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
     ImplPtr y = make_impl(std::move(out), ix.dtype);
     // Rows picked at random from a big tensor (a shuffled batch) wait on memory: two threads
     // copying them overlap those waits.
-    parallel_chunks(s.outer * m, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t r = begin; r < end; ++r)
-        std::memcpy(y->data<T>() + r * s.inner,
-                    ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
-    }, s.inner);
+    parallel_chunks(
+        s.outer * m,
+        [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t r = begin; r < end; ++r)
+            std::memcpy(y->data<T>() + r * s.inner,
+                        ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
+        },
+        s.inner);
     return record("index_select", y, {x, index}, [s, m](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;

@@ -1,9 +1,10 @@
 // Thread control: OpenMP's thread count, which elementwise loops and gemm.h's split products
 // (and OpenBLAS's OpenMP build) all follow.
+#include "tapegrad/core/parallel.h"
+
 #include <omp.h>
 
 #include "check.h"
-#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

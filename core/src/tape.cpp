@@ -60,7 +60,8 @@ void check_versions(const Node& node) {
   auto fail = [&](const std::string& what, std::uint32_t now, std::uint32_t then) {
     throw StateError(msg("backward: ", what, " of op '", node.op, "' (tape entry #", node.seq,
                          ") was modified in place after it was recorded (version ", now,
-                         ", recorded at ", then, "); update it under NoGradGuard only after "
+                         ", recorded at ", then,
+                         "); update it under NoGradGuard only after "
                          "backward, or clone() it first"));
   };
   for (std::size_t i = 0; i < node.inputs.size(); ++i)
@@ -124,8 +125,8 @@ TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
 }
 
 bool any_requires_grad(const std::vector<Tensor>& ins) {
-  return t_grad_enabled &&
-         std::any_of(ins.begin(), ins.end(), [](const Tensor& t) { return t.defined() && tracked(t); });
+  return t_grad_enabled && std::any_of(ins.begin(), ins.end(),
+                                       [](const Tensor& t) { return t.defined() && tracked(t); });
 }
 
 namespace {
@@ -139,7 +140,8 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
     node->op = op;
     node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
     node->inputs.reserve(inputs.size());
-    for (const Tensor& t : inputs) node->inputs.push_back({impl_ptr(t), impl_ptr(t)->storage->version});
+    for (const Tensor& t : inputs)
+      node->inputs.push_back({impl_ptr(t), impl_ptr(t)->storage->version});
     node->out.shape = out->shape;
     node->out.numel = out->numel;
     node->out.dtype = out->dtype;
@@ -160,8 +162,7 @@ Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
               BackwardClosure fn) {
   return record_range(op, std::move(out), inputs, std::move(fn));
 }
-Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs,
-              BackwardClosure fn) {
+Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn) {
   return record_range(op, std::move(out), inputs, std::move(fn));
 }
 

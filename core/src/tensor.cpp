@@ -26,10 +26,11 @@ double read_as_double(const TensorImpl& t, std::int64_t i) {
   return dispatch_all(t.dtype, [&]<typename T>() { return static_cast<double>(t.data<T>()[i]); });
 }
 
-std::int64_t flat_index(const char* op, const TensorImpl& t, std::initializer_list<std::int64_t> idx) {
+std::int64_t flat_index(const char* op, const TensorImpl& t,
+                        std::initializer_list<std::int64_t> idx) {
   if (idx.size() != t.shape.size())
-    throw ValueError(msg(op, ": index has ", idx.size(), " entries for a tensor of shape ",
-                         shape_str(t.shape)));
+    throw ValueError(
+        msg(op, ": index has ", idx.size(), " entries for a tensor of shape ", shape_str(t.shape)));
   std::int64_t flat = 0, d = 0;
   for (std::int64_t i : idx) {
     if (i < -t.shape[d] || i >= t.shape[d])
@@ -45,8 +46,9 @@ std::int64_t flat_index(const char* op, const TensorImpl& t, std::initializer_li
 // storage version so the tape can tell when a saved value has changed.
 void check_inplace(const char* op, TensorImpl& t) {
   if (is_grad_enabled() && (t.requires_grad || t.node))
-    throw StateError(msg(op, ": in-place update of a tensor that requires grad would corrupt its "
-                             "gradient; do it under NoGradGuard"));
+    throw StateError(msg(op,
+                         ": in-place update of a tensor that requires grad would corrupt its "
+                         "gradient; do it under NoGradGuard"));
   ++t.storage->version;
 }
 }  // namespace
@@ -54,8 +56,8 @@ void check_inplace(const char* op, TensorImpl& t) {
 double Tensor::item() const {
   const TensorImpl& t = impl_of(*this, "item");
   if (t.numel != 1)
-    throw ValueError(msg("item: the tensor has ", t.numel, " elements (shape ",
-                         shape_str(t.shape), "); item() needs exactly one"));
+    throw ValueError(msg("item: the tensor has ", t.numel, " elements (shape ", shape_str(t.shape),
+                         "); item() needs exactly one"));
   return read_as_double(t, 0);
 }
 
@@ -68,7 +70,8 @@ void Tensor::set(std::initializer_list<std::int64_t> index, double value) const 
   TensorImpl& t = impl_of(*this, "set");
   check_inplace("set", t);
   const std::int64_t i = flat_index("set", t, index);
-  dispatch_all(t.dtype, [&]<typename T>() { t.data<T>()[i] = element_from_double<T>(value, "set"); });
+  dispatch_all(t.dtype,
+               [&]<typename T>() { t.data<T>()[i] = element_from_double<T>(value, "set"); });
 }
 
 template <typename U>
@@ -89,8 +92,8 @@ U* Tensor::data() const {
                          : std::is_same_v<U, double> ? kFloat64
                                                      : kInt64;
   if (t.dtype != want)
-    throw ValueError(msg("data: the tensor is ", dtype_name(t.dtype), ", asked for ",
-                         dtype_name(want)));
+    throw ValueError(
+        msg("data: the tensor is ", dtype_name(t.dtype), ", asked for ", dtype_name(want)));
   return t.data<U>();
 }
 
@@ -133,8 +136,10 @@ const Tensor& Tensor::requires_grad_(bool on) const {
     throw StateError(msg("requires_grad_: only leaves can be marked; this tensor comes from op '",
                          t.node->op, "' (use detach() to make a leaf)"));
   if (on && !is_floating(t.dtype))
-    throw ValueError(msg("requires_grad_: only floating-point tensors can require gradients: "
-                         "got ", dtype_name(t.dtype)));
+    throw ValueError(
+        msg("requires_grad_: only floating-point tensors can require gradients: "
+            "got ",
+            dtype_name(t.dtype)));
   t.requires_grad = on;
   return *this;
 }
@@ -191,8 +196,8 @@ const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
   NoGradGuard no_grad;
   Tensor src = other.dtype() == t.dtype ? other : other.to(t.dtype);
   if (broadcast_shapes("add_", t.shape, src.shape()) != t.shape)
-    throw ShapeError(msg("add_: ", shape_str(src.shape()), " does not broadcast to ",
-                         shape_str(t.shape)));
+    throw ShapeError(
+        msg("add_: ", shape_str(src.shape()), " does not broadcast to ", shape_str(t.shape)));
   if (alpha != 1) src = src * alpha;
   dispatch_all(t.dtype, [&]<typename T>() {
     expand_into(t.data<T>(), t.shape, impl_ptr(src)->data<T>(), src.shape());
@@ -203,8 +208,8 @@ const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
 const Tensor& Tensor::copy_(const Tensor& src) const {
   TensorImpl& t = impl_of(*this, "copy_");
   if (broadcast_shapes("copy_", t.shape, impl_of(src, "copy_").shape) != t.shape)
-    throw ShapeError(msg("copy_: ", shape_str(src.shape()), " does not broadcast to ",
-                         shape_str(t.shape)));
+    throw ShapeError(
+        msg("copy_: ", shape_str(src.shape()), " does not broadcast to ", shape_str(t.shape)));
   check_inplace("copy_", t);
   NoGradGuard no_grad;
   Tensor s = src.dtype() == t.dtype ? src : src.to(t.dtype);
@@ -226,7 +231,9 @@ Tensor Tensor::min() const { return tapegrad::min(*this); }
 Tensor Tensor::argmax(std::int64_t d, bool k) const { return tapegrad::argmax(*this, d, k); }
 Tensor Tensor::reshape(const Shape& s) const { return tapegrad::reshape(*this, s); }
 Tensor Tensor::view(const Shape& s) const { return tapegrad::view(*this, s); }
-Tensor Tensor::flatten(std::int64_t a, std::int64_t b) const { return tapegrad::flatten(*this, a, b); }
+Tensor Tensor::flatten(std::int64_t a, std::int64_t b) const {
+  return tapegrad::flatten(*this, a, b);
+}
 Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
   return tapegrad::transpose(*this, a, b);
 }
@@ -248,6 +255,8 @@ Tensor Tensor::narrow(std::int64_t d, std::int64_t s, std::int64_t n) const {
 Tensor Tensor::index_select(std::int64_t d, const Tensor& i) const {
   return tapegrad::index_select(*this, d, i);
 }
-Tensor Tensor::gather(std::int64_t d, const Tensor& i) const { return tapegrad::gather(*this, d, i); }
+Tensor Tensor::gather(std::int64_t d, const Tensor& i) const {
+  return tapegrad::gather(*this, d, i);
+}
 
 }  // namespace tapegrad

@@ -82,9 +82,9 @@ struct Node {
     std::uint32_t version;  // its storage version when recorded
   };
   std::vector<Input, memory::CachingAllocator<Input>> inputs;
-  TensorImpl out;                       // value-only alias of the output (no node: no cycle)
+  TensorImpl out;  // value-only alias of the output (no node: no cycle)
   std::uint32_t out_version = 0;
-  std::weak_ptr<TensorImpl> out_handle; // for retain_grad
+  std::weak_ptr<TensorImpl> out_handle;  // for retain_grad
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape

@@ -35,8 +35,7 @@ double parse_number(const std::string& field, Where where) {
   const double v = std::strtod(s, &end);
   const bool converted = end != s;
   while (*end == ' ' || *end == '\t') ++end;
-  if (!converted || *end != '\0')
-    throw IoError(msg(where(), ": '", field, "' is not a number"));
+  if (!converted || *end != '\0') throw IoError(msg(where(), ": '", field, "' is not a number"));
   if (errno == ERANGE && std::isinf(v))
     throw IoError(msg(where(), ": ", field, " is outside float64's range"));
   return v;  // an underflow (ERANGE with a tiny v) keeps the rounded value
@@ -65,12 +64,14 @@ CSVDataset::CSVDataset(const std::string& path, CSVOptions o) {
       throw IoError(msg("CSVDataset: ", path, ": line ", line_no, " has ", fields.size(),
                         " columns, earlier lines have ", columns));
     const auto label = static_cast<std::size_t>(o.label_column < 0 ? int(columns) + o.label_column
-                                                                    : o.label_column);
+                                                                   : o.label_column);
     if (label >= columns)
-      throw ValueError(msg("CSVDataset: label_column ", o.label_column, " is outside ", columns,
-                           " columns"));
+      throw ValueError(
+          msg("CSVDataset: label_column ", o.label_column, " is outside ", columns, " columns"));
     for (std::size_t c = 0; c < columns; ++c) {
-      auto where = [&] { return msg("CSVDataset: ", path, ": line ", line_no, ", column ", c + 1); };
+      auto where = [&] {
+        return msg("CSVDataset: ", path, ": line ", line_no, ", column ", c + 1);
+      };
       const double v = parse_number(fields[c], where);
       if (std::isnan(v) && !o.allow_nan)
         throw IoError(msg(where(), ": '", fields[c], "' is NaN; set allow_nan to keep NaN values"));

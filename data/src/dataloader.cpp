@@ -14,7 +14,8 @@ namespace tapegrad::data {
 
 DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
     : dataset_(dataset), options_(o) {
-  if (o.batch_size < 1) throw ValueError(msg("DataLoader: batch_size must be >= 1, got ", o.batch_size));
+  if (o.batch_size < 1)
+    throw ValueError(msg("DataLoader: batch_size must be >= 1, got ", o.batch_size));
   if (dataset.size() == 0) throw ValueError("DataLoader: the dataset is empty");
   batch_ = std::min(o.batch_size, dataset.size());
   seed_ = o.seed ? *o.seed : static_cast<std::uint64_t>(default_generator().engine()());
@@ -62,8 +63,8 @@ void DataLoader::Iterator::load() {
     batch_ = loader_->dataset_.all();
     return;
   }
-  batch_ = loader_->dataset_.get_batch(std::vector<std::int64_t>(loader_->order_.begin() + b,
-                                                                 loader_->order_.begin() + e));
+  batch_ = loader_->dataset_.get_batch(
+      std::vector<std::int64_t>(loader_->order_.begin() + b, loader_->order_.begin() + e));
 }
 
 }  // namespace tapegrad::data

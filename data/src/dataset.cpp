@@ -15,7 +15,9 @@ Batch Dataset::all() const {
   return get_batch(idx);
 }
 
-TensorDataset::TensorDataset(Tensor inputs, Tensor targets) { set(std::move(inputs), std::move(targets)); }
+TensorDataset::TensorDataset(Tensor inputs, Tensor targets) {
+  set(std::move(inputs), std::move(targets));
+}
 
 void TensorDataset::set(Tensor inputs, Tensor targets) {
   if (!inputs.defined() || !targets.defined() || inputs.dim() == 0 || targets.dim() == 0)

@@ -21,13 +21,20 @@ constexpr std::uint64_t kMaxBytes = std::uint64_t{4} << 30;  // 4 GiB of pixels 
 
 const char* type_name(std::uint8_t t) {
   switch (t) {
-    case 0x08: return "unsigned byte";
-    case 0x09: return "signed byte";
-    case 0x0B: return "short";
-    case 0x0C: return "int";
-    case 0x0D: return "float";
-    case 0x0E: return "double";
-    default: return "unknown";
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "short";
+    case 0x0C:
+      return "int";
+    case 0x0D:
+      return "float";
+    case 0x0E:
+      return "double";
+    default:
+      return "unknown";
   }
 }
 
@@ -122,7 +129,8 @@ IdxData read_idx(const std::string& path) {
   // A gzip stream cut inside its trailer still yields all the data; zlib reports it here.
   int err = Z_OK;
   const char* what = gzerror(f.get(), &err);
-  if (err != Z_OK && err != Z_STREAM_END) throw fail(msg("corrupt or truncated gzip stream (", what, ")"));
+  if (err != Z_OK && err != Z_STREAM_END)
+    throw fail(msg("corrupt or truncated gzip stream (", what, ")"));
   return out;
 }
 
@@ -143,14 +151,17 @@ void write_idx(const std::string& path, const IdxData& data, bool gzip) {
     gzFile f = gzopen(tmp.c_str(), "wb");
     ok = f && gzwrite(f, header.data(), static_cast<unsigned>(header.size())) == int(header.size());
     for (std::size_t at = 0; ok && at < data.values.size(); at += std::size_t{1} << 24) {
-      const auto n = static_cast<unsigned>(std::min<std::size_t>(std::size_t{1} << 24, data.values.size() - at));
+      const auto n = static_cast<unsigned>(
+          std::min<std::size_t>(std::size_t{1} << 24, data.values.size() - at));
       ok = gzwrite(f, data.values.data() + at, n) == static_cast<int>(n);
     }
     ok = f && gzclose(f) == Z_OK && ok;
   } else {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(data.values.data()), static_cast<std::streamsize>(data.values.size()));
+    out.write(reinterpret_cast<const char*>(header.data()),
+              static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(data.values.data()),
+              static_cast<std::streamsize>(data.values.size()));
     out.close();
     ok = static_cast<bool>(out);
   }

@@ -11,8 +11,9 @@
 
 namespace tapegrad::data {
 
-const char* const kFashionClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+const char* const kFashionClasses[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                         "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                         "Bag",         "Ankle boot"};
 
 namespace {
 // The standard name, raw or gzipped.
@@ -34,8 +35,9 @@ MNIST::MNIST(const std::string& root, Split split, MNISTOptions o) {
   const IdxData images = read_idx(image_path);
   const IdxData labels = read_idx(label_path);
   if (images.dims.size() != 3)
-    throw IoError(msg("MNIST: ", image_path, ": images must be 3-D (N, rows, cols), the header says ",
-                      images.dims.size(), "-D"));
+    throw IoError(msg("MNIST: ", image_path,
+                      ": images must be 3-D (N, rows, cols), the header says ", images.dims.size(),
+                      "-D"));
   if (labels.dims.size() != 1)
     throw IoError(msg("MNIST: ", label_path, ": labels must be 1-D, the header says ",
                       labels.dims.size(), "-D"));

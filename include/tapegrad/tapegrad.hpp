@@ -11,6 +11,6 @@
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/random.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/data/data.h"
 #include "tapegrad/nn/nn.h"
 #include "tapegrad/optim/optim.h"
-#include "tapegrad/data/data.h"

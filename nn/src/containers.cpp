@@ -19,7 +19,8 @@ Module& ModuleList::operator[](std::size_t i) const { return *ptr(i); }
 
 std::shared_ptr<Module> ModuleList::ptr(std::size_t i) const {
   if (i >= modules_.size())
-    throw ValueError(msg(name(), ": index ", i, " is out of range for ", modules_.size(), " modules"));
+    throw ValueError(
+        msg(name(), ": index ", i, " is out of range for ", modules_.size(), " modules"));
   return modules_[i];
 }
 

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
+#include "tapegrad/core/autograd.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
-#include "tapegrad/core/autograd.h"
 #include "tapegrad/core/ops.h"
 
 namespace tapegrad::nn::init {
@@ -23,8 +23,8 @@ double calculate_gain(const std::string& nl, double param) {
 
 std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Tensor& t) {
   if (t.dim() < 2)
-    throw ValueError(msg("calculate_fan_in_and_fan_out: needs at least 2 dims: got ",
-                         shape_str(t.shape())));
+    throw ValueError(
+        msg("calculate_fan_in_and_fan_out: needs at least 2 dims: got ", shape_str(t.shape())));
   const std::int64_t receptive = t.numel() / (t.size(0) * t.size(1));
   return {t.size(1) * receptive, t.size(0) * receptive};
 }
@@ -67,12 +67,12 @@ Tensor xavier_normal_(const Tensor& t, double gain, Generator* gen) {
   return normal_(t, 0, gain * std::sqrt(2.0 / static_cast<double>(in + out)), gen);
 }
 Tensor kaiming_uniform_(const Tensor& t, double a, FanMode mode, const std::string& nl,
-                         Generator* gen) {
+                        Generator* gen) {
   const double bound = calculate_gain(nl, a) * std::sqrt(3.0 / static_cast<double>(fan(t, mode)));
   return uniform_(t, -bound, bound, gen);
 }
 Tensor kaiming_normal_(const Tensor& t, double a, FanMode mode, const std::string& nl,
-                        Generator* gen) {
+                       Generator* gen) {
   return normal_(t, 0, calculate_gain(nl, a) / std::sqrt(static_cast<double>(fan(t, mode))), gen);
 }
 

@@ -33,8 +33,8 @@ Linear::Linear(std::int64_t n_in, std::int64_t n_out, bool bias, Generator* gen)
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight_, bias_); }
 
 std::string Linear::extra_repr() const {
-  return msg("in_features=", n_in_, ", out_features=", n_out_, ", bias=",
-             bias_.defined() ? "true" : "false");
+  return msg("in_features=", n_in_, ", out_features=", n_out_,
+             ", bias=", bias_.defined() ? "true" : "false");
 }
 
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
@@ -60,7 +60,8 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   if (!(p >= 0 && p <= 1)) throw ValueError(msg("dropout: p must be in [0, 1], got ", p));
   if (!training || p == 0) return x;
   if (p == 1) return x * 0.0;
-  const Tensor keep = ge(rand(x.shape(), {.dtype = x.dtype()}, gen), scalar_tensor(p, {.dtype = x.dtype()}));
+  const Tensor keep =
+      ge(rand(x.shape(), {.dtype = x.dtype()}, gen), scalar_tensor(p, {.dtype = x.dtype()}));
   return x * (keep * (1.0 / (1.0 - p)));
 }
 }  // namespace functional

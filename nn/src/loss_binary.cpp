@@ -11,8 +11,9 @@ namespace tapegrad::nn::functional {
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction r) {
   const TensorImpl& p = impl_of(probs, "binary_cross_entropy");
   if (target.requires_grad())
-    throw ValueError("binary_cross_entropy: the gradient with respect to target is not supported; "
-                     "use binary_cross_entropy_with_logits or detach() the target");
+    throw ValueError(
+        "binary_cross_entropy: the gradient with respect to target is not supported; "
+        "use binary_cross_entropy_with_logits or detach() the target");
   return dispatch_float(p.dtype, "binary_cross_entropy", [&]<typename T>() {
     auto pv = cvec<T>(p);
     if (!((pv >= T(0)) && (pv <= T(1))).all())

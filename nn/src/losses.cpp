@@ -8,7 +8,6 @@ namespace tapegrad::nn {
 
 namespace functional {
 
-
 // l = (x - t)^2     gx = 2 (x - t)     gt = -gx
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
   return dispatch_float(impl_of(input, "mse_loss").dtype, "mse_loss", [&]<typename T>() {
@@ -32,8 +31,8 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
 // loss_i = -log_probs[i, t_i]: the log-probability each sample gives its own class.
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r) {
   if (log_probs.dim() != 2)
-    throw ShapeError(msg("nll_loss: log_probs must be (batch, classes): got ",
-                         shape_str(log_probs.shape())));
+    throw ShapeError(
+        msg("nll_loss: log_probs must be (batch, classes): got ", shape_str(log_probs.shape())));
   if (target.dtype() != kInt64 || target.shape() != Shape{log_probs.size(0)})
     throw ShapeError(msg("nll_loss: target must be int64 (", log_probs.size(0), "): got ",
                          shape_str(target.shape()), " ", dtype_name(target.dtype())));

@@ -48,7 +48,9 @@ Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target,
     const TensorImpl& x = c.in(0);
     auto xv = cvec<T>(x), tv = cvec<T>(c.in(1));
     auto g = cvec<T>(c.grad_out());
-    const T s = r == Reduction::None ? T(0) : r == Reduction::Mean ? g[0] / static_cast<T>(x.numel) : g[0];
+    const T s = r == Reduction::None   ? T(0)
+                : r == Reduction::Mean ? g[0] / static_cast<T>(x.numel)
+                                       : g[0];
     // dst_i += s_i deriv(x_i, t_i), s_i per element for none, one scalar for mean and sum.
     auto accumulate = [&](TensorImpl* dst, const auto& deriv) {
       if (!dst) return;

@@ -8,9 +8,7 @@
 
 namespace tapegrad::optim {
 
-void Adamax::validate(const AdamaxOptions& o) {
-  validate_adam_family("Adamax", o);
-}
+void Adamax::validate(const AdamaxOptions& o) { validate_adam_family("Adamax", o); }
 
 void Adamax::update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& grad) {
   const AdamaxOptions& o = options(group);

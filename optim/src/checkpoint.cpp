@@ -31,8 +31,8 @@ Progress load_checkpoint(const std::string& path, nn::Module& model, Optimizer& 
   try {
     progress = {ar.get_int64("progress.epoch"), ar.get_int64("progress.step")};
     if (progress.epoch < 0 || progress.step < 0)
-      throw ValueError(msg("progress is negative: epoch ", progress.epoch, ", step ",
-                           progress.step));
+      throw ValueError(
+          msg("progress is negative: epoch ", progress.epoch, ", step ", progress.step));
     rng.set_state(ar.get_text("progress.rng"));
     nn::check_state(model, ar);
     opt.check_state(ar);
@@ -40,8 +40,9 @@ Progress load_checkpoint(const std::string& path, nn::Module& model, Optimizer& 
   } catch (const Error& e) {
     const std::string what = e.what();
     // Archive's messages already name the file; the others get it here.
-    throw ValueError(what.find(path) == std::string::npos ? msg("load_checkpoint: ", path, ": ", what)
-                                                          : msg("load_checkpoint: ", what));
+    throw ValueError(what.find(path) == std::string::npos
+                         ? msg("load_checkpoint: ", path, ": ", what)
+                         : msg("load_checkpoint: ", what));
   }
   nn::load_state(model, ar);
   opt.load_state(ar);

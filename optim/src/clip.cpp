@@ -27,8 +27,10 @@ double partial_norm(const Tensor& g, double p) {
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
   if (!(norm_type > 0))
-    throw ValueError(msg("clip_grad_norm_: norm_type must be positive (or kInfNorm), got ", norm_type));
-  if (!(max_norm >= 0)) throw ValueError(msg("clip_grad_norm_: max_norm must be >= 0, got ", max_norm));
+    throw ValueError(
+        msg("clip_grad_norm_: norm_type must be positive (or kInfNorm), got ", norm_type));
+  if (!(max_norm >= 0))
+    throw ValueError(msg("clip_grad_norm_: max_norm must be >= 0, got ", max_norm));
   std::vector<Tensor> grads;
   for (const Tensor& p : params)
     if (p.defined() && p.grad().defined()) grads.push_back(p.grad());
@@ -41,8 +43,9 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   }
   const double total = std::isinf(norm_type) ? acc : std::pow(acc, 1 / norm_type);
   if (error_if_nonfinite && !std::isfinite(total))
-    throw ValueError(msg("clip_grad_norm_: the total norm of order ", norm_type, " is ", total,
-                         "; a gradient holds NaN or Inf (pass error_if_nonfinite=false to clip anyway)"));
+    throw ValueError(
+        msg("clip_grad_norm_: the total norm of order ", norm_type, " is ", total,
+            "; a gradient holds NaN or Inf (pass error_if_nonfinite=false to clip anyway)"));
   // NaN stays NaN (std::min would drop it), so a NaN norm poisons the gradients as in PyTorch.
   const double raw = max_norm / (total + 1e-6);
   const double coef = std::isnan(raw) ? raw : std::min(1.0, raw);
@@ -52,7 +55,8 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
 }
 
 void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
-  if (!(clip_value >= 0)) throw ValueError(msg("clip_grad_value_: clip_value must be >= 0, got ", clip_value));
+  if (!(clip_value >= 0))
+    throw ValueError(msg("clip_grad_value_: clip_value must be >= 0, got ", clip_value));
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
     const Tensor g = p.grad();

@@ -1,10 +1,10 @@
 // The Optimizer base: groups, state, zero_grad, learning rates, checkpoints.
 #include "tapegrad/optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <algorithm>
 
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/core/detail/msg.h"
@@ -68,7 +68,8 @@ void Optimizer::zero_grad() {
 
 const std::vector<Tensor>& Optimizer::params(std::size_t group) const {
   if (group >= groups_.size())
-    throw ValueError(msg(name(), ": group ", group, " does not exist (", groups_.size(), " groups)"));
+    throw ValueError(
+        msg(name(), ": group ", group, " does not exist (", groups_.size(), " groups)"));
   return groups_[group].params;
 }
 

@@ -74,8 +74,8 @@ LoadedSchedule read_schedule(const Archive& ar, const std::string& prefix, std::
                          "; expected -1 or more"));
   for (const auto* v : {&r.base_lrs, &r.last_lr})
     if (v->size() != groups)
-      throw ValueError(msg("scheduler: the checkpoint has ", v->size(), " groups, the optimizer ",
-                           groups));
+      throw ValueError(
+          msg("scheduler: the checkpoint has ", v->size(), " groups, the optimizer ", groups));
   return r;
 }
 }  // namespace
@@ -99,7 +99,8 @@ StepLR::StepLR(Optimizer& opt, std::int64_t step_size, double gamma)
 }
 std::vector<double> StepLR::get_lr() {
   const bool decay = last_epoch_ != 0 && last_epoch_ % step_size_ == 0;
-  return per_group(base_lrs_.size(), [&](std::size_t g) { return current(g) * (decay ? gamma_ : 1); });
+  return per_group(base_lrs_.size(),
+                   [&](std::size_t g) { return current(g) * (decay ? gamma_ : 1); });
 }
 std::vector<double> StepLR::closed_form_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
@@ -120,7 +121,8 @@ std::vector<double> MultiStepLR::get_lr() {
   });
 }
 std::vector<double> MultiStepLR::closed_form_lr() {
-  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
+  const auto passed =
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
   return per_group(base_lrs_.size(), [&](std::size_t g) {
     return base_lrs_[g] * std::pow(gamma_, static_cast<double>(passed));
   });
@@ -162,8 +164,10 @@ std::vector<double> CosineAnnealingLR::get_lr() {
 std::vector<double> CosineAnnealingLR::closed_form_lr() {
   using std::numbers::pi;
   return per_group(base_lrs_.size(), [&](std::size_t g) {
-    return eta_min_ + (base_lrs_[g] - eta_min_) *
-                          (1 + std::cos(pi * static_cast<double>(last_epoch_) / static_cast<double>(T_max_))) / 2;
+    return eta_min_ +
+           (base_lrs_[g] - eta_min_) *
+               (1 + std::cos(pi * static_cast<double>(last_epoch_) / static_cast<double>(T_max_))) /
+               2;
   });
 }
 
@@ -174,21 +178,24 @@ LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, std::
     throw ValueError(msg("LinearLR: start_factor must be in (0, 1], got ", start_factor));
   if (!(end_factor >= 0 && end_factor <= 1))
     throw ValueError(msg("LinearLR: end_factor must be in [0, 1], got ", end_factor));
-  if (total_iters < 1) throw ValueError(msg("LinearLR: total_iters must be >= 1, got ", total_iters));
+  if (total_iters < 1)
+    throw ValueError(msg("LinearLR: total_iters must be >= 1, got ", total_iters));
   initial_step();
 }
 std::vector<double> LinearLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
     if (last_epoch_ == 0) return current(g) * start_;
     if (last_epoch_ > total_) return current(g);
-    return current(g) * (1 + (end_ - start_) / (static_cast<double>(total_) * start_ +
-                                                static_cast<double>(last_epoch_ - 1) * (end_ - start_)));
+    return current(g) *
+           (1 + (end_ - start_) / (static_cast<double>(total_) * start_ +
+                                   static_cast<double>(last_epoch_ - 1) * (end_ - start_)));
   });
 }
 std::vector<double> LinearLR::closed_form_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
-    return base_lrs_[g] * (start_ + (end_ - start_) * static_cast<double>(std::min(total_, last_epoch_)) /
-                                        static_cast<double>(total_));
+    return base_lrs_[g] *
+           (start_ + (end_ - start_) * static_cast<double>(std::min(total_, last_epoch_)) /
+                         static_cast<double>(total_));
   });
 }
 
@@ -211,7 +218,8 @@ SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRSchedul
     throw ValueError(msg("SequentialLR: ", schedulers_.size(), " schedulers need ",
                          schedulers_.size() - 1, " milestones, got ", milestones_.size()));
   for (const auto& s : schedulers_)
-    if (!s || &s->opt_ != &opt) throw ValueError("SequentialLR: every scheduler must drive this optimizer");
+    if (!s || &s->opt_ != &opt)
+      throw ValueError("SequentialLR: every scheduler must drive this optimizer");
   // As PyTorch: undo the epoch-0 steps the schedulers took when built, then start the first.
   for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_lr(opt.initial_lr(g), g);
   for (auto& s : schedulers_) s->last_epoch_ -= 1;
@@ -263,7 +271,8 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, Options o) : opt_(opt), o_(
 
 bool ReduceLROnPlateau::is_better(double a) const {
   const bool rel = o_.threshold_mode == Options::ThresholdMode::Rel;
-  if (o_.mode == Options::Mode::Min) return a < (rel ? best_ * (1 - o_.threshold) : best_ - o_.threshold);
+  if (o_.mode == Options::Mode::Min)
+    return a < (rel ? best_ * (1 - o_.threshold) : best_ - o_.threshold);
   return a > (rel ? best_ * (1 + o_.threshold) : best_ + o_.threshold);
 }
 
@@ -294,8 +303,9 @@ std::vector<double> ReduceLROnPlateau::get_last_lr() const {
 }
 
 void ReduceLROnPlateau::save_state(Archive& ar, const std::string& prefix) const {
-  ar.put(prefix + "plateau", from_vector(std::vector<double>{best_, double(num_bad_),
-                                                             double(cooldown_counter_), double(last_epoch_)}));
+  ar.put(prefix + "plateau",
+         from_vector(std::vector<double>{best_, double(num_bad_), double(cooldown_counter_),
+                                         double(last_epoch_)}));
 }
 ReduceLROnPlateau::Loaded ReduceLROnPlateau::read_state(const Archive& ar,
                                                         const std::string& prefix) const {
@@ -303,15 +313,14 @@ ReduceLROnPlateau::Loaded ReduceLROnPlateau::read_state(const Archive& ar,
   if (!ar.is_tensor(key)) throw ValueError(msg("ReduceLROnPlateau: no '", key, "' entry"));
   const auto v = ar.get(key).to_vector<double>();
   if (v.size() != 4)
-    throw ValueError(msg("ReduceLROnPlateau: entry '", key, "' must hold 4 values, holds ",
-                         v.size()));
+    throw ValueError(
+        msg("ReduceLROnPlateau: entry '", key, "' must hold 4 values, holds ", v.size()));
   auto count = [&](std::size_t i, const char* what) {
     const std::int64_t n = checked_int64(v[i], msg("ReduceLROnPlateau: entry '", key, "' ", what));
     if (n < 0) throw ValueError(msg("ReduceLROnPlateau: entry '", key, "' ", what, " is ", n));
     return n;
   };
-  return {v[0], count(1, "num_bad_epochs"), count(2, "cooldown_counter"),
-          count(3, "last_epoch")};
+  return {v[0], count(1, "num_bad_epochs"), count(2, "cooldown_counter"), count(3, "last_epoch")};
 }
 void ReduceLROnPlateau::check_state(const Archive& ar, const std::string& prefix) const {
   read_state(ar, prefix);

@@ -21,7 +21,8 @@ void update_elements(const char* optimizer, const Tensor& p, Rule rule) {
   constexpr std::int64_t kBlock = 4096;
   dispatch_float(p.dtype(), optimizer, [&]<typename T>() {
     parallel_chunks(p.numel(), [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; i += kBlock) rule.template operator()<T>(i, std::min(kBlock, e - i));
+      for (std::int64_t i = b; i < e; i += kBlock)
+        rule.template operator()<T>(i, std::min(kBlock, e - i));
     });
   });
 }

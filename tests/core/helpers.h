@@ -1,7 +1,6 @@
 // Shared test helpers: float64 leaves with fixed seeds, approximate comparisons, gradchecks.
 #pragma once
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -90,10 +89,10 @@ std::size_t sweep_corruptions(const std::vector<char>& bytes, const std::string&
 /// A fresh directory under the system temp dir, removed with everything in it at scope exit.
 struct TempDir {
   // In memory when the machine has /dev/shm: corruption sweeps write thousands of small files.
-  std::filesystem::path path = (std::filesystem::is_directory("/dev/shm")
-                                    ? std::filesystem::path("/dev/shm")
-                                    : std::filesystem::temp_directory_path()) /
-                               ("tapegrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+  std::filesystem::path path =
+      (std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                 : std::filesystem::temp_directory_path()) /
+      ("tapegrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
   TempDir() { std::filesystem::create_directories(path); }
   ~TempDir() { std::filesystem::remove_all(path); }
   TempDir(const TempDir&) = delete;

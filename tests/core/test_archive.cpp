@@ -5,7 +5,8 @@
 
 TEST_CASE("archive: stores tensors of every dtype and texts, and reads them back exactly") {
   const std::string path =
-      (std::filesystem::temp_directory_path() / ("tg_archive_" + std::to_string(::getpid()))).string();
+      (std::filesystem::temp_directory_path() / ("tg_archive_" + std::to_string(::getpid())))
+          .string();
   tg::Archive ar;
   tg::Tensor f = tg::randn({3, 4});
   ar.put("a.f32", f);
@@ -21,7 +22,8 @@ TEST_CASE("archive: stores tensors of every dtype and texts, and reads them back
   ar.save(path);
   const tg::Archive back = tg::Archive::load(path);
   std::filesystem::remove(path);
-  CHECK(back.names() == std::vector<std::string>{"a.f32", "b.f64", "c.i64", "d.scalar", "e.empty", "f.text"});
+  CHECK(back.names() ==
+        std::vector<std::string>{"a.f32", "b.f64", "c.i64", "d.scalar", "e.empty", "f.text"});
   CHECK(back.get("a.f32").to_vector<float>() == ar.get("a.f32").to_vector<float>());
   CHECK(back.get("a.f32").abs().sum().item() > 0);
   CHECK(back.get("b.f64").dtype() == tg::kFloat64);
@@ -30,7 +32,8 @@ TEST_CASE("archive: stores tensors of every dtype and texts, and reads them back
   CHECK(back.get("e.empty").shape() == tg::Shape{0, 5});
   CHECK(back.get_text("f.text") == "hello");
   CHECK(back.names_with_prefix("b.") == std::vector<std::string>{"b.f64"});
-  CHECK_THROWS_WITH_AS(back.get("f.text"), doctest::Contains("entry 'f.text' is a text, not a tensor"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(back.get("f.text"),
+                       doctest::Contains("entry 'f.text' is a text, not a tensor"), tg::ValueError);
   CHECK_THROWS_AS(back.get_text("zzz"), tg::ValueError);
   CHECK_THROWS_AS(ar.put("", f), tg::ValueError);
 }
@@ -49,7 +52,7 @@ TEST_CASE("archive: a header claiming a huge tensor is refused without allocatin
   const std::int64_t huge = std::int64_t{1} << 40;
   std::fwrite(&huge, sizeof huge, 1, f);
   std::fclose(f);
-  CHECK_THROWS_WITH_AS(tg::Archive::load(path), doctest::Contains("impossible dimension 1099511627776"),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(tg::Archive::load(path),
+                       doctest::Contains("impossible dimension 1099511627776"), tg::IoError);
   std::filesystem::remove(path);
 }

@@ -1,8 +1,8 @@
 // The tape: accumulation, fan-out, release and retain, detach, NoGradGuard, error states,
 // bounded size, anomaly mode and the graph views.
-#include "helpers.h"
-
 #include <thread>
+
+#include "helpers.h"
 
 TEST_CASE("autograd: a diamond y = x*x + x sums both paths") {
   tg::Tensor x = leaf_of({3.0});
@@ -52,11 +52,13 @@ TEST_CASE("autograd: a shared subgraph released by one loss cannot be reused by 
 TEST_CASE("autograd: backward on a non-scalar needs a gradient of its shape") {
   tg::Tensor x = leaf_of({1.0, 2.0, 3.0}, {3});
   tg::Tensor y = x * x;
-  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("backward: the tensor has shape [3], not one element"),
+  CHECK_THROWS_WITH_AS(y.backward(),
+                       doctest::Contains("backward: the tensor has shape [3], not one element"),
                        tg::StateError);
-  CHECK_THROWS_WITH_AS(y.backward(tg::ones({2}, {.dtype = tg::kFloat64})),
-                       doctest::Contains("gradient shape [2] does not match the tensor's shape [3]"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      y.backward(tg::ones({2}, {.dtype = tg::kFloat64})),
+      doctest::Contains("gradient shape [2] does not match the tensor's shape [3]"),
+      tg::ShapeError);
   y.backward(leaf_of({1.0, 0.5, 2.0}).detach());
   check_values(x.grad(), {2, 2, 12});
 }
@@ -95,7 +97,8 @@ TEST_CASE("autograd: requires_grad_ only on floating leaves") {
   tg::Tensor y = x * 2.0;
   CHECK_FALSE(y.is_leaf());
   CHECK(y.grad_fn() == "mul");
-  CHECK_THROWS_WITH_AS(y.requires_grad_(), doctest::Contains("only leaves can be marked"), tg::StateError);
+  CHECK_THROWS_WITH_AS(y.requires_grad_(), doctest::Contains("only leaves can be marked"),
+                       tg::StateError);
   CHECK_THROWS_AS(tg::zeros({2}, {.dtype = tg::kInt64}).requires_grad_(), tg::ValueError);
 }
 
@@ -108,15 +111,18 @@ TEST_CASE("autograd: retain_grad keeps a non-leaf's gradient") {
   check_values(x.grad(), {18, 36});
 }
 
-TEST_CASE("autograd: elementwise backward reuses the incoming gradient only when nothing else reads it") {
+TEST_CASE(
+    "autograd: elementwise backward reuses the incoming gradient only when nothing else reads it") {
   // Chains of unary ops hand their gradient buffer down; a retained gradient, a second consumer
   // and a user-given seed must each still see their own values.
   tg::Tensor x = leaf({3, 4});
   check_gradient([&] { return tg::tanh(tg::sigmoid(tg::exp(x * 0.5))); }, {x});
-  check_gradient([&] {
-    tg::Tensor a = x * 2.0;
-    return tg::sigmoid(a) + tg::relu(a) * a;  // a gets gradients from three places
-  }, {x});
+  check_gradient(
+      [&] {
+        tg::Tensor a = x * 2.0;
+        return tg::sigmoid(a) + tg::relu(a) * a;  // a gets gradients from three places
+      },
+      {x});
   tg::Tensor s = tg::sigmoid(x);
   s.retain_grad();
   tg::Tensor t = tg::tanh(s);
@@ -232,7 +238,8 @@ TEST_CASE("autograd: gradients match with 1 and with 2 threads") {
   CHECK(one == two);
 }
 
-TEST_CASE("autograd: a saved value changed in place before backward is an error, not a wrong gradient") {
+TEST_CASE(
+    "autograd: a saved value changed in place before backward is an error, not a wrong gradient") {
   tg::Tensor w = leaf_of({1.0, 2.0});
   tg::Tensor x = tg::from_vector(std::vector<double>{3, 4});
   tg::Tensor loss = (w * x).sum();

@@ -51,8 +51,10 @@ TEST_CASE("function: a gradient of the wrong shape is named") {
       [](tg::FunctionCtx&, const tg::Tensor&) {
         return std::vector<tg::Tensor>{tg::ones({4}, {.dtype = tg::kFloat64})};
       });
-  CHECK_THROWS_WITH_AS(y.sum().backward(),
-                       doctest::Contains("bad: backward's gradient for input 0 is [4] float64, expected [3] float64"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      y.sum().backward(),
+      doctest::Contains(
+          "bad: backward's gradient for input 0 is [4] float64, expected [3] float64"),
+      tg::ShapeError);
   CHECK(tg::tape_stats().entries <= 2);
 }

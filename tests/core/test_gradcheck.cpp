@@ -6,8 +6,11 @@ TEST_CASE("gradcheck: catches a wrong backward and names the worst element") {
   // Backward is off by a factor of 2 on every element.
   auto wrong = [&] {
     return tg::apply_function(
-        "wrong", {x}, [](tg::FunctionCtx&, const std::vector<tg::Tensor>& in) { return in[0] * in[0]; },
-        [&](tg::FunctionCtx&, const tg::Tensor& g) { return std::vector<tg::Tensor>{g * x * 4.0}; });
+        "wrong", {x},
+        [](tg::FunctionCtx&, const std::vector<tg::Tensor>& in) { return in[0] * in[0]; },
+        [&](tg::FunctionCtx&, const tg::Tensor& g) {
+          return std::vector<tg::Tensor>{g * x * 4.0};
+        });
   };
   const tg::GradcheckResult r = tg::gradcheck(wrong, {x});
   CHECK_FALSE(r.ok);
@@ -37,7 +40,8 @@ TEST_CASE("gradcheck: float32 paths agree at a loose tolerance") {
   tg::Tensor x = tg::randn({3, 4}, {.requires_grad = true}, &gen);
   tg::Tensor w = tg::randn({4, 2}, {.requires_grad = true}, &gen);
   const tg::GradcheckOptions loose{.eps = 1e-2, .atol = 1e-2, .rtol = 1e-2};
-  auto r = tg::gradcheck([&] { return tg::log_softmax(tg::tanh(tg::matmul(x, w)), 1); }, {x, w}, loose);
+  auto r =
+      tg::gradcheck([&] { return tg::log_softmax(tg::tanh(tg::matmul(x, w)), 1); }, {x, w}, loose);
   INFO(r.message);
   CHECK(r.ok);
   r = tg::gradcheck([&] { return tg::sigmoid(x) * x / (tg::abs(x) + 1.0); }, {x}, loose);

@@ -64,10 +64,12 @@ TEST_CASE("memory: sizes from empty to several MiB come back intact") {
 TEST_CASE("memory: tensors made on one thread may be freed on another") {
   std::vector<tg::Tensor> made(64);
   std::thread maker([&] {
-    for (std::size_t i = 0; i < made.size(); ++i) made[i] = tg::full({static_cast<std::int64_t>(i + 1)}, 1.0);
+    for (std::size_t i = 0; i < made.size(); ++i)
+      made[i] = tg::full({static_cast<std::int64_t>(i + 1)}, 1.0);
   });
   maker.join();  // the maker's cache is gone: its blocks live on in `made`
-  for (std::size_t i = 0; i < made.size(); ++i) CHECK(made[i].sum().item() == static_cast<double>(i + 1));
+  for (std::size_t i = 0; i < made.size(); ++i)
+    CHECK(made[i].sum().item() == static_cast<double>(i + 1));
   std::thread freer([&] { made.clear(); });  // freed into the freer's cache, released at its exit
   freer.join();
   // And a thread that trains on its own: its cache is used and released at its exit.
@@ -82,7 +84,8 @@ TEST_CASE("memory: tensors made on one thread may be freed on another") {
   worker.join();
 }
 
-#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's allocator neither trims nor reports RSS alike
+// AddressSanitizer's allocator neither trims nor reports the resident size alike.
+#if !defined(__SANITIZE_ADDRESS__)
 TEST_CASE("memory: empty_cache gives the memory back to the OS, not only to malloc") {
   auto rss_mib = [] {
     std::ifstream statm("/proc/self/statm");

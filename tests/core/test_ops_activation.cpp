@@ -21,11 +21,10 @@ TEST_CASE("sigmoid/tanh/relu/leaky_relu: gradient matches finite differences") {
 TEST_CASE("softmax/log_softmax: values along each dim") {
   tg::Tensor x = tg::tensor({1, 2, 3, 1, 1, 1}, {2, 3}, {.dtype = tg::kFloat64});
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
-  check_values(tg::softmax(x, 1),
-               {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z, 1 / 3.0, 1 / 3.0, 1 / 3.0});
-  check_values(tg::log_softmax(x, -1),
-               {1 - std::log(z), 2 - std::log(z), 3 - std::log(z), -std::log(3.0), -std::log(3.0),
-                -std::log(3.0)});
+  check_values(tg::softmax(x, 1), {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z, 1 / 3.0,
+                                   1 / 3.0, 1 / 3.0});
+  check_values(tg::log_softmax(x, -1), {1 - std::log(z), 2 - std::log(z), 3 - std::log(z),
+                                        -std::log(3.0), -std::log(3.0), -std::log(3.0)});
   auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };  // softmax of a pair is a sigmoid
   check_values(tg::softmax(x, 0), {0.5, sig(1), sig(2), 0.5, sig(-1), sig(-2)});
 }
@@ -33,8 +32,9 @@ TEST_CASE("softmax/log_softmax: values along each dim") {
 TEST_CASE("softmax/log_softmax: finite for logits of +-1000") {
   tg::Tensor x = tg::tensor({1000, -1000, 0, -1000, 1000, 999}, {2, 3}, {.dtype = tg::kFloat64});
   check_values(tg::softmax(x, 1), {1, 0, 0, 0, 1 / (1 + std::exp(-1.0)), 1 / (1 + std::exp(1.0))});
-  check_values(tg::log_softmax(x, 1), {0, -2000, -1000, -2000 - std::log1p(std::exp(-1.0)),
-                                       -std::log1p(std::exp(-1.0)), -1 - std::log1p(std::exp(-1.0))});
+  check_values(tg::log_softmax(x, 1),
+               {0, -2000, -1000, -2000 - std::log1p(std::exp(-1.0)), -std::log1p(std::exp(-1.0)),
+                -1 - std::log1p(std::exp(-1.0))});
   tg::Tensor w = leaf_of({1000, -1000, 0, -1000, 1000, 999}, {2, 3});
   tg::log_softmax(w, 1).sum().backward();
   for (double g : w.grad().to_vector<double>()) CHECK(std::isfinite(g));

@@ -57,7 +57,7 @@ TEST_CASE("mul: gradient matches finite differences") {
   check_gradient([&] { return a * b; }, {a, b});
   check_gradient([&] { return a * r; }, {a, r});
   check_gradient([&] { return c * a; }, {c, a});  // (2,3,1) x (3,4) -> (2,3,4)
-  check_gradient([&] { return a * a; }, {a});      // the same input twice
+  check_gradient([&] { return a * a; }, {a});     // the same input twice
 }
 
 TEST_CASE("div: gradient matches finite differences") {
@@ -78,13 +78,15 @@ TEST_CASE("affine: scalar forms pass the gradient") {
 }
 
 TEST_CASE("add: shapes that cannot broadcast are named") {
-  CHECK_THROWS_WITH_AS(tg::zeros({2, 3}) + tg::zeros({4}),
-                       doctest::Contains("add: shapes [2, 3] and [4] cannot broadcast: dim 1 is 3 vs 4"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      tg::zeros({2, 3}) + tg::zeros({4}),
+      doctest::Contains("add: shapes [2, 3] and [4] cannot broadcast: dim 1 is 3 vs 4"),
+      tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::zeros({2, 3}) * tg::zeros({3, 3}), doctest::Contains("mul: shapes"),
                        tg::ShapeError);
-  CHECK_THROWS_WITH_AS(tg::zeros({2}, {.dtype = tg::kInt64}) / tg::zeros({2}, {.dtype = tg::kInt64}),
-                       doctest::Contains("div: needs a floating-point tensor"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      tg::zeros({2}, {.dtype = tg::kInt64}) / tg::zeros({2}, {.dtype = tg::kInt64}),
+      doctest::Contains("div: needs a floating-point tensor"), tg::ValueError);
 }
 
 TEST_CASE("add: large tensors give identical results on 1 and 2 threads") {

@@ -24,15 +24,16 @@ TEST_CASE("matmul: gradient matches finite differences") {
   check_gradient([&] { return tg::matmul(a, b); }, {a, b});
   tg::Tensor ba = leaf({2, 3, 4}, 9), bb = leaf({2, 4, 5}, 10), b1 = leaf({1, 4, 5}, 11);
   check_gradient([&] { return tg::matmul(ba, bb); }, {ba, bb});
-  check_gradient([&] { return tg::matmul(ba, b); }, {ba, b});   // 2-D b shared by the batch
-  check_gradient([&] { return tg::matmul(a, bb); }, {a, bb});   // 2-D a shared by the batch
-  check_gradient([&] { return tg::matmul(ba, b1); }, {ba, b1}); // batch of 1 broadcast
+  check_gradient([&] { return tg::matmul(ba, b); }, {ba, b});    // 2-D b shared by the batch
+  check_gradient([&] { return tg::matmul(a, bb); }, {a, bb});    // 2-D a shared by the batch
+  check_gradient([&] { return tg::matmul(ba, b1); }, {ba, b1});  // batch of 1 broadcast
 }
 
 TEST_CASE("matmul: mismatched sizes are named with both shapes") {
-  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({64, 784}), tg::zeros({128, 10})),
-                       doctest::Contains("matmul: [64, 784] x [128, 10]: inner sizes differ (784 vs 128)"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      tg::matmul(tg::zeros({64, 784}), tg::zeros({128, 10})),
+      doctest::Contains("matmul: [64, 784] x [128, 10]: inner sizes differ (784 vs 128)"),
+      tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({2, 3, 4}), tg::zeros({3, 4, 5})),
                        doctest::Contains("batch sizes differ (2 vs 3)"), tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({4}), tg::zeros({4, 5})),
@@ -62,7 +63,8 @@ TEST_CASE("linear: values of x w^T + b") {
   tg::Tensor b = tg::tensor({10, 20}, {}, {.dtype = tg::kFloat64});
   check_values(tg::linear(x, w, b), {14, 22, 20, 25});
   check_values(tg::linear(x, w), {4, 2, 10, 5});
-  CHECK(tg::linear(tg::zeros({4, 5, 3}, {.dtype = tg::kFloat64}), w, b).shape() == tg::Shape{4, 5, 2});
+  CHECK(tg::linear(tg::zeros({4, 5, 3}, {.dtype = tg::kFloat64}), w, b).shape() ==
+        tg::Shape{4, 5, 2});
 }
 
 TEST_CASE("linear: gradient matches finite differences") {
@@ -103,8 +105,12 @@ TEST_CASE("matmul/linear: products big enough to be split across threads match a
     tg::Tensor g = leaf({n, m}, 3).detach();
     y.backward(g);
     // ga = g b^T, gb = a^T g: the same products with transposed operands.
-    check_values(a.grad(), naive_product(g.to_vector<double>(), tg::t(b).to_vector<double>(), n, m, k), 1e-10);
-    check_values(b.grad(), naive_product(tg::t(a).to_vector<double>(), g.to_vector<double>(), k, n, m), 1e-10);
+    check_values(a.grad(),
+                 naive_product(g.to_vector<double>(), tg::t(b).to_vector<double>(), n, m, k),
+                 1e-10);
+    check_values(b.grad(),
+                 naive_product(tg::t(a).to_vector<double>(), g.to_vector<double>(), k, n, m),
+                 1e-10);
     // linear(x, w) = x w^T with w = b^T, through the fused path.
     tg::Tensor w = tg::t(b).detach().requires_grad_(), x = a.detach().requires_grad_();
     tg::Tensor z = tg::linear(x, w);

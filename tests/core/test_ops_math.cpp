@@ -48,8 +48,8 @@ TEST_CASE("abs/clamp: subgradients follow PyTorch at the kinks") {
 }
 
 TEST_CASE("pow/exp/clamp: bad arguments are named") {
-  CHECK_THROWS_WITH_AS(tg::clamp(tg::zeros({2}), 1, 0), doctest::Contains("clamp: lo must be <= hi"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::clamp(tg::zeros({2}), 1, 0),
+                       doctest::Contains("clamp: lo must be <= hi"), tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::exp(tg::zeros({2}, {.dtype = tg::kInt64})),
                        doctest::Contains("exp: needs a floating-point tensor: got int64"),
                        tg::ValueError);
@@ -59,16 +59,24 @@ TEST_CASE("pow/exp/clamp: bad arguments are named") {
 TEST_CASE("floating-point ops: each names itself when given int64") {
   const tg::Tensor i = tg::zeros({2, 2}, {.dtype = tg::kInt64});
   const std::vector<std::pair<const char*, std::function<tg::Tensor()>>> ops = {
-      {"pow", [&] { return tg::pow(i, 3); }},        {"exp", [&] { return tg::exp(i); }},
-      {"log", [&] { return tg::log(i); }},           {"sqrt", [&] { return tg::sqrt(i); }},
-      {"abs", [&] { return tg::abs(i); }},           {"clamp", [&] { return tg::clamp(i, 0, 1); }},
-      {"sigmoid", [&] { return tg::sigmoid(i); }},   {"tanh", [&] { return tg::tanh(i); }},
-      {"relu", [&] { return tg::relu(i); }},         {"leaky_relu", [&] { return tg::leaky_relu(i); }},
-      {"softmax", [&] { return tg::softmax(i, 1); }}, {"log_softmax", [&] { return tg::log_softmax(i, 1); }},
-      {"matmul", [&] { return tg::matmul(i, i); }},  {"mean", [&] { return tg::mean(i, 0); }}};
+      {"pow", [&] { return tg::pow(i, 3); }},
+      {"exp", [&] { return tg::exp(i); }},
+      {"log", [&] { return tg::log(i); }},
+      {"sqrt", [&] { return tg::sqrt(i); }},
+      {"abs", [&] { return tg::abs(i); }},
+      {"clamp", [&] { return tg::clamp(i, 0, 1); }},
+      {"sigmoid", [&] { return tg::sigmoid(i); }},
+      {"tanh", [&] { return tg::tanh(i); }},
+      {"relu", [&] { return tg::relu(i); }},
+      {"leaky_relu", [&] { return tg::leaky_relu(i); }},
+      {"softmax", [&] { return tg::softmax(i, 1); }},
+      {"log_softmax", [&] { return tg::log_softmax(i, 1); }},
+      {"matmul", [&] { return tg::matmul(i, i); }},
+      {"mean", [&] { return tg::mean(i, 0); }}};
   for (const auto& [name, op] : ops) {
     INFO(name);
-    CHECK_THROWS_WITH_AS(op(), doctest::Contains((std::string(name) + ": needs a floating-point tensor").c_str()),
-                         tg::ValueError);
+    CHECK_THROWS_WITH_AS(
+        op(), doctest::Contains((std::string(name) + ": needs a floating-point tensor").c_str()),
+        tg::ValueError);
   }
 }

@@ -16,8 +16,8 @@ TEST_CASE("reshape: impossible shapes are named") {
   CHECK_THROWS_WITH_AS(tg::zeros({2, 3}).reshape({4, 2}),
                        doctest::Contains("reshape: cannot view [2, 3] (6 elements) as [4, 2]"),
                        tg::ShapeError);
-  CHECK_THROWS_WITH_AS(tg::zeros({2, 3}).reshape({-1, -1}), doctest::Contains("only one size may be -1"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::zeros({2, 3}).reshape({-1, -1}),
+                       doctest::Contains("only one size may be -1"), tg::ShapeError);
   CHECK_THROWS_AS(tg::zeros({2, 3}).reshape({4, -1}), tg::ShapeError);
 }
 
@@ -62,9 +62,10 @@ TEST_CASE("index_select: rows of a batch, repeats allowed") {
 
 TEST_CASE("index_select: bad indices are named") {
   tg::Tensor x = tg::zeros({4, 3});
-  CHECK_THROWS_WITH_AS(x.index_select(0, tg::from_vector(std::vector<std::int64_t>{1, 4})),
-                       doctest::Contains("index_select: index 4 at position 1 is out of range for dim 0 of size 4"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      x.index_select(0, tg::from_vector(std::vector<std::int64_t>{1, 4})),
+      doctest::Contains("index_select: index 4 at position 1 is out of range for dim 0 of size 4"),
+      tg::ValueError);
   CHECK_THROWS_WITH_AS(x.index_select(0, tg::tensor({1})), doctest::Contains("index must be int64"),
                        tg::ValueError);
 }
@@ -83,9 +84,10 @@ TEST_CASE("gather: picks one entry per row, as class-index losses need") {
 
 TEST_CASE("gather: bad indices and shapes are named") {
   tg::Tensor x = tg::zeros({4, 3});
-  CHECK_THROWS_WITH_AS(x.gather(1, tg::from_vector(std::vector<std::int64_t>{0, 3}, {2, 1})),
-                       doctest::Contains("gather: index 3 at position 1 is out of range for dim 1 of size 3"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      x.gather(1, tg::from_vector(std::vector<std::int64_t>{0, 3}, {2, 1})),
+      doctest::Contains("gather: index 3 at position 1 is out of range for dim 1 of size 3"),
+      tg::ValueError);
   CHECK_THROWS_WITH_AS(x.gather(1, tg::from_vector(std::vector<std::int64_t>{0, 1})),
                        doctest::Contains("gather: index must have x's rank"), tg::ShapeError);
 }
@@ -130,9 +132,10 @@ TEST_CASE("narrow: a length whose end overflows int64 is out of range, not empty
 
 TEST_CASE("shapes: an element count that overflows int64 is refused everywhere") {
   const std::int64_t big = (std::int64_t{1} << 62) + 1;
-  CHECK_THROWS_WITH_AS(tg::zeros({big, 4}),
-                       doctest::Contains("shape [4611686018427387905, 4] has more than 2^63 - 1 elements"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      tg::zeros({big, 4}),
+      doctest::Contains("shape [4611686018427387905, 4] has more than 2^63 - 1 elements"),
+      tg::ShapeError);
   CHECK_THROWS_AS(tg::empty({big, 2, 2}), tg::ShapeError);
   CHECK_THROWS_AS(tg::full({big, 4}, 1.0), tg::ShapeError);
   // 4 elements: (2^62 + 1) * 4 wraps to 4, which must not pass for a view of 4 elements.
@@ -142,7 +145,8 @@ TEST_CASE("shapes: an element count that overflows int64 is refused everywhere")
   CHECK_THROWS_AS(x.view({big, 4}), tg::ShapeError);
   // Fits int64 as a count, but not as bytes.
   CHECK_THROWS_WITH_AS(tg::zeros({std::int64_t{1} << 60, 4}, {.dtype = tg::kFloat64}),
-                       doctest::Contains("needs more bytes than memory can address"), tg::ShapeError);
+                       doctest::Contains("needs more bytes than memory can address"),
+                       tg::ShapeError);
   CHECK(tg::zeros({0, big, 4}).numel() == 0);  // zero elements never overflow
 }
 

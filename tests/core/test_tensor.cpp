@@ -51,12 +51,14 @@ TEST_CASE("tensor: element access checks indices and dtypes") {
   CHECK(t.size(-1) == 3);
   CHECK(t.to_vector<float>() == std::vector<float>{1, 2, 3, 4, 5, 6});
   CHECK(t.data<float>()[4] == 5);
-  CHECK_THROWS_WITH_AS(t.at({2, 0}), doctest::Contains("at: index 2 is out of range for dim 0 of size 2"),
+  CHECK_THROWS_WITH_AS(t.at({2, 0}),
+                       doctest::Contains("at: index 2 is out of range for dim 0 of size 2"),
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(t.at({0}), doctest::Contains("index has 1 entries"), tg::ValueError);
   CHECK_THROWS_WITH_AS(t.item(), doctest::Contains("item: the tensor has 6 elements"),
                        tg::ValueError);
-  CHECK_THROWS_WITH_AS(t.data<double>(), doctest::Contains("data: the tensor is float32, asked for float64"),
+  CHECK_THROWS_WITH_AS(t.data<double>(),
+                       doctest::Contains("data: the tensor is float32, asked for float64"),
                        tg::ValueError);
   CHECK_THROWS_AS(tg::Tensor().shape(), tg::StateError);
 }
@@ -75,7 +77,8 @@ TEST_CASE("tensor: to() between float types passes the gradient back") {
   tg::Tensor x = leaf({3, 2});
   // The float32 leg rounds, so the step must be large enough to see past it.
   const tg::GradcheckOptions loose{.eps = 1e-2, .atol = 1e-4, .rtol = 1e-4};
-  const auto r = tg::gradcheck([&] { return x.to(tg::kFloat32).to(tg::kFloat64) * 2.0; }, {x}, loose);
+  const auto r =
+      tg::gradcheck([&] { return x.to(tg::kFloat32).to(tg::kFloat64) * 2.0; }, {x}, loose);
   INFO(r.message);
   CHECK(r.ok);
   tg::Tensor w = leaf({3, 2});
@@ -85,7 +88,8 @@ TEST_CASE("tensor: to() between float types passes the gradient back") {
 
 TEST_CASE("tensor: in-place updates are refused on tensors that require grad") {
   tg::Tensor w = tg::zeros({2}, {.requires_grad = true});
-  CHECK_THROWS_WITH_AS(w.fill_(1), doctest::Contains("fill_: in-place update of a tensor that requires grad"),
+  CHECK_THROWS_WITH_AS(w.fill_(1),
+                       doctest::Contains("fill_: in-place update of a tensor that requires grad"),
                        tg::StateError);
   {
     tg::NoGradGuard no_grad;

@@ -16,14 +16,17 @@ TEST_CASE("csv: features and targets, with errors naming line and column") {
   check_values(reg.targets(), {1, 3.5, 5});
   std::ofstream(dir.file("bad.csv")) << "a,b,label\n1,2,0\n3,x,1\n";
   CHECK_THROWS_WITH_AS(data::CSVDataset(dir.file("bad.csv")),
-                       doctest::Contains("bad.csv: line 3, column 2: 'x' is not a number"), tg::IoError);
+                       doctest::Contains("bad.csv: line 3, column 2: 'x' is not a number"),
+                       tg::IoError);
   std::ofstream(dir.file("ragged.csv")) << "1,2,0\n3,1\n";
   CHECK_THROWS_WITH_AS(data::CSVDataset(dir.file("ragged.csv"), {.header = false}),
-                       doctest::Contains("line 2 has 2 columns, earlier lines have 3"), tg::IoError);
-  std::ofstream(dir.file("label.csv")) << "1,2,0.5\n";
-  CHECK_THROWS_WITH_AS(data::CSVDataset(dir.file("label.csv"), {.header = false}),
-                       doctest::Contains("label.csv: line 1, column 3: class label: 0.5 is not an integer"),
+                       doctest::Contains("line 2 has 2 columns, earlier lines have 3"),
                        tg::IoError);
+  std::ofstream(dir.file("label.csv")) << "1,2,0.5\n";
+  CHECK_THROWS_WITH_AS(
+      data::CSVDataset(dir.file("label.csv"), {.header = false}),
+      doctest::Contains("label.csv: line 1, column 3: class label: 0.5 is not an integer"),
+      tg::IoError);
 }
 
 TEST_CASE("csv: a blank field is not a number") {
@@ -58,7 +61,8 @@ TEST_CASE("csv: class labels that are not int64 integers name the line and the v
   }
   std::ofstream(dir.file("neg.csv")) << "1,2,-1\n";
   CHECK_THROWS_WITH_AS(data::CSVDataset(dir.file("neg.csv"), {.header = false}),
-                       doctest::Contains("line 1, column 3: class label -1 is negative"), tg::IoError);
+                       doctest::Contains("line 1, column 3: class label -1 is negative"),
+                       tg::IoError);
   std::ofstream(dir.file("big.csv")) << "1,2,9007199254740992\n";  // 2^53: integral, in range
   data::CSVDataset big(dir.file("big.csv"), {.header = false});
   CHECK(big.targets().to_vector<std::int64_t>() == std::vector<std::int64_t>{9007199254740992});

@@ -65,17 +65,18 @@ TEST_CASE("dataloader: drop_last, full batch and single samples") {
   CHECK(one.num_batches() == 10);
   for (auto& [x, y] : one) CHECK(x.shape() == tg::Shape{1, 2});
   CHECK_THROWS_WITH_AS(data::DataLoader(ds, {.batch_size = 0}),
-                       doctest::Contains("DataLoader: batch_size must be >= 1, got 0"), tg::ValueError);
+                       doctest::Contains("DataLoader: batch_size must be >= 1, got 0"),
+                       tg::ValueError);
   CHECK_THROWS_AS(data::TensorDataset(tg::zeros({3, 2}), tg::zeros({4})), tg::ShapeError);
 }
 
 TEST_CASE("dataloader: a temporary dataset does not compile") {
   // DataLoader keeps a reference: from a temporary it would dangle before the first batch.
-  static_assert(!std::is_constructible_v<data::DataLoader, data::TensorDataset&&,
-                                         data::DataLoaderOptions>);
+  static_assert(
+      !std::is_constructible_v<data::DataLoader, data::TensorDataset&&, data::DataLoaderOptions>);
   static_assert(!std::is_constructible_v<data::DataLoader, data::TensorDataset>);
-  static_assert(std::is_constructible_v<data::DataLoader, data::TensorDataset&,
-                                        data::DataLoaderOptions>);
+  static_assert(
+      std::is_constructible_v<data::DataLoader, data::TensorDataset&, data::DataLoaderOptions>);
   static_assert(std::is_constructible_v<data::DataLoader, const data::Dataset&>);
   data::TensorDataset ds = numbered(4);
   data::DataLoader loader(ds, {.batch_size = 2});

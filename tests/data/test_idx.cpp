@@ -33,7 +33,8 @@ TEST_CASE("idx: a file truncated at any offset is refused, raw or gzipped") {
     data::write_idx(dir.file("a.idx"), sample(40), gz);
     const std::vector<char> full = bytes_of(dir.file("a.idx"));
     for (std::size_t n = 0; n < full.size(); n += gz ? 3 : 5) {
-      write_bytes(dir.file("cut.idx"), std::vector<char>(full.begin(), full.begin() + static_cast<long>(n)));
+      write_bytes(dir.file("cut.idx"),
+                  std::vector<char>(full.begin(), full.begin() + static_cast<long>(n)));
       INFO(std::string(gz ? "gzip" : "raw") << " truncated to " << n << " bytes");
       CHECK_THROWS_AS(data::read_idx(dir.file("cut.idx")), tg::IoError);
     }
@@ -42,33 +43,36 @@ TEST_CASE("idx: a file truncated at any offset is refused, raw or gzipped") {
   std::vector<char> full = bytes_of(dir.file("a.idx"));
   full.resize(100);
   write_bytes(dir.file("cut.idx"), full);
-  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("cut.idx")),
-                       doctest::Contains("file is truncated: the header describes 240 bytes of data, the file holds 84"),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(
+      data::read_idx(dir.file("cut.idx")),
+      doctest::Contains(
+          "file is truncated: the header describes 240 bytes of data, the file holds 84"),
+      tg::IoError);
 }
 
 TEST_CASE("idx: bad magic, unsupported types and trailing bytes are named") {
   TempDir dir;
   write_bytes(dir.file("m.idx"), {'P', 'K', 3, 4, 0, 0, 0, 0});
-  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("m.idx")), doctest::Contains("not an IDX file"), tg::IoError);
+  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("m.idx")), doctest::Contains("not an IDX file"),
+                       tg::IoError);
   write_bytes(dir.file("f.idx"), {0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0});
   CHECK_THROWS_WITH_AS(data::read_idx(dir.file("f.idx")),
                        doctest::Contains("element type 0xd (float) is not supported"), tg::IoError);
   write_bytes(dir.file("t.idx"), {0, 0, 8, 1, 0, 0, 0, 2, 5, 6, 7});
-  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("t.idx")), doctest::Contains("file has trailing bytes"),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("t.idx")),
+                       doctest::Contains("file has trailing bytes"), tg::IoError);
   write_bytes(dir.file("z.idx"), {0, 0, 8, 0});
-  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("z.idx")), doctest::Contains("bad number of dimensions 0"),
-                       tg::IoError);
-  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("absent.idx")), doctest::Contains("absent.idx: no such file"),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("z.idx")),
+                       doctest::Contains("bad number of dimensions 0"), tg::IoError);
+  CHECK_THROWS_WITH_AS(data::read_idx(dir.file("absent.idx")),
+                       doctest::Contains("absent.idx: no such file"), tg::IoError);
 }
 
 TEST_CASE("idx: a header claiming huge dimensions never allocates them") {
   TempDir dir;
   // 0xFFFFFFFF x 0xFFFFFFFF bytes: the product would overflow 64 bits after two more dims.
-  write_bytes(dir.file("h.idx"), {0, 0, 8, 3, '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff',
-                                  '\xff', '\xff', '\xff', '\xff', 1, 2, 3});
+  write_bytes(dir.file("h.idx"), {0, 0, 8, 3, '\xff', '\xff', '\xff', '\xff', '\xff', '\xff',
+                                  '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', 1, 2, 3});
   CHECK_THROWS_WITH_AS(data::read_idx(dir.file("h.idx")),
                        doctest::Contains("h.idx: the header (4294967295, 4294967295, 4294967295) "
                                          "describes more than 4294967296 bytes"),

@@ -56,17 +56,20 @@ inline bool same_bits(const tg::Tensor& a, const tg::Tensor& b) {
            (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(x[0])) == 0);
   };
   switch (a.dtype()) {
-    case tg::kFloat32: return eq(a.to_vector<float>(), b.to_vector<float>());
-    case tg::kFloat64: return eq(a.to_vector<double>(), b.to_vector<double>());
-    default: return eq(a.to_vector<std::int64_t>(), b.to_vector<std::int64_t>());
+    case tg::kFloat32:
+      return eq(a.to_vector<float>(), b.to_vector<float>());
+    case tg::kFloat64:
+      return eq(a.to_vector<double>(), b.to_vector<double>());
+    default:
+      return eq(a.to_vector<std::int64_t>(), b.to_vector<std::int64_t>());
   }
 }
 
 /// Every value a load may change, by name, as bytes: model parameters, optimizer and schedule
 /// state, the global generator. Two snapshots compare equal exactly when nothing changed.
-inline std::map<std::string, std::string> snapshot(const tg::nn::Module& model,
-                                                          const tg::optim::Optimizer* opt = nullptr,
-                                                          const tg::optim::SchedulerState* sched = nullptr) {
+inline std::map<std::string, std::string> snapshot(
+    const tg::nn::Module& model, const tg::optim::Optimizer* opt = nullptr,
+    const tg::optim::SchedulerState* sched = nullptr) {
   tg::Archive ar;
   tg::nn::save_state(model, ar);
   if (opt) opt->save_state(ar);

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const tg::Tensor& x = ds.inputs();
     fuzz::require(x.dim() == 2 && x.size(0) == ds.size() && x.size(1) >= 1, "CSV: (N, F) features");
     if (!o.allow_nan)
-      for (float v : x.to_vector<float>()) fuzz::require(!std::isnan(v), "CSV: no NaN unless allowed");
+      for (float v : x.to_vector<float>())
+        fuzz::require(!std::isnan(v), "CSV: no NaN unless allowed");
     if (o.classification)
       for (std::int64_t y : ds.targets().to_vector<std::int64_t>())
         fuzz::require(y >= 0, "CSV: class labels are not negative");

@@ -2,7 +2,6 @@
 // every parameter replaced by the file's values.
 #include "fuzz_common.h"
 
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string path = fuzz::write("model.tg", data, size);
   static tg::nn::Sequential m = fuzz::small_model();
@@ -15,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const tg::Archive ar = tg::Archive::load(path);
   for (const auto& [name, p] : m.named_parameters())
-    fuzz::require(fuzz::same_bits(p.detach(), ar.get("model." + name)), "Module::load: values loaded");
+    fuzz::require(fuzz::same_bits(p.detach(), ar.get("model." + name)),
+                  "Module::load: values loaded");
   return 0;
 }

@@ -16,7 +16,8 @@ std::vector<char> bytes_of(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 void write_bytes(const fs::path& p, const std::vector<char>& b) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(b.data(), static_cast<std::streamsize>(b.size()));
+  std::ofstream(p, std::ios::binary | std::ios::trunc)
+      .write(b.data(), static_cast<std::streamsize>(b.size()));
 }
 tg::data::IdxData images(std::int64_t n) {
   tg::data::IdxData d{{n, 2, 3}, {}};
@@ -36,14 +37,19 @@ void regressions(const fs::path& out) {
   for (const char* t : {"idx", "mnist", "checkpoint", "csv"}) fs::create_directories(out / t);
   fuzz::Run run(2);
   const fs::path good = out / "checkpoint" / "good.tg";
-  tg::optim::save_checkpoint(good.string(), run.net, *run.opt, run.sched.get(), {.epoch = 2, .step = 8});
+  tg::optim::save_checkpoint(good.string(), run.net, *run.opt, run.sched.get(),
+                             {.epoch = 2, .step = 8});
   auto f64 = [](double v) { return tg::scalar_tensor(v, {.dtype = tg::kFloat64}); };
   const std::pair<const char*, std::function<void(tg::Archive&)>> corruptions[] = {
       {"rng_garbage.tg", [](tg::Archive& ar) { ar.put_text("progress.rng", "1 2 3 garbage"); }},
       {"rng_tensor.tg", [&](tg::Archive& ar) { ar.put("progress.rng", f64(5)); }},
-      {"epoch_two_values.tg", [](tg::Archive& ar) { ar.put("progress.epoch", tg::tensor({1, 2})); }},
+      {"epoch_two_values.tg",
+       [](tg::Archive& ar) {
+         ar.put("progress.epoch", tg::tensor({1, 2}));
+       }},
       {"epoch_1e300.tg", [&](tg::Archive& ar) { ar.put("progress.epoch", f64(1e300)); }},
-      {"step_count_1e300.tg", [&](tg::Archive& ar) { ar.put("optim.state.0.weight.step", f64(1e300)); }},
+      {"step_count_1e300.tg",
+       [&](tg::Archive& ar) { ar.put("optim.state.0.weight.step", f64(1e300)); }},
       {"sched_epoch_nan.tg", [&](tg::Archive& ar) { ar.put("sched.0.last_epoch", f64(NAN)); }},
       {"initial_lr_text.tg", [](tg::Archive& ar) { ar.put_text("optim.group.0.initial_lr", "x"); }},
   };
@@ -54,8 +60,8 @@ void regressions(const fs::path& out) {
   }
   fs::remove(good);
   // IDX and MNIST: a header of (0, 2^32-1, 2^32-1), whose rows * cols overflows int64.
-  const std::vector<char> header = {0, 0, 8, 3, 0, 0, 0, 0, '\xff', '\xff', '\xff', '\xff',
-                                    '\xff', '\xff', '\xff', '\xff'};
+  const std::vector<char> header = {0,      0,      8,      3,      0,      0,      0,      0,
+                                    '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff'};
   write_bytes(out / "idx" / "zero_by_huge", header);
   std::vector<char> mnist = {static_cast<char>(header.size()), 0};
   mnist.insert(mnist.end(), header.begin(), header.end());
@@ -63,9 +69,9 @@ void regressions(const fs::path& out) {
   write_bytes(out / "mnist" / "zero_by_huge", mnist);
   // CSV (fuzz_csv's flag byte 0x74: no header, ',', classification, last column is the label).
   const std::pair<const char*, std::string> csvs[] = {
-      {"blank_field", "1,2,0\n3, ,1\n"},   {"nan_feature", "1,nan,0\n"},
-      {"label_inf", "1,2,inf\n"},          {"label_7e57", "1,2,7e57\n"},
-      {"label_1e300", "1,2,1e300\n"},      {"label_2_63", "1,2,9223372036854775808\n"},
+      {"blank_field", "1,2,0\n3, ,1\n"}, {"nan_feature", "1,nan,0\n"},
+      {"label_inf", "1,2,inf\n"},        {"label_7e57", "1,2,7e57\n"},
+      {"label_1e300", "1,2,1e300\n"},    {"label_2_63", "1,2,9223372036854775808\n"},
   };
   for (const auto& [name, text] : csvs) {
     std::vector<char> seed{0x74};
@@ -100,7 +106,8 @@ int main(int argc, char** argv) {
     tg::data::write_idx(tmp.string(), labels(4), gz);
     std::vector<char> lab = bytes_of(tmp);
     fs::remove(tmp);
-    std::vector<char> seed = {static_cast<char>(img.size() & 0xFF), static_cast<char>(img.size() >> 8)};
+    std::vector<char> seed = {static_cast<char>(img.size() & 0xFF),
+                              static_cast<char>(img.size() >> 8)};
     seed.insert(seed.end(), img.begin(), img.end());
     seed.insert(seed.end(), lab.begin(), lab.end());
     write_bytes(out / "mnist" / (gz ? "gzip" : "raw"), seed);
@@ -116,12 +123,14 @@ int main(int argc, char** argv) {
   ar.save((out / "archive" / "mixed.tg").string());
   // Module files for fuzz_module_load's model, from two initialisations.
   for (std::uint64_t seed : {1, 2})
-    fuzz::small_model(seed).save((out / "module_load" / ("model" + std::to_string(seed) + ".tg")).string());
+    fuzz::small_model(seed).save(
+        (out / "module_load" / ("model" + std::to_string(seed) + ".tg")).string());
   // Whole-run checkpoints of fuzz_checkpoint's run, after one and after three steps.
   for (int steps : {1, 3}) {
     fuzz::Run run(steps);
-    tg::optim::save_checkpoint((out / "checkpoint" / ("run" + std::to_string(steps) + ".tg")).string(),
-                               run.net, *run.opt, run.sched.get(), {.epoch = steps, .step = 4 * steps});
+    tg::optim::save_checkpoint(
+        (out / "checkpoint" / ("run" + std::to_string(steps) + ".tg")).string(), run.net, *run.opt,
+        run.sched.get(), {.epoch = steps, .step = 4 * steps});
   }
   // CSV: a flag byte (fuzz_csv's options), then the text.
   const std::pair<char, std::string> csvs[] = {

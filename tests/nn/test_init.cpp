@@ -11,13 +11,15 @@ TEST_CASE("init: calculate_gain matches torch.nn.init") {
   CHECK(init::calculate_gain("leaky_relu") == doctest::Approx(std::sqrt(2 / (1 + 1e-4))));
   CHECK(init::calculate_gain("leaky_relu", std::sqrt(5.0)) == doctest::Approx(std::sqrt(1 / 3.0)));
   CHECK(init::calculate_gain("selu") == 0.75);
-  CHECK_THROWS_WITH_AS(init::calculate_gain("swish"), doctest::Contains("unknown nonlinearity 'swish'"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(init::calculate_gain("swish"),
+                       doctest::Contains("unknown nonlinearity 'swish'"), tg::ValueError);
 }
 
 TEST_CASE("init: fans of 2-D and higher tensors") {
-  CHECK(init::calculate_fan_in_and_fan_out(tg::zeros({30, 100})) == std::pair<std::int64_t, std::int64_t>{100, 30});
-  CHECK(init::calculate_fan_in_and_fan_out(tg::zeros({8, 3, 5, 5})) == std::pair<std::int64_t, std::int64_t>{75, 200});
+  CHECK(init::calculate_fan_in_and_fan_out(tg::zeros({30, 100})) ==
+        std::pair<std::int64_t, std::int64_t>{100, 30});
+  CHECK(init::calculate_fan_in_and_fan_out(tg::zeros({8, 3, 5, 5})) ==
+        std::pair<std::int64_t, std::int64_t>{75, 200});
   CHECK_THROWS_AS(init::calculate_fan_in_and_fan_out(tg::zeros({5})), tg::ValueError);
 }
 

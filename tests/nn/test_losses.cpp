@@ -48,19 +48,22 @@ TEST_CASE("mse_loss: shapes that would broadcast, and mixed dtypes, are refused"
                        tg::ShapeError);
   CHECK_THROWS_WITH_AS(F::l1_loss(tg::zeros({2}), tg::zeros({2}, {.dtype = tg::kFloat64})),
                        doctest::Contains("l1_loss: target must match the input"), tg::ShapeError);
-  CHECK_THROWS_WITH_AS(F::mse_loss(tg::zeros({2}, {.dtype = tg::kInt64}), tg::zeros({2}, {.dtype = tg::kInt64})),
-                       doctest::Contains("mse_loss: needs a floating-point tensor"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      F::mse_loss(tg::zeros({2}, {.dtype = tg::kInt64}), tg::zeros({2}, {.dtype = tg::kInt64})),
+      doctest::Contains("mse_loss: needs a floating-point tensor"), tg::ValueError);
 }
 
 TEST_CASE("cross_entropy: values with class indices and with probabilities") {
   tg::Tensor x = f64({1, 2, 3, 1, 1, 1}, {2, 3});
   const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3;
   const double l1 = std::log(3.0);
-  CHECK(F::cross_entropy(x, labels({2, 0})).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
+  CHECK(F::cross_entropy(x, labels({2, 0})).item() ==
+        doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
   CHECK_THROWS_WITH_AS(F::cross_entropy(x, f64({2, 0})),
                        doctest::Contains("class-index targets must be int64 of shape (2)"),
                        tg::ShapeError);
-  CHECK(F::cross_entropy(x, labels({2, 0}), R::Sum).item() == doctest::Approx(l0 + l1).epsilon(1e-12));
+  CHECK(F::cross_entropy(x, labels({2, 0}), R::Sum).item() ==
+        doctest::Approx(l0 + l1).epsilon(1e-12));
   check_values(F::cross_entropy(x, labels({2, 0}), R::None), {l0, l1});
   tg::Tensor onehot = f64({0, 0, 1, 1, 0, 0}, {2, 3});
   CHECK(F::cross_entropy(x, onehot).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
@@ -84,7 +87,8 @@ TEST_CASE("cross_entropy: gradient matches finite differences") {
 TEST_CASE("cross_entropy: backward is (softmax - onehot) / B") {
   tg::Tensor x = leaf({3, 4});
   F::cross_entropy(x, labels({1, 3, 0})).backward();
-  tg::Tensor expected = (tg::softmax(x, 1) - f64({0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0}, {3, 4})) / 3.0;
+  tg::Tensor expected =
+      (tg::softmax(x, 1) - f64({0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0}, {3, 4})) / 3.0;
   check_values(x.grad(), expected.to_vector<double>());
 }
 
@@ -100,12 +104,14 @@ TEST_CASE("cross_entropy: finite values and exact gradients for logits of +-1000
 
 TEST_CASE("cross_entropy: bad targets are named") {
   tg::Tensor x = tg::zeros({2, 3});
-  CHECK_THROWS_WITH_AS(F::cross_entropy(x, labels({0, 3})),
-                       doctest::Contains("cross_entropy: target 3 at position 1 is out of range for 3 classes"),
-                       tg::ValueError);
-  CHECK_THROWS_WITH_AS(F::cross_entropy(x, labels({0, 1, 2})),
-                       doctest::Contains("class-index targets must be (2) for logits [2, 3]: got [3]"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      F::cross_entropy(x, labels({0, 3})),
+      doctest::Contains("cross_entropy: target 3 at position 1 is out of range for 3 classes"),
+      tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      F::cross_entropy(x, labels({0, 1, 2})),
+      doctest::Contains("class-index targets must be (2) for logits [2, 3]: got [3]"),
+      tg::ShapeError);
   CHECK_THROWS_AS(F::cross_entropy(x, tg::zeros({2, 4})), tg::ShapeError);
   CHECK_THROWS_AS(F::cross_entropy(tg::zeros({6}), labels({0})), tg::ShapeError);
 }
@@ -119,8 +125,8 @@ TEST_CASE("nll_loss: values, gradient and errors") {
   // nll_loss(log_softmax(x)) is cross_entropy(x).
   CHECK(F::nll_loss(tg::log_softmax(x, 1), labels({2, 0, 1, 1})).item() ==
         doctest::Approx(F::cross_entropy(x, labels({2, 0, 1, 1})).item()).epsilon(1e-12));
-  CHECK_THROWS_WITH_AS(F::nll_loss(lp, labels({1})), doctest::Contains("nll_loss: target must be int64 (2)"),
-                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(F::nll_loss(lp, labels({1})),
+                       doctest::Contains("nll_loss: target must be int64 (2)"), tg::ShapeError);
 }
 
 TEST_CASE("binary_cross_entropy: backward clamps p (1 - p) with torch's float constant 1e-12") {
@@ -141,7 +147,8 @@ TEST_CASE("binary_cross_entropy: backward clamps p (1 - p) with torch's float co
 
 TEST_CASE("binary_cross_entropy: values, the -100 clamp, gradient") {
   tg::Tensor p = f64({0.2, 0.9}), t = f64({0, 1});
-  CHECK(F::binary_cross_entropy(p, t).item() == doctest::Approx(-(std::log(0.8) + std::log(0.9)) / 2));
+  CHECK(F::binary_cross_entropy(p, t).item() ==
+        doctest::Approx(-(std::log(0.8) + std::log(0.9)) / 2));
   CHECK(nn::BCELoss()(f64({0}), f64({1})).item() == doctest::Approx(100));  // log 0 clamped
   tg::Tensor pl = tg::sigmoid(leaf({3, 4})).detach();
   pl.requires_grad_();
@@ -149,7 +156,8 @@ TEST_CASE("binary_cross_entropy: values, the -100 clamp, gradient") {
   for (R r : {R::Mean, R::Sum, R::None})
     check_gradient([&] { return F::binary_cross_entropy(pl, tl, r); }, {pl});
   CHECK_THROWS_WITH_AS(F::binary_cross_entropy(f64({1.5}), f64({1})),
-                       doctest::Contains("every input must be a probability in [0, 1]"), tg::ValueError);
+                       doctest::Contains("every input must be a probability in [0, 1]"),
+                       tg::ValueError);
   CHECK_THROWS_AS(F::binary_cross_entropy(f64({0.5, 0.5}), f64({1})), tg::ShapeError);
 }
 

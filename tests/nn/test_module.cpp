@@ -16,7 +16,7 @@ struct Net : nn::Module {
 struct Encoder : nn::Module {
   std::shared_ptr<Net> net = register_module("net", Net());
   tg::Tensor scale = register_parameter("scale", tg::ones({2}));
-  tg::Tensor forward(const tg::Tensor& x) override { return (*net)(x) * scale; }
+  tg::Tensor forward(const tg::Tensor& x) override { return (*net)(x)*scale; }
 };
 }  // namespace
 
@@ -83,7 +83,8 @@ TEST_CASE("module: registration rejects bad and repeated names") {
     void add(const std::string& n) { register_parameter(n, tg::zeros({1})); }
   } bad;
   bad.add("w");
-  CHECK_THROWS_WITH_AS(bad.add("w"), doctest::Contains("'w' is already registered"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(bad.add("w"), doctest::Contains("'w' is already registered"),
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(bad.add("a.b"), doctest::Contains("bad name 'a.b'"), tg::ValueError);
 }
 
@@ -112,7 +113,8 @@ TEST_CASE("sequential: chains, appends, indexes and names children by position")
   CHECK(seq.ptr(3) == shared);
   CHECK(seq(tg::zeros({3, 4})).shape() == tg::Shape{3, 2});
   CHECK(seq.named_parameters()[2].first == "2.weight");
-  CHECK_THROWS_WITH_AS(seq[4], doctest::Contains("Sequential: index 4 is out of range for 4 modules"),
+  CHECK_THROWS_WITH_AS(seq[4],
+                       doctest::Contains("Sequential: index 4 is out of range for 4 modules"),
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(seq(tg::zeros({3, 5})), doctest::Contains("linear: feature sizes differ"),
                        tg::ShapeError);

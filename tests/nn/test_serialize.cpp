@@ -44,18 +44,21 @@ TEST_CASE("checkpoint: every truncation and every flipped bit is refused and cha
   const std::vector<char> bytes = bytes_of(dir.file("m.tg"));
   const auto before = snapshot(b);
   // The archive's checksum covers every byte, so nothing corrupted may load.
-  CHECK(sweep_corruptions(bytes, dir.file("bad.tg"), [&] { b.load(dir.file("bad.tg")); },
-                          [&] { return snapshot(b) == before; }) == 0);
+  CHECK(sweep_corruptions(
+            bytes, dir.file("bad.tg"), [&] { b.load(dir.file("bad.tg")); },
+            [&] { return snapshot(b) == before; }) == 0);
   write_bytes(dir.file("cut.tg"), {bytes.begin(), bytes.begin() + 200});
   CHECK_THROWS_WITH_AS(b.load(dir.file("cut.tg")), doctest::Contains("cut.tg: file is truncated"),
                        tg::IoError);
   std::vector<char> bad = bytes;
   bad[bad.size() - 20] ^= 1;  // inside the last tensor's data
   write_bytes(dir.file("bad.tg"), bad);
-  CHECK_THROWS_WITH_AS(b.load(dir.file("bad.tg")), doctest::Contains("checksum mismatch"), tg::IoError);
+  CHECK_THROWS_WITH_AS(b.load(dir.file("bad.tg")), doctest::Contains("checksum mismatch"),
+                       tg::IoError);
   bad[0] = 'X';
   write_bytes(dir.file("bad.tg"), bad);
-  CHECK_THROWS_WITH_AS(b.load(dir.file("bad.tg")), doctest::Contains("not a tapegrad archive"), tg::IoError);
+  CHECK_THROWS_WITH_AS(b.load(dir.file("bad.tg")), doctest::Contains("not a tapegrad archive"),
+                       tg::IoError);
 }
 
 TEST_CASE("checkpoint: wrong shapes, missing and extra names are named") {
@@ -65,19 +68,22 @@ TEST_CASE("checkpoint: wrong shapes, missing and extra names are named") {
   nn::Sequential wider(nn::Linear(5, 6), nn::Tanh(), nn::Linear(6, 3));
   const auto before = snapshot(wider);
   CHECK_THROWS_WITH_AS(wider.load(dir.file("m.tg")),
-                       doctest::Contains("parameter '0.weight' is [4, 5] float32 in the checkpoint but [6, 5] float32 in the model"),
+                       doctest::Contains("parameter '0.weight' is [4, 5] float32 in the checkpoint "
+                                         "but [6, 5] float32 in the model"),
                        tg::ValueError);
   CHECK(snapshot(wider) == before);
   nn::Sequential longer(nn::Linear(5, 4), nn::Tanh(), nn::Linear(4, 3), nn::Linear(3, 3));
-  CHECK_THROWS_WITH_AS(longer.load(dir.file("m.tg")), doctest::Contains("missing parameter '3.weight'"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(longer.load(dir.file("m.tg")),
+                       doctest::Contains("missing parameter '3.weight'"), tg::ValueError);
   nn::Sequential shorter(nn::Linear(5, 4));
-  CHECK_THROWS_WITH_AS(shorter.load(dir.file("m.tg")), doctest::Contains("unexpected parameter '2.bias'"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(shorter.load(dir.file("m.tg")),
+                       doctest::Contains("unexpected parameter '2.bias'"), tg::ValueError);
   nn::Sequential f64 = make_model(3);
   f64.to(tg::kFloat64);
-  CHECK_THROWS_WITH_AS(f64.load(dir.file("m.tg")), doctest::Contains("float64 in the model"), tg::ValueError);
-  CHECK_THROWS_WITH_AS(a.load(dir.file("absent.tg")), doctest::Contains("absent.tg: cannot open"), tg::IoError);
+  CHECK_THROWS_WITH_AS(f64.load(dir.file("m.tg")), doctest::Contains("float64 in the model"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(a.load(dir.file("absent.tg")), doctest::Contains("absent.tg: cannot open"),
+                       tg::IoError);
 }
 
 TEST_CASE("checkpoint: a save that fails half-way leaves the previous file intact") {
@@ -93,8 +99,8 @@ TEST_CASE("checkpoint: a save that fails half-way leaves the previous file intac
   rlimit small = old;
   small.rlim_cur = 4096;
   setrlimit(RLIMIT_FSIZE, &small);
-  CHECK_THROWS_WITH_AS(big.save(dir.file("m.tg")), doctest::Contains("the previous file, if any, is unchanged"),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(big.save(dir.file("m.tg")),
+                       doctest::Contains("the previous file, if any, is unchanged"), tg::IoError);
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, old_handler);
   CHECK(bytes_of(dir.file("m.tg")) == good);

@@ -16,7 +16,8 @@ TEST_CASE("xor: Linear-Tanh-Linear with MSE reaches near-zero loss in a few hund
     l.backward();
     loss = l.item();
     tg::NoGradGuard no_grad;
-    for (tg::Tensor& p : net.parameters()) p.add_(p.grad(), -0.2);  // lr 0.5 diverges: the output layer's curvature is ~2|h|^2
+    for (tg::Tensor& p : net.parameters())
+      p.add_(p.grad(), -0.2);  // lr 0.5 diverges: the output layer's curvature is ~2|h|^2
   }
   CHECK(loss < 1e-3);
   tg::NoGradGuard no_grad;

@@ -46,7 +46,8 @@ TEST_CASE("clip_grad_norm_: gradients already small enough are left as they are"
 TEST_CASE("clip_grad_norm_: a non-finite norm raises on request, else propagates like PyTorch") {
   Grads g({NAN, 1}, {0, 1, 0});
   CHECK_THROWS_WITH_AS(optim::clip_grad_norm_(g.params(), 1.0, 2, true),
-                       doctest::Contains("clip_grad_norm_: the total norm of order 2 is nan"), tg::ValueError);
+                       doctest::Contains("clip_grad_norm_: the total norm of order 2 is nan"),
+                       tg::ValueError);
   CHECK(std::isnan(optim::clip_grad_norm_(g.params(), 1.0)));
   CHECK(std::isnan(g.b.grad().at({1})));
   Grads gi({INFINITY, 1}, {0, 1, 0});

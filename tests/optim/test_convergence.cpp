@@ -12,17 +12,54 @@ namespace {
 using Factory = std::function<std::unique_ptr<optim::Optimizer>(const std::vector<tg::Tensor>&)>;
 std::vector<std::pair<const char*, Factory>> all_optimizers(double scale) {
   return {
-      {"sgd", [=](auto& p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 0.1 * scale}); }},
-      {"momentum", [=](auto& p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 0.05 * scale, .momentum = 0.9}); }},
-      {"nesterov", [=](auto& p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 0.05 * scale, .momentum = 0.9, .nesterov = true}); }},
-      {"adagrad", [=](auto& p) { return std::make_unique<optim::Adagrad>(p, optim::AdagradOptions{.lr = 0.5 * scale}); }},
-      {"rmsprop", [=](auto& p) { return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions{.lr = 0.01 * scale}); }},
-      {"adam", [=](auto& p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 0.05 * scale}); }},
-      {"amsgrad", [=](auto& p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 0.05 * scale, .amsgrad = true}); }},
-      {"adamw", [=](auto& p) { return std::make_unique<optim::AdamW>(p, optim::AdamWOptions{.lr = 0.05 * scale, .weight_decay = 0}); }},
-      {"adamax", [=](auto& p) { return std::make_unique<optim::Adamax>(p, optim::AdamaxOptions{.lr = 0.05 * scale}); }},
-      {"adadelta", [=](auto& p) { return std::make_unique<optim::Adadelta>(p, optim::AdadeltaOptions{.lr = 10 * scale}); }},
-      {"nadam", [=](auto& p) { return std::make_unique<optim::NAdam>(p, optim::NAdamOptions{.lr = 0.05 * scale}); }},
+      {"sgd",
+       [=](auto& p) {
+         return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 0.1 * scale});
+       }},
+      {"momentum",
+       [=](auto& p) {
+         return std::make_unique<optim::SGD>(
+             p, optim::SGDOptions{.lr = 0.05 * scale, .momentum = 0.9});
+       }},
+      {"nesterov",
+       [=](auto& p) {
+         return std::make_unique<optim::SGD>(
+             p, optim::SGDOptions{.lr = 0.05 * scale, .momentum = 0.9, .nesterov = true});
+       }},
+      {"adagrad",
+       [=](auto& p) {
+         return std::make_unique<optim::Adagrad>(p, optim::AdagradOptions{.lr = 0.5 * scale});
+       }},
+      {"rmsprop",
+       [=](auto& p) {
+         return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions{.lr = 0.01 * scale});
+       }},
+      {"adam",
+       [=](auto& p) {
+         return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 0.05 * scale});
+       }},
+      {"amsgrad",
+       [=](auto& p) {
+         return std::make_unique<optim::Adam>(
+             p, optim::AdamOptions{.lr = 0.05 * scale, .amsgrad = true});
+       }},
+      {"adamw",
+       [=](auto& p) {
+         return std::make_unique<optim::AdamW>(
+             p, optim::AdamWOptions{.lr = 0.05 * scale, .weight_decay = 0});
+       }},
+      {"adamax",
+       [=](auto& p) {
+         return std::make_unique<optim::Adamax>(p, optim::AdamaxOptions{.lr = 0.05 * scale});
+       }},
+      {"adadelta",
+       [=](auto& p) {
+         return std::make_unique<optim::Adadelta>(p, optim::AdadeltaOptions{.lr = 10 * scale});
+       }},
+      {"nadam",
+       [=](auto& p) {
+         return std::make_unique<optim::NAdam>(p, optim::NAdamOptions{.lr = 0.05 * scale});
+       }},
   };
 }
 }  // namespace
@@ -56,10 +93,16 @@ TEST_CASE("convergence: momentum and Adam solve Rosenbrock") {
     }
     return std::pair{x.item(), y.item()};
   };
-  auto [mx, my] = run([](auto p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 2e-4, .momentum = 0.9}); }, 20000);
+  auto [mx, my] = run(
+      [](auto p) {
+        return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 2e-4, .momentum = 0.9});
+      },
+      20000);
   CHECK(std::abs(mx - 1) < 1e-2);
   CHECK(std::abs(my - 1) < 2e-2);
-  auto [ax, ay] = run([](auto p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 0.02}); }, 10000);
+  auto [ax, ay] =
+      run([](auto p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 0.02}); },
+          10000);
   CHECK(std::abs(ax - 1) < 1e-2);
   CHECK(std::abs(ay - 1) < 2e-2);
 }

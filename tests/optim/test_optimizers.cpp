@@ -29,7 +29,8 @@ TEST_CASE("sgd: trajectories for every option combination") {
       {"momentum", {.lr = 0.05, .momentum = 0.9}},
       {"dampening", {.lr = 0.05, .momentum = 0.8, .dampening = 0.3}},
       {"nesterov", {.lr = 0.05, .momentum = 0.9, .nesterov = true}},
-      {"weight decay + nesterov", {.lr = 0.05, .momentum = 0.5, .weight_decay = 0.1, .nesterov = true}},
+      {"weight decay + nesterov",
+       {.lr = 0.05, .momentum = 0.5, .weight_decay = 0.1, .nesterov = true}},
       {"maximize", {.lr = 0.02, .momentum = 0.5, .maximize = true}},
   };
   for (const Case& c : cases) {
@@ -53,7 +54,11 @@ TEST_CASE("adagrad: trajectories, with lr_decay counted from the first step") {
   const optim::AdagradOptions cases[] = {
       {.lr = 0.1},
       {.lr = 0.1, .lr_decay = 0.05},
-      {.lr = 0.1, .lr_decay = 0.01, .weight_decay = 0.2, .initial_accumulator_value = 0.5, .eps = 1e-6},
+      {.lr = 0.1,
+       .lr_decay = 0.01,
+       .weight_decay = 0.2,
+       .initial_accumulator_value = 0.5,
+       .eps = 1e-6},
       {.lr = 0.1, .maximize = true},
   };
   for (const auto& o : cases) {
@@ -108,7 +113,8 @@ namespace {
 struct AdamRef {
   double lr, b1, b2, eps, l2, decoupled;
   bool amsgrad, maximize;
-  std::vector<double> m = std::vector<double>(6), v = std::vector<double>(6), vmax = std::vector<double>(6);
+  std::vector<double> m = std::vector<double>(6), v = std::vector<double>(6),
+                      vmax = std::vector<double>(6);
   void operator()(int t, std::size_t i, double& x, double g) {
     x *= 1 - lr * decoupled;  // AdamW: decay the weight first, on its own
     const double d = (maximize ? -g : g) + l2 * x;
@@ -132,7 +138,8 @@ TEST_CASE("adam: trajectories, plain, L2, AMSGrad's max and maximize") {
   for (const auto& o : cases) {
     tg::Tensor w = Quartic().start();
     optim::Adam opt({w}, o);
-    AdamRef ref{o.lr, o.betas.first, o.betas.second, o.eps, o.weight_decay, 0, o.amsgrad, o.maximize};
+    AdamRef ref{o.lr, o.betas.first, o.betas.second, o.eps, o.weight_decay,
+                0,    o.amsgrad,     o.maximize};
     check_trajectory(opt, w, std::ref(ref), 12);
   }
 }
@@ -146,14 +153,16 @@ TEST_CASE("adamw: trajectories, decay applied to the weight before the Adam step
   for (const auto& o : cases) {
     tg::Tensor w = Quartic().start();
     optim::AdamW opt({w}, o);
-    AdamRef ref{o.lr, o.betas.first, o.betas.second, o.eps, 0, o.weight_decay, o.amsgrad, o.maximize};
+    AdamRef ref{o.lr, o.betas.first,  o.betas.second, o.eps,
+                0,    o.weight_decay, o.amsgrad,      o.maximize};
     check_trajectory(opt, w, std::ref(ref), 12);
   }
 }
 
 TEST_CASE("adamax: trajectories with eps inside the max") {
   for (const optim::AdamaxOptions& o :
-       {optim::AdamaxOptions{}, optim::AdamaxOptions{.lr = 0.05, .betas = {0.8, 0.9}, .eps = 1e-3, .weight_decay = 0.1}}) {
+       {optim::AdamaxOptions{},
+        optim::AdamaxOptions{.lr = 0.05, .betas = {0.8, 0.9}, .eps = 1e-3, .weight_decay = 0.1}}) {
     tg::Tensor w = Quartic().start();
     optim::Adamax opt({w}, o);
     std::vector<double> m(6), u(6);
@@ -168,7 +177,8 @@ TEST_CASE("adamax: trajectories with eps inside the max") {
 
 TEST_CASE("adadelta: trajectories") {
   for (const optim::AdadeltaOptions& o :
-       {optim::AdadeltaOptions{}, optim::AdadeltaOptions{.lr = 0.5, .rho = 0.95, .eps = 1e-4, .weight_decay = 0.1}}) {
+       {optim::AdadeltaOptions{},
+        optim::AdadeltaOptions{.lr = 0.5, .rho = 0.95, .eps = 1e-4, .weight_decay = 0.1}}) {
     tg::Tensor w = Quartic().start();
     optim::Adadelta opt({w}, o);
     std::vector<double> v(6), u(6);
@@ -184,7 +194,9 @@ TEST_CASE("adadelta: trajectories") {
 
 TEST_CASE("nadam: trajectories with momentum decay") {
   for (const optim::NAdamOptions& o :
-       {optim::NAdamOptions{}, optim::NAdamOptions{.lr = 0.05, .betas = {0.8, 0.99}, .weight_decay = 0.1, .momentum_decay = 0.01}}) {
+       {optim::NAdamOptions{},
+        optim::NAdamOptions{
+            .lr = 0.05, .betas = {0.8, 0.99}, .weight_decay = 0.1, .momentum_decay = 0.01}}) {
     tg::Tensor w = Quartic().start();
     optim::NAdam opt({w}, o);
     std::vector<double> m(6), v(6), prod(6, 1.0);
@@ -230,17 +242,19 @@ TEST_CASE("optimizers: hyperparameters are validated by name") {
   tg::Tensor w = leaf({2});
   CHECK_THROWS_WITH_AS(optim::Adam({w}, {.betas = {1.2, 0.999}}),
                        doctest::Contains("Adam: beta1 must be in [0, 1), got 1.2"), tg::ValueError);
-  CHECK_THROWS_WITH_AS(optim::SGD({w}), doctest::Contains("SGD: lr must be >= 0 (set it"), tg::ValueError);
-  CHECK_THROWS_WITH_AS(optim::SGD({w}, {.lr = 0.1, .nesterov = true}),
-                       doctest::Contains("SGD: nesterov must be used with momentum > 0 and dampening 0"),
+  CHECK_THROWS_WITH_AS(optim::SGD({w}), doctest::Contains("SGD: lr must be >= 0 (set it"),
                        tg::ValueError);
-  CHECK_THROWS_WITH_AS(optim::RMSprop({w}, {.alpha = -1}), doctest::Contains("RMSprop: alpha must be >= 0"),
-                       tg::ValueError);
-  CHECK_THROWS_WITH_AS(optim::Adagrad({w}, {.lr_decay = -1}), doctest::Contains("Adagrad: lr_decay"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      optim::SGD({w}, {.lr = 0.1, .nesterov = true}),
+      doctest::Contains("SGD: nesterov must be used with momentum > 0 and dampening 0"),
+      tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::RMSprop({w}, {.alpha = -1}),
+                       doctest::Contains("RMSprop: alpha must be >= 0"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::Adagrad({w}, {.lr_decay = -1}),
+                       doctest::Contains("Adagrad: lr_decay"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::AdamW({w}, {.eps = -1}), doctest::Contains("AdamW: eps must be >= 0"),
                        tg::ValueError);
-  CHECK_THROWS_WITH_AS(optim::Adam({w * 2.0}), doctest::Contains("must be a leaf that requires grad"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::Adam({w * 2.0}),
+                       doctest::Contains("must be a leaf that requires grad"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam({w, w}), doctest::Contains("appears twice"), tg::ValueError);
 }

@@ -37,8 +37,9 @@ struct Run {
                          {.lr = 0.05, .weight_decay = 0.01});
     auto warm = std::make_shared<optim::LinearLR>(*opt, 0.5, 1.0, 3);
     auto cos = std::make_shared<optim::CosineAnnealingLR>(*opt, 6);
-    sched = std::make_unique<optim::SequentialLR>(*opt, std::vector<std::shared_ptr<optim::LRScheduler>>{warm, cos},
-                                                  std::vector<std::int64_t>{3});
+    sched = std::make_unique<optim::SequentialLR>(
+        *opt, std::vector<std::shared_ptr<optim::LRScheduler>>{warm, cos},
+        std::vector<std::int64_t>{3});
   }
   void train(int steps) {
     for (int i = 0; i < steps; ++i) {
@@ -104,7 +105,7 @@ TEST_CASE("optimizer: state is named by parameter and saved with every buffer") 
   CHECK(ar.get_text("optim.type") == "Adam");
   CHECK(ar.get("optim.state.0.weight.step").item() == 2);
   CHECK(ar.get("optim.state.0.weight.exp_avg").shape() == tg::Shape{5, 3});
-  CHECK(ar.contains("optim.state.0.weight.max_exp_avg_sq"));     // AMSGrad group
+  CHECK(ar.contains("optim.state.0.weight.max_exp_avg_sq"));        // AMSGrad group
   CHECK_FALSE(ar.contains("optim.state.3.weight.max_exp_avg_sq"));  // the other group has none
   CHECK(ar.get("optim.group.1.lr").item() == a.opt->lr(1));
 }
@@ -184,11 +185,15 @@ TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") 
   };
   auto f64 = [](double v) { return tg::scalar_tensor(v, {.dtype = tg::kFloat64}); };
   const Corruption cases[] = {
-      {"garbage RNG text", [](tg::Archive& ar) { ar.put_text("progress.rng", "12 34 not a state"); },
+      {"garbage RNG text",
+       [](tg::Archive& ar) { ar.put_text("progress.rng", "12 34 not a state"); },
        "Generator::set_state: not a generator state"},
       {"RNG stored as a tensor", [&](tg::Archive& ar) { ar.put("progress.rng", f64(1)); },
        "entry 'progress.rng' is a tensor, not a text"},
-      {"epoch with two values", [](tg::Archive& ar) { ar.put("progress.epoch", tg::tensor({1, 2})); },
+      {"epoch with two values",
+       [](tg::Archive& ar) {
+         ar.put("progress.epoch", tg::tensor({1, 2}));
+       },
        "entry 'progress.epoch' must hold one value, holds 2"},
       {"epoch of 1e300", [&](tg::Archive& ar) { ar.put("progress.epoch", f64(1e300)); },
        "entry 'progress.epoch': 1e+300 is outside int64's range"},
@@ -196,19 +201,25 @@ TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") 
        "entry 'progress.epoch': 2.5 is not an integer"},
       {"negative step", [&](tg::Archive& ar) { ar.put("progress.step", f64(-4)); },
        "progress is negative"},
-      {"optimizer step of 1e300", [&](tg::Archive& ar) { ar.put("optim.state.0.weight.step", f64(1e300)); },
+      {"optimizer step of 1e300",
+       [&](tg::Archive& ar) { ar.put("optim.state.0.weight.step", f64(1e300)); },
        "entry 'optim.state.0.weight.step': 1e+300 is outside int64's range"},
       {"missing initial_lr", [](tg::Archive& ar) { ar = without(ar, "optim.group.0.initial_lr"); },
        "no initial learning rate for group 0"},
-      {"lr with two values", [](tg::Archive& ar) { ar.put("optim.group.1.lr", tg::tensor({0.1, 0.2})); },
+      {"lr with two values",
+       [](tg::Archive& ar) {
+         ar.put("optim.group.1.lr", tg::tensor({0.1, 0.2}));
+       },
        "entry 'optim.group.1.lr' must hold one value"},
       {"negative lr", [&](tg::Archive& ar) { ar.put("optim.group.1.lr", f64(-0.1)); },
        "a learning rate must be >= 0"},
       {"schedule epoch of NaN", [&](tg::Archive& ar) { ar.put("sched.1.last_epoch", f64(NAN)); },
        "entry 'sched.1.last_epoch': nan is not an integer"},
-      {"schedule with a wrong group count", [](tg::Archive& ar) { ar.put("sched.0.last_lr", tg::tensor({0.1})); },
+      {"schedule with a wrong group count",
+       [](tg::Archive& ar) { ar.put("sched.0.last_lr", tg::tensor({0.1})); },
        "the checkpoint has 1 groups, the optimizer 2"},
-      {"parameter of the wrong shape", [](tg::Archive& ar) { ar.put("model.3.bias", tg::zeros({2})); },
+      {"parameter of the wrong shape",
+       [](tg::Archive& ar) { ar.put("model.3.bias", tg::zeros({2})); },
        "parameter '3.bias' is [2] float32 in the checkpoint but [1] float32"},
   };
   Run b(2);
@@ -241,9 +252,10 @@ TEST_CASE("optimizer: load_state checks every group before setting any learning 
   const double lr0 = b.opt->lr(0), lr1 = b.opt->lr(1);
   // group 1's initial_lr is missing: group 0 must not be applied first
   const tg::Archive partial = without(ar, "optim.group.1.initial_lr");
-  CHECK_THROWS_WITH_AS(b.opt->load_state(partial),
-                       doctest::Contains("Adam: cannot load state: no initial learning rate for group 1"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      b.opt->load_state(partial),
+      doctest::Contains("Adam: cannot load state: no initial learning rate for group 1"),
+      tg::ValueError);
   CHECK(b.opt->lr(0) == lr0);
   CHECK(b.opt->lr(1) == lr1);
   CHECK(b.opt->state(0).step == 0);
@@ -252,7 +264,8 @@ TEST_CASE("optimizer: load_state checks every group before setting any learning 
   CHECK(b.opt->lr(0) == lr0);
 }
 
-TEST_CASE("load_checkpoint: every truncation and every flipped bit is refused and changes nothing") {
+TEST_CASE(
+    "load_checkpoint: every truncation and every flipped bit is refused and changes nothing") {
   TempDir dir;
   Run a(1);
   a.train(2);
@@ -261,7 +274,8 @@ TEST_CASE("load_checkpoint: every truncation and every flipped bit is refused an
   b.train(1);
   const auto before = snapshot(b);
   const std::string bad = dir.file("bad.tg");
-  CHECK(sweep_corruptions(bytes_of(dir.file("run.tg")), bad,
-                          [&] { optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()); },
-                          [&] { return snapshot(b) == before; }) == 0);
+  CHECK(sweep_corruptions(
+            bytes_of(dir.file("run.tg")), bad,
+            [&] { optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()); },
+            [&] { return snapshot(b) == before; }) == 0);
 }

@@ -32,7 +32,8 @@ TEST_CASE("step_lr: decays by gamma every step_size epochs") {
 TEST_CASE("multi_step_lr: decays at each milestone, repeats counting twice") {
   Setup st;
   optim::MultiStepLR s(st.opt, {20, 5, 12, 12}, 0.3);
-  check_sequence(s, [](int e) { return 0.1 * std::pow(0.3, (e >= 5) + 2 * (e >= 12) + (e >= 20)); });
+  check_sequence(s,
+                 [](int e) { return 0.1 * std::pow(0.3, (e >= 5) + 2 * (e >= 12) + (e >= 20)); });
 }
 
 TEST_CASE("exponential_lr: multiplies by gamma each epoch") {
@@ -57,7 +58,8 @@ TEST_CASE("linear_lr: warms up linearly, then holds") {
 
 TEST_CASE("lambda_lr: any function of the epoch") {
   Setup st;
-  optim::LambdaLR s(st.opt, [](std::int64_t e) { return 1.0 / (1.0 + 0.5 * static_cast<double>(e)); });
+  optim::LambdaLR s(st.opt,
+                    [](std::int64_t e) { return 1.0 / (1.0 + 0.5 * static_cast<double>(e)); });
   check_sequence(s, [](int e) { return 0.1 / (1 + 0.5 * e); });
 }
 
@@ -85,10 +87,13 @@ TEST_CASE("schedulers: every group follows its own base lr") {
 
 TEST_CASE("reduce_lr_on_plateau: reduces after patience bad epochs, then cools down") {
   Setup st;
-  optim::ReduceLROnPlateau s(st.opt, {.factor = 0.5, .patience = 2, .threshold = 0.01, .cooldown = 1, .min_lr = 0.02});
+  optim::ReduceLROnPlateau s(
+      st.opt, {.factor = 0.5, .patience = 2, .threshold = 0.01, .cooldown = 1, .min_lr = 0.02});
   // Relative threshold: 0.995 is not better than 1.0 * (1 - 0.01).
-  const double metric[] = {1.0, 0.995, 0.993, 0.999, 0.98, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97};
-  const double lr_after[] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025, 0.02, 0.02};
+  const double metric[] = {1.0,  0.995, 0.993, 0.999, 0.98, 0.97, 0.97,
+                           0.97, 0.97,  0.97,  0.97,  0.97, 0.97, 0.97};
+  const double lr_after[] = {0.1,  0.1,   0.1,   0.05,  0.05,  0.05, 0.05,
+                             0.05, 0.025, 0.025, 0.025, 0.025, 0.02, 0.02};
   for (std::size_t e = 0; e < std::size(metric); ++e) {
     s.step(metric[e]);
     INFO("epoch " << e << " metric " << metric[e]);
@@ -99,9 +104,12 @@ TEST_CASE("reduce_lr_on_plateau: reduces after patience bad epochs, then cools d
 
 TEST_CASE("reduce_lr_on_plateau: max mode with an absolute threshold") {
   Setup st;
-  optim::ReduceLROnPlateau s(st.opt, {.mode = optim::ReduceLROnPlateauOptions::Mode::Max, .factor = 0.1,
-                                      .patience = 0, .threshold = 0.05,
-                                      .threshold_mode = optim::ReduceLROnPlateauOptions::ThresholdMode::Abs});
+  optim::ReduceLROnPlateau s(
+      st.opt, {.mode = optim::ReduceLROnPlateauOptions::Mode::Max,
+               .factor = 0.1,
+               .patience = 0,
+               .threshold = 0.05,
+               .threshold_mode = optim::ReduceLROnPlateauOptions::ThresholdMode::Abs});
   s.step(0.5);  // better than -inf
   CHECK(st.opt.lr() == doctest::Approx(0.1));
   s.step(0.54);  // not better than 0.5 + 0.05
@@ -112,9 +120,11 @@ TEST_CASE("reduce_lr_on_plateau: max mode with an absolute threshold") {
 
 TEST_CASE("schedulers: bad arguments are named") {
   Setup st;
-  CHECK_THROWS_WITH_AS(optim::StepLR(st.opt, 0), doctest::Contains("StepLR: step_size must be >= 1"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::StepLR(st.opt, 0),
+                       doctest::Contains("StepLR: step_size must be >= 1"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::ReduceLROnPlateau(st.opt, {.factor = 1.5}),
                        doctest::Contains("factor must be in [0, 1)"), tg::ValueError);
   CHECK_THROWS_AS(optim::LinearLR(st.opt, 0.0), tg::ValueError);
-  CHECK_THROWS_AS(optim::SequentialLR(st.opt, {std::make_shared<optim::StepLR>(st.opt, 2)}, {3}), tg::ValueError);
+  CHECK_THROWS_AS(optim::SequentialLR(st.opt, {std::make_shared<optim::StepLR>(st.opt, 2)}, {3}),
+                  tg::ValueError);
 }

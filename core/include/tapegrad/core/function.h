@@ -28,8 +28,8 @@ using BackwardFn = std::function<std::vector<Tensor>(FunctionCtx&, const Tensor&
 
 /// Runs forward without recording, then records one tape entry named `name` whose backward
 /// calls `backward` (also without recording).
-Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs,
-                      ForwardFn forward, BackwardFn backward);
+Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs, ForwardFn forward,
+                      BackwardFn backward);
 
 /// Class form: F has static forward(FunctionCtx&, const Tensor&...) and
 /// static backward(FunctionCtx&, const Tensor& grad_out) -> std::vector<Tensor>,
@@ -44,7 +44,8 @@ Tensor apply(const Args&... args) {
       [](FunctionCtx& ctx, const std::vector<Tensor>& in) {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
           return F::forward(ctx, in[I]...);
-        }(std::index_sequence_for<Args...>{});
+        }
+        (std::index_sequence_for<Args...>{});
       },
       [](FunctionCtx& ctx, const Tensor& g) { return F::backward(ctx, g); });
 }

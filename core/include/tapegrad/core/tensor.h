@@ -119,7 +119,6 @@ class Tensor {
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
 
-
  private:
   friend struct detail::TensorAccess;
   std::shared_ptr<TensorImpl> impl_;

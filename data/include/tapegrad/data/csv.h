@@ -7,11 +7,11 @@
 namespace tapegrad::data {
 
 struct CSVOptions {
-  int label_column = -1;          ///< which column is the target; negative counts from the end
-  bool header = true;             ///< skip the first line
+  int label_column = -1;  ///< which column is the target; negative counts from the end
+  bool header = true;     ///< skip the first line
   char delimiter = ',';
-  bool classification = true;     ///< targets as int64 class indices; false: float32 values
-  bool allow_nan = false;         ///< keep NaN fields (missing values) instead of refusing them
+  bool classification = true;  ///< targets as int64 class indices; false: float32 values
+  bool allow_nan = false;      ///< keep NaN fields (missing values) instead of refusing them
 };
 
 /// Features become float32 (N, F); targets int64 (N) or float32 (N, 1). Every line must have

@@ -10,10 +10,10 @@ namespace tapegrad::data {
 enum class Split { Train, Test };
 
 struct MNISTOptions {
-  bool flatten = true;                ///< images as (N, H*W); false gives (N, 1, H, W)
+  bool flatten = true;                        ///< images as (N, H*W); false gives (N, 1, H, W)
   std::optional<double> mean = std::nullopt;  ///< if mean and std are set, pixels become
   std::optional<double> std = std::nullopt;   ///< (x - mean) / std
-  std::int64_t limit = 0;             ///< keep only the first `limit` samples (0: all)
+  std::int64_t limit = 0;                     ///< keep only the first `limit` samples (0: all)
 };
 
 /// Reads <root>/train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (or t10k-* for

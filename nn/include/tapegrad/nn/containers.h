@@ -40,8 +40,7 @@ class Sequential : public ModuleList {
   Sequential() = default;
   /// Sequential(Linear(784, 128), Sigmoid(), Linear(128, 10)).
   template <typename... Ms>
-    requires(sizeof...(Ms) > 0)
-  explicit Sequential(Ms&&... modules) {
+  requires(sizeof...(Ms) > 0) explicit Sequential(Ms&&... modules) {
     (push_back(std::forward<Ms>(modules)), ...);
   }
   Tensor forward(const Tensor& x) override;

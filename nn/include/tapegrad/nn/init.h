@@ -28,9 +28,9 @@ Tensor xavier_uniform_(const Tensor& t, double gain = 1, Generator* gen = nullpt
 Tensor xavier_normal_(const Tensor& t, double gain = 1, Generator* gen = nullptr);
 /// U(-bound, bound) with bound = gain sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
 Tensor kaiming_uniform_(const Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
-                         const std::string& nonlinearity = "leaky_relu", Generator* gen = nullptr);
+                        const std::string& nonlinearity = "leaky_relu", Generator* gen = nullptr);
 /// N(0, std^2) with std = gain / sqrt(fan).
 Tensor kaiming_normal_(const Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
-                        const std::string& nonlinearity = "leaky_relu", Generator* gen = nullptr);
+                       const std::string& nonlinearity = "leaky_relu", Generator* gen = nullptr);
 
 }  // namespace tapegrad::nn::init

@@ -11,7 +11,9 @@ class Loss {
   explicit Loss(Reduction r = Reduction::Mean) : reduction_(r) {}
   virtual ~Loss() = default;
   virtual Tensor forward(const Tensor& input, const Tensor& target) const = 0;
-  Tensor operator()(const Tensor& input, const Tensor& target) const { return forward(input, target); }
+  Tensor operator()(const Tensor& input, const Tensor& target) const {
+    return forward(input, target);
+  }
   Reduction reduction() const { return reduction_; }
 
  protected:

@@ -19,8 +19,8 @@ using NamedParams = std::vector<std::pair<std::string, Tensor>>;
 /// (allocated on the parameter's first step, as PyTorch does).
 struct ParamState {
   std::int64_t step = 0;
-  std::vector<Tensor> buffers;   ///< indexed like the optimizer's buffer names
-  std::vector<double> scalars;   ///< indexed like the optimizer's scalar names
+  std::vector<Tensor> buffers;  ///< indexed like the optimizer's buffer names
+  std::vector<double> scalars;  ///< indexed like the optimizer's scalar names
 };
 
 class Optimizer {

@@ -22,7 +22,9 @@ class RMSprop : public OptimizerWith<RMSprop, RMSpropOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "RMSprop";
-  static std::vector<std::string> buffer_names() { return {"square_avg", "grad_avg", "momentum_buffer"}; }
+  static std::vector<std::string> buffer_names() {
+    return {"square_avg", "grad_avg", "momentum_buffer"};
+  }
   static void validate(const RMSpropOptions& o);
 
  protected:
