@@ -7,13 +7,14 @@
 #   make install-check   install, then build and run an outside project against the package
 #   make bench     micro-benchmarks, then B1-B3 against libtorch and hand-written Eigen
 #   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)
+#   make format    apply .clang-format to every C++ file
 # Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo compare test sanitize install-check bench fuzz clean
+.PHONY: all setup configure build data demo compare test sanitize install-check bench fuzz format clean
 
 all: build
 
@@ -58,6 +59,9 @@ bench:
 FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+format:
+	scripts/check_format.sh --fix
 
 clean:
 	rm -rf $(BUILD) build-asan build-bench build-fuzz
