@@ -222,11 +222,11 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   // entries still waiting for their gradient.
   std::vector<std::shared_ptr<Node>> touched{start};
   std::vector<Node*> ready{start.get()};
-  const auto later = [](const Node* a, const Node* b) { return a->seq < b->seq; };
+  const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
   start->grad = std::move(seed);
   try {
     while (!ready.empty()) {
-      std::pop_heap(ready.begin(), ready.end(), later);
+      std::pop_heap(ready.begin(), ready.end(), recorded_before);
       Node* node = ready.back();
       ready.pop_back();
       assert(node->grad && node->grad->shape == node->out.shape);
@@ -236,7 +236,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
       node->backward(ctx);
       for (std::size_t i = reached; i < touched.size(); ++i) {
         ready.push_back(touched[i].get());
-        std::push_heap(ready.begin(), ready.end(), later);
+        std::push_heap(ready.begin(), ready.end(), recorded_before);
       }
       if (t_anomaly)
         for (const Node::Input& in : node->inputs) {

@@ -72,10 +72,16 @@ LoadedSchedule read_schedule(const Archive& ar, const std::string& prefix, std::
   if (r.last_epoch < -1)
     throw ValueError(msg("scheduler: entry '", prefix, "last_epoch' is ", r.last_epoch,
                          "; expected -1 or more"));
-  for (const auto* v : {&r.base_lrs, &r.last_lr})
+  for (const auto* v : {&r.base_lrs, &r.last_lr}) {
     if (v->size() != groups)
       throw ValueError(
           msg("scheduler: the checkpoint has ", v->size(), " groups, the optimizer ", groups));
+    for (double lr : *v)
+      if (!(lr >= 0))
+        throw ValueError(msg("scheduler: entry '", prefix,
+                             v == &r.base_lrs ? "base_lrs" : "last_lr",
+                             "' holds the learning rate ", lr, "; expected >= 0"));
+  }
   return r;
 }
 }  // namespace

@@ -218,6 +218,11 @@ TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") 
       {"schedule with a wrong group count",
        [](tg::Archive& ar) { ar.put("sched.0.last_lr", tg::tensor({0.1})); },
        "the checkpoint has 1 groups, the optimizer 2"},
+      {"negative base learning rate",
+       [](tg::Archive& ar) {
+         ar.put("sched.base_lrs", tg::tensor({0.01, -1}, {}, {.dtype = tg::kFloat64}));
+       },
+       "entry 'sched.base_lrs' holds the learning rate -1"},
       {"parameter of the wrong shape",
        [](tg::Archive& ar) { ar.put("model.3.bias", tg::zeros({2})); },
        "parameter '3.bias' is [2] float32 in the checkpoint but [1] float32"},
