@@ -67,16 +67,19 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
           d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
     });
   } else {
-    // Broadcast: the operands expanded to y's shape, the derivative formed there and summed
-    // back to input i's shape. Costs temporaries of y's size; broadcasting binary ops are off
-    // the hot paths of training (layers fuse their bias).
-    auto expanded = [&](const TensorImpl& x) {
-      ImplPtr e = make_zeros(g.shape, g.dtype);
-      expand_into(e->data<T>(), e->shape, x.data<T>(), x.shape);
-      return e;
+    // Broadcast: the operand that broadcasts is expanded to y's shape, the derivative formed
+    // there and summed back to input i's shape. Costs temporaries of y's size; broadcasting
+    // binary ops are off the hot paths of training (layers fuse their bias).
+    ImplPtr ea, eb;
+    auto at_y_shape = [&](const TensorImpl& x, ImplPtr& expanded) -> const TensorImpl& {
+      if (x.shape == g.shape) return x;
+      expanded = make_zeros(g.shape, g.dtype);
+      expand_into(expanded->data<T>(), expanded->shape, x.data<T>(), x.shape);
+      return *expanded;
     };
-    const ImplPtr ea = expanded(a), eb = expanded(b), tmp = make_impl(g.shape, g.dtype);
-    vec<T>(*tmp) = d(cvec<T>(g), cvec<T>(*ea), cvec<T>(*eb), cvec<T>(c.out()));
+    const TensorImpl &xa = at_y_shape(a, ea), &xb = at_y_shape(b, eb);
+    const ImplPtr tmp = make_impl(g.shape, g.dtype);
+    vec<T>(*tmp) = d(cvec<T>(g), cvec<T>(xa), cvec<T>(xb), cvec<T>(c.out()));
     sum_into(gi->data<T>(), gi->shape, tmp->data<T>(), tmp->shape);
   }
 }

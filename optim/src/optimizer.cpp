@@ -30,7 +30,9 @@ void Optimizer::add_group(const NamedParams& params) {
       throw ValueError(msg(this->name(), ": parameter '", name,
                            "' must be a leaf that requires grad (an nn parameter, or a tensor "
                            "made with requires_grad)"));
-    if (std::any_of(seen.begin(), seen.end(), [&](const Tensor& q) { return q.is_same(p); }))
+    // The parameter bound by name: clang's OpenMP cannot capture a structured binding.
+    const Tensor& param = p;
+    if (std::any_of(seen.begin(), seen.end(), [&](const Tensor& q) { return q.is_same(param); }))
       throw ValueError(msg(this->name(), ": parameter '", name, "' appears twice"));
     seen.push_back(p);
     for (const std::string& n : names_)

@@ -6,18 +6,22 @@
 
 namespace tapegrad::optim {
 
-/// The options of Adam and AdamW, which differ only in weight decay: its default (0 and 1e-2,
-/// as in torch) and where it goes (into the gradient, or onto the weight).
-template <double kDefaultWeightDecay>
+/// Where Adam's weight decay goes: into the gradient as an L2 term (Adam), or onto the weight
+/// directly (AdamW).
+enum class WeightDecay { L2, Decoupled };
+
+/// The options of Adam and AdamW, which differ only in weight decay: where it goes, and its
+/// default (0 for Adam, 1e-2 for AdamW, as in torch).
+template <WeightDecay kDecay>
 struct AdamFamilyOptions {
   double lr = 1e-3;
   std::pair<double, double> betas = {0.9, 0.999};
   double eps = 1e-8;
-  double weight_decay = kDefaultWeightDecay;
+  double weight_decay = kDecay == WeightDecay::Decoupled ? 1e-2 : 0;
   bool amsgrad = false;
   bool maximize = false;
 };
-using AdamOptions = AdamFamilyOptions<0.0>;  ///< weight_decay is an L2 term in the gradient
+using AdamOptions = AdamFamilyOptions<WeightDecay::L2>;
 
 /// d = g + wd p;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2;  (amsgrad: vmax = max(vmax, v))
 /// p -= lr / (1 - b1^t) m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps).

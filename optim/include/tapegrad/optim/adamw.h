@@ -5,7 +5,7 @@
 
 namespace tapegrad::optim {
 
-using AdamWOptions = AdamFamilyOptions<1e-2>;  ///< weight_decay is applied to p directly
+using AdamWOptions = AdamFamilyOptions<WeightDecay::Decoupled>;
 
 /// p *= 1 - lr wd; then Adam's update with d = g (no decay in the gradient).
 class AdamW : public OptimizerWith<AdamW, AdamWOptions> {
