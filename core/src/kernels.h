@@ -41,10 +41,8 @@ Eigen::Map<const MatrixRM<T>> cmat(const TensorImpl& t, std::int64_t rows, std::
 template <typename F>
 decltype(auto) dispatch_float(Dtype d, const char* op, F&& f) {
   switch (d) {
-    case Dtype::Float32:
-      return f.template operator()<float>();
-    case Dtype::Float64:
-      return f.template operator()<double>();
+    case Dtype::Float32: return f.template operator()<float>();
+    case Dtype::Float64: return f.template operator()<double>();
     default:
       throw ValueError(msg(op, ": needs a floating-point tensor: got ", dtype_name(d),
                            "; convert with .to(kFloat32)"));
@@ -54,12 +52,9 @@ decltype(auto) dispatch_float(Dtype d, const char* op, F&& f) {
 template <typename F>
 decltype(auto) dispatch_all(Dtype d, F&& f) {
   switch (d) {
-    case Dtype::Float32:
-      return f.template operator()<float>();
-    case Dtype::Float64:
-      return f.template operator()<double>();
-    default:
-      return f.template operator()<std::int64_t>();
+    case Dtype::Float32: return f.template operator()<float>();
+    case Dtype::Float64: return f.template operator()<double>();
+    default: return f.template operator()<std::int64_t>();
   }
 }
 

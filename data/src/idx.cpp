@@ -21,20 +21,13 @@ constexpr std::uint64_t kMaxBytes = std::uint64_t{4} << 30;  // 4 GiB of pixels 
 
 const char* type_name(std::uint8_t t) {
   switch (t) {
-    case 0x08:
-      return "unsigned byte";
-    case 0x09:
-      return "signed byte";
-    case 0x0B:
-      return "short";
-    case 0x0C:
-      return "int";
-    case 0x0D:
-      return "float";
-    case 0x0E:
-      return "double";
-    default:
-      return "unknown";
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "short";
+    case 0x0C: return "int";
+    case 0x0D: return "float";
+    case 0x0E: return "double";
+    default: return "unknown";
   }
 }
 

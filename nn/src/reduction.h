@@ -7,12 +7,9 @@ namespace tapegrad::nn {
 
 inline Tensor reduce(const Tensor& per_element, Reduction r) {
   switch (r) {
-    case Reduction::Mean:
-      return mean(per_element);
-    case Reduction::Sum:
-      return sum(per_element);
-    default:
-      return per_element;
+    case Reduction::Mean: return mean(per_element);
+    case Reduction::Sum: return sum(per_element);
+    default: return per_element;
   }
 }
 

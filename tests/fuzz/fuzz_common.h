@@ -56,12 +56,9 @@ inline bool same_bits(const tg::Tensor& a, const tg::Tensor& b) {
            (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(x[0])) == 0);
   };
   switch (a.dtype()) {
-    case tg::kFloat32:
-      return eq(a.to_vector<float>(), b.to_vector<float>());
-    case tg::kFloat64:
-      return eq(a.to_vector<double>(), b.to_vector<double>());
-    default:
-      return eq(a.to_vector<std::int64_t>(), b.to_vector<std::int64_t>());
+    case tg::kFloat32: return eq(a.to_vector<float>(), b.to_vector<float>());
+    case tg::kFloat64: return eq(a.to_vector<double>(), b.to_vector<double>());
+    default: return eq(a.to_vector<std::int64_t>(), b.to_vector<std::int64_t>());
   }
 }
 
