@@ -72,6 +72,17 @@ Tensor Tensor::to(Dtype d) const {
   if (ix.dtype == d) return *this;
   ImplPtr y = make_impl(ix.shape, d);
   dispatch_all(ix.dtype, [&]<typename S>() {
+    if constexpr (std::is_floating_point_v<S>)
+      if (d == kInt64) {
+        // Truncation toward zero, as PyTorch; a value int64 cannot hold (NaN, Inf, beyond
+        // +-2^63) would be undefined behaviour in the cast, so it is refused by position.
+        const auto x = cvec<S>(ix);
+        const S limit = S(9223372036854775808.0);
+        if (!(x.isFinite() && x >= -limit && x < limit).all())
+          for (std::int64_t i = 0; i < ix.numel; ++i)
+            if (!(std::isfinite(x[i]) && x[i] >= -limit && x[i] < limit))
+              throw ValueError(msg("to: element ", i, " is ", x[i], ", which int64 cannot hold"));
+      }
     dispatch_all(d, [&]<typename D>() { vec<D>(*y) = cvec<S>(ix).template cast<D>(); });
   });
   return record("to", y, {*this}, [](BackwardCtx& c) {

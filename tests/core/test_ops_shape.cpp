@@ -163,3 +163,15 @@ TEST_CASE("creation: a double becomes an int64 element only when it fits") {
   CHECK(tg::full({1}, 9.2e18, {.dtype = tg::kInt64}).to_vector<std::int64_t>()[0] ==
         std::int64_t{9200000000000000000});
 }
+
+TEST_CASE("to: a float that int64 cannot hold is refused by position; others truncate") {
+  tg::Tensor x = tg::tensor({1.9, -2.5, 3.0}, {}, {.dtype = tg::kFloat64});
+  CHECK(x.to(tg::kInt64).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, -2, 3});
+  for (double bad : std::initializer_list<double>{NAN, INFINITY, -1e19, 9223372036854775808.0}) {
+    INFO(bad);
+    tg::Tensor y = tg::tensor({0.0, bad}, {}, {.dtype = tg::kFloat64});
+    CHECK_THROWS_WITH_AS(y.to(tg::kInt64), doctest::Contains("to: element 1 is "), tg::ValueError);
+    CHECK_THROWS_AS(y.to(tg::kFloat32).to(tg::kInt64), tg::ValueError);
+  }
+  CHECK(tg::tensor({-9.2e18}).to(tg::kFloat64).to(tg::kInt64).numel() == 1);
+}
