@@ -230,6 +230,8 @@ Archive Archive::load(const std::string& path) {
     if (name_len == 0 || name_len > kMaxName) r.fail(msg("bad name length ", name_len));
     const char* np = r.take(name_len, "name");
     std::string name(np, name_len);
+    // The writer never repeats a name; a file that does would have one entry silently win.
+    if (a.entries_.count(name)) r.fail(msg("entry '", name, "' appears twice"));
     const auto kind = r.pod<std::uint8_t>("entry kind");
     if (kind == kText) {
       const auto len = r.pod<std::uint64_t>("text length");

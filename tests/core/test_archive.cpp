@@ -1,4 +1,6 @@
 // Archive: named tensors and texts in one checked file.
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "helpers.h"
@@ -55,4 +57,28 @@ TEST_CASE("archive: a header claiming a huge tensor is refused without allocatin
   CHECK_THROWS_WITH_AS(tg::Archive::load(path),
                        doctest::Contains("impossible dimension 1099511627776"), tg::IoError);
   std::filesystem::remove(path);
+}
+
+TEST_CASE("archive: a file that names an entry twice is refused") {
+  TempDir dir;
+  tg::Archive ar;
+  ar.put("a", tg::zeros({1}));
+  ar.put("b", tg::ones({1}));
+  ar.save(dir.file("two.tg"));
+  std::vector<char> bytes = bytes_of(dir.file("two.tg"));
+  // Rename "b" to "a" (the last name byte 'b' in the file), then fix the CRC-32 (zlib's, over
+  // everything before the last 4 bytes) so only the duplicate is wrong.
+  const auto at = std::find(bytes.rbegin() + 4, bytes.rend(), 'b');  // not in the CRC
+  REQUIRE(at != bytes.rend());
+  *at = 'a';
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i + 4 < bytes.size(); ++i) {
+    crc ^= static_cast<std::uint8_t>(bytes[i]);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc = ~crc;
+  std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+  write_bytes(dir.file("dup.tg"), bytes);
+  CHECK_THROWS_WITH_AS(tg::Archive::load(dir.file("dup.tg")),
+                       doctest::Contains("dup.tg: entry 'a' appears twice"), tg::IoError);
 }
