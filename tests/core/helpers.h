@@ -9,6 +9,8 @@
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 
+#include "../file_bytes.h"
+
 namespace tg = tapegrad;
 
 /// A float64 leaf that requires grad, drawn from N(0, 1) with a fixed seed.
@@ -41,16 +43,6 @@ inline void check_gradient(const std::function<tg::Tensor()>& fn,
   INFO(r.message);
   CHECK(r.ok);
   CHECK(r.max_mixed_error <= 1e-6);
-}
-
-/// The bytes of a file, and a file made of bytes (for corrupting files in tests).
-inline std::vector<char> bytes_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-inline void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 /// The corruption sweep: every truncation of `bytes` (each length below its size) and one bit

@@ -6,19 +6,12 @@
 #include <functional>
 #include <string>
 
+#include "../file_bytes.h"
 #include "fuzz_common.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-std::vector<char> bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void write_bytes(const fs::path& p, const std::vector<char>& b) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc)
-      .write(b.data(), static_cast<std::streamsize>(b.size()));
-}
 tg::data::IdxData images(std::int64_t n) {
   tg::data::IdxData d{{n, 2, 3}, {}};
   for (std::int64_t i = 0; i < n * 6; ++i) d.values.push_back(static_cast<std::uint8_t>(i * 37));
@@ -62,11 +55,11 @@ void regressions(const fs::path& out) {
   // IDX and MNIST: a header of (0, 2^32-1, 2^32-1), whose rows * cols overflows int64.
   const std::vector<char> header = {0,      0,      8,      3,      0,      0,      0,      0,
                                     '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff'};
-  write_bytes(out / "idx" / "zero_by_huge", header);
+  write_bytes((out / "idx" / "zero_by_huge").string(), header);
   std::vector<char> mnist = {static_cast<char>(header.size()), 0};
   mnist.insert(mnist.end(), header.begin(), header.end());
   mnist.insert(mnist.end(), {0, 0, 8, 1, 0, 0, 0, 0});  // no labels
-  write_bytes(out / "mnist" / "zero_by_huge", mnist);
+  write_bytes((out / "mnist" / "zero_by_huge").string(), mnist);
   // CSV (fuzz_csv's flag byte 0x74: no header, ',', classification, last column is the label).
   const std::pair<const char*, std::string> csvs[] = {
       {"blank_field", "1,2,0\n3, ,1\n"}, {"nan_feature", "1,nan,0\n"},
@@ -76,7 +69,7 @@ void regressions(const fs::path& out) {
   for (const auto& [name, text] : csvs) {
     std::vector<char> seed{0x74};
     seed.insert(seed.end(), text.begin(), text.end());
-    write_bytes(out / "csv" / name, seed);
+    write_bytes((out / "csv" / name).string(), seed);
   }
 }
 
@@ -102,15 +95,15 @@ int main(int argc, char** argv) {
   for (bool gz : {false, true}) {
     const fs::path tmp = out / "mnist" / "tmp";
     tg::data::write_idx(tmp.string(), images(4), gz);
-    std::vector<char> img = bytes_of(tmp);
+    std::vector<char> img = bytes_of(tmp.string());
     tg::data::write_idx(tmp.string(), labels(4), gz);
-    std::vector<char> lab = bytes_of(tmp);
+    std::vector<char> lab = bytes_of(tmp.string());
     fs::remove(tmp);
     std::vector<char> seed = {static_cast<char>(img.size() & 0xFF),
                               static_cast<char>(img.size() >> 8)};
     seed.insert(seed.end(), img.begin(), img.end());
     seed.insert(seed.end(), lab.begin(), lab.end());
-    write_bytes(out / "mnist" / (gz ? "gzip" : "raw"), seed);
+    write_bytes((out / "mnist" / (gz ? "gzip" : "raw")).string(), seed);
   }
   // Archive: every dtype, a 0-d and an empty tensor, a text.
   tg::Archive ar;
@@ -143,7 +136,7 @@ int main(int argc, char** argv) {
   for (const auto& [flags, text] : csvs) {
     std::vector<char> seed{flags};
     seed.insert(seed.end(), text.begin(), text.end());
-    write_bytes(out / "csv" / ("seed" + std::to_string(i++)), seed);
+    write_bytes((out / "csv" / ("seed" + std::to_string(i++))).string(), seed);
   }
   return 0;
 }
