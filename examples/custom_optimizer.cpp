@@ -8,6 +8,7 @@
 namespace tg = tapegrad;
 namespace nn = tg::nn;
 namespace optim = tg::optim;
+namespace train = tg::train;
 
 struct LionOptions {
   double lr = 1e-4;
@@ -64,13 +65,13 @@ int main() {
   nn::Sequential net = make_net();
   Lion opt(net.parameters(), {.lr = 0.01});
   std::printf("Lion on XOR: loss %.5f after 200 steps\n", train(net, opt, 200));
-  optim::save_checkpoint("lion.tg", net, opt);
+  train::save_checkpoint("lion.tg", net, opt);
   const double final_loss = train(net, opt, 300);
   std::printf("             loss %.5f after 500 steps\n", final_loss);
 
   nn::Sequential resumed = make_net();
   Lion opt2(resumed.parameters(), {.lr = 0.01});
-  optim::load_checkpoint("lion.tg", resumed, opt2);
+  train::load_checkpoint("lion.tg", resumed, opt2);
   std::filesystem::remove("lion.tg");
   const double resumed_loss = train(resumed, opt2, 300);
   const bool same = resumed_loss == final_loss && opt2.state(0).step == 500;

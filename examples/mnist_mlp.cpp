@@ -1,15 +1,13 @@
 // The main job: an MLP on Fashion-MNIST (or the MNIST digits) with any optimizer, schedule and
-// batch size, a progress bar, per-epoch evaluation, checkpoints and resume.
+// batch size. The loop and its furniture (progress bar, evaluation, log, checkpoints, plots) are
+// tapegrad::train's; what is particular to this script is its flags, model and data.
 //   mnist_mlp            defaults: 784-256-128-10 ReLU, Adam 1e-3, batch 128, 15 epochs, cosine lr
 //   mnist_mlp --optimizer sgd --batch-size full --lr 0.5      batch gradient descent
-//   mnist_mlp --resume mnist_mlp.tg --epochs 15                continue a saved run
-#include <unistd.h>
-
+//   mnist_mlp --stop-after 3, then mnist_mlp --resume          continue a saved run
+//   mnist_mlp --plot plots                                     loss, accuracy, confusion PNGs
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <tapegrad/tapegrad.hpp>
 
@@ -17,23 +15,20 @@ namespace tg = tapegrad;
 namespace nn = tg::nn;
 namespace optim = tg::optim;
 namespace data = tg::data;
-using Clock = std::chrono::steady_clock;
+namespace train = tg::train;
 
 namespace {
 struct Config {
   std::string data_dir, dataset = "fashion", activation = "relu", optimizer = "adam";
   std::vector<std::int64_t> hidden{256, 128};
   double lr = 0, weight_decay = 0, clip_norm = 0;
-  std::string batch = "128", schedule = "cosine", save = "mnist_mlp.tg", resume, log;
+  std::string batch = "128", schedule = "cosine", save = "mnist_mlp-checkpoints", log, plot;
+  bool resume = false;
   int epochs = 15, threads = 0;
   std::uint64_t seed = 42;
   std::int64_t train_limit = 0, test_limit = 0;
   int stop_after = 0;
 };
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 std::string find_data(const Config& c) {
   if (!c.data_dir.empty()) return c.data_dir;
@@ -104,46 +99,25 @@ std::unique_ptr<optim::LRScheduler> build_schedule(const Config& c, optim::Optim
   return nullptr;
 }
 
-// Mean loss, accuracy and confusion matrix (rows: true class) over a dataset, in chunks.
-struct Eval {
-  double loss = 0, accuracy = 0;
-  std::vector<std::vector<std::int64_t>> confusion =
-      std::vector<std::vector<std::int64_t>>(10, std::vector<std::int64_t>(10));
-};
-Eval evaluate(nn::Module& model, const data::Dataset& ds) {
-  tg::NoGradGuard no_grad;
-  model.eval();
-  Eval r;
-  data::DataLoader loader(ds, {.batch_size = 1000});
-  std::int64_t correct = 0;
-  for (auto& [x, y] : loader) {
-    const tg::Tensor logits = model(x);
-    r.loss += nn::functional::cross_entropy(logits, y, nn::Reduction::Sum).item();
-    const auto pred = tg::argmax(logits, 1).to_vector<std::int64_t>(),
-               truth = y.to_vector<std::int64_t>();
-    for (std::size_t i = 0; i < pred.size(); ++i) {
-      ++r.confusion[truth[i]][pred[i]];
-      correct += pred[i] == truth[i];
-    }
-  }
-  model.train();
-  r.loss /= static_cast<double>(ds.size());
-  r.accuracy = static_cast<double>(correct) / static_cast<double>(ds.size());
-  return r;
-}
-
-// One line, redrawn in place: batch progress, running loss, throughput, time left.
-void draw_progress(int epoch, int epochs, std::int64_t batch, std::int64_t batches, double loss,
-                   double samples_per_s, double eta) {
-  constexpr int kWidth = 24;
-  const int filled = static_cast<int>(kWidth * batch / batches);
-  std::printf("\r  epoch %d/%d [%s%s] %lld/%lld  loss %.4f  %.0f samples/s  ETA %.0fs  ", epoch,
-              epochs, std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
-              static_cast<long long>(batch), static_cast<long long>(batches), loss, samples_per_s,
-              eta);
-  std::fflush(stdout);
-}
 }  // namespace
+
+// Per class: its accuracy and image count; then the matrix (rows: true class).
+void print_confusion(const train::Evaluation& e, const std::string& dataset) {
+  std::printf("per class:\n");
+  for (std::size_t k = 0; k < e.confusion.size(); ++k) {
+    std::int64_t total = 0;
+    for (std::int64_t v : e.confusion[k]) total += v;
+    std::printf("  %zu %-12s %6.2f%%  (%lld images)\n", k,
+                dataset == "fashion" ? data::kFashionClasses[k] : "",
+                total ? 100 * e.per_class_accuracy[k] : 0.0, static_cast<long long>(total));
+  }
+  std::printf("confusion matrix (rows: true class, columns: predicted):\n");
+  for (const auto& row : e.confusion) {
+    std::printf("  ");
+    for (std::int64_t v : row) std::printf("%5lld", static_cast<long long>(v));
+    std::printf("\n");
+  }
+}
 
 int main(int argc, char** argv) {
   Config c;
@@ -165,9 +139,12 @@ int main(int argc, char** argv) {
   app.add_option("--weight-decay", c.weight_decay);
   app.add_option("--seed", c.seed);
   app.add_option("--threads", c.threads, "Threads (default: all cores)");
-  app.add_option("--save", c.save, "Checkpoint written after every epoch");
-  app.add_option("--resume", c.resume, "Checkpoint to continue from");
-  app.add_option("--log", c.log, "CSV file of per-epoch metrics");
+  app.add_option("--save", c.save,
+                 "Folder of checkpoints, written after every epoch (the last two and the best "
+                 "by test accuracy are kept); \"\" for none");
+  app.add_flag("--resume", c.resume, "Continue from the newest checkpoint in the --save folder");
+  app.add_option("--log", c.log, "Per-epoch metrics: CSV (.csv) or JSON Lines (other names)");
+  app.add_option("--plot", c.plot, "Folder for loss.png, accuracy.png and confusion.png");
   app.add_option("--train-limit", c.train_limit, "Use only the first N training samples");
   app.add_option("--test-limit", c.test_limit, "Use only the first N test samples");
   app.add_option("--stop-after", c.stop_after,
@@ -181,106 +158,104 @@ int main(int argc, char** argv) {
     // Per-dataset pixel statistics, as torchvision's examples normalise.
     const double mean = c.dataset == "mnist" ? 0.1307 : 0.2860,
                  sd = c.dataset == "mnist" ? 0.3081 : 0.3530;
-    const data::MNIST train(dir, data::Split::Train,
-                            {.mean = mean, .std = sd, .limit = c.train_limit});
-    const data::MNIST test(dir, data::Split::Test,
-                           {.mean = mean, .std = sd, .limit = c.test_limit});
+    const data::MNIST train_set(dir, data::Split::Train,
+                                {.mean = mean, .std = sd, .limit = c.train_limit});
+    const data::MNIST test_set(dir, data::Split::Test,
+                               {.mean = mean, .std = sd, .limit = c.test_limit});
     const std::int64_t batch = c.batch == "full" ? data::kFullBatch : std::stoll(c.batch);
-    data::DataLoader loader(train, {.batch_size = batch, .shuffle = true, .seed = c.seed});
+    data::DataLoader loader(train_set, {.batch_size = batch, .shuffle = true, .seed = c.seed});
+    data::DataLoader test_loader(test_set, {.batch_size = 1000});
 
     nn::Sequential model = build_model(c);
     auto opt = build_optimizer(c, model);
     auto sched = build_schedule(c, *opt);
-    int start_epoch = 0;
-    if (!c.resume.empty()) {
-      start_epoch =
-          static_cast<int>(optim::load_checkpoint(c.resume, model, *opt, sched.get()).epoch);
-      std::printf("resumed from %s after epoch %d\n", c.resume.c_str(), start_epoch);
-    }
     std::printf("%s: %lld training and %lld test images from %s; %d threads\n", c.dataset.c_str(),
-                static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+                static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
                 dir.c_str(), tg::get_num_threads());
     std::printf("%s, %lld parameters; %s, batch %lld, %d epochs\n",
                 (std::ostringstream() << model).str().c_str(),
                 static_cast<long long>(model.num_parameters()), opt->name().c_str(),
                 static_cast<long long>(loader.batch_size()), c.epochs);
 
-    std::ofstream log;
-    if (!c.log.empty()) {
-      log.open(c.log, std::ios::trunc);
-      log << "epoch,train_loss,test_loss,test_accuracy,seconds,lr\n";
+    // The log: --log, or beside the plots when only --plot is given (the curves come from it).
+    const std::string log_path = !c.log.empty()    ? c.log
+                                 : !c.plot.empty() ? c.plot + "/metrics.csv"
+                                                   : "";
+    if (!c.plot.empty()) std::filesystem::create_directories(c.plot);
+    std::unique_ptr<train::MetricsLog> log;
+    if (!log_path.empty()) {
+      const bool csv = std::filesystem::path(log_path).extension() == ".csv";
+      log = std::make_unique<train::MetricsLog>(
+          train::MetricsLogOptions{.csv = csv ? log_path : "",
+                                   .jsonl = csv ? "" : log_path,
+                                   .config = {{"dataset", c.dataset},
+                                              {"optimizer", opt->name()},
+                                              {"batch_size", std::to_string(loader.batch_size())},
+                                              {"epochs", std::to_string(c.epochs)},
+                                              {"lr_schedule", c.schedule},
+                                              {"seed", std::to_string(c.seed)}},
+                                   .append = c.resume});
     }
-    const bool tty = ::isatty(STDOUT_FILENO);
-    const std::vector<tg::Tensor> params = model.parameters();  // for clipping, built once
-    double train_seconds = 0;
-    Eval last;
-    for (int epoch = start_epoch; epoch < c.epochs; ++epoch) {
-      loader.set_epoch(epoch);  // the shuffle depends on the epoch alone: resumed runs match
-      const auto t0 = Clock::now();
-      auto last_draw = t0;
-      double loss_sum = 0;
-      std::int64_t seen = 0, b = 0;
-      for (auto& [x, y] : loader) {
-        tg::Tensor loss = nn::functional::cross_entropy(model(x), y);
-        opt->zero_grad();
-        loss.backward();
-        if (c.clip_norm > 0) optim::clip_grad_norm_(params, c.clip_norm);
-        opt->step();
-        loss_sum += loss.item() * static_cast<double>(x.size(0));
-        seen += x.size(0);
-        ++b;
-        if (tty && (seconds_since(last_draw) > 0.1 || b == loader.num_batches())) {
-          const double t = seconds_since(t0);
-          draw_progress(epoch + 1, c.epochs, b, loader.num_batches(),
-                        loss_sum / static_cast<double>(seen), static_cast<double>(seen) / t,
-                        t / static_cast<double>(b) * static_cast<double>(loader.num_batches() - b));
-          last_draw = Clock::now();
-        }
-      }
-      const double secs = seconds_since(t0);
-      train_seconds += secs;
-      const double lr = opt->lr();
-      if (sched) sched->step();
-      last = evaluate(model, test);
-      if (tty) std::printf("\r%s\r", std::string(100, ' ').c_str());
-      std::printf("epoch %2d  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
-                  epoch + 1, loss_sum / static_cast<double>(seen), last.loss, 100 * last.accuracy,
-                  secs);
-      std::fflush(stdout);
-      if (log.is_open())
-        log << epoch + 1 << ',' << loss_sum / static_cast<double>(seen) << ',' << last.loss << ','
-            << last.accuracy << ',' << secs << ',' << lr << '\n';
-      if (!c.save.empty())
-        optim::save_checkpoint(c.save, model, *opt, sched.get(), {.epoch = epoch + 1, .step = 0});
-      if (c.stop_after == epoch + 1) {
-        std::printf("stopped after epoch %d; continue with --resume %s\n", epoch + 1,
-                    c.save.c_str());
-        return 0;
-      }
-    }
-    if (start_epoch >= c.epochs) last = evaluate(model, test);
+    std::unique_ptr<train::Checkpointer> ckpt;
+    if (!c.save.empty())
+      ckpt = std::make_unique<train::Checkpointer>(
+          model, *opt, sched.get(),
+          train::CheckpointerOptions{.dir = c.save,
+                                     .prefix = "mnist_mlp",
+                                     .keep_last = 2,
+                                     .best_metric = "test_accuracy",
+                                     .best_mode = train::Mode::Max});
+    if (c.resume && !ckpt) throw tg::ValueError("--resume needs the --save folder");
 
-    std::printf("\ntest accuracy %.2f%% after %.1f s of training\n", 100 * last.accuracy,
+    // The per-epoch line, and --stop-after as an interruption.
+    train::LambdaCallback report({.on_epoch_end = [&](const train::EpochEnd& e) {
+      const train::Record& r = e.record;
+      std::printf("epoch %2lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
+                  static_cast<long long>(e.epoch), r.get("train_loss"), r.get("test_loss"),
+                  100 * r.get("test_accuracy"), r.get("seconds"));
+      std::fflush(stdout);
+      return c.stop_after == e.epoch ? train::Signal::Stop : train::Signal::Continue;
+    }});
+    const train::FitResult fit = train::fit(model, *opt, loader,
+                                            {.epochs = c.epochs,
+                                             .scheduler = sched.get(),
+                                             .val_loader = &test_loader,
+                                             .val_prefix = "test_",
+                                             .clip_norm = c.clip_norm,
+                                             .callbacks = {&report},
+                                             .print_epochs = false,
+                                             .log = log.get(),
+                                             .checkpoint = ckpt.get(),
+                                             .resume = c.resume});
+    if (c.resume && ckpt->resumed_from().empty())
+      std::printf("nothing to resume in %s: trained from the start\n", c.save.c_str());
+    if (fit.stopped && fit.progress.epoch < c.epochs) {
+      std::printf("stopped after epoch %lld; continue with --resume\n",
+                  static_cast<long long>(fit.progress.epoch));
+      return 0;
+    }
+
+    const train::Evaluation last =
+        train::evaluate(model, test_loader,
+                        {.metrics = {train::Metric::Accuracy, train::Metric::PerClassAccuracy,
+                                     train::Metric::ConfusionMatrix}});
+    double train_seconds = 0;
+    for (const train::Record& r : fit.epochs) train_seconds += r.get("seconds");
+    std::printf("\ntest accuracy %.2f%% after %.1f s of training\n", 100 * *last.accuracy,
                 train_seconds);
-    std::printf("per class:\n");
-    for (int k = 0; k < 10; ++k) {
-      std::int64_t total = 0;
-      for (std::int64_t v : last.confusion[k]) total += v;
-      const char* name = c.dataset == "fashion" ? data::kFashionClasses[k] : "";
-      std::printf(
-          "  %d %-12s %6.2f%%  (%lld images)\n", k, name,
-          total ? 100.0 * static_cast<double>(last.confusion[k][k]) / static_cast<double>(total)
-                : 0.0,
-          static_cast<long long>(total));
+    print_confusion(last, c.dataset);
+    if (ckpt)
+      std::printf("checkpoints: %s (best: %s)\n", c.save.c_str(), ckpt->best_path().c_str());
+    if (!c.plot.empty()) {
+      std::vector<std::string> names;
+      if (c.dataset == "fashion")
+        for (const char* n : data::kFashionClasses) names.push_back(n);
+      const auto title = train::PlotOptions{.title = "mnist_mlp on " + c.dataset};
+      if (train::plot_curves(log_path, c.plot, title) &&
+          train::plot_confusion(last.confusion, c.plot + "/confusion.png", names, title))
+        std::printf("plots: %s/loss.png, %s/accuracy.png, %s/confusion.png\n", c.plot.c_str(),
+                    c.plot.c_str(), c.plot.c_str());
     }
-    std::printf("confusion matrix (rows: true class, columns: predicted):\n");
-    for (int k = 0; k < 10; ++k) {
-      std::printf("  ");
-      for (int j = 0; j < 10; ++j)
-        std::printf("%5lld", static_cast<long long>(last.confusion[k][j]));
-      std::printf("\n");
-    }
-    if (!c.save.empty()) std::printf("checkpoint: %s\n", c.save.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mnist_mlp: %s\n", e.what());
     return 1;

@@ -40,7 +40,18 @@ DataLoader::Iterator DataLoader::begin() {
     identity_ = false;
   }
   ++epoch_;
-  return Iterator(this, 0);
+  const std::int64_t first = first_batch_;
+  first_batch_ = 0;
+  return Iterator(this, first);
+}
+
+void DataLoader::set_epoch(std::int64_t epoch, std::int64_t first_batch) {
+  if (epoch < 0) throw ValueError(msg("DataLoader::set_epoch: epoch must be >= 0, got ", epoch));
+  if (first_batch < 0 || first_batch > num_batches())
+    throw ValueError(msg("DataLoader::set_epoch: first batch ", first_batch, " is not in [0, ",
+                         num_batches(), "]"));
+  epoch_ = epoch;
+  first_batch_ = first_batch;
 }
 
 DataLoader::Iterator DataLoader::end() { return Iterator(this, num_batches()); }

@@ -14,3 +14,4 @@
 #include "tapegrad/data/data.h"
 #include "tapegrad/nn/nn.h"
 #include "tapegrad/optim/optim.h"
+#include "tapegrad/train/train.h"

@@ -30,7 +30,7 @@ void regressions(const fs::path& out) {
   for (const char* t : {"idx", "mnist", "checkpoint", "csv"}) fs::create_directories(out / t);
   fuzz::Run run(2);
   const fs::path good = out / "checkpoint" / "good.tg";
-  tg::optim::save_checkpoint(good.string(), run.net, *run.opt, run.sched.get(),
+  tg::train::save_checkpoint(good.string(), run.net, *run.opt, run.sched.get(),
                              {.epoch = 2, .step = 8});
   auto f64 = [](double v) { return tg::scalar_tensor(v, {.dtype = tg::kFloat64}); };
   const std::pair<const char*, std::function<void(tg::Archive&)>> corruptions[] = {
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   // Whole-run checkpoints of fuzz_checkpoint's run, after one and after three steps.
   for (int steps : {1, 3}) {
     fuzz::Run run(steps);
-    tg::optim::save_checkpoint(
+    tg::train::save_checkpoint(
         (out / "checkpoint" / ("run" + std::to_string(steps) + ".tg")).string(), run.net, *run.opt,
         run.sched.get(), {.epoch = steps, .step = 4 * steps});
   }

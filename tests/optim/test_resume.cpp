@@ -9,6 +9,7 @@
 
 namespace optim = tg::optim;
 namespace nn = tg::nn;
+namespace train = tg::train;
 
 namespace {
 std::string temp_file(const char* name) {
@@ -64,12 +65,12 @@ TEST_CASE("resume: a run resumed from a checkpoint continues bit-identically") {
   tg::manual_seed(100);
   Run a(1);
   a.train(5);
-  optim::save_checkpoint(path, a.net, *a.opt, a.sched.get(), {.epoch = 2, .step = 5});
+  train::save_checkpoint(path, a.net, *a.opt, a.sched.get(), {.epoch = 2, .step = 5});
   a.train(7);
 
   tg::manual_seed(999);  // a different generator state, to be restored from the file
   Run b(2);
-  const optim::Progress p = optim::load_checkpoint(path, b.net, *b.opt, b.sched.get());
+  const train::Progress p = train::load_checkpoint(path, b.net, *b.opt, b.sched.get());
   std::filesystem::remove(path);
   CHECK(p.epoch == 2);
   CHECK(p.step == 5);
@@ -86,11 +87,11 @@ TEST_CASE("resume: a mismatched checkpoint changes nothing") {
   const std::string path = temp_file("mismatch.tg");
   Run a(1);
   a.train(3);
-  optim::save_checkpoint(path, a.net, *a.opt, a.sched.get());
+  train::save_checkpoint(path, a.net, *a.opt, a.sched.get());
   Run c(3);
   optim::SGD other(c.net.parameters(), {.lr = 0.1});
   const auto before = c.params();
-  CHECK_THROWS_WITH_AS(optim::load_checkpoint(path, c.net, other, nullptr),
+  CHECK_THROWS_WITH_AS(train::load_checkpoint(path, c.net, other, nullptr),
                        doctest::Contains("SGD: cannot load state: the checkpoint holds Adam state"),
                        tg::ValueError);
   CHECK(c.params() == before);
@@ -177,7 +178,7 @@ TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") 
   const std::string good = dir.file("good.tg"), bad = dir.file("bad.tg");
   Run a(1);
   a.train(3);
-  optim::save_checkpoint(good, a.net, *a.opt, a.sched.get(), {.epoch = 3, .step = 12});
+  train::save_checkpoint(good, a.net, *a.opt, a.sched.get(), {.epoch = 3, .step = 12});
   struct Corruption {
     const char* what;
     std::function<void(tg::Archive&)> apply;
@@ -236,13 +237,13 @@ TEST_CASE("load_checkpoint: a bad entry anywhere is named and changes nothing") 
     tg::Archive ar = tg::Archive::load(good);
     c.apply(ar);
     ar.save(bad);
-    CHECK_THROWS_WITH_AS(optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
+    CHECK_THROWS_WITH_AS(train::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
                          doctest::Contains(c.message), tg::ValueError);
-    CHECK_THROWS_WITH_AS(optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
+    CHECK_THROWS_WITH_AS(train::load_checkpoint(bad, b.net, *b.opt, b.sched.get()),
                          doctest::Contains("bad.tg"), tg::ValueError);
     CHECK(snapshot(b) == before);
   }
-  const optim::Progress p = optim::load_checkpoint(good, b.net, *b.opt, b.sched.get());
+  const train::Progress p = train::load_checkpoint(good, b.net, *b.opt, b.sched.get());
   CHECK(p.epoch == 3);
   CHECK(p.step == 12);
   CHECK(snapshot(b) == snapshot(a));
@@ -274,13 +275,13 @@ TEST_CASE(
   TempDir dir;
   Run a(1);
   a.train(2);
-  optim::save_checkpoint(dir.file("run.tg"), a.net, *a.opt, a.sched.get(), {.epoch = 2, .step = 2});
+  train::save_checkpoint(dir.file("run.tg"), a.net, *a.opt, a.sched.get(), {.epoch = 2, .step = 2});
   Run b(2);
   b.train(1);
   const auto before = snapshot(b);
   const std::string bad = dir.file("bad.tg");
   CHECK(sweep_corruptions(
             bytes_of(dir.file("run.tg")), bad,
-            [&] { optim::load_checkpoint(bad, b.net, *b.opt, b.sched.get()); },
+            [&] { train::load_checkpoint(bad, b.net, *b.opt, b.sched.get()); },
             [&] { return snapshot(b) == before; }) == 0);
 }

@@ -51,9 +51,13 @@ class DataLoader {
   Iterator end();
   std::int64_t num_batches() const;
   std::int64_t batch_size() const { return batch_; }
-  /// The epoch the next begin() starts (for resuming a run at an epoch boundary).
-  void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
+  /// The epoch the next begin() starts, and the batch it starts at (resuming a run; later
+  /// epochs start at batch 0). ValueError when epoch < 0 or first_batch is past num_batches().
+  void set_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
   std::int64_t epoch() const { return epoch_; }
+  /// The shuffling seed (set or drawn), which with the epoch decides the order.
+  std::uint64_t seed() const { return seed_; }
+  void set_seed(std::uint64_t seed) { seed_ = seed; }
 
  private:
   const Dataset& dataset_;
@@ -61,6 +65,7 @@ class DataLoader {
   std::int64_t batch_;
   std::uint64_t seed_;
   std::int64_t epoch_ = 0;
+  std::int64_t first_batch_ = 0;  // where the next begin() starts
   std::vector<std::int64_t> order_;
   bool identity_ = true;  // order_ is 0..n-1
 };

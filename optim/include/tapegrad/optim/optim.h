@@ -5,7 +5,6 @@
 #include "tapegrad/optim/adam.h"
 #include "tapegrad/optim/adamax.h"
 #include "tapegrad/optim/adamw.h"
-#include "tapegrad/optim/checkpoint.h"
 #include "tapegrad/optim/clip.h"
 #include "tapegrad/optim/nadam.h"
 #include "tapegrad/optim/optimizer.h"

@@ -1,0 +1,83 @@
+// Checkpointer: whole-run checkpoints on a schedule (every N epochs or steps) into one folder,
+// keeping the last k and the best by a chosen metric, each written atomically; resume() picks
+// the newest one that loads and restores everything: model, optimizer, schedule, progress,
+// global generator, the data loader's order and the log's position.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tapegrad/data/dataloader.h"
+#include "tapegrad/train/checkpoint.h"
+#include "tapegrad/train/early_stopping.h"
+#include "tapegrad/train/metrics_log.h"
+#include "tapegrad/train/record.h"
+
+namespace tapegrad::train {
+
+struct CheckpointerOptions {
+  std::string dir = "checkpoints";    ///< created when missing
+  std::string prefix = "checkpoint";  ///< files: <prefix>-e0003-s00001407.tg, <prefix>-best.tg
+  std::int64_t every_epochs = 1;      ///< 0: not by epoch
+  std::int64_t every_steps = 0;       ///< 0: not by step
+  std::int64_t keep_last = 3;         ///< older scheduled checkpoints are deleted (>= 1)
+  std::string best_metric = {};            ///< e.g. "val_accuracy"; "": no best file
+  Mode best_mode = Mode::Min;
+};
+
+class Checkpointer {
+ public:
+  /// schedule may be null. Keeps references: all must outlive the Checkpointer.
+  Checkpointer(nn::Module& model, optim::Optimizer& opt, optim::SchedulerState* schedule = nullptr,
+               CheckpointerOptions options = {});
+
+  /// The loader's seed (its order) travels in checkpoints and resume() restores it and the
+  /// position in the epoch.
+  void attach(data::DataLoader& loader) { loader_ = &loader; }
+  /// The log's position travels in checkpoints and resume() cuts the log back to it.
+  void attach(MetricsLog& log) { log_ = &log; }
+
+  /// After an optimizer step: saves when every_steps divides p.step. The path, or "".
+  std::string on_step(const Progress& p);
+  /// After an epoch with its record: saves when every_epochs divides p.epoch, and the best
+  /// file when best_metric improved. The scheduled path, or "".
+  std::string on_epoch(const Progress& p, const Record& r);
+  /// Saves now (a scheduled checkpoint, counted in keep_last); returns its path. The first save
+  /// of a run that did not resume removes the folder's checkpoints of an earlier run (with a
+  /// note on stderr), so that a later resume() cannot pick one of those.
+  std::string save(const Progress& p);
+
+  /// Resumes from the newest scheduled checkpoint in dir that loads (a corrupt or mismatched
+  /// one is skipped with a message on stderr naming it and why). nullopt when dir has none;
+  /// IoError when there are some and none loads.
+  std::optional<Progress> resume();
+  /// Resumes from one file: everything checked first, nothing changed on an error.
+  Progress resume(const std::string& path);
+
+  /// The scheduled checkpoints in dir, oldest first.
+  std::vector<std::string> checkpoints() const;
+  std::string best_path() const;
+  /// The file the last successful resume() read ("" when none).
+  const std::string& resumed_from() const { return resumed_from_; }
+  std::optional<double> best() const { return best_; }
+  const CheckpointerOptions& options() const { return options_; }
+
+ private:
+  std::string write(const std::string& path, const Progress& p) const;
+  void prune() const;
+  void replace_earlier_run();
+
+  nn::Module& model_;
+  optim::Optimizer& opt_;
+  optim::SchedulerState* schedule_;
+  CheckpointerOptions options_;
+  data::DataLoader* loader_ = nullptr;
+  MetricsLog* log_ = nullptr;
+  std::optional<double> best_;
+  std::string resumed_from_;
+  std::int64_t last_saved_step_ = -1;
+  bool started_ = false;  // this run has saved or resumed  // no second file for the same step
+};
+
+}  // namespace tapegrad::train

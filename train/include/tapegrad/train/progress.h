@@ -1,0 +1,62 @@
+// ProgressBar: on a terminal, one line redrawn in place (bar, count, running loss, items/s,
+// elapsed, ETA); anywhere else (a pipe, CI, a log file), one plain line each time another
+// tenth (configurable) of the work is done, and never a control character.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace tapegrad::train {
+
+struct ProgressBarOptions {
+  std::string label = {};             ///< printed first, e.g. "epoch 3/15"
+  std::string unit = "samples";  ///< what update() counts, for the rate
+  /// Off a terminal: a line each time this share of the total is passed (0: no lines).
+  double line_every = 0.1;
+  /// On a terminal: redraw at most this often (the last update always draws).
+  double redraw_seconds = 0.1;
+  int width = 24;  ///< characters in the bar
+  std::FILE* out = stdout;
+  /// Redraw in place or print lines; default: whether out is a terminal.
+  std::optional<bool> terminal = std::nullopt;
+};
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::int64_t total, ProgressBarOptions options = {});
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  /// n more items done, whose mean loss was loss (NaN: no loss shown). Draws only when due, so
+  /// a call per training step costs a clock read.
+  void update(std::int64_t n, double loss = std::numeric_limits<double>::quiet_NaN());
+  /// Ends the bar. On a terminal: clears its line (clear) or leaves it with a newline.
+  /// The destructor calls finish() when it was not called.
+  void finish(bool clear = true);
+
+  std::int64_t done() const { return done_; }
+  std::int64_t total() const { return total_; }
+  /// Mean loss over the items updated with a loss (NaN when none).
+  double running_loss() const;
+  double elapsed_seconds() const;
+  bool terminal() const { return terminal_; }
+
+ private:
+  void draw(bool in_place);
+
+  std::int64_t total_, done_ = 0, loss_items_ = 0;
+  double loss_sum_ = 0;
+  ProgressBarOptions options_;
+  bool terminal_, finished_ = false;
+  std::int64_t next_line_ = 0;  // off a terminal: the count at which the next line is due
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+/// 0.4s, 12.3s, 4:05, 1:02:03: the durations ProgressBar prints.
+std::string format_duration(double seconds);
+
+}  // namespace tapegrad::train
