@@ -14,8 +14,8 @@ double hand_cross_entropy() {
   for (std::size_t i = 0; i < kTargets.size(); ++i) {
     const double* r = &kLogits[3 * i];
     const double m = std::max({r[0], r[1], r[2]});
-    sum += m + std::log(std::exp(r[0] - m) + std::exp(r[1] - m) + std::exp(r[2] - m)) -
-           r[kTargets[i]];
+    sum +=
+        m + std::log(std::exp(r[0] - m) + std::exp(r[1] - m) + std::exp(r[2] - m)) - r[kTargets[i]];
   }
   return sum / static_cast<double>(kTargets.size());
 }
@@ -26,11 +26,11 @@ TEST_CASE("evaluate: loss, accuracy, top-k, per-class accuracy and confusion by 
   data::TensorDataset ds(tg::from_vector(kLogits, {7, 3}, {.dtype = tg::kFloat64}),
                          tg::from_vector(kTargets, {7}));
   data::DataLoader loader(ds, {.batch_size = 4});  // batches of 4 and 3: the mean is by row
-  const train::Evaluation e = train::evaluate(
-      model, loader,
-      {.metrics = {train::Metric::Accuracy, train::Metric::TopKAccuracy,
-                   train::Metric::PerClassAccuracy, train::Metric::ConfusionMatrix},
-       .top_k = 2});
+  const train::Evaluation e =
+      train::evaluate(model, loader,
+                      {.metrics = {train::Metric::Accuracy, train::Metric::TopKAccuracy,
+                                   train::Metric::PerClassAccuracy, train::Metric::ConfusionMatrix},
+                       .top_k = 2});
   CHECK(e.samples == 7);
   CHECK(e.loss == doctest::Approx(hand_cross_entropy()).epsilon(1e-14));
   CHECK(*e.accuracy == doctest::Approx(3.0 / 7));
@@ -48,8 +48,8 @@ TEST_CASE("evaluate: loss, accuracy, top-k, per-class accuracy and confusion by 
   CHECK(r.get("val_top2_accuracy") == *e.top_k_accuracy);
 
   // top-1 accuracy is accuracy, ties included.
-  const auto top1 = train::evaluate(
-      model, loader, {.metrics = {train::Metric::TopKAccuracy}, .top_k = 1});
+  const auto top1 =
+      train::evaluate(model, loader, {.metrics = {train::Metric::TopKAccuracy}, .top_k = 1});
   CHECK(*top1.top_k_accuracy == *e.accuracy);
 }
 
@@ -78,7 +78,8 @@ TEST_CASE("evaluate: eval mode for the run, the mode restored, nothing left on t
   const std::size_t entries = tg::tape_stats().entries;
   loader.set_epoch(5);
   // Dropout would change the logits (and the accuracy) if evaluate left training mode on.
-  for (int i = 0; i < 3; ++i) CHECK(*train::evaluate(model, loader).accuracy == doctest::Approx(3.0 / 7));
+  for (int i = 0; i < 3; ++i)
+    CHECK(*train::evaluate(model, loader).accuracy == doctest::Approx(3.0 / 7));
   CHECK(model.is_training());
   CHECK(loader.epoch() == 5);  // a shuffled loader's order is not advanced
   model.eval();
@@ -101,18 +102,16 @@ TEST_CASE("evaluate: a class without samples has NaN accuracy; bad targets are n
   data::TensorDataset floats(tg::tensor({2.0, 1, 0}, {1, 3}), tg::tensor({1.0}, {1}));
   data::DataLoader fl(floats, {.batch_size = 1});
   CHECK_THROWS_WITH_AS(
-      train::evaluate(model, fl, {.loss = [](const tg::Tensor& o, const tg::Tensor&) {
-                                    return o.sum();
-                                  }}),
+      train::evaluate(model, fl,
+                      {.loss = [](const tg::Tensor& o, const tg::Tensor&) { return o.sum(); }}),
       doctest::Contains("int64 class targets (N); got outputs [1, 3] and targets [1] of float32"),
       tg::ValueError);
   data::TensorDataset bad(tg::tensor({2.0, 1, 0, 0, 1, 0}, {2, 3}),
                           tg::from_vector(std::vector<std::int64_t>{0, 3}, {2}));
   data::DataLoader bl(bad, {.batch_size = 2});
   CHECK_THROWS_WITH_AS(
-      train::evaluate(model, bl, {.loss = [](const tg::Tensor& o, const tg::Tensor&) {
-                                    return o.sum();
-                                  }}),
+      train::evaluate(model, bl,
+                      {.loss = [](const tg::Tensor& o, const tg::Tensor&) { return o.sum(); }}),
       "evaluate: target 3 in row 1 is not a class of the 3 output columns", tg::ValueError);
   CHECK(model.is_training());  // restored after a throw too
   CHECK_THROWS_WITH_AS(

@@ -22,8 +22,8 @@ Checkpointer::Checkpointer(nn::Module& model, optim::Optimizer& opt,
     : model_(model), opt_(opt), schedule_(schedule), options_(std::move(o)) {
   if (options_.dir.empty()) throw ValueError("Checkpointer: dir is empty");
   if (options_.prefix.empty() || options_.prefix.find('/') != std::string::npos)
-    throw ValueError(msg("Checkpointer: prefix must be a non-empty file name, got \"",
-                         options_.prefix, "\""));
+    throw ValueError(
+        msg("Checkpointer: prefix must be a non-empty file name, got \"", options_.prefix, "\""));
   if (options_.every_epochs < 0 || options_.every_steps < 0)
     throw ValueError(msg("Checkpointer: every_epochs and every_steps must be >= 0, got ",
                          options_.every_epochs, " and ", options_.every_steps));
@@ -80,7 +80,8 @@ void Checkpointer::replace_earlier_run() {
   std::vector<std::string> old = checkpoints();
   if (fs::exists(best_path())) old.push_back(best_path());
   if (old.empty()) return;
-  std::fprintf(stderr, "Checkpointer: a new run in %s: removing %zu checkpoint(s) of an earlier run\n",
+  std::fprintf(stderr,
+               "Checkpointer: a new run in %s: removing %zu checkpoint(s) of an earlier run\n",
                options_.dir.c_str(), old.size());
   for (const std::string& f : old) std::remove(f.c_str());
 }
@@ -145,8 +146,7 @@ Progress Checkpointer::resume(const std::string& path) {
     }
     if (ar.contains("train.best")) {
       best = ar.get_double("train.best");
-      if (!std::isfinite(*best))
-        throw ValueError(msg("entry 'train.best' is not finite: ", *best));
+      if (!std::isfinite(*best)) throw ValueError(msg("entry 'train.best' is not finite: ", *best));
     }
   } catch (const Error& e) {
     throw ValueError(detail::name_file(path, e.what(), "Checkpointer::resume"));

@@ -39,10 +39,11 @@ struct Counts {
 
 void count_classes(const EvaluateOptions& o, const Tensor& out, const Tensor& y, Counts& c) {
   if (out.dim() != 2 || y.dtype() != kInt64 || y.dim() != 1 || y.size(0) != out.size(0))
-    throw ValueError(msg("evaluate: accuracy metrics need outputs (N, C) and int64 class targets "
-                         "(N); got outputs ",
-                         shape_str(out.shape()), " and targets ", shape_str(y.shape()), " of ",
-                         dtype_name(y.dtype()), " (for regression ask for Metric::MSE or MAE)"));
+    throw ValueError(
+        msg("evaluate: accuracy metrics need outputs (N, C) and int64 class targets "
+            "(N); got outputs ",
+            shape_str(out.shape()), " and targets ", shape_str(y.shape()), " of ",
+            dtype_name(y.dtype()), " (for regression ask for Metric::MSE or MAE)"));
   const std::int64_t n = out.size(0), k = out.size(1);
   if (c.classes == 0) {
     c.classes = k;

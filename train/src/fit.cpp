@@ -53,11 +53,11 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
     double loss_sum = 0;
     std::int64_t seen = 0;
     // A run resumed mid-epoch counts only this epoch's remaining batches in its train loss.
-    ProgressBar bar(batches - p.batch, {.label = msg("epoch ", p.epoch + 1, "/", o.epochs),
-                                        .unit = "batches",
-                                        .line_every = o.progress ? 0.1 : 0,
-                                        .terminal = o.progress ? std::nullopt
-                                                               : std::optional<bool>(false)});
+    ProgressBar bar(batches - p.batch,
+                    {.label = msg("epoch ", p.epoch + 1, "/", o.epochs),
+                     .unit = "batches",
+                     .line_every = o.progress ? 0.1 : 0,
+                     .terminal = o.progress ? std::nullopt : std::optional<bool>(false)});
     for (auto& [x, y] : loader) {
       const Tensor out = model(x);
       Tensor loss = o.loss ? o.loss(out, y) : default_loss(out, y);
@@ -73,10 +73,11 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
       ++p.step;
       ++p.batch;
       if (o.progress) bar.update(1, l);
-      if (o.log) o.log->log_step({{"epoch", static_cast<double>(p.epoch + 1)},
-                                  {"step", static_cast<double>(p.step)},
-                                  {"loss", l},
-                                  {"lr", opt.lr()}});
+      if (o.log)
+        o.log->log_step({{"epoch", static_cast<double>(p.epoch + 1)},
+                         {"step", static_cast<double>(p.step)},
+                         {"loss", l},
+                         {"lr", opt.lr()}});
       if (o.checkpoint) o.checkpoint->on_step(p);
       const BatchEnd be{p.epoch + 1, p.batch, p.step, n, l};
       if (any_stop(o.callbacks, [&](Callback& c) { return c.on_batch_end(be); })) {
@@ -94,7 +95,8 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
     Record r{{"epoch", static_cast<double>(p.epoch)},
              {"train_loss", loss_sum / static_cast<double>(seen)}};
     if (o.val_loader)
-      for (const auto& [k, v] : evaluate(model, *o.val_loader, o.val).record(o.val_prefix)) r.set(k, v);
+      for (const auto& [k, v] : evaluate(model, *o.val_loader, o.val).record(o.val_prefix))
+        r.set(k, v);
     r.set("lr", lr).set("seconds", seconds);
     if (o.plateau) o.plateau->step(r.get(o.plateau_monitor));
     if (o.print_epochs) {

@@ -93,7 +93,8 @@ MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
       std::int64_t keep = 0;
       for (const std::string& l : lines) keep += static_cast<std::int64_t>(l.size()) + 1;
       fs::resize_file(path, static_cast<std::uintmax_t>(keep), ec);
-      if (ec) throw IoError(msg("MetricsLog: ", path, ": cannot cut a partial line: ", ec.message()));
+      if (ec)
+        throw IoError(msg("MetricsLog: ", path, ": cannot cut a partial line: ", ec.message()));
       if (file->csv)
         for (const std::string& l : lines)
           if (!l.empty() && l[0] != '#') {
@@ -102,8 +103,7 @@ MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
           }
     }
     file->f = std::fopen(path.c_str(), existing ? "ab" : "wb");
-    if (!file->f)
-      throw IoError(msg("MetricsLog: cannot open ", path, ": ", std::strerror(errno)));
+    if (!file->f) throw IoError(msg("MetricsLog: cannot open ", path, ": ", std::strerror(errno)));
     file->config_pending = !existing || !file->csv;
     file->resumed = existing;
     return file;
@@ -184,8 +184,7 @@ LogPosition MetricsLog::position() {
 
 void MetricsLog::check_position(const LogPosition& p) const {
   auto check = [](const std::unique_ptr<File>& f, std::int64_t bytes) {
-    if (bytes < 0)
-      throw ValueError(msg("MetricsLog: log position ", bytes, " is negative"));
+    if (bytes < 0) throw ValueError(msg("MetricsLog: log position ", bytes, " is negative"));
     if (!f || bytes == 0) return;
     std::fflush(f->f);
     std::error_code ec;

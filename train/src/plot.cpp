@@ -132,9 +132,8 @@ bool plot_curves(const LogContents& log, const std::string& out_dir, const PlotO
   if (!losses.empty() &&
       !curve(log, (fs::path(out_dir) / "loss.png").string(), losses, "loss", "loss", o))
     return false;
-  if (!accuracies.empty() &&
-      !curve(log, (fs::path(out_dir) / "accuracy.png").string(), accuracies, "accuracy",
-             "accuracy", o))
+  if (!accuracies.empty() && !curve(log, (fs::path(out_dir) / "accuracy.png").string(), accuracies,
+                                    "accuracy", "accuracy", o))
     return false;
   return true;
 }

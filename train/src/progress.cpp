@@ -44,8 +44,8 @@ ProgressBar::ProgressBar(std::int64_t total, ProgressBarOptions o)
   start_ = last_draw_ = Clock::now();
   next_line_ = options_.line_every > 0
                    ? std::max<std::int64_t>(
-                         1, static_cast<std::int64_t>(std::ceil(options_.line_every *
-                                                                static_cast<double>(total_))))
+                         1, static_cast<std::int64_t>(
+                                std::ceil(options_.line_every * static_cast<double>(total_))))
                    : -1;
 }
 

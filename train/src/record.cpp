@@ -31,8 +31,8 @@ double Record::get(const std::string& name) const {
   if (const double* v = find(name)) return *v;
   std::string present;
   for (const auto& item : items_) present += (present.empty() ? "" : ", ") + item.first;
-  throw ValueError(msg("no metric named \"", name, "\" in this record (it has: ",
-                       present.empty() ? "nothing" : present, ")"));
+  throw ValueError(msg("no metric named \"", name,
+                       "\" in this record (it has: ", present.empty() ? "nothing" : present, ")"));
 }
 
 std::string Record::str() const {

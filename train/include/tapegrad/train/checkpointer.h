@@ -22,7 +22,7 @@ struct CheckpointerOptions {
   std::int64_t every_epochs = 1;      ///< 0: not by epoch
   std::int64_t every_steps = 0;       ///< 0: not by step
   std::int64_t keep_last = 3;         ///< older scheduled checkpoints are deleted (>= 1)
-  std::string best_metric = {};            ///< e.g. "val_accuracy"; "": no best file
+  std::string best_metric = {};       ///< e.g. "val_accuracy"; "": no best file
   Mode best_mode = Mode::Min;
 };
 

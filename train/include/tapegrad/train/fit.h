@@ -34,7 +34,7 @@ struct FitOptions {
   std::vector<Callback*> callbacks = {};
   /// A ProgressBar per epoch, and a line saying where a resumed run continues.
   bool progress = true;
-  bool print_epochs = true;  ///< a line per epoch with its record
+  bool print_epochs = true;   ///< a line per epoch with its record
   MetricsLog* log = nullptr;  ///< a step record per batch, an epoch record per epoch
   /// Saves on its schedule; with resume, fit first continues from its newest checkpoint.
   Checkpointer* checkpoint = nullptr;

@@ -18,7 +18,7 @@ using Config = std::vector<std::pair<std::string, std::string>>;
 struct MetricsLogOptions {
   std::string csv = {};        ///< per-epoch records as CSV ("": none)
   std::string steps_csv = {};  ///< per-step records as CSV ("": none)
-  std::string jsonl = {};      ///< every record, each with a "type" (config, step, epoch) ("": none)
+  std::string jsonl = {};  ///< every record, each with a "type" (config, step, epoch) ("": none)
   /// The run's configuration: the first JSON Lines record and "# key: value" lines atop each
   /// CSV file. On append, JSON Lines gets a second config record marked "resumed".
   Config config = {};

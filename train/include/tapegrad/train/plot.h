@@ -13,7 +13,7 @@ namespace tapegrad::train {
 
 struct PlotOptions {
   int width = 900, height = 560;  ///< pixels
-  std::string title = {};              ///< prefixed to each plot's own title
+  std::string title = {};         ///< prefixed to each plot's own title
 };
 
 /// <out_dir>/loss.png (train_loss and val_loss against epoch) and, when the log has

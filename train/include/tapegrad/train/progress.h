@@ -12,7 +12,7 @@
 namespace tapegrad::train {
 
 struct ProgressBarOptions {
-  std::string label = {};             ///< printed first, e.g. "epoch 3/15"
+  std::string label = {};        ///< printed first, e.g. "epoch 3/15"
   std::string unit = "samples";  ///< what update() counts, for the rate
   /// Off a terminal: a line each time this share of the total is passed (0: no lines).
   double line_every = 0.1;
