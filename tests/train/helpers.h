@@ -15,3 +15,67 @@ inline nn::Sequential identity_model(std::int64_t k, tg::Dtype dtype = tg::kFloa
   p[1].set_data(tg::zeros({k}, {.dtype = dtype}));
   return m;
 }
+
+/// A training run with state everywhere: dropout drawing from the global generator, a shuffled
+/// loader, Adam's buffers, a step schedule. Two Runs made alike train alike.
+struct Run {
+  data::TensorDataset ds;
+  data::DataLoader loader;
+  nn::Sequential net;
+  tg::optim::Adam opt;
+  tg::optim::StepLR sched;
+
+  static data::TensorDataset make_data() {
+    tg::Generator gen(11);
+    tg::Tensor x = tg::randn({40, 4}, {.dtype = tg::kFloat64}, &gen);
+    std::vector<std::int64_t> y(40);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>(i * 7 % 3);
+    return {x, tg::from_vector(y, {40})};
+  }
+  static nn::Sequential make_net() {
+    tg::Generator gen(5);
+    nn::Sequential m(nn::Linear(4, 8, true, &gen), nn::Tanh(), nn::Dropout(0.2),
+                     nn::Linear(8, 3, true, &gen));
+    m.to(tg::kFloat64);
+    return m;
+  }
+  Run()
+      : ds(make_data()),
+        loader(ds, {.batch_size = 8, .shuffle = true, .seed = 1}),  // 5 batches an epoch
+        net(make_net()),
+        opt(net.named_parameters(), {.lr = 0.05}),
+        sched(opt, 2, 0.5) {
+    tg::manual_seed(99);
+  }
+  std::vector<std::vector<double>> params() const {
+    std::vector<std::vector<double>> r;
+    for (const tg::Tensor& p : net.parameters()) r.push_back(p.to_vector<double>());
+    return r;
+  }
+};
+
+/// What a function wrote to stderr.
+template <typename F>
+std::string stderr_of(F f) {
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  std::FILE* tmp = std::tmpfile();
+  ::dup2(::fileno(tmp), 2);
+  try {
+    f();
+  } catch (...) {
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::fclose(tmp);
+    throw;
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::rewind(tmp);
+  std::string out;
+  for (int c; (c = std::fgetc(tmp)) != EOF;) out += static_cast<char>(c);
+  std::fclose(tmp);
+  return out;
+}

@@ -87,7 +87,8 @@ TEST_CASE("MetricsLog: a crash mid-epoch leaves files that read, and that a resu
   if (pid == 0) {  // the run: one epoch, then steps until the process dies without flushing
     train::MetricsLog log(options(d));
     log.log_epoch({{"epoch", 1}, {"loss", 0.5}});
-    for (int i = 0; i < 5000; ++i) log.log_step({{"step", i + 0.123456789}, {"loss", 1.0 / (i + 3)}});
+    for (int i = 0; i < 5000; ++i)
+      log.log_step({{"step", i + 0.123456789}, {"loss", 1.0 / (i + 3)}});
     ::_exit(0);
   }
   int status = 0;
@@ -142,8 +143,7 @@ TEST_CASE("MetricsLog: position and truncate cut back to a checkpoint") {
   const std::string expected = "epochs.csv has " + std::to_string(past.csv - 1000) +
                                " bytes but the checkpoint's log position is " +
                                std::to_string(past.csv);
-  CHECK_THROWS_WITH_AS(log.check_position(past), doctest::Contains(expected.c_str()),
-                       tg::IoError);
+  CHECK_THROWS_WITH_AS(log.check_position(past), doctest::Contains(expected.c_str()), tg::IoError);
   CHECK_THROWS_AS(log.truncate(past), tg::IoError);
   CHECK(train::read_log(d.file("epochs.csv")).epochs.size() == 2);  // nothing cut
 }

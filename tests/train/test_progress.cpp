@@ -39,9 +39,8 @@ std::size_t count(const std::string& s, char c) {
 }
 
 bool has_control_characters(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    return c != '\n' && static_cast<unsigned char>(c) < 0x20;
-  });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return c != '\n' && static_cast<unsigned char>(c) < 0x20; });
 }
 }  // namespace
 

@@ -93,6 +93,7 @@ std::string Checkpointer::save(const Progress& p) {
                 static_cast<long long>(p.step));
   const std::string path = write((fs::path(options_.dir) / (options_.prefix + name)).string(), p);
   last_saved_step_ = p.step;
+  last_saved_ = path;
   prune();
   return path;
 }
@@ -110,9 +111,11 @@ std::string Checkpointer::on_epoch(const Progress& p, const Record& r) {
     best_ = r.get(options_.best_metric);
     write(best_path(), p);
   }
-  if (options_.every_epochs > 0 && p.epoch % options_.every_epochs == 0 &&
-      p.step != last_saved_step_)
+  if (options_.every_epochs > 0 && p.epoch % options_.every_epochs == 0) {
+    // A step's checkpoint at this epoch's last batch is superseded by the epoch's.
+    if (p.step == last_saved_step_ && !last_saved_.empty()) std::remove(last_saved_.c_str());
     return save(p);
+  }
   return "";
 }
 

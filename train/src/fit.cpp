@@ -3,6 +3,7 @@
 #include "tapegrad/train/fit.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "tapegrad/core/detail/msg.h"
@@ -24,10 +25,14 @@ bool any_stop(const std::vector<Callback*>& callbacks, auto&& call) {
 FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader, FitOptions o) {
   if (o.epochs < 0) throw ValueError(msg("fit: epochs must be >= 0, got ", o.epochs));
   if (o.clip_norm < 0) throw ValueError(msg("fit: clip_norm must be >= 0, got ", o.clip_norm));
+  if (o.start.epoch < 0 || o.start.step < 0 || o.start.batch < 0)
+    throw ValueError(msg("fit: start is negative: epoch ", o.start.epoch, ", step ", o.start.step,
+                         ", batch ", o.start.batch));
   for (const Callback* c : o.callbacks)
     if (!c) throw ValueError("fit: a callback is null");
   FitResult result;
   Progress& p = result.progress;
+  p = o.start;
   if (o.checkpoint) {
     // The loader's order and the log's position travel in the checkpoints; a resume restores
     // both (the loader at the checkpoint's epoch and batch).
@@ -43,6 +48,7 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
                       static_cast<long long>(p.step));
       }
   }
+  loader.set_epoch(p.epoch, p.batch);
   const std::vector<Tensor> params = model.parameters();  // for clipping, built once
   const std::int64_t batches = loader.num_batches();
 
@@ -93,7 +99,7 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
     if (o.scheduler && !o.schedule_per_batch) o.scheduler->step();
 
     Record r{{"epoch", static_cast<double>(p.epoch)},
-             {"train_loss", loss_sum / static_cast<double>(seen)}};
+             {"train_loss", seen ? loss_sum / static_cast<double>(seen) : NAN}};
     if (o.val_loader)
       for (const auto& [k, v] : evaluate(model, *o.val_loader, o.val).record(o.val_prefix))
         r.set(k, v);

@@ -77,6 +77,7 @@ class Checkpointer {
   std::optional<double> best_;
   std::string resumed_from_;
   std::int64_t last_saved_step_ = -1;
+  std::string last_saved_;
   bool started_ = false;  // this run has saved or resumed  // no second file for the same step
 };
 

@@ -39,6 +39,10 @@ struct FitOptions {
   /// Saves on its schedule; with resume, fit first continues from its newest checkpoint.
   Checkpointer* checkpoint = nullptr;
   bool resume = true;
+  /// Where training stands when fit starts (what load_checkpoint or Checkpointer::resume
+  /// returned, or an earlier fit's progress); a resume through `checkpoint` replaces it. The
+  /// loader is placed at its epoch and batch.
+  Progress start = {};
 };
 
 struct FitResult {
