@@ -54,28 +54,33 @@ struct Run {
   }
 };
 
-/// What a function wrote to stderr.
+/// What a function wrote to file descriptor fd (1: stdout, 2: stderr).
 template <typename F>
-std::string stderr_of(F f) {
-  std::fflush(stderr);
-  const int saved = ::dup(2);
+std::string output_of(int fd, F f) {
+  std::fflush(nullptr);
+  const int saved = ::dup(fd);
   std::FILE* tmp = std::tmpfile();
-  ::dup2(::fileno(tmp), 2);
+  ::dup2(::fileno(tmp), fd);
   try {
     f();
   } catch (...) {
-    std::fflush(stderr);
-    ::dup2(saved, 2);
+    std::fflush(nullptr);
+    ::dup2(saved, fd);
     ::close(saved);
     std::fclose(tmp);
     throw;
   }
-  std::fflush(stderr);
-  ::dup2(saved, 2);
+  std::fflush(nullptr);
+  ::dup2(saved, fd);
   ::close(saved);
   std::rewind(tmp);
   std::string out;
   for (int c; (c = std::fgetc(tmp)) != EOF;) out += static_cast<char>(c);
   std::fclose(tmp);
   return out;
+}
+
+template <typename F>
+std::string stderr_of(F f) {
+  return output_of(2, f);
 }

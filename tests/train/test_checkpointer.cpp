@@ -22,7 +22,8 @@ TEST_CASE("Checkpointer: keeps the last k and the best by a scripted metric") {
                            {.dir = d.file("ck"), .keep_last = 2, .best_metric = "val_loss"});
   const std::vector<double> val_loss = {0.5, 0.4, 0.45, 0.3, 0.35};
   for (std::size_t e = 0; e < val_loss.size(); ++e) {
-    const train::Progress p{static_cast<std::int64_t>(e + 1), static_cast<std::int64_t>(5 * (e + 1))};
+    const train::Progress p{static_cast<std::int64_t>(e + 1),
+                            static_cast<std::int64_t>(5 * (e + 1))};
     CHECK(!ckpt.on_epoch(p, {{"epoch", e + 1.0}, {"val_loss", val_loss[e]}}).empty());
   }
   CHECK(names(ckpt.checkpoints()) ==
@@ -33,13 +34,17 @@ TEST_CASE("Checkpointer: keeps the last k and the best by a scripted metric") {
 
   // Max mode and by steps: every third step, keeping three.
   train::Checkpointer steps(run.net, run.opt, nullptr,
-                            {.dir = d.file("st"), .prefix = "s", .every_epochs = 0,
-                             .every_steps = 3, .keep_last = 3, .best_metric = "acc",
+                            {.dir = d.file("st"),
+                             .prefix = "s",
+                             .every_epochs = 0,
+                             .every_steps = 3,
+                             .keep_last = 3,
+                             .best_metric = "acc",
                              .best_mode = train::Mode::Max});
   for (std::int64_t s = 1; s <= 10; ++s) CHECK(steps.on_step({0, s, s}).empty() == (s % 3 != 0));
-  CHECK(names(steps.checkpoints()) ==
-        std::vector<std::string>{"s-e0000-s00000003.tg", "s-e0000-s00000006.tg",
-                                 "s-e0000-s00000009.tg"});
+  CHECK(names(steps.checkpoints()) == std::vector<std::string>{"s-e0000-s00000003.tg",
+                                                               "s-e0000-s00000006.tg",
+                                                               "s-e0000-s00000009.tg"});
   steps.on_epoch({1, 10}, {{"acc", 0.5}});
   steps.on_epoch({2, 20}, {{"acc", 0.4}});
   CHECK(*steps.best() == 0.5);
@@ -48,16 +53,19 @@ TEST_CASE("Checkpointer: keeps the last k and the best by a scripted metric") {
 
 TEST_CASE("Checkpointer: resuming from every kept checkpoint continues bit-identically") {
   TempDir d;
-  const train::CheckpointerOptions every{.dir = d.path.string(), .every_epochs = 1,
-                                         .every_steps = 7, .keep_last = 20};
+  const train::CheckpointerOptions every{
+      .dir = d.path.string(), .every_epochs = 1, .every_steps = 7, .keep_last = 20};
   std::vector<std::vector<double>> uninterrupted;
   std::vector<std::string> files;
   {
     Run run;
     train::Checkpointer ckpt(run.net, run.opt, &run.sched, every);
     const auto r = train::fit(run.net, run.opt, run.loader,
-                              {.epochs = 8, .scheduler = &run.sched, .progress = false,
-                               .print_epochs = false, .checkpoint = &ckpt});
+                              {.epochs = 8,
+                               .scheduler = &run.sched,
+                               .progress = false,
+                               .print_epochs = false,
+                               .checkpoint = &ckpt});
     CHECK(r.progress.step == 40);
     uninterrupted = run.params();
     files = ckpt.checkpoints();
@@ -73,7 +81,10 @@ TEST_CASE("Checkpointer: resuming from every kept checkpoint continues bit-ident
     const train::Progress p = ckpt.resume(f);
     CHECK(p.step > 0);
     train::fit(fresh.net, fresh.opt, fresh.loader,
-               {.epochs = 8, .scheduler = &fresh.sched, .progress = false, .print_epochs = false,
+               {.epochs = 8,
+                .scheduler = &fresh.sched,
+                .progress = false,
+                .print_epochs = false,
                 .start = p});
     CHECK(fresh.params() == uninterrupted);
   }
@@ -126,9 +137,9 @@ TEST_CASE("Checkpointer: a bad entry of its own is named and changes nothing") {
   Run run;
   train::MetricsLog log({.csv = d.file("log.csv")});
   train::Checkpointer ckpt(run.net, run.opt, &run.sched, {.dir = d.file("ck")});
-  train::fit(run.net, run.opt, run.loader,
-             {.epochs = 2, .progress = false, .print_epochs = false, .log = &log,
-              .checkpoint = &ckpt});
+  train::fit(
+      run.net, run.opt, run.loader,
+      {.epochs = 2, .progress = false, .print_epochs = false, .log = &log, .checkpoint = &ckpt});
   const std::string good = ckpt.checkpoints().back();
 
   auto corrupt = [&](const std::string& name, const tg::Tensor& value) {
@@ -151,8 +162,7 @@ TEST_CASE("Checkpointer: a bad entry of its own is named and changes nothing") {
                        tg::ValueError);
   const std::string past =
       corrupt("train.log.position", tg::tensor({1e6, 0, 0}, {3}, {.dtype = tg::kInt64}));
-  CHECK_THROWS_WITH_AS(again.resume(past),
-                       doctest::Contains("log.csv has"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(again.resume(past), doctest::Contains("log.csv has"), tg::ValueError);
   const std::string best = corrupt("train.best", tg::scalar_tensor(NAN, {.dtype = tg::kFloat64}));
   CHECK_THROWS_WITH_AS(again.resume(best), doctest::Contains("bad.tg"), tg::ValueError);
   CHECK(fresh.params() == before);
@@ -176,7 +186,10 @@ TEST_CASE("Checkpointer: a new run in the folder replaces an earlier run's check
   train::Checkpointer ckpt(run.net, run.opt, nullptr, {.dir = d.path.string(), .keep_last = 5});
   const std::string err = stderr_of([&] {
     train::fit(run.net, run.opt, run.loader,
-               {.epochs = 1, .progress = false, .print_epochs = false, .checkpoint = &ckpt,
+               {.epochs = 1,
+                .progress = false,
+                .print_epochs = false,
+                .checkpoint = &ckpt,
                 .resume = false});
   });
   CHECK(err.find("removing 3 checkpoint(s) of an earlier run") != std::string::npos);
