@@ -31,7 +31,7 @@ data: build
 	scripts/get_data.sh $(BUILD)
 
 demo: data
-	$(BUILD)/examples/mnist_mlp
+	$(BUILD)/examples/mnist_mlp --plot $(BUILD)/demo
 
 compare: data
 	$(BUILD)/examples/optimizer_comparison --out docs/optimizer-comparison

@@ -94,11 +94,42 @@ void bench_matmul(int n, int k, int m, int threads) {
       "eigen_gflops=%.1f tapegrad_over_eigen=%.3f\n",
       n, k, k, m, threads, flops / o * 1e-9, flops / e * 1e-9, o / e);
 }
+
+// What train's per-step calls cost: ProgressBar::update (terminal mode, drawing into /dev/null
+// at most every 0.1 s; line mode) and MetricsLog::log_step (a CSV row, buffered).
+void bench_train_furniture() {
+  constexpr int kIters = 1000000;
+  std::FILE* null = std::fopen("/dev/null", "w");
+  std::vector<double> bar, lines, log;
+  for (int r = 0; r < 5; ++r) {
+    bar.push_back(seconds([&] {
+      tg::train::ProgressBar b(kIters, {.out = null, .terminal = true});
+      for (int i = 0; i < kIters; ++i) b.update(1, 0.5);
+    }));
+    lines.push_back(seconds([&] {
+      tg::train::ProgressBar b(kIters, {.out = null, .terminal = false});
+      for (int i = 0; i < kIters; ++i) b.update(1, 0.5);
+    }));
+    log.push_back(seconds([&] {
+      tg::train::MetricsLog l({.steps_csv = "/dev/null"});
+      for (int i = 0; i < kIters / 10; ++i)
+        l.log_step({{"epoch", 1}, {"step", static_cast<double>(i)}, {"loss", 0.25}, {"lr", 1e-3}});
+    }));
+  }
+  std::fclose(null);
+  std::printf("BENCH train op=progress_update_terminal ns_per_call=%.1f\n",
+              median(bar) / kIters * 1e9);
+  std::printf("BENCH train op=progress_update_lines ns_per_call=%.1f\n",
+              median(lines) / kIters * 1e9);
+  std::printf("BENCH train op=metrics_log_step ns_per_call=%.0f\n",
+              median(log) / (kIters / 10) * 1e9);
+}
 }  // namespace
 
 int main() {
   tg::set_num_threads(1);
   bench_overhead();
+  bench_train_furniture();
   for (int threads : {1, 2}) {
     bench_matmul(64, 784, 128, threads);
     bench_matmul(256, 1024, 1024, threads);

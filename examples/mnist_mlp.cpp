@@ -206,6 +206,8 @@ int main(int argc, char** argv) {
                                      .best_metric = "test_accuracy",
                                      .best_mode = train::Mode::Max});
     if (c.resume && !ckpt) throw tg::ValueError("--resume needs the --save folder");
+    if (c.resume && ckpt->checkpoints().empty())
+      std::printf("nothing to resume in %s: training from the start\n", c.save.c_str());
 
     // The per-epoch line, and --stop-after as an interruption.
     train::LambdaCallback report({.on_epoch_end = [&](const train::EpochEnd& e) {
@@ -227,8 +229,6 @@ int main(int argc, char** argv) {
                                              .log = log.get(),
                                              .checkpoint = ckpt.get(),
                                              .resume = c.resume});
-    if (c.resume && ckpt->resumed_from().empty())
-      std::printf("nothing to resume in %s: trained from the start\n", c.save.c_str());
     if (fit.stopped && fit.progress.epoch < c.epochs) {
       std::printf("stopped after epoch %lld; continue with --resume\n",
                   static_cast<long long>(fit.progress.epoch));

@@ -24,7 +24,7 @@ rm -rf "$build/seeds"
 
 export OMP_NUM_THREADS=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for target in idx mnist archive module_load checkpoint csv; do
+for target in idx mnist archive module_load checkpoint csv log; do
   bin="$build/tests/fuzz/fuzz_$target"
   corpus="$build/corpus/$target"
   mkdir -p "$corpus" "$build/artifacts/$target"

@@ -1,5 +1,6 @@
-// Fits y = 2x + 1 through the installed library with a Linear layer, then saves and reloads it;
-// exits 1 if anything is off.
+// Fits y = 2x + 1 through the installed library with a Linear layer, then saves and reloads it,
+// then fits it again with train::fit and checks it with train::evaluate; exits 1 if anything is
+// off.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -24,5 +25,13 @@ int main() {
   back.load("consumer.tg");
   std::remove("consumer.tg");
   const bool ok = std::abs(w - 2) < 1e-3 && std::abs(b - 1) < 1e-3 && back.weight().item() == w;
-  return ok ? 0 : 1;
+
+  tg::data::TensorDataset ds(x, y);
+  tg::data::DataLoader loader(ds, {.batch_size = 10});
+  tg::nn::Linear again(1, 1);
+  tg::optim::SGD opt(again.parameters(), {.lr = 0.5});
+  tg::train::fit(again, opt, loader, {.epochs = 2000, .progress = false, .print_epochs = false});
+  const auto e = tg::train::evaluate(again, loader, {.metrics = {tg::train::Metric::MSE}});
+  std::cout << "consumer: train::fit reached mse " << *e.mse << "\n";
+  return ok && *e.mse < 1e-8 ? 0 : 1;
 }

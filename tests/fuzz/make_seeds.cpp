@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[1];
-  for (const char* t : {"idx", "mnist", "archive", "module_load", "checkpoint", "csv"})
+  for (const char* t : {"idx", "mnist", "archive", "module_load", "checkpoint", "csv", "log"})
     fs::create_directories(out / t);
 
   // IDX: images and labels, raw and gzip.
@@ -137,6 +137,24 @@ int main(int argc, char** argv) {
     std::vector<char> seed{flags};
     seed.insert(seed.end(), text.begin(), text.end());
     write_bytes((out / "csv" / ("seed" + std::to_string(i++))).string(), seed);
+  }
+  // Logs: a byte (even: CSV, odd: JSON Lines), then a file MetricsLog wrote.
+  for (const char* ext : {".csv", ".jsonl"}) {
+    const fs::path tmp = out / "log" / (std::string("tmp") + ext);
+    {
+      const bool is_csv = std::string(ext) == ".csv";
+      tg::train::MetricsLog log({.csv = is_csv ? tmp.string() : "",
+                                 .jsonl = is_csv ? "" : tmp.string(),
+                                 .config = {{"optimizer", "Adam"}}});
+      log.log_step({{"epoch", 1}, {"step", 1}, {"loss", 0.5}});
+      log.log_epoch({{"epoch", 1}, {"train_loss", 0.25}, {"val_accuracy", 0.875}});
+      log.log_epoch({{"epoch", 2}, {"train_loss", 1.0 / 3}});
+    }
+    std::vector<char> seed = {static_cast<char>(std::string(ext) == ".csv" ? 0 : 1)};
+    const std::vector<char> text = bytes_of(tmp.string());
+    seed.insert(seed.end(), text.begin(), text.end());
+    fs::remove(tmp);
+    write_bytes((out / "log" / (std::string("seed") + ext)).string(), seed);
   }
   return 0;
 }

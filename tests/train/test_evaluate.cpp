@@ -69,6 +69,10 @@ TEST_CASE("evaluate: MSE and MAE for regression; the default loss is mse_loss") 
       {.metrics = {train::Metric::MAE},
        .loss = [](const tg::Tensor& out, const tg::Tensor& t) { return (out - t).abs().mean(); }});
   CHECK(l1.loss == doctest::Approx(*l1.mae));
+  // No metrics asked for: float targets get MSE (int64 targets get accuracy, below).
+  const auto plain = train::evaluate(model, loader);
+  CHECK(*plain.mse == *e.mse);
+  CHECK(!plain.accuracy);
 }
 
 TEST_CASE("evaluate: eval mode for the run, the mode restored, nothing left on the tape") {
@@ -101,18 +105,17 @@ TEST_CASE("evaluate: a class without samples has NaN accuracy; bad targets are n
 
   data::TensorDataset floats(tg::tensor({2.0, 1, 0}, {1, 3}), tg::tensor({1.0}, {1}));
   data::DataLoader fl(floats, {.batch_size = 1});
+  auto sum = [](const tg::Tensor& o, const tg::Tensor&) { return o.sum(); };
   CHECK_THROWS_WITH_AS(
-      train::evaluate(model, fl,
-                      {.loss = [](const tg::Tensor& o, const tg::Tensor&) { return o.sum(); }}),
+      train::evaluate(model, fl, {.metrics = {train::Metric::Accuracy}, .loss = sum}),
       doctest::Contains("int64 class targets (N); got outputs [1, 3] and targets [1] of float32"),
       tg::ValueError);
   data::TensorDataset bad(tg::tensor({2.0, 1, 0, 0, 1, 0}, {2, 3}),
                           tg::from_vector(std::vector<std::int64_t>{0, 3}, {2}));
   data::DataLoader bl(bad, {.batch_size = 2});
-  CHECK_THROWS_WITH_AS(
-      train::evaluate(model, bl,
-                      {.loss = [](const tg::Tensor& o, const tg::Tensor&) { return o.sum(); }}),
-      "evaluate: target 3 in row 1 is not a class of the 3 output columns", tg::ValueError);
+  CHECK_THROWS_WITH_AS(train::evaluate(model, bl, {.loss = sum}),
+                       "evaluate: target 3 in row 1 is not a class of the 3 output columns",
+                       tg::ValueError);
   CHECK(model.is_training());  // restored after a throw too
   CHECK_THROWS_WITH_AS(
       train::evaluate(model, loader, {.metrics = {train::Metric::TopKAccuracy}, .top_k = 0}),

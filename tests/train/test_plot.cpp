@@ -113,8 +113,7 @@ TEST_CASE("plot: what cannot be plotted is named") {
   train::LogContents no_curves;
   no_curves.epochs.push_back({{"epoch", 1}, {"lr", 0.1}});
   CHECK_THROWS_WITH_AS(train::plot_curves(no_curves, d.path.string()),
-                       "plot_curves: the log has no *_loss or *_accuracy columns",
-                       tg::ValueError);
+                       "plot_curves: the log has no *_loss or *_accuracy columns", tg::ValueError);
   CHECK_THROWS_WITH_AS(train::plot_confusion({{1, 2}, {3}}, d.file("c.png")),
                        "plot_confusion: the matrix must be square; row 1 has 1 columns, there "
                        "are 2 rows",

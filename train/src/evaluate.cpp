@@ -94,18 +94,24 @@ Tensor default_loss(const Tensor& output, const Tensor& target) {
                                   : nn::functional::mse_loss(output, target);
 }
 
-Evaluation evaluate(nn::Module& model, data::DataLoader& loader, const EvaluateOptions& o) {
-  const bool classes = wants(o, Metric::Accuracy) || wants(o, Metric::TopKAccuracy) ||
-                       wants(o, Metric::PerClassAccuracy) || wants(o, Metric::ConfusionMatrix);
-  const bool errors = wants(o, Metric::MSE) || wants(o, Metric::MAE);
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, const EvaluateOptions& options) {
+  EvaluateOptions o = options;
   if (wants(o, Metric::TopKAccuracy) && o.top_k < 1)
     throw ValueError(msg("evaluate: top_k must be >= 1, got ", o.top_k));
+  bool classes = false, errors = false;
 
   NoGradGuard no_grad;
   ModeGuard mode(model);
   const std::int64_t epoch = loader.epoch();
   Counts c;
   for (auto& [x, y] : loader) {
+    if (c.samples == 0) {
+      // No metrics asked for: the targets' dtype (every batch shares it) decides.
+      if (o.metrics.empty()) o.metrics = {y.dtype() == kInt64 ? Metric::Accuracy : Metric::MSE};
+      classes = wants(o, Metric::Accuracy) || wants(o, Metric::TopKAccuracy) ||
+                wants(o, Metric::PerClassAccuracy) || wants(o, Metric::ConfusionMatrix);
+      errors = wants(o, Metric::MSE) || wants(o, Metric::MAE);
+    }
     const Tensor out = model(x);
     const Tensor loss = o.loss ? o.loss(out, y) : default_loss(out, y);
     if (loss.numel() != 1)

@@ -106,8 +106,14 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
     r.set("lr", lr).set("seconds", seconds);
     if (o.plateau) o.plateau->step(r.get(o.plateau_monitor));
     if (o.print_epochs) {
-      std::printf("epoch %lld/%lld  %s\n", static_cast<long long>(p.epoch),
-                  static_cast<long long>(o.epochs), r.str().c_str());
+      std::string line = msg("epoch ", p.epoch, "/", o.epochs);
+      char value[32];
+      for (const auto& [name, v] : r)
+        if (name != "epoch" && name != "seconds") {
+          std::snprintf(value, sizeof value, "%.4g", v);
+          line += msg("  ", name, " ", value);
+        }
+      std::printf("%s  %s\n", line.c_str(), format_duration(seconds).c_str());
       std::fflush(stdout);
     }
     if (o.log) o.log->log_epoch(r);

@@ -32,8 +32,8 @@ Tensor default_loss(const Tensor& output, const Tensor& target);
 
 struct EvaluateOptions {
   /// Accuracy-type metrics need outputs (N, C) and int64 class targets (N); MSE/MAE need
-  /// outputs and targets of one shape.
-  std::vector<Metric> metrics = {Metric::Accuracy};
+  /// outputs and targets of one shape. Empty: Accuracy for int64 targets, MSE otherwise.
+  std::vector<Metric> metrics = {};
   std::int64_t top_k = 5;
   /// Default: cross_entropy for int64 targets, mse_loss otherwise.
   LossFn loss = nullptr;
