@@ -124,12 +124,42 @@ void bench_train_furniture() {
   std::printf("BENCH train op=metrics_log_step ns_per_call=%.0f\n",
               median(log) / (kIters / 10) * 1e9);
 }
+
+// fit() against the loop written by hand on B1's network (784-128-10, SGD + momentum, batch
+// 64) over 6400 random samples: the same steps, so the ratio is fit's own cost (its progress
+// bar off: bench_train_furniture measures an update, and this output must stay clean).
+void bench_fit() {
+  tg::Generator gen(3);
+  const tg::Tensor x = tg::randn({6400, 784}, {}, &gen),
+                   y = tg::randint(0, 10, {6400}, {.dtype = tg::kInt64}, &gen);
+  const tg::data::TensorDataset ds(x, y);
+  tg::data::DataLoader loader(ds, {.batch_size = 64, .shuffle = true, .seed = 1});
+  tg::nn::Sequential model(tg::nn::Linear(784, 128), tg::nn::Sigmoid(), tg::nn::Linear(128, 10));
+  tg::optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.9});
+  std::vector<double> hand, fit;
+  for (int r = 0; r < 9; ++r) {
+    hand.push_back(seconds([&] {
+      for (auto& [xb, yb] : loader) {
+        tg::Tensor loss = tg::nn::functional::cross_entropy(model(xb), yb);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+      }
+    }));
+    fit.push_back(seconds([&] {
+      tg::train::fit(model, opt, loader, {.epochs = 1, .progress = false, .print_epochs = false});
+    }));
+  }
+  std::printf("BENCH train op=fit_epoch hand_s=%.4f fit_s=%.4f fit_over_hand=%.3f\n", median(hand),
+              median(fit), median(fit) / median(hand));
+}
 }  // namespace
 
 int main() {
   tg::set_num_threads(1);
   bench_overhead();
   bench_train_furniture();
+  bench_fit();
   for (int threads : {1, 2}) {
     bench_matmul(64, 784, 128, threads);
     bench_matmul(256, 1024, 1024, threads);

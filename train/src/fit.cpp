@@ -79,7 +79,7 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
       ++p.step;
       ++p.batch;
       if (o.progress) bar.update(1, l);
-      if (o.log)
+      if (o.log && o.log->logs_steps())  // no step records built when none are written
         o.log->log_step({{"epoch", static_cast<double>(p.epoch + 1)},
                          {"step", static_cast<double>(p.step)},
                          {"loss", l},

@@ -54,6 +54,9 @@ class MetricsLog {
   void truncate(const LogPosition& p);
 
   const MetricsLogOptions& options() const { return options_; }
+  /// Whether log_step writes anywhere (a steps_csv or jsonl file), so callers can skip building
+  /// step records.
+  bool logs_steps() const { return steps_csv_ || jsonl_; }
 
  private:
   struct File;
