@@ -18,7 +18,11 @@ DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
     throw ValueError(msg("DataLoader: batch_size must be >= 1, got ", o.batch_size));
   if (dataset.size() == 0) throw ValueError("DataLoader: the dataset is empty");
   batch_ = std::min(o.batch_size, dataset.size());
-  seed_ = o.seed ? *o.seed : static_cast<std::uint64_t>(default_generator().engine()());
+  // Only a shuffling loader draws its seed (as torch's RandomSampler; a SequentialSampler draws
+  // nothing), so an evaluation loader made before the model leaves its initialisation alone.
+  seed_ = o.seed      ? *o.seed
+          : o.shuffle ? static_cast<std::uint64_t>(default_generator().engine()())
+                      : 0;
   order_.resize(static_cast<std::size_t>(dataset.size()));
   std::iota(order_.begin(), order_.end(), 0);
 }

@@ -82,3 +82,36 @@ TEST_CASE("dataloader: a temporary dataset does not compile") {
   data::DataLoader loader(ds, {.batch_size = 2});
   CHECK(loader.num_batches() == 2);
 }
+
+TEST_CASE("dataloader: only a shuffling loader without a seed draws from the global generator") {
+  data::TensorDataset ds = numbered(6);
+  tg::manual_seed(5);
+  const double first = tg::rand({1}).item();
+  tg::manual_seed(5);
+  data::DataLoader plain(ds, {.batch_size = 2});  // as torch's SequentialSampler
+  data::DataLoader seeded(ds, {.batch_size = 2, .shuffle = true, .seed = 3});
+  CHECK(tg::rand({1}).item() == first);  // nothing drawn
+  tg::manual_seed(5);
+  data::DataLoader drawn(ds, {.batch_size = 2, .shuffle = true});
+  CHECK(tg::rand({1}).item() != first);
+}
+
+TEST_CASE("dataloader: set_epoch starts the next epoch at a batch, then later ones at 0") {
+  data::TensorDataset ds = numbered(10);
+  data::DataLoader whole(ds, {.batch_size = 3, .shuffle = true, .seed = 4});
+  whole.set_epoch(2);
+  std::vector<std::vector<float>> all;
+  for (auto& [x, y] : whole) all.push_back(x.to_vector<float>());
+  data::DataLoader resumed(ds, {.batch_size = 3, .shuffle = true, .seed = 4});
+  resumed.set_epoch(2, 2);
+  std::vector<std::vector<float>> rest;
+  for (auto& [x, y] : resumed) rest.push_back(x.to_vector<float>());
+  CHECK(rest == std::vector<std::vector<float>>(all.begin() + 2, all.end()));
+  int batches = 0;
+  for (auto& b : resumed) batches += b.first.size(0) > 0;
+  CHECK(batches == 4);  // the next epoch is whole
+  CHECK_THROWS_WITH_AS(resumed.set_epoch(1, 5),
+                       "DataLoader::set_epoch: first batch 5 is not in [0, 4]", tg::ValueError);
+  CHECK_THROWS_WITH_AS(resumed.set_epoch(-1), "DataLoader::set_epoch: epoch must be >= 0, got -1",
+                       tg::ValueError);
+}

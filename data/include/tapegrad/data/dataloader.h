@@ -18,8 +18,9 @@ struct DataLoaderOptions {
   std::int64_t batch_size = 1;
   bool shuffle = false;
   bool drop_last = false;  ///< skip a last batch smaller than batch_size
-  /// Shuffling seed; epoch e's order depends only on (seed, e). Unset: drawn once from the
-  /// global generator, so manual_seed() decides it.
+  /// Shuffling seed; epoch e's order depends only on (seed, e). Unset: a shuffling loader
+  /// draws it once from the global generator (so manual_seed() decides it); one that does not
+  /// shuffle draws nothing.
   std::optional<std::uint64_t> seed = std::nullopt;
 };
 
