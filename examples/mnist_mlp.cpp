@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       if (c.dataset == "fashion")
         for (const char* n : data::kFashionClasses) names.push_back(n);
       const auto title = train::PlotOptions{.title = "mnist_mlp on " + c.dataset};
-      if (train::plot_curves(log_path, c.plot, title) &&
+      if (train::plot_curves(*log, c.plot, title) &&
           train::plot_confusion(last.confusion, c.plot + "/confusion.png", names, title))
         std::printf("plots: %s/loss.png, %s/accuracy.png, %s/confusion.png\n", c.plot.c_str(),
                     c.plot.c_str(), c.plot.c_str());

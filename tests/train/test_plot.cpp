@@ -80,6 +80,18 @@ TEST_CASE("plot_curves and plot_confusion write PNG files of the asked size") {
   REQUIRE(train::plot_curves(d.file("log.csv"), d.file("fromfile")));
   CHECK(read_png(d.file("fromfile/loss.png")).valid);
   CHECK(!std::filesystem::exists(d.file("fromfile/accuracy.png")));
+  {  // from a MetricsLog in use, writing JSON Lines only: flushed, then read
+    train::MetricsLog log({.jsonl = d.file("live.jsonl")});
+    log.log_step({{"step", 1}, {"loss", 2}});
+    log.log_epoch({{"epoch", 1}, {"train_loss", 0.5}, {"val_accuracy", 0.5}});
+    REQUIRE(train::plot_curves(log, d.file("live")));
+    CHECK(read_png(d.file("live/accuracy.png")).valid);
+    train::MetricsLog steps_only({.steps_csv = d.file("steps.csv")});
+    CHECK_THROWS_WITH_AS(
+        train::plot_curves(steps_only, d.file("none")),
+        "plot_curves: the MetricsLog writes no epoch records (no csv or jsonl file)",
+        tg::ValueError);
+  }
 
   const std::vector<std::vector<std::int64_t>> m = {{50, 2, 1}, {3, 40, 7}, {0, 5, 45}};
   REQUIRE(train::plot_confusion(m, d.file("confusion.png"), {"cat", "dog", "bird's"},

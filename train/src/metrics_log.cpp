@@ -2,6 +2,7 @@
 // round-trip numbers) for CSV and by nlohmann::json for JSON Lines, and read back the same way.
 #include "tapegrad/train/metrics_log.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -53,9 +54,9 @@ std::vector<std::string> split(const std::string& line, char sep) {
 }
 
 // The whole lines of a file: a last line without its newline (a crash mid-write) is left out.
-std::vector<std::string> whole_lines(const std::string& path) {
+std::vector<std::string> whole_lines(const std::string& path, const char* op = "read_log") {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(msg("read_log: cannot open ", path));
+  if (!in) throw IoError(msg(op, ": cannot open ", path));
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
@@ -89,7 +90,7 @@ MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
     const bool existing = options_.append && fs::file_size(path, ec) > 0 && !ec;
     if (existing) {
       // Drop a last line a crash cut short, then find the CSV columns.
-      const std::vector<std::string> lines = whole_lines(path);
+      const std::vector<std::string> lines = whole_lines(path, "MetricsLog");
       std::int64_t keep = 0;
       for (const std::string& l : lines) keep += static_cast<std::int64_t>(l.size()) + 1;
       fs::resize_file(path, static_cast<std::uintmax_t>(keep), ec);
@@ -177,7 +178,11 @@ void MetricsLog::flush() {
 LogPosition MetricsLog::position() {
   flush();
   auto size = [](const std::unique_ptr<File>& f) -> std::int64_t {
-    return f ? static_cast<std::int64_t>(std::ftell(f->f)) : 0;
+    struct stat st {};
+    if (!f) return 0;
+    if (::fstat(::fileno(f->f), &st) != 0)
+      throw IoError(msg("MetricsLog: ", f->path, ": ", std::strerror(errno)));
+    return static_cast<std::int64_t>(st.st_size);
   };
   return {size(csv_), size(steps_csv_), size(jsonl_)};
 }

@@ -142,6 +142,14 @@ bool plot_curves(const std::string& log_path, const std::string& out_dir, const 
   return plot_curves(read_log(log_path), out_dir, o);
 }
 
+bool plot_curves(MetricsLog& log, const std::string& out_dir, const PlotOptions& o) {
+  log.flush();
+  const MetricsLogOptions& files = log.options();
+  if (!files.csv.empty()) return plot_curves(files.csv, out_dir, o);
+  if (!files.jsonl.empty()) return plot_curves(files.jsonl, out_dir, o);
+  throw ValueError("plot_curves: the MetricsLog writes no epoch records (no csv or jsonl file)");
+}
+
 bool plot_confusion(const std::vector<std::vector<std::int64_t>>& m, const std::string& png,
                     const std::vector<std::string>& names, const PlotOptions& o) {
   const std::size_t k = m.size();

@@ -22,6 +22,8 @@ bool plot_curves(const LogContents& log, const std::string& out_dir, const PlotO
 /// The same from a log file (CSV of epoch records, or JSON Lines).
 bool plot_curves(const std::string& log_path, const std::string& out_dir,
                  const PlotOptions& o = {});
+/// The same from a MetricsLog in use (flushed first): its epoch CSV, else its JSON Lines file.
+bool plot_curves(MetricsLog& log, const std::string& out_dir, const PlotOptions& o = {});
 /// A heatmap of confusion[target][predicted] with the counts written in, rows labelled with
 /// class_names when given.
 bool plot_confusion(const std::vector<std::vector<std::int64_t>>& confusion,
