@@ -17,30 +17,58 @@ DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
   if (o.batch_size < 1)
     throw ValueError(msg("DataLoader: batch_size must be >= 1, got ", o.batch_size));
   if (dataset.size() == 0) throw ValueError("DataLoader: the dataset is empty");
-  batch_ = std::min(o.batch_size, dataset.size());
+  const std::int64_t n = dataset.size(), replicas = o.num_replicas;
+  if (replicas < 1 || o.rank < 0 || o.rank >= replicas)
+    throw ValueError(msg("DataLoader: rank must be in [0, num_replicas) and num_replicas >= 1; ",
+                         "got rank ", o.rank, " of ", replicas));
+  if (o.drop_uneven && n < replicas)
+    throw ValueError(msg("DataLoader: ", n, " samples cannot be shared by ", replicas,
+                         " replicas with drop_uneven"));
   // Only a shuffling loader draws its seed (as torch's RandomSampler; a SequentialSampler draws
   // nothing), so an evaluation loader made before the model leaves its initialisation alone.
   seed_ = o.seed      ? *o.seed
           : o.shuffle ? static_cast<std::uint64_t>(default_generator().engine()())
                       : 0;
-  order_.resize(static_cast<std::size_t>(dataset.size()));
-  std::iota(order_.begin(), order_.end(), 0);
+  // Each replica's share: padded up (torch's default) or cut down to a multiple of replicas.
+  const std::int64_t share = o.drop_uneven ? n / replicas : (n + replicas - 1) / replicas;
+  order_.resize(static_cast<std::size_t>(share));
+  if (replicas == 1) {
+    std::iota(order_.begin(), order_.end(), 0);
+  } else {
+    full_.resize(static_cast<std::size_t>(n));
+    std::iota(full_.begin(), full_.end(), 0);
+    deal();
+    identity_ = false;
+  }
+  batch_ = std::min(o.batch_size, share);
+}
+
+// This replica's samples from full_: positions rank, rank + R, ... of the order, where the
+// order is padded by wrapping around to its start (as torch's DistributedSampler).
+void DataLoader::deal() {
+  const auto n = static_cast<std::int64_t>(full_.size());
+  for (std::size_t j = 0; j < order_.size(); ++j) {
+    const std::int64_t pos = options_.rank + options_.num_replicas * static_cast<std::int64_t>(j);
+    order_[j] = full_[static_cast<std::size_t>(pos % n)];
+  }
 }
 
 std::int64_t DataLoader::num_batches() const {
-  const std::int64_t n = dataset_.size();
+  const std::int64_t n = num_samples();
   return options_.drop_last ? n / batch_ : (n + batch_ - 1) / batch_;
 }
 
 DataLoader::Iterator DataLoader::begin() {
   if (options_.shuffle) {
-    std::iota(order_.begin(), order_.end(), 0);
+    std::vector<std::int64_t>& order = options_.num_replicas > 1 ? full_ : order_;
+    std::iota(order.begin(), order.end(), 0);
     // A well-mixed per-epoch seed (splitmix64 of seed and epoch).
     std::uint64_t z = seed_ + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(epoch_ + 1);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     Generator gen(z ^ (z >> 31));
-    std::shuffle(order_.begin(), order_.end(), gen.engine());
+    std::shuffle(order.begin(), order.end(), gen.engine());
+    if (options_.num_replicas > 1) deal();
     identity_ = false;
   }
   ++epoch_;
@@ -72,7 +100,7 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 }
 
 void DataLoader::Iterator::load() {
-  const std::int64_t n = loader_->dataset_.size(), b = next_ * loader_->batch_;
+  const std::int64_t n = loader_->num_samples(), b = next_ * loader_->batch_;
   const std::int64_t e = std::min(n, b + loader_->batch_);
   if (b == 0 && e == n && loader_->identity_) {  // the whole set in order: no copy at all
     batch_ = loader_->dataset_.all();

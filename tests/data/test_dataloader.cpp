@@ -115,3 +115,64 @@ TEST_CASE("dataloader: set_epoch starts the next epoch at a batch, then later on
   CHECK_THROWS_WITH_AS(resumed.set_epoch(-1), "DataLoader::set_epoch: epoch must be >= 0, got -1",
                        tg::ValueError);
 }
+
+namespace {
+// The sample numbers (numbered(n)'s targets) of every batch of one epoch.
+std::vector<std::vector<float>> epoch_of(data::DataLoader& loader) {
+  std::vector<std::vector<float>> r;
+  for (auto& [x, y] : loader) r.push_back(y.to(tg::kFloat32).to_vector<float>());
+  return r;
+}
+}  // namespace
+
+TEST_CASE("dataloader: replicas pad and deal as torch's DistributedSampler") {
+  data::TensorDataset ds = numbered(10);
+  // 10 samples over 4 replicas: padded to 12 by repeating the first two, dealt round-robin.
+  const std::vector<std::vector<float>> padded = {{0, 4, 8}, {1, 5, 9}, {2, 6, 0}, {3, 7, 1}};
+  const std::vector<std::vector<float>> dropped = {{0, 4}, {1, 5}, {2, 6}, {3, 7}};
+  for (std::int64_t r = 0; r < 4; ++r) {
+    data::DataLoader pad(ds, {.batch_size = 3, .num_replicas = 4, .rank = r});
+    CHECK(pad.num_samples() == 3);
+    CHECK(epoch_of(pad) == std::vector<std::vector<float>>{padded[r]});
+    data::DataLoader drop(ds, {.batch_size = 3, .num_replicas = 4, .rank = r, .drop_uneven = true});
+    CHECK(epoch_of(drop) == std::vector<std::vector<float>>{dropped[r]});
+  }
+  CHECK_THROWS_WITH_AS(data::DataLoader(ds, {.num_replicas = 2, .rank = 2}),
+                       "DataLoader: rank must be in [0, num_replicas) and num_replicas >= 1; got "
+                       "rank 2 of 2",
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(data::DataLoader(ds, {.num_replicas = 11, .rank = 0, .drop_uneven = true}),
+                       "DataLoader: 10 samples cannot be shared by 11 replicas with drop_uneven",
+                       tg::ValueError);
+}
+
+TEST_CASE("dataloader: the replicas' batches of a step are the single-process global batch") {
+  data::TensorDataset ds = numbered(48);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    data::DataLoader whole(ds, {.batch_size = 12, .shuffle = true, .seed = 9});
+    whole.set_epoch(epoch);
+    const auto global = epoch_of(whole);
+    std::vector<std::vector<std::vector<float>>> parts;
+    for (std::int64_t r = 0; r < 3; ++r) {
+      data::DataLoader part(
+          ds, {.batch_size = 4, .shuffle = true, .seed = 9, .num_replicas = 3, .rank = r});
+      part.set_epoch(epoch);
+      parts.push_back(epoch_of(part));
+    }
+    REQUIRE(global.size() == 4);
+    std::vector<float> seen;
+    for (std::size_t b = 0; b < global.size(); ++b) {
+      std::vector<float> together;
+      for (const auto& p : parts) together.insert(together.end(), p[b].begin(), p[b].end());
+      std::vector<float> expected = global[b];
+      std::sort(together.begin(), together.end());
+      std::sort(expected.begin(), expected.end());
+      CHECK(together == expected);
+      seen.insert(seen.end(), together.begin(), together.end());
+    }
+    std::sort(seen.begin(), seen.end());
+    std::vector<float> all(48);
+    std::iota(all.begin(), all.end(), 0.0f);
+    CHECK(seen == all);  // every sample exactly once per epoch
+  }
+}

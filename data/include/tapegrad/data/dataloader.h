@@ -22,6 +22,15 @@ struct DataLoaderOptions {
   /// draws it once from the global generator (so manual_seed() decides it); one that does not
   /// shuffle draws nothing.
   std::optional<std::uint64_t> seed = std::nullopt;
+  /// Data-parallel training (torch's DistributedSampler): the loader of replica `rank` out of
+  /// `num_replicas` yields every num_replicas-th sample of the epoch's order, starting at
+  /// `rank`, so that in each step the replicas' batches together are one global batch of
+  /// batch_size * num_replicas in the single-process order. Every replica must use the same
+  /// seed. When the samples do not divide evenly, the order is padded by repeating its first
+  /// samples (torch's default), or its tail is dropped with drop_uneven.
+  std::int64_t num_replicas = 1;
+  std::int64_t rank = 0;
+  bool drop_uneven = false;
 };
 
 class DataLoader {
@@ -52,6 +61,8 @@ class DataLoader {
   Iterator end();
   std::int64_t num_batches() const;
   std::int64_t batch_size() const { return batch_; }
+  /// Samples this loader yields in an epoch (this replica's share, padding included).
+  std::int64_t num_samples() const { return static_cast<std::int64_t>(order_.size()); }
   /// The epoch the next begin() starts, and the batch it starts at (resuming a run; later
   /// epochs start at batch 0). ValueError when epoch < 0 or first_batch is past num_batches().
   void set_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
@@ -61,14 +72,17 @@ class DataLoader {
   void set_seed(std::uint64_t seed) { seed_ = seed; }
 
  private:
+  void deal();
+
   const Dataset& dataset_;
   DataLoaderOptions options_;
   std::int64_t batch_;
   std::uint64_t seed_;
   std::int64_t epoch_ = 0;
-  std::int64_t first_batch_ = 0;  // where the next begin() starts
-  std::vector<std::int64_t> order_;
-  bool identity_ = true;  // order_ is 0..n-1
+  std::int64_t first_batch_ = 0;     // where the next begin() starts
+  std::vector<std::int64_t> order_;  // this replica's samples in the epoch's order
+  std::vector<std::int64_t> full_;   // with replicas: the whole epoch's order
+  bool identity_ = true;             // order_ is 0..n-1 (the whole dataset, in order)
 };
 
 }  // namespace tapegrad::data
