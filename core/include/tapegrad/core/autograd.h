@@ -1,6 +1,7 @@
 // Controls of the tape: grad mode, anomaly detection, and views of what is recorded.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "tapegrad/core/memory.h"
@@ -23,6 +24,13 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+
+/// Registers fn to run after every backward() that completes (on the thread that ran it), e.g.
+/// to reduce gradients across processes (dist::DistributedDataParallel). Returns a handle for
+/// remove_post_backward_hook. Hooks run in registration order; one that throws makes backward
+/// throw (the gradients are already in place).
+int add_post_backward_hook(std::function<void()> fn);
+void remove_post_backward_hook(int handle);
 
 /// Whether anomaly mode checks every output and gradient for NaN/Inf (slow; for debugging).
 bool is_anomaly_enabled();
