@@ -1,5 +1,6 @@
 # A thin front door over CMake: every target installs what is missing, configures and builds.
 #   make demo      train the MLP on Fashion-MNIST (the main job)
+#   make demo-dist the same on two MPI ranks (data-parallel; Open MPI from setup.sh)
 #   make data      data/fashion-mnist and data/mnist
 #   make compare   every optimizer on the same MLP: docs/optimizer-comparison/{loss.png,results.md}
 #   make test      the whole test suite
@@ -14,7 +15,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo compare test sanitize install-check bench fuzz format clean
+.PHONY: all setup configure build data demo demo-dist compare test sanitize install-check bench fuzz format clean
 
 all: build
 
@@ -32,6 +33,11 @@ data: build
 
 demo: data
 	$(BUILD)/examples/mnist_mlp --plot $(BUILD)/demo
+
+# Two MPI ranks on this machine, the global batch split between them (root needs the flag).
+MPIEXEC_FLAGS ?= -n 2 $(shell [ "$$(id -u)" -eq 0 ] && echo --allow-run-as-root)
+demo-dist: data
+	mpiexec $(MPIEXEC_FLAGS) $(BUILD)/examples/mnist_mlp --distributed --save mnist_mlp-dist-checkpoints
 
 compare: data
 	$(BUILD)/examples/optimizer_comparison --out docs/optimizer-comparison

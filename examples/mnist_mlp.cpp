@@ -23,7 +23,7 @@ struct Config {
   std::vector<std::int64_t> hidden{256, 128};
   double lr = 0, weight_decay = 0, clip_norm = 0;
   std::string batch = "128", schedule = "cosine", save = "mnist_mlp-checkpoints", log, plot;
-  bool resume = false;
+  bool resume = false, distributed = false;
   int epochs = 15, threads = 0;
   std::uint64_t seed = 42;
   std::int64_t train_limit = 0, test_limit = 0;
@@ -101,6 +101,32 @@ std::unique_ptr<optim::LRScheduler> build_schedule(const Config& c, optim::Optim
 
 }  // namespace
 
+// The MPI job (one process unless --distributed started MPI).
+int job_rank() {
+#if TAPEGRAD_HAS_DIST
+  return tg::dist::rank();
+#else
+  return 0;
+#endif
+}
+int job_size() {
+#if TAPEGRAD_HAS_DIST
+  return tg::dist::world_size();
+#else
+  return 1;
+#endif
+}
+double mean_over_ranks(double v) {
+#if TAPEGRAD_HAS_DIST
+  if (tg::dist::world_size() > 1) {
+    tg::Tensor t = tg::scalar_tensor(v, {.dtype = tg::kFloat64});
+    tg::dist::all_reduce(t, tg::dist::ReduceOp::Mean);
+    return t.item();
+  }
+#endif
+  return v;
+}
+
 // Per class: its accuracy and image count; then the matrix (rows: true class).
 void print_confusion(const train::Evaluation& e, const std::string& dataset) {
   std::printf("per class:\n");
@@ -149,10 +175,23 @@ int main(int argc, char** argv) {
   app.add_option("--test-limit", c.test_limit, "Use only the first N test samples");
   app.add_option("--stop-after", c.stop_after,
                  "Stop after this epoch, as if interrupted (resume later)");
+#if TAPEGRAD_HAS_DIST
+  app.add_flag("--distributed", c.distributed,
+               "Data-parallel over the ranks of an MPI job (mpiexec -n N mnist_mlp "
+               "--distributed): each rank takes batch-size / N of every batch");
+#endif
   CLI11_PARSE(app, argc, argv);
 
+#if TAPEGRAD_HAS_DIST
+  std::unique_ptr<tg::dist::Context> mpi;
+  if (c.distributed) mpi = std::make_unique<tg::dist::Context>(argc, argv);
+#endif
+  const int rank = job_rank(), world = job_size();
+  const bool lead = rank == 0;  // prints, logs and writes checkpoints
   try {
-    if (c.threads > 0) tg::set_num_threads(c.threads);
+    // Ranks on one machine share its cores unless told otherwise.
+    if (c.threads > 0 || world > 1)
+      tg::set_num_threads(c.threads > 0 ? c.threads : std::max(1, tg::get_num_threads() / world));
     tg::manual_seed(c.seed);
     const std::string dir = find_data(c);
     // Per-dataset pixel statistics, as torchvision's examples normalise.
@@ -163,34 +202,54 @@ int main(int argc, char** argv) {
     const data::MNIST test_set(dir, data::Split::Test,
                                {.mean = mean, .std = sd, .limit = c.test_limit});
     const std::int64_t batch = c.batch == "full" ? data::kFullBatch : std::stoll(c.batch);
-    data::DataLoader loader(train_set, {.batch_size = batch, .shuffle = true, .seed = c.seed});
+    if (batch != data::kFullBatch && batch % world != 0)
+      throw tg::ValueError("--batch-size " + std::to_string(batch) +
+                           " does not split evenly among " + std::to_string(world) + " ranks");
+    data::DataLoader loader(train_set,
+                            {.batch_size = batch == data::kFullBatch ? batch : batch / world,
+                             .shuffle = true,
+                             .seed = c.seed,
+                             .num_replicas = world,
+                             .rank = rank});
     data::DataLoader test_loader(test_set, {.batch_size = 1000});
 
-    nn::Sequential model = build_model(c);
-    auto opt = build_optimizer(c, model);
+    // The network, and what trains it: itself, or its DistributedDataParallel wrapper (which
+    // averages the gradients across ranks). Optimizer and checkpoints hold the network itself,
+    // so a checkpoint resumes with any number of ranks.
+    auto net = std::make_shared<nn::Sequential>(build_model(c));
+    std::unique_ptr<nn::Module> ddp;
+#if TAPEGRAD_HAS_DIST
+    if (c.distributed) ddp = std::make_unique<tg::dist::DistributedDataParallel>(net);
+#endif
+    nn::Module& model = ddp ? *ddp : *net;
+    auto opt = build_optimizer(c, *net);
     auto sched = build_schedule(c, *opt);
-    std::printf("%s: %lld training and %lld test images from %s; %d threads\n", c.dataset.c_str(),
-                static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
-                dir.c_str(), tg::get_num_threads());
-    std::printf("%s, %lld parameters; %s, batch %lld, %d epochs\n",
-                (std::ostringstream() << model).str().c_str(),
-                static_cast<long long>(model.num_parameters()), opt->name().c_str(),
-                static_cast<long long>(loader.batch_size()), c.epochs);
+    if (lead) {
+      std::printf("%s: %lld training and %lld test images from %s; %d threads", c.dataset.c_str(),
+                  static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
+                  dir.c_str(), tg::get_num_threads());
+      std::printf(world > 1 ? " on each of %d ranks\n" : "\n", world);
+      std::printf("%s, %lld parameters; %s, batch %lld, %d epochs\n",
+                  (std::ostringstream() << *net).str().c_str(),
+                  static_cast<long long>(net->num_parameters()), opt->name().c_str(),
+                  static_cast<long long>(loader.batch_size() * world), c.epochs);
+    }
 
     // The log: --log, or beside the plots when only --plot is given (the curves come from it).
     const std::string log_path = !c.log.empty()    ? c.log
                                  : !c.plot.empty() ? c.plot + "/metrics.csv"
                                                    : "";
-    if (!c.plot.empty()) std::filesystem::create_directories(c.plot);
+    if (!c.plot.empty() && lead) std::filesystem::create_directories(c.plot);
     std::unique_ptr<train::MetricsLog> log;
-    if (!log_path.empty()) {
+    if (!log_path.empty() && lead) {
       const bool csv = std::filesystem::path(log_path).extension() == ".csv";
       log = std::make_unique<train::MetricsLog>(
           train::MetricsLogOptions{.csv = csv ? log_path : "",
                                    .jsonl = csv ? "" : log_path,
                                    .config = {{"dataset", c.dataset},
                                               {"optimizer", opt->name()},
-                                              {"batch_size", std::to_string(loader.batch_size())},
+                                              {"batch_size", std::to_string(batch)},
+                                              {"ranks", std::to_string(world)},
                                               {"epochs", std::to_string(c.epochs)},
                                               {"lr_schedule", c.schedule},
                                               {"seed", std::to_string(c.seed)}},
@@ -199,23 +258,29 @@ int main(int argc, char** argv) {
     std::unique_ptr<train::Checkpointer> ckpt;
     if (!c.save.empty())
       ckpt = std::make_unique<train::Checkpointer>(
-          model, *opt, sched.get(),
+          *net, *opt, sched.get(),
           train::CheckpointerOptions{.dir = c.save,
                                      .prefix = "mnist_mlp",
                                      .keep_last = 2,
                                      .best_metric = "test_accuracy",
-                                     .best_mode = train::Mode::Max});
+                                     .best_mode = train::Mode::Max,
+                                     .write = lead});  // the other ranks only resume
     if (c.resume && !ckpt) throw tg::ValueError("--resume needs the --save folder");
-    if (c.resume && ckpt->checkpoints().empty())
+    if (c.resume && lead && ckpt->checkpoints().empty())
       std::printf("nothing to resume in %s: training from the start\n", c.save.c_str());
 
     // The per-epoch line, and --stop-after as an interruption.
+    // With ranks, the train loss is each rank's share: their mean is the whole epoch's (every
+    // rank evaluates the whole test set, so the test figures agree already).
     train::LambdaCallback report({.on_epoch_end = [&](const train::EpochEnd& e) {
       const train::Record& r = e.record;
-      std::printf("epoch %2lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
-                  static_cast<long long>(e.epoch), r.get("train_loss"), r.get("test_loss"),
-                  100 * r.get("test_accuracy"), r.get("seconds"));
-      std::fflush(stdout);
+      const double train_loss = mean_over_ranks(r.get("train_loss"));
+      if (lead) {
+        std::printf("epoch %2lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
+                    static_cast<long long>(e.epoch), train_loss, r.get("test_loss"),
+                    100 * r.get("test_accuracy"), r.get("seconds"));
+        std::fflush(stdout);
+      }
       return c.stop_after == e.epoch ? train::Signal::Stop : train::Signal::Continue;
     }});
     const train::FitResult fit = train::fit(model, *opt, loader,
@@ -225,10 +290,12 @@ int main(int argc, char** argv) {
                                              .val_prefix = "test_",
                                              .clip_norm = c.clip_norm,
                                              .callbacks = {&report},
+                                             .progress = lead,
                                              .print_epochs = false,
                                              .log = log.get(),
                                              .checkpoint = ckpt.get(),
                                              .resume = c.resume});
+    if (!lead) return 0;
     if (fit.stopped && fit.progress.epoch < c.epochs) {
       std::printf("stopped after epoch %lld; continue with --resume\n",
                   static_cast<long long>(fit.progress.epoch));
@@ -257,6 +324,10 @@ int main(int argc, char** argv) {
                     c.plot.c_str(), c.plot.c_str());
     }
   } catch (const std::exception& e) {
+#if TAPEGRAD_HAS_DIST
+    // The other ranks may be waiting in a collective: end them all.
+    if (world > 1) tg::dist::abort(std::string("mnist_mlp: ") + e.what());
+#endif
     std::fprintf(stderr, "mnist_mlp: %s\n", e.what());
     return 1;
   }

@@ -63,8 +63,8 @@ Tensor reduce_scatter(const Tensor& t, ReduceOp op) {
   require(t, "reduce_scatter");
   const int w = world_size();
   if (t.dim() < 1 || t.size(0) % w != 0)
-    throw ShapeError(msg("reduce_scatter: ", shape_str(t.shape()), " does not split along dim 0 into ",
-                         w, " equal parts"));
+    throw ShapeError(msg("reduce_scatter: ", shape_str(t.shape()),
+                         " does not split along dim 0 into ", w, " equal parts"));
   if (op == ReduceOp::Mean && t.dtype() == kInt64)
     throw ValueError("reduce_scatter: Mean of an int64 tensor; use Sum and divide as you mean to");
   Shape shape = t.shape();

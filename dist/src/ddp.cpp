@@ -48,7 +48,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     : module_(std::move(module)) {
   if (!module_) throw ValueError("DistributedDataParallel: the module is null");
   if (!(options.bucket_mb > 0))
-    throw ValueError(msg("DistributedDataParallel: bucket_mb must be > 0, got ", options.bucket_mb));
+    throw ValueError(
+        msg("DistributedDataParallel: bucket_mb must be > 0, got ", options.bucket_mb));
   if (!is_initialized())
     throw StateError("DistributedDataParallel: MPI is not initialized (a dist::Context first)");
   register_module("module", module_);
@@ -65,9 +66,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
   all_reduce(count, ReduceOp::Max);
   const auto c = count.to_vector<std::int64_t>();
   if (c[0] != -c[1])
-    throw ValueError(msg("DistributedDataParallel: the ranks' models differ: between ",
-                         -c[1], " and ", c[0], " parameters (this rank, ", rank(), ", has ",
-                         sig[0], ")"));
+    throw ValueError(msg("DistributedDataParallel: the ranks' models differ: between ", -c[1],
+                         " and ", c[0], " parameters (this rank, ", rank(), ", has ", sig[0], ")"));
   Tensor hi = from_vector(sig, {static_cast<std::int64_t>(sig.size())}), lo = hi.clone();
   all_reduce(hi, ReduceOp::Max);
   all_reduce(lo, ReduceOp::Min);
@@ -76,8 +76,7 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     if (h[i] != l[i])
       throw ValueError(msg("DistributedDataParallel: the ranks' models differ at parameter '",
                            named[i - 1].first, "' (here ", shape_str(named[i - 1].second.shape()),
-                           " ", dtype_name(named[i - 1].second.dtype()), " on rank ", rank(),
-                           ")"));
+                           " ", dtype_name(named[i - 1].second.dtype()), " on rank ", rank(), ")"));
   {
     NoGradGuard no_grad;
     for (const Tensor& p : params_) broadcast(p, 0);

@@ -60,8 +60,9 @@ std::vector<double> single_process(bool adam, tg::Dtype d) {
 std::vector<double> two_ranks(bool adam, tg::Dtype d, double bucket_mb, bool accumulate) {
   const data::TensorDataset ds = global_data(d);
   const int r = dist::rank();
-  data::DataLoader loader(ds, {.batch_size = accumulate ? 4 : 8, .shuffle = true, .seed = 5,
-                               .num_replicas = 2, .rank = r});
+  data::DataLoader loader(
+      ds,
+      {.batch_size = accumulate ? 4 : 8, .shuffle = true, .seed = 5, .num_replicas = 2, .rank = r});
   // Rank 1 starts from other weights: the constructor's broadcast must replace them.
   dist::DistributedDataParallel ddp(make_net(r == 0 ? 1 : 99, d), {.bucket_mb = bucket_mb});
   auto opt = make_opt(adam, ddp.parameters());
@@ -88,7 +89,8 @@ std::vector<double> two_ranks(bool adam, tg::Dtype d, double bucket_mb, bool acc
 
 // float64: the largest elementwise |a - b| / |b| (|b| below 1e-3 counts as 1e-3); float32,
 // whose sums in another order drift by an ulp a step: ||a - b|| / ||b||.
-double relative_error(const std::vector<double>& a, const std::vector<double>& b, bool elementwise) {
+double relative_error(const std::vector<double>& a, const std::vector<double>& b,
+                      bool elementwise) {
   double worst = 0, diff = 0, norm = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(1e-3, std::abs(b[i])));

@@ -194,6 +194,20 @@ TEST_CASE("Checkpointer: a new run in the folder replaces an earlier run's check
   });
   CHECK(err.find("removing 3 checkpoint(s) of an earlier run") != std::string::npos);
   CHECK(names(ckpt.checkpoints()) == std::vector<std::string>{"checkpoint-e0001-s00000005.tg"});
+  // A reader (write = false) resumes but never writes or deletes.
+  Run reader_run;
+  train::Checkpointer reader(reader_run.net, reader_run.opt, nullptr,
+                             {.dir = d.path.string(), .keep_last = 5, .write = false});
+  CHECK(reader.resume()->epoch == 1);
+  CHECK(reader_run.params() == run.params());
+  train::fit(reader_run.net, reader_run.opt, reader_run.loader,
+             {.epochs = 3,
+              .progress = false,
+              .print_epochs = false,
+              .checkpoint = &reader,
+              .resume = false});
+  CHECK(names(ckpt.checkpoints()) == std::vector<std::string>{"checkpoint-e0001-s00000005.tg"});
+  CHECK_THROWS_AS(reader.save({}), tg::StateError);
   CHECK_THROWS_WITH_AS(train::Checkpointer(run.net, run.opt, nullptr, {.keep_last = 0}),
                        "Checkpointer: keep_last must be >= 1, got 0", tg::ValueError);
 }

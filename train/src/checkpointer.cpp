@@ -29,6 +29,7 @@ Checkpointer::Checkpointer(nn::Module& model, optim::Optimizer& opt,
                          options_.every_epochs, " and ", options_.every_steps));
   if (options_.keep_last < 1)
     throw ValueError(msg("Checkpointer: keep_last must be >= 1, got ", options_.keep_last));
+  if (!options_.write) return;
   std::error_code ec;
   fs::create_directories(options_.dir, ec);
   if (ec) throw IoError(msg("Checkpointer: cannot create ", options_.dir, ": ", ec.message()));
@@ -87,6 +88,8 @@ void Checkpointer::replace_earlier_run() {
 }
 
 std::string Checkpointer::save(const Progress& p) {
+  if (!options_.write)
+    throw StateError(msg("Checkpointer: save with write = false (", options_.dir, ")"));
   replace_earlier_run();
   char name[64];
   std::snprintf(name, sizeof name, "-e%04lld-s%08lld.tg", static_cast<long long>(p.epoch),
@@ -99,12 +102,14 @@ std::string Checkpointer::save(const Progress& p) {
 }
 
 std::string Checkpointer::on_step(const Progress& p) {
+  if (!options_.write) return "";
   if (options_.every_steps > 0 && p.step % options_.every_steps == 0 && p.step != last_saved_step_)
     return save(p);
   return "";
 }
 
 std::string Checkpointer::on_epoch(const Progress& p, const Record& r) {
+  if (!options_.write) return "";
   if (!options_.best_metric.empty() &&
       improves(r.get(options_.best_metric), best_, options_.best_mode)) {
     replace_earlier_run();

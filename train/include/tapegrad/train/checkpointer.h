@@ -24,6 +24,9 @@ struct CheckpointerOptions {
   std::int64_t keep_last = 3;         ///< older scheduled checkpoints are deleted (>= 1)
   std::string best_metric = {};       ///< e.g. "val_accuracy"; "": no best file
   Mode best_mode = Mode::Min;
+  /// false: this Checkpointer only resumes and never writes or deletes a file (the ranks other
+  /// than 0 of a data-parallel job, which resume from rank 0's checkpoints).
+  bool write = true;
 };
 
 class Checkpointer {
