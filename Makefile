@@ -7,6 +7,7 @@
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
 #   make bench     micro-benchmarks, then B1-B3 against libtorch and hand-written Eigen
+#   make bench-dist  B2 as 1 process x 1 and 2 threads and as 2 MPI ranks x 1 thread
 #   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)
 #   make format    apply .clang-format to every C++ file
 # Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
@@ -15,7 +16,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo demo-dist compare test sanitize install-check bench fuzz format clean
+.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize install-check bench fuzz format clean
 
 all: build
 
@@ -61,6 +62,13 @@ bench:
 	cmake --build build-bench -j $(JOBS)
 	build-bench/bench/bench_core
 	bench/run.sh build-bench
+
+bench-dist:
+	scripts/setup.sh
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
+	  -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+	cmake --build build-bench -j $(JOBS) --target bench_tapegrad bench_dist
+	bench/dist.sh build-bench
 
 FUZZ_SECONDS ?= 60
 fuzz:
