@@ -20,9 +20,8 @@ int main(int argc, char** argv) {
   tg::set_num_threads(std::atoi(argv[1]));
   tg::manual_seed(0);
   const int rank = tg::dist::rank(), world = tg::dist::world_size();
-  auto net = std::make_shared<nn::Sequential>(nn::Linear(784, 1024), nn::ReLU(),
-                                              nn::Linear(1024, 1024), nn::ReLU(),
-                                              nn::Linear(1024, 10));
+  auto net = std::make_shared<nn::Sequential>(
+      nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(), nn::Linear(1024, 10));
   {
     const auto init = bench::initial_parameters({784, 1024, 1024, 10});
     const std::vector<tg::Tensor> params = net->parameters();
@@ -78,14 +77,13 @@ int main(int argc, char** argv) {
   const double big = allreduce_seconds(net->num_parameters()), small = allreduce_seconds(256);
   if (rank == 0) {
     tg::NoGradGuard no_grad;
-    const double acc = tg::eq(tg::argmax((*net)(test.inputs()), 1), test.targets())
-                           .to(tg::kFloat32)
-                           .mean()
-                           .item();
-    std::printf("RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f comm_seconds=%.6f "
-                "allreduce_grad_s=%.6f allreduce_1k_s=%.6f grad_bytes=%lld\n",
-                secs, acc, bench::peak_rss_mib(), comm, big, small,
-                static_cast<long long>(net->num_parameters() * 4));
+    const double acc =
+        tg::eq(tg::argmax((*net)(test.inputs()), 1), test.targets()).to(tg::kFloat32).mean().item();
+    std::printf(
+        "RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f comm_seconds=%.6f "
+        "allreduce_grad_s=%.6f allreduce_1k_s=%.6f grad_bytes=%lld\n",
+        secs, acc, bench::peak_rss_mib(), comm, big, small,
+        static_cast<long long>(net->num_parameters() * 4));
   }
   return 0;
 }
