@@ -16,8 +16,9 @@
 namespace tapegrad::dist {
 
 struct DistributedDataParallel::Bucket {
-  std::vector<std::size_t> params;  // indices into params_
-  Tensor flat;                      // the packed gradients
+  std::vector<std::size_t> params;         // indices into params_
+  Tensor flat;                             // the packed gradients
+  MPI_Request request = MPI_REQUEST_NULL;  // its allreduce in flight (kept: a step allocates none)
 };
 
 namespace {
@@ -120,9 +121,7 @@ std::vector<std::int64_t> DistributedDataParallel::bucket_sizes() const {
 
 void DistributedDataParallel::synchronize() {
   if (buckets_.empty()) return;
-  std::vector<MPI_Request> requests(buckets_.size());
-  for (std::size_t k = 0; k < buckets_.size(); ++k) {
-    Bucket& b = buckets_[k];
+  for (Bucket& b : buckets_) {
     if (b.flat.dtype() == kFloat32)
       pack_unpack<float>(params_, b.params, b.flat, true, 1.0f);
     else
@@ -130,9 +129,9 @@ void DistributedDataParallel::synchronize() {
     void* data = b.flat.dtype() == kFloat32 ? static_cast<void*>(b.flat.data<float>())
                                             : static_cast<void*>(b.flat.data<double>());
     MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.flat.numel()),
-                   detail::mpi_type(b.flat.dtype()), MPI_SUM, MPI_COMM_WORLD, &requests[k]);
+                   detail::mpi_type(b.flat.dtype()), MPI_SUM, MPI_COMM_WORLD, &b.request);
   }
-  MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
+  for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   const double scale = 1.0 / world_size();
   for (Bucket& b : buckets_)
     if (b.flat.dtype() == kFloat32)

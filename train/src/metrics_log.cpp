@@ -65,6 +65,13 @@ std::vector<std::string> whole_lines(const std::string& path, const char* op = "
   return lines;
 }
 
+// A CSV log's columns: its first line that is not a comment (none yet: empty).
+std::vector<std::string> csv_header(const std::vector<std::string>& lines) {
+  for (const std::string& l : lines)
+    if (!l.empty() && l[0] != '#') return split(l, ',');
+  return {};
+}
+
 bool is_csv(const std::string& path) { return fs::path(path).extension() == ".csv"; }
 }  // namespace
 
@@ -96,12 +103,7 @@ MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
       fs::resize_file(path, static_cast<std::uintmax_t>(keep), ec);
       if (ec)
         throw IoError(msg("MetricsLog: ", path, ": cannot cut a partial line: ", ec.message()));
-      if (file->csv)
-        for (const std::string& l : lines)
-          if (!l.empty() && l[0] != '#') {
-            file->columns = split(l, ',');
-            break;
-          }
+      if (file->csv) file->columns = csv_header(lines);
     }
     file->f = std::fopen(path.c_str(), existing ? "ab" : "wb");
     if (!file->f) throw IoError(msg("MetricsLog: cannot open ", path, ": ", std::strerror(errno)));
@@ -217,12 +219,7 @@ void MetricsLog::truncate(const LogPosition& p) {
       f->config_pending = true;
       f->resumed = false;
     } else if (f->csv && f->columns.empty()) {
-      // The header is in the part kept: read the columns back.
-      for (const std::string& l : whole_lines(f->path))
-        if (!l.empty() && l[0] != '#') {
-          f->columns = split(l, ',');
-          break;
-        }
+      f->columns = csv_header(whole_lines(f->path));  // the header is in the part kept
     }
   };
   cut(csv_, p.csv);
