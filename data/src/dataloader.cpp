@@ -30,7 +30,8 @@ DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
           : o.shuffle ? static_cast<std::uint64_t>(default_generator().engine()())
                       : 0;
   // Each replica's share: padded up (torch's default) or cut down to a multiple of replicas.
-  const std::int64_t share = o.drop_uneven ? n / replicas : (n + replicas - 1) / replicas;
+  // (n / replicas rounded up without n + replicas - 1, which overflows for huge counts)
+  const std::int64_t share = n / replicas + (!o.drop_uneven && n % replicas != 0);
   order_.resize(static_cast<std::size_t>(share));
   if (replicas == 1) {
     std::iota(order_.begin(), order_.end(), 0);

@@ -137,6 +137,9 @@ TEST_CASE("dataloader: replicas pad and deal as torch's DistributedSampler") {
     data::DataLoader drop(ds, {.batch_size = 3, .num_replicas = 4, .rank = r, .drop_uneven = true});
     CHECK(epoch_of(drop) == std::vector<std::vector<float>>{dropped[r]});
   }
+  // A huge replica count from outside: one padded sample each, no overflow.
+  data::DataLoader huge(ds, {.batch_size = 3, .num_replicas = INT64_MAX, .rank = 0});
+  CHECK(epoch_of(huge) == std::vector<std::vector<float>>{{0}});
   CHECK_THROWS_WITH_AS(data::DataLoader(ds, {.num_replicas = 2, .rank = 2}),
                        "DataLoader: rank must be in [0, num_replicas) and num_replicas >= 1; got "
                        "rank 2 of 2",
