@@ -8,6 +8,9 @@
 #include <cassert>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "allocator.h"
 #include "check.h"
@@ -241,6 +244,71 @@ void remove_post_backward_hook(int handle) {
   h.any.store(!h.list.empty(), std::memory_order_release);
 }
 
+namespace {
+void run_grad_hooks(const ImplPtr& leaf) {
+  // A copy: a hook may remove itself (or others).
+  const auto list = leaf->grad_hooks->list;
+  const Tensor t(leaf);
+  for (const auto& [id, fn] : list) fn(t);
+}
+
+// The leaves with post-accumulate-grad hooks that this pass can reach, each with the number of
+// its uses on the entries it can reach: when that many have been differentiated, the leaf's
+// gradient is complete (PyTorch's dependency count, kept only while such hooks exist).
+class HookedLeaves {
+ public:
+  explicit HookedLeaves(Node* start) {
+    std::unordered_set<const Node*> seen{start};
+    std::vector<const Node*> stack{start};
+    while (!stack.empty()) {
+      const Node* n = stack.back();
+      stack.pop_back();
+      for (const Node::Input& in : n->inputs) {
+        if (const Node* up = in.t->node.get()) {
+          if (!up->released.load(std::memory_order_relaxed) && seen.insert(up).second)
+            stack.push_back(up);
+        } else if (in.t->requires_grad && in.t->grad_hooks && !in.t->grad_hooks->list.empty()) {
+          auto [it, fresh] = index_.try_emplace(in.t.get(), leaves_.size());
+          if (fresh) leaves_.push_back({in.t, 0, false});
+          ++leaves_[it->second].uses;
+        }
+      }
+    }
+  }
+  bool empty() const { return leaves_.empty(); }
+
+  // After node's backward ran: its uses of hooked leaves are done.
+  void ran(const Node& node) {
+    for (const Node::Input& in : node.inputs) {
+      const auto it = index_.find(in.t.get());
+      if (it == index_.end()) continue;
+      Leaf& l = leaves_[it->second];
+      l.reached = true;
+      if (--l.uses == 0) run_grad_hooks(l.t);
+    }
+  }
+
+  // At the end of the pass: a leaf reached through some entries but not through others (one the
+  // gradient never got to) is complete too.
+  void finish() {
+    for (Leaf& l : leaves_)
+      if (l.reached && l.uses > 0) {
+        l.uses = 0;
+        run_grad_hooks(l.t);
+      }
+  }
+
+ private:
+  struct Leaf {
+    ImplPtr t;
+    std::int64_t uses;
+    bool reached;
+  };
+  std::vector<Leaf> leaves_;
+  std::unordered_map<const TensorImpl*, std::size_t> index_;
+};
+}  // namespace
+
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   TensorImpl& root = impl_of(*this, "backward");
   if (!root.requires_grad && !root.node)
@@ -250,6 +318,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   ImplPtr seed = seed_grad(root, grad);
   if (!root.node) {  // a leaf: its gradient is the seed itself
     accumulate_grad(root, *seed);
+    if (root.grad_hooks && !root.grad_hooks->list.empty()) run_grad_hooks(impl_ptr(*this));
     run_post_backward_hooks();
     return;
   }
@@ -268,6 +337,11 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   std::vector<Node*> ready{start.get()};
   const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
   start->grad = std::move(seed);
+  std::optional<HookedLeaves> hooked;
+  if (registered_grad_hooks() > 0) {
+    hooked.emplace(start.get());
+    if (hooked->empty()) hooked.reset();
+  }
   try {
     while (!ready.empty()) {
       std::pop_heap(ready.begin(), ready.end(), recorded_before);
@@ -288,6 +362,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
           const ImplPtr& g = x->node ? x->node->grad : x->grad;
           if (g) check_finite("a gradient", node->op, node->seq, *g);
         }
+      if (hooked) hooked->ran(*node);
       if (auto h = node->out_handle.lock(); h && h->retains_grad) accumulate_grad(*h, *node->grad);
       node->grad.reset();
       if (!retain_graph) {
@@ -297,6 +372,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
         node->released.store(true, std::memory_order_relaxed);
       }
     }
+    if (hooked) hooked->finish();
   } catch (...) {
     for (auto& n : touched) n->grad.reset();
     throw;

@@ -1,5 +1,6 @@
 // Tensor's member functions: shape queries, element access, autograd flags and the in-place
 // updates that optimizers use. Method forms of ops forward to the free functions in ops.h.
+#include <atomic>
 #include <cstring>
 
 #include "kernels.h"
@@ -167,6 +168,43 @@ const Tensor& Tensor::retain_grad() const {
     throw StateError("retain_grad: the tensor does not require grad");
   if (t.node) t.retains_grad = true;
   return *this;
+}
+
+namespace {
+std::atomic<std::size_t> g_grad_hooks{0};
+std::atomic<int> g_next_grad_hook{0};
+}  // namespace
+
+std::size_t registered_grad_hooks() { return g_grad_hooks.load(std::memory_order_acquire); }
+void count_grad_hooks(std::ptrdiff_t delta) {
+  g_grad_hooks.fetch_add(static_cast<std::size_t>(delta), std::memory_order_acq_rel);
+}
+GradHooks::GradHooks() = default;
+GradHooks::~GradHooks() { count_grad_hooks(-static_cast<std::ptrdiff_t>(list.size())); }
+
+int Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> fn) const {
+  TensorImpl& t = impl_of(*this, "register_post_accumulate_grad_hook");
+  if (t.node)
+    throw StateError(
+        msg("register_post_accumulate_grad_hook: only leaves accumulate gradients; "
+            "this tensor comes from op '",
+            t.node->op, "'"));
+  if (!t.requires_grad)
+    throw StateError("register_post_accumulate_grad_hook: the tensor does not require grad");
+  if (!fn) throw ValueError("register_post_accumulate_grad_hook: the function is empty");
+  if (!t.grad_hooks) t.grad_hooks = std::make_unique<GradHooks>();
+  const int handle = g_next_grad_hook.fetch_add(1, std::memory_order_relaxed);
+  t.grad_hooks->list.emplace_back(handle, std::move(fn));
+  count_grad_hooks(1);
+  return handle;
+}
+
+void Tensor::remove_post_accumulate_grad_hook(int handle) const {
+  TensorImpl& t = impl_of(*this, "remove_post_accumulate_grad_hook");
+  if (!t.grad_hooks) return;
+  const std::size_t removed =
+      std::erase_if(t.grad_hooks->list, [&](const auto& h) { return h.first == handle; });
+  count_grad_hooks(-static_cast<std::ptrdiff_t>(removed));
 }
 
 const Tensor& Tensor::fill_(double value) const {

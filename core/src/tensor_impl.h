@@ -28,6 +28,19 @@ struct Storage {
 
 struct Node;
 
+/// A leaf's post-accumulate-grad hooks (Tensor::register_post_accumulate_grad_hook).
+struct GradHooks {
+  GradHooks();
+  ~GradHooks();  // takes its hooks off the count backward() consults
+  GradHooks(const GradHooks&) = delete;
+  GradHooks& operator=(const GradHooks&) = delete;
+  std::vector<std::pair<int, std::function<void(const Tensor&)>>> list;
+};
+
+/// How many post-accumulate-grad hooks exist: while none do, backward() skips counting uses.
+std::size_t registered_grad_hooks();
+void count_grad_hooks(std::ptrdiff_t delta);
+
 struct TensorImpl {
   Shape shape;
   std::int64_t numel = 0;
@@ -35,8 +48,9 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;
   bool requires_grad = false;  // leaves only; a non-leaf requires grad through its node
   bool retains_grad = false;
-  std::shared_ptr<TensorImpl> grad;  // accumulated gradient (leaves, and retain_grad)
-  std::shared_ptr<Node> node;        // the tape entry that produced this tensor, if any
+  std::shared_ptr<TensorImpl> grad;       // accumulated gradient (leaves, and retain_grad)
+  std::shared_ptr<Node> node;             // the tape entry that produced this tensor, if any
+  std::unique_ptr<GradHooks> grad_hooks;  // leaves only; usually none
 
   template <typename T>
   T* data() const {

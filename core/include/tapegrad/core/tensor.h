@@ -2,6 +2,7 @@
 // part in reverse-mode automatic differentiation. Copying a Tensor shares storage; clone() copies.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -82,6 +83,14 @@ class Tensor {
   void zero_grad() const;
   /// Asks backward() to keep this non-leaf's gradient in grad() too.
   const Tensor& retain_grad() const;
+  /// Runs fn(*this) during every backward() that reaches this leaf, as soon as its gradient
+  /// for that pass is complete (every recorded use of it has been differentiated), while the
+  /// rest of backward() still runs: torch's register_post_accumulate_grad_hook, on which
+  /// data-parallel training starts reducing gradients early. Runs on the thread of backward();
+  /// a hook that throws makes backward() throw. Returns a handle for
+  /// remove_post_accumulate_grad_hook. Leaves that require grad only.
+  int register_post_accumulate_grad_hook(std::function<void(const Tensor&)> fn) const;
+  void remove_post_accumulate_grad_hook(int handle) const;
   /// Reverse-mode differentiation from here; grad defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
