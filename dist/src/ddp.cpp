@@ -1,10 +1,13 @@
-// DistributedDataParallel: a post-backward hook packs the gradients into buckets (last
-// parameters first), starts one MPI_Iallreduce per bucket as soon as it is packed, so packing
-// the next overlaps the transfer of the last, then waits and unpacks the averages.
+// DistributedDataParallel: each parameter's post-accumulate-grad hook marks its gradient
+// complete; when a bucket's gradients all are (and the buckets before it have started), the
+// bucket is packed and its MPI_Iallreduce started while backward goes on. At the end of the
+// backward the rest are started, all are waited for and the averages written back.
 #include "tapegrad/dist/ddp.h"
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <functional>
 
@@ -19,6 +22,7 @@ struct DistributedDataParallel::Bucket {
   std::vector<std::size_t> params;         // indices into params_
   Tensor flat;                             // the packed gradients
   MPI_Request request = MPI_REQUEST_NULL;  // its allreduce in flight (kept: a step allocates none)
+  std::size_t pending = 0;                 // parameters whose gradient is not complete yet
 };
 
 namespace {
@@ -98,19 +102,80 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     buckets_.back().params.push_back(k);
     bytes += static_cast<double>(p.numel()) * (p.dtype() == kFloat32 ? 4 : 8);
   }
-  for (Bucket& b : buckets_) {
+  bucket_of_.resize(params_.size());
+  for (std::size_t k = 0; k < buckets_.size(); ++k) {
+    Bucket& b = buckets_[k];
     std::int64_t n = 0;
-    for (std::size_t i : b.params) n += params_[i].numel();
+    for (std::size_t i : b.params) {
+      n += params_[i].numel();
+      bucket_of_[i] = k;
+    }
     b.flat = zeros({n}, {.dtype = params_[b.params.front()].dtype()});
     detail::mpi_count(n, "DistributedDataParallel");
   }
+  ready_.assign(params_.size(), 0);
+  reset_round();
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    grad_hooks_.push_back(params_[i].register_post_accumulate_grad_hook(
+        [this, i](const Tensor&) { on_gradient_ready(i); }));
   hook_ = add_post_backward_hook([this] {
-    if (sync_) synchronize();
+    if (sync_ && in_round_) synchronize();
   });
 }
 
 DistributedDataParallel::~DistributedDataParallel() {
   if (hook_ >= 0) remove_post_backward_hook(hook_);
+  for (std::size_t i = 0; i < grad_hooks_.size(); ++i)
+    params_[i].remove_post_accumulate_grad_hook(grad_hooks_[i]);
+  // A backward that threw half-way may have left reductions running: they own our buffers.
+  for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+}
+
+void DistributedDataParallel::reset_round() {
+  for (Bucket& b : buckets_) {
+    b.pending = b.params.size();
+  }
+  std::fill(ready_.begin(), ready_.end(), 0);
+  next_bucket_ = 0;
+  in_round_ = false;
+}
+
+void DistributedDataParallel::on_gradient_ready(std::size_t param) {
+  if (!sync_) return;
+  if (ready_[param]) {
+    // Complete twice before the round was reduced: the backward that began it threw. Its
+    // reductions are dropped (every rank that threw alike drops the same ones).
+    for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+    reset_round();
+  }
+  ready_[param] = 1;
+  in_round_ = true;
+  --buckets_[bucket_of_[param]].pending;
+  // The last bucket is left to synchronize(): its gradients (the first layers') complete only as
+  // backward ends, and a blocking allreduce there is about twice as fast as a non-blocking one
+  // in Open MPI (1.4 against 2.7 ms for B2's 7.45 MB through shared memory).
+  while (next_bucket_ + 1 < buckets_.size() && buckets_[next_bucket_].pending == 0)
+    start(buckets_[next_bucket_++], false);
+  // Open MPI advances a non-blocking collective only inside MPI calls: nudge those in flight.
+  for (std::size_t k = 0; k < next_bucket_; ++k) {
+    int done = 0;
+    MPI_Test(&buckets_[k].request, &done, MPI_STATUS_IGNORE);
+  }
+}
+
+void DistributedDataParallel::start(Bucket& b, bool blocking) {
+  if (b.flat.dtype() == kFloat32)
+    pack_unpack<float>(params_, b.params, b.flat, true, 1.0f);
+  else
+    pack_unpack<double>(params_, b.params, b.flat, true, 1.0);
+  void* data = b.flat.dtype() == kFloat32 ? static_cast<void*>(b.flat.data<float>())
+                                          : static_cast<void*>(b.flat.data<double>());
+  const int n = static_cast<int>(b.flat.numel());
+  const MPI_Datatype type = detail::mpi_type(b.flat.dtype());
+  if (blocking)
+    MPI_Allreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD);
+  else
+    MPI_Iallreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD, &b.request);
 }
 
 std::vector<std::int64_t> DistributedDataParallel::bucket_sizes() const {
@@ -120,17 +185,13 @@ std::vector<std::int64_t> DistributedDataParallel::bucket_sizes() const {
 }
 
 void DistributedDataParallel::synchronize() {
-  if (buckets_.empty()) return;
-  for (Bucket& b : buckets_) {
-    if (b.flat.dtype() == kFloat32)
-      pack_unpack<float>(params_, b.params, b.flat, true, 1.0f);
-    else
-      pack_unpack<double>(params_, b.params, b.flat, true, 1.0);
-    void* data = b.flat.dtype() == kFloat32 ? static_cast<void*>(b.flat.data<float>())
-                                            : static_cast<void*>(b.flat.data<double>());
-    MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.flat.numel()),
-                   detail::mpi_type(b.flat.dtype()), MPI_SUM, MPI_COMM_WORLD, &b.request);
-  }
+  const auto t0 = std::chrono::steady_clock::now();
+  stats_.buckets_started_early += static_cast<std::int64_t>(next_bucket_);
+  stats_.buckets_started_late += static_cast<std::int64_t>(buckets_.size() - next_bucket_);
+  // Every rank makes the same calls in the same order: non-blocking ones, then the last bucket's
+  // blocking one.
+  for (; next_bucket_ < buckets_.size(); ++next_bucket_)
+    start(buckets_[next_bucket_], next_bucket_ + 1 == buckets_.size());
   for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   const double scale = 1.0 / world_size();
   for (Bucket& b : buckets_)
@@ -138,6 +199,10 @@ void DistributedDataParallel::synchronize() {
       pack_unpack<float>(params_, b.params, b.flat, false, static_cast<float>(scale));
     else
       pack_unpack<double>(params_, b.params, b.flat, false, scale);
+  reset_round();
+  ++stats_.reductions;
+  stats_.sync_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace tapegrad::dist

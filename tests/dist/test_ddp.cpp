@@ -145,3 +145,87 @@ TEST_CASE("DistributedDataParallel: buckets, and models that differ between rank
                        doctest::Contains("the ranks' models differ: between 2 and 4 parameters"),
                        tg::ValueError);
 }
+
+namespace {
+// A model with a layer its forward does not use (torch's "unused parameters"), and an optional
+// first op whose backward throws, which leaves the later layers' buckets started.
+struct PartlyUsed : nn::Module {
+  std::shared_ptr<nn::Linear> a, unused, b;
+  bool fail = false;
+  PartlyUsed() {
+    tg::Generator gen(3);
+    a = register_module("a", nn::Linear(5, 8, true, &gen));
+    unused = register_module("unused", nn::Linear(8, 8, true, &gen));
+    b = register_module("b", nn::Linear(8, 3, true, &gen));
+    to(tg::kFloat64);
+  }
+  tg::Tensor forward(const tg::Tensor& x) override {
+    tg::Tensor h = (*a)(x);
+    if (fail)
+      h = tg::apply_function(
+          "fails_in_backward", {h}, [](tg::FunctionCtx&, const auto& in) { return in[0] * 1.0; },
+          [](tg::FunctionCtx&, const tg::Tensor&) -> std::vector<tg::Tensor> {
+            throw std::runtime_error("backward failed");
+          });
+    return (*b)(tg::relu(h));
+  }
+};
+
+tg::Tensor rank_batch() {
+  tg::Generator gen(40 + static_cast<std::uint64_t>(dist::rank()));
+  return tg::randn({4, 5}, {.dtype = tg::kFloat64}, &gen);
+}
+}  // namespace
+
+TEST_CASE("DistributedDataParallel: reductions start during backward; unused parameters") {
+  auto model = std::make_shared<PartlyUsed>();
+  // One bucket per parameter (b.bias, b.weight, unused.bias, ...).
+  dist::DistributedDataParallel ddp(model, {.bucket_mb = 1.0 / 1048576});
+  REQUIRE(ddp.bucket_sizes().size() == 6);
+  const tg::Tensor x = rank_batch();
+
+  // What the average must be: each rank's own gradients, summed over ranks, halved.
+  ddp(x).sum().backward();
+  const auto s1 = ddp.stats();
+  CHECK(s1.reductions == 1);
+  // b's two buckets start while backward still has a's gradients to compute; the unused
+  // layer's never completes, so it and the buckets after it (a's) start at the end.
+  CHECK(s1.buckets_started_early == 2);
+  CHECK(s1.buckets_started_late == 4);
+  CHECK_FALSE(model->unused->weight().grad().defined());
+  std::vector<tg::Tensor> averaged;
+  for (const tg::Tensor& p : {model->a->weight(), model->b->weight()})
+    averaged.push_back(p.grad().clone());
+
+  model->zero_grad();
+  {
+    auto local = ddp.no_sync();
+    ddp(x).sum().backward();
+  }
+  CHECK(ddp.stats().reductions == 1);
+  std::vector<tg::Tensor> mine{model->a->weight().grad().clone(),
+                               model->b->weight().grad().clone()};
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    tg::Tensor sum = mine[i].clone();
+    dist::all_reduce(sum);
+    check_values(averaged[i], (sum * 0.5).to_vector<double>());
+  }
+}
+
+TEST_CASE("DistributedDataParallel: after a backward that threw half-way, the next one is right") {
+  auto model = std::make_shared<PartlyUsed>();
+  dist::DistributedDataParallel ddp(model, {.bucket_mb = 1.0 / 1048576});
+  const tg::Tensor x = rank_batch();
+  ddp(x).sum().backward();
+  const tg::Tensor expected = model->a->weight().grad().clone();
+
+  // Both ranks throw after b's buckets started; the reduction of that pass is dropped.
+  model->zero_grad();
+  model->fail = true;
+  CHECK_THROWS_WITH(ddp(x).sum().backward(), "backward failed");
+  model->fail = false;
+  model->zero_grad();
+  ddp(x).sum().backward();
+  check_values(model->a->weight().grad(), expected.to_vector<double>());
+  CHECK(ddp.stats().reductions == 2);
+}

@@ -16,12 +16,23 @@ struct DDPOptions {
   double bucket_mb = 25;
 };
 
+/// What the reductions so far did (torch's DDP logging data, in brief).
+struct DDPStats {
+  std::int64_t reductions = 0;             ///< gradient averagings (one per synchronised backward)
+  std::int64_t buckets_started_early = 0;  ///< buckets whose allreduce began during backward
+  std::int64_t buckets_started_late = 0;   ///< buckets begun at its end (the last, unused ones)
+  double sync_seconds = 0;  ///< time at the end of backward: the rest started, waited, unpacked
+};
+
 class DistributedDataParallel : public nn::Module {
  public:
   /// Checks that every rank's model has the same parameter names, shapes and dtypes (a
   /// ValueError naming the first parameter that differs, on every rank), then broadcasts rank
   /// 0's parameters. From then on every backward() that reaches the parameters averages their
-  /// gradients across ranks before returning.
+  /// gradients across ranks before returning: a bucket's reduction starts as soon as backward
+  /// has completed every gradient in it (buckets start in a fixed order, the same on every
+  /// rank), so it overlaps the rest of backward, and backward() waits for all of them at its
+  /// end. Parameters the pass does not reach contribute zeros.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel() override;
 
@@ -42,19 +53,31 @@ class DistributedDataParallel : public nn::Module {
   };
   NoSync no_sync() { return NoSync(*this); }
 
-  /// Averages the gradients now (what the post-backward hook calls).
+  /// Averages the gradients now: starts every bucket not yet started, waits for all, and
+  /// writes the averages back (what the end of a backward() that reached the parameters does).
   void synchronize();
   /// The buckets' sizes in elements, in reduction order (the last parameters first, as their
   /// gradients are ready first).
   std::vector<std::int64_t> bucket_sizes() const;
+  const DDPStats& stats() const { return stats_; }
 
  private:
   struct Bucket;
+  void on_gradient_ready(std::size_t param);
+  void start(Bucket& b, bool blocking);
+  void reset_round();
+
   std::shared_ptr<nn::Module> module_;
   std::vector<Tensor> params_;
   std::vector<Bucket> buckets_;
+  std::vector<std::size_t> bucket_of_;  // per parameter
+  std::vector<char> ready_;             // per parameter: its gradient is complete this pass
+  std::vector<int> grad_hooks_;         // per parameter
+  std::size_t next_bucket_ = 0;         // buckets start in order: the same on every rank
+  bool in_round_ = false;               // a backward reached the parameters; not yet reduced
   bool sync_ = true;
   int hook_ = -1;
+  DDPStats stats_;
 };
 
 }  // namespace tapegrad::dist
