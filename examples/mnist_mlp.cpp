@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <tapegrad/tapegrad.hpp>
 
 namespace tg = tapegrad;
@@ -116,15 +117,13 @@ int job_size() {
   return 1;
 #endif
 }
-double mean_over_ranks(double v) {
+// fit's figures summed over the ranks (the train loss is then the whole job's on every rank).
+void sum_over_ranks(std::span<double> v) {
 #if TAPEGRAD_HAS_DIST
-  if (tg::dist::world_size() > 1) {
-    tg::Tensor t = tg::scalar_tensor(v, {.dtype = tg::kFloat64});
-    tg::dist::all_reduce(t, tg::dist::ReduceOp::Mean);
-    return t.item();
-  }
+  if (tg::dist::world_size() > 1) tg::dist::all_reduce(v);
+#else
+  (void)v;
 #endif
-  return v;
 }
 
 // Per class: its accuracy and image count; then the matrix (rows: true class).
@@ -270,11 +269,11 @@ int main(int argc, char** argv) {
       std::printf("nothing to resume in %s: training from the start\n", c.save.c_str());
 
     // The per-epoch line, and --stop-after as an interruption.
-    // With ranks, the train loss is each rank's share: their mean is the whole epoch's (every
-    // rank evaluates the whole test set, so the test figures agree already).
+    // With ranks, fit sums the train loss over them (sum_across_ranks below); every rank
+    // evaluates the whole test set, so the test figures agree already.
     train::LambdaCallback report({.on_epoch_end = [&](const train::EpochEnd& e) {
       const train::Record& r = e.record;
-      const double train_loss = mean_over_ranks(r.get("train_loss"));
+      const double train_loss = r.get("train_loss");
       if (lead) {
         std::printf("epoch %2lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1fs\n",
                     static_cast<long long>(e.epoch), train_loss, r.get("test_loss"),
@@ -294,7 +293,8 @@ int main(int argc, char** argv) {
                                              .print_epochs = false,
                                              .log = log.get(),
                                              .checkpoint = ckpt.get(),
-                                             .resume = c.resume});
+                                             .resume = c.resume,
+                                             .sum_across_ranks = sum_over_ranks});
     if (!lead) return 0;
     if (fit.stopped && fit.progress.epoch < c.epochs) {
       std::printf("stopped after epoch %lld; continue with --resume\n",

@@ -16,10 +16,14 @@ void* raw(const Tensor& t) {
   return nullptr;
 }
 
-void require(const Tensor& t, const char* op) {
-  if (!t.defined()) throw ValueError(msg(op, ": the tensor is undefined"));
+void require_mpi(const char* op) {
   if (!is_initialized())
     throw StateError(msg(op, ": MPI is not initialized (dist::init or a dist::Context first)"));
+}
+
+void require(const Tensor& t, const char* op) {
+  if (!t.defined()) throw ValueError(msg(op, ": the tensor is undefined"));
+  require_mpi(op);
 }
 
 void divide(const Tensor& t, int n) {
@@ -37,6 +41,15 @@ void all_reduce(const Tensor& t, ReduceOp op) {
   MPI_Allreduce(MPI_IN_PLACE, raw(t), detail::mpi_count(t.numel(), "all_reduce"),
                 detail::mpi_type(t.dtype()), detail::mpi_op(op), MPI_COMM_WORLD);
   if (op == ReduceOp::Mean) divide(t, world_size());
+}
+
+void all_reduce(std::span<double> values, ReduceOp op) {
+  require_mpi("all_reduce");
+  MPI_Allreduce(MPI_IN_PLACE, values.data(),
+                detail::mpi_count(static_cast<std::int64_t>(values.size()), "all_reduce"),
+                MPI_DOUBLE, detail::mpi_op(op), MPI_COMM_WORLD);
+  if (op == ReduceOp::Mean)
+    for (double& v : values) v /= world_size();
 }
 
 void broadcast(const Tensor& t, int root) {

@@ -164,7 +164,7 @@ TEST_CASE("creation: a double becomes an int64 element only when it fits") {
         std::int64_t{9200000000000000000});
 }
 
-TEST_CASE("to: a float that int64 cannot hold is refused by position; others truncate") {
+TEST_CASE("to: a float that int64 cannot hold is refused by position, others truncate") {
   tg::Tensor x = tg::tensor({1.9, -2.5, 3.0}, {}, {.dtype = tg::kFloat64});
   CHECK(x.to(tg::kInt64).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, -2, 3});
   for (double bad : std::initializer_list<double>{NAN, INFINITY, -1e19, 9223372036854775808.0}) {

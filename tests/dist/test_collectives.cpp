@@ -36,6 +36,14 @@ TEST_CASE("dist: all_reduce sum, mean, max and min, every dtype, odd sizes") {
       CHECK(m.to(tg::kFloat64).to_vector<double>() == mean);
     }
   }
+  // Plain numbers: a loss sum and a sample count, as fit sums them.
+  double totals[2] = {1.5 * (r + 1), 10.0 + r};
+  dist::all_reduce(totals);
+  CHECK(totals[0] == 1.5 * w * (w + 1) / 2);
+  CHECK(totals[1] == 10.0 * w + w * (w - 1) / 2.0);
+  std::vector<double> m{static_cast<double>(r)};
+  dist::all_reduce(m, dist::ReduceOp::Max);
+  CHECK(m[0] == w - 1);
   tg::Tensor i = tg::zeros({3}, {.dtype = tg::kInt64});
   CHECK_THROWS_WITH_AS(dist::all_reduce(i, dist::ReduceOp::Mean),
                        "all_reduce: Mean of an int64 tensor; use Sum and divide as you mean to",

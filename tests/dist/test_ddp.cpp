@@ -1,40 +1,12 @@
 // DistributedDataParallel: two ranks, each with half of every global batch, take the steps one
 // process takes on the whole batches (float64 to 1e-12 relative, float32 to 1e-5), with SGD +
 // momentum and Adam, one bucket or many uneven ones, and no_sync accumulation.
-#include "../core/helpers.h"
-
-namespace dist = tg::dist;
-namespace nn = tg::nn;
-namespace data = tg::data;
+#include "helpers.h"
 
 namespace {
-data::TensorDataset global_data(tg::Dtype d) {
-  tg::Generator gen(21);
-  tg::Tensor x = tg::randn({64, 5}, {.dtype = d}, &gen);
-  std::vector<std::int64_t> y(64);
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>((i * 5 + i / 7) % 3);
-  return {x, tg::from_vector(y, {64})};
-}
-
-std::shared_ptr<nn::Sequential> make_net(std::uint64_t seed, tg::Dtype d) {
-  tg::Generator gen(seed);
-  auto m = std::make_shared<nn::Sequential>(nn::Linear(5, 16, true, &gen), nn::Tanh(),
-                                            nn::Linear(16, 16, true, &gen), nn::ReLU(),
-                                            nn::Linear(16, 3, true, &gen));
-  m->to(d);
-  return m;
-}
-
 std::unique_ptr<tg::optim::Optimizer> make_opt(bool adam, const std::vector<tg::Tensor>& p) {
   if (adam) return std::make_unique<tg::optim::Adam>(p, tg::optim::AdamOptions{.lr = 0.01});
   return std::make_unique<tg::optim::SGD>(p, tg::optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
-}
-
-std::vector<double> flat(const nn::Module& m) {
-  std::vector<double> r;
-  for (const tg::Tensor& p : m.parameters())
-    for (double v : p.to(tg::kFloat64).to_vector<double>()) r.push_back(v);
-  return r;
 }
 
 // 20 steps on global batches of 16 in one process.
@@ -87,18 +59,6 @@ std::vector<double> two_ranks(bool adam, tg::Dtype d, double bucket_mb, bool acc
   return flat(ddp.module());
 }
 
-// float64: the largest elementwise |a - b| / |b| (|b| below 1e-3 counts as 1e-3); float32,
-// whose sums in another order drift by an ulp a step: ||a - b|| / ||b||.
-double relative_error(const std::vector<double>& a, const std::vector<double>& b,
-                      bool elementwise) {
-  double worst = 0, diff = 0, norm = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(1e-3, std::abs(b[i])));
-    diff += (a[i] - b[i]) * (a[i] - b[i]);
-    norm += b[i] * b[i];
-  }
-  return elementwise ? worst : std::sqrt(diff / norm);
-}
 }  // namespace
 
 TEST_CASE("DistributedDataParallel: two ranks take the single-process steps") {
@@ -177,7 +137,7 @@ tg::Tensor rank_batch() {
 }
 }  // namespace
 
-TEST_CASE("DistributedDataParallel: reductions start during backward; unused parameters") {
+TEST_CASE("DistributedDataParallel: reductions start during backward, unused parameters") {
   auto model = std::make_shared<PartlyUsed>();
   // One bucket per parameter (b.bias, b.weight, unused.bias, ...).
   dist::DistributedDataParallel ddp(model, {.bucket_mb = 1.0 / 1048576});

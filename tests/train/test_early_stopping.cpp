@@ -45,7 +45,7 @@ TEST_CASE("EarlyStopping: max mode, and min_delta is a strict margin") {
   CHECK(dmax.step(0.75));  // 0.5 + 0.25 exactly: stop
 }
 
-TEST_CASE("EarlyStopping: NaN never improves; as a callback it reads the record") {
+TEST_CASE("EarlyStopping: NaN never improves, as a callback it reads the record") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   train::EarlyStopping es({.patience = 2});
   CHECK(stops_at(es, {nan, 1.0, nan, nan}) == 3);

@@ -53,7 +53,7 @@ TEST_CASE("evaluate: loss, accuracy, top-k, per-class accuracy and confusion by 
   CHECK(*top1.top_k_accuracy == *e.accuracy);
 }
 
-TEST_CASE("evaluate: MSE and MAE for regression; the default loss is mse_loss") {
+TEST_CASE("evaluate: MSE and MAE for regression, the default loss is mse_loss") {
   nn::Sequential model = identity_model(2);
   const std::vector<double> x = {1, 2, 3, 4, 5, 6}, y = {1.5, 2, 2, 4, 5, 8};
   data::TensorDataset ds(tg::from_vector(x, {3, 2}), tg::from_vector(y, {3, 2}));
@@ -92,7 +92,7 @@ TEST_CASE("evaluate: eval mode for the run, the mode restored, nothing left on t
   CHECK(tg::tape_stats().entries == entries);
 }
 
-TEST_CASE("evaluate: a class without samples has NaN accuracy; bad targets are named") {
+TEST_CASE("evaluate: a class without samples has NaN accuracy, bad targets are named") {
   nn::Sequential model = identity_model(3);
   data::TensorDataset two(tg::tensor({2.0, 1, 0, 0, 1, 0}, {2, 3}),
                           tg::from_vector(std::vector<std::int64_t>{0, 1}, {2}));

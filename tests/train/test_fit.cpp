@@ -121,7 +121,7 @@ TEST_CASE("fit: EarlyStopping, validation metrics, the log and a per-batch sched
                        doctest::Contains("no metric named \"val_loss\""), tg::ValueError);
 }
 
-TEST_CASE("fit: regression with the default loss; the lines it prints; bad options") {
+TEST_CASE("fit: regression with the default loss, the lines it prints, bad options") {
   tg::Generator gen(3);
   tg::Tensor x = tg::randn({32, 3}, {.dtype = tg::kFloat64}, &gen);
   tg::Tensor y = x.matmul(tg::tensor({1.0, -2.0, 0.5}, {3, 1}).to(tg::kFloat64));

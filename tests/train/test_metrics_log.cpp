@@ -53,7 +53,7 @@ TEST_CASE("MetricsLog: CSV and JSON Lines read back exactly, with the configurat
   CHECK(text_of(d.file("run.jsonl")).find("{\"type\":\"config\",\"optimizer\":\"Adam\"") == 0);
 }
 
-TEST_CASE("MetricsLog: a resumed run appends; a new column is refused naming the file") {
+TEST_CASE("MetricsLog: a resumed run appends, a new column is refused naming the file") {
   TempDir d;
   {
     train::MetricsLog log(options(d));

@@ -59,7 +59,7 @@ TEST_CASE("ProgressBar: off a terminal, one plain line per tenth and no control 
   CHECK(out.find("samples/s  elapsed ") != std::string::npos);
 }
 
-TEST_CASE("ProgressBar: coarse updates print one line per crossing; line_every configures") {
+TEST_CASE("ProgressBar: coarse updates print one line per crossing, line_every configures") {
   const std::string coarse = through_pipe([](std::FILE* f) {
     train::ProgressBar bar(10, {.out = f});
     bar.update(4);
@@ -115,7 +115,7 @@ TEST_CASE("ProgressBar: on a pseudo-terminal, one line redrawn in place, throttl
   ::close(master);
 }
 
-TEST_CASE("ProgressBar: bad options are named; durations read as a person writes them") {
+TEST_CASE("ProgressBar: bad options are named, durations read as a person writes them") {
   CHECK_THROWS_WITH_AS(train::ProgressBar(-1), "ProgressBar: total must be >= 0, got -1",
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(train::ProgressBar(5, {.line_every = 2}),

@@ -98,8 +98,10 @@ FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader
     p.batch = 0;
     if (o.scheduler && !o.schedule_per_batch) o.scheduler->step();
 
+    double totals[2] = {loss_sum, static_cast<double>(seen)};
+    if (o.sum_across_ranks) o.sum_across_ranks(totals);
     Record r{{"epoch", static_cast<double>(p.epoch)},
-             {"train_loss", seen ? loss_sum / static_cast<double>(seen) : NAN}};
+             {"train_loss", totals[1] > 0 ? totals[0] / totals[1] : NAN}};
     if (o.val_loader)
       for (const auto& [k, v] : evaluate(model, *o.val_loader, o.val).record(o.val_prefix))
         r.set(k, v);

@@ -2,6 +2,8 @@
 // the tape (like torch.distributed): values change, gradients do not flow through them. Every
 // rank must call them in the same order with tensors of the same shape and dtype.
 #pragma once
+#include <span>
+
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::dist {
@@ -11,6 +13,8 @@ enum class ReduceOp { Sum, Mean, Max, Min };
 /// t becomes the elementwise reduction of every rank's t (Mean: the sum / world_size; int64
 /// tensors take Sum, Max and Min only).
 void all_reduce(const Tensor& t, ReduceOp op = ReduceOp::Sum);
+/// The same on plain numbers (metrics: a loss sum and a count, say).
+void all_reduce(std::span<double> values, ReduceOp op = ReduceOp::Sum);
 /// t becomes root's t on every rank.
 void broadcast(const Tensor& t, int root = 0);
 /// Every rank's t stacked along a new first dimension: (world_size, ...t's shape).

@@ -3,6 +3,8 @@
 // callbacks that may stop it. The explicit loop (README) remains the way to do anything else.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,12 @@ struct FitOptions {
   /// Saves on its schedule; with resume, fit first continues from its newest checkpoint.
   Checkpointer* checkpoint = nullptr;
   bool resume = true;
+  /// Data-parallel training: sums numbers across the ranks in place, e.g.
+  /// `[](std::span<double> v) { dist::all_reduce(v); }`. Each epoch's training-loss sum and
+  /// sample count go through it, so that train_loss is the whole job's and the same on every
+  /// rank, and so is every decision taken from it (best checkpoint, early stopping, plateau).
+  /// Empty: this process's own figures.
+  std::function<void(std::span<double>)> sum_across_ranks = nullptr;
   /// Where training stands when fit starts (what load_checkpoint or Checkpointer::resume
   /// returned, or an earlier fit's progress); a resume through `checkpoint` replaces it. The
   /// loader is placed at its epoch and batch.
