@@ -39,6 +39,28 @@ TEST_CASE("fit: the same parameters as the explicit loop, bit for bit") {
   CHECK(fitted.net.is_training());
 }
 
+TEST_CASE("fit: sum_across_ranks makes the train loss the whole job's") {
+  // A stand-in for the other rank of a 2-rank job: it saw as many samples with twice the loss.
+  Run job;
+  std::vector<std::vector<double>> passed;
+  train::FitOptions o;  // assigned, not designated: GCC 12 warns on std::function members
+  o.epochs = 2;
+  o.progress = false;
+  o.print_epochs = false;
+  o.sum_across_ranks = [&](std::span<double> v) {
+    passed.emplace_back(v.begin(), v.end());
+    v[0] *= 3;  // this rank's loss sum plus twice it
+    v[1] *= 2;  // samples
+  };
+  const train::FitResult j = train::fit(job.net, job.opt, job.loader, o);
+  REQUIRE(passed.size() == 2);
+  for (int e = 0; e < 2; ++e) {
+    CHECK(passed[e].size() == 2);
+    CHECK(passed[e][1] == 40);  // the epoch's samples on this rank
+    CHECK(j.epochs[e].get("train_loss") == doctest::Approx(1.5 * passed[e][0] / passed[e][1]));
+  }
+}
+
 TEST_CASE("fit: callbacks see every batch and epoch, and any of them may stop it") {
   Run run;
   std::vector<std::int64_t> steps;
