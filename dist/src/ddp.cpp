@@ -50,7 +50,7 @@ void pack_unpack(const std::vector<Tensor>& params, const std::vector<std::size_
 
 DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> module,
                                                  DDPOptions options)
-    : module_(std::move(module)) {
+    : module_(std::move(module)), broadcast_buffers_(options.broadcast_buffers) {
   if (!module_) throw ValueError("DistributedDataParallel: the module is null");
   if (!(options.bucket_mb > 0))
     throw ValueError(
@@ -58,8 +58,12 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
   if (!is_initialized())
     throw StateError("DistributedDataParallel: MPI is not initialized (a dist::Context first)");
   register_module("module", module_);
-  const auto named = module_->named_parameters();
+  auto named = module_->named_parameters();
   for (const auto& [name, p] : named) params_.push_back(p);
+  for (auto& [name, b] : module_->named_buffers()) {
+    buffers_.push_back(b);
+    named.emplace_back(name, b);  // checked alike
+  }
 
   // Same parameters everywhere: the count, then each name, shape and dtype as one hash, whose
   // smallest and largest values across ranks must agree.
@@ -72,19 +76,21 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
   const auto c = count.to_vector<std::int64_t>();
   if (c[0] != -c[1])
     throw ValueError(msg("DistributedDataParallel: the ranks' models differ: between ", -c[1],
-                         " and ", c[0], " parameters (this rank, ", rank(), ", has ", sig[0], ")"));
+                         " and ", c[0], " parameters and buffers (this rank, ", rank(), ", has ",
+                         sig[0], ")"));
   Tensor hi = from_vector(sig, {static_cast<std::int64_t>(sig.size())}), lo = hi.clone();
   all_reduce(hi, ReduceOp::Max);
   all_reduce(lo, ReduceOp::Min);
   const auto h = hi.to_vector<std::int64_t>(), l = lo.to_vector<std::int64_t>();
   for (std::size_t i = 1; i < sig.size(); ++i)
     if (h[i] != l[i])
-      throw ValueError(msg("DistributedDataParallel: the ranks' models differ at parameter '",
+      throw ValueError(msg("DistributedDataParallel: the ranks' models differ at '",
                            named[i - 1].first, "' (here ", shape_str(named[i - 1].second.shape()),
                            " ", dtype_name(named[i - 1].second.dtype()), " on rank ", rank(), ")"));
   {
     NoGradGuard no_grad;
     for (const Tensor& p : params_) broadcast(p, 0);
+    for (const Tensor& b : buffers_) broadcast(b, 0);
   }
 
   // Buckets in reverse parameter order (backward produces the last layers' gradients first),
@@ -176,6 +182,14 @@ void DistributedDataParallel::start(Bucket& b, bool blocking) {
     MPI_Allreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD);
   else
     MPI_Iallreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD, &b.request);
+}
+
+Tensor DistributedDataParallel::forward(const Tensor& x) {
+  if (broadcast_buffers_ && is_training() && !buffers_.empty()) {
+    NoGradGuard no_grad;
+    for (const Tensor& b : buffers_) broadcast(b, 0);
+  }
+  return (*module_)(x);
 }
 
 std::vector<std::int64_t> DistributedDataParallel::bucket_sizes() const {

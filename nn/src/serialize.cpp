@@ -1,4 +1,5 @@
-// Module checkpoints over Archive: every check happens before the first parameter changes.
+// Module checkpoints over Archive (the state dict: parameters and persistent buffers): every
+// check happens before the first value changes.
 #include "tapegrad/nn/serialize.h"
 
 #include <set>
@@ -10,36 +11,37 @@
 namespace tapegrad::nn {
 
 void save_state(const Module& m, Archive& ar, const std::string& prefix) {
-  for (const auto& [name, p] : m.named_parameters()) ar.put(prefix + name, p);
+  for (const auto& [name, t] : m.state_dict()) ar.put(prefix + name, t);
 }
 
 void check_state(const Module& m, const Archive& ar, const std::string& prefix) {
-  const auto params = m.named_parameters();
+  std::set<std::string> buffers;
+  for (const auto& [name, b] : m.named_buffers()) buffers.insert(name);
   std::set<std::string> expected;
-  for (const auto& [name, p] : params) {
+  for (const auto& [name, p] : m.state_dict()) {
+    const char* kind = buffers.count(name) ? "buffer" : "parameter";
     const std::string key = prefix + name;
     expected.insert(key);
     if (!ar.is_tensor(key))
-      throw ValueError(msg("load: missing parameter '", name, "' (entry '", key, "')"));
+      throw ValueError(msg("load: missing ", kind, " '", name, "' (entry '", key, "')"));
     const Tensor v = ar.get(key);
     if (v.dtype() != p.dtype() || v.shape() != p.shape())
-      throw ValueError(msg("load: parameter '", name, "' is ", shape_str(v.shape()), " ",
+      throw ValueError(msg("load: ", kind, " '", name, "' is ", shape_str(v.shape()), " ",
                            dtype_name(v.dtype()), " in the checkpoint but ", shape_str(p.shape()),
                            " ", dtype_name(p.dtype()), " in the model"));
   }
   for (const std::string& key : ar.names_with_prefix(prefix))
     if (!expected.count(key))
-      throw ValueError(msg("load: unexpected parameter '", key.substr(prefix.size()),
+      throw ValueError(msg("load: unexpected entry '", key.substr(prefix.size()),
                            "' in the checkpoint (entry '", key, "')"));
 }
 
 void load_state(Module& m, const Archive& ar, const std::string& prefix) {
   check_state(m, ar, prefix);
-  const auto params = m.named_parameters();
-  // Everything matched: now copy. copy_ bumps each parameter's version, so a graph that saved
-  // the old values cannot backward through the new ones.
+  // Everything matched: now copy. copy_ bumps each tensor's version, so a graph that saved the
+  // old values cannot backward through the new ones.
   NoGradGuard no_grad;
-  for (const auto& [name, p] : params) p.copy_(ar.get(prefix + name));
+  for (const auto& [name, t] : m.state_dict()) t.copy_(ar.get(prefix + name));
 }
 
 void save(const Module& m, const std::string& path) {

@@ -97,13 +97,13 @@ TEST_CASE("DistributedDataParallel: buckets, and models that differ between rank
   const int r = dist::rank();
   auto wide = std::make_shared<nn::Sequential>(nn::Linear(5, r == 0 ? 16 : 17), nn::Tanh());
   CHECK_THROWS_WITH_AS(dist::DistributedDataParallel{wide},
-                       doctest::Contains("the ranks' models differ at parameter '0.weight'"),
-                       tg::ValueError);
+                       doctest::Contains("the ranks' models differ at '0.weight'"), tg::ValueError);
   auto deep = std::make_shared<nn::Sequential>(nn::Linear(5, 4));
   if (r == 1) deep->push_back(nn::Linear(4, 4));
-  CHECK_THROWS_WITH_AS(dist::DistributedDataParallel{deep},
-                       doctest::Contains("the ranks' models differ: between 2 and 4 parameters"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      dist::DistributedDataParallel{deep},
+      doctest::Contains("the ranks' models differ: between 2 and 4 parameters and buffers"),
+      tg::ValueError);
 }
 
 namespace {
@@ -188,4 +188,47 @@ TEST_CASE("DistributedDataParallel: after a backward that threw half-way, the ne
   ddp(x).sum().backward();
   check_values(model->a->weight().grad(), expected.to_vector<double>());
   CHECK(ddp.stats().reductions == 2);
+}
+
+namespace {
+// A layer with running state, as BatchNorm keeps it.
+struct Counting : nn::Module {
+  tg::Tensor seen = register_buffer("seen", tg::zeros({2}));
+  tg::Tensor forward(const tg::Tensor& x) override {
+    if (is_training()) {
+      tg::NoGradGuard no_grad;
+      seen.add_(x.sum(0));
+    }
+    return x;
+  }
+};
+}  // namespace
+
+TEST_CASE("DistributedDataParallel: rank 0's buffers everywhere, before every training forward") {
+  const int r = dist::rank();
+  auto m = std::make_shared<Counting>();
+  m->seen.fill_(r == 0 ? 1.0 : 5.0);
+  dist::DistributedDataParallel ddp(m);
+  CHECK(m->seen.to_vector<float>() == std::vector<float>{1, 1});
+  // Each rank's forward adds its own batch; the next training forward starts from rank 0's.
+  const tg::Tensor x = tg::full({1, 2}, r == 0 ? 1.0 : 10.0);
+  ddp(x);
+  CHECK(m->seen.to_vector<float>() ==
+        std::vector<float>{r == 0 ? 2.0f : 11.0f, r == 0 ? 2.0f : 11.0f});
+  ddp(x);
+  CHECK(m->seen.to_vector<float>() ==
+        std::vector<float>{r == 0 ? 3.0f : 12.0f, r == 0 ? 3.0f : 12.0f});
+  // Evaluation leaves them as they are.
+  ddp.eval();
+  ddp(x);
+  CHECK(m->seen.to_vector<float>() ==
+        std::vector<float>{r == 0 ? 3.0f : 12.0f, r == 0 ? 3.0f : 12.0f});
+  // And a model whose buffers differ between ranks is refused, naming the buffer.
+  struct Other : nn::Module {
+    tg::Tensor stat;
+    explicit Other(std::int64_t n) { stat = register_buffer("stat", tg::zeros({n})); }
+    tg::Tensor forward(const tg::Tensor& x) override { return x; }
+  };
+  CHECK_THROWS_WITH_AS(dist::DistributedDataParallel(std::make_shared<Other>(r == 0 ? 2 : 3)),
+                       doctest::Contains("the ranks' models differ at 'stat'"), tg::ValueError);
 }

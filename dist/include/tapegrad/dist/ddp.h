@@ -14,6 +14,9 @@ struct DDPOptions {
   /// Gradients are packed into buckets of about this many megabytes (torch's default 25) and
   /// reduced bucket by bucket, each with a non-blocking MPI_Iallreduce.
   double bucket_mb = 25;
+  /// Before every forward in training mode, rank 0's buffers (BatchNorm's running statistics)
+  /// replace the others', as torch's broadcast_buffers: every rank then evaluates alike.
+  bool broadcast_buffers = true;
 };
 
 /// What the reductions so far did (torch's DDP logging data, in brief).
@@ -26,17 +29,17 @@ struct DDPStats {
 
 class DistributedDataParallel : public nn::Module {
  public:
-  /// Checks that every rank's model has the same parameter names, shapes and dtypes (a
-  /// ValueError naming the first parameter that differs, on every rank), then broadcasts rank
-  /// 0's parameters. From then on every backward() that reaches the parameters averages their
-  /// gradients across ranks before returning: a bucket's reduction starts as soon as backward
+  /// Checks that every rank's model has the same parameter and buffer names, shapes and dtypes
+  /// (a ValueError naming the first that differs, on every rank), then broadcasts rank 0's
+  /// parameters and buffers. From then on every backward() that reaches the parameters averages
+  /// their gradients across ranks before returning: a bucket's reduction starts as soon as backward
   /// has completed every gradient in it (buckets start in a fixed order, the same on every
   /// rank), so it overlaps the rest of backward, and backward() waits for all of them at its
   /// end. Parameters the pass does not reach contribute zeros.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel() override;
 
-  Tensor forward(const Tensor& x) override { return (*module_)(x); }
+  Tensor forward(const Tensor& x) override;
   nn::Module& module() { return *module_; }
 
   /// While the guard lives, backward() leaves gradients local (gradient accumulation over
@@ -69,6 +72,8 @@ class DistributedDataParallel : public nn::Module {
 
   std::shared_ptr<nn::Module> module_;
   std::vector<Tensor> params_;
+  std::vector<Tensor> buffers_;
+  bool broadcast_buffers_;
   std::vector<Bucket> buckets_;
   std::vector<std::size_t> bucket_of_;  // per parameter
   std::vector<char> ready_;             // per parameter: its gradient is complete this pass

@@ -1,5 +1,6 @@
-// Module checkpoints: parameters by hierarchical name in an Archive (core/archive.h), under a
-// prefix ("model.") so an optimizer's state and training progress can share the same file.
+// Module checkpoints: the state dict (parameters and persistent buffers by hierarchical name)
+// in an Archive (core/archive.h), under a prefix ("model.") so an optimizer's state and training
+// progress can share the same file.
 #pragma once
 #include <string>
 
@@ -8,9 +9,9 @@
 
 namespace tapegrad::nn {
 
-/// Puts every parameter of m into ar as prefix + name.
+/// Puts every entry of m's state dict into ar as prefix + name.
 void save_state(const Module& m, Archive& ar, const std::string& prefix = "model.");
-/// Copies parameters from ar into m. Checks first that every name is present, that no name
+/// Copies the state dict from ar into m. Checks first that every name is present, that no name
 /// under prefix is unexpected, and that dtypes and shapes match; throws ValueError naming
 /// the entry and leaves m untouched on any mismatch.
 void load_state(Module& m, const Archive& ar, const std::string& prefix = "model.");
