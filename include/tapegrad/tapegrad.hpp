@@ -3,6 +3,7 @@
 #include "tapegrad/config.h"
 #include "tapegrad/core/archive.h"
 #include "tapegrad/core/autograd.h"
+#include "tapegrad/core/conv.h"
 #include "tapegrad/core/dtype.h"
 #include "tapegrad/core/errors.h"
 #include "tapegrad/core/function.h"

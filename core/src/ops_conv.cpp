@@ -1,0 +1,293 @@
+// Convolution as matrix products: each output position's receptive field is unfolded into a
+// row ("im2row": rows (B*L, C*kH*kW) for a chunk of B samples), so that the whole chunk is one
+// GEMM per group through gemm(), in the forward pass and for both gradients:
+//   y_nhwc (B*L, O)  = rows  W^T            forward (then to NCHW, plus the bias)
+//   gW     (O, K)   += gy_nhwc^T rows       weight gradient: one product per chunk
+//   grows  (B*L, K)  = gy_nhwc W            input gradient, folded back by row2im (+=)
+// Legend: N batch, C input channels, O output channels, G groups, K = C/G * kH * kW per group,
+// L = Ho * Wo output positions per sample. The forward's rows are kept for backward when the
+// batch fits one chunk (the usual case), and recomputed chunk by chunk otherwise.
+#include <cstring>
+#include <string_view>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "tapegrad/core/conv.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+Padding2::Padding2(const char* mode) {
+  const std::string_view m = mode ? mode : "";
+  if (m == "same")
+    same = true;
+  else if (m != "valid")
+    throw ValueError(msg("padding must be numbers, \"same\" or \"valid\": got \"", m, "\""));
+}
+
+namespace {
+
+// The unfolded rows of one chunk stay below this size; a bigger batch is done in chunks.
+constexpr std::int64_t kRowsBytes = std::int64_t{64} << 20;
+
+struct Geom {
+  std::int64_t N, C, H, W, O, kH, kW, sH, sW, dH, dW, pT, pL, Ho, Wo, G;
+  std::int64_t Cg() const { return C / G; }
+  std::int64_t Og() const { return O / G; }
+  std::int64_t Kg() const { return Cg() * kH * kW; }
+  std::int64_t K() const { return C * kH * kW; }
+  std::int64_t L() const { return Ho * Wo; }
+};
+
+Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Conv2dOptions& o) {
+  check_rank(op, "weight", w, 4);
+  Geom g{};
+  g.N = x.shape[0];
+  g.C = x.shape[1];
+  g.H = x.shape[2];
+  g.W = x.shape[3];
+  g.O = w.shape[0];
+  g.kH = w.shape[2];
+  g.kW = w.shape[3];
+  g.G = o.groups;
+  if (g.G < 1) throw ValueError(msg(op, ": groups must be >= 1, got ", g.G));
+  if (g.C % g.G != 0 || g.O % g.G != 0)
+    throw ValueError(msg(op, ": ", g.C, " input and ", g.O, " output channels must both divide ",
+                         "into groups=", g.G));
+  if (w.shape[1] != g.C / g.G)
+    throw ShapeError(msg(op, ": weight ", shape_str(w.shape), " expects ", w.shape[1] * g.G,
+                         " input channels (", w.shape[1], " per group x ", g.G,
+                         " groups), but the input ", shape_str(x.shape), " has ", g.C));
+  if (g.kH < 1 || g.kW < 1 || g.O < 1)
+    throw ShapeError(msg(op, ": weight ", shape_str(w.shape), " has an empty dim"));
+  g.sH = o.stride.h;
+  g.sW = o.stride.w;
+  g.dH = o.dilation.h;
+  g.dW = o.dilation.w;
+  if (g.sH < 1 || g.sW < 1)
+    throw ValueError(msg(op, ": stride must be >= 1, got (", g.sH, ", ", g.sW, ")"));
+  if (g.dH < 1 || g.dW < 1)
+    throw ValueError(msg(op, ": dilation must be >= 1, got (", g.dH, ", ", g.dW, ")"));
+  // Extents of the dilated kernel, checked: a huge dilation must not overflow.
+  const std::int64_t eH = checked_mul(g.dH, g.kH - 1, op) + 1,
+                     eW = checked_mul(g.dW, g.kW - 1, op) + 1;
+  std::int64_t pB, pR;
+  if (o.padding.same) {
+    if (g.sH != 1 || g.sW != 1)
+      throw ValueError(msg(op, ": padding=\"same\" needs stride 1, got (", g.sH, ", ", g.sW, ")"));
+    g.pT = (eH - 1) / 2;
+    pB = eH - 1 - g.pT;
+    g.pL = (eW - 1) / 2;
+    pR = eW - 1 - g.pL;
+  } else {
+    if (o.padding.h < 0 || o.padding.w < 0)
+      throw ValueError(
+          msg(op, ": padding must be >= 0, got (", o.padding.h, ", ", o.padding.w, ")"));
+    g.pT = pB = o.padding.h;
+    g.pL = pR = o.padding.w;
+  }
+  const std::int64_t spanH = g.H + g.pT + pB, spanW = g.W + g.pL + pR;
+  if (spanH < eH || spanW < eW)
+    throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " padded to (", spanH, ", ", spanW,
+                         ") is smaller than the kernel (", g.kH, ", ", g.kW, ") spanning (", eH,
+                         ", ", eW, ") with its dilation"));
+  g.Ho = (spanH - eH) / g.sH + 1;
+  g.Wo = (spanW - eW) / g.sW + 1;
+  checked_mul(checked_mul(g.N, g.L(), op), g.K(), op);  // the rows fit an int64
+  return g;
+}
+
+// rows[(b - b0) L + l][k] = x[b] at output position l and kernel entry k (0 in the padding).
+template <typename T>
+void im2row(const Geom& g, const T* x, std::int64_t b0, std::int64_t b1, T* rows) {
+  const std::int64_t K = g.K(), L = g.L();
+  parallel_chunks(
+      b1 - b0,
+      [&](std::int64_t s, std::int64_t e) {
+        for (std::int64_t b = b0 + s; b < b0 + e; ++b)
+          for (std::int64_t oh = 0; oh < g.Ho; ++oh)
+            for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
+              T* row = rows + ((b - b0) * L + oh * g.Wo + ow) * K;
+              for (std::int64_t c = 0; c < g.C; ++c)
+                for (std::int64_t i = 0; i < g.kH; ++i, row += g.kW) {
+                  const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
+                  if (ih < 0 || ih >= g.H) {
+                    std::memset(row, 0, static_cast<std::size_t>(g.kW) * sizeof(T));
+                    continue;
+                  }
+                  const T* src = x + ((b * g.C + c) * g.H + ih) * g.W;
+                  for (std::int64_t j = 0, iw = ow * g.sW - g.pL; j < g.kW; ++j, iw += g.dW)
+                    row[j] = iw >= 0 && iw < g.W ? src[iw] : T(0);
+                }
+            }
+      },
+      L * K);
+}
+
+// The reverse: gx[b] += every row entry at the input element it was read from.
+template <typename T>
+void row2im(const Geom& g, const T* rows, std::int64_t b0, std::int64_t b1, T* gx) {
+  const std::int64_t K = g.K(), L = g.L();
+  parallel_chunks(
+      b1 - b0,
+      [&](std::int64_t s, std::int64_t e) {
+        for (std::int64_t b = b0 + s; b < b0 + e; ++b)  // each sample's gx by one thread
+          for (std::int64_t oh = 0; oh < g.Ho; ++oh)
+            for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
+              const T* row = rows + ((b - b0) * L + oh * g.Wo + ow) * K;
+              for (std::int64_t c = 0; c < g.C; ++c)
+                for (std::int64_t i = 0; i < g.kH; ++i, row += g.kW) {
+                  const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
+                  if (ih < 0 || ih >= g.H) continue;
+                  T* dst = gx + ((b * g.C + c) * g.H + ih) * g.W;
+                  for (std::int64_t j = 0, iw = ow * g.sW - g.pL; j < g.kW; ++j, iw += g.dW)
+                    if (iw >= 0 && iw < g.W) dst[iw] += row[j];
+                }
+            }
+      },
+      L * K);
+}
+
+// Samples per chunk: all of them unless their rows pass kRowsBytes.
+std::int64_t chunk_size(const Geom& g, std::size_t elem) {
+  const std::int64_t per =
+      std::max<std::int64_t>(1, g.L() * g.K() * static_cast<std::int64_t>(elem));
+  return std::clamp<std::int64_t>(kRowsBytes / per, 1, std::max<std::int64_t>(g.N, 1));
+}
+
+template <typename T>
+Eigen::Map<const MatrixRM<T>> group_weight(const Geom& g, const T* w, std::int64_t grp) {
+  return {w + grp * g.Og() * g.Kg(), g.Og(), g.Kg()};
+}
+
+Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tensor& b,
+                   const Conv2dOptions& o) {
+  const TensorImpl &ix = *impl_ptr(x), &iw = impl_of(w, "conv2d");
+  const Geom g = geometry(op, ix, iw, o);
+  const bool has_bias = b.defined();
+  if (has_bias && (b.dim() != 1 || b.size(0) != g.O))
+    throw ShapeError(msg(op, ": bias must be (", g.O, "): got ", shape_str(b.shape())));
+  return dispatch_float(ix.dtype, op, [&]<typename T>() {
+    ImplPtr y = make_impl({g.N, g.O, g.Ho, g.Wo}, ix.dtype);
+    const std::int64_t chunk = chunk_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
+    ImplPtr rows = make_impl({chunk * L, K}, ix.dtype), out = make_impl({chunk * L, O}, ix.dtype);
+    const T* bias = has_bias ? b.data<T>() : nullptr;
+    for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
+      const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
+      im2row(g, ix.data<T>(), b0, b1, rows->data<T>());
+      auto R = mat<T>(*rows, BL, K);
+      auto Y = mat<T>(*out, BL, O);
+      for (std::int64_t grp = 0; grp < g.G; ++grp)
+        gemm<false>(Y.middleCols(grp * g.Og(), g.Og()), R.middleCols(grp * g.Kg(), g.Kg()),
+                    group_weight(g, iw.data<T>(), grp).transpose());
+      // (B*L, O) -> (B, O, L), adding the bias on the way.
+      parallel_chunks(
+          b1 - b0,
+          [&](std::int64_t s, std::int64_t e) {
+            for (std::int64_t bb = s; bb < e; ++bb) {
+              T* dst = y->data<T>() + (b0 + bb) * O * L;
+              Eigen::Map<MatrixRM<T>>(dst, O, L) = Y.middleRows(bb * L, L).transpose();
+              if (bias)
+                for (std::int64_t oc = 0; oc < O; ++oc)
+                  Eigen::Map<ArrayX<T>>(dst + oc * L, L) += bias[oc];
+            }
+          },
+          O * L);
+    }
+    // Keep the rows for the weight gradient when they are the whole batch's.
+    ImplPtr saved = chunk >= g.N && any_requires_grad({w}) ? rows : nullptr;
+    BackwardClosure back = [g, saved](BackwardCtx& c) {
+      const std::int64_t chunk = saved ? g.N : chunk_size(g, sizeof(T)), L = g.L(), K = g.K(),
+                         O = g.O;
+      TensorImpl* gx = c.grad_in(0);
+      TensorImpl* gw = c.grad_in(1);
+      TensorImpl* gb = c.node.inputs.size() > 2 ? c.grad_in(2) : nullptr;
+      const T* gy = c.grad_out().data<T>();
+      if (gb) {
+        auto acc = vec<T>(*gb);
+        for (std::int64_t n = 0; n < g.N; ++n)
+          acc += cmat<T>(c.grad_out(), g.N * O, L).middleRows(n * O, O).rowwise().sum().array();
+      }
+      if (!gx && !gw) return;
+      ImplPtr gyt = make_impl({chunk * L, O}, c.out().dtype);
+      ImplPtr rows = gw && !saved ? make_impl({chunk * L, K}, c.out().dtype) : nullptr;
+      ImplPtr grows = gx ? make_impl({chunk * L, K}, c.out().dtype) : nullptr;
+      for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
+        const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
+        auto GY = mat<T>(*gyt, BL, O);
+        parallel_chunks(
+            b1 - b0,
+            [&](std::int64_t s, std::int64_t e) {
+              for (std::int64_t bb = s; bb < e; ++bb)
+                GY.middleRows(bb * L, L) =
+                    Eigen::Map<const MatrixRM<T>>(gy + (b0 + bb) * O * L, O, L).transpose();
+            },
+            O * L);
+        if (gw) {
+          const TensorImpl& r = saved ? *saved : *rows;
+          if (!saved) im2row(g, c.in(0).data<T>(), b0, b1, rows->data<T>());
+          auto R = cmat<T>(r, BL, K);
+          for (std::int64_t grp = 0; grp < g.G; ++grp)
+            gemm<true>(
+                Eigen::Map<MatrixRM<T>>(gw->data<T>() + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
+                GY.middleCols(grp * g.Og(), g.Og()).transpose(),
+                R.middleCols(grp * g.Kg(), g.Kg()));
+        }
+        if (gx) {
+          auto GR = mat<T>(*grows, BL, K);
+          for (std::int64_t grp = 0; grp < g.G; ++grp)
+            gemm<false>(GR.middleCols(grp * g.Kg(), g.Kg()), GY.middleCols(grp * g.Og(), g.Og()),
+                        group_weight(g, c.in(1).data<T>(), grp));
+          row2im(g, grows->data<T>(), b0, b1, gx->data<T>());
+        }
+      }
+    };
+    return has_bias ? record("conv2d", y, {x, w, b}, std::move(back))
+                    : record("conv2d", y, {x, w}, std::move(back));
+  });
+}
+
+void check_dtypes(const char* op, const Tensor& x, const Tensor& w, const Tensor& b) {
+  check_floating(op, impl_of(x, op));
+  if (impl_of(w, op).dtype != x.dtype())
+    throw ValueError(msg(op, ": the input is ", dtype_name(x.dtype()), " but the weight is ",
+                         dtype_name(w.dtype()), "; convert one with .to()"));
+  if (b.defined() && b.dtype() != x.dtype())
+    throw ValueError(msg(op, ": the input is ", dtype_name(x.dtype()), " but the bias is ",
+                         dtype_name(b.dtype()), "; convert one with .to()"));
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& options) {
+  check_dtypes("conv2d", x, w, b);
+  const Shape& s = x.shape();
+  if (s.size() == 3) {  // unbatched (C, H, W)
+    const Tensor y = conv2d_nchw("conv2d", reshape(x, {1, s[0], s[1], s[2]}), w, b, options);
+    return reshape(y, {y.size(1), y.size(2), y.size(3)});
+  }
+  if (s.size() != 4)
+    throw ShapeError(
+        msg("conv2d: the input must be (N, C, H, W) or (C, H, W): got ", shape_str(s)));
+  return conv2d_nchw("conv2d", x, w, b, options);
+}
+
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& options) {
+  check_dtypes("conv1d", x, w, b);
+  const Shape& s = x.shape();
+  if (s.size() != 2 && s.size() != 3)
+    throw ShapeError(msg("conv1d: the input must be (N, C, L) or (C, L): got ", shape_str(s)));
+  check_rank("conv1d", "weight", *impl_ptr(w), 3);
+  const Shape& ws = w.shape();
+  const Tensor x4 =
+      s.size() == 3 ? reshape(x, {s[0], s[1], 1, s[2]}) : reshape(x, {1, s[0], 1, s[1]});
+  Conv2dOptions o{
+      .stride = Size2(1, options.stride),
+      .padding = options.padding.same ? Padding2("same") : Padding2(0, options.padding.w),
+      .dilation = Size2(1, options.dilation),
+      .groups = options.groups};
+  const Tensor y = conv2d_nchw("conv1d", x4, reshape(w, {ws[0], ws[1], 1, ws[2]}), b, o);
+  return s.size() == 3 ? reshape(y, {y.size(0), y.size(1), y.size(3)})
+                       : reshape(y, {y.size(1), y.size(3)});
+}
+
+}  // namespace tapegrad
