@@ -75,6 +75,54 @@ def conv_cases():
     return cases
 
 
+def pool_cases():
+    torch.manual_seed(13)
+    cases = []
+    maxp = [
+        # (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)
+        (2, 3, 7, 6, 2, None, 0, 1, False),
+        (1, 2, 9, 8, 3, 2, 1, 1, False),
+        (2, 1, 8, 7, (3, 2), (2, 1), (1, 0), (2, 1), False),
+        (1, 2, 7, 7, 3, 2, 1, 1, True),
+        (1, 1, 6, 9, 2, 3, 0, 1, True),
+    ]
+    for (n, c, h, w, k, st, pad, dil, ceil) in maxp:
+        x = torch.randn(n, c, h, w, dtype=torch.float64)
+        opts = {"op": "max_pool2d", "kernel": k, "stride": st if st is not None else 0,
+                "padding": pad, "dilation": dil, "ceil_mode": ceil}
+        case = run(lambda x: F.max_pool2d(x, k, st, pad, dil, ceil), [x], opts)
+        case["indices"] = F.max_pool2d(x, k, st, pad, dil, ceil, return_indices=True)[1] \
+            .reshape(-1).tolist()
+        cases.append(case)
+    avgp = [
+        # (N, C, H, W, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        (2, 3, 7, 6, 2, None, 0, False, True, None),
+        (1, 2, 9, 8, 3, 2, 1, False, True, None),
+        (1, 2, 9, 8, 3, 2, 1, False, False, None),
+        (1, 2, 7, 7, 3, 2, 1, True, True, None),
+        (1, 2, 7, 7, 3, 2, 1, True, False, None),
+        (1, 1, 6, 9, (2, 3), (3, 2), (1, 1), True, True, None),
+        (2, 1, 5, 5, 2, 2, 1, False, True, 3),
+    ]
+    for (n, c, h, w, k, st, pad, ceil, cip, div) in avgp:
+        x = torch.randn(n, c, h, w, dtype=torch.float64)
+        opts = {"op": "avg_pool2d", "kernel": k, "stride": st if st is not None else 0,
+                "padding": pad, "ceil_mode": ceil, "count_include_pad": cip,
+                "divisor_override": div if div is not None else 0}
+        cases.append(run(lambda x: F.avg_pool2d(x, k, st, pad, ceil, cip, div), [x], opts))
+    for (shape, out) in [((2, 3, 7, 9), (3, 4)), ((1, 2, 5, 5), (1, 1)), ((1, 1, 3, 4), (5, 7)),
+                         ((2, 6, 6), (4, 3))]:
+        x = torch.randn(*shape, dtype=torch.float64)
+        cases.append(run(lambda x: F.adaptive_avg_pool2d(x, out), [x],
+                         {"op": "adaptive_avg_pool2d", "output_size": out}))
+        x = torch.randn(*shape, dtype=torch.float64)
+        case = run(lambda x: F.adaptive_max_pool2d(x, out), [x],
+                   {"op": "adaptive_max_pool2d", "output_size": out})
+        case["indices"] = F.adaptive_max_pool2d(x, out, return_indices=True)[1].reshape(-1).tolist()
+        cases.append(case)
+    return cases
+
+
 def write(name, cases):
     path = os.path.join(HERE, name)
     with open(path, "w") as f:
@@ -86,3 +134,4 @@ def write(name, cases):
 if __name__ == "__main__":
     torch.set_num_threads(1)
     write("conv.json", conv_cases())
+    write("pool.json", pool_cases())

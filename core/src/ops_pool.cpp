@@ -1,0 +1,252 @@
+// Pooling: every (H, W) plane of the input on its own (planes split across threads), each
+// output position reading a window of rows and columns. Max keeps the flat position of each
+// maximum for backward (gx[plane][index] += gy); average spreads gy / divisor over its window.
+// Window rules, output sizes and checks follow torch 1.13's (pooling_output_shape, the
+// adaptive start/end indices).
+#include <cmath>
+#include <limits>
+
+#include "kernels.h"
+#include "tapegrad/core/ops.h"
+#include "tapegrad/core/pool.h"
+
+namespace tapegrad {
+
+namespace {
+
+// One axis of the windows: output i reads rows begin(i), begin(i) + step, ... below end(i).
+struct Axis {
+  std::int64_t in = 0, out = 0;
+  // Regular windows: kernel, stride, padding, dilation. Adaptive: kernel = 0.
+  std::int64_t k = 0, s = 1, p = 0, d = 1;
+  std::int64_t first(std::int64_t i) const {
+    if (k == 0) return i * in / out;  // floor
+    std::int64_t b = i * s - p;
+    if (b < 0) b += (-b + d - 1) / d * d;  // the first position inside the input
+    return b;
+  }
+  std::int64_t last(std::int64_t i) const {             // exclusive
+    if (k == 0) return ((i + 1) * in + out - 1) / out;  // ceil
+    return std::min(i * s - p + (k - 1) * d + 1, in);
+  }
+};
+
+struct Pool {
+  std::int64_t planes = 0;
+  Axis h, w;
+  Shape out;
+};
+
+Pool plane_shape(const char* op, const TensorImpl& x) {
+  if (x.shape.size() != 3 && x.shape.size() != 4)
+    throw ShapeError(
+        msg(op, ": the input must be (N, C, H, W) or (C, H, W): got ", shape_str(x.shape)));
+  check_floating(op, x);
+  Pool p;
+  const std::size_t r = x.shape.size();
+  p.h.in = x.shape[r - 2];
+  p.w.in = x.shape[r - 1];
+  p.planes = p.h.in * p.w.in == 0 ? 0 : x.numel / (p.h.in * p.w.in);
+  if (p.h.in == 0 || p.w.in == 0)
+    throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " has an empty plane"));
+  return p;
+}
+
+// torch's pooling_output_shape, with its checks.
+void regular_axis(Axis& a, std::int64_t k, std::int64_t s, std::int64_t pad, std::int64_t d,
+                  bool ceil_mode) {
+  a.k = k;
+  a.s = s == 0 ? k : s;
+  a.p = pad;
+  a.d = d;
+  const std::int64_t span = a.in + 2 * pad - d * (k - 1) - 1 + (ceil_mode ? a.s - 1 : 0);
+  a.out = (span >= 0 ? span / a.s : -((-span + a.s - 1) / a.s)) + 1;
+  if (ceil_mode && (a.out - 1) * a.s >= a.in + pad) --a.out;
+}
+
+Pool regular(const char* op, const TensorImpl& x, Size2 k, Size2 s, Size2 pad, Size2 d,
+             bool ceil_mode) {
+  Pool p = plane_shape(op, x);
+  if (k.h < 1 || k.w < 1)
+    throw ValueError(msg(op, ": kernel_size must be >= 1, got (", k.h, ", ", k.w, ")"));
+  if (s.h < 0 || s.w < 0 || (s.h == 0) != (s.w == 0))
+    throw ValueError(
+        msg(op, ": stride must be >= 1 (or 0 for the kernel size), got (", s.h, ", ", s.w, ")"));
+  if (d.h < 1 || d.w < 1)
+    throw ValueError(msg(op, ": dilation must be >= 1, got (", d.h, ", ", d.w, ")"));
+  if (pad.h < 0 || pad.w < 0 || pad.h > k.h / 2 || pad.w > k.w / 2)
+    throw ValueError(msg(op, ": padding must be between 0 and half the kernel size (", k.h / 2,
+                         ", ", k.w / 2, "), got (", pad.h, ", ", pad.w, ")"));
+  checked_mul(d.h, k.h, op);
+  checked_mul(d.w, k.w, op);
+  regular_axis(p.h, k.h, s.h, pad.h, d.h, ceil_mode);
+  regular_axis(p.w, k.w, s.w, pad.w, d.w, ceil_mode);
+  if (p.h.out < 1 || p.w.out < 1)
+    throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " gives an output of (", p.h.out,
+                         ", ", p.w.out, "): too small for the kernel (", k.h, ", ", k.w,
+                         ") with its dilation and padding"));
+  p.out = x.shape;
+  p.out[p.out.size() - 2] = p.h.out;
+  p.out.back() = p.w.out;
+  return p;
+}
+
+Pool adaptive(const char* op, const TensorImpl& x, Size2 out) {
+  Pool p = plane_shape(op, x);
+  if (out.h < 1 || out.w < 1)
+    throw ValueError(msg(op, ": output_size must be >= 1, got (", out.h, ", ", out.w, ")"));
+  p.h.out = out.h;
+  p.w.out = out.w;
+  p.out = x.shape;
+  p.out[p.out.size() - 2] = out.h;
+  p.out.back() = out.w;
+  return p;
+}
+
+// Runs f(plane, oh, ow, output offset) for every output element, planes split across threads.
+template <typename F>
+void each_output(const Pool& p, F f) {
+  const std::int64_t per = p.h.out * p.w.out;
+  parallel_chunks(
+      p.planes,
+      [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t pl = b; pl < e; ++pl)
+          for (std::int64_t oh = 0; oh < p.h.out; ++oh)
+            for (std::int64_t ow = 0; ow < p.w.out; ++ow)
+              f(pl, oh, ow, (pl * p.h.out + oh) * p.w.out + ow);
+      },
+      per * 4);
+}
+
+std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& p) {
+  const TensorImpl& ix = *impl_ptr(x);
+  return dispatch_float(ix.dtype, op, [&]<typename T>() {
+    ImplPtr y = make_impl(p.out, ix.dtype), idx = make_impl(p.out, kInt64);
+    const T* in = ix.data<T>();
+    T* yv = y->data<T>();
+    std::int64_t* iv = idx->data<std::int64_t>();
+    const std::int64_t HW = p.h.in * p.w.in;
+    each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
+      const T* plane = in + pl * HW;
+      const std::int64_t h0 = p.h.first(oh), h1 = p.h.last(oh), w0 = p.w.first(ow),
+                         w1 = p.w.last(ow);
+      std::int64_t best = h0 * p.w.in + w0;
+      T m = -std::numeric_limits<T>::infinity();
+      [&] {
+        for (std::int64_t ih = h0; ih < h1; ih += p.h.d)
+          for (std::int64_t iw = w0; iw < w1; iw += p.w.d) {
+            const T v = plane[ih * p.w.in + iw];
+            if (v > m || std::isnan(v)) {
+              m = v;
+              best = ih * p.w.in + iw;
+              if (std::isnan(v)) return;  // NaN wins, as in torch
+            }
+          }
+      }();
+      yv[o] = m;
+      iv[o] = best;
+    });
+    const std::int64_t per = p.h.out * p.w.out;
+    Tensor values = record(op, y, {x}, [idx, per, HW](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const T* gy = c.grad_out().data<T>();
+      const std::int64_t* iv = idx->data<std::int64_t>();
+      T* g = gx->data<T>();
+      const std::int64_t planes = c.grad_out().numel / std::max<std::int64_t>(per, 1);
+      parallel_chunks(
+          planes,
+          [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t pl = b; pl < e; ++pl)
+              for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k) g[pl * HW + iv[k]] += gy[k];
+          },
+          per);
+    });
+    return std::pair<Tensor, Tensor>(values, Tensor(idx));
+  });
+}
+
+// count(oh, ow): the window's divisor.
+template <typename Divisor>
+Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor) {
+  const TensorImpl& ix = *impl_ptr(x);
+  return dispatch_float(ix.dtype, op, [&]<typename T>() {
+    ImplPtr y = make_impl(p.out, ix.dtype);
+    const T* in = ix.data<T>();
+    T* yv = y->data<T>();
+    const std::int64_t HW = p.h.in * p.w.in;
+    each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
+      const T* plane = in + pl * HW;
+      T s = 0;
+      for (std::int64_t ih = p.h.first(oh); ih < p.h.last(oh); ++ih)
+        for (std::int64_t iw = p.w.first(ow); iw < p.w.last(ow); ++iw) s += plane[ih * p.w.in + iw];
+      yv[o] = s / static_cast<T>(divisor(oh, ow));
+    });
+    return record(op, y, {x}, [p, divisor](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const T* gy = c.grad_out().data<T>();
+      T* g = gx->data<T>();
+      const std::int64_t HW = p.h.in * p.w.in;
+      each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
+        const T share = gy[o] / static_cast<T>(divisor(oh, ow));
+        T* plane = g + pl * HW;
+        for (std::int64_t ih = p.h.first(oh); ih < p.h.last(oh); ++ih)
+          for (std::int64_t iw = p.w.first(ow); iw < p.w.last(ow); ++iw)
+            plane[ih * p.w.in + iw] += share;
+      });
+    });
+  });
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const MaxPool2dOptions& o) {
+  const Pool p = regular("max_pool2d", impl_of(x, "max_pool2d"), o.kernel_size, o.stride, o.padding,
+                         o.dilation, o.ceil_mode);
+  return max_pool("max_pool2d", x, p);
+}
+
+Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& o) {
+  return max_pool2d_with_indices(x, o).first;
+}
+
+Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& o) {
+  if (o.divisor_override < 0)
+    throw ValueError(
+        msg("avg_pool2d: divisor_override must be > 0 (or 0 for none), got ", o.divisor_override));
+  const Pool p = regular("avg_pool2d", impl_of(x, "avg_pool2d"), o.kernel_size, o.stride, o.padding,
+                         1, o.ceil_mode);
+  // torch: the window clipped to the padded input counts when count_include_pad, the window
+  // clipped to the input otherwise.
+  const Axis h = p.h, w = p.w;
+  const bool include_pad = o.count_include_pad;
+  const std::int64_t override_by = o.divisor_override;
+  return avg_pool(
+      "avg_pool2d", x, p, [h, w, include_pad, override_by](std::int64_t oh, std::int64_t ow) {
+        if (override_by > 0) return override_by;
+        if (!include_pad) return (h.last(oh) - h.first(oh)) * (w.last(ow) - w.first(ow));
+        const std::int64_t hs = oh * h.s - h.p, ws = ow * w.s - w.p;
+        const std::int64_t he = std::min(hs + h.k, h.in + h.p), we = std::min(ws + w.k, w.in + w.p);
+        return (he - hs) * (we - ws);
+      });
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
+  const Pool p = adaptive("adaptive_avg_pool2d", impl_of(x, "adaptive_avg_pool2d"), output_size);
+  const Axis h = p.h, w = p.w;
+  return avg_pool("adaptive_avg_pool2d", x, p, [h, w](std::int64_t oh, std::int64_t ow) {
+    return (h.last(oh) - h.first(oh)) * (w.last(ow) - w.first(ow));
+  });
+}
+
+std::pair<Tensor, Tensor> adaptive_max_pool2d_with_indices(const Tensor& x, Size2 output_size) {
+  const Pool p = adaptive("adaptive_max_pool2d", impl_of(x, "adaptive_max_pool2d"), output_size);
+  return max_pool("adaptive_max_pool2d", x, p);
+}
+
+Tensor adaptive_max_pool2d(const Tensor& x, Size2 output_size) {
+  return adaptive_max_pool2d_with_indices(x, output_size).first;
+}
+
+}  // namespace tapegrad
