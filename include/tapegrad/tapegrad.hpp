@@ -9,6 +9,7 @@
 #include "tapegrad/core/function.h"
 #include "tapegrad/core/gradcheck.h"
 #include "tapegrad/core/memory.h"
+#include "tapegrad/core/norm.h"
 #include "tapegrad/core/ops.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/pool.h"

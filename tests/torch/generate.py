@@ -123,6 +123,31 @@ def pool_cases():
     return cases
 
 
+def norm_cases():
+    torch.manual_seed(14)
+    cases = []
+    for (shape, training, affine, momentum) in [((6, 3), True, True, 0.1),
+                                                ((4, 3, 5), True, False, 0.3),
+                                                ((2, 3, 4, 5), True, True, 0.1),
+                                                ((2, 3, 4, 5), False, True, 0.1),
+                                                ((5, 2, 3), False, False, 0.1)]:
+        c = shape[1]
+        x = torch.randn(*shape, dtype=torch.float64) * 2 + 1
+        rm = torch.randn(c, dtype=torch.float64)
+        rv = torch.rand(c, dtype=torch.float64) + 0.5
+        w = torch.randn(c, dtype=torch.float64) if affine else None
+        b = torch.randn(c, dtype=torch.float64) if affine else None
+        rm_in, rv_in = rm.clone(), rv.clone()
+        opts = {"op": "batch_norm", "training": training, "momentum": momentum, "eps": 1e-5}
+        case = run(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training, momentum, 1e-5),
+                   [x, w, b], opts)
+        case["running_in"] = [t(rm_in), t(rv_in)]
+        # run() called the op once: rm and rv now hold the updated statistics.
+        case["running_out"] = [t(rm), t(rv)]
+        cases.append(case)
+    return cases
+
+
 def write(name, cases):
     path = os.path.join(HERE, name)
     with open(path, "w") as f:
@@ -135,3 +160,4 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     write("conv.json", conv_cases())
     write("pool.json", pool_cases())
+    write("norm.json", norm_cases())
