@@ -51,6 +51,14 @@ Dropout::Dropout(double p, Generator* gen) : p_(p), gen_(gen) {
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p_, is_training(), gen_); }
 std::string Dropout::extra_repr() const { return msg("p=", p_); }
 
+Dropout2d::Dropout2d(double p, Generator* gen) : p_(p), gen_(gen) {
+  if (!(p >= 0 && p <= 1)) throw ValueError(msg("Dropout2d: p must be in [0, 1], got ", p));
+}
+Tensor Dropout2d::forward(const Tensor& x) {
+  return functional::dropout2d(x, p_, is_training(), gen_);
+}
+std::string Dropout2d::extra_repr() const { return msg("p=", p_); }
+
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_, end_); }
 std::string Flatten::extra_repr() const { return msg("start_dim=", start_, ", end_dim=", end_); }
 
@@ -62,6 +70,21 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   if (p == 1) return x * 0.0;
   const Tensor keep =
       ge(rand(x.shape(), {.dtype = x.dtype()}, gen), scalar_tensor(p, {.dtype = x.dtype()}));
+  return x * (keep * (1.0 / (1.0 - p)));
+}
+
+Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
+  if (!(p >= 0 && p <= 1)) throw ValueError(msg("dropout2d: p must be in [0, 1], got ", p));
+  if (x.dim() != 3 && x.dim() != 4)
+    throw ShapeError(
+        msg("dropout2d: the input must be (N, C, H, W) or (C, H, W): got ", shape_str(x.shape())));
+  if (!training || p == 0) return x;
+  if (p == 1) return x * 0.0;
+  // One draw per channel, broadcast over its plane.
+  Shape mask = x.shape();
+  mask[mask.size() - 1] = mask[mask.size() - 2] = 1;
+  const Tensor keep =
+      ge(rand(mask, {.dtype = x.dtype()}, gen), scalar_tensor(p, {.dtype = x.dtype()}));
   return x * (keep * (1.0 / (1.0 - p)));
 }
 }  // namespace functional

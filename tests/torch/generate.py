@@ -148,6 +148,30 @@ def norm_cases():
     return cases
 
 
+def batchnorm_module_cases():
+    """nn.BatchNorm2d through three training steps, then one evaluation."""
+    torch.manual_seed(15)
+    cases = []
+    for momentum in [0.1, None]:
+        bn = torch.nn.BatchNorm2d(3, momentum=momentum).double()
+        with torch.no_grad():
+            bn.weight.copy_(torch.randn(3, dtype=torch.float64))
+            bn.bias.copy_(torch.randn(3, dtype=torch.float64))
+        case = {"momentum": momentum if momentum is not None else "None",
+                "weight": t(bn.weight), "bias": t(bn.bias), "steps": []}
+        for _ in range(3):
+            x = torch.randn(4, 3, 2, 3, dtype=torch.float64) * 3 - 1
+            case["steps"].append({"x": t(x), "y": t(bn(x))})
+        case["running_mean"] = t(bn.running_mean)
+        case["running_var"] = t(bn.running_var)
+        case["num_batches_tracked"] = int(bn.num_batches_tracked)
+        bn.eval()
+        x = torch.randn(2, 3, 2, 3, dtype=torch.float64)
+        case["eval"] = {"x": t(x), "y": t(bn(x))}
+        cases.append(case)
+    return cases
+
+
 def write(name, cases):
     path = os.path.join(HERE, name)
     with open(path, "w") as f:
@@ -161,3 +185,4 @@ if __name__ == "__main__":
     write("conv.json", conv_cases())
     write("pool.json", pool_cases())
     write("norm.json", norm_cases())
+    write("batchnorm_module.json", batchnorm_module_cases())

@@ -13,6 +13,8 @@ namespace functional {
 /// Inverted dropout: zero with probability p, scale the rest by 1/(1-p); identity unless
 /// training.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
+/// The same per channel of (N, C, H, W) or (C, H, W): one draw zeroes a whole (H, W) plane.
+Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
 
 /// (x - y)^2; mean over all elements.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);

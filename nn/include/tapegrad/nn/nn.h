@@ -1,7 +1,9 @@
 // Everything in tapegrad::nn.
 #pragma once
 #include "tapegrad/nn/activation.h"
+#include "tapegrad/nn/batchnorm.h"
 #include "tapegrad/nn/containers.h"
+#include "tapegrad/nn/conv.h"
 #include "tapegrad/nn/dropout.h"
 #include "tapegrad/nn/flatten.h"
 #include "tapegrad/nn/functional.h"
@@ -9,4 +11,5 @@
 #include "tapegrad/nn/linear.h"
 #include "tapegrad/nn/loss.h"
 #include "tapegrad/nn/module.h"
+#include "tapegrad/nn/pooling.h"
 #include "tapegrad/nn/serialize.h"

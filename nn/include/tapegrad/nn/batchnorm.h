@@ -1,0 +1,59 @@
+// Batch normalisation layers (PyTorch's nn.BatchNorm1d / BatchNorm2d): weight (1) and bias (0)
+// per channel, and the buffers running_mean, running_var and num_batches_tracked, named as
+// torch's so state dicts read the same.
+#pragma once
+#include <optional>
+
+#include "tapegrad/nn/module.h"
+
+namespace tapegrad::nn {
+
+struct BatchNormConfig {
+  double eps = 1e-5;
+  /// running = (1 - momentum) running + momentum batch; nullopt: the cumulative average over
+  /// the batches seen (factor 1 / num_batches_tracked), as torch's momentum=None.
+  std::optional<double> momentum = 0.1;
+  bool affine = true;               ///< learn weight and bias
+  bool track_running_stats = true;  ///< keep running statistics (else batch ones in eval too)
+};
+
+class BatchNorm : public Module {
+ public:
+  /// Training: batch statistics, running ones updated. Evaluation: the running ones.
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
+  const Tensor& running_mean() const { return running_mean_; }
+  const Tensor& running_var() const { return running_var_; }
+  const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
+
+ protected:
+  BatchNorm(std::int64_t num_features, BatchNormConfig config, const char* kind, int min_rank,
+            int max_rank);
+
+ private:
+  std::int64_t features_;
+  BatchNormConfig config_;
+  const char* kind_;
+  int min_rank_, max_rank_;
+  Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+};
+
+/// Over (N, C) or (N, C, L).
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(std::int64_t num_features, BatchNormConfig config = {})
+      : BatchNorm(num_features, config, "BatchNorm1d", 2, 3) {}
+  std::string name() const override { return "BatchNorm1d"; }
+};
+
+/// Over (N, C, H, W).
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(std::int64_t num_features, BatchNormConfig config = {})
+      : BatchNorm(num_features, config, "BatchNorm2d", 4, 4) {}
+  std::string name() const override { return "BatchNorm2d"; }
+};
+
+}  // namespace tapegrad::nn
