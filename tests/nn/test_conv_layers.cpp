@@ -120,7 +120,7 @@ TEST_CASE("BatchNorm1d/2d: buffers named as torch's, options, the errors torch r
         "track_running_stats=true)");
 }
 
-TEST_CASE("Dropout2d: whole channels, scaled; the identity in evaluation") {
+TEST_CASE("Dropout2d: whole channels, scaled, and the identity in evaluation") {
   tg::Generator gen(5);
   nn::Dropout2d drop(0.5, &gen);
   const tg::Tensor x = tg::ones({8, 16, 3, 3});
