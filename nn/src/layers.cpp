@@ -60,6 +60,37 @@ Tensor Dropout2d::forward(const Tensor& x) {
 std::string Dropout2d::extra_repr() const { return msg("p=", p_); }
 
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_, end_); }
+Unflatten::Unflatten(std::int64_t dim, Shape sizes) : dim_(dim), sizes_(std::move(sizes)) {
+  if (sizes_.empty()) throw ValueError("Unflatten: sizes must not be empty");
+  int unknown = 0;
+  for (std::int64_t s : sizes_) {
+    if (s == -1) ++unknown;
+    if (s < -1 || s == 0 || unknown > 1)
+      throw ValueError(msg("Unflatten: sizes must be positive, one of them -1 at most: got ",
+                           shape_str(sizes_)));
+  }
+}
+
+Tensor Unflatten::forward(const Tensor& x) {
+  const std::int64_t r = x.dim();
+  const std::int64_t d = dim_ < 0 ? dim_ + r : dim_;
+  if (d < 0 || d >= r)
+    throw ValueError(msg("Unflatten: dim ", dim_, " is out of range for ", shape_str(x.shape())));
+  Shape out(x.shape().begin(), x.shape().begin() + d);
+  out.insert(out.end(), sizes_.begin(), sizes_.end());
+  out.insert(out.end(), x.shape().begin() + d + 1, x.shape().end());
+  try {
+    return reshape(x, out);
+  } catch (const ShapeError&) {
+    throw ShapeError(msg("Unflatten: dim ", dim_, " of ", shape_str(x.shape()),
+                         " does not split into ", shape_str(sizes_)));
+  }
+}
+
+std::string Unflatten::extra_repr() const {
+  return msg("dim=", dim_, ", unflattened_size=", shape_str(sizes_));
+}
+
 std::string Flatten::extra_repr() const { return msg("start_dim=", start_, ", end_dim=", end_); }
 
 namespace functional {

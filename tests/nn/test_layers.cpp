@@ -1,4 +1,6 @@
-// Linear, activations, Dropout, Flatten, Identity.
+// Linear, activations, Dropout, Flatten, Unflatten, Identity.
+#include <sstream>
+
 #include "../core/helpers.h"
 
 namespace nn = tg::nn;
@@ -90,4 +92,25 @@ TEST_CASE("flatten/identity: shapes") {
   nn::Identity id;
   tg::Tensor x = tg::ones({2});
   CHECK(id(x).is_same(x));
+}
+
+TEST_CASE("unflatten: splits one dim, -1 inferred, undoes Flatten, errors") {
+  nn::Unflatten u(1, {1, 28, 28});
+  const tg::Tensor flat = leaf({4, 784});
+  const tg::Tensor img = u(flat);
+  CHECK(img.shape() == tg::Shape{4, 1, 28, 28});
+  CHECK(nn::Flatten()(img).to_vector<double>() == flat.to_vector<double>());
+  CHECK(nn::Unflatten(-1, {2, -1})(tg::zeros({3, 8})).shape() == tg::Shape{3, 2, 4});
+  img.sum().backward();  // a reshape: the gradient flows back unchanged
+  check_values(flat.grad(), std::vector<double>(4 * 784, 1.0));
+  CHECK_THROWS_WITH_AS(nn::Unflatten(1, {3, 5})(tg::zeros({2, 16})),
+                       "Unflatten: dim 1 of [2, 16] does not split into [3, 5]", tg::ShapeError);
+  CHECK_THROWS_WITH_AS(nn::Unflatten(2, {2, 2})(tg::zeros({2, 4})),
+                       "Unflatten: dim 2 is out of range for [2, 4]", tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::Unflatten(1, {-1, -1}),
+                       "Unflatten: sizes must be positive, one of them -1 at most: got [-1, -1]",
+                       tg::ValueError);
+  std::ostringstream os;
+  os << u;
+  CHECK(os.str() == "Unflatten(dim=1, unflattened_size=[1, 28, 28])");
 }

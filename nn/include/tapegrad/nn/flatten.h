@@ -1,4 +1,4 @@
-// Layers that only reshape or pass through: Flatten and Identity.
+// Layers that only reshape or pass through: Flatten, Unflatten and Identity.
 #pragma once
 #include "tapegrad/nn/module.h"
 
@@ -15,6 +15,20 @@ class Flatten : public Module {
 
  private:
   std::int64_t start_, end_;
+};
+
+/// Splits dim into sizes (one may be -1): (B, 784) -> (B, 1, 28, 28) with Unflatten(1, {1, 28,
+/// 28}), what a convolutional network fed flat images starts with.
+class Unflatten : public Module {
+ public:
+  Unflatten(std::int64_t dim, Shape sizes);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Unflatten"; }
+  std::string extra_repr() const override;
+
+ private:
+  std::int64_t dim_;
+  Shape sizes_;
 };
 
 /// y = x: a placeholder where a layer is optional.
