@@ -46,9 +46,9 @@ Pool plane_shape(const char* op, const TensorImpl& x) {
   const std::size_t r = x.shape.size();
   p.h.in = x.shape[r - 2];
   p.w.in = x.shape[r - 1];
-  p.planes = p.h.in * p.w.in == 0 ? 0 : x.numel / (p.h.in * p.w.in);
   if (p.h.in == 0 || p.w.in == 0)
     throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " has an empty plane"));
+  p.planes = x.numel / (p.h.in * p.w.in);
   return p;
 }
 

@@ -9,8 +9,6 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "allocator.h"
 #include "check.h"
@@ -252,25 +250,36 @@ void run_grad_hooks(const ImplPtr& leaf) {
   for (const auto& [id, fn] : list) fn(t);
 }
 
+bool has_grad_hooks(const TensorImpl& t) { return t.grad_hooks && !t.grad_hooks->list.empty(); }
+
 // The leaves with post-accumulate-grad hooks that this pass can reach, each with the number of
-// its uses on the entries it can reach: when that many have been differentiated, the leaf's
-// gradient is complete (PyTorch's dependency count, kept only while such hooks exist).
+// its uses on the entries it can reach (kept in its GradHooks, stamped with the pass): when that
+// many have been differentiated, the leaf's gradient is complete (PyTorch's dependency count,
+// counted only while such hooks exist). Entries are marked visited by the same stamp, so a pass
+// allocates no more than the list of hooked leaves and a stack.
 class HookedLeaves {
  public:
-  explicit HookedLeaves(Node* start) {
-    std::unordered_set<const Node*> seen{start};
+  explicit HookedLeaves(Node* start) : pass_(g_next_hook_pass.fetch_add(1) + 1) {
+    start->hook_pass = pass_;
     std::vector<const Node*> stack{start};
     while (!stack.empty()) {
       const Node* n = stack.back();
       stack.pop_back();
       for (const Node::Input& in : n->inputs) {
-        if (const Node* up = in.t->node.get()) {
-          if (!up->released.load(std::memory_order_relaxed) && seen.insert(up).second)
+        if (Node* up = in.t->node.get()) {
+          if (!up->released.load(std::memory_order_relaxed) && up->hook_pass != pass_) {
+            up->hook_pass = pass_;
             stack.push_back(up);
-        } else if (in.t->requires_grad && in.t->grad_hooks && !in.t->grad_hooks->list.empty()) {
-          auto [it, fresh] = index_.try_emplace(in.t.get(), leaves_.size());
-          if (fresh) leaves_.push_back({in.t, 0, false});
-          ++leaves_[it->second].uses;
+          }
+        } else if (in.t->requires_grad && has_grad_hooks(*in.t)) {
+          GradHooks& h = *in.t->grad_hooks;
+          if (h.pass != pass_) {
+            h.pass = pass_;
+            h.uses = 0;
+            h.reached = false;
+            leaves_.push_back(in.t);
+          }
+          ++h.uses;
         }
       }
     }
@@ -280,32 +289,29 @@ class HookedLeaves {
   // After node's backward ran: its uses of hooked leaves are done.
   void ran(const Node& node) {
     for (const Node::Input& in : node.inputs) {
-      const auto it = index_.find(in.t.get());
-      if (it == index_.end()) continue;
-      Leaf& l = leaves_[it->second];
-      l.reached = true;
-      if (--l.uses == 0) run_grad_hooks(l.t);
+      GradHooks* h = in.t->node ? nullptr : in.t->grad_hooks.get();
+      if (!h || h->pass != pass_) continue;
+      h->reached = true;
+      if (--h->uses == 0) run_grad_hooks(in.t);
     }
   }
 
   // At the end of the pass: a leaf reached through some entries but not through others (one the
   // gradient never got to) is complete too.
   void finish() {
-    for (Leaf& l : leaves_)
-      if (l.reached && l.uses > 0) {
-        l.uses = 0;
-        run_grad_hooks(l.t);
+    for (const ImplPtr& t : leaves_) {
+      GradHooks& h = *t->grad_hooks;
+      if (h.pass == pass_ && h.reached && h.uses > 0) {
+        h.uses = 0;
+        run_grad_hooks(t);
       }
+    }
   }
 
  private:
-  struct Leaf {
-    ImplPtr t;
-    std::int64_t uses;
-    bool reached;
-  };
-  std::vector<Leaf> leaves_;
-  std::unordered_map<const TensorImpl*, std::size_t> index_;
+  static inline std::atomic<std::uint64_t> g_next_hook_pass{0};
+  std::uint64_t pass_;
+  std::vector<ImplPtr> leaves_;
 };
 }  // namespace
 
@@ -318,7 +324,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   ImplPtr seed = seed_grad(root, grad);
   if (!root.node) {  // a leaf: its gradient is the seed itself
     accumulate_grad(root, *seed);
-    if (root.grad_hooks && !root.grad_hooks->list.empty()) run_grad_hooks(impl_ptr(*this));
+    if (has_grad_hooks(root)) run_grad_hooks(impl_ptr(*this));
     run_post_backward_hooks();
     return;
   }

@@ -28,13 +28,17 @@ struct Storage {
 
 struct Node;
 
-/// A leaf's post-accumulate-grad hooks (Tensor::register_post_accumulate_grad_hook).
+/// A leaf's post-accumulate-grad hooks (Tensor::register_post_accumulate_grad_hook), and the
+/// count backward() keeps of the leaf's uses still to differentiate in the pass it stamped.
 struct GradHooks {
   GradHooks();
   ~GradHooks();  // takes its hooks off the count backward() consults
   GradHooks(const GradHooks&) = delete;
   GradHooks& operator=(const GradHooks&) = delete;
   std::vector<std::pair<int, std::function<void(const Tensor&)>>> list;
+  std::uint64_t pass = 0;  // the backward pass whose uses are counted below
+  std::int64_t uses = 0;
+  bool reached = false;
 };
 
 /// How many post-accumulate-grad hooks exist: while none do, backward() skips counting uses.
@@ -102,6 +106,7 @@ struct Node {
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
+  std::uint64_t hook_pass = 0;  // the last backward pass that counted hooked leaves through it
   Node();
   ~Node();
   std::size_t bytes_held() const;

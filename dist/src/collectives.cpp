@@ -6,15 +6,7 @@
 
 namespace tapegrad::dist {
 namespace {
-
-void* raw(const Tensor& t) {
-  switch (t.dtype()) {
-    case kFloat32: return t.data<float>();
-    case kFloat64: return t.data<double>();
-    case kInt64: return t.data<std::int64_t>();
-  }
-  return nullptr;
-}
+using detail::raw;
 
 void require_mpi(const char* op) {
   if (!is_initialized())

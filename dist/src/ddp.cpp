@@ -26,10 +26,13 @@ struct DistributedDataParallel::Bucket {
 };
 
 namespace {
+// Packs the bucket's gradients into flat (an absent gradient as zeros), or unpacks flat * scale
+// into them.
 template <typename T>
-void pack_unpack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
-                 const Tensor& flat, bool pack, T scale) {
+void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+                 const Tensor& flat, bool pack, double scale) {
   T* f = flat.data<T>();
+  const auto s = static_cast<T>(scale);
   for (std::size_t i : idx) {
     const Tensor& p = params[i];
     const auto n = static_cast<std::size_t>(p.numel());
@@ -41,10 +44,18 @@ void pack_unpack(const std::vector<Tensor>& params, const std::vector<std::size_
         std::memset(f, 0, n * sizeof(T));  // no gradient here: contributes nothing
     } else if (g.defined()) {
       T* out = g.data<T>();
-      for (std::size_t k = 0; k < n; ++k) out[k] = f[k] * scale;
+      for (std::size_t k = 0; k < n; ++k) out[k] = f[k] * s;
     }
     f += n;
   }
+}
+
+void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+                 const Tensor& flat, bool pack, double scale) {
+  if (flat.dtype() == kFloat32)
+    copy_bucket<float>(params, idx, flat, pack, scale);
+  else
+    copy_bucket<double>(params, idx, flat, pack, scale);
 }
 }  // namespace
 
@@ -125,7 +136,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     grad_hooks_.push_back(params_[i].register_post_accumulate_grad_hook(
         [this, i](const Tensor&) { on_gradient_ready(i); }));
   hook_ = add_post_backward_hook([this] {
-    if (sync_ && in_round_) synchronize();
+    // Only a backward that reached the parameters reduces them.
+    if (sync_ && std::find(ready_.begin(), ready_.end(), 1) != ready_.end()) synchronize();
   });
 }
 
@@ -138,12 +150,9 @@ DistributedDataParallel::~DistributedDataParallel() {
 }
 
 void DistributedDataParallel::reset_round() {
-  for (Bucket& b : buckets_) {
-    b.pending = b.params.size();
-  }
+  for (Bucket& b : buckets_) b.pending = b.params.size();
   std::fill(ready_.begin(), ready_.end(), 0);
   next_bucket_ = 0;
-  in_round_ = false;
 }
 
 void DistributedDataParallel::on_gradient_ready(std::size_t param) {
@@ -155,7 +164,6 @@ void DistributedDataParallel::on_gradient_ready(std::size_t param) {
     reset_round();
   }
   ready_[param] = 1;
-  in_round_ = true;
   --buckets_[bucket_of_[param]].pending;
   // The last bucket is left to synchronize(): its gradients (the first layers') complete only as
   // backward ends, and a blocking allreduce there is about twice as fast as a non-blocking one
@@ -170,12 +178,8 @@ void DistributedDataParallel::on_gradient_ready(std::size_t param) {
 }
 
 void DistributedDataParallel::start(Bucket& b, bool blocking) {
-  if (b.flat.dtype() == kFloat32)
-    pack_unpack<float>(params_, b.params, b.flat, true, 1.0f);
-  else
-    pack_unpack<double>(params_, b.params, b.flat, true, 1.0);
-  void* data = b.flat.dtype() == kFloat32 ? static_cast<void*>(b.flat.data<float>())
-                                          : static_cast<void*>(b.flat.data<double>());
+  copy_bucket(params_, b.params, b.flat, true, 1.0);
+  void* data = detail::raw(b.flat);
   const int n = static_cast<int>(b.flat.numel());
   const MPI_Datatype type = detail::mpi_type(b.flat.dtype());
   if (blocking)
@@ -208,11 +212,7 @@ void DistributedDataParallel::synchronize() {
     start(buckets_[next_bucket_], next_bucket_ + 1 == buckets_.size());
   for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   const double scale = 1.0 / world_size();
-  for (Bucket& b : buckets_)
-    if (b.flat.dtype() == kFloat32)
-      pack_unpack<float>(params_, b.params, b.flat, false, static_cast<float>(scale));
-    else
-      pack_unpack<double>(params_, b.params, b.flat, false, scale);
+  for (Bucket& b : buckets_) copy_bucket(params_, b.params, b.flat, false, scale);
   reset_round();
   ++stats_.reductions;
   stats_.sync_seconds +=

@@ -5,6 +5,7 @@
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/dtype.h"
 #include "tapegrad/core/errors.h"
+#include "tapegrad/core/tensor.h"
 #include "tapegrad/dist/collectives.h"
 
 namespace tapegrad::dist::detail {
@@ -26,6 +27,16 @@ inline MPI_Op mpi_op(ReduceOp op) {
     case ReduceOp::Min: return MPI_MIN;
   }
   return MPI_SUM;
+}
+
+/// A tensor's storage as MPI takes it.
+inline void* raw(const Tensor& t) {
+  switch (t.dtype()) {
+    case kFloat32: return t.data<float>();
+    case kFloat64: return t.data<double>();
+    case kInt64: return t.data<std::int64_t>();
+  }
+  return nullptr;
 }
 
 /// MPI counts are int: a tensor past 2^31 - 1 elements is refused, naming the op.

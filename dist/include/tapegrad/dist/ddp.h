@@ -12,7 +12,8 @@ namespace tapegrad::dist {
 
 struct DDPOptions {
   /// Gradients are packed into buckets of about this many megabytes (torch's default 25) and
-  /// reduced bucket by bucket, each with a non-blocking MPI_Iallreduce.
+  /// reduced bucket by bucket: each with a non-blocking MPI_Iallreduce as soon as backward has
+  /// completed it, the last with a blocking MPI_Allreduce at the end of backward.
   double bucket_mb = 25;
   /// Before every forward in training mode, rank 0's buffers (BatchNorm's running statistics)
   /// replace the others', as torch's broadcast_buffers: every rank then evaluates alike.
@@ -79,7 +80,6 @@ class DistributedDataParallel : public nn::Module {
   std::vector<char> ready_;             // per parameter: its gradient is complete this pass
   std::vector<int> grad_hooks_;         // per parameter
   std::size_t next_bucket_ = 0;         // buckets start in order: the same on every rank
-  bool in_round_ = false;               // a backward reached the parameters; not yet reduced
   bool sync_ = true;
   int hook_ = -1;
   DDPStats stats_;
