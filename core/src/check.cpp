@@ -22,6 +22,13 @@ std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what) 
   return r;
 }
 
+std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what) {
+  std::int64_t r;
+  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r))
+    throw ValueError(msg(what, ": ", a, " + ", b, " overflows int64"));
+  return r;
+}
+
 TensorImpl& impl_of(const Tensor& t, const char* op) {
   if (!t.defined()) throw StateError(msg(op, ": the tensor is undefined"));
   return *impl_ptr(t);

@@ -86,7 +86,9 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
     g.pT = pB = o.padding.h;
     g.pL = pR = o.padding.w;
   }
-  const std::int64_t spanH = g.H + g.pT + pB, spanW = g.W + g.pL + pR;
+  // Padding comes from the user: its sums are checked.
+  const std::int64_t spanH = checked_add(g.H, checked_add(g.pT, pB, op), op),
+                     spanW = checked_add(g.W, checked_add(g.pL, pR, op), op);
   if (spanH < eH || spanW < eW)
     throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " padded to (", spanH, ", ", spanW,
                          ") is smaller than the kernel (", g.kH, ", ", g.kW, ") spanning (", eH,

@@ -178,6 +178,8 @@ TEST_CASE("conv2d: errors name the op, the shapes and the option that does not f
                        "conv1d: the input must be (N, C, L) or (C, L): got "
                        "[2, 3, 5, 5]",
                        tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.padding = std::int64_t{1} << 62}),
+                       doctest::Contains("overflows int64"), tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.dilation = std::int64_t{1} << 62}),
                        doctest::Contains("overflow"), tg::Error);
 }

@@ -13,5 +13,7 @@ std::int64_t checked_int64(double v, std::string_view what);
 
 /// a * b for sizes >= 0; throws ValueError "<what>: a x b overflows int64" when it does not fit.
 std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what);
+/// a + b for sizes >= 0; throws ValueError "<what>: a + b overflows int64" when it does not fit.
+std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what);
 
 }  // namespace tapegrad
