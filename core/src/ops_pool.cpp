@@ -53,13 +53,18 @@ Pool plane_shape(const char* op, const TensorImpl& x) {
 }
 
 // torch's pooling_output_shape, with its checks.
-void regular_axis(Axis& a, std::int64_t k, std::int64_t s, std::int64_t pad, std::int64_t d,
-                  bool ceil_mode) {
+void regular_axis(const char* op, Axis& a, std::int64_t k, std::int64_t s, std::int64_t pad,
+                  std::int64_t d, bool ceil_mode) {
   a.k = k;
   a.s = s == 0 ? k : s;
   a.p = pad;
   a.d = d;
-  const std::int64_t span = a.in + 2 * pad - d * (k - 1) - 1 + (ceil_mode ? a.s - 1 : 0);
+  // Every term is checked: kernel, stride and padding may come from anywhere.
+  std::int64_t span = checked_add(a.in, checked_mul(2, pad, op), op) - (d * (k - 1) + 1);
+  if (ceil_mode && span >= 0)
+    span = checked_add(span, a.s - 1, op);
+  else if (ceil_mode)
+    span += a.s - 1;
   a.out = (span >= 0 ? span / a.s : -((-span + a.s - 1) / a.s)) + 1;
   if (ceil_mode && (a.out - 1) * a.s >= a.in + pad) --a.out;
 }
@@ -79,8 +84,8 @@ Pool regular(const char* op, const TensorImpl& x, Size2 k, Size2 s, Size2 pad, S
                          ", ", k.w / 2, "), got (", pad.h, ", ", pad.w, ")"));
   checked_mul(d.h, k.h, op);
   checked_mul(d.w, k.w, op);
-  regular_axis(p.h, k.h, s.h, pad.h, d.h, ceil_mode);
-  regular_axis(p.w, k.w, s.w, pad.w, d.w, ceil_mode);
+  regular_axis(op, p.h, k.h, s.h, pad.h, d.h, ceil_mode);
+  regular_axis(op, p.w, k.w, s.w, pad.w, d.w, ceil_mode);
   if (p.h.out < 1 || p.w.out < 1)
     throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " gives an output of (", p.h.out,
                          ", ", p.w.out, "): too small for the kernel (", k.h, ", ", k.w,
