@@ -142,6 +142,31 @@ TEST_CASE("Dropout2d: whole channels, scaled, and the identity in evaluation") {
                        tg::ShapeError);
 }
 
+TEST_CASE("dropout2d: the gradient is each channel's mask, scaled, as finite differences say") {
+  tg::Tensor x = leaf({3, 4, 2, 3}, 2);
+  const tg::Tensor mix = leaf({3, 4, 2, 3}, 3).detach();
+  const auto f = [&] {  // the same mask on every call: a fresh generator, same seed
+    tg::Generator gen(9);
+    return (nn::functional::dropout2d(x, 0.25, true, &gen) * mix).sum();
+  };
+  check_gradient(f, {x});
+  f().backward();
+  tg::Generator gen(9);
+  const tg::Tensor y = nn::functional::dropout2d(x.detach(), 0.25, true, &gen);
+  const std::vector<double> g = x.grad().to_vector<double>(), yv = y.to_vector<double>(),
+                            xv = x.to_vector<double>(), m = mix.to_vector<double>();
+  int kept = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double scale = yv[i] / xv[i];  // 0 or 1 / 0.75 for the whole channel
+    CHECK((std::abs(scale) < 1e-15 || std::abs(scale - 1 / 0.75) < 1e-12));
+    CHECK(g[i] == doctest::Approx(scale * m[i]).epsilon(1e-12));
+    kept += scale > 0;
+  }
+  CHECK(kept % 6 == 0);  // whole (2, 3) planes
+  CHECK(kept > 0);
+  CHECK(kept < 72);
+}
+
 TEST_CASE("a small CNN with BatchNorm learns to tell vertical bars from horizontal ones") {
   // 8x8 images, flat as a loader hands them out: a bright bar at a random place, plus noise.
   tg::Generator gen(17);
