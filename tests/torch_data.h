@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+#include "core/helpers.h"
 
 namespace torch_data {
 
@@ -19,11 +22,40 @@ inline nlohmann::json cases(const std::string& file) {
   return nlohmann::json::parse(in).at("cases");
 }
 
-/// A stored tensor as float64 (undefined for null: an absent bias, an input without gradient).
+/// A stored tensor as float64, or int64 when stored so (undefined for null: an absent bias, an
+/// input without gradient).
 inline tapegrad::Tensor tensor(const nlohmann::json& j) {
   if (j.is_null()) return {};
+  const bool int64 = j.value("dtype", "") == "int64";
   return tapegrad::from_vector(j.at("data").get<std::vector<double>>(),
-                               j.at("shape").get<tapegrad::Shape>(), {.dtype = tapegrad::kFloat64});
+                               j.at("shape").get<tapegrad::Shape>(),
+                               {.dtype = int64 ? tapegrad::kInt64 : tapegrad::kFloat64});
+}
+
+/// A case's inputs: floating ones as leaves that require grad, others as stored.
+inline std::vector<tapegrad::Tensor> leaves(const nlohmann::json& c) {
+  std::vector<tapegrad::Tensor> r;
+  for (const auto& j : c.at("inputs")) {
+    tapegrad::Tensor t = tensor(j);
+    if (t.defined() && t.dtype() == tapegrad::kFloat64) t.requires_grad_();
+    r.push_back(t);
+  }
+  return r;
+}
+
+/// y has torch's shape and values, and after backward of sum(y * mix) every leaf has torch's
+/// gradient (each within tol, relative above 1).
+inline void check_case(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
+                       const tapegrad::Tensor& y, double tol) {
+  const tapegrad::Tensor want = tensor(c.at("output"));
+  CHECK(y.shape() == want.shape());
+  check_values(y, want.to_vector<double>(), tol);
+  (y * tensor(c.at("mix"))).sum().backward();
+  for (std::size_t k = 0; k < leaves.size(); ++k)
+    if (leaves[k].defined() && leaves[k].requires_grad()) {
+      INFO("the gradient of input " << k);
+      check_values(leaves[k].grad(), tensor(c.at("grads")[k]).to_vector<double>(), tol);
+    }
 }
 
 /// An int-or-pair option as (first, second).

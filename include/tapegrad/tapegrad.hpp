@@ -11,6 +11,7 @@
 #include "tapegrad/core/memory.h"
 #include "tapegrad/core/norm.h"
 #include "tapegrad/core/ops.h"
+#include "tapegrad/core/pad.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/pool.h"
 #include "tapegrad/core/random.h"

@@ -19,7 +19,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def t(x):
-    return {"shape": list(x.shape), "data": [float(v) for v in x.detach().reshape(-1).tolist()]}
+    j = {"shape": list(x.shape), "data": [float(v) for v in x.detach().reshape(-1).tolist()]}
+    if not x.is_floating_point():
+        j["dtype"] = "int64"
+    return j
 
 
 def run(fn, inputs, options):
@@ -172,6 +175,68 @@ def batchnorm_module_cases():
     return cases
 
 
+def row_norm_cases():
+    """layer_norm and group_norm, with and without affine parameters."""
+    torch.manual_seed(16)
+    cases = []
+    for (shape, normalized, affine) in [((4, 5), (5,), True), ((2, 3, 4), (3, 4), True),
+                                        ((3, 2, 7), (7,), False), ((6,), (6,), True)]:
+        x = torch.randn(*shape, dtype=torch.float64) * 3 + 2
+        w = torch.randn(*normalized, dtype=torch.float64) if affine else None
+        b = torch.randn(*normalized, dtype=torch.float64) if affine else None
+        cases.append(run(lambda x, w, b: F.layer_norm(x, normalized, w, b, 1e-5), [x, w, b],
+                         {"op": "layer_norm", "normalized_shape": list(normalized), "eps": 1e-5}))
+    for (shape, groups, affine, eps) in [((2, 6, 5), 3, True, 1e-5), ((3, 4, 2, 3), 2, True, 1e-3),
+                                         ((2, 4, 3, 3), 4, False, 1e-5), ((4, 6), 1, True, 1e-5),
+                                         ((2, 6, 2, 2), 6, True, 1e-5)]:
+        x = torch.randn(*shape, dtype=torch.float64) * 2 - 1
+        c = shape[1]
+        w = torch.randn(c, dtype=torch.float64) if affine else None
+        b = torch.randn(c, dtype=torch.float64) if affine else None
+        cases.append(run(lambda x, w, b: F.group_norm(x, groups, w, b, eps), [x, w, b],
+                         {"op": "group_norm", "num_groups": groups, "eps": eps}))
+    return cases
+
+
+def embedding_cases():
+    """Repeated indices accumulate; the padding row gets no gradient."""
+    torch.manual_seed(17)
+    cases = []
+    for (v, d, idx, padding_idx) in [(7, 3, [[1, 4, 1], [6, 0, 4]], None),
+                                     (5, 4, [2, 0, 2, 3, 0, 4], 0),
+                                     (6, 2, [[[5, 1], [5, 5]]], -1)]:
+        w = torch.randn(v, d, dtype=torch.float64)
+        i = torch.tensor(idx, dtype=torch.int64)
+        case = run(lambda i, w: F.embedding(i, w, padding_idx), [i, w],
+                   {"op": "embedding", "padding_idx": padding_idx})
+        cases.append(case)
+    return cases
+
+
+def pad_cases():
+    torch.manual_seed(18)
+    cases = []
+    for (shape, pads, mode, value) in [((2, 3, 4), (1, 2), "constant", 0.0),
+                                       ((2, 3, 4), (1, 0, 2, 1), "constant", -1.5),
+                                       ((2, 3, 4, 5), (-1, 2, 0, -2, 1, 1), "constant", 0.5),
+                                       ((2, 3, 5), (2, 3), "reflect", None),
+                                       ((1, 2, 4, 5), (3, 1, 2, 3), "reflect", None),
+                                       ((3, 4), (3, 2), "reflect", None),
+                                       ((2, 2, 4), (2, 3), "replicate", None),
+                                       ((1, 2, 3, 4), (1, 4, 2, 0), "replicate", None),
+                                       ((1, 1, 2, 3, 4), (1, 1, 1, 2, 2, 0), "replicate", None),
+                                       ((2, 3, 5), (2, 5), "circular", None),
+                                       ((1, 2, 3, 4), (1, 2, 3, 1), "circular", None)]:
+        x = torch.randn(*shape, dtype=torch.float64)
+        if mode == "constant":
+            fn = lambda x: F.pad(x, pads, mode, value)
+        else:
+            fn = lambda x: F.pad(x, pads, mode)
+        cases.append(run(fn, [x], {"op": "pad", "pads": list(pads), "mode": mode,
+                                   "value": value if value is not None else 0.0}))
+    return cases
+
+
 def write(name, cases):
     path = os.path.join(HERE, name)
     with open(path, "w") as f:
@@ -186,3 +251,6 @@ if __name__ == "__main__":
     write("pool.json", pool_cases())
     write("norm.json", norm_cases())
     write("batchnorm_module.json", batchnorm_module_cases())
+    write("row_norm.json", row_norm_cases())
+    write("embedding.json", embedding_cases())
+    write("pad.json", pad_cases())

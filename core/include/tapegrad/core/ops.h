@@ -2,6 +2,7 @@
 // gradient is summed back to each input's shape. Negative dims count from the end.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,11 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
 /// out[i][j] = x[i][index[i][j]] for dim 1 (torch.gather); index is int64, x's rank.
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+/// Rows of weight (V, D) at the int64 indices (any shape): out has indices' shape plus (D), as
+/// torch's embedding. Repeated indices accumulate their gradients; the row padding_idx (if
+/// given; negative counts from V) gets none, so it stays as initialised.
+Tensor embedding(const Tensor& indices, const Tensor& weight,
+                 std::optional<std::int64_t> padding_idx = std::nullopt);
 /// Joins tensors along an existing dim.
 Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim = 0);
 /// Joins tensors along a new dim.
