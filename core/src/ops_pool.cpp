@@ -3,8 +3,10 @@
 // maximum for backward (gx[plane][index] += gy); average spreads gy / divisor over its window.
 // Window rules, output sizes and checks follow torch 1.13's (pooling_output_shape, the
 // adaptive start/end indices).
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels.h"
 #include "tapegrad/core/ops.h"
@@ -108,17 +110,36 @@ Pool adaptive(const char* op, const TensorImpl& x, Size2 out) {
   return p;
 }
 
-// Runs f(plane, oh, ow, output offset) for every output element, planes split across threads.
+// take ? a : b by bit masks: GCC turns the ternary on floats into a branch.
+template <typename T>
+T select_if(bool take, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const U mask = U{0} - static_cast<U>(take);
+  return std::bit_cast<T>((std::bit_cast<U>(a) & mask) | (std::bit_cast<U>(b) & ~mask));
+}
+
+// An output element's window: rows [h0, h1) and columns [w0, w1), stepped by the dilation.
+struct Window {
+  std::int64_t oh, ow, o, h0, h1, w0, w1;
+};
+
+// Runs f(plane, window) for every output element (o: its offset in the output), planes split
+// across threads; each axis's bounds are computed once, not per element.
 template <typename F>
 void each_output(const Pool& p, F f) {
   const std::int64_t per = p.h.out * p.w.out;
+  std::vector<std::int64_t> hb(static_cast<std::size_t>(2 * p.h.out)),
+      wb(static_cast<std::size_t>(2 * p.w.out));
+  for (std::int64_t i = 0; i < p.h.out; ++i) hb[2 * i] = p.h.first(i), hb[2 * i + 1] = p.h.last(i);
+  for (std::int64_t i = 0; i < p.w.out; ++i) wb[2 * i] = p.w.first(i), wb[2 * i + 1] = p.w.last(i);
   parallel_chunks(
       p.planes,
       [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t pl = b; pl < e; ++pl)
           for (std::int64_t oh = 0; oh < p.h.out; ++oh)
             for (std::int64_t ow = 0; ow < p.w.out; ++ow)
-              f(pl, oh, ow, (pl * p.h.out + oh) * p.w.out + ow);
+              f(pl, Window{oh, ow, (pl * p.h.out + oh) * p.w.out + ow, hb[2 * oh], hb[2 * oh + 1],
+                           wb[2 * ow], wb[2 * ow + 1]});
       },
       per * 4);
 }
@@ -131,25 +152,22 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& 
     T* yv = y->data<T>();
     std::int64_t* iv = idx->data<std::int64_t>();
     const std::int64_t HW = p.h.in * p.w.in;
-    each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
+    const std::int64_t W = p.w.in, dh = p.h.d, dw = p.w.d;
+    each_output(p, [&](std::int64_t pl, const Window& win) {
       const T* plane = in + pl * HW;
-      const std::int64_t h0 = p.h.first(oh), h1 = p.h.last(oh), w0 = p.w.first(ow),
-                         w1 = p.w.last(ow);
-      std::int64_t best = h0 * p.w.in + w0;
+      std::int64_t best = win.h0 * W + win.w0;
       T m = -std::numeric_limits<T>::infinity();
-      [&] {
-        for (std::int64_t ih = h0; ih < h1; ih += p.h.d)
-          for (std::int64_t iw = w0; iw < w1; iw += p.w.d) {
-            const T v = plane[ih * p.w.in + iw];
-            if (v > m || std::isnan(v)) {
-              m = v;
-              best = ih * p.w.in + iw;
-              if (std::isnan(v)) return;  // NaN wins, as in torch
-            }
-          }
-      }();
-      yv[o] = m;
-      iv[o] = best;
+      // torch's rule, val > max or isnan(val): a NaN wins, the last of several. Branch-free
+      // selects: which element of a window is largest is a coin toss the predictor loses.
+      for (std::int64_t ih = win.h0; ih < win.h1; ih += dh)
+        for (std::int64_t iw = win.w0; iw < win.w1; iw += dw) {
+          const T v = plane[ih * W + iw];
+          const bool take = (v > m) | (v != v);
+          m = select_if(take, v, m);
+          best += (ih * W + iw - best) * static_cast<std::int64_t>(take);
+        }
+      yv[win.o] = m;
+      iv[win.o] = best;
     });
     const std::int64_t per = p.h.out * p.w.out;
     Tensor values = record(op, y, {x}, [idx, per, HW](BackwardCtx& c) {
@@ -180,12 +198,12 @@ Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor)
     const T* in = ix.data<T>();
     T* yv = y->data<T>();
     const std::int64_t HW = p.h.in * p.w.in;
-    each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
+    each_output(p, [&](std::int64_t pl, const Window& win) {
       const T* plane = in + pl * HW;
       T s = 0;
-      for (std::int64_t ih = p.h.first(oh); ih < p.h.last(oh); ++ih)
-        for (std::int64_t iw = p.w.first(ow); iw < p.w.last(ow); ++iw) s += plane[ih * p.w.in + iw];
-      yv[o] = s / static_cast<T>(divisor(oh, ow));
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) s += plane[ih * p.w.in + iw];
+      yv[win.o] = s / static_cast<T>(divisor(win.oh, win.ow));
     });
     return record(op, y, {x}, [p, divisor](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
@@ -193,12 +211,11 @@ Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor)
       const T* gy = c.grad_out().data<T>();
       T* g = gx->data<T>();
       const std::int64_t HW = p.h.in * p.w.in;
-      each_output(p, [&](std::int64_t pl, std::int64_t oh, std::int64_t ow, std::int64_t o) {
-        const T share = gy[o] / static_cast<T>(divisor(oh, ow));
+      each_output(p, [&](std::int64_t pl, const Window& win) {
+        const T share = gy[win.o] / static_cast<T>(divisor(win.oh, win.ow));
         T* plane = g + pl * HW;
-        for (std::int64_t ih = p.h.first(oh); ih < p.h.last(oh); ++ih)
-          for (std::int64_t iw = p.w.first(ow); iw < p.w.last(ow); ++iw)
-            plane[ih * p.w.in + iw] += share;
+        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (std::int64_t iw = win.w0; iw < win.w1; ++iw) plane[ih * p.w.in + iw] += share;
       });
     });
   });

@@ -84,7 +84,9 @@ TEST_CASE("pooling: finite-difference gradients, float32, unbatched inputs") {
   check_values(one, tg::avg_pool2d(x, {.kernel_size = 2}).narrow(0, 1, 1).to_vector<double>());
 }
 
-TEST_CASE("max_pool2d: NaN wins its window, ties go to the first, the gradient to one place") {
+TEST_CASE(
+    "max_pool2d: NaN wins its window (the last of several), ties go to the first, the gradient to "
+    "one place") {
   tg::Tensor x = leaf_of({1, 5, 5, 2, /**/ 3, NAN, 7, 7}, {1, 1, 2, 4});
   auto [y, i] = tg::max_pool2d_with_indices(x, {.kernel_size = 2});
   const auto v = y.to_vector<double>();
@@ -93,6 +95,13 @@ TEST_CASE("max_pool2d: NaN wins its window, ties go to the first, the gradient t
   CHECK(i.to_vector<std::int64_t>() == std::vector<std::int64_t>{5, 6});
   y.sum().backward();
   check_values(x.grad(), {0, 0, 0, 0, 0, 1, 1, 0});
+  // Of several NaNs the last wins, as torch 1.13's index says (max_pool2d_with_indices of
+  // [[nan, 1], [nan, 2]] is 2), for the adaptive form too.
+  const tg::Tensor two = leaf_of({NAN, 1, NAN, 2}, {1, 1, 2, 2});
+  CHECK(tg::max_pool2d_with_indices(two, {.kernel_size = 2}).second.to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{2});
+  CHECK(tg::adaptive_max_pool2d_with_indices(two, {1, 1}).second.to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{2});
 }
 
 TEST_CASE("pooling: errors name the op and what does not fit") {

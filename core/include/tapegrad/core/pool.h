@@ -17,7 +17,7 @@ struct MaxPool2dOptions {
 };
 
 /// The largest value in each window; the gradient goes to that one position (the first of
-/// equal ones; NaN wins, as torch's).
+/// equal ones; NaN wins, the last of several, as torch's).
 Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options);
 /// Also the positions, int64, flat over each (H, W) plane (torch's return_indices).
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const MaxPool2dOptions& options);
