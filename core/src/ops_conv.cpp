@@ -1,12 +1,13 @@
-// Convolution as matrix products: each output position's receptive field is unfolded into a
-// row ("im2row": rows (B*L, C*kH*kW) for a chunk of B samples), so that the whole chunk is one
-// GEMM per group through gemm(), in the forward pass and for both gradients:
-//   y_nhwc (B*L, O)  = rows  W^T            forward (then to NCHW, plus the bias)
-//   gW     (O, K)   += gy_nhwc^T rows       weight gradient: one product per chunk
-//   grows  (B*L, K)  = gy_nhwc W            input gradient, folded back by row2im (+=)
-// Legend: N batch, C input channels, O output channels, G groups, K = C/G * kH * kW per group,
-// L = Ho * Wo output positions per sample. The forward's rows are kept for backward when the
-// batch fits one chunk (the usual case), and recomputed chunk by chunk otherwise.
+// Convolution as matrix products: each kernel entry's view of the input is unfolded into a row
+// ("im2col": columns (K, B*L) for a chunk of B samples, each row's segments copied as whole
+// input rows), so that the whole chunk is one GEMM per group through gemm(), in the forward
+// pass and for both gradients:
+//   y_obl (O, B*L)  = W cols                forward (then to (B, O, L), plus the bias)
+//   gW    (O, K)   += gy_obl cols^T         weight gradient: one product per chunk
+//   gcols (K, B*L)  = W^T gy_obl            input gradient, folded back by col2im (+=)
+// Legend: N batch, C input channels, O output channels, G groups, K = C * kH * kW (Kg per
+// group), L = Ho * Wo output positions per sample. The forward's columns are kept for backward
+// when the batch fits one chunk (the usual case), and recomputed chunk by chunk otherwise.
 #include <cstring>
 #include <string_view>
 
@@ -27,8 +28,8 @@ Padding2::Padding2(const char* mode) {
 
 namespace {
 
-// The unfolded rows of one chunk stay below this size; a bigger batch is done in chunks.
-constexpr std::int64_t kRowsBytes = std::int64_t{64} << 20;
+// The unfolded columns of one chunk stay below this size; a bigger batch is done in chunks.
+constexpr std::int64_t kColsBytes = std::int64_t{64} << 20;
 
 struct Geom {
   std::int64_t N, C, H, W, O, kH, kW, sH, sW, dH, dW, pT, pL, Ho, Wo, G;
@@ -99,62 +100,96 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
   return g;
 }
 
-// rows[(b - b0) L + l][k] = x[b] at output position l and kernel entry k (0 in the padding).
-template <typename T>
-void im2row(const Geom& g, const T* x, std::int64_t b0, std::int64_t b1, T* rows) {
-  const std::int64_t K = g.K(), L = g.L();
-  parallel_chunks(
-      b1 - b0,
-      [&](std::int64_t s, std::int64_t e) {
-        for (std::int64_t b = b0 + s; b < b0 + e; ++b)
-          for (std::int64_t oh = 0; oh < g.Ho; ++oh)
-            for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
-              T* row = rows + ((b - b0) * L + oh * g.Wo + ow) * K;
-              for (std::int64_t c = 0; c < g.C; ++c)
-                for (std::int64_t i = 0; i < g.kH; ++i, row += g.kW) {
-                  const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
-                  if (ih < 0 || ih >= g.H) {
-                    std::memset(row, 0, static_cast<std::size_t>(g.kW) * sizeof(T));
-                    continue;
-                  }
-                  const T* src = x + ((b * g.C + c) * g.H + ih) * g.W;
-                  for (std::int64_t j = 0, iw = ow * g.sW - g.pL; j < g.kW; ++j, iw += g.dW)
-                    row[j] = iw >= 0 && iw < g.W ? src[iw] : T(0);
-                }
-            }
-      },
-      L * K);
+// For kernel column j: the output columns [lo, hi) whose input column ow sW - pL + j dW lies
+// inside [0, W); the rest read padding.
+struct Span {
+  std::int64_t lo, hi;
+};
+Span inside(const Geom& g, std::int64_t j) {
+  const std::int64_t off = j * g.dW - g.pL;  // iw = ow sW + off
+  std::int64_t lo = off >= 0 ? 0 : (-off + g.sW - 1) / g.sW;
+  std::int64_t hi = g.W - off <= 0 ? 0 : (g.W - off - 1) / g.sW + 1;
+  hi = std::min(hi, g.Wo);
+  lo = std::min(lo, hi);
+  return {lo, hi};
 }
 
-// The reverse: gx[b] += every row entry at the input element it was read from.
+// col[k][(b - b0) L + l] = x[b] at kernel entry k = (c, i, j) and output position l (0 in the
+// padding). Each (sample, channel) pair fills its own kH kW rows' segments, so pairs run in
+// parallel; along a row the reads are contiguous (stride 1) or strided input columns.
 template <typename T>
-void row2im(const Geom& g, const T* rows, std::int64_t b0, std::int64_t b1, T* gx) {
-  const std::int64_t K = g.K(), L = g.L();
-  parallel_chunks(
-      b1 - b0,
-      [&](std::int64_t s, std::int64_t e) {
-        for (std::int64_t b = b0 + s; b < b0 + e; ++b)  // each sample's gx by one thread
-          for (std::int64_t oh = 0; oh < g.Ho; ++oh)
-            for (std::int64_t ow = 0; ow < g.Wo; ++ow) {
-              const T* row = rows + ((b - b0) * L + oh * g.Wo + ow) * K;
-              for (std::int64_t c = 0; c < g.C; ++c)
-                for (std::int64_t i = 0; i < g.kH; ++i, row += g.kW) {
-                  const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
-                  if (ih < 0 || ih >= g.H) continue;
-                  T* dst = gx + ((b * g.C + c) * g.H + ih) * g.W;
-                  for (std::int64_t j = 0, iw = ow * g.sW - g.pL; j < g.kW; ++j, iw += g.dW)
-                    if (iw >= 0 && iw < g.W) dst[iw] += row[j];
-                }
-            }
-      },
-      L * K);
+void im2col(const Geom& g, const T* x, std::int64_t b0, std::int64_t b1, T* col) {
+  const std::int64_t L = g.L(), BL = (b1 - b0) * L;
+  parallel_chunks((b1 - b0) * g.C,
+                  [&](std::int64_t s, std::int64_t e) {
+                    for (std::int64_t bc = s; bc < e; ++bc) {
+                      const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
+                      const T* plane = x + (b * g.C + c) * g.H * g.W;
+                      for (std::int64_t i = 0; i < g.kH; ++i)
+                        for (std::int64_t j = 0; j < g.kW; ++j) {
+                          const Span sp = inside(g, j);
+                          T* dst = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
+                          for (std::int64_t oh = 0; oh < g.Ho; ++oh, dst += g.Wo) {
+                            const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
+                            if (ih < 0 || ih >= g.H) {
+                              for (std::int64_t ow = 0; ow < g.Wo; ++ow) dst[ow] = T(0);
+                              continue;
+                            }
+                            const std::int64_t at =
+                                ih * g.W + j * g.dW - g.pL;  // + ow sW: input column iw
+                            // Plain loops: the runs are a few dozen elements, too short for
+                            // memcpy's call.
+                            for (std::int64_t ow = 0; ow < sp.lo; ++ow) dst[ow] = T(0);
+                            if (g.sW == 1)
+                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
+                                dst[ow] = plane[at + ow];
+                            else
+                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
+                                dst[ow] = plane[at + ow * g.sW];
+                            for (std::int64_t ow = sp.hi; ow < g.Wo; ++ow) dst[ow] = T(0);
+                          }
+                        }
+                    }
+                  },
+                  g.kH * g.kW * L);
 }
 
-// Samples per chunk: all of them unless their rows pass kRowsBytes.
+// The reverse: gx[b] += every col entry at the input element it was read from. Parallel over
+// (sample, channel) pairs: each owns its input plane.
+template <typename T>
+void col2im(const Geom& g, const T* col, std::int64_t b0, std::int64_t b1, T* gx) {
+  const std::int64_t L = g.L(), BL = (b1 - b0) * L;
+  parallel_chunks((b1 - b0) * g.C,
+                  [&](std::int64_t s, std::int64_t e) {
+                    for (std::int64_t bc = s; bc < e; ++bc) {
+                      const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
+                      T* plane = gx + (b * g.C + c) * g.H * g.W;
+                      for (std::int64_t i = 0; i < g.kH; ++i)
+                        for (std::int64_t j = 0; j < g.kW; ++j) {
+                          const Span sp = inside(g, j);
+                          const T* src = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
+                          for (std::int64_t oh = 0; oh < g.Ho; ++oh, src += g.Wo) {
+                            const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
+                            if (ih < 0 || ih >= g.H) continue;
+                            const std::int64_t at = ih * g.W + j * g.dW - g.pL;
+                            if (g.sW == 1)
+                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
+                                plane[at + ow] += src[ow];
+                            else
+                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
+                                plane[at + ow * g.sW] += src[ow];
+                          }
+                        }
+                    }
+                  },
+                  g.kH * g.kW * L);
+}
+
+// Samples per chunk: all of them unless their columns pass kColsBytes.
 std::int64_t chunk_size(const Geom& g, std::size_t elem) {
   const std::int64_t per =
       std::max<std::int64_t>(1, g.L() * g.K() * static_cast<std::int64_t>(elem));
-  return std::clamp<std::int64_t>(kRowsBytes / per, 1, std::max<std::int64_t>(g.N, 1));
+  return std::clamp<std::int64_t>(kColsBytes / per, 1, std::max<std::int64_t>(g.N, 1));
 }
 
 template <typename T>
@@ -172,32 +207,30 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = make_impl({g.N, g.O, g.Ho, g.Wo}, ix.dtype);
     const std::int64_t chunk = chunk_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
-    ImplPtr rows = make_impl({chunk * L, K}, ix.dtype), out = make_impl({chunk * L, O}, ix.dtype);
+    ImplPtr cols = make_impl({K, chunk * L}, ix.dtype), out = make_impl({O, chunk * L}, ix.dtype);
     const T* bias = has_bias ? b.data<T>() : nullptr;
     for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
       const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
-      im2row(g, ix.data<T>(), b0, b1, rows->data<T>());
-      auto R = mat<T>(*rows, BL, K);
-      auto Y = mat<T>(*out, BL, O);
+      im2col(g, ix.data<T>(), b0, b1, cols->data<T>());
+      auto X = mat<T>(*cols, K, BL);
+      auto Y = mat<T>(*out, O, BL);
       for (std::int64_t grp = 0; grp < g.G; ++grp)
-        gemm<false>(Y.middleCols(grp * g.Og(), g.Og()), R.middleCols(grp * g.Kg(), g.Kg()),
-                    group_weight(g, iw.data<T>(), grp).transpose());
-      // (B*L, O) -> (B, O, L), adding the bias on the way.
-      parallel_chunks(
-          b1 - b0,
-          [&](std::int64_t s, std::int64_t e) {
-            for (std::int64_t bb = s; bb < e; ++bb) {
-              T* dst = y->data<T>() + (b0 + bb) * O * L;
-              Eigen::Map<MatrixRM<T>>(dst, O, L) = Y.middleRows(bb * L, L).transpose();
-              if (bias)
-                for (std::int64_t oc = 0; oc < O; ++oc)
-                  Eigen::Map<ArrayX<T>>(dst + oc * L, L) += bias[oc];
-            }
-          },
-          O * L);
+        gemm<false>(Y.middleRows(grp * g.Og(), g.Og()), group_weight(g, iw.data<T>(), grp),
+                    X.middleRows(grp * g.Kg(), g.Kg()));
+      // (O, B, L) -> (B, O, L), adding the bias on the way: contiguous runs of L.
+      parallel_chunks((b1 - b0) * O,
+                      [&](std::int64_t s, std::int64_t e) {
+                        for (std::int64_t bo = s; bo < e; ++bo) {
+                          const std::int64_t bb = bo / O, oc = bo % O;
+                          Eigen::Map<ArrayX<T>>(y->data<T>() + ((b0 + bb) * O + oc) * L, L) =
+                              Eigen::Map<const ArrayX<T>>(Y.data() + oc * BL + bb * L, L) +
+                              (bias ? bias[oc] : T(0));
+                        }
+                      },
+                      L);
     }
-    // Keep the rows for the weight gradient when they are the whole batch's.
-    ImplPtr saved = chunk >= g.N && any_requires_grad({w}) ? rows : nullptr;
+    // Keep the columns for the weight gradient when they are the whole batch's.
+    ImplPtr saved = chunk >= g.N && any_requires_grad({w}) ? cols : nullptr;
     BackwardClosure back = [g, saved](BackwardCtx& c) {
       const std::int64_t chunk = saved ? g.N : chunk_size(g, sizeof(T)), L = g.L(), K = g.K(),
                          O = g.O;
@@ -211,36 +244,38 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
           acc += cmat<T>(c.grad_out(), g.N * O, L).middleRows(n * O, O).rowwise().sum().array();
       }
       if (!gx && !gw) return;
-      ImplPtr gyt = make_impl({chunk * L, O}, c.out().dtype);
-      ImplPtr rows = gw && !saved ? make_impl({chunk * L, K}, c.out().dtype) : nullptr;
-      ImplPtr grows = gx ? make_impl({chunk * L, K}, c.out().dtype) : nullptr;
+      ImplPtr gyt = make_impl({O, chunk * L}, c.out().dtype);
+      ImplPtr cols = gw && !saved ? make_impl({K, chunk * L}, c.out().dtype) : nullptr;
+      ImplPtr gcols = gx ? make_impl({K, chunk * L}, c.out().dtype) : nullptr;
       for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
         const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
-        auto GY = mat<T>(*gyt, BL, O);
-        parallel_chunks(
-            b1 - b0,
-            [&](std::int64_t s, std::int64_t e) {
-              for (std::int64_t bb = s; bb < e; ++bb)
-                GY.middleRows(bb * L, L) =
-                    Eigen::Map<const MatrixRM<T>>(gy + (b0 + bb) * O * L, O, L).transpose();
-            },
-            O * L);
+        auto GY = mat<T>(*gyt, O, BL);  // (B, O, L) -> (O, B, L)
+        parallel_chunks((b1 - b0) * O,
+                        [&](std::int64_t s, std::int64_t e) {
+                          for (std::int64_t bo = s; bo < e; ++bo) {
+                            const std::int64_t bb = bo / O, oc = bo % O;
+                            std::copy_n(gy + ((b0 + bb) * O + oc) * L, L,
+                                        GY.data() + oc * BL + bb * L);
+                          }
+                        },
+                        L);
         if (gw) {
-          const TensorImpl& r = saved ? *saved : *rows;
-          if (!saved) im2row(g, c.in(0).data<T>(), b0, b1, rows->data<T>());
-          auto R = cmat<T>(r, BL, K);
+          const TensorImpl& xc = saved ? *saved : *cols;
+          if (!saved) im2col(g, c.in(0).data<T>(), b0, b1, cols->data<T>());
+          auto X = cmat<T>(xc, K, BL);
           for (std::int64_t grp = 0; grp < g.G; ++grp)
             gemm<true>(
                 Eigen::Map<MatrixRM<T>>(gw->data<T>() + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
-                GY.middleCols(grp * g.Og(), g.Og()).transpose(),
-                R.middleCols(grp * g.Kg(), g.Kg()));
+                GY.middleRows(grp * g.Og(), g.Og()),
+                X.middleRows(grp * g.Kg(), g.Kg()).transpose());
         }
         if (gx) {
-          auto GR = mat<T>(*grows, BL, K);
+          auto GX = mat<T>(*gcols, K, BL);
           for (std::int64_t grp = 0; grp < g.G; ++grp)
-            gemm<false>(GR.middleCols(grp * g.Kg(), g.Kg()), GY.middleCols(grp * g.Og(), g.Og()),
-                        group_weight(g, c.in(1).data<T>(), grp));
-          row2im(g, grows->data<T>(), b0, b1, gx->data<T>());
+            gemm<false>(GX.middleRows(grp * g.Kg(), g.Kg()),
+                        group_weight(g, c.in(1).data<T>(), grp).transpose(),
+                        GY.middleRows(grp * g.Og(), g.Og()));
+          col2im(g, gcols->data<T>(), b0, b1, gx->data<T>());
         }
       }
     };
