@@ -6,7 +6,7 @@
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
-#   make bench     micro-benchmarks, then B1-B3 against libtorch and hand-written Eigen
+#   make bench     micro-benchmarks, then B1-B4 against libtorch and hand-written Eigen
 #   make bench-dist  B2 as 1 process x 1 and 2 threads and as 2 MPI ranks x 1 thread, with a
 #                  breakdown of the 2-rank epoch and the machine's two-process ceiling
 #   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)

@@ -8,7 +8,18 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <string>
 #include <tapegrad/tapegrad.hpp>
+
+#ifdef TAPEGRAD_BENCH_SGEMM
+// OpenBLAS's own entry points (Debian's OpenMP build, the one core links): the reference rate.
+extern "C" {
+void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k,
+            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+            const float* beta, float* c, const int* ldc);
+void openblas_set_num_threads(int n);
+}
+#endif
 
 namespace tg = tapegrad;
 using Clock = std::chrono::steady_clock;
@@ -95,6 +106,90 @@ void bench_matmul(int n, int k, int m, int threads) {
       n, k, k, m, threads, flops / o * 1e-9, flops / e * 1e-9, o / e);
 }
 
+#ifdef TAPEGRAD_BENCH_SGEMM
+// A row-major product C (m x n) = op(A) op(B) with inner size k, as one OpenBLAS call:
+// column-major C^T = op(B)^T op(A)^T.
+struct Product {
+  int m, n, k;
+  bool ta, tb;  // A stored k x m, B stored n x k
+};
+
+double sgemm_seconds_at(const Product& p, int threads) {
+  openblas_set_num_threads(threads);
+  std::vector<float> a(static_cast<std::size_t>(p.m) * p.k, 0.5f),
+      b(static_cast<std::size_t>(p.k) * p.n, 0.25f), c(static_cast<std::size_t>(p.m) * p.n);
+  const int lda = p.ta ? p.m : p.k, ldb = p.tb ? p.k : p.n;
+  const float one = 1, zero = 0;
+  const char ta = p.ta ? 'T' : 'N', tb = p.tb ? 'T' : 'N';
+  const double flops = 2.0 * p.m * p.n * p.k;
+  const int iters = std::max(3, static_cast<int>(5e8 / flops));
+  auto run = [&] {
+    for (int i = 0; i < iters; ++i)
+      sgemm_(&tb, &ta, &p.n, &p.m, &p.k, &one, b.data(), &ldb, a.data(), &lda, &zero, c.data(),
+             &p.n);
+  };
+  run();
+  std::vector<double> t;
+  for (int r = 0; r < 5; ++r) t.push_back(seconds(run) / iters);
+  return median(t);
+}
+
+// The best OpenBLAS does with up to `threads` threads: its own threading loses on small shapes.
+double sgemm_seconds(const Product& p, int threads) {
+  double best = sgemm_seconds_at(p, 1);
+  for (int t = 2; t <= threads; ++t) best = std::min(best, sgemm_seconds_at(p, t));
+  return best;
+}
+
+// B4's two convolutions at batch 64, forward and backward through tapegrad (the first layer's
+// input needs no gradient, as in training), against the time OpenBLAS takes for the same
+// products, one call each (ops_conv.cpp's): forward W cols, weight gradient gy cols^T, input
+// gradient W^T gy.
+void bench_conv(int threads) {
+  struct Layer {
+    const char* name;
+    int c, h, o, k;
+    bool input_grad;
+  };
+  for (const Layer& l :
+       {Layer{"conv1", 1, 28, 10, 5, false}, Layer{"conv2", 10, 12, 20, 5, true}}) {
+    tg::set_num_threads(threads);
+    tg::Generator gen(2);
+    const int ho = l.h - l.k + 1, rows = 64 * ho * ho, ckk = l.c * l.k * l.k;
+    tg::Tensor x = tg::randn({64, l.c, l.h, l.h}, {.requires_grad = l.input_grad}, &gen);
+    tg::Tensor w = tg::randn({l.o, l.c, l.k, l.k}, {.requires_grad = true}, &gen);
+    tg::Tensor b = tg::randn({l.o}, {.requires_grad = true}, &gen);
+    const tg::Tensor g = tg::randn({64, l.o, ho, ho}, {}, &gen);
+    std::vector<Product> products{{l.o, rows, ckk, false, false}, {l.o, ckk, rows, false, true}};
+    if (l.input_grad) products.push_back({ckk, rows, l.o, true, false});
+    double flops = 0, bound = 0;
+    for (const Product& p : products) {
+      flops += 2.0 * p.m * p.n * p.k;
+      bound += sgemm_seconds(p, threads);
+    }
+    const int iters = 50;
+    auto ours = [&] {
+      for (int i = 0; i < iters; ++i) {
+        tg::conv2d(x, w, b).backward(g);
+        x.zero_grad();
+        w.zero_grad();
+        b.zero_grad();
+      }
+    };
+    ours();
+    std::vector<double> t;
+    for (int r = 0; r < 5; ++r) t.push_back(seconds(ours) / iters);
+    const double o = median(t);
+    std::printf(
+        "BENCH conv layer=%s shape=(64,%d,%d,%d)->%d k=%d threads=%d tapegrad_gflops=%.1f "
+        "sgemm_gflops=%.1f of_gemm_bound=%.2f\n",
+        l.name, l.c, l.h, l.h, l.o, l.k, threads, flops / o * 1e-9, flops / bound * 1e-9,
+        bound / o);
+  }
+}
+
+#endif
+
 // What train's per-step calls cost: ProgressBar::update (terminal mode, drawing into /dev/null
 // at most every 0.1 s; line mode) and MetricsLog::log_step (a CSV row, buffered).
 void bench_train_furniture() {
@@ -155,13 +250,25 @@ void bench_fit() {
 }
 }  // namespace
 
-int main() {
+// bench_core [overhead|train|matmul|conv ...]: the named parts, or all of them.
+int main(int argc, char** argv) {
+  const std::vector<std::string> want(argv + 1, argv + argc);
+  auto on = [&](const char* part) {
+    return want.empty() || std::find(want.begin(), want.end(), part) != want.end();
+  };
   tg::set_num_threads(1);
-  bench_overhead();
-  bench_train_furniture();
-  bench_fit();
+  if (on("overhead")) bench_overhead();
+  if (on("train")) {
+    bench_train_furniture();
+    bench_fit();
+  }
   for (int threads : {1, 2}) {
-    bench_matmul(64, 784, 128, threads);
-    bench_matmul(256, 1024, 1024, threads);
+    if (on("matmul")) {
+      bench_matmul(64, 784, 128, threads);
+      bench_matmul(256, 1024, 1024, threads);
+    }
+#ifdef TAPEGRAD_BENCH_SGEMM
+    if (on("conv")) bench_conv(threads);
+#endif
   }
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "eigen_cnn.h"
 
 namespace {
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -148,6 +149,8 @@ int main(int argc, char** argv) {
   } else if (w.name == "B2") {
     MLP net({784, 1024, 1024, 10}, Act::ReLU, 256);
     mnist(net, 256, true);
+  } else if (w.name == "B4") {
+    bench::b4_eigen();
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);

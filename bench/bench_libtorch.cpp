@@ -5,16 +5,24 @@
 #include "common.h"
 
 namespace {
+// In evaluation mode (dropout off), bench::kEvalBatch images at a time.
 double accuracy(torch::nn::Sequential& m, const bench::Split& s) {
   torch::NoGradGuard no_grad;
+  m->eval();
   const auto x = torch::from_blob(const_cast<float*>(s.x.data()), {s.n, 784}, torch::kFloat32);
   const auto y = torch::from_blob(const_cast<std::int64_t*>(s.y.data()), {s.n}, torch::kInt64);
-  return m->forward(x).argmax(1).eq(y).to(torch::kFloat32).mean().item<double>();
+  std::int64_t correct = 0;
+  for (std::int64_t b = 0; b < s.n; b += bench::kEvalBatch) {
+    const std::int64_t n = std::min(bench::kEvalBatch, s.n - b);
+    correct +=
+        m->forward(x.narrow(0, b, n)).argmax(1).eq(y.narrow(0, b, n)).sum().item<std::int64_t>();
+  }
+  m->train();
+  return static_cast<double>(correct) / static_cast<double>(s.n);
 }
 
-// The shared starting values (bench::initial_parameters), copied into the Linear layers.
-void load_initial(torch::nn::Sequential& model, const std::vector<int>& sizes) {
-  auto init = bench::initial_parameters(sizes);
+// The shared starting values (bench::initial_layers), copied into the layers.
+void load_initial(torch::nn::Sequential& model, std::vector<bench::LayerInit> init) {
   const auto params = model->parameters();  // w1, b1, w2, b2, ...
   torch::NoGradGuard no_grad;
   for (std::size_t l = 0; l < init.size(); ++l) {
@@ -23,7 +31,8 @@ void load_initial(torch::nn::Sequential& model, const std::vector<int>& sizes) {
   }
 }
 
-void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int64_t batch) {
+void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int64_t batch,
+           bool nll = false) {
   const bench::Split train = bench::load(bench::data_dir(), "train");
   const bench::Split test = bench::load(bench::data_dir(), "t10k");
   const auto X =
@@ -35,8 +44,9 @@ void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int6
   const double t0 = bench::now();
   for (std::int64_t b = 0; b + batch <= train.n; b += batch) {
     const auto idx = O.narrow(0, b, batch);
-    const auto loss = torch::nn::functional::cross_entropy(model->forward(X.index_select(0, idx)),
-                                                           Y.index_select(0, idx));
+    const auto out = model->forward(X.index_select(0, idx));
+    const auto y = Y.index_select(0, idx);
+    const auto loss = nll ? torch::nll_loss(out, y) : torch::nn::functional::cross_entropy(out, y);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -53,16 +63,27 @@ int main(int argc, char** argv) {
   if (w.name == "B1") {
     torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(),
                                 torch::nn::Linear(128, 10));
-    load_initial(model, {784, 128, 10});
+    load_initial(model, bench::initial_parameters({784, 128, 10}));
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
     torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(),
                                 torch::nn::Linear(1024, 1024), torch::nn::ReLU(),
                                 torch::nn::Linear(1024, 10));
-    load_initial(model, {784, 1024, 1024, 10});
+    load_initial(model, bench::initial_parameters({784, 1024, 1024, 10}));
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
     mnist(model, opt, 256);
+  } else if (w.name == "B4") {
+    torch::nn::Sequential model(
+        torch::nn::Unflatten(torch::nn::UnflattenOptions(1, {1, 28, 28})),
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 10, 5)), torch::nn::MaxPool2d(2),
+        torch::nn::ReLU(), torch::nn::Conv2d(torch::nn::Conv2dOptions(10, 20, 5)),
+        torch::nn::Dropout2d(0.5), torch::nn::MaxPool2d(2), torch::nn::ReLU(), torch::nn::Flatten(),
+        torch::nn::Linear(320, 50), torch::nn::ReLU(), torch::nn::Dropout(0.5),
+        torch::nn::Linear(50, 10), torch::nn::LogSoftmax(1));
+    load_initial(model, bench::b4_initial());
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.5));
+    mnist(model, opt, 64, true);
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);
@@ -70,7 +91,7 @@ int main(int argc, char** argv) {
                Y = torch::from_blob(ys.data(), {20000, 1});
     torch::nn::Sequential model(torch::nn::Linear(2, 8), torch::nn::Tanh(),
                                 torch::nn::Linear(8, 1));
-    load_initial(model, {2, 8, 1});
+    load_initial(model, bench::initial_parameters({2, 8, 1}));
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
     const double t0 = bench::now();
     for (std::int64_t i = 0; i < 20000; ++i) {

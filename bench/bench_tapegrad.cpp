@@ -7,14 +7,24 @@ namespace tg = tapegrad;
 namespace nn = tg::nn;
 
 namespace {
+// In evaluation mode (dropout off), bench::kEvalBatch images at a time.
 double accuracy(nn::Module& m, const tg::data::MNIST& test) {
   tg::NoGradGuard no_grad;
-  return tg::eq(tg::argmax(m(test.inputs()), 1), test.targets()).to(tg::kFloat32).mean().item();
+  m.eval();
+  std::int64_t correct = 0;
+  for (std::int64_t b = 0; b < test.size(); b += bench::kEvalBatch) {
+    const std::int64_t n = std::min(bench::kEvalBatch, test.size() - b);
+    correct += static_cast<std::int64_t>(
+        tg::eq(tg::argmax(m(test.inputs().narrow(0, b, n)), 1), test.targets().narrow(0, b, n))
+            .sum()
+            .item());
+  }
+  m.train();
+  return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
-// The shared starting values (bench::initial_parameters), copied into the Linear layers.
-void load_initial(nn::Module& model, const std::vector<int>& sizes) {
-  const auto init = bench::initial_parameters(sizes);
+// The shared starting values (bench::initial_layers), copied into the layers.
+void load_initial(nn::Module& model, const std::vector<bench::LayerInit>& init) {
   const std::vector<tg::Tensor> params = model.parameters();  // w1, b1, w2, b2, ...
   tg::NoGradGuard no_grad;
   for (std::size_t l = 0; l < init.size(); ++l) {
@@ -24,7 +34,7 @@ void load_initial(nn::Module& model, const std::vector<int>& sizes) {
 }
 
 template <typename Opt>
-void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch) {
+void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch, bool nll = false) {
   // The library's own loader: pixels / 255 as float32, like bench::load, without a second copy.
   const tg::data::MNIST train(bench::data_dir(), tg::data::Split::Train);
   const tg::data::MNIST test(bench::data_dir(), tg::data::Split::Test);
@@ -35,8 +45,9 @@ void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch) {
   for (std::int64_t b = 0; b + batch <= n; b += batch) {
     const tg::Tensor idx =
         tg::from_vector(std::vector<std::int64_t>(order.begin() + b, order.begin() + b + batch));
+    const tg::Tensor out = model(X.index_select(0, idx)), y = Y.index_select(0, idx);
     const tg::Tensor loss =
-        nn::functional::cross_entropy(model(X.index_select(0, idx)), Y.index_select(0, idx));
+        nll ? nn::functional::nll_loss(out, y) : nn::functional::cross_entropy(out, y);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -52,21 +63,30 @@ int main(int argc, char** argv) {
   tg::manual_seed(0);
   if (w.name == "B1") {
     nn::Sequential model(nn::Linear(784, 128), nn::Sigmoid(), nn::Linear(128, 10));
-    load_initial(model, {784, 128, 10});
+    load_initial(model, bench::initial_parameters({784, 128, 10}));
     tg::optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
     mnist(model, opt, 64);
   } else if (w.name == "B2") {
     nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(),
                          nn::Linear(1024, 10));
-    load_initial(model, {784, 1024, 1024, 10});
+    load_initial(model, bench::initial_parameters({784, 1024, 1024, 10}));
     tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
     mnist(model, opt, 256);
+  } else if (w.name == "B4") {
+    nn::Sequential model(nn::Unflatten(1, {1, 28, 28}), nn::Conv2d(1, 10, 5),
+                         nn::MaxPool2d({.kernel_size = 2}), nn::ReLU(), nn::Conv2d(10, 20, 5),
+                         nn::Dropout2d(0.5), nn::MaxPool2d({.kernel_size = 2}), nn::ReLU(),
+                         nn::Flatten(), nn::Linear(320, 50), nn::ReLU(), nn::Dropout(0.5),
+                         nn::Linear(50, 10), nn::LogSoftmax(1));
+    load_initial(model, bench::b4_initial());
+    tg::optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.5});
+    mnist(model, opt, 64, true);
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);
     const tg::Tensor X = tg::from_vector(xs, {20000, 2}), Y = tg::from_vector(ys, {20000, 1});
     nn::Sequential model(nn::Linear(2, 8), nn::Tanh(), nn::Linear(8, 1));
-    load_initial(model, {2, 8, 1});
+    load_initial(model, bench::initial_parameters({2, 8, 1}));
     tg::optim::SGD opt(model.parameters(), {.lr = 0.1});
     // Single samples, as a user would slice them; the slicing is part of the per-step cost.
     const double t0 = bench::now();

@@ -14,11 +14,12 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bench {
 
-/// B1 small, B2 wide, B3 overhead (see bench/README.md).
+/// B1 small, B2 wide, B3 overhead, B4 convolutional (see bench/README.md).
 struct Workload {
   std::string name;
   int threads;
@@ -26,7 +27,7 @@ struct Workload {
 
 inline Workload parse_args(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s B1|B2|B3 THREADS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s B1|B2|B3|B4 THREADS\n", argv[0]);
     std::exit(2);
   }
   return {argv[1], std::atoi(argv[2])};
@@ -70,21 +71,38 @@ struct LayerInit {
 };
 
 /// The starting parameters every implementation copies in, so their accuracies differ only by
-/// rounding, not by luck of the draw: PyTorch's default Linear init, U(-1/sqrt(in), 1/sqrt(in))
-/// for w and b, from mt19937_64 seeded 0.
-inline std::vector<LayerInit> initial_parameters(const std::vector<int>& sizes) {
+/// rounding, not by luck of the draw: PyTorch's default init for Linear and Conv2d,
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for w and b, from mt19937_64 seeded 0. Each layer is
+/// (out, fan_in); w is out x fan_in row-major (torch's (out, in, kH, kW) for a convolution).
+inline std::vector<LayerInit> initial_layers(const std::vector<std::pair<int, int>>& layers) {
   std::mt19937_64 rng(0);
-  std::vector<LayerInit> layers;
-  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
-    const int in = sizes[l], out = sizes[l + 1];
+  std::vector<LayerInit> r;
+  for (const auto& [out, in] : layers) {
     std::uniform_real_distribution<float> u(-1 / std::sqrt(float(in)), 1 / std::sqrt(float(in)));
     LayerInit L;
     for (int i = 0; i < out * in; ++i) L.w.push_back(u(rng));
     for (int i = 0; i < out; ++i) L.b.push_back(u(rng));
-    layers.push_back(std::move(L));
+    r.push_back(std::move(L));
   }
-  return layers;
+  return r;
 }
+
+/// An MLP's layers from its sizes (784, 128, 10: two Linear layers).
+inline std::vector<LayerInit> initial_parameters(const std::vector<int>& sizes) {
+  std::vector<std::pair<int, int>> layers;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) layers.emplace_back(sizes[l + 1], sizes[l]);
+  return initial_layers(layers);
+}
+
+/// B4, PyTorch's C++ MNIST example network: conv 1->10 k5, max-pool 2, relu, conv 10->20 k5,
+/// dropout2d, max-pool 2, relu, linear 320->50, relu, dropout, linear 50->10, log_softmax + nll;
+/// SGD lr 0.01 momentum 0.5, batch 64, one epoch.
+inline std::vector<LayerInit> b4_initial() {
+  return initial_layers({{10, 25}, {20, 250}, {50, 320}, {10, 50}});
+}
+/// Test accuracy is measured in batches of this many (a whole-set batch would unfold 10,000
+/// images at once: memory, not speed, would decide).
+inline constexpr std::int64_t kEvalBatch = 1000;
 
 /// B3's data: 20,000 samples x in U(-1, 1)^2, y = sin(x0) + x1^2 / 2.
 inline void b3_data(std::vector<float>& x, std::vector<float>& y) {

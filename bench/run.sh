@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the side-by-side benchmark: B1, B2, B3 at 1 and 2 threads, each implementation in its own
+# Runs the side-by-side benchmark: B1, B2, B3, B4 at 1 and 2 threads, each implementation in its own
 # process, interleaved (tapegrad libtorch eigen, tapegrad libtorch eigen, ...) REPS times; prints
 # medians and ratios from this one run. Usage: bench/run.sh BUILD_DIR [REPS]
 set -euo pipefail
@@ -9,7 +9,7 @@ impls=(tapegrad libtorch eigen)
 [ -x "$build/bench/bench_libtorch" ] || { echo "run.sh: $build/bench/bench_libtorch missing" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
-for w in B1 B2 B3; do
+for w in B1 B2 B3 B4; do
   for t in 1 2; do
     declare -A secs=() acc=() rss=()
     for ((r = 0; r < reps; ++r)); do
