@@ -72,11 +72,12 @@ T element_from_double(double v, const char* op) {
 inline constexpr std::int64_t kParallelMin = 1 << 15;
 
 /// Splits [0, n) into one contiguous chunk per thread and calls f(begin, end) on each; runs on
-/// the calling thread when n * cost (elements touched) is too small to pay for threads. Chunks
+/// the calling thread when n * cost (elements touched) is too small to pay for threads, or when
+/// already inside a parallel region (an op splitting its own work across threads). Chunks
 /// never overlap, so each output element is written by exactly one thread.
 template <typename F>
 void parallel_chunks(std::int64_t n, F&& f, std::int64_t cost = 1) {
-  if (n * cost < kParallelMin || n < 2 || omp_get_max_threads() == 1) {
+  if (n * cost < kParallelMin || n < 2 || omp_get_max_threads() == 1 || omp_in_parallel()) {
     f(std::int64_t{0}, n);
     return;
   }

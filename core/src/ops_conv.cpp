@@ -1,15 +1,17 @@
 // Convolution as matrix products: each kernel entry's view of the input is unfolded into a row
-// ("im2col": columns (K, B*L) for a chunk of B samples, each row's segments copied as whole
-// input rows), so that the whole chunk is one GEMM per group through gemm(), in the forward
+// ("im2col": columns (K, B*L) for a block of B samples, each row's segments copied as whole
+// input rows), so that a whole block is one GEMM per group through gemm(), in the forward
 // pass and for both gradients:
 //   y_obl (O, B*L)  = W cols                forward (then to (B, O, L), plus the bias)
-//   gW    (O, K)   += gy_obl cols^T         weight gradient: one product per chunk
+//   gW    (O, K)   += gy_obl cols^T         weight gradient: one product per block
 //   gcols (K, B*L)  = W^T gy_obl            input gradient, folded back by col2im (+=)
 // Legend: N batch, C input channels, O output channels, G groups, K = C * kH * kW (Kg per
-// group), L = Ho * Wo output positions per sample. The forward's columns are kept for backward
-// when the batch fits one chunk (the usual case), and recomputed chunk by chunk otherwise.
+// group), L = Ho * Wo output positions per sample. The batch goes in blocks whose columns fit
+// in cache, whole blocks per thread; backward unfolds each block again rather than keeping the
+// batch's columns.
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -28,8 +30,9 @@ Padding2::Padding2(const char* mode) {
 
 namespace {
 
-// The unfolded columns of one chunk stay below this size; a bigger batch is done in chunks.
-constexpr std::int64_t kColsBytes = std::int64_t{64} << 20;
+// A block of samples is unfolded at a time, its columns about the size of a core's L2 cache:
+// unfolding the whole batch at once (4 MB for B4's layers) ran at memory speed.
+constexpr std::int64_t kBlockBytes = std::int64_t{256} << 10;
 
 struct Geom {
   std::int64_t N, C, H, W, O, kH, kW, sH, sW, dH, dW, pT, pL, Ho, Wo, G;
@@ -100,58 +103,64 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
   return g;
 }
 
-// For kernel column j: the output columns [lo, hi) whose input column ow sW - pL + j dW lies
-// inside [0, W); the rest read padding.
+// Along one axis, for a kernel offset off (= j dW - pL): the outputs [lo, hi) whose input
+// position o stride + off lies inside [0, in); the others read padding.
 struct Span {
   std::int64_t lo, hi;
+  bool all(std::int64_t out) const { return lo == 0 && hi == out; }
 };
-Span inside(const Geom& g, std::int64_t j) {
-  const std::int64_t off = j * g.dW - g.pL;  // iw = ow sW + off
-  std::int64_t lo = off >= 0 ? 0 : (-off + g.sW - 1) / g.sW;
-  std::int64_t hi = g.W - off <= 0 ? 0 : (g.W - off - 1) / g.sW + 1;
-  hi = std::min(hi, g.Wo);
+Span inside(std::int64_t off, std::int64_t stride, std::int64_t in, std::int64_t out) {
+  std::int64_t lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  std::int64_t hi = in - off <= 0 ? 0 : (in - off - 1) / stride + 1;
+  hi = std::min(hi, out);
   lo = std::min(lo, hi);
   return {lo, hi};
 }
 
+template <typename T>
+using StridedRM = Eigen::Map<MatrixRM<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using ConstStridedRM = Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>;
+
 // col[k][(b - b0) L + l] = x[b] at kernel entry k = (c, i, j) and output position l (0 in the
 // padding). Each (sample, channel) pair fills its own kH kW rows' segments, so pairs run in
-// parallel; along a row the reads are contiguous (stride 1) or strided input columns.
+// parallel. Without padding and with stride 1 along W (the usual case) a kernel entry's image
+// is one strided block copy: per-row code cost more than the copies of 8-24 elements.
 template <typename T>
 void im2col(const Geom& g, const T* x, std::int64_t b0, std::int64_t b1, T* col) {
   const std::int64_t L = g.L(), BL = (b1 - b0) * L;
-  parallel_chunks((b1 - b0) * g.C,
-                  [&](std::int64_t s, std::int64_t e) {
-                    for (std::int64_t bc = s; bc < e; ++bc) {
-                      const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
-                      const T* plane = x + (b * g.C + c) * g.H * g.W;
-                      for (std::int64_t i = 0; i < g.kH; ++i)
-                        for (std::int64_t j = 0; j < g.kW; ++j) {
-                          const Span sp = inside(g, j);
-                          T* dst = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
-                          for (std::int64_t oh = 0; oh < g.Ho; ++oh, dst += g.Wo) {
-                            const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
-                            if (ih < 0 || ih >= g.H) {
-                              for (std::int64_t ow = 0; ow < g.Wo; ++ow) dst[ow] = T(0);
-                              continue;
-                            }
-                            const std::int64_t at =
-                                ih * g.W + j * g.dW - g.pL;  // + ow sW: input column iw
-                            // Plain loops: the runs are a few dozen elements, too short for
-                            // memcpy's call.
-                            for (std::int64_t ow = 0; ow < sp.lo; ++ow) dst[ow] = T(0);
-                            if (g.sW == 1)
-                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
-                                dst[ow] = plane[at + ow];
-                            else
-                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
-                                dst[ow] = plane[at + ow * g.sW];
-                            for (std::int64_t ow = sp.hi; ow < g.Wo; ++ow) dst[ow] = T(0);
-                          }
-                        }
-                    }
-                  },
-                  g.kH * g.kW * L);
+  parallel_chunks(
+      (b1 - b0) * g.C,
+      [&](std::int64_t s, std::int64_t e) {
+        for (std::int64_t bc = s; bc < e; ++bc) {
+          const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
+          const T* plane = x + (b * g.C + c) * g.H * g.W;
+          for (std::int64_t i = 0; i < g.kH; ++i) {
+            const Span sh = inside(i * g.dH - g.pT, g.sH, g.H, g.Ho);
+            for (std::int64_t j = 0; j < g.kW; ++j) {
+              const Span sw = inside(j * g.dW - g.pL, g.sW, g.W, g.Wo);
+              T* dst = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
+              std::fill(dst, dst + sh.lo * g.Wo, T(0));  // rows in the padding
+              std::fill(dst + sh.hi * g.Wo, dst + L, T(0));
+              const std::int64_t rows = sh.hi - sh.lo;
+              const std::int64_t at = (sh.lo * g.sH + i * g.dH - g.pT) * g.W + j * g.dW - g.pL;
+              if (rows > 0 && sw.all(g.Wo) && g.sW == 1) {
+                StridedRM<T>(dst + sh.lo * g.Wo, rows, g.Wo, Eigen::OuterStride<>(g.Wo)) =
+                    ConstStridedRM<T>(plane + at, rows, g.Wo, Eigen::OuterStride<>(g.sH * g.W));
+                continue;
+              }
+              for (std::int64_t r = 0; r < rows; ++r) {
+                T* d = dst + (sh.lo + r) * g.Wo;
+                const std::int64_t a = at + r * g.sH * g.W;  // + ow sW: input column
+                for (std::int64_t ow = 0; ow < sw.lo; ++ow) d[ow] = T(0);
+                for (std::int64_t ow = sw.lo; ow < sw.hi; ++ow) d[ow] = plane[a + ow * g.sW];
+                for (std::int64_t ow = sw.hi; ow < g.Wo; ++ow) d[ow] = T(0);
+              }
+            }
+          }
+        }
+      },
+      g.kH * g.kW * L);
 }
 
 // The reverse: gx[b] += every col entry at the input element it was read from. Parallel over
@@ -159,42 +168,66 @@ void im2col(const Geom& g, const T* x, std::int64_t b0, std::int64_t b1, T* col)
 template <typename T>
 void col2im(const Geom& g, const T* col, std::int64_t b0, std::int64_t b1, T* gx) {
   const std::int64_t L = g.L(), BL = (b1 - b0) * L;
-  parallel_chunks((b1 - b0) * g.C,
-                  [&](std::int64_t s, std::int64_t e) {
-                    for (std::int64_t bc = s; bc < e; ++bc) {
-                      const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
-                      T* plane = gx + (b * g.C + c) * g.H * g.W;
-                      for (std::int64_t i = 0; i < g.kH; ++i)
-                        for (std::int64_t j = 0; j < g.kW; ++j) {
-                          const Span sp = inside(g, j);
-                          const T* src = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
-                          for (std::int64_t oh = 0; oh < g.Ho; ++oh, src += g.Wo) {
-                            const std::int64_t ih = oh * g.sH - g.pT + i * g.dH;
-                            if (ih < 0 || ih >= g.H) continue;
-                            const std::int64_t at = ih * g.W + j * g.dW - g.pL;
-                            if (g.sW == 1)
-                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
-                                plane[at + ow] += src[ow];
-                            else
-                              for (std::int64_t ow = sp.lo; ow < sp.hi; ++ow)
-                                plane[at + ow * g.sW] += src[ow];
-                          }
-                        }
-                    }
-                  },
-                  g.kH * g.kW * L);
+  parallel_chunks(
+      (b1 - b0) * g.C,
+      [&](std::int64_t s, std::int64_t e) {
+        for (std::int64_t bc = s; bc < e; ++bc) {
+          const std::int64_t b = b0 + bc / g.C, c = bc % g.C;
+          T* plane = gx + (b * g.C + c) * g.H * g.W;
+          for (std::int64_t i = 0; i < g.kH; ++i) {
+            const Span sh = inside(i * g.dH - g.pT, g.sH, g.H, g.Ho);
+            for (std::int64_t j = 0; j < g.kW; ++j) {
+              const Span sw = inside(j * g.dW - g.pL, g.sW, g.W, g.Wo);
+              const T* src = col + ((c * g.kH + i) * g.kW + j) * BL + (b - b0) * L;
+              const std::int64_t rows = sh.hi - sh.lo;
+              const std::int64_t at = (sh.lo * g.sH + i * g.dH - g.pT) * g.W + j * g.dW - g.pL;
+              if (rows > 0 && sw.all(g.Wo) && g.sW == 1) {
+                StridedRM<T>(plane + at, rows, g.Wo, Eigen::OuterStride<>(g.sH * g.W)) +=
+                    ConstStridedRM<T>(src + sh.lo * g.Wo, rows, g.Wo, Eigen::OuterStride<>(g.Wo));
+                continue;
+              }
+              for (std::int64_t r = 0; r < rows; ++r) {
+                const T* sr = src + (sh.lo + r) * g.Wo;
+                const std::int64_t a = at + r * g.sH * g.W;
+                for (std::int64_t ow = sw.lo; ow < sw.hi; ++ow) plane[a + ow * g.sW] += sr[ow];
+              }
+            }
+          }
+        }
+      },
+      g.kH * g.kW * L);
 }
 
-// Samples per chunk: all of them unless their columns pass kColsBytes.
-std::int64_t chunk_size(const Geom& g, std::size_t elem) {
+// Samples per block: as many as keep a block's columns within kBlockBytes (at least one).
+std::int64_t block_size(const Geom& g, std::size_t elem) {
   const std::int64_t per =
       std::max<std::int64_t>(1, g.L() * g.K() * static_cast<std::int64_t>(elem));
-  return std::clamp<std::int64_t>(kColsBytes / per, 1, std::max<std::int64_t>(g.N, 1));
+  return std::clamp<std::int64_t>(kBlockBytes / per, 1, std::max<std::int64_t>(g.N, 1));
 }
 
 template <typename T>
 Eigen::Map<const MatrixRM<T>> group_weight(const Geom& g, const T* w, std::int64_t grp) {
   return {w + grp * g.Og() * g.Kg(), g.Og(), g.Kg()};
+}
+
+// Runs f(b0, b1, cols, aux) over the batch's blocks: whole blocks per thread when there are
+// enough of them (each block's unfolding and products then run on one thread, in its cache),
+// otherwise one block after the other with the unfolding and the products split across threads
+// inside. cols (K x block L) and aux (O x block L) are each thread's scratch, from the caching
+// allocator once per call, not per block.
+template <typename T, typename F>
+void each_block(const Geom& g, std::int64_t block, Dtype dtype, F&& f) {
+  const std::int64_t blocks = (g.N + block - 1) / block;
+  const auto run = [&](std::int64_t s, std::int64_t e) {
+    const ImplPtr cols = make_impl({g.K(), block * g.L()}, dtype),
+                  aux = make_impl({g.O, block * g.L()}, dtype);
+    for (std::int64_t k = s; k < e; ++k)
+      f(k * block, std::min(g.N, (k + 1) * block), cols->data<T>(), aux->data<T>());
+  };
+  if (blocks >= omp_get_max_threads())
+    parallel_chunks(blocks, run, block * g.L() * g.K());
+  else
+    run(0, blocks);
 }
 
 Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tensor& b,
@@ -206,14 +239,13 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
     throw ShapeError(msg(op, ": bias must be (", g.O, "): got ", shape_str(b.shape())));
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = make_impl({g.N, g.O, g.Ho, g.Wo}, ix.dtype);
-    const std::int64_t chunk = chunk_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
-    ImplPtr cols = make_impl({K, chunk * L}, ix.dtype), out = make_impl({O, chunk * L}, ix.dtype);
+    const std::int64_t block = block_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
     const T* bias = has_bias ? b.data<T>() : nullptr;
-    for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
-      const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
-      im2col(g, ix.data<T>(), b0, b1, cols->data<T>());
-      auto X = mat<T>(*cols, K, BL);
-      auto Y = mat<T>(*out, O, BL);
+    each_block<T>(g, block, ix.dtype, [&](std::int64_t b0, std::int64_t b1, T* cols, T* out) {
+      const std::int64_t BL = (b1 - b0) * L;
+      im2col(g, ix.data<T>(), b0, b1, cols);
+      const Eigen::Map<const MatrixRM<T>> X(cols, K, BL);
+      Eigen::Map<MatrixRM<T>> Y(out, O, BL);
       for (std::int64_t grp = 0; grp < g.G; ++grp)
         gemm<false>(Y.middleRows(grp * g.Og(), g.Og()), group_weight(g, iw.data<T>(), grp),
                     X.middleRows(grp * g.Kg(), g.Kg()));
@@ -228,12 +260,9 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
                         }
                       },
                       L);
-    }
-    // Keep the columns for the weight gradient when they are the whole batch's.
-    ImplPtr saved = chunk >= g.N && any_requires_grad({w}) ? cols : nullptr;
-    BackwardClosure back = [g, saved](BackwardCtx& c) {
-      const std::int64_t chunk = saved ? g.N : chunk_size(g, sizeof(T)), L = g.L(), K = g.K(),
-                         O = g.O;
+    });
+    BackwardClosure back = [g](BackwardCtx& c) {
+      const std::int64_t block = block_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
       TensorImpl* gx = c.grad_in(0);
       TensorImpl* gw = c.grad_in(1);
       TensorImpl* gb = c.node.inputs.size() > 2 ? c.grad_in(2) : nullptr;
@@ -244,40 +273,45 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
           acc += cmat<T>(c.grad_out(), g.N * O, L).middleRows(n * O, O).rowwise().sum().array();
       }
       if (!gx && !gw) return;
-      ImplPtr gyt = make_impl({O, chunk * L}, c.out().dtype);
-      ImplPtr cols = gw && !saved ? make_impl({K, chunk * L}, c.out().dtype) : nullptr;
-      ImplPtr gcols = gx ? make_impl({K, chunk * L}, c.out().dtype) : nullptr;
-      for (std::int64_t b0 = 0; b0 < g.N; b0 += chunk) {
-        const std::int64_t b1 = std::min(g.N, b0 + chunk), BL = (b1 - b0) * L;
-        auto GY = mat<T>(*gyt, O, BL);  // (B, O, L) -> (O, B, L)
-        parallel_chunks((b1 - b0) * O,
-                        [&](std::int64_t s, std::int64_t e) {
-                          for (std::int64_t bo = s; bo < e; ++bo) {
-                            const std::int64_t bb = bo / O, oc = bo % O;
-                            std::copy_n(gy + ((b0 + bb) * O + oc) * L, L,
-                                        GY.data() + oc * BL + bb * L);
-                          }
-                        },
-                        L);
-        if (gw) {
-          const TensorImpl& xc = saved ? *saved : *cols;
-          if (!saved) im2col(g, c.in(0).data<T>(), b0, b1, cols->data<T>());
-          auto X = cmat<T>(xc, K, BL);
-          for (std::int64_t grp = 0; grp < g.G; ++grp)
-            gemm<true>(
-                Eigen::Map<MatrixRM<T>>(gw->data<T>() + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
-                GY.middleRows(grp * g.Og(), g.Og()),
-                X.middleRows(grp * g.Kg(), g.Kg()).transpose());
-        }
-        if (gx) {
-          auto GX = mat<T>(*gcols, K, BL);
-          for (std::int64_t grp = 0; grp < g.G; ++grp)
-            gemm<false>(GX.middleRows(grp * g.Kg(), g.Kg()),
-                        group_weight(g, c.in(1).data<T>(), grp).transpose(),
-                        GY.middleRows(grp * g.Og(), g.Og()));
-          col2im(g, gcols->data<T>(), b0, b1, gx->data<T>());
-        }
-      }
+      // Each block's weight gradient lands in its own slot, summed in block order afterwards:
+      // the same bits whichever thread took which block.
+      const std::int64_t blocks = (g.N + block - 1) / block;
+      std::vector<std::vector<T>> partial(gw ? static_cast<std::size_t>(blocks) : 0);
+      each_block<T>(
+          g, block, c.out().dtype, [&](std::int64_t b0, std::int64_t b1, T* cols, T* gyt) {
+            const std::int64_t BL = (b1 - b0) * L;
+            Eigen::Map<MatrixRM<T>> GY(gyt, O, BL);  // (B, O, L) -> (O, B, L)
+            parallel_chunks((b1 - b0) * O,
+                            [&](std::int64_t s, std::int64_t e) {
+                              for (std::int64_t bo = s; bo < e; ++bo) {
+                                const std::int64_t bb = bo / O, oc = bo % O;
+                                std::copy_n(gy + ((b0 + bb) * O + oc) * L, L,
+                                            GY.data() + oc * BL + bb * L);
+                              }
+                            },
+                            L);
+            Eigen::Map<MatrixRM<T>> X(cols, K, BL);
+            if (gw) {  // the columns again: recomputing them in cache beats keeping the batch's
+              im2col(g, c.in(0).data<T>(), b0, b1, cols);
+              auto& mine = partial[static_cast<std::size_t>(b0 / block)];
+              mine.assign(static_cast<std::size_t>(O * g.Kg()), T(0));
+              for (std::int64_t grp = 0; grp < g.G; ++grp)
+                gemm<true>(
+                    Eigen::Map<MatrixRM<T>>(mine.data() + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
+                    GY.middleRows(grp * g.Og(), g.Og()),
+                    X.middleRows(grp * g.Kg(), g.Kg()).transpose());
+            }
+            if (gx) {  // the columns' gradient reuses their buffer
+              for (std::int64_t grp = 0; grp < g.G; ++grp)
+                gemm<false>(X.middleRows(grp * g.Kg(), g.Kg()),
+                            group_weight(g, c.in(1).data<T>(), grp).transpose(),
+                            GY.middleRows(grp * g.Og(), g.Og()));
+              col2im(g, cols, b0, b1, gx->data<T>());
+            }
+          });
+      if (gw)
+        for (const std::vector<T>& p : partial)
+          vec<T>(*gw) += Eigen::Map<const ArrayX<T>>(p.data(), static_cast<std::int64_t>(p.size()));
     };
     return has_bias ? record("conv2d", y, {x, w, b}, std::move(back))
                     : record("conv2d", y, {x, w}, std::move(back));
