@@ -3,7 +3,8 @@
 // checkpoints, resume, plots and --distributed are the MNIST examples' shared program
 // (mnist_train.h), as in mnist_mlp.
 //   mnist_cnn                    torch's network: SGD 0.01, momentum 0.5, batch 64, 10 epochs
-//   mnist_cnn --model bn         conv-BN-ReLU blocks: Adam 1e-3, cosine schedule, batch 128
+//   mnist_cnn --model bn         conv-BN-ReLU blocks: Adam 1e-3, cosine schedule, batch 128,
+//                                5 epochs (each overridden by its flag)
 #include "mnist_train.h"
 
 namespace nn = tapegrad::nn;
@@ -32,8 +33,7 @@ std::shared_ptr<nn::Module> bn_net() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Defaults by network: the bn network's are set after parsing when the flags left them alone.
-  mnist::Config defaults;
+  mnist::Config defaults;  // torch's network's; the bn network's replace those no flag set
   defaults.optimizer = "momentum";
   defaults.lr = 0.01;
   defaults.momentum = 0.5;
@@ -50,10 +50,19 @@ int main(int argc, char** argv) {
            [](CLI::App& app, mnist::Config& c) {
              app.add_option("--model", c.model,
                             "torch: PyTorch's MNIST example network (SGD 0.01, momentum 0.5, "
-                            "batch 64); bn: conv-BN blocks (use --optimizer adam --lr 1e-3 "
-                            "--lr-schedule cosine --batch-size 128)")
+                            "batch 64, 10 epochs); bn: conv-BN blocks (Adam 1e-3, cosine "
+                            "schedule, batch 128, 5 epochs); flags override either")
                  ->check(CLI::IsMember({"torch", "bn"}));
            },
        .build_model =
-           [](const mnist::Config& c) { return c.model == "bn" ? bn_net() : torch_net(); }});
+           [](const mnist::Config& c) { return c.model == "bn" ? bn_net() : torch_net(); },
+       .model_defaults =
+           [](mnist::Config& c, const std::function<bool(const char*)>& given) {
+             if (c.model != "bn") return;
+             if (!given("--optimizer")) c.optimizer = "adam";
+             if (!given("--lr")) c.lr = 1e-3;
+             if (!given("--lr-schedule")) c.schedule = "cosine";
+             if (!given("--batch-size")) c.batch = "128";
+             if (!given("--epochs")) c.epochs = 5;
+           }});
 }

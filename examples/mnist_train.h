@@ -134,6 +134,8 @@ struct Example {
   Config defaults;
   std::function<void(CLI::App&, Config&)> add_model_options;
   std::function<std::shared_ptr<nn::Module>(const Config&)> build_model;
+  // After parsing: the chosen network's own defaults, for each flag not given (given("--lr")).
+  std::function<void(Config&, const std::function<bool(const char*)>& given)> model_defaults;
 };
 
 inline int train_mnist(int argc, char** argv, const Example& ex) {
@@ -172,6 +174,8 @@ inline int train_mnist(int argc, char** argv, const Example& ex) {
                    " --distributed): each rank takes batch-size / N of every batch");
 #endif
   CLI11_PARSE(app, argc, argv);
+  if (ex.model_defaults)
+    ex.model_defaults(c, [&](const char* flag) { return app.count(flag) > 0; });
 
 #if TAPEGRAD_HAS_DIST
   std::unique_ptr<tg::dist::Context> mpi;
