@@ -43,7 +43,18 @@ struct Geom {
   std::int64_t L() const { return Ho * Wo; }
 };
 
-Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Conv2dOptions& o) {
+// What an error shows: the caller's own shapes and sizes (conv1d's are 3-D, one size per
+// option; conv2d's the tensors' and (h, w) pairs).
+struct Shown {
+  Shape x, w;
+  bool one_d = false;
+  std::string pair(std::int64_t h, std::int64_t w_) const {
+    return one_d ? msg("(", w_, ",)") : msg("(", h, ", ", w_, ")");
+  }
+};
+
+Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Conv2dOptions& o,
+              const Shown& shown) {
   check_rank(op, "weight", w, 4);
   Geom g{};
   g.N = x.shape[0];
@@ -59,26 +70,26 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
     throw ValueError(msg(op, ": ", g.C, " input and ", g.O, " output channels must both divide ",
                          "into groups=", g.G));
   if (w.shape[1] != g.C / g.G)
-    throw ShapeError(msg(op, ": weight ", shape_str(w.shape), " expects ", w.shape[1] * g.G,
+    throw ShapeError(msg(op, ": weight ", shape_str(shown.w), " expects ", w.shape[1] * g.G,
                          " input channels (", w.shape[1], " per group x ", g.G,
-                         " groups), but the input ", shape_str(x.shape), " has ", g.C));
+                         " groups), but the input ", shape_str(shown.x), " has ", g.C));
   if (g.kH < 1 || g.kW < 1 || g.O < 1)
-    throw ShapeError(msg(op, ": weight ", shape_str(w.shape), " has an empty dim"));
+    throw ShapeError(msg(op, ": weight ", shape_str(shown.w), " has an empty dim"));
   g.sH = o.stride.h;
   g.sW = o.stride.w;
   g.dH = o.dilation.h;
   g.dW = o.dilation.w;
   if (g.sH < 1 || g.sW < 1)
-    throw ValueError(msg(op, ": stride must be >= 1, got (", g.sH, ", ", g.sW, ")"));
+    throw ValueError(msg(op, ": stride must be >= 1, got ", shown.pair(g.sH, g.sW)));
   if (g.dH < 1 || g.dW < 1)
-    throw ValueError(msg(op, ": dilation must be >= 1, got (", g.dH, ", ", g.dW, ")"));
+    throw ValueError(msg(op, ": dilation must be >= 1, got ", shown.pair(g.dH, g.dW)));
   // Extents of the dilated kernel, checked: a huge dilation must not overflow.
   const std::int64_t eH = checked_mul(g.dH, g.kH - 1, op) + 1,
                      eW = checked_mul(g.dW, g.kW - 1, op) + 1;
   std::int64_t pB, pR;
   if (o.padding.same) {
     if (g.sH != 1 || g.sW != 1)
-      throw ValueError(msg(op, ": padding=\"same\" needs stride 1, got (", g.sH, ", ", g.sW, ")"));
+      throw ValueError(msg(op, ": padding=\"same\" needs stride 1, got ", shown.pair(g.sH, g.sW)));
     g.pT = (eH - 1) / 2;
     pB = eH - 1 - g.pT;
     g.pL = (eW - 1) / 2;
@@ -86,7 +97,7 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
   } else {
     if (o.padding.h < 0 || o.padding.w < 0)
       throw ValueError(
-          msg(op, ": padding must be >= 0, got (", o.padding.h, ", ", o.padding.w, ")"));
+          msg(op, ": padding must be >= 0, got ", shown.pair(o.padding.h, o.padding.w)));
     g.pT = pB = o.padding.h;
     g.pL = pR = o.padding.w;
   }
@@ -94,9 +105,10 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
   const std::int64_t spanH = checked_add(g.H, checked_add(g.pT, pB, op), op),
                      spanW = checked_add(g.W, checked_add(g.pL, pR, op), op);
   if (spanH < eH || spanW < eW)
-    throw ShapeError(msg(op, ": the input ", shape_str(x.shape), " padded to (", spanH, ", ", spanW,
-                         ") is smaller than the kernel (", g.kH, ", ", g.kW, ") spanning (", eH,
-                         ", ", eW, ") with its dilation"));
+    throw ShapeError(msg(op, ": the input ", shape_str(shown.x), " padded to ",
+                         shown.pair(spanH, spanW), " is smaller than the kernel ",
+                         shown.pair(g.kH, g.kW), " spanning ", shown.pair(eH, eW),
+                         " with its dilation"));
   g.Ho = (spanH - eH) / g.sH + 1;
   g.Wo = (spanW - eW) / g.sW + 1;
   checked_mul(checked_mul(g.N, g.L(), op), g.K(), op);  // the rows fit an int64
@@ -231,9 +243,9 @@ void each_block(const Geom& g, std::int64_t block, Dtype dtype, F&& f) {
 }
 
 Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tensor& b,
-                   const Conv2dOptions& o) {
+                   const Conv2dOptions& o, const Shown& shown) {
   const TensorImpl &ix = *impl_ptr(x), &iw = impl_of(w, "conv2d");
-  const Geom g = geometry(op, ix, iw, o);
+  const Geom g = geometry(op, ix, iw, o, shown);
   const bool has_bias = b.defined();
   if (has_bias && (b.dim() != 1 || b.size(0) != g.O))
     throw ShapeError(msg(op, ": bias must be (", g.O, "): got ", shape_str(b.shape())));
@@ -333,13 +345,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   check_dtypes("conv2d", x, w, b);
   const Shape& s = x.shape();
   if (s.size() == 3) {  // unbatched (C, H, W)
-    const Tensor y = conv2d_nchw("conv2d", reshape(x, {1, s[0], s[1], s[2]}), w, b, options);
+    const Tensor y =
+        conv2d_nchw("conv2d", reshape(x, {1, s[0], s[1], s[2]}), w, b, options, {s, w.shape()});
     return reshape(y, {y.size(1), y.size(2), y.size(3)});
   }
   if (s.size() != 4)
     throw ShapeError(
         msg("conv2d: the input must be (N, C, H, W) or (C, H, W): got ", shape_str(s)));
-  return conv2d_nchw("conv2d", x, w, b, options);
+  return conv2d_nchw("conv2d", x, w, b, options, {s, w.shape()});
 }
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& options) {
@@ -356,7 +369,8 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
       .padding = options.padding.same ? Padding2("same") : Padding2(0, options.padding.w),
       .dilation = Size2(1, options.dilation),
       .groups = options.groups};
-  const Tensor y = conv2d_nchw("conv1d", x4, reshape(w, {ws[0], ws[1], 1, ws[2]}), b, o);
+  const Tensor y =
+      conv2d_nchw("conv1d", x4, reshape(w, {ws[0], ws[1], 1, ws[2]}), b, o, {s, ws, true});
   return s.size() == 3 ? reshape(y, {y.size(0), y.size(1), y.size(3)})
                        : reshape(y, {y.size(1), y.size(3)});
 }

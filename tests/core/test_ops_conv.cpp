@@ -178,6 +178,22 @@ TEST_CASE("conv2d: errors name the op, the shapes and the option that does not f
                        "conv1d: the input must be (N, C, L) or (C, L): got "
                        "[2, 3, 5, 5]",
                        tg::ShapeError);
+  // conv1d's errors name its own 3-D shapes and one size per option, not the 4-D it runs as.
+  const tg::Tensor x1 = tg::zeros({2, 3, 7}), w1 = tg::zeros({4, 3, 3});
+  CHECK_THROWS_WITH_AS(tg::conv1d(x1, tg::zeros({4, 2, 3})),
+                       "conv1d: weight [4, 2, 3] expects 2 input channels (2 per group x 1 "
+                       "groups), but the input [2, 3, 7] has 3",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::conv1d(x1, tg::zeros({4, 3, 9})),
+                       "conv1d: the input [2, 3, 7] padded to (7,) is smaller than the kernel (9,) "
+                       "spanning (9,) with its dilation",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::conv1d(x1, w1, {}, {.stride = 0}),
+                       "conv1d: stride must be >= 1, got (0,)", tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::conv1d(x1, w1, {}, {.stride = 2, .padding = "same"}),
+                       "conv1d: padding=\"same\" needs stride 1, got (2,)", tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.stride = {1, 0}}),
+                       "conv2d: stride must be >= 1, got (1, 0)", tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.padding = std::int64_t{1} << 62}),
                        doctest::Contains("overflows int64"), tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.dilation = std::int64_t{1} << 62}),

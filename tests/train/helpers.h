@@ -39,10 +39,12 @@ struct Run {
     m.to(tg::kFloat64);
     return m;
   }
-  Run()
-      : ds(make_data()),
+  Run() : Run(make_data(), make_net()) {}
+  /// Another data set and network, trained the same way.
+  Run(data::TensorDataset data, nn::Sequential model)
+      : ds(std::move(data)),
         loader(ds, {.batch_size = 8, .shuffle = true, .seed = 1}),  // 5 batches an epoch
-        net(make_net()),
+        net(std::move(model)),
         opt(net.named_parameters(), {.lr = 0.05}),
         sched(opt, 2, 0.5) {
     tg::manual_seed(99);
@@ -50,6 +52,12 @@ struct Run {
   std::vector<std::vector<double>> params() const {
     std::vector<std::vector<double>> r;
     for (const tg::Tensor& p : net.parameters()) r.push_back(p.to_vector<double>());
+    return r;
+  }
+  /// Every state dict entry's values: parameters and buffers (running statistics, counters).
+  std::vector<std::vector<double>> state() const {
+    std::vector<std::vector<double>> r;
+    for (const auto& [name, t] : net.state_dict()) r.push_back(t.to_vector<double>());
     return r;
   }
 };

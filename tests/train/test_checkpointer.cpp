@@ -1,5 +1,6 @@
 // Checkpointer: keep-last-k and keep-best on a scripted metric, resume from every kept file
-// (epoch boundaries and mid-epoch) bit-identical to the uninterrupted run, a corrupt newest file
+// (epoch boundaries and mid-epoch) bit-identical to the uninterrupted run (an MLP with dropout;
+// a CNN with BatchNorm's running statistics and Dropout2d), a corrupt newest file
 // skipped with a message, and bad entries refused before anything changes.
 #include <filesystem>
 
@@ -87,6 +88,57 @@ TEST_CASE("Checkpointer: resuming from every kept checkpoint continues bit-ident
                 .print_epochs = false,
                 .start = p});
     CHECK(fresh.params() == uninterrupted);
+  }
+}
+
+TEST_CASE("Checkpointer: a CNN with BatchNorm and Dropout2d resumes bit-identically, buffers too") {
+  const auto images = [] {
+    tg::Generator gen(12);
+    tg::Tensor x = tg::randn({40, 1, 6, 6}, {.dtype = tg::kFloat64}, &gen);
+    std::vector<std::int64_t> y(40);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>(i * 5 % 3);
+    return data::TensorDataset(x, tg::from_vector(y, {40}));
+  };
+  const auto cnn = [] {
+    tg::Generator gen(6);
+    nn::Sequential m(nn::Conv2d(1, 4, 3, {.padding = 1}, true, &gen), nn::BatchNorm2d(4),
+                     nn::ReLU(), nn::Dropout2d(0.3), nn::MaxPool2d({.kernel_size = 2}),
+                     nn::Flatten(), nn::Linear(4 * 3 * 3, 3, true, &gen));
+    m.to(tg::kFloat64);
+    return m;
+  };
+  TempDir d;
+  const train::CheckpointerOptions every{
+      .dir = d.path.string(), .every_epochs = 0, .every_steps = 3, .keep_last = 20};
+  std::vector<std::vector<double>> uninterrupted;
+  std::vector<std::string> files;
+  {
+    Run run(images(), cnn());
+    train::Checkpointer ckpt(run.net, run.opt, &run.sched, every);
+    train::fit(run.net, run.opt, run.loader,
+               {.epochs = 4,
+                .scheduler = &run.sched,
+                .progress = false,
+                .print_epochs = false,
+                .checkpoint = &ckpt});
+    uninterrupted = run.state();
+    files = ckpt.checkpoints();
+  }
+  REQUIRE(files.size() == 6);        // steps 3, 6, ..., 18 of 20: mid-epoch and epoch ends
+  CHECK(uninterrupted.size() == 9);  // conv w, b; bn w, b, mean, var, count; linear w, b
+  for (const std::string& f : {files[1], files[4]}) {
+    INFO(f);
+    Run fresh(images(), cnn());
+    train::Checkpointer ckpt(fresh.net, fresh.opt, &fresh.sched, every);
+    ckpt.attach(fresh.loader);
+    const train::Progress p = ckpt.resume(f);
+    train::fit(fresh.net, fresh.opt, fresh.loader,
+               {.epochs = 4,
+                .scheduler = &fresh.sched,
+                .progress = false,
+                .print_epochs = false,
+                .start = p});
+    CHECK(fresh.state() == uninterrupted);
   }
 }
 
