@@ -42,5 +42,6 @@ int main(int argc, char** argv) {
            },
        .build_model = [](const mnist::Config& c) -> std::shared_ptr<nn::Module> {
          return std::make_shared<nn::Sequential>(layers(c));
-       }});
+       },
+       .model_defaults = nullptr});  // one network: the flags' defaults are its own
 }
