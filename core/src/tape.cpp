@@ -244,13 +244,13 @@ void remove_post_backward_hook(int handle) {
 
 namespace {
 void run_grad_hooks(const ImplPtr& leaf) {
-  // A copy: a hook may remove itself (or others).
-  const auto list = leaf->grad_hooks->list;
+  // The list as it is now, kept alive: a hook may remove itself (or others), which replaces it.
+  const std::shared_ptr<const GradHooks::List> list = leaf->grad_hooks->list;
   const Tensor t(leaf);
-  for (const auto& [id, fn] : list) fn(t);
+  for (const auto& [id, fn] : *list) fn(t);
 }
 
-bool has_grad_hooks(const TensorImpl& t) { return t.grad_hooks && !t.grad_hooks->list.empty(); }
+bool has_grad_hooks(const TensorImpl& t) { return t.grad_hooks && !t.grad_hooks->list->empty(); }
 
 // The leaves with post-accumulate-grad hooks that this pass can reach, each with the number of
 // its uses on the entries it can reach (kept in its GradHooks, stamped with the pass): when that

@@ -180,7 +180,7 @@ void count_grad_hooks(std::ptrdiff_t delta) {
   g_grad_hooks.fetch_add(static_cast<std::size_t>(delta), std::memory_order_acq_rel);
 }
 GradHooks::GradHooks() = default;
-GradHooks::~GradHooks() { count_grad_hooks(-static_cast<std::ptrdiff_t>(list.size())); }
+GradHooks::~GradHooks() { count_grad_hooks(-static_cast<std::ptrdiff_t>(list->size())); }
 
 int Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> fn) const {
   TensorImpl& t = impl_of(*this, "register_post_accumulate_grad_hook");
@@ -194,7 +194,9 @@ int Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)
   if (!fn) throw ValueError("register_post_accumulate_grad_hook: the function is empty");
   if (!t.grad_hooks) t.grad_hooks = std::make_unique<GradHooks>();
   const int handle = g_next_grad_hook.fetch_add(1, std::memory_order_relaxed);
-  t.grad_hooks->list.emplace_back(handle, std::move(fn));
+  auto list = std::make_shared<GradHooks::List>(*t.grad_hooks->list);
+  list->emplace_back(handle, std::move(fn));
+  t.grad_hooks->list = std::move(list);
   count_grad_hooks(1);
   return handle;
 }
@@ -202,8 +204,10 @@ int Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)
 void Tensor::remove_post_accumulate_grad_hook(int handle) const {
   TensorImpl& t = impl_of(*this, "remove_post_accumulate_grad_hook");
   if (!t.grad_hooks) return;
+  auto list = std::make_shared<GradHooks::List>(*t.grad_hooks->list);
   const std::size_t removed =
-      std::erase_if(t.grad_hooks->list, [&](const auto& h) { return h.first == handle; });
+      std::erase_if(*list, [&](const auto& h) { return h.first == handle; });
+  t.grad_hooks->list = std::move(list);
   count_grad_hooks(-static_cast<std::ptrdiff_t>(removed));
 }
 

@@ -35,7 +35,10 @@ struct GradHooks {
   ~GradHooks();  // takes its hooks off the count backward() consults
   GradHooks(const GradHooks&) = delete;
   GradHooks& operator=(const GradHooks&) = delete;
-  std::vector<std::pair<int, std::function<void(const Tensor&)>>> list;
+  using List = std::vector<std::pair<int, std::function<void(const Tensor&)>>>;
+  // Copy-on-write: registering or removing makes a new list, so a firing holds the list it
+  // started with (a hook may remove itself) for one reference count, not a copy of each hook.
+  std::shared_ptr<const List> list = std::make_shared<const List>();
   std::uint64_t pass = 0;  // the backward pass whose uses are counted below
   std::int64_t uses = 0;
   bool reached = false;

@@ -43,9 +43,9 @@ Tensor BatchNorm::forward(const Tensor& x) {
             " input, got ", shape_str(x.shape())));
   double factor = config_.momentum.value_or(0.0);
   if (is_training() && config_.track_running_stats) {
-    {
+    {  // one more batch: a fill, not an add of a fresh 0-d tensor every step
       NoGradGuard no_grad;
-      num_batches_tracked_.add_(ones({}, {.dtype = kInt64}));
+      num_batches_tracked_.fill_(num_batches_tracked_.item() + 1);
     }
     if (!config_.momentum)  // cumulative moving average
       factor = 1.0 / static_cast<double>(num_batches_tracked_.item());
