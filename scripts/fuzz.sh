@@ -25,19 +25,31 @@ rm -rf "$build/seeds"
 
 export OMP_NUM_THREADS=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for target in idx mnist archive module_load checkpoint csv log; do
-  bin="$build/tests/fuzz/fuzz_$target"
-  corpus="$build/corpus/$target"
+# One target: replay, then fuzz; non-zero (with the log's tail printed) on a failure.
+run_target() {
+  local target=$1 bin="$build/tests/fuzz/fuzz_$1" corpus="$build/corpus/$1"
   mkdir -p "$corpus" "$build/artifacts/$target"
-  inputs=("$build/seeds/$target")
+  local inputs=("$build/seeds/$target")
   [ -d "tests/fuzz/regressions/$target" ] && inputs+=("tests/fuzz/regressions/$target")
+  local count runs
   count=$(find "${inputs[@]}" -type f | wc -l)
   # -runs=0: run every input once and stop (the replay); a failure exits non-zero.
   "$bin" -runs=0 "${inputs[@]}" >"$build/replay_$target.log" 2>&1 ||
-    { tail -n 40 "$build/replay_$target.log"; echo "fuzz: $target: replay failed" >&2; exit 1; }
+    { tail -n 40 "$build/replay_$target.log"; echo "fuzz: $target: replay failed" >&2; return 1; }
   "$bin" -max_total_time="$seconds" -artifact_prefix="$build/artifacts/$target/" \
     "$corpus" "${inputs[@]}" >"$build/fuzz_$target.log" 2>&1 ||
-    { tail -n 40 "$build/fuzz_$target.log"; echo "fuzz: $target: failure, input saved in $build/artifacts/$target/" >&2; exit 1; }
+    { tail -n 40 "$build/fuzz_$target.log"; echo "fuzz: $target: failure, input saved in $build/artifacts/$target/" >&2; return 1; }
   runs=$(grep -o 'Done [0-9]* runs' "$build/fuzz_$target.log" | grep -o '[0-9]*' || echo "?")
   echo "fuzz: $target: $count inputs replayed, $runs runs in ${seconds} s, no failure"
+}
+
+# One target per core at a time (libFuzzer runs on one thread): the same fuzzing in less time.
+pids=()
+for target in idx mnist archive module_load checkpoint csv log; do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
+  run_target "$target" &
+  pids+=($!)
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit "$failed"

@@ -118,6 +118,9 @@ PadPlan plan_pad(const Shape& shape, const std::vector<std::int64_t>& pads, PadM
 
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode, double value) {
   const TensorImpl& ix = impl_of(x, "pad");
+  if (mode != PadMode::Constant && value != 0)  // torch refuses a value it would not use
+    throw ValueError(
+        msg("pad: ", pad_mode_name(mode), " padding takes no fill value: got ", value));
   auto plan = std::make_shared<const PadPlan>(plan_pad(ix.shape, pads, mode));
   Shape out(ix.shape.begin(), ix.shape.end() - static_cast<std::ptrdiff_t>(pads.size() / 2));
   for (std::size_t d = 1; d < plan->out_size.size(); ++d) out.push_back(plan->out_size[d]);

@@ -48,7 +48,7 @@ TEST_CASE("pad: 2-D padding equals a direct per-element implementation in every 
   for (tg::PadMode m : {tg::PadMode::Constant, tg::PadMode::Reflect, tg::PadMode::Replicate,
                         tg::PadMode::Circular}) {
     INFO(tg::pad_mode_name(m));
-    const tg::Tensor y = tg::pad(x, {l, r, t, b}, m, 7.5);
+    const tg::Tensor y = tg::pad(x, {l, r, t, b}, m, m == tg::PadMode::Constant ? 7.5 : 0.0);
     const std::int64_t Ho = 4 + t + b, Wo = 5 + l + r;
     REQUIRE(y.shape() == tg::Shape{2, 3, Ho, Wo});
     std::vector<double> expected;
@@ -111,6 +111,8 @@ TEST_CASE("pad: errors name the mode, the dim and the sizes") {
                        "pad: replicate padding (1, 1) does not fit dim 1 of size 0 of the input "
                        "[2, 0] (the dim must not be empty)",
                        tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::pad(x, {1, 1}, tg::PadMode::Reflect, 2.5),
+                       "pad: reflect padding takes no fill value: got 2.5", tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::pad(x, {-1, 0}, tg::PadMode::Replicate),
                        "pad: replicate padding must be non-negative: got (-1, 0) for dim 2",
                        tg::ValueError);

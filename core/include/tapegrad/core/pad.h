@@ -16,7 +16,8 @@ enum class PadMode {
 
 /// x padded by pads = {left_last, right_last, left_second_last, right_second_last, ...}: at
 /// most x.dim() pairs. The non-constant modes pad the last 1, 2 or 3 dims of an input with one
-/// or two dims before them (unbatched or batched), and need non-negative pads, as torch's.
+/// or two dims before them (unbatched or batched), need non-negative pads and take no value
+/// (other than the default 0), as torch's.
 /// Differentiable; the gradient of a repeated input element (reflect, replicate, circular) is
 /// the sum of its copies'.
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode = PadMode::Constant,
