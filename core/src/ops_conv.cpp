@@ -225,18 +225,23 @@ Eigen::Map<const MatrixRM<T>> group_weight(const Geom& g, const T* w, std::int64
 // Runs f(b0, b1, cols, aux) over the batch's blocks: whole blocks per thread when there are
 // enough of them (each block's unfolding and products then run on one thread, in its cache),
 // otherwise one block after the other with the unfolding and the products split across threads
-// inside. cols (K x block L) and aux (O x block L) are each thread's scratch, from the caching
-// allocator once per call, not per block.
+// inside. cols (K x block L) and aux (O x block L) are each thread's scratch, taken here on the
+// calling thread: an OpenMP worker's own allocator cache is never handed back at exit.
 template <typename T, typename F>
 void each_block(const Geom& g, std::int64_t block, Dtype dtype, F&& f) {
   const std::int64_t blocks = (g.N + block - 1) / block;
+  const bool split = blocks >= omp_get_max_threads();
+  std::vector<ImplPtr> cols, aux;
+  for (int t = 0; t < (split ? omp_get_max_threads() : 1); ++t) {
+    cols.push_back(make_impl({g.K(), block * g.L()}, dtype));
+    aux.push_back(make_impl({g.O, block * g.L()}, dtype));
+  }
   const auto run = [&](std::int64_t s, std::int64_t e) {
-    const ImplPtr cols = make_impl({g.K(), block * g.L()}, dtype),
-                  aux = make_impl({g.O, block * g.L()}, dtype);
+    const std::size_t t = omp_in_parallel() ? static_cast<std::size_t>(omp_get_thread_num()) : 0;
     for (std::int64_t k = s; k < e; ++k)
-      f(k * block, std::min(g.N, (k + 1) * block), cols->data<T>(), aux->data<T>());
+      f(k * block, std::min(g.N, (k + 1) * block), cols[t]->data<T>(), aux[t]->data<T>());
   };
-  if (blocks >= omp_get_max_threads())
+  if (split)
     parallel_chunks(blocks, run, block * g.L() * g.K());
   else
     run(0, blocks);
