@@ -111,7 +111,8 @@ Geom geometry(const char* op, const TensorImpl& x, const TensorImpl& w, const Co
                          " with its dilation"));
   g.Ho = (spanH - eH) / g.sH + 1;
   g.Wo = (spanW - eW) / g.sW + 1;
-  checked_mul(checked_mul(g.N, g.L(), op), g.K(), op);  // the rows fit an int64
+  // The columns fit an int64 in bytes (8: float64's), so no size product below can overflow.
+  checked_mul(checked_mul(checked_mul(g.N, checked_mul(g.Ho, g.Wo, op), op), g.K(), op), 8, op);
   return g;
 }
 
@@ -290,10 +291,11 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
           acc += cmat<T>(c.grad_out(), g.N * O, L).middleRows(n * O, O).rowwise().sum().array();
       }
       if (!gx && !gw) return;
-      // Each block's weight gradient lands in its own slot, summed in block order afterwards:
-      // the same bits whichever thread took which block.
-      const std::int64_t blocks = (g.N + block - 1) / block;
-      std::vector<std::vector<T>> partial(gw ? static_cast<std::size_t>(blocks) : 0);
+      // Each block's weight gradient lands in its own slot of one buffer (taken here, on the
+      // calling thread), summed in block order afterwards: the same bits whichever thread took
+      // which block.
+      const std::int64_t blocks = (g.N + block - 1) / block, slot = O * g.Kg();
+      const ImplPtr partial = gw ? make_impl({blocks, slot}, c.out().dtype) : nullptr;
       each_block<T>(
           g, block, c.out().dtype, [&](std::int64_t b0, std::int64_t b1, T* cols, T* gyt) {
             const std::int64_t BL = (b1 - b0) * L;
@@ -310,13 +312,11 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
             Eigen::Map<MatrixRM<T>> X(cols, K, BL);
             if (gw) {  // the columns again: recomputing them in cache beats keeping the batch's
               im2col(g, c.in(0).data<T>(), b0, b1, cols);
-              auto& mine = partial[static_cast<std::size_t>(b0 / block)];
-              mine.assign(static_cast<std::size_t>(O * g.Kg()), T(0));
+              T* mine = partial->data<T>() + b0 / block * slot;
               for (std::int64_t grp = 0; grp < g.G; ++grp)
-                gemm<true>(
-                    Eigen::Map<MatrixRM<T>>(mine.data() + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
-                    GY.middleRows(grp * g.Og(), g.Og()),
-                    X.middleRows(grp * g.Kg(), g.Kg()).transpose());
+                gemm<false>(Eigen::Map<MatrixRM<T>>(mine + grp * g.Og() * g.Kg(), g.Og(), g.Kg()),
+                            GY.middleRows(grp * g.Og(), g.Og()),
+                            X.middleRows(grp * g.Kg(), g.Kg()).transpose());
             }
             if (gx) {  // the columns' gradient reuses their buffer
               for (std::int64_t grp = 0; grp < g.G; ++grp)
@@ -327,8 +327,8 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
             }
           });
       if (gw)
-        for (const std::vector<T>& p : partial)
-          vec<T>(*gw) += Eigen::Map<const ArrayX<T>>(p.data(), static_cast<std::int64_t>(p.size()));
+        for (std::int64_t k = 0; k < blocks; ++k)
+          vec<T>(*gw) += Eigen::Map<const ArrayX<T>>(partial->data<T>() + k * slot, slot);
     };
     return has_bias ? record("conv2d", y, {x, w, b}, std::move(back))
                     : record("conv2d", y, {x, w}, std::move(back));

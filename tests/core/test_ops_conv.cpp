@@ -196,6 +196,9 @@ TEST_CASE("conv2d: errors name the op, the shapes and the option that does not f
                        "conv2d: stride must be >= 1, got (1, 0)", tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.padding = std::int64_t{1} << 62}),
                        doctest::Contains("overflows int64"), tg::ValueError);
+  // Each padded side fits, but the output plane (about 2^32 x 2^32 positions) does not.
+  CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.padding = std::int64_t{1} << 31}),
+                       doctest::Contains("overflows int64"), tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::conv2d(x, w, {}, {.dilation = std::int64_t{1} << 62}),
                        doctest::Contains("overflow"), tg::Error);
 }
