@@ -188,6 +188,52 @@ void bench_conv(int threads) {
   }
 }
 
+// The GEMM bound of a whole epoch: every product a training step of the workload makes, timed
+// as one OpenBLAS call each (the best of 1 to `threads` threads), times the steps of a 60,000-
+// image epoch. run.sh divides it by tapegrad's epoch: of_gemm_bound. Linear(in, out) at batch
+// b makes y = x W^T, gW = gy^T x and, past the first layer, gx = gy W.
+void bench_bound(int threads) {
+  auto linear = [](std::vector<Product>& ps, int b, int in, int out, bool input_grad) {
+    ps.push_back({b, out, in, false, true});
+    ps.push_back({out, in, b, true, false});
+    if (input_grad) ps.push_back({b, in, out, false, false});
+  };
+  struct Workload {
+    const char* name;
+    int batch;
+    std::vector<Product> products;
+  };
+  std::vector<Workload> workloads{{"B1", 64, {}}, {"B2", 256, {}}, {"B4", 64, {}}};
+  linear(workloads[0].products, 64, 784, 128, false);
+  linear(workloads[0].products, 64, 128, 10, true);
+  linear(workloads[1].products, 256, 784, 1024, false);
+  linear(workloads[1].products, 256, 1024, 1024, true);
+  linear(workloads[1].products, 256, 1024, 10, true);
+  // B4: each convolution as im2col products over the whole batch (as in bench_conv), then the
+  // two linear layers.
+  std::vector<Product>& cnn = workloads[2].products;
+  cnn.insert(cnn.end(), {{10, 64 * 576, 25, false, false},
+                         {10, 25, 64 * 576, false, true},
+                         {20, 64 * 64, 250, false, false},
+                         {20, 250, 64 * 64, false, true},
+                         {250, 64 * 64, 20, true, false}});
+  linear(cnn, 64, 320, 50, true);
+  linear(cnn, 64, 50, 10, true);
+  for (const Workload& w : workloads) {
+    const int steps = 60000 / w.batch;
+    double flops = 0, secs = 0;
+    for (const Product& p : w.products) {
+      flops += 2.0 * p.m * p.n * p.k;
+      secs += sgemm_seconds(p, threads);
+    }
+    std::printf(
+        "BENCH bound workload=%s threads=%d products_per_step=%zu gflop_per_epoch=%.2f "
+        "sgemm_gflops=%.1f gemm_bound_s=%.4f\n",
+        w.name, threads, w.products.size(), flops * steps * 1e-9, flops / secs * 1e-9,
+        secs * steps);
+  }
+}
+
 #endif
 
 // What train's per-step calls cost: ProgressBar::update (terminal mode, drawing into /dev/null
@@ -250,7 +296,7 @@ void bench_fit() {
 }
 }  // namespace
 
-// bench_core [overhead|train|matmul|conv ...]: the named parts, or all of them.
+// bench_core [overhead|train|matmul|conv|bound ...]: the named parts, or all of them.
 int main(int argc, char** argv) {
   const std::vector<std::string> want(argv + 1, argv + argc);
   auto on = [&](const char* part) {
@@ -269,6 +315,7 @@ int main(int argc, char** argv) {
     }
 #ifdef TAPEGRAD_BENCH_SGEMM
     if (on("conv")) bench_conv(threads);
+    if (on("bound")) bench_bound(threads);
 #endif
   }
 }

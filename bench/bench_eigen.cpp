@@ -142,7 +142,7 @@ void mnist(MLP& net, std::int64_t batch, bool adam) {
 
 int main(int argc, char** argv) {
   const bench::Workload w = bench::parse_args(argc, argv);
-  Eigen::setNbThreads(w.threads);
+  if (w.threads > 0) Eigen::setNbThreads(w.threads);
   if (w.name == "B1") {
     MLP net({784, 128, 10}, Act::Sigmoid, 64);
     mnist(net, 64, false);

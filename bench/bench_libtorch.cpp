@@ -58,7 +58,7 @@ void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int6
 
 int main(int argc, char** argv) {
   const bench::Workload w = bench::parse_args(argc, argv);
-  torch::set_num_threads(w.threads);
+  if (w.threads > 0) torch::set_num_threads(w.threads);
   torch::manual_seed(0);
   if (w.name == "B1") {
     torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(),

@@ -22,15 +22,15 @@ namespace bench {
 /// B1 small, B2 wide, B3 overhead, B4 convolutional (see bench/README.md).
 struct Workload {
   std::string name;
-  int threads;
+  int threads;  // 0: "default", the library's own choice
 };
 
 inline Workload parse_args(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s B1|B2|B3|B4 THREADS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s B1|B2|B3|B4 THREADS|default\n", argv[0]);
     std::exit(2);
   }
-  return {argv[1], std::atoi(argv[2])};
+  return {argv[1], std::string(argv[2]) == "default" ? 0 : std::max(1, std::atoi(argv[2]))};
 }
 
 struct Split {

@@ -1,13 +1,15 @@
-// Every matrix product of the library goes through gemm(): one GEMM call per thread on its own
-// block of the result. Letting the BLAS thread each product itself made small products (a
-// 64-sample batch) spend more time in the library's spin-waits and sched_yield than in the
-// kernel, and collapsed under CPU contention. Inside an active parallel region Eigen's GEMM and
+// Every matrix product of the library goes through gemm(): one GEMM call per piece of the
+// result, a piece per thread of the cap. Letting the BLAS thread each product itself made small
+// products (a 64-sample batch) spend more time in the library's spin-waits and sched_yield than in
+// the kernel, and collapsed under CPU contention. Inside an active parallel region Eigen's GEMM and
 // OpenBLAS's OpenMP build both run single-threaded, so threads never nest.
 #pragma once
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
+
+#include "team.h"
 
 namespace tapegrad {
 
@@ -19,7 +21,7 @@ inline constexpr std::int64_t kGemmParallelMin = std::int64_t{1} << 18;
 
 /// dst = lhs * rhs, or dst += lhs * rhs with kAccumulate; dst, lhs and rhs are Eigen matrix
 /// expressions with direct access (row-major maps, their transposes and blocks). Big products
-/// are split across threads along the longer side of dst.
+/// are split along the longer side of dst into thread_cap() pieces, run by the team.
 template <bool kAccumulate, typename Dst, typename Lhs, typename Rhs>
 void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
   const std::int64_t rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
@@ -29,23 +31,24 @@ void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
     else
       d.noalias() = l * r;
   };
-  const int threads = omp_get_max_threads();
-  if (threads == 1 || omp_in_parallel() || rows * cols * depth < kGemmParallelMin) {
+  if (rows * cols * depth < kGemmParallelMin || detail::nested()) {
     product(dst, lhs, rhs);
     return;
   }
+  // One piece per thread of the cap, whatever the team: OpenBLAS's results depend on where a
+  // block starts, so the pieces must not move with the load.
   const bool by_rows = rows >= cols;
   const std::int64_t n = by_rows ? rows : cols;
-#pragma omp parallel num_threads(static_cast <int>(std::min <std::int64_t>(threads, n)))
-  {
-    const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const std::int64_t b = n * t / nt, e = n * (t + 1) / nt;
-    if (b < e) {
-      if (by_rows)
-        product(dst.middleRows(b, e - b), lhs.middleRows(b, e - b), rhs);
-      else
-        product(dst.middleCols(b, e - b), lhs, rhs.middleCols(b, e - b));
-    }
+  const std::int64_t pieces = std::min<std::int64_t>(detail::thread_cap(), n);
+  const int team = static_cast<int>(std::min<std::int64_t>(detail::team_threads(), pieces));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
+  for (std::int64_t k = 0; k < pieces; ++k) {
+    const detail::ChunkScope scope;
+    const std::int64_t b = n * k / pieces, e = n * (k + 1) / pieces;
+    if (by_rows)
+      product(dst.middleRows(b, e - b), lhs.middleRows(b, e - b), rhs);
+    else
+      product(dst.middleCols(b, e - b), lhs, rhs.middleCols(b, e - b));
   }
 }
 

@@ -231,9 +231,10 @@ Eigen::Map<const MatrixRM<T>> group_weight(const Geom& g, const T* w, std::int64
 template <typename T, typename F>
 void each_block(const Geom& g, std::int64_t block, Dtype dtype, F&& f) {
   const std::int64_t blocks = (g.N + block - 1) / block;
-  const bool split = blocks >= omp_get_max_threads();
+  const int cap = detail::thread_cap();
+  const bool split = blocks >= cap;
   std::vector<ImplPtr> cols, aux;
-  for (int t = 0; t < (split ? omp_get_max_threads() : 1); ++t) {
+  for (int t = 0; t < (split ? cap : 1); ++t) {
     cols.push_back(make_impl({g.K(), block * g.L()}, dtype));
     aux.push_back(make_impl({g.O, block * g.L()}, dtype));
   }

@@ -140,15 +140,6 @@ TEST_CASE("tensor: prints like PyTorch") {
   CHECK(e.str() == "tensor(7, dtype=int64)");
 }
 
-TEST_CASE("tensor: set_num_threads controls kernel threads") {
-  const int before = tg::get_num_threads();
-  tg::set_num_threads(1);
-  CHECK(tg::get_num_threads() == 1);
-  tg::set_num_threads(before);
-  CHECK(tg::get_num_threads() == before);
-  CHECK_THROWS_AS(tg::set_num_threads(0), tg::ValueError);
-}
-
 TEST_CASE("clone: copies storage and passes the gradient through") {
   tg::Tensor x = leaf({3, 4});
   tg::Tensor c = x.clone();
