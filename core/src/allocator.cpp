@@ -3,6 +3,7 @@
 #include "allocator.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <bit>
 #include <cstdint>
@@ -100,9 +101,19 @@ Cache* this_thread_cache() {
   return t_cache;
 }
 
+// Blocks this big start on a 2 MiB boundary and ask for transparent huge pages: a batch
+// gathered at random from a data set in 4 KiB pages spent most of its time in page walks (B1's
+// first epoch read Fashion-MNIST's 188 MB at 0.75 GB/s, later epochs at 13 GB/s).
+constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeMin = 4 * kHugePage;
+
 void* system_alloc(std::size_t bytes) {
-  void* p = std::aligned_alloc(kAlign, bytes);
+  const bool huge = bytes >= kHugeMin;
+  void* p = huge ? std::aligned_alloc(kHugePage, (bytes + kHugePage - 1) / kHugePage * kHugePage)
+                 : std::aligned_alloc(kAlign, bytes);
   if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: errors ignored
+#endif
   return p;
 }
 

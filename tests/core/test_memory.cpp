@@ -111,3 +111,12 @@ TEST_CASE("memory: empty_cache gives the memory back to the OS, not only to mall
   }
 }
 #endif
+
+TEST_CASE(
+    "memory: blocks of 8 MiB and more start on a huge-page boundary, smaller ones on a line") {
+  const tg::Tensor big = tg::ones({2 * 1024 * 1024 + 3});  // just over 8 MiB of float32
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data<float>()) % (std::uintptr_t{2} << 20) == 0);
+  CHECK(big.sum().item() == doctest::Approx(2 * 1024 * 1024 + 3));  // every byte is usable
+  const tg::Tensor small = tg::ones({1000});
+  CHECK(reinterpret_cast<std::uintptr_t>(small.data<float>()) % 64 == 0);
+}
