@@ -6,7 +6,9 @@
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install-check   install, then build and run an outside project against the package
-#   make bench     micro-benchmarks, then B1-B4 against libtorch and hand-written Eigen
+#   make bench     micro-benchmarks, then B1-B4 against libtorch and hand-written Eigen, quiet
+#                  and beside a busy process, and the ecosystem figures; appends a row to
+#                  bench/history.csv
 #   make bench-dist  B2 as 1 process x 1 and 2 threads and as 2 MPI ranks x 1 thread, with a
 #                  breakdown of the 2-rank epoch and the machine's two-process ceiling
 #   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)
@@ -61,8 +63,9 @@ bench:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
 	  -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
 	cmake --build build-bench -j $(JOBS)
-	build-bench/bench/bench_core
-	bench/run.sh build-bench
+	bash -o pipefail -c '{ build-bench/bench/bench_core && bench/run.sh build-bench && \
+	  bench/run.sh build-bench 3 contention && bench/ecosystem.sh build-bench; } | tee build-bench/bench.log'
+	bench/history.sh build-bench/bench.log
 
 bench-dist:
 	scripts/setup.sh
