@@ -28,7 +28,7 @@ if [ "$mode" = contention ]; then
     for ((r = 0; r < reps; ++r)); do quiet+="$(run_secs tapegrad $w 1) "; done
     sh -c 'while :; do :; done' &
     busy=$!
-    trap 'kill $busy 2>/dev/null' EXIT
+    trap 'kill $busy 2>/dev/null || true' EXIT
     declare -A s=()
     for ((r = 0; r < reps; ++r)); do
       for i in tapegrad libtorch; do
