@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <mutex>
@@ -35,9 +36,9 @@ Sampler& sampler() {
   return s;
 }
 
-// Applies n to the calling thread's OpenMP count (a per-thread setting) when it changed.
-thread_local bool in_chunk = false;
+thread_local bool in_chunk = false;  // a ChunkScope is open on this thread
 
+// Applies n to the calling thread's OpenMP count (a per-thread setting) when it changed.
 int apply(int n) {
   thread_local int applied = 0;
   if (applied != n) {
