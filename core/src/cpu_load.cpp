@@ -58,6 +58,8 @@ std::int64_t clock_ns(clockid_t id) {
 
 }  // namespace
 
+std::int64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
+
 int allowed_cpus() {
   int n = static_cast<int>(affinity_cpus().size());
   if (n == 0) n = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));

@@ -9,6 +9,9 @@
 
 namespace tapegrad::detail {
 
+/// CLOCK_MONOTONIC in nanoseconds (a vDSO read, no system call).
+std::int64_t monotonic_ns();
+
 /// CPUs in this process's affinity mask, capped by a cgroup CPU quota (v2 cpu.max or v1
 /// cfs_quota_us / cfs_period_us, rounded up); at least 1.
 int allowed_cpus();

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <mutex>
 
 #include "check.h"
@@ -48,12 +47,6 @@ int apply(int n) {
   return n;
 }
 
-std::int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 }  // namespace
 
 namespace detail {
@@ -73,7 +66,7 @@ int team_threads() {
   if (const int p = pinned.load(std::memory_order_relaxed); p > 0) return apply(std::min(c, p));
   if (c == 1 || !adaptive.load(std::memory_order_relaxed)) return apply(c);
   thread_local std::int64_t next_check = 0;  // a clock read per region, a lock per window
-  const std::int64_t t = now_ns();
+  const std::int64_t t = detail::monotonic_ns();
   if (t >= next_check) {
     next_check = t + kWindowNs / 4;
     Sampler& s = sampler();
