@@ -4,12 +4,12 @@
 #                                    grows build-fuzz/corpus/<target>, a failure is saved in
 #                                    build-fuzz/artifacts/<target>/ and stops the script
 #   scripts/fuzz.sh --ci [SECONDS]   CI: replays every seed and committed regression input,
-#                                    then fuzzes each target for SECONDS (default 20)
+#                                    then fuzzes each target for SECONDS (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=fuzz
 if [ "${1:-}" = "--ci" ]; then mode=ci; shift; fi
-seconds=${1:-$([ "$mode" = ci ] && echo 20 || echo 60)}
+seconds=${1:-$([ "$mode" = ci ] && echo 15 || echo 60)}
 build=${FUZZ_BUILD:-build-fuzz}
 
 # Debian 12's default clang (14) rejects lambdas capturing structured bindings in C++20; 16 has

@@ -1,6 +1,7 @@
-// Reference values PyTorch itself produced: tests/torch/*.json, written by tests/torch/generate.py
-// (run by hand with Debian's python3-torch; the tests never need torch). Each case holds its
-// float64 inputs, options, torch's output and torch's gradients of sum(output * mix).
+// Reference values PyTorch itself produced: tests/reference/*.json, written by
+// scripts/gen_torch_reference.py (run by hand with Debian's python3-torch; the tests never need
+// torch). Each case holds its float64 inputs, options, torch's output and torch's gradients of
+// sum(output * mix).
 #pragma once
 #include <doctest/doctest.h>
 
@@ -14,7 +15,7 @@
 
 namespace torch_data {
 
-/// The cases of one file under tests/torch.
+/// The cases of one file under tests/reference.
 inline nlohmann::json cases(const std::string& file) {
   const std::string path = std::string(TAPEGRAD_TORCH_DATA) + "/" + file;
   std::ifstream in(path);
@@ -55,6 +56,40 @@ inline void check_case(const nlohmann::json& c, const std::vector<tapegrad::Tens
     if (leaves[k].defined() && leaves[k].requires_grad()) {
       INFO("the gradient of input " << k);
       check_values(leaves[k].grad(), tensor(c.at("grads")[k]).to_vector<double>(), tol);
+    }
+}
+
+/// The parity tolerance of issue #11: |got - want| <= 1e-10 + 1e-9 |want| for every element.
+inline void check_parity_values(const tapegrad::Tensor& got, const tapegrad::Tensor& want) {
+  const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
+  REQUIRE(g.size() == w.size());
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    INFO("element " << i << ": got " << g[i] << ", torch " << w[i]);
+    CHECK(std::abs(g[i] - w[i]) <= 1e-10 + 1e-9 * std::abs(w[i]));
+  }
+}
+
+/// check_case at the parity tolerance: torch's shape, values and every leaf's gradient.
+inline void check_parity(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
+                         const tapegrad::Tensor& y) {
+  const tapegrad::Tensor want = tensor(c.at("output"));
+  CHECK(y.shape() == want.shape());
+  check_parity_values(y, want);
+  if (c.at("mix").is_null()) return;
+  if (!y.requires_grad()) {
+    // An op tapegrad does not record (sign, the comparisons): torch's gradient must be zero.
+    for (const auto& want_grad : c.at("grads"))
+      if (!want_grad.is_null())
+        for (double v : want_grad.at("data").get<std::vector<double>>()) CHECK(v == 0);
+    return;
+  }
+  (y * tensor(c.at("mix"))).sum().backward();
+  for (std::size_t k = 0; k < leaves.size(); ++k)
+    if (leaves[k].defined() && leaves[k].requires_grad()) {
+      INFO("the gradient of input " << k);
+      const nlohmann::json& want_grad = c.at("grads")[k];
+      REQUIRE_MESSAGE(!want_grad.is_null(), "torch gave input ", k, " no gradient");
+      check_parity_values(leaves[k].grad(), tensor(want_grad));
     }
 }
 

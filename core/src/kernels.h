@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "check.h"
 #include "team.h"
@@ -205,6 +206,23 @@ bool has_non_finite(const TensorImpl& t);
 template <typename E>
 typename E::Scalar scalar_like(const E&, double v) {
   return static_cast<typename E::Scalar>(v);
+}
+
+/// max(a, b) and min(a, b) that are NaN where either operand is, as torch's (Eigen 3.4.0's own
+/// leave NaN unspecified). b may be an array or a scalar; a NaN scalar is refused by callers.
+template <typename A, typename B>
+auto max_nan(const A& a, const B& b) {
+  if constexpr (std::is_arithmetic_v<B>)
+    return (a != a).select(a, a.max(b));
+  else
+    return (a != a || b != b).select(a + b, a.max(b));
+}
+template <typename A, typename B>
+auto min_nan(const A& a, const B& b) {
+  if constexpr (std::is_arithmetic_v<B>)
+    return (a != a).select(a, a.min(b));
+  else
+    return (a != a || b != b).select(a + b, a.min(b));
 }
 
 /// A float op of one input, elementwise: y = fwd(x) and gx += bwd(g, x, y), each given Eigen

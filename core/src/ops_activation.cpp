@@ -1,5 +1,7 @@
-// Activations: sigmoid, tanh, relu, leaky_relu, and softmax / log_softmax along a dim.
-// softmax rows are seen as (outer, n, inner): n values along dim, `inner` apart in memory.
+// Pointwise activations. Each comment gives y and dy/dx as torch 1.13 computes them (kinks and
+// thresholds included); backward adds g * dy/dx into gx.
+#include <cmath>
+
 #include "kernels.h"
 #include "tapegrad/core/ops.h"
 
@@ -43,69 +45,111 @@ Tensor leaky_relu(const Tensor& x, double slope) {
       });
 }
 
-namespace {
-
-template <typename T>
-using Strided = Eigen::Map<const ArrayX<T>, 0, Eigen::InnerStride<>>;
-template <typename T>
-using StridedMut = Eigen::Map<ArrayX<T>, 0, Eigen::InnerStride<>>;
-
-// Calls f(offset) for the first element of every (outer, inner) row, rows split across threads.
-template <typename F>
-void for_each_row(const Split3& s, F f) {
-  parallel_chunks(
-      s.outer * s.inner,
-      [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t r = b; r < e; ++r) f((r / s.inner) * s.n * s.inner + r % s.inner);
+// y = log(1 + e^(beta x)) / beta, or x where beta x > threshold.
+// dy/dx = z / (z + 1) with z = e^(beta x), or 1 past the threshold.
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  if (!std::isfinite(beta) || beta == 0 || std::isnan(threshold))
+    throw ValueError(
+        msg("softplus: beta must be finite and non-zero and threshold not NaN: got "
+            "beta ",
+            beta, ", threshold ", threshold));
+  return unary_op(
+      "softplus", x,
+      [beta, threshold](const auto& v) {
+        const auto bx = v * scalar_like(v, beta);
+        return (bx > scalar_like(v, threshold)).select(v, bx.exp().log1p() / scalar_like(v, beta));
       },
-      s.n);
-}
-
-enum class Soft { Softmax, LogSoftmax };
-
-// softmax:      y = e^(x - m) / sum e^(x - m)        gx = y (g - sum(g y))
-// log_softmax:  y = x - m - log sum e^(x - m)         gx = g - e^y sum(g)
-// Subtracting the row max m keeps every exponent <= 0: finite for logits of +-1000.
-template <Soft K>
-Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
-  const TensorImpl& ix = impl_of(x, op);
-  const Split3 s = split_at(ix.shape, normalize_dim(op, dim, ix.shape.size()));
-  return dispatch_float(ix.dtype, op, [&]<typename T>() {
-    ImplPtr y = make_impl(ix.shape, ix.dtype);
-    const Eigen::InnerStride<> st(s.inner);
-    for_each_row(s, [&](std::int64_t o) {
-      Strided<T> xr(ix.data<T>() + o, s.n, st);
-      StridedMut<T> yr(y->data<T>() + o, s.n, st);
-      const T m = xr.maxCoeff();
-      if constexpr (K == Soft::Softmax) {
-        yr = (xr - m).exp();
-        yr /= yr.sum();
-      } else {
-        yr = xr - m;
-        yr -= std::log(yr.exp().sum());
-      }
-    });
-    return record(op, y, {x}, [s](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const Eigen::InnerStride<> st(s.inner);
-      for_each_row(s, [&](std::int64_t o) {
-        Strided<T> g(c.grad_out().data<T>() + o, s.n, st), yr(c.out().data<T>() + o, s.n, st);
-        StridedMut<T> gr(gx->data<T>() + o, s.n, st);
-        if constexpr (K == Soft::Softmax)
-          gr += yr * (g - (g * yr).sum());
-        else
-          gr += g - yr.exp() * g.sum();
+      [beta, threshold](const auto& g, const auto& v, const auto&) {
+        const auto bx = v * scalar_like(v, beta);
+        const auto z = bx.exp();
+        return (bx > scalar_like(v, threshold)).select(g, g * z / (z + scalar_like(v, 1)));
       });
-    });
-  });
 }
 
+// y = x for x > 0, alpha (e^x - 1) otherwise.   dy/dx = 1, or alpha e^x (x = 0 takes this side).
+Tensor elu(const Tensor& x, double alpha) {
+  if (!std::isfinite(alpha)) throw ValueError(msg("elu: alpha must be finite, got ", alpha));
+  return unary_op(
+      "elu", x,
+      [alpha](const auto& v) {
+        return (v > scalar_like(v, 0)).select(v, v.expm1() * scalar_like(v, alpha));
+      },
+      [alpha](const auto& g, const auto& v, const auto&) {
+        return (v > scalar_like(v, 0)).select(g, g * v.exp() * scalar_like(v, alpha));
+      });
+}
+
+// Exact:  y = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2.   dy/dx = Phi(x) + x phi(x).
+// Tanh:   y = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3).
+//         dy/dx = (1 + tanh u) / 2 + x / 2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 0.044715 x^2).
+namespace {
+constexpr double kRsqrt2 = 0.70710678118654752440;    // 1 / sqrt(2)
+constexpr double kRsqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+constexpr double kBeta = 0.79788456080286535588;      // sqrt(2 / pi)
+constexpr double kKappa = 0.044715;
 }  // namespace
 
-Tensor softmax(const Tensor& x, std::int64_t dim) { return soft<Soft::Softmax>("softmax", x, dim); }
-Tensor log_softmax(const Tensor& x, std::int64_t dim) {
-  return soft<Soft::LogSoftmax>("log_softmax", x, dim);
+Tensor gelu(const Tensor& x, GeluApproximate approximate) {
+  if (approximate == GeluApproximate::Tanh)
+    return unary_op(
+        "gelu", x,
+        [](const auto& v) {
+          const auto u = (v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, kBeta);
+          return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + u.tanh());
+        },
+        [](const auto& g, const auto& v, const auto&) {
+          using S = typename std::decay_t<decltype(v)>::Scalar;
+          return g * v.unaryExpr([](S e) {
+            const S th = std::tanh(S(kBeta) * (e + S(kKappa) * e * e * e));
+            return S(0.5) * (1 + th) +
+                   S(0.5) * e * (1 - th * th) * S(kBeta) * (1 + S(3 * kKappa) * e * e);
+          });
+        });
+  return unary_op(
+      "gelu", x,
+      [](const auto& v) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        return v * scalar_like(v, 0.5) *
+               (scalar_like(v, 1) +
+                (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+      },
+      [](const auto& g, const auto& v, const auto&) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        const auto cdf = scalar_like(v, 0.5) *
+                         (scalar_like(v, 1) +
+                          (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+        const auto pdf = (v.square() * scalar_like(v, -0.5)).exp() * scalar_like(v, kRsqrt2Pi);
+        return g * (cdf + v * pdf);
+      });
 }
+
+// y = x s, s = 1 / (1 + e^-x).   dy/dx = s (1 + x (1 - s)).
+Tensor silu(const Tensor& x) {
+  return unary_op(
+      "silu", x, [](const auto& v) { return v / ((-v).exp() + scalar_like(v, 1)); },
+      [](const auto& g, const auto& v, const auto&) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        return g * v.unaryExpr([](S e) {
+          const S s = 1 / (1 + std::exp(-e));
+          return s * (1 + e * (1 - s));
+        });
+      });
+}
+
+// y = min(max(x, lo), hi).   dy/dx = 1 strictly inside (lo, hi), else 0.
+Tensor hardtanh(const Tensor& x, double lo, double hi) {
+  if (!(lo <= hi))
+    throw ValueError(msg("hardtanh: min_val must be <= max_val: got ", lo, " and ", hi));
+  return unary_op(
+      "hardtanh", x,
+      [lo, hi](const auto& v) {
+        return min_nan(max_nan(v, scalar_like(v, lo)), scalar_like(v, hi));
+      },
+      [lo, hi](const auto& g, const auto& v, const auto&) {
+        return (v > scalar_like(v, lo) && v < scalar_like(v, hi)).select(g, scalar_like(v, 0));
+      });
+}
+
+Tensor relu6(const Tensor& x) { return hardtanh(x, 0, 6); }
 
 }  // namespace tapegrad

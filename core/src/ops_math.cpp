@@ -54,17 +54,54 @@ Tensor abs(const Tensor& x) {
       [](const auto& g, const auto& v, const auto&) { return g * v.sign(); });
 }
 
-// y = min(max(x, lo), hi).   dy/dx = 1 where lo <= x <= hi, else 0 (PyTorch's convention).
-Tensor clamp(const Tensor& x, double lo, double hi) {
-  if (!(lo <= hi)) throw ValueError(msg("clamp: lo must be <= hi: got lo ", lo, ", hi ", hi));
+// y = x^2.   dy/dx = 2x.   int64 squares exactly through mul.
+Tensor square(const Tensor& x) {
+  if (impl_of(x, "square").dtype == kInt64) return x * x;
   return unary_op(
-      "clamp", x,
-      [lo, hi](const auto& v) { return v.max(scalar_like(v, lo)).min(scalar_like(v, hi)); },
-      [lo, hi](const auto& g, const auto& v, const auto&) {
-        using S = typename std::decay_t<decltype(v)>::Scalar;
-        return g * (v >= S(lo) && v <= S(hi)).template cast<S>();
+      "square", x, [](const auto& v) { return v.square(); },
+      [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); });
+}
+
+// y = 1 / sqrt(x).   dy/dx = -y^3 / 2.
+Tensor rsqrt(const Tensor& x) {
+  return unary_op(
+      "rsqrt", x, [](const auto& v) { return v.rsqrt(); },
+      [](const auto& g, const auto&, const auto& y) {
+        return g * scalar_like(y, -0.5) * y.cube();
       });
 }
+
+// y = sin x.   dy/dx = cos x.
+Tensor sin(const Tensor& x) {
+  return unary_op(
+      "sin", x, [](const auto& v) { return v.sin(); },
+      [](const auto& g, const auto& v, const auto&) { return g * v.cos(); });
+}
+
+// y = cos x.   dy/dx = -sin x.
+Tensor cos(const Tensor& x) {
+  return unary_op(
+      "cos", x, [](const auto& v) { return v.cos(); },
+      [](const auto& g, const auto& v, const auto&) { return -g * v.sin(); });
+}
+
+// y = min(max(x, lo), hi), either bound absent; NaN propagates as torch's.
+// dy/dx = 1 where lo <= x <= hi (each test only for a bound given), else 0 (torch's convention;
+// with lo > hi nothing passes).
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+  if (!lo && !hi) throw ValueError("clamp: at least one of lo and hi must be given");
+  if ((lo && std::isnan(*lo)) || (hi && std::isnan(*hi)))
+    throw ValueError(msg("clamp: a bound is NaN: lo ", lo ? *lo : 0.0, ", hi ", hi ? *hi : 0.0));
+  const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
+  return unary_op(
+      "clamp", x,
+      [l, h](const auto& v) { return min_nan(max_nan(v, scalar_like(v, l)), scalar_like(v, h)); },
+      [l, h](const auto& g, const auto& v, const auto&) {
+        return (v >= scalar_like(v, l) && v <= scalar_like(v, h)).select(g, scalar_like(v, 0));
+      });
+}
+Tensor clamp_min(const Tensor& x, double lo) { return clamp(x, lo, std::nullopt); }
+Tensor clamp_max(const Tensor& x, double hi) { return clamp(x, std::nullopt, hi); }
 
 // y = x converted to dtype d.   gx = g converted back (floating types only).
 Tensor Tensor::to(Dtype d) const {

@@ -42,6 +42,33 @@ Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, slope_); }
 std::string LeakyReLU::extra_repr() const { return msg("negative_slope=", slope_); }
+// The constructors check their options by applying the op to an empty tensor: one place
+// (the op) holds each rule and its message.
+Softplus::Softplus(double beta, double threshold) : beta_(beta), threshold_(threshold) {
+  softplus(zeros({0}), beta, threshold);
+}
+Tensor Softplus::forward(const Tensor& x) { return softplus(x, beta_, threshold_); }
+std::string Softplus::extra_repr() const { return msg("beta=", beta_, ", threshold=", threshold_); }
+
+ELU::ELU(double alpha) : alpha_(alpha) { elu(zeros({0}), alpha); }
+Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
+std::string ELU::extra_repr() const { return msg("alpha=", alpha_); }
+
+Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }
+std::string GELU::extra_repr() const {
+  return approximate_ == GeluApproximate::Tanh ? "approximate='tanh'" : "approximate='none'";
+}
+
+Tensor SiLU::forward(const Tensor& x) { return silu(x); }
+
+Hardtanh::Hardtanh(double min_val, double max_val) : min_(min_val), max_(max_val) {
+  hardtanh(zeros({0}), min_val, max_val);
+}
+Tensor Hardtanh::forward(const Tensor& x) { return hardtanh(x, min_, max_); }
+std::string Hardtanh::extra_repr() const { return msg("min_val=", min_, ", max_val=", max_); }
+
+Tensor ReLU6::forward(const Tensor& x) { return relu6(x); }
+
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim_); }
 Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim_); }
 

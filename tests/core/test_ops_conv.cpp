@@ -1,6 +1,6 @@
 // conv2d and conv1d: values against a direct loop written here, gradients by finite differences
 // in float64 over odd sizes, strides, padding ("same" with even kernels too), dilation and
-// groups (depthwise too); against PyTorch's own numbers (tests/torch/conv.json); the chunked
+// groups (depthwise too); against PyTorch's own numbers (tests/reference/conv.json); the chunked
 // path for big batches; errors naming what does not fit.
 #include "../torch_data.h"
 #include "helpers.h"
@@ -203,7 +203,7 @@ TEST_CASE("conv2d: errors name the op, the shapes and the option that does not f
                        doctest::Contains("overflow"), tg::Error);
 }
 
-TEST_CASE("conv2d and conv1d: torch 1.13's outputs and gradients (tests/torch/conv.json)") {
+TEST_CASE("conv2d and conv1d: torch 1.13's outputs and gradients (tests/reference/conv.json)") {
   const auto cases = torch_data::cases("conv.json");
   CHECK(cases.size() == 11);
   for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -1,4 +1,4 @@
-// embedding: PyTorch's own outputs and gradients (tests/torch/embedding.json), rows copied
+// embedding: PyTorch's own outputs and gradients (tests/reference/embedding.json), rows copied
 // exactly, repeated indices accumulating, padding_idx (negative too) getting no gradient,
 // finite differences, and errors.
 #include "../torch_data.h"

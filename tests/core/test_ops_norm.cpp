@@ -1,5 +1,5 @@
 // batch_norm: PyTorch's own outputs, updated running statistics and gradients
-// (tests/torch/norm.json) in training and evaluation, with and without affine parameters, over
+// (tests/reference/norm.json) in training and evaluation, with and without affine parameters, over
 // (N, C), (N, C, L) and (N, C, H, W); finite-difference gradients; errors.
 #include "../torch_data.h"
 #include "helpers.h"

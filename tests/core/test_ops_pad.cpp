@@ -1,4 +1,4 @@
-// pad: PyTorch's own outputs and gradients for every mode (tests/torch/pad.json), a direct
+// pad: PyTorch's own outputs and gradients for every mode (tests/reference/pad.json), a direct
 // per-element implementation, finite-difference gradients, int64, empty results, and errors.
 #include "../torch_data.h"
 #include "helpers.h"

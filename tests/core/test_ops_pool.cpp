@@ -1,4 +1,4 @@
-// Pooling: PyTorch's own outputs, indices and gradients (tests/torch/pool.json) over strides,
+// Pooling: PyTorch's own outputs, indices and gradients (tests/reference/pool.json) over strides,
 // padding, dilation, ceil_mode, count_include_pad, divisor_override and adaptive sizes;
 // finite-difference gradients; NaN and ties; errors.
 #include "../torch_data.h"
@@ -36,7 +36,7 @@ tg::Tensor run_case(const nlohmann::json& o, const tg::Tensor& x, tg::Tensor* in
 }
 }  // namespace
 
-TEST_CASE("pooling: torch 1.13's outputs, indices and gradients (tests/torch/pool.json)") {
+TEST_CASE("pooling: torch 1.13's outputs, indices and gradients (tests/reference/pool.json)") {
   const auto cases = torch_data::cases("pool.json");
   CHECK(cases.size() == 20);
   for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -1,4 +1,4 @@
-// layer_norm and group_norm: PyTorch's own outputs and gradients (tests/torch/row_norm.json), a
+// layer_norm and group_norm: PyTorch's own outputs and gradients (tests/reference/row_norm.json), a
 // direct loop implementation, finite-difference gradients with and without affine parameters,
 // float32, and errors.
 #include "../torch_data.h"

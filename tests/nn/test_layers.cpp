@@ -58,6 +58,42 @@ TEST_CASE("activations: modules match the core ops and gradcheck") {
   CHECK(lr.extra_repr() == "negative_slope=0.2");
 }
 
+TEST_CASE("activations: Softplus ELU GELU SiLU Hardtanh ReLU6 match the core ops") {
+  tg::Tensor x = leaf({3, 5});
+  nn::Softplus sp(2, 1.5);
+  nn::ELU elu(0.4);
+  nn::GELU gelu;
+  nn::GELU gelu_tanh(tg::GeluApproximate::Tanh);
+  nn::SiLU silu;
+  nn::Hardtanh ht(-0.5, 0.8);
+  nn::ReLU6 r6;
+  check_values(sp(x), tg::softplus(x, 2, 1.5).to_vector<double>());
+  check_values(elu(x), tg::elu(x, 0.4).to_vector<double>());
+  check_values(gelu(x), tg::gelu(x).to_vector<double>());
+  check_values(gelu_tanh(x), tg::gelu(x, tg::GeluApproximate::Tanh).to_vector<double>());
+  check_values(silu(x), tg::silu(x).to_vector<double>());
+  check_values(ht(x), tg::hardtanh(x, -0.5, 0.8).to_vector<double>());
+  check_values(r6(x * 5), tg::relu6(x * 5).to_vector<double>());
+  for (nn::Module* m : std::vector<nn::Module*>{&sp, &elu, &gelu, &gelu_tanh, &silu, &ht}) {
+    INFO(m->name());
+    check_gradient([&] { return (*m)(x); }, {x});
+  }
+  CHECK(sp.extra_repr() == "beta=2, threshold=1.5");
+  CHECK(elu.extra_repr() == "alpha=0.4");
+  CHECK(gelu.extra_repr() == "approximate='none'");
+  CHECK(gelu_tanh.extra_repr() == "approximate='tanh'");
+  CHECK(ht.extra_repr() == "min_val=-0.5, max_val=0.8");
+  CHECK(r6.name() == "ReLU6");
+  CHECK(silu.name() == "SiLU");
+  // Options are checked when the module is built, with the op's own message.
+  CHECK_THROWS_WITH_AS(nn::Softplus(0), doctest::Contains("softplus: beta must be"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::ELU(NAN), doctest::Contains("elu: alpha must be finite"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::Hardtanh(1, 0),
+                       doctest::Contains("hardtanh: min_val must be <= max_val"), tg::ValueError);
+}
+
 TEST_CASE("dropout: zeroes about p of the elements, scales the rest, identity in eval") {
   tg::Generator gen(11);
   nn::Dropout drop(0.25, &gen);

@@ -40,14 +40,51 @@ Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor abs(const Tensor& x);
-/// Limits x to [lo, hi]; the gradient passes only where lo <= x <= hi.
-Tensor clamp(const Tensor& x, double lo, double hi);
+/// x * x (int64 stays int64).
+Tensor square(const Tensor& x);
+/// 1 / sqrt(x).
+Tensor rsqrt(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+/// Limits x to [lo, hi], either bound optional (at least one given), as torch.clamp: with
+/// lo > hi every element becomes hi. NaN elements stay NaN. The gradient passes only where
+/// lo <= x <= hi.
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi);
+Tensor clamp_min(const Tensor& x, double lo);
+Tensor clamp_max(const Tensor& x, double hi);
+/// The larger / smaller of a and b elementwise (broadcasting; NaN wins). Where a == b the
+/// gradient is split evenly between them, as torch's.
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// ---- selection ----
+/// a where cond is non-zero, b elsewhere; cond, a and b broadcast together. Each gradient flows
+/// to the elements chosen from it.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, double b);
+Tensor where(const Tensor& cond, double a, const Tensor& b);
+/// x with value wherever mask (broadcast to x's shape) is non-zero; no gradient flows there.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 // ---- activations ----
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+/// log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (torch's softplus).
+Tensor softplus(const Tensor& x, double beta = 1, double threshold = 20);
+/// x for x > 0, alpha (e^x - 1) otherwise.
+Tensor elu(const Tensor& x, double alpha = 1);
+/// How gelu evaluates the Gaussian CDF: exactly (erf), or torch's approximate="tanh".
+enum class GeluApproximate { None, Tanh };
+/// x Phi(x), Phi the standard normal CDF.
+Tensor gelu(const Tensor& x, GeluApproximate approximate = GeluApproximate::None);
+/// x sigmoid(x) (also called swish).
+Tensor silu(const Tensor& x);
+/// x limited to [min_val, max_val]; the gradient is 0 at and beyond either bound (torch's).
+Tensor hardtanh(const Tensor& x, double min_val = -1, double max_val = 1);
+/// hardtanh(x, 0, 6).
+Tensor relu6(const Tensor& x);
 /// Numerically stable along dim (finite for logits of +-1000).
 Tensor softmax(const Tensor& x, std::int64_t dim);
 Tensor log_softmax(const Tensor& x, std::int64_t dim);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "tapegrad/core/ops.h"
 #include "tapegrad/nn/module.h"
 
 namespace tapegrad::nn {
@@ -34,6 +35,62 @@ class LeakyReLU : public Module {
 
  private:
   double slope_;
+};
+
+class Softplus : public Module {
+ public:
+  explicit Softplus(double beta = 1, double threshold = 20);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Softplus"; }
+  std::string extra_repr() const override;
+
+ private:
+  double beta_, threshold_;
+};
+
+class ELU : public Module {
+ public:
+  explicit ELU(double alpha = 1);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "ELU"; }
+  std::string extra_repr() const override;
+
+ private:
+  double alpha_;
+};
+
+class GELU : public Module {
+ public:
+  explicit GELU(GeluApproximate approximate = GeluApproximate::None) : approximate_(approximate) {}
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "GELU"; }
+  std::string extra_repr() const override;
+
+ private:
+  GeluApproximate approximate_;
+};
+
+class SiLU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "SiLU"; }
+};
+
+class Hardtanh : public Module {
+ public:
+  explicit Hardtanh(double min_val = -1, double max_val = 1);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Hardtanh"; }
+  std::string extra_repr() const override;
+
+ private:
+  double min_, max_;
+};
+
+class ReLU6 : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "ReLU6"; }
 };
 
 class Softmax : public Module {

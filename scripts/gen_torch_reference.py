@@ -2,8 +2,9 @@
 """Reference values from PyTorch itself, for the C++ tests to compare against.
 
 Run by hand with Debian's python3-torch (1.13) when a case is added:
-    /usr/bin/python3 tests/torch/generate.py
-and commit the JSON files it writes beside itself. The tests never need torch.
+    /usr/bin/python3 scripts/gen_torch_reference.py
+and commit the JSON files it writes into tests/reference/ (each records the torch version that
+wrote it). The tests never need torch.
 
 Each case stores its inputs (float64, drawn here), its options, torch's output, and torch's
 gradients of sum(output * mix) for a fixed random mix, so that every output element's
@@ -15,7 +16,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference")
 
 
 def t(x):
@@ -26,14 +27,17 @@ def t(x):
 
 
 def run(fn, inputs, options):
-    """Output and gradients of sum(fn(*inputs) * mix) w.r.t. every input that requires grad."""
+    """Output and gradients of sum(fn(*inputs) * mix) w.r.t. every input that requires grad
+    (no mix and no gradients for an output without one, such as sign's)."""
     leaves = [x.clone().requires_grad_(x.is_floating_point()) if x is not None else None
               for x in inputs]
     y = fn(*leaves)
-    mix = torch.randn(y.shape, dtype=torch.float64)
-    (y * mix).sum().backward()
+    mix = None
+    if y.requires_grad:
+        mix = torch.randn(y.shape, dtype=torch.float64)
+        (y * mix).sum().backward()
     case = {"options": options, "inputs": [t(x) if x is not None else None for x in inputs],
-            "mix": t(mix), "output": t(y),
+            "mix": t(mix) if mix is not None else None, "output": t(y),
             "grads": [t(x.grad) if x is not None and x.grad is not None else None
                       for x in leaves]}
     return case
@@ -237,8 +241,92 @@ def pad_cases():
     return cases
 
 
+def randn(*shape):
+    return torch.randn(*shape, dtype=torch.float64)
+
+
+def ties(*shape):
+    """Values on a coarse grid, so that equal elements (ties) occur."""
+    return torch.randint(-3, 4, shape).to(torch.float64) / 2
+
+
+def elementwise_cases():
+    """Elementwise math, activations, clamp, extrema and selection: each case names its op and
+    options as the C++ test's table spells them."""
+    torch.manual_seed(19)
+    cases = []
+
+    def case(op, fn, inputs, **options):
+        cases.append(run(fn, inputs, dict(op=op, **options)))
+
+    for (sa, sb) in [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((2, 1, 3), (4, 1))]:
+        case("add", torch.add, [randn(*sa), randn(*sb)])
+        case("sub", torch.sub, [randn(*sa), randn(*sb)])
+        case("mul", torch.mul, [randn(*sa), randn(*sb)])
+        case("div", torch.div, [randn(*sa), randn(*sb).abs() + 0.5])
+        case("maximum", torch.maximum, [randn(*sa), randn(*sb)])
+        case("minimum", torch.minimum, [randn(*sa), randn(*sb)])
+    case("maximum", torch.maximum, [ties(4, 5), ties(4, 5)])
+    case("minimum", torch.minimum, [ties(3, 4), ties(4)])
+    pos = randn(3, 5).abs() + 0.2
+    for p in [2.0, 0.5, -1.0, 3.0, 1.7, -0.5]:
+        case("pow", lambda x: torch.pow(x, p), [pos], p=p)
+    x = randn(4, 5) * 2
+    case("exp", torch.exp, [x])
+    case("log", torch.log, [pos])
+    case("sqrt", torch.sqrt, [pos])
+    case("rsqrt", torch.rsqrt, [pos])
+    case("abs", torch.abs, [ties(3, 5)])
+    case("square", torch.square, [x])
+    case("sin", torch.sin, [x * 2])
+    case("cos", torch.cos, [x * 2])
+    case("neg", torch.neg, [x])
+    case("sign", torch.sign, [ties(3, 4)])
+    case("affine", lambda x: x * 2.5 - 0.75, [x], a=2.5, b=-0.75)
+    for (lo, hi) in [(-0.5, 1.0), (-1.0, None), (None, 0.5), (1.0, -1.0), (-1.0, -1.0)]:
+        case("clamp", lambda x: torch.clamp(x, lo, hi), [ties(4, 5)], lo=lo, hi=hi)
+    case("clamp_min", lambda x: torch.clamp_min(x, 0.5), [ties(4, 5)], lo=0.5)
+    case("clamp_max", lambda x: torch.clamp_max(x, -0.5), [ties(4, 5)], hi=-0.5)
+    a = x * 3
+    case("sigmoid", torch.sigmoid, [a])
+    case("tanh", torch.tanh, [a])
+    case("relu", torch.relu, [ties(4, 5)])
+    for slope in [0.01, 0.2, -0.3]:
+        case("leaky_relu", lambda x: F.leaky_relu(x, slope), [ties(4, 5)], negative_slope=slope)
+    for (beta, threshold) in [(1.0, 20.0), (2.0, 1.5), (0.5, 0.5), (-1.0, 2.0)]:
+        case("softplus", lambda x: F.softplus(x, beta, threshold), [a], beta=beta,
+             threshold=threshold)
+    case("softplus", lambda x: F.softplus(x, 1.0, 1.0), [ties(4, 5)], beta=1.0, threshold=1.0)
+    for alpha in [1.0, 0.3, 2.0]:
+        case("elu", lambda x: F.elu(x, alpha), [a], alpha=alpha)
+    case("elu", lambda x: F.elu(x, 0.7), [ties(4, 5)], alpha=0.7)
+    for approximate in ["none", "tanh"]:
+        case("gelu", lambda x: F.gelu(x, approximate=approximate), [a], approximate=approximate)
+        case("gelu", lambda x: F.gelu(x, approximate=approximate), [ties(3, 4)],
+             approximate=approximate)
+    case("silu", F.silu, [a])
+    for (lo, hi) in [(-1.0, 1.0), (-0.5, 1.5), (0.0, 0.0)]:
+        case("hardtanh", lambda x: F.hardtanh(x, lo, hi), [ties(4, 5)], min_val=lo, max_val=hi)
+    case("hardtanh", lambda x: F.hardtanh(x, -2.0, 2.5), [a], min_val=-2.0, max_val=2.5)
+    case("relu6", F.relu6, [a * 3])
+    case("relu6", F.relu6, [ties(4, 5) * 4])
+    for (sc, sa, sb) in [((3, 4), (3, 4), (3, 4)), ((4,), (3, 1), (2, 1, 1)),
+                         ((2, 1, 3), (3,), (1, 4, 1))]:
+        cond = torch.randn(*sc) > 0
+        case("where", torch.where, [cond, randn(*sa), randn(*sb)])
+    case("where_scalar_b", lambda c, x: torch.where(c, x, 0.25), [torch.randn(3, 4) > 0,
+                                                                   randn(3, 4)], b=0.25)
+    case("where_scalar_a", lambda c, x: torch.where(c, -1.5, x), [torch.randn(4) > 0,
+                                                                  randn(3, 4)], a=-1.5)
+    for (sx, sm, value) in [((3, 4), (3, 4), -2.0), ((2, 3, 4), (4,), 0.5), ((3, 4), (3, 1), 7.0)]:
+        case("masked_fill", lambda x, m: x.masked_fill(m, value), [randn(*sx),
+                                                                   torch.randn(*sm) > 0],
+             value=value)
+    return cases
+
+
 def write(name, cases):
-    path = os.path.join(HERE, name)
+    path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
         f.write("\n")
@@ -254,3 +342,4 @@ if __name__ == "__main__":
     write("row_norm.json", row_norm_cases())
     write("embedding.json", embedding_cases())
     write("pad.json", pad_cases())
+    write("elementwise.json", elementwise_cases())
