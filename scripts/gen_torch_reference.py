@@ -325,6 +325,74 @@ def elementwise_cases():
     return cases
 
 
+def reduce_cases():
+    """Reductions and statistics over dims, with ties where torch defines who gets the gradient."""
+    torch.manual_seed(20)
+    cases = []
+
+    def case(op, fn, inputs, **options):
+        cases.append(run(fn, inputs, dict(op=op, **options)))
+
+    x = randn(3, 4, 5)
+    for (dims, keepdim) in [(None, False), ([1], False), ([0, 2], True), ([-1], True),
+                            ([2, 0], False)]:
+        d = tuple(dims) if dims is not None else None
+        if d is None:
+            case("sum", lambda x: x.sum(), [x], dims=None, keepdim=False)
+            case("mean", lambda x: x.mean(), [x], dims=None, keepdim=False)
+        elif len(d) == 1:
+            case("sum", lambda x: x.sum(d[0], keepdim), [x], dims=dims, keepdim=keepdim)
+            case("mean", lambda x: x.mean(d[0], keepdim), [x], dims=dims, keepdim=keepdim)
+        for xin in [x, ties(3, 4, 5)]:
+            if d is None:
+                case("amax", lambda x: x.amax(), [xin], dims=dims, keepdim=keepdim)
+                case("amin", lambda x: x.amin(), [xin], dims=dims, keepdim=keepdim)
+            else:
+                case("amax", lambda x: x.amax(d, keepdim), [xin], dims=dims, keepdim=keepdim)
+                case("amin", lambda x: x.amin(d, keepdim), [xin], dims=dims, keepdim=keepdim)
+        case("logsumexp", lambda x: torch.logsumexp(x, d if d is not None else (0, 1, 2),
+                                                    keepdim),
+             [x * 3], dims=dims if dims is not None else [0, 1, 2], keepdim=keepdim)
+        for correction in [1, 0, 2]:
+            unbiased = {1: True, 0: False}.get(correction)
+            if d is None:
+                fv = lambda x: torch.var(x, None, correction=correction)
+                fs = lambda x: torch.std(x, None, correction=correction)
+            else:
+                fv = lambda x: torch.var(x, d, correction=correction, keepdim=keepdim)
+                fs = lambda x: torch.std(x, d, correction=correction, keepdim=keepdim)
+            case("var", fv, [x], dims=dims, correction=correction, keepdim=keepdim)
+            case("std", fs, [x], dims=dims, correction=correction, keepdim=keepdim)
+        for p in [2.0, 1.0, float("inf"), 3.0, 1.5, 0.5]:
+            xin = ties(3, 4, 5) if p == float("inf") else x
+            case("norm", lambda x: torch.linalg.vector_norm(x, p, d, keepdim), [xin],
+                 p=p if p != float("inf") else "inf", dims=dims, keepdim=keepdim)
+    # Logits of +-1000 stay finite.
+    big = torch.tensor([[1000.0, -1000.0, 999.0], [-1000.0, -1000.0, -999.0]],
+                       dtype=torch.float64)
+    case("logsumexp", lambda x: torch.logsumexp(x, 1), [big], dims=[1], keepdim=False)
+    case("logsumexp", lambda x: torch.logsumexp(x, 0, True), [big], dims=[0], keepdim=True)
+    # max / min along a dim: values and the index's gradient (first occurrence on ties).
+    t = ties(4, 6)
+    for dim in [0, 1, -1]:
+        for keepdim in [False, True]:
+            cm = run(lambda x: x.max(dim, keepdim).values, [t],
+                     {"op": "max_dim", "dim": dim, "keepdim": keepdim})
+            cm["indices"] = t.max(dim, keepdim).indices.reshape(-1).tolist()
+            cases.append(cm)
+            cm = run(lambda x: x.min(dim, keepdim).values, [t],
+                     {"op": "min_dim", "dim": dim, "keepdim": keepdim})
+            cm["indices"] = t.min(dim, keepdim).indices.reshape(-1).tolist()
+            cases.append(cm)
+    # max() / min() of a whole tensor: ties share the gradient.
+    case("max_all", lambda x: x.max(), [ties(3, 5)])
+    case("min_all", lambda x: x.min(), [ties(3, 5)])
+    case("max_all", lambda x: x.max(), [randn(7)])
+    for dim in [0, 1, 2, -1]:
+        case("cumsum", lambda x: torch.cumsum(x, dim), [x], dim=dim)
+    return cases
+
+
 def write(name, cases):
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
@@ -343,3 +411,4 @@ if __name__ == "__main__":
     write("embedding.json", embedding_cases())
     write("pad.json", pad_cases())
     write("elementwise.json", elementwise_cases())
+    write("reduce.json", reduce_cases())

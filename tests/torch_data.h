@@ -28,9 +28,11 @@ inline nlohmann::json cases(const std::string& file) {
 inline tapegrad::Tensor tensor(const nlohmann::json& j) {
   if (j.is_null()) return {};
   const bool int64 = j.value("dtype", "") == "int64";
-  return tapegrad::from_vector(j.at("data").get<std::vector<double>>(),
-                               j.at("shape").get<tapegrad::Shape>(),
-                               {.dtype = int64 ? tapegrad::kInt64 : tapegrad::kFloat64});
+  const auto shape = j.at("shape").get<tapegrad::Shape>();
+  const tapegrad::Tensor t =
+      tapegrad::from_vector(j.at("data").get<std::vector<double>>(), shape,
+                            {.dtype = int64 ? tapegrad::kInt64 : tapegrad::kFloat64});
+  return shape.empty() ? t.reshape({}) : t;  // from_vector reads an empty shape as 1-D
 }
 
 /// A case's inputs: floating ones as leaves that require grad, others as stored.

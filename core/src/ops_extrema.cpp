@@ -1,6 +1,8 @@
-// Elementwise extrema of two tensors (maximum, minimum), broadcasting.
-// Legend: a, b inputs broadcast to y; g the gradient of y.
+// Extrema: of two tensors elementwise (maximum, minimum, broadcasting), and over dims (amax,
+// amin, and max / min of a whole tensor).
+// Legend: a, b inputs broadcast to y; x an input reduced to y; g the gradient of y.
 #include "elementwise.h"
+#include "reduce.h"
 
 namespace tapegrad {
 
@@ -28,5 +30,78 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
         return (x == z).select(g * scalar_like(g, 0.5), (x < z).select(scalar_like(g, 0), g));
       });
 }
+
+namespace {
+
+// How ties at the extreme share the gradient: amax's over the elements equal to y (NaN equals
+// nothing, so a NaN result sends NaN, as torch's), or max()'s, where a NaN result is shared by
+// the NaN elements.
+enum class Ties { Equal, NanShares };
+
+// y = the largest (kMax) or smallest element over the reduced dims, NaN if any is.
+// dy/dx = m / count(m) with m the elements that tie with y, per result.
+template <bool kMax, Ties kTies>
+Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keepdim) {
+  const TensorImpl& ix = impl_of(x, op);
+  const ReducePlan p = plan_reduce(op, ix.shape, dims, keepdim);
+  if (p.count == 0)
+    throw ValueError(
+        msg(op, ": cannot reduce over an empty dim (shape ", shape_str(ix.shape), ")"));
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(p.out, ix.dtype);
+    extreme_into<T, kMax>(y->data<T>(), p.kept, ix.data<T>(), ix.shape);
+    if constexpr (!std::is_floating_point_v<T>) {
+      return Tensor(y);
+    } else {
+      return record(op, y, {x}, [kept = p.kept](BackwardCtx& c) {
+        TensorImpl* gx = c.grad_in(0);
+        if (!gx) return;
+        const TensorImpl& xi = c.in(0);
+        // The tie mask of a run reduced into one result y: elements equal to y (and, for a NaN
+        // max(), the NaNs).
+        auto tie = [](const auto& xs, T y) {
+          return xs.unaryExpr(
+              [y](T v) { return T(v == y || (kTies == Ties::NanShares && v != v && y != y)); });
+        };
+        // count(m) per result, then gx += g / count(m) * m.
+        ImplPtr count = make_zeros(kept, c.out().dtype);
+        T* pc = count->data<T>();
+        const T* py = c.out().data<T>();
+        for_each_reduced_run(
+            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+              Eigen::Map<const ArrayX<T>> xr(xi.data<T>() + o, n);
+              if (along)
+                Eigen::Map<ArrayX<T>>(pc + k, n) +=
+                    (xr == Eigen::Map<const ArrayX<T>>(py + k, n)).template cast<T>();
+              else
+                pc[k] += tie(xr, py[k]).sum();
+            });
+        const T* pg = c.grad_out().data<T>();
+        for_each_reduced_run(
+            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+              Eigen::Map<const ArrayX<T>> xr(xi.data<T>() + o, n);
+              Eigen::Map<ArrayX<T>> gr(gx->data<T>() + o, n);
+              if (along) {
+                const Eigen::Map<const ArrayX<T>> yr(py + k, n), gk(pg + k, n), ck(pc + k, n);
+                gr += gk / ck * (xr == yr).template cast<T>();
+              } else {
+                gr += pg[k] / pc[k] * tie(xr, py[k]);
+              }
+            });
+      });
+    }
+  });
+}
+
+}  // namespace
+
+Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) {
+  return extreme_over<true, Ties::Equal>("amax", x, dims, keepdim);
+}
+Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) {
+  return extreme_over<false, Ties::Equal>("amin", x, dims, keepdim);
+}
+Tensor max(const Tensor& x) { return extreme_over<true, Ties::NanShares>("max", x, {}, false); }
+Tensor min(const Tensor& x) { return extreme_over<false, Ties::NanShares>("min", x, {}, false); }
 
 }  // namespace tapegrad

@@ -14,7 +14,7 @@
 namespace tapegrad {
 
 namespace {
-struct Dims {
+struct NCS {
   std::int64_t N, C, S;
 };
 
@@ -35,7 +35,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   check_floating("batch_norm", ix);
   if (ix.shape.size() < 2)
     throw ShapeError(msg("batch_norm: the input must be (N, C, ...): got ", shape_str(ix.shape)));
-  Dims d{ix.shape[0], ix.shape[1], 1};
+  NCS d{ix.shape[0], ix.shape[1], 1};
   for (std::size_t i = 2; i < ix.shape.size(); ++i) d.S *= ix.shape[i];
   check_channel_vector("running_mean", running_mean, ix, d.C);
   check_channel_vector("running_var", running_var, ix, d.C);

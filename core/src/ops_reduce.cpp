@@ -1,10 +1,26 @@
 // Reductions: sum and mean (all elements, or along a dim), max/min along a dim, argmax.
 // A tensor reduced along dim is seen as (outer, n, inner); keepdim leaves a size-1 dim there.
-#include "kernels.h"
+#include "reduce.h"
 #include "tapegrad/core/autograd.h"
-#include "tapegrad/core/ops.h"
 
 namespace tapegrad {
+
+ReducePlan plan_reduce(const char* op, const Shape& x, const Dims& dims, bool keepdim) {
+  const auto rank = static_cast<std::int64_t>(x.size());
+  std::vector<bool> reduced(std::max<std::int64_t>(rank, 1), dims.dims.empty());
+  for (const std::int64_t d : dims.dims) {
+    const std::int64_t k = normalize_dim(op, d, rank);
+    if (reduced[k]) throw ValueError(msg(op, ": dim ", k, " appears more than once in the dims"));
+    reduced[k] = true;
+  }
+  ReducePlan p;
+  for (std::int64_t i = 0; i < rank; ++i) {
+    p.kept.push_back(reduced[i] ? 1 : x[i]);
+    if (reduced[i]) p.count *= x[i];  // x's numel is checked, so no factor overflows
+    if (!reduced[i] || keepdim) p.out.push_back(p.kept.back());
+  }
+  return p;
+}
 
 namespace {
 Shape reduced_shape(const Shape& s, std::int64_t dim, bool keepdim) {
@@ -133,8 +149,6 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
   return extreme<false>("min", x, dim, keepdim);
 }
-Tensor max(const Tensor& x) { return extreme<true>("max", x.reshape({-1}), 0, false).first; }
-Tensor min(const Tensor& x) { return extreme<false>("min", x.reshape({-1}), 0, false).first; }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
   NoGradGuard no_grad;  // only the indices are wanted

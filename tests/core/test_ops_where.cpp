@@ -59,7 +59,7 @@ TEST_CASE("where/masked_fill: shapes that do not broadcast are named") {
                        doctest::Contains("where"), tg::Error);
 }
 
-TEST_CASE("masked_fill: fills where the mask is set; no gradient flows there") {
+TEST_CASE("masked_fill: fills where the mask is set, and no gradient flows there") {
   tg::Tensor x = leaf_of({1, 2, 3, 4, 5, 6}, {2, 3});
   const tg::Tensor mask = tg::tensor({0, 1, 0}, {3});
   const tg::Tensor y = tg::masked_fill(x, mask, -INFINITY);

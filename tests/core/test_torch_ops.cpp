@@ -1,6 +1,7 @@
-// Elementwise math, activations, clamp, extrema and selection against torch 1.13's own outputs
-// and gradients (tests/reference/elementwise.json, scripts/gen_torch_reference.py), at the
-// parity tolerance: 1e-10 absolute + 1e-9 relative, float64.
+// Ops against torch 1.13's own outputs and gradients, at the parity tolerance (1e-10 absolute +
+// 1e-9 relative, float64): elementwise math, activations, clamp, extrema and selection
+// (tests/reference/elementwise.json), reductions and statistics (reduce.json), written by
+// scripts/gen_torch_reference.py. Each case names its op; the table below makes the call.
 #include <functional>
 #include <map>
 #include <optional>
@@ -16,6 +17,24 @@ using Op = std::function<tg::Tensor(const Inputs&, const Options&)>;
 std::optional<double> maybe(const Options& o, const char* key) {
   if (o.at(key).is_null()) return std::nullopt;
   return o.at(key).get<double>();
+}
+
+// A case's "dims": null (every dim) or a list.
+tg::Dims dims(const Options& o) {
+  if (o.at("dims").is_null()) return {};
+  return o.at("dims").get<std::vector<std::int64_t>>();
+}
+
+// "p" is a number, or "inf".
+double norm_p(const Options& o) {
+  return o.at("p").is_string() ? INFINITY : o.at("p").get<double>();
+}
+
+// sum / mean over no dims (all) or one dim, as tapegrad spells them.
+tg::Tensor sum_or_mean(bool mean, const tg::Tensor& x, const Options& o) {
+  if (o.at("dims").is_null()) return mean ? tg::mean(x) : tg::sum(x);
+  const std::int64_t d = o.at("dims").at(0);
+  return mean ? tg::mean(x, d, o.at("keepdim")) : tg::sum(x, d, o.at("keepdim"));
 }
 
 // Every op the generator writes, by the name it writes.
@@ -78,16 +97,46 @@ const std::map<std::string, Op>& ops() {
        }},
       {"masked_fill", [](const Inputs& x,
                          const Options& o) { return tg::masked_fill(x[0], x[1], o.at("value")); }},
+      {"sum", [](const Inputs& x, const Options& o) { return sum_or_mean(false, x[0], o); }},
+      {"mean", [](const Inputs& x, const Options& o) { return sum_or_mean(true, x[0], o); }},
+      {"amax",
+       [](const Inputs& x, const Options& o) { return tg::amax(x[0], dims(o), o.at("keepdim")); }},
+      {"amin",
+       [](const Inputs& x, const Options& o) { return tg::amin(x[0], dims(o), o.at("keepdim")); }},
+      {"logsumexp", [](const Inputs& x,
+                       const Options& o) { return tg::logsumexp(x[0], dims(o), o.at("keepdim")); }},
+      {"var",
+       [](const Inputs& x, const Options& o) {
+         return tg::var(x[0], dims(o), o.at("correction"), o.at("keepdim"));
+       }},
+      {"std",
+       [](const Inputs& x, const Options& o) {
+         return tg::std(x[0], dims(o), o.at("correction"), o.at("keepdim"));
+       }},
+      {"norm",
+       [](const Inputs& x, const Options& o) {
+         return tg::norm(x[0], norm_p(o), dims(o), o.at("keepdim"));
+       }},
+      {"max_dim",
+       [](const Inputs& x, const Options& o) {
+         return tg::max(x[0], o.at("dim"), o.at("keepdim")).first;
+       }},
+      {"min_dim",
+       [](const Inputs& x, const Options& o) {
+         return tg::min(x[0], o.at("dim"), o.at("keepdim")).first;
+       }},
+      {"max_all", [](const Inputs& x, const Options&) { return tg::max(x[0]); }},
+      {"min_all", [](const Inputs& x, const Options&) { return tg::min(x[0]); }},
+      {"cumsum", [](const Inputs& x, const Options& o) { return tg::cumsum(x[0], o.at("dim")); }},
   };
   return table;
 }
 
 }  // namespace
 
-TEST_CASE(
-    "elementwise ops: torch 1.13's outputs and gradients (tests/reference/elementwise.json)") {
-  const nlohmann::json cases = torch_data::cases("elementwise.json");
-  CHECK(cases.size() >= 80);
+// Every case of one reference file through the table.
+static void check_file(const char* file) {
+  const nlohmann::json cases = torch_data::cases(file);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const nlohmann::json& c = cases[i];
     const std::string op = c.at("options").at("op");
@@ -96,5 +145,22 @@ TEST_CASE(
     REQUIRE_MESSAGE(it != ops().end(), "no entry for op ", op);
     const Inputs in = torch_data::leaves(c);
     torch_data::check_parity(c, in, it->second(in, c.at("options")));
+    if (c.contains("indices")) {  // max / min along a dim: torch's indices too
+      const tg::Tensor idx =
+          op == "max_dim" ? tg::max(in[0], c["options"]["dim"], c["options"]["keepdim"]).second
+                          : tg::min(in[0], c["options"]["dim"], c["options"]["keepdim"]).second;
+      CHECK(idx.to_vector<std::int64_t>() == c.at("indices").get<std::vector<std::int64_t>>());
+    }
   }
+}
+
+TEST_CASE(
+    "elementwise ops: torch 1.13's outputs and gradients (tests/reference/elementwise.json)") {
+  CHECK(torch_data::cases("elementwise.json").size() >= 80);
+  check_file("elementwise.json");
+}
+
+TEST_CASE("reductions: torch 1.13's outputs and gradients (tests/reference/reduce.json)") {
+  CHECK(torch_data::cases("reduce.json").size() >= 100);
+  check_file("reduce.json");
 }

@@ -2,6 +2,7 @@
 // gradient is summed back to each input's shape. Negative dims count from the end.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -9,6 +10,16 @@
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad {
+
+/// The dims a reduction runs over: one (amax(x, 1)), several (amax(x, {0, 2})), or none given
+/// ({}), which means every dim, as torch's dim=None. Negative dims count from the end.
+struct Dims {
+  std::vector<std::int64_t> dims;
+  Dims() = default;
+  Dims(std::int64_t d) : dims{d} {}  // NOLINT: implicit, as torch's int-or-tuple dim
+  Dims(std::initializer_list<std::int64_t> ds) : dims(ds) {}
+  Dims(std::vector<std::int64_t> ds) : dims(std::move(ds)) {}  // NOLINT
+};
 
 // ---- arithmetic (broadcasting) ----
 Tensor add(const Tensor& a, const Tensor& b);
@@ -97,11 +108,28 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim = false);
 /// Largest values along dim and their indices (int64, first occurrence); grad flows to them.
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim = false);
 std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
-/// Largest / smallest element (0-d); the gradient goes to the first one found.
+/// Largest / smallest element (0-d). The gradient is shared evenly by the elements equal to it
+/// (by the NaNs when it is NaN), as torch's.
 Tensor max(const Tensor& x);
 Tensor min(const Tensor& x);
 /// Indices of the largest values along dim (int64, no gradient).
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Largest / smallest values over dims (NaN wins). Unlike max(x, dim), ties share the gradient
+/// evenly, as torch's amax / amin.
+Tensor amax(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+/// log sum exp over dims, shifted by the maximum: finite for inputs of +-1000.
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+/// Variance over dims: sum (x - mean)^2 / max(0, N - correction). correction 1 is the unbiased
+/// estimate (torch's default, unbiased=true), 0 the population variance.
+Tensor var(const Tensor& x, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+/// sqrt(var(x, dims, correction, keepdim)).
+Tensor std(const Tensor& x, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+/// The p-norm over dims: (sum |x|^p)^(1/p) for finite p > 0, max |x| for p = inf. At a zero
+/// norm the gradient is 0, as torch's.
+Tensor norm(const Tensor& x, double p = 2, const Dims& dims = {}, bool keepdim = false);
+/// Running sum along dim (int64 stays int64).
+Tensor cumsum(const Tensor& x, std::int64_t dim);
 
 // ---- linear algebra ----
 /// 2-D (n x k)(k x m); 3-D batched, a batch of 1 (or a 2-D operand) broadcasting over the other.

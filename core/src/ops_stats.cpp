@@ -1,0 +1,193 @@
+// Statistics over dims: logsumexp, var, std and the p-norms. Each result is formed in the kept
+// shape (reduce.h), so each backward is one elementwise formula in x, y and g.
+// Legend: x the input; y the result; g its gradient; N the elements behind each result.
+#include <cmath>
+
+#include "reduce.h"
+
+namespace tapegrad {
+
+namespace {
+
+// s (kept shape) += f(x run, y run or scalar) summed over the reduced dims, y a kept-shape
+// tensor: the forward pass of every statistic here. f is a generic lambda, as in
+// reduce_backward.
+template <typename T, typename F>
+void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, const T* y, F f) {
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    if (along)
+      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n), CMap(y + k, n));
+    else
+      s[k] += f(CMap(x + o, n), y[k]).sum();
+  });
+}
+
+// s (kept shape) += f(x run) summed over the reduced dims.
+template <typename T, typename F>
+void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, F f) {
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    if (along)
+      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n));
+    else
+      s[k] += f(CMap(x + o, n)).sum();
+  });
+}
+
+}  // namespace
+
+// y = m + log sum e^(x - m), m the maximum (0 where it is infinite, as torch's).
+// dy/dx = e^(x - y).
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  const TensorImpl& ix = impl_of(x, "logsumexp");
+  const ReducePlan p = plan_reduce("logsumexp", ix.shape, dims, keepdim);
+  return dispatch_float(ix.dtype, "logsumexp", [&]<typename T>() {
+    const ImplPtr m = make_impl(p.kept, ix.dtype);
+    extreme_into<T, true>(m->data<T>(), p.kept, ix.data<T>(), ix.shape);
+    auto mv = vec<T>(*m);
+    mv = mv.isInf().select(T(0), mv);
+    ImplPtr y = make_zeros(p.out, ix.dtype);
+    sum_over(y->data<T>(), p.kept, ix.data<T>(), ix.shape, m->data<T>(),
+             [](const auto& xs, const auto& ms) { return (xs - ms).exp(); });
+    vec<T>(*y) = vec<T>(*y).log() + mv;
+    return record("logsumexp", y, {x}, [kept = p.kept](BackwardCtx& c) {
+      if (TensorImpl* gx = c.grad_in(0))
+        reduce_backward(
+            gx->data<T>(), c.in(0).data<T>(), c.in(0).shape, c.out().data<T>(),
+            c.grad_out().data<T>(), kept,
+            [](const auto& xs, const auto& ys, const auto& gs) { return (xs - ys).exp() * gs; });
+    });
+  });
+}
+
+namespace {
+
+// The variance (kStd: its square root) over the reduced dims. mean = sum x / N;
+// var = sum (x - mean)^2 / max(0, N - correction).
+// var: dy/dx = 2 (x - mean) / (N - correction).   std: dy/dx = (x - mean) / ((N - correction) y).
+template <bool kStd>
+Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correction,
+                bool keepdim) {
+  const TensorImpl& ix = impl_of(x, op);
+  if (!std::isfinite(correction))
+    throw ValueError(msg(op, ": correction must be finite, got ", correction));
+  const ReducePlan p = plan_reduce(op, ix.shape, dims, keepdim);
+  return dispatch_float(ix.dtype, op, [&]<typename T>() {
+    const ImplPtr mean = make_zeros(p.kept, ix.dtype);
+    sum_into(mean->data<T>(), p.kept, ix.data<T>(), ix.shape);
+    vec<T>(*mean) /= static_cast<T>(p.count);
+    ImplPtr y = make_zeros(p.out, ix.dtype);
+    sum_over(y->data<T>(), p.kept, ix.data<T>(), ix.shape, mean->data<T>(),
+             [](const auto& xs, const auto& ms) { return (xs - ms).square(); });
+    const double n_minus_c = static_cast<double>(p.count) - correction;
+    vec<T>(*y) /= static_cast<T>(std::max(0.0, n_minus_c));
+    if constexpr (kStd) vec<T>(*y) = vec<T>(*y).sqrt();
+    return record(op, y, {x}, [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const TensorImpl& xi = c.in(0);
+      const T d = static_cast<T>(n_minus_c);
+      // The mean broadcasts through y's slot: reduce_backward pairs x with one kept tensor.
+      const T* pm = mean->data<T>();
+      if constexpr (kStd) {
+        // g / y first (kept shape), then gx += (x - mean) g / (y d).
+        const ImplPtr gy = make_impl(kept, xi.dtype);
+        vec<T>(*gy) = cvec<T>(c.grad_out()) / cvec<T>(c.out());
+        reduce_backward(
+            gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(), kept,
+            [d](const auto& xs, const auto& ms, const auto& gs) { return (xs - ms) * gs / d; });
+      } else {
+        reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, c.grad_out().data<T>(), kept,
+                        [d](const auto& xs, const auto& ms, const auto& gs) {
+                          return (xs - ms) * gs * (T(2) / d);
+                        });
+      }
+    });
+  });
+}
+
+}  // namespace
+
+Tensor var(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  return variance<false>("var", x, dims, correction, keepdim);
+}
+Tensor std(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  return variance<true>("std", x, dims, correction, keepdim);
+}
+
+// p finite:  y = (sum |x|^p)^(1/p).   dy/dx = sign(x) |x|^(p-1) / y^(p-1), 0 where y = 0 (p = 1:
+//            sign(x); p < 1: also 0 where x = 0, as torch's).
+// p = inf:   y = max |x|.   dy/dx = sign(x) m / count(m), m the elements with |x| = y (or NaN).
+Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
+  const TensorImpl& ix = impl_of(x, "norm");
+  if (!(p > 0)) throw ValueError(msg("norm: p must be positive (or inf), got ", p));
+  const ReducePlan plan = plan_reduce("norm", ix.shape, dims, keepdim);
+  return dispatch_float(ix.dtype, "norm", [&]<typename T>() {
+    ImplPtr y = make_zeros(plan.out, ix.dtype);
+    const T* px = ix.data<T>();
+    const T tp = static_cast<T>(p);
+    if (std::isinf(p)) {
+      const ImplPtr a = make_impl(ix.shape, ix.dtype);
+      vec<T>(*a) = cvec<T>(ix).abs();
+      extreme_into<T, true>(y->data<T>(), plan.kept, a->data<T>(), ix.shape);
+      if (plan.count == 0) vec<T>(*y).setZero();  // an empty norm is 0
+    } else if (p == 1) {
+      sum_over(y->data<T>(), plan.kept, px, ix.shape, [](const auto& xs) { return xs.abs(); });
+    } else if (p == 2) {
+      sum_over(y->data<T>(), plan.kept, px, ix.shape, [](const auto& xs) { return xs.square(); });
+      vec<T>(*y) = vec<T>(*y).sqrt();
+    } else {
+      sum_over(y->data<T>(), plan.kept, px, ix.shape,
+               [tp](const auto& xs) { return xs.abs().pow(tp); });
+      vec<T>(*y) = vec<T>(*y).pow(T(1) / tp);
+    }
+    return record("norm", y, {x}, [kept = plan.kept, p, tp](BackwardCtx& c) {
+      TensorImpl* gx = c.grad_in(0);
+      if (!gx) return;
+      const TensorImpl& xi = c.in(0);
+      const T *py = c.out().data<T>(), *pg = c.grad_out().data<T>();
+      auto sign = [](const auto& xs) { return xs.sign(); };
+      if (std::isinf(p)) {
+        // count(m) per result, then gx += sign(x) g / count(m) m.
+        ImplPtr count = make_zeros(kept, xi.dtype);
+        auto tie = [](const auto& xs, const auto& ys) {
+          return (xs.abs() == ys || xs != xs).template cast<T>();
+        };
+        sum_over(count->data<T>(), kept, xi.data<T>(), xi.shape, py, tie);
+        const ImplPtr gc = make_impl(kept, xi.dtype);
+        vec<T>(*gc) = cvec<T>(c.grad_out()) / vec<T>(*count);
+        using CMap = Eigen::Map<const ArrayX<T>>;
+        for_each_reduced_run(
+            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+              CMap xr(xi.data<T>() + o, n);
+              Eigen::Map<ArrayX<T>> gr(gx->data<T>() + o, n);
+              if (along)
+                gr += sign(xr) * CMap(gc->data<T>() + k, n) * tie(xr, CMap(py + k, n));
+              else
+                gr += sign(xr) * gc->data<T>()[k] * tie(xr, py[k]);
+            });
+        return;
+      }
+      if (p == 1) {
+        reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
+                        [&](const auto& xs, const auto&, const auto& gs) { return sign(xs) * gs; });
+        return;
+      }
+      // scale = g / y^(p-1), 0 where y = 0; then gx += sign(x) |x|^(p-1) scale.
+      const ImplPtr scale = make_impl(kept, xi.dtype);
+      vec<T>(*scale) = (cvec<T>(c.out()) == T(0))
+                           .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()).pow(tp - 1));
+      if (p == 2)
+        reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(), kept,
+                        [](const auto& xs, const auto&, const auto& ss) { return xs * ss; });
+      else  // |x|^(p-1) is taken as 0 at x = 0, where p < 1 would make it infinite
+        reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(), kept,
+                        [tp](const auto& xs, const auto&, const auto& ss) {
+                          return xs.sign() * (xs == T(0)).select(T(0), xs.abs().pow(tp - 1)) * ss;
+                        });
+    });
+  });
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,75 @@
+// Shared machinery of the reductions over several dims (amax, logsumexp, var, norm, ...): the
+// plan that names the kept shape, and the walk that pairs each element of x with its result.
+// Results are computed in the kept shape (x's shape with the reduced dims at 1), which
+// broadcasts back over x, so every backward is an elementwise formula in x, y and g.
+#pragma once
+#include <algorithm>
+#include <limits>
+
+#include "kernels.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+struct ReducePlan {
+  Shape kept;              ///< x's shape with the reduced dims at size 1
+  Shape out;               ///< the result's shape: kept, or kept without those dims
+  std::int64_t count = 1;  ///< elements of x behind each result
+};
+/// Checks dims against x's rank (in range, none twice; none given means all) and plans the
+/// reduction; throws ValueError naming op.
+ReducePlan plan_reduce(const char* op, const Shape& x, const Dims& dims, bool keepdim);
+
+/// Calls f(o, k, n, along) for each run of n elements of x (shape xs) starting at flat offset
+/// o, whose results (in the kept shape) start at k: at k + j for element j when `along` (the
+/// run crosses kept elements), all at k otherwise (the run is reduced into one).
+template <typename F>
+void for_each_reduced_run(const Shape& xs, const Shape& kept, F&& f) {
+  if (shape_numel(xs) == 0) return;
+  for_each_run(plan_broadcast(xs, kept, xs),
+               [&](std::int64_t o, std::int64_t k, std::int64_t, std::int64_t n, std::int64_t sk,
+                   std::int64_t) { f(o, k, n, sk == 1); });
+}
+
+/// gx += d(xs, ys, gs) over x, where xs is a run of x and ys, gs the results and their
+/// gradient paired with it: arrays when the run crosses results, scalars when it reduces into
+/// one. d is a generic lambda, instantiated for both.
+template <typename T, typename D>
+void reduce_backward(T* gx, const T* x, const Shape& xs, const T* y, const T* g, const Shape& kept,
+                     D d) {
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    Eigen::Map<ArrayX<T>> gr(gx + o, n);
+    if (along)
+      gr += d(CMap(x + o, n), CMap(y + k, n), CMap(g + k, n));
+    else
+      gr += d(CMap(x + o, n), y[k], g[k]);
+  });
+}
+
+/// y (kept shape) = the largest (kMax) or smallest element of x over the reduced dims, NaN
+/// where any is NaN; an empty reduction leaves the identity (-inf or +inf, int64's extremes).
+template <typename T, bool kMax>
+void extreme_into(T* y, const Shape& kept, const T* x, const Shape& xs) {
+  using Lim = std::numeric_limits<T>;
+  const T start = kMax ? (Lim::has_infinity ? -Lim::infinity() : Lim::lowest())
+                       : (Lim::has_infinity ? Lim::infinity() : Lim::max());
+  std::fill(y, y + shape_numel(kept), start);
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    Eigen::Map<const ArrayX<T>> xr(x + o, n);
+    if (along) {
+      Eigen::Map<ArrayX<T>> yr(y + k, n);
+      if constexpr (kMax)
+        yr = max_nan(yr, xr);
+      else
+        yr = min_nan(yr, xr);
+    } else if (y[k] == y[k]) {  // once NaN, stays NaN
+      if (xr.hasNaN())
+        y[k] = std::numeric_limits<T>::quiet_NaN();
+      else
+        y[k] = kMax ? std::max(y[k], xr.maxCoeff()) : std::min(y[k], xr.minCoeff());
+    }
+  });
+}
+
+}  // namespace tapegrad
