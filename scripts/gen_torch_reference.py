@@ -393,6 +393,69 @@ def reduce_cases():
     return cases
 
 
+def shape_cases():
+    """Layout ops (copies, views, splits) and the products, each with its gradient."""
+    torch.manual_seed(21)
+    cases = []
+
+    def case(op, fn, inputs, **options):
+        cases.append(run(fn, inputs, dict(op=op, **options)))
+
+    x = randn(2, 3, 4)
+    for dims in [[2, 0, 1], [1, 0, 2], [0, 1, 2], [-1, -3, 1]]:
+        case("permute", lambda x: x.permute(*dims), [x], dims=dims)
+    for dim in [0, 1, 3, -1, -4]:
+        case("unsqueeze", lambda x: x.unsqueeze(dim), [x], dim=dim)
+    y = randn(2, 1, 3, 1)
+    case("squeeze", lambda x: x.squeeze(), [y], dim=None)
+    for dim in [1, -1, 0]:
+        case("squeeze", lambda x: x.squeeze(dim), [y], dim=dim)
+    for (shape, target) in [((3, 1), (3, 4)), ((1, 4), (2, 3, 4)), ((2, 1, 3), (-1, 5, -1)),
+                            ((3,), (2, 2, 3))]:
+        case("expand", lambda x: x.expand(*target), [randn(*shape)], shape=list(target))
+    case("broadcast_to", lambda x: torch.broadcast_to(x, (4, 2, 3)), [randn(2, 1)],
+         shape=[4, 2, 3])
+    for (shape, reps) in [((2, 3), (2, 2)), ((2, 3), (3, 1, 2)), ((3,), (2, 2)), ((2, 1, 2), (1, 3, 2))]:
+        case("repeat", lambda x: x.repeat(*reps), [randn(*shape)], repeats=list(reps))
+    for dims in [[0], [2], [0, 2], [-1, 1], [0, 1, 2]]:
+        case("flip", lambda x: torch.flip(x, dims), [x], dims=dims)
+    z = randn(7, 3)
+    for (size, dim) in [(3, 0), (2, 1), (7, 0), (10, 0)]:
+        for k in range(len(torch.split(z, size, dim))):
+            case("split", lambda x: torch.split(x, size, dim)[k], [z], split_size=size, dim=dim,
+                 piece=k)
+    for k, _ in enumerate([2, 4, 1]):
+        case("split_sizes", lambda x: torch.split(x, [2, 4, 1], 0)[k], [z], sizes=[2, 4, 1], dim=0,
+             piece=k)
+    for (chunks, dim) in [(3, 0), (2, 1), (4, 0), (7, 0)]:
+        for k in range(len(torch.chunk(z, chunks, dim))):
+            case("chunk", lambda x: torch.chunk(x, chunks, dim)[k], [z], chunks=chunks, dim=dim,
+                 piece=k)
+    case("one_hot", lambda i: F.one_hot(i, 5), [torch.tensor([[0, 4, 2], [1, 1, 3]])],
+         num_classes=5)
+    case("one_hot", lambda i: F.one_hot(i), [torch.tensor([3, 0, 1])], num_classes=-1)
+    # Shape ops that already existed.
+    case("reshape", lambda x: x.reshape(4, -1), [x], shape=[4, -1])
+    case("flatten", lambda x: x.flatten(1), [x], start_dim=1, end_dim=-1)
+    case("transpose", lambda x: x.transpose(0, 2), [x], dim0=0, dim1=2)
+    case("t", lambda x: x.t(), [z])
+    case("narrow", lambda x: x.narrow(1, 1, 2), [x], dim=1, start=1, length=2)
+    case("slice", lambda x: x[:, :, 1::2], [x], dim=2, start=1, end=4, step=2)
+    case("index_select", lambda x, i: x.index_select(1, i), [x, torch.tensor([2, 0, 2])], dim=1)
+    case("gather", lambda x, i: x.gather(1, i), [randn(3, 4), torch.tensor([[0, 3], [1, 1], [2, 0]])],
+         dim=1)
+    case("cat", lambda a, b, c: torch.cat([a, b, c], 1), [randn(2, 1, 3), randn(2, 3, 3),
+                                                            randn(2, 2, 3)], dim=1)
+    case("stack", lambda a, b: torch.stack([a, b], 1), [randn(3, 2), randn(3, 2)], dim=1)
+    case("matmul", torch.matmul, [randn(3, 4), randn(4, 5)])
+    case("matmul", torch.matmul, [randn(2, 3, 4), randn(2, 4, 5)])
+    case("matmul", torch.matmul, [randn(1, 3, 4), randn(3, 4, 2)])
+    case("matmul", torch.matmul, [randn(3, 4), randn(2, 4, 5)])
+    case("linear", F.linear, [randn(5, 4), randn(3, 4), randn(3)])
+    case("linear", lambda x, w: F.linear(x, w), [randn(2, 5, 4), randn(3, 4)])
+    return cases
+
+
 def write(name, cases):
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
@@ -412,3 +475,4 @@ if __name__ == "__main__":
     write("pad.json", pad_cases())
     write("elementwise.json", elementwise_cases())
     write("reduce.json", reduce_cases())
+    write("shape.json", shape_cases())

@@ -53,6 +53,15 @@ void check_index_dtype(const char* op, const char* name, const TensorImpl& t) {
     throw ValueError(msg(op, ": ", name, " must be int64: got ", dtype_name(t.dtype)));
 }
 
+void check_index_range(const char* op, const TensorImpl& index, std::int64_t n,
+                       const std::string& range) {
+  const std::int64_t* p = index.data<std::int64_t>();
+  for (std::int64_t k = 0; k < index.numel; ++k)
+    if (p[k] < 0 || p[k] >= n)
+      throw ValueError(
+          msg(op, ": index ", p[k], " at position ", k, " is out of range for ", range));
+}
+
 void check_rank(const char* op, const char* name, const TensorImpl& t, std::int64_t rank) {
   if (static_cast<std::int64_t>(t.shape.size()) != rank)
     throw ShapeError(

@@ -16,6 +16,10 @@ std::int64_t normalize_dim(const char* op, std::int64_t dim, std::int64_t rank);
 void check_floating(const char* op, const TensorImpl& t);
 /// Throws ValueError unless t is int64 (indices, labels).
 void check_index_dtype(const char* op, const char* name, const TensorImpl& t);
+/// Throws ValueError unless every element of the int64 tensor index is in [0, n), naming the
+/// first that is not: "op: index v at position k is out of range for <range>".
+void check_index_range(const char* op, const TensorImpl& index, std::int64_t n,
+                       const std::string& range);
 /// Throws ShapeError unless t has the given rank.
 void check_rank(const char* op, const char* name, const TensorImpl& t, std::int64_t rank);
 

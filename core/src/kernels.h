@@ -193,6 +193,13 @@ void expand_into(T* dst, const Shape& dst_shape, const T* src, const Shape& src_
                });
 }
 
+/// Row-major strides (in elements) of a shape.
+inline std::vector<std::int64_t> row_major_strides(const Shape& s) {
+  std::vector<std::int64_t> st(s.size(), 1);
+  for (std::size_t d = s.size(); d-- > 1;) st[d - 1] = st[d] * s[d];
+  return st;
+}
+
 /// Sizes before, along and after dim: a tensor seen as (outer, n, inner).
 struct Split3 {
   std::int64_t outer = 1, n = 1, inner = 1;

@@ -25,10 +25,7 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
     skip = *padding_idx < 0 ? *padding_idx + V : *padding_idx;
   }
   const std::int64_t* idx = ii.data<std::int64_t>();
-  for (std::int64_t j = 0; j < ii.numel; ++j)
-    if (idx[j] < 0 || idx[j] >= V)
-      throw ValueError(msg("embedding: index ", idx[j], " at position ", j, " is out of range for ",
-                           V, " embeddings"));
+  check_index_range("embedding", ii, V, msg(V, " embeddings"));
   Shape out = ii.shape;
   out.push_back(D);
   const std::int64_t n = ii.numel;

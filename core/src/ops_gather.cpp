@@ -1,5 +1,7 @@
 // gather: pick one element along dim for every position of an index tensor (what class-index
 // losses need: log_probs.gather(1, labels.view({-1, 1}))).
+#include <algorithm>
+
 #include "kernels.h"
 #include "tapegrad/core/ops.h"
 
@@ -10,8 +12,7 @@ namespace {
 std::vector<std::int64_t> gather_offsets(const TensorImpl& x, std::int64_t dim,
                                          const TensorImpl& index) {
   const std::size_t r = x.shape.size();
-  std::vector<std::int64_t> stride(r, 1);
-  for (std::size_t d = r - 1; d-- > 0;) stride[d] = stride[d + 1] * x.shape[d + 1];
+  const std::vector<std::int64_t> stride = row_major_strides(x.shape);
   std::vector<std::int64_t> coord(r, 0), off(static_cast<std::size_t>(index.numel));
   const std::int64_t* idx = index.data<std::int64_t>();
   for (std::int64_t p = 0; p < index.numel; ++p) {
@@ -57,6 +58,26 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
       for (std::size_t p = 0; p < off->size(); ++p) gx->data<T>()[(*off)[p]] += g[p];
     });
   });
+}
+
+// y[..., c] = 1 where c == index[...], else 0 (int64, no gradient). num_classes -1 means the
+// largest index + 1.
+Tensor one_hot(const Tensor& index, std::int64_t num_classes) {
+  const TensorImpl& ii = impl_of(index, "one_hot");
+  check_index_dtype("one_hot", "index", ii);
+  const std::int64_t* p = ii.data<std::int64_t>();
+  if (num_classes < -1)
+    throw ValueError(msg("one_hot: num_classes must be -1 or non-negative, got ", num_classes));
+  if (num_classes == -1 && ii.numel == 0)
+    throw ValueError("one_hot: cannot infer num_classes from an empty index; pass it");
+  std::int64_t classes = num_classes;
+  if (classes == -1) classes = *std::max_element(p, p + ii.numel) + 1;
+  check_index_range("one_hot", ii, classes, msg(classes, " classes"));
+  Shape out = ii.shape;
+  out.push_back(classes);
+  ImplPtr y = make_zeros(out, kInt64);
+  for (std::int64_t k = 0; k < ii.numel; ++k) y->data<std::int64_t>()[k * classes + p[k]] = 1;
+  return Tensor(y);
 }
 
 }  // namespace tapegrad

@@ -300,5 +300,20 @@ Tensor Tensor::index_select(std::int64_t d, const Tensor& i) const {
 Tensor Tensor::gather(std::int64_t d, const Tensor& i) const {
   return tapegrad::gather(*this, d, i);
 }
+Tensor Tensor::unsqueeze(std::int64_t d) const { return tapegrad::unsqueeze(*this, d); }
+Tensor Tensor::squeeze() const { return tapegrad::squeeze(*this); }
+Tensor Tensor::squeeze(std::int64_t d) const { return tapegrad::squeeze(*this, d); }
+Tensor Tensor::permute(const std::vector<std::int64_t>& d) const {
+  return tapegrad::permute(*this, d);
+}
+Tensor Tensor::expand(const Shape& s) const { return tapegrad::expand(*this, s); }
+Tensor Tensor::repeat(const std::vector<std::int64_t>& r) const {
+  return tapegrad::repeat(*this, r);
+}
+Tensor Tensor::flip(const std::vector<std::int64_t>& d) const { return tapegrad::flip(*this, d); }
+Tensor Tensor::masked_fill(const Tensor& m, double v) const {
+  return tapegrad::masked_fill(*this, m, v);
+}
+Tensor Tensor::square() const { return tapegrad::square(*this); }
 
 }  // namespace tapegrad

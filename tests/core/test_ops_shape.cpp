@@ -175,3 +175,119 @@ TEST_CASE("to: a float that int64 cannot hold is refused by position, others tru
   }
   CHECK(tg::tensor({-9.2e18}).to(tg::kFloat64).to(tg::kInt64).numel() == 1);
 }
+
+TEST_CASE("unsqueeze/squeeze: add and remove dims of size 1") {
+  const tg::Tensor x = tg::zeros({2, 3});
+  CHECK(tg::unsqueeze(x, 0).shape() == tg::Shape{1, 2, 3});
+  CHECK(tg::unsqueeze(x, 2).shape() == tg::Shape{2, 3, 1});
+  CHECK(x.unsqueeze(-1).shape() == tg::Shape{2, 3, 1});
+  CHECK(tg::unsqueeze(x, -3).shape() == tg::Shape{1, 2, 3});
+  CHECK(tg::unsqueeze(tg::scalar_tensor(1), 0).shape() == tg::Shape{1});
+  const tg::Tensor y = tg::zeros({1, 2, 1, 3});
+  CHECK(tg::squeeze(y).shape() == tg::Shape{2, 3});
+  CHECK(y.squeeze(2).shape() == tg::Shape{1, 2, 3});
+  CHECK(tg::squeeze(y, 1).shape() == tg::Shape{1, 2, 1, 3});  // size 2: unchanged, as torch
+  CHECK(tg::squeeze(tg::zeros({1, 1})).shape() == tg::Shape{});
+  CHECK_THROWS_WITH_AS(tg::unsqueeze(x, 3), doctest::Contains("unsqueeze: dim out of range"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::squeeze(x, 2), doctest::Contains("squeeze: dim out of range"),
+                       tg::ValueError);
+  tg::Tensor l = leaf({2, 3});
+  check_gradient([&] { return tg::squeeze(tg::unsqueeze(l, 1) * 2, 1); }, {l});
+}
+
+TEST_CASE("expand/broadcast_to: stretch sizes of 1, -1 keeps, new dims lead") {
+  const tg::Tensor x = tg::tensor({1, 2, 3}, {3, 1});
+  const tg::Tensor y = tg::expand(x, {2, 3, 4});
+  CHECK(y.shape() == tg::Shape{2, 3, 4});
+  CHECK(y.at({1, 2, 3}) == 3);
+  CHECK(y.at({0, 1, 0}) == 2);
+  CHECK(x.expand({-1, 2}).shape() == tg::Shape{3, 2});
+  CHECK(tg::broadcast_to(x, {3, 5}).shape() == tg::Shape{3, 5});
+  CHECK(tg::expand(x, {0, 3, 1}).shape() == tg::Shape{0, 3, 1});
+  CHECK_THROWS_WITH_AS(tg::expand(x, {4, 2}),
+                       doctest::Contains("expand: the input [3, 1] cannot expand to [4, 2]: size 3 "
+                                         "at dim 0 is neither 1 nor 4"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::expand(x, {2}), doctest::Contains("has fewer dims than the input"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::expand(x, {-1, 3, 1}),
+                       doctest::Contains("is not allowed in a new leading dim"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::expand(x, {3, -2}), doctest::Contains("is negative"), tg::ShapeError);
+  CHECK_THROWS_AS(tg::expand(x, {INT64_MAX, 3, 2}), tg::Error);
+  tg::Tensor l = leaf({3, 1});
+  check_gradient([&] { return tg::expand(l, {2, 3, 4}); }, {l});
+}
+
+TEST_CASE("repeat: tiles along each dim, adding leading dims") {
+  const tg::Tensor x = tg::tensor({1, 2, 3, 4}, {2, 2});
+  const tg::Tensor y = tg::repeat(x, {2, 3});
+  CHECK(y.shape() == tg::Shape{4, 6});
+  check_values(tg::narrow(y, 0, 0, 1), {1, 2, 1, 2, 1, 2});
+  check_values(tg::narrow(y, 0, 3, 1), {3, 4, 3, 4, 3, 4});
+  CHECK(x.repeat({2, 1, 1}).shape() == tg::Shape{2, 2, 2});
+  CHECK(tg::repeat(x, {0, 1}).shape() == tg::Shape{0, 2});
+  check_values(tg::repeat(tg::tensor({5, 6}), {2}), {5, 6, 5, 6});
+  CHECK_THROWS_WITH_AS(tg::repeat(x, {2}),
+                       doctest::Contains("repeat: 1 repeats given for a tensor of rank 2"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::repeat(x, {1, -1}),
+                       doctest::Contains("repeat: repeats must be non-negative"), tg::ValueError);
+  tg::Tensor l = leaf({2, 3});
+  check_gradient([&] { return tg::repeat(l, {2, 1, 3}); }, {l});
+}
+
+TEST_CASE("split/chunk: pieces along a dim, as torch cuts them") {
+  const tg::Tensor x = tg::arange(7);
+  auto sizes = [](const std::vector<tg::Tensor>& ps) {
+    std::vector<std::int64_t> r;
+    for (const auto& p : ps) r.push_back(p.numel());
+    return r;
+  };
+  CHECK(sizes(tg::split(x, 3)) == std::vector<std::int64_t>{3, 3, 1});
+  CHECK(sizes(tg::split(x, 7)) == std::vector<std::int64_t>{7});
+  CHECK(sizes(tg::split(x, 10)) == std::vector<std::int64_t>{7});
+  CHECK(sizes(tg::split(x, std::vector<std::int64_t>{2, 0, 5})) ==
+        std::vector<std::int64_t>{2, 0, 5});
+  CHECK(sizes(tg::chunk(x, 3)) == std::vector<std::int64_t>{3, 3, 1});
+  CHECK(sizes(tg::chunk(tg::arange(5), 3)) == std::vector<std::int64_t>{2, 2, 1});
+  CHECK(sizes(tg::chunk(tg::arange(5), 6)) == std::vector<std::int64_t>{1, 1, 1, 1, 1});
+  CHECK(sizes(tg::chunk(tg::zeros({0}), 3)) == std::vector<std::int64_t>{0, 0, 0});
+  check_values(tg::split(x, 3)[1], {3, 4, 5});
+  CHECK(tg::chunk(tg::zeros({2, 6}), 3, 1)[2].shape() == tg::Shape{2, 2});
+  CHECK_THROWS_WITH_AS(tg::split(x, 0), doctest::Contains("split: split_size must be positive"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::split(x, std::vector<std::int64_t>{2, 3}),
+                       doctest::Contains("split: the sizes sum to 5 but dim 0 has size 7"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::chunk(x, 0), doctest::Contains("chunk: chunks must be positive"),
+                       tg::ValueError);
+  CHECK_THROWS_AS(tg::split(tg::scalar_tensor(1), 1), tg::ShapeError);
+  tg::Tensor l = leaf({5, 3});
+  check_gradient(
+      [&] {
+        const auto ps = tg::chunk(l, 2, 0);
+        return ps[0].sum() * 2 + ps[1].sum(0).sum() * 3;
+      },
+      {l});
+}
+
+TEST_CASE("one_hot: int64 rows of classes, no gradient") {
+  const tg::Tensor i = tg::tensor({2, 0, 1}, {}, {.dtype = tg::kInt64});
+  const tg::Tensor y = tg::one_hot(i, 4);
+  CHECK(y.dtype() == tg::kInt64);
+  CHECK(y.shape() == tg::Shape{3, 4});
+  check_values(y, {0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0});
+  CHECK(tg::one_hot(i).shape() == tg::Shape{3, 3});
+  CHECK(tg::one_hot(tg::zeros({0}, {.dtype = tg::kInt64}), 3).shape() == tg::Shape{0, 3});
+  CHECK_THROWS_WITH_AS(
+      tg::one_hot(i, 2),
+      doctest::Contains("one_hot: index 2 at position 0 is out of range for 2 classes"),
+      tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::one_hot(tg::tensor({1, -1}, {}, {.dtype = tg::kInt64})),
+                       doctest::Contains("one_hot: index -1 at position 1 is out of range"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::one_hot(tg::zeros({0}, {.dtype = tg::kInt64})),
+                       doctest::Contains("one_hot: cannot infer num_classes"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::one_hot(tg::zeros({2})), doctest::Contains("one_hot"), tg::ValueError);
+}

@@ -1,6 +1,7 @@
 // Ops against torch 1.13's own outputs and gradients, at the parity tolerance (1e-10 absolute +
 // 1e-9 relative, float64): elementwise math, activations, clamp, extrema and selection
-// (tests/reference/elementwise.json), reductions and statistics (reduce.json), written by
+// (tests/reference/elementwise.json), reductions and statistics (reduce.json), shape ops and
+// products (shape.json), written by
 // scripts/gen_torch_reference.py. Each case names its op; the table below makes the call.
 #include <functional>
 #include <map>
@@ -18,6 +19,8 @@ std::optional<double> maybe(const Options& o, const char* key) {
   if (o.at(key).is_null()) return std::nullopt;
   return o.at(key).get<double>();
 }
+
+using Ints = std::vector<std::int64_t>;
 
 // A case's "dims": null (every dim) or a list.
 tg::Dims dims(const Options& o) {
@@ -128,6 +131,67 @@ const std::map<std::string, Op>& ops() {
       {"max_all", [](const Inputs& x, const Options&) { return tg::max(x[0]); }},
       {"min_all", [](const Inputs& x, const Options&) { return tg::min(x[0]); }},
       {"cumsum", [](const Inputs& x, const Options& o) { return tg::cumsum(x[0], o.at("dim")); }},
+      {"permute", [](const Inputs& x,
+                     const Options& o) { return tg::permute(x[0], o.at("dims").get<Ints>()); }},
+      {"unsqueeze",
+       [](const Inputs& x, const Options& o) { return tg::unsqueeze(x[0], o.at("dim")); }},
+      {"squeeze",
+       [](const Inputs& x, const Options& o) {
+         return o.at("dim").is_null() ? tg::squeeze(x[0]) : tg::squeeze(x[0], o.at("dim"));
+       }},
+      {"expand", [](const Inputs& x,
+                    const Options& o) { return tg::expand(x[0], o.at("shape").get<tg::Shape>()); }},
+      {"broadcast_to",
+       [](const Inputs& x, const Options& o) {
+         return tg::broadcast_to(x[0], o.at("shape").get<tg::Shape>());
+       }},
+      {"repeat", [](const Inputs& x,
+                    const Options& o) { return tg::repeat(x[0], o.at("repeats").get<Ints>()); }},
+      {"flip",
+       [](const Inputs& x, const Options& o) { return tg::flip(x[0], o.at("dims").get<Ints>()); }},
+      {"split",
+       [](const Inputs& x, const Options& o) {
+         return tg::split(x[0], o.at("split_size").get<std::int64_t>(), o.at("dim"))
+             .at(o.at("piece"));
+       }},
+      {"split_sizes",
+       [](const Inputs& x, const Options& o) {
+         return tg::split(x[0], o.at("sizes").get<Ints>(), o.at("dim")).at(o.at("piece"));
+       }},
+      {"chunk",
+       [](const Inputs& x,
+          const Options&
+              o) { return tg::chunk(x[0], o.at("chunks"), o.at("dim")).at(o.at("piece")); }},
+      {"one_hot",
+       [](const Inputs& x, const Options& o) { return tg::one_hot(x[0], o.at("num_classes")); }},
+      {"reshape",
+       [](const Inputs& x,
+          const Options& o) { return tg::reshape(x[0], o.at("shape").get<tg::Shape>()); }},
+      {"flatten",
+       [](const Inputs& x,
+          const Options& o) { return tg::flatten(x[0], o.at("start_dim"), o.at("end_dim")); }},
+      {"transpose",
+       [](const Inputs& x,
+          const Options& o) { return tg::transpose(x[0], o.at("dim0"), o.at("dim1")); }},
+      {"t", [](const Inputs& x, const Options&) { return tg::t(x[0]); }},
+      {"narrow",
+       [](const Inputs& x,
+          const Options&
+              o) { return tg::narrow(x[0], o.at("dim"), o.at("start"), o.at("length")); }},
+      {"slice",
+       [](const Inputs& x,
+          const Options&
+              o) { return tg::slice(x[0], o.at("dim"), o.at("start"), o.at("end"), o.at("step")); }},
+      {"index_select",
+       [](const Inputs& x, const Options& o) { return tg::index_select(x[0], o.at("dim"), x[1]); }},
+      {"gather",
+       [](const Inputs& x, const Options& o) { return tg::gather(x[0], o.at("dim"), x[1]); }},
+      {"cat", [](const Inputs& x, const Options& o) { return tg::cat(x, o.at("dim")); }},
+      {"stack", [](const Inputs& x, const Options& o) { return tg::stack(x, o.at("dim")); }},
+      {"matmul", [](const Inputs& x, const Options&) { return tg::matmul(x[0], x[1]); }},
+      {"linear",
+       [](const Inputs& x,
+          const Options&) { return tg::linear(x[0], x[1], x.size() > 2 ? x[2] : tg::Tensor()); }},
   };
   return table;
 }
@@ -158,6 +222,12 @@ TEST_CASE(
     "elementwise ops: torch 1.13's outputs and gradients (tests/reference/elementwise.json)") {
   CHECK(torch_data::cases("elementwise.json").size() >= 80);
   check_file("elementwise.json");
+}
+
+TEST_CASE(
+    "shape ops and products: torch 1.13's outputs and gradients (tests/reference/shape.json)") {
+  CHECK(torch_data::cases("shape.json").size() >= 70);
+  check_file("shape.json");
 }
 
 TEST_CASE("reductions: torch 1.13's outputs and gradients (tests/reference/reduce.json)") {

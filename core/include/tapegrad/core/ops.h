@@ -146,6 +146,28 @@ Tensor t(const Tensor& x);
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);
 Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+/// A new dim of size 1 at dim (-1 appends).
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+/// Every dim of size 1 removed; or dim only, if its size is 1 (else x unchanged, as torch).
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+/// Dims in a new order: y's dim d is x's dim dims[d] (a copy).
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
+/// x broadcast to shape (a copy): sizes of 1 stretch, -1 keeps x's size, new dims lead. The
+/// gradient sums back over the copies.
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+/// x tiled repeats[d] times along each dim (repeats may add leading dims), as torch's repeat.
+Tensor repeat(const Tensor& x, const std::vector<std::int64_t>& repeats);
+/// x with the order of each of dims reversed.
+Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims);
+/// Pieces of split_size along dim (the last may be smaller), or of the given sizes (which must
+/// sum to the dim's size); each a copy with its own gradient path.
+std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes,
+                          std::int64_t dim = 0);
+/// `chunks` pieces of ceil(n / chunks) along dim, as torch's chunk (fewer if n runs out).
+std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, std::int64_t dim = 0);
 /// The slice [start, start + length) of dim (a copy).
 Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length);
 /// Python's x[start:end:step] along dim (a copy).
@@ -160,6 +182,9 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
 /// given; negative counts from V) gets none, so it stays as initialised.
 Tensor embedding(const Tensor& indices, const Tensor& weight,
                  std::optional<std::int64_t> padding_idx = std::nullopt);
+/// int64 (..., num_classes) with a 1 at each index (no gradient); num_classes -1 takes the
+/// largest index + 1.
+Tensor one_hot(const Tensor& index, std::int64_t num_classes = -1);
 /// Joins tensors along an existing dim.
 Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim = 0);
 /// Joins tensors along a new dim.

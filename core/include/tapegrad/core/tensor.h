@@ -127,6 +127,15 @@ class Tensor {
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
+  Tensor unsqueeze(std::int64_t dim) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::int64_t dim) const;
+  Tensor permute(const std::vector<std::int64_t>& dims) const;
+  Tensor expand(const Shape& shape) const;
+  Tensor repeat(const std::vector<std::int64_t>& repeats) const;
+  Tensor flip(const std::vector<std::int64_t>& dims) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  Tensor square() const;
 
  private:
   friend struct detail::TensorAccess;
