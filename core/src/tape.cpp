@@ -111,8 +111,26 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
     return up.grad.get();
   }
   if (!x.requires_grad) return nullptr;
+  if (capture) return capture->leaf_buffer(x);
   if (!x.grad) x.grad = make_zeros(x.shape, x.dtype);
   return x.grad.get();
+}
+
+TensorImpl* GradCapture::leaf_buffer(const TensorImpl& x) {
+  for (std::size_t k = 0; k < leaves.size(); ++k)
+    if (leaves[k] == &x) {
+      if (!grads[k]) grads[k] = make_zeros(x.shape, x.dtype);
+      return grads[k].get();
+    }
+  return nullptr;
+}
+
+void GradCapture::node_ready(const Node& node) {
+  for (std::size_t k = 0; k < nodes.size(); ++k)
+    if (nodes[k] == &node) {
+      grads[k] = make_impl(node.grad->shape, node.grad->dtype);
+      std::memcpy(grads[k]->storage->data, node.grad->storage->data, node.grad->bytes());
+    }
 }
 
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
@@ -176,30 +194,30 @@ void accumulate_grad(TensorImpl& target, const TensorImpl& g) {
 
 namespace {
 
-void check_root_grad(const TensorImpl& root, const TensorImpl& g) {
+void check_root_grad(const char* op, const TensorImpl& root, const TensorImpl& g) {
   if (g.shape != root.shape)
-    throw ShapeError(msg("backward: gradient shape ", shape_str(g.shape),
+    throw ShapeError(msg(op, ": gradient shape ", shape_str(g.shape),
                          " does not match the tensor's shape ", shape_str(root.shape)));
   if (g.dtype != root.dtype)
-    throw ValueError(msg("backward: gradient dtype ", dtype_name(g.dtype),
+    throw ValueError(msg(op, ": gradient dtype ", dtype_name(g.dtype),
                          " does not match the tensor's dtype ", dtype_name(root.dtype)));
 }
 
-ImplPtr seed_grad(const TensorImpl& root, const Tensor& grad) {
+}  // namespace
+
+ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad) {
   if (grad.defined()) {
-    check_root_grad(root, *impl_ptr(grad));
+    check_root_grad(op, root, *impl_ptr(grad));
     ImplPtr g = make_impl(root.shape, root.dtype);
     std::memcpy(g->storage->data, impl_ptr(grad)->storage->data, g->bytes());
     return g;
   }
   if (root.numel != 1)
-    throw StateError(msg("backward: the tensor has shape ", shape_str(root.shape),
+    throw StateError(msg(op, ": the tensor has shape ", shape_str(root.shape),
                          ", not one element; pass a gradient of that shape, e.g. "
                          "y.backward(ones_like(y))"));
   return impl_ptr(ones({root.shape}, {.dtype = root.dtype}));
 }
-
-}  // namespace
 
 namespace {
 // Post-backward hooks: few, registered rarely, read after every backward.
@@ -259,9 +277,13 @@ bool has_grad_hooks(const TensorImpl& t) { return t.grad_hooks && !t.grad_hooks-
 // allocates no more than the list of hooked leaves and a stack.
 class HookedLeaves {
  public:
-  explicit HookedLeaves(Node* start) : pass_(g_next_hook_pass.fetch_add(1) + 1) {
-    start->hook_pass = pass_;
-    std::vector<const Node*> stack{start};
+  explicit HookedLeaves(const std::vector<Node*>& starts)
+      : pass_(g_next_hook_pass.fetch_add(1) + 1) {
+    std::vector<const Node*> stack;
+    for (Node* start : starts) {
+      start->hook_pass = pass_;
+      stack.push_back(start);
+    }
     while (!stack.empty()) {
       const Node* n = stack.back();
       stack.pop_back();
@@ -321,42 +343,58 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
     throw StateError(
         "backward: the tensor does not require grad: no input was marked requires_grad_(), "
         "or it was computed under NoGradGuard or detach()");
-  ImplPtr seed = seed_grad(root, grad);
-  if (!root.node) {  // a leaf: its gradient is the seed itself
-    accumulate_grad(root, *seed);
-    if (has_grad_hooks(root)) run_grad_hooks(impl_ptr(*this));
-    run_post_backward_hooks();
-    return;
-  }
-  std::shared_ptr<Node> start = root.node;
-  if (start->released.load(std::memory_order_relaxed))
-    throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
-                         ") was already released by an earlier backward; pass "
-                         "retain_graph=true to the first backward to go through it twice"));
+  run_backward({{impl_ptr(*this), seed_grad("backward", root, grad)}}, retain_graph, nullptr);
+}
 
+void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_graph,
+                  GradCapture* capture) {
   // Entries a gradient has reached wait in a max-heap by recording number, so each runs after
   // every entry that consumes its output, wherever (on whichever thread's tape) they were
   // recorded; entries the gradient never reaches cost nothing. `touched` keeps them alive until
   // the pass ends: releasing one drops its inputs, which may be the last owners of upstream
   // entries still waiting for their gradient.
-  std::vector<std::shared_ptr<Node>> touched{start};
-  std::vector<Node*> ready{start.get()};
+  std::vector<std::shared_ptr<Node>> touched;
+  std::vector<Node*> ready;
   const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
-  start->grad = std::move(seed);
-  std::optional<HookedLeaves> hooked;
-  if (registered_grad_hooks() > 0) {
-    hooked.emplace(start.get());
-    if (hooked->empty()) hooked.reset();
-  }
   try {
+    for (auto& [root, seed] : roots) {
+      if (!root->node) {  // a leaf: its gradient is the seed itself
+        if (!capture) {
+          accumulate_grad(*root, *seed);
+          if (has_grad_hooks(*root)) run_grad_hooks(root);
+        } else if (TensorImpl* g = capture->leaf_buffer(*root)) {
+          add_into(*g, *seed);
+        }
+        continue;
+      }
+      const std::shared_ptr<Node>& start = root->node;
+      if (start->released.load(std::memory_order_relaxed))
+        throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
+                             ") was already released by an earlier backward; pass "
+                             "retain_graph=true to the first backward to go through it twice"));
+      if (start->grad) {  // the same result twice among the roots: seeds add up
+        add_into(*start->grad, *seed);
+        continue;
+      }
+      start->grad = std::move(seed);
+      touched.push_back(start);
+      ready.push_back(start.get());
+      std::push_heap(ready.begin(), ready.end(), recorded_before);
+    }
+    std::optional<HookedLeaves> hooked;
+    if (!capture && !ready.empty() && registered_grad_hooks() > 0) {
+      hooked.emplace(ready);
+      if (hooked->empty()) hooked.reset();
+    }
     while (!ready.empty()) {
       std::pop_heap(ready.begin(), ready.end(), recorded_before);
       Node* node = ready.back();
       ready.pop_back();
       assert(node->grad && node->grad->shape == node->out.shape);
       check_versions(*node);
+      if (capture) capture->node_ready(*node);
       const std::size_t reached = touched.size();
-      BackwardCtx ctx{*node, touched};
+      BackwardCtx ctx{*node, touched, capture};
       node->backward(ctx);
       for (std::size_t i = reached; i < touched.size(); ++i) {
         ready.push_back(touched[i].get());
@@ -369,7 +407,9 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
           if (g) check_finite("a gradient", node->op, node->seq, *g);
         }
       if (hooked) hooked->ran(*node);
-      if (auto h = node->out_handle.lock(); h && h->retains_grad) accumulate_grad(*h, *node->grad);
+      if (!capture)
+        if (auto h = node->out_handle.lock(); h && h->retains_grad)
+          accumulate_grad(*h, *node->grad);
       node->grad.reset();
       if (!retain_graph) {
         node->backward = nullptr;
@@ -384,7 +424,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
     throw;
   }
   if (!retain_graph) t_tape.compact();
-  run_post_backward_hooks();
+  if (!capture) run_post_backward_hooks();
 }
 
 std::vector<std::shared_ptr<Node>> live_tape_entries() {

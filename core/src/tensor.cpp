@@ -157,6 +157,21 @@ Tensor Tensor::grad() const {
   return t.grad ? Tensor(t.grad) : Tensor();
 }
 
+void Tensor::set_grad(const Tensor& g) const {
+  TensorImpl& t = impl_of(*this, "set_grad");
+  if (!g.defined()) {
+    t.grad.reset();
+    return;
+  }
+  const TensorImpl& ig = *impl_ptr(g);
+  if (ig.shape != t.shape || ig.dtype != t.dtype)
+    throw ValueError(msg("set_grad: the gradient is ", dtype_name(ig.dtype), " ",
+                         shape_str(ig.shape), " but the tensor is ", dtype_name(t.dtype), " ",
+                         shape_str(t.shape)));
+  check_floating("set_grad", ig);
+  t.grad = impl_ptr(g.detach());  // the same storage, cut from any graph
+}
+
 void Tensor::zero_grad() const {
   TensorImpl& t = impl_of(*this, "zero_grad");
   if (t.grad) std::memset(t.grad->storage->data, 0, t.grad->bytes());

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tapegrad/core/memory.h"
 #include "tapegrad/core/tensor.h"
@@ -24,6 +25,21 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+
+/// Gradients of outputs with respect to inputs, returned instead of accumulated into any .grad
+/// (torch.autograd.grad): for gradient penalties, probes and hand-written updates. Each output is
+/// weighted by its grad_outputs entry (none: 1 for a one-element output). Inputs are leaves that
+/// require grad or results recorded on the tape. An input the outputs do not depend on is an
+/// error, or an undefined tensor with allow_unused. The graph is released unless retain_graph.
+/// The gradients do not require grad (no double backward). No hook runs.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool allow_unused = false);
+
+/// backward() from several outputs in one pass (torch.autograd.backward): each weighted by its
+/// grad_outputs entry, the sum's gradient accumulated into the leaves.
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
+              bool retain_graph = false);
 
 /// Registers fn to run after every backward() that completes (on the thread that ran it), e.g.
 /// to reduce gradients across processes (dist::DistributedDataParallel). Returns a handle for

@@ -79,6 +79,10 @@ class Tensor {
   std::string grad_fn() const;
   /// Accumulated gradient of a leaf (undefined before the first backward).
   Tensor grad() const;
+  /// Replaces the accumulated gradient, as torch's `x.grad = g`: g must have this tensor's shape
+  /// and floating dtype, and is shared, not copied (later backward passes add into it, in place);
+  /// an undefined g clears the gradient (`x.grad = None`).
+  void set_grad(const Tensor& g) const;
   /// Zeroes the accumulated gradient in place, keeping its buffer.
   void zero_grad() const;
   /// Asks backward() to keep this non-leaf's gradient in grad() too.
