@@ -26,11 +26,11 @@ def t(x):
     return j
 
 
-def run(fn, inputs, options):
-    """Output and gradients of sum(fn(*inputs) * mix) w.r.t. every input that requires grad
-    (no mix and no gradients for an output without one, such as sign's)."""
-    leaves = [x.clone().requires_grad_(x.is_floating_point()) if x is not None else None
-              for x in inputs]
+def run(fn, inputs, options, no_grad=()):
+    """Output and gradients of sum(fn(*inputs) * mix) w.r.t. every floating input not listed
+    in no_grad (no mix and no gradients for an output without one, such as sign's)."""
+    leaves = [x.clone().requires_grad_(x.is_floating_point() and k not in no_grad)
+              if x is not None else None for k, x in enumerate(inputs)]
     y = fn(*leaves)
     mix = None
     if y.requires_grad:
@@ -40,6 +40,8 @@ def run(fn, inputs, options):
             "mix": t(mix) if mix is not None else None, "output": t(y),
             "grads": [t(x.grad) if x is not None and x.grad is not None else None
                       for x in leaves]}
+    if no_grad:
+        case["no_grad"] = list(no_grad)
     return case
 
 
@@ -456,6 +458,54 @@ def shape_cases():
     return cases
 
 
+def loss_cases():
+    """Every loss and reduction; targets carry gradients where torch computes them."""
+    torch.manual_seed(22)
+    cases = []
+
+    def case(op, fn, inputs, no_grad=(), **options):
+        cases.append(run(fn, inputs, dict(op=op, **options), no_grad))
+
+    for reduction in ["mean", "sum", "none"]:
+        x, y = randn(4, 3), randn(4, 3)
+        case("mse_loss", lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, y],
+             reduction=reduction)
+        case("l1_loss", lambda a, b: F.l1_loss(a, b, reduction=reduction), [x, y],
+             reduction=reduction)
+        for delta in [1.0, 0.5, 2.0]:
+            case("huber_loss", lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=delta),
+                 [x * 2, y], reduction=reduction, delta=delta)
+        for beta in [1.0, 0.5, 0.0]:
+            case("smooth_l1_loss",
+                 lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+                 [x * 2, y], reduction=reduction, beta=beta)
+        logits = randn(5, 4) * 2
+        labels = torch.tensor([0, 3, 1, 1, 2])
+        case("cross_entropy", lambda a, b: F.cross_entropy(a, b, reduction=reduction),
+             [logits, labels], reduction=reduction)
+        probs = torch.softmax(randn(5, 4), 1)
+        case("cross_entropy", lambda a, b: F.cross_entropy(a, b, reduction=reduction),
+             [logits, probs], reduction=reduction)
+        case("nll_loss", lambda a, b: F.nll_loss(a, b, reduction=reduction),
+             [torch.log_softmax(logits, 1), labels], reduction=reduction)
+        p = torch.sigmoid(randn(4, 3))
+        tgt = torch.rand(4, 3, dtype=torch.float64)
+        case("binary_cross_entropy",
+             lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), [p, tgt],
+             no_grad=(1,), reduction=reduction)
+        case("binary_cross_entropy_with_logits",
+             lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
+             [randn(4, 3) * 3, tgt], reduction=reduction)
+    for reduction in ["mean", "sum", "none", "batchmean"]:
+        inp = torch.log_softmax(randn(3, 5), 1)
+        tp = torch.softmax(randn(3, 5), 1)
+        case("kl_div", lambda a, b: F.kl_div(a, b, reduction=reduction), [inp, tp],
+             reduction=reduction, log_target=False)
+        case("kl_div", lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=True),
+             [inp, torch.log(tp)], reduction=reduction, log_target=True)
+    return cases
+
+
 def write(name, cases):
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
@@ -476,3 +526,4 @@ if __name__ == "__main__":
     write("elementwise.json", elementwise_cases())
     write("reduce.json", reduce_cases())
     write("shape.json", shape_cases())
+    write("losses.json", loss_cases())

@@ -5,7 +5,10 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
@@ -35,12 +38,15 @@ inline tapegrad::Tensor tensor(const nlohmann::json& j) {
   return shape.empty() ? t.reshape({}) : t;  // from_vector reads an empty shape as 1-D
 }
 
-/// A case's inputs: floating ones as leaves that require grad, others as stored.
+/// A case's inputs: floating ones as leaves that require grad (unless the case lists them in
+/// "no_grad"), others as stored.
 inline std::vector<tapegrad::Tensor> leaves(const nlohmann::json& c) {
+  const auto no_grad = c.value("no_grad", std::vector<std::size_t>{});
   std::vector<tapegrad::Tensor> r;
   for (const auto& j : c.at("inputs")) {
     tapegrad::Tensor t = tensor(j);
-    if (t.defined() && t.dtype() == tapegrad::kFloat64) t.requires_grad_();
+    const bool listed = std::find(no_grad.begin(), no_grad.end(), r.size()) != no_grad.end();
+    if (t.defined() && t.dtype() == tapegrad::kFloat64 && !listed) t.requires_grad_();
     r.push_back(t);
   }
   return r;
@@ -93,6 +99,31 @@ inline void check_parity(const nlohmann::json& c, const std::vector<tapegrad::Te
       REQUIRE_MESSAGE(!want_grad.is_null(), "torch gave input ", k, " no gradient");
       check_parity_values(leaves[k].grad(), tensor(want_grad));
     }
+}
+
+/// A table from a case's "op" to the tapegrad call that answers it.
+using OpTable =
+    std::map<std::string, std::function<tapegrad::Tensor(const std::vector<tapegrad::Tensor>&,
+                                                         const nlohmann::json&)>>;
+
+/// Every case of a file of many ops through table, at the parity tolerance; at least `at_least`
+/// cases (a truncated file fails). `extra` runs after each case's check, for checks of its own.
+inline void check_table(
+    const char* file, const OpTable& table, std::size_t at_least,
+    const std::function<void(const nlohmann::json&, const std::vector<tapegrad::Tensor>&)>& extra =
+        {}) {
+  const nlohmann::json all = cases(file);
+  CHECK(all.size() >= at_least);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const nlohmann::json& c = all[i];
+    const std::string op = c.at("options").at("op");
+    INFO(file << " case " << i << ": " << op << " " << c.at("options").dump());
+    const auto it = table.find(op);
+    REQUIRE_MESSAGE(it != table.end(), "no entry for op ", op);
+    const std::vector<tapegrad::Tensor> in = leaves(c);
+    check_parity(c, in, it->second(in, c.at("options")));
+    if (extra) extra(c, in);
+  }
 }
 
 /// An int-or-pair option as (first, second).

@@ -37,6 +37,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r) {
   const TensorImpl& x = impl_of(logits, "cross_entropy");
   const TensorImpl& t = impl_of(target, "cross_entropy");
   check_floating("cross_entropy", x);
+  check_reduction("cross_entropy", r);
   if (x.shape.size() != 2)
     throw ShapeError(
         msg("cross_entropy: logits must be (batch, classes): got ", shape_str(x.shape)));

@@ -1,4 +1,6 @@
-// MSE, L1 and NLL, and the loss modules.
+// MSE, L1, Huber, smooth L1, KL divergence and NLL, and the loss modules.
+#include <cmath>
+
 #include "check.h"
 #include "pointwise_loss.h"
 #include "reduction.h"
@@ -28,8 +30,67 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
   });
 }
 
+// l = (x - t)^2 / 2 where |x - t| < delta, else delta (|x - t| - delta / 2)
+// gx = clamp(x - t, -delta, delta)     gt = -gx
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
+  if (!(delta > 0) || !std::isfinite(delta))
+    throw ValueError(msg("huber_loss: delta must be positive and finite, got ", delta));
+  return dispatch_float(impl_of(input, "huber_loss").dtype, "huber_loss", [&]<typename T>() {
+    const T d = static_cast<T>(delta);
+    return pointwise_loss<T>(
+        "huber_loss", input, target, r,
+        [d](const auto& x, const auto& t) {
+          const auto e = (x - t).abs();
+          return (e < d).select(T(0.5) * e.square(), d * (e - T(0.5) * d));
+        },
+        [d](const auto& x, const auto& t) { return (x - t).max(-d).min(d); },
+        [d](const auto& x, const auto& t) { return (t - x).max(-d).min(d); });
+  });
+}
+
+// l = (x - t)^2 / (2 beta) where |x - t| < beta, else |x - t| - beta / 2 (beta 0: |x - t|)
+// gx = (x - t) / beta inside, sign(x - t) beyond     gt = -gx
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
+  if (!(beta >= 0) || !std::isfinite(beta))
+    throw ValueError(msg("smooth_l1_loss: beta must be non-negative and finite, got ", beta));
+  if (beta == 0) return l1_loss(input, target, r);
+  return dispatch_float(
+      impl_of(input, "smooth_l1_loss").dtype, "smooth_l1_loss", [&]<typename T>() {
+        const T b = static_cast<T>(beta);
+        return pointwise_loss<T>(
+            "smooth_l1_loss", input, target, r,
+            [b](const auto& x, const auto& t) {
+              const auto e = (x - t).abs();
+              return (e < b).select(T(0.5) * e.square() / b, e - T(0.5) * b);
+            },
+            [b](const auto& x, const auto& t) { return ((x - t) / b).max(T(-1)).min(T(1)); },
+            [b](const auto& x, const auto& t) { return ((t - x) / b).max(T(-1)).min(T(1)); });
+      });
+}
+
+// log_target false:  l = t log t - t x (0 log 0 = 0)   gx = -t   gt = log t + 1 - x (t != 0 for the
+// log) log_target true:   l = e^t (t - x)                    gx = -e^t   gt = e^t (t - x + 1)
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_target) {
+  return dispatch_float(impl_of(input, "kl_div").dtype, "kl_div", [&]<typename T>() {
+    if (log_target)
+      return pointwise_loss<T>(
+          "kl_div", input, target, r,
+          [](const auto& x, const auto& t) { return t.exp() * (t - x); },
+          [](const auto&, const auto& t) { return -t.exp(); },
+          [](const auto& x, const auto& t) { return t.exp() * (t - x + T(1)); }, true);
+    return pointwise_loss<T>(
+        "kl_div", input, target, r,
+        [](const auto& x, const auto& t) { return (t == T(0)).select(T(0), t * t.log()) - t * x; },
+        [](const auto&, const auto& t) { return -t; },
+        // As torch's xlogy backward: 0/0 (NaN) at t = 0.
+        [](const auto& x, const auto& t) { return (t == T(0)).select(T(0), t.log()) + t / t - x; },
+        true);
+  });
+}
+
 // loss_i = -log_probs[i, t_i]: the log-probability each sample gives its own class.
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r) {
+  check_reduction("nll_loss", r);
   if (log_probs.dim() != 2)
     throw ShapeError(
         msg("nll_loss: log_probs must be (batch, classes): got ", shape_str(log_probs.shape())));
@@ -58,6 +119,23 @@ Tensor BCELoss::forward(const Tensor& i, const Tensor& t) const {
 }
 Tensor BCEWithLogitsLoss::forward(const Tensor& i, const Tensor& t) const {
   return functional::binary_cross_entropy_with_logits(i, t, reduction_);
+}
+// The constructors check their option through the function, on empty tensors: one place holds
+// each rule and its message.
+HuberLoss::HuberLoss(Reduction r, double delta) : Loss(r), delta_(delta) {
+  functional::huber_loss(zeros({0}), zeros({0}), Reduction::Sum, delta);
+}
+Tensor HuberLoss::forward(const Tensor& i, const Tensor& t) const {
+  return functional::huber_loss(i, t, reduction_, delta_);
+}
+SmoothL1Loss::SmoothL1Loss(Reduction r, double beta) : Loss(r), beta_(beta) {
+  functional::smooth_l1_loss(zeros({0}), zeros({0}), Reduction::Sum, beta);
+}
+Tensor SmoothL1Loss::forward(const Tensor& i, const Tensor& t) const {
+  return functional::smooth_l1_loss(i, t, reduction_, beta_);
+}
+Tensor KLDivLoss::forward(const Tensor& i, const Tensor& t) const {
+  return functional::kl_div(i, t, reduction_, log_target_);
 }
 
 }  // namespace tapegrad::nn

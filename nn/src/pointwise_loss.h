@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "kernels.h"
+#include "reduction.h"
 #include "tapegrad/nn/functional.h"
 
 namespace tapegrad::nn {
@@ -24,13 +25,17 @@ inline void check_pair(const char* op, const TensorImpl& x, const TensorImpl& t)
 struct NoTargetGrad {};
 
 /// loss_i = value(x_i, t_i), then reduced by r. Backward: gx_i += s_i dx(x_i, t_i) and
-/// gt_i += s_i dt(x_i, t_i), with s_i = g / n (mean), g (sum) or g_i (none). value, dx and dt
-/// map Eigen array segments to array expressions, like unary_op's functions.
+/// gt_i += s_i dt(x_i, t_i), with s_i = g / n (mean; n the batch size for batchmean), g (sum) or
+/// g_i (none). value, dx and dt map Eigen array segments to array expressions, like unary_op's
+/// functions.
 template <typename T, typename Value, typename DX, typename DT>
 Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target, Reduction r,
-                      Value value, DX dx, DT dt) {
+                      Value value, DX dx, DT dt, bool batchmean_ok = false) {
   const TensorImpl &x = impl_of(input, op), &t = impl_of(target, op);
   check_pair(op, x, t);
+  check_reduction(op, r, batchmean_ok);
+  const T divisor =
+      static_cast<T>(r == Reduction::BatchMean && !x.shape.empty() ? x.shape[0] : x.numel);
   auto xv = cvec<T>(x), tv = cvec<T>(t);
   ImplPtr y;
   if (r == Reduction::None) {
@@ -42,15 +47,13 @@ Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target,
   } else {
     y = make_impl({}, x.dtype);
     const T total = value(xv, tv).sum();  // sum then divide, as PyTorch's CPU mean
-    *y->data<T>() = r == Reduction::Mean ? total / static_cast<T>(x.numel) : total;
+    *y->data<T>() = r == Reduction::Sum ? total : total / divisor;
   }
-  return record(op, std::move(y), {input, target}, [r, dx, dt](BackwardCtx& c) {
+  return record(op, std::move(y), {input, target}, [r, divisor, dx, dt](BackwardCtx& c) {
     const TensorImpl& x = c.in(0);
     auto xv = cvec<T>(x), tv = cvec<T>(c.in(1));
     auto g = cvec<T>(c.grad_out());
-    const T s = r == Reduction::None   ? T(0)
-                : r == Reduction::Mean ? g[0] / static_cast<T>(x.numel)
-                                       : g[0];
+    const T s = r == Reduction::None ? T(0) : r == Reduction::Sum ? g[0] : g[0] / divisor;
     // dst_i += s_i deriv(x_i, t_i), s_i per element for none, one scalar for mean and sum.
     auto accumulate = [&](TensorImpl* dst, const auto& deriv) {
       if (!dst) return;

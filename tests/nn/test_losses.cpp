@@ -179,3 +179,73 @@ TEST_CASE("binary_cross_entropy_with_logits: gradient in logits and targets") {
   CHECK(F::binary_cross_entropy_with_logits(x, tt).item() ==
         doctest::Approx(F::binary_cross_entropy(tg::sigmoid(x), tt).item()).epsilon(1e-10));
 }
+
+TEST_CASE("huber_loss/smooth_l1_loss: values on both sides of the kink, and modules") {
+  const tg::Tensor x = f64({0, 0.5, 3}), y = f64({0, 0, 0});
+  check_values(F::huber_loss(x, y, R::None), {0, 0.125, 2.5});
+  check_values(F::huber_loss(x, y, R::None, 2), {0, 0.125, 4});
+  check_values(F::smooth_l1_loss(x, y, R::None), {0, 0.125, 2.5});
+  check_values(F::smooth_l1_loss(x, y, R::None, 2), {0, 0.0625, 2});
+  check_values(F::smooth_l1_loss(x, y, R::None, 0), {0, 0.5, 3});  // beta 0 is L1
+  CHECK(nn::HuberLoss(R::Sum, 2)(x, y).item() == doctest::Approx(4.125));
+  CHECK(nn::SmoothL1Loss(R::Mean, 2)(x, y).item() == doctest::Approx(2.0625 / 3));
+  // At the kink (|x - y| == delta) the gradient is delta, as torch's clamp.
+  tg::Tensor k = tg::from_vector(std::vector<double>{1, -1}, {2},
+                                 {.dtype = tg::kFloat64, .requires_grad = true});
+  F::huber_loss(k, f64({0, 0}), R::Sum).backward();
+  check_values(k.grad(), {1, -1});
+}
+
+TEST_CASE("huber_loss/smooth_l1_loss/kl_div: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4}), y = leaf({3, 4}, 8);
+  tg::Tensor lp = tg::log_softmax(leaf({3, 4}, 9), 1).detach().requires_grad_();
+  tg::Tensor tp = tg::softmax(leaf({3, 4}, 10), 1).detach().requires_grad_();
+  for (R r : {R::Mean, R::Sum, R::None}) {
+    check_gradient([&] { return F::huber_loss(x * 2, y, r, 0.7); }, {x, y});
+    check_gradient([&] { return F::smooth_l1_loss(x * 2, y, r, 0.6); }, {x, y});
+    check_gradient([&] { return F::kl_div(lp, tp, r); }, {lp, tp});
+    check_gradient([&] { return F::kl_div(lp, tg::log(tp), r, true); }, {lp, tp});
+  }
+  check_gradient([&] { return F::kl_div(lp, tp, R::BatchMean); }, {lp, tp});
+}
+
+TEST_CASE("kl_div: batchmean is the true divergence, and a zero target adds nothing") {
+  const tg::Tensor p = f64({0.5, 0.5, 0, 1}, {2, 2}), q = f64({0.25, 0.75, 0.5, 0.5}, {2, 2});
+  const double d0 = 0.5 * std::log(0.5 / 0.25) + 0.5 * std::log(0.5 / 0.75);
+  const double d1 = 1 * std::log(1 / 0.5);  // the 0 log 0 term is 0
+  CHECK(F::kl_div(tg::log(q), p, R::BatchMean).item() == doctest::Approx((d0 + d1) / 2));
+  CHECK(F::kl_div(tg::log(q), p, R::Sum).item() == doctest::Approx(d0 + d1));
+  CHECK(F::kl_div(tg::log(q), p).item() == doctest::Approx((d0 + d1) / 4));
+  CHECK(nn::KLDivLoss(R::BatchMean, true)(tg::log(q), tg::log(f64({0.5, 0.5, 0.5, 0.5}, {2, 2})))
+            .item() == doctest::Approx(d0 / 2 + (0.5 * std::log(0.5 / 0.5) * 2) / 2));
+  tg::Tensor lq = tg::log(q).detach().requires_grad_();
+  F::kl_div(lq, p, R::Sum).backward();
+  check_values(lq.grad(), {-0.5, -0.5, 0, -1});
+}
+
+TEST_CASE("huber_loss/smooth_l1_loss/kl_div: bad options are named") {
+  const tg::Tensor x = f64({1, 2});
+  CHECK_THROWS_WITH_AS(F::huber_loss(x, x, R::Mean, 0),
+                       doctest::Contains("huber_loss: delta must be positive"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::HuberLoss(R::Mean, -1), doctest::Contains("huber_loss: delta"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::SmoothL1Loss(R::Mean, -0.5),
+                       doctest::Contains("smooth_l1_loss: beta must be non-negative"),
+                       tg::ValueError);
+  for (const char* op : {"mse_loss", "cross_entropy", "nll_loss", "huber_loss"}) {
+    INFO(op);
+    const std::string o = op;
+    auto call = [&] {
+      if (o == "mse_loss") return F::mse_loss(x, x, R::BatchMean);
+      if (o == "huber_loss") return F::huber_loss(x, x, R::BatchMean);
+      if (o == "cross_entropy")
+        return F::cross_entropy(tg::zeros({2, 3}), labels({0, 1}), R::BatchMean);
+      return F::nll_loss(tg::zeros({2, 3}), labels({0, 1}), R::BatchMean);
+    };
+    CHECK_THROWS_WITH_AS(call(),
+                         doctest::Contains((o + ": Reduction::BatchMean is kl_div's only").c_str()),
+                         tg::ValueError);
+  }
+  CHECK_THROWS_WITH_AS(F::kl_div(x, f64({1, 2, 3})), doctest::Contains("kl_div: target must match"),
+                       tg::ShapeError);
+}

@@ -6,7 +6,12 @@
 namespace tapegrad::nn {
 
 /// How a loss reduces its per-element (or per-sample) values.
-enum class Reduction { Mean, Sum, None };
+enum class Reduction {
+  Mean,
+  Sum,
+  None,
+  BatchMean,  ///< the sum divided by the batch size (dim 0): kl_div's only, as torch's "batchmean"
+};
 
 namespace functional {
 
@@ -31,6 +36,20 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
 /// Binary cross-entropy of logits, stable for any logit: max(x, 0) - x y + log(1 + e^-|x|).
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction r = Reduction::Mean);
+
+/// Huber: (x - y)^2 / 2 where |x - y| < delta, delta (|x - y| - delta / 2) beyond (delta > 0).
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean,
+                  double delta = 1);
+/// Smooth L1: (x - y)^2 / (2 beta) where |x - y| < beta, |x - y| - beta / 2 beyond (beta >= 0;
+/// 0 is L1).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean,
+                      double beta = 1);
+/// Kullback-Leibler divergence of target from input, input given as log-probabilities: target
+/// (log target - input), 0 where target is 0; with log_target the target is log-probabilities
+/// too. Reduction::BatchMean (the sum over the batch size) is the one that gives the true
+/// divergence, as torch recommends; Mean divides by every element.
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean,
+              bool log_target = false);
 
 }  // namespace functional
 }  // namespace tapegrad::nn

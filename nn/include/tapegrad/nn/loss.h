@@ -51,4 +51,31 @@ class BCEWithLogitsLoss : public Loss {
   Tensor forward(const Tensor& logits, const Tensor& target) const override;
 };
 
+class HuberLoss : public Loss {
+ public:
+  explicit HuberLoss(Reduction r = Reduction::Mean, double delta = 1);
+  Tensor forward(const Tensor& input, const Tensor& target) const override;
+
+ private:
+  double delta_;
+};
+class SmoothL1Loss : public Loss {
+ public:
+  explicit SmoothL1Loss(Reduction r = Reduction::Mean, double beta = 1);
+  Tensor forward(const Tensor& input, const Tensor& target) const override;
+
+ private:
+  double beta_;
+};
+/// Input as log-probabilities; Reduction::BatchMean gives the true divergence.
+class KLDivLoss : public Loss {
+ public:
+  explicit KLDivLoss(Reduction r = Reduction::Mean, bool log_target = false)
+      : Loss(r), log_target_(log_target) {}
+  Tensor forward(const Tensor& input, const Tensor& target) const override;
+
+ private:
+  bool log_target_;
+};
+
 }  // namespace tapegrad::nn
