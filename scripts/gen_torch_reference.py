@@ -496,6 +496,46 @@ def loss_cases():
         case("binary_cross_entropy_with_logits",
              lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
              [randn(4, 3) * 3, tgt], reduction=reduction)
+    # cross_entropy and nll_loss options: class weights (input 2, no gradient), ignore_index,
+    # label smoothing, and (N, C, d1, ...) inputs.
+    w = torch.rand(4, dtype=torch.float64) + 0.5
+    for reduction in ["mean", "sum", "none"]:
+        for (shape, tshape) in [((6, 4), (6,)), ((2, 4, 3), (2, 3)), ((2, 4, 2, 3), (2, 2, 3)),
+                                ((4,), ())]:
+            logits = randn(*shape) * 2
+            labels = torch.randint(0, 4, tshape)
+            if len(tshape) > 0:  # some targets at class 2, one at the default ignore_index
+                labels.view(-1)[::3] = 2
+                labels.view(-1)[1] = -100
+            else:  # one sample, never ignored: an all-ignored mean is 0/0
+                labels = torch.tensor(3)
+            for (weighted, smoothing, ignore) in [(True, 0.0, -100), (False, 0.2, -100),
+                                                  (True, 0.3, 2), (False, 0.0, 2)]:
+                # -100 is a class index only while it is the one ignored.
+                lab = labels if ignore == -100 else labels.clamp(min=0)
+                ins = [logits, lab, w] if weighted else [logits, lab]
+                def ce(a, b, *ww):
+                    return F.cross_entropy(a, b, weight=ww[0] if ww else None,
+                                           ignore_index=ignore, reduction=reduction,
+                                           label_smoothing=smoothing)
+                case("cross_entropy_opts", ce, ins, no_grad=(2,), reduction=reduction,
+                     ignore_index=ignore, label_smoothing=smoothing)
+                if smoothing == 0.0:
+                    def nll(a, b, *ww):
+                        return F.nll_loss(a, b, weight=ww[0] if ww else None,
+                                          ignore_index=ignore, reduction=reduction)
+                    ins[0] = torch.log_softmax(logits, 1 if len(shape) > 1 else 0)
+                    case("nll_loss_opts", nll, ins, no_grad=(2,), reduction=reduction,
+                         ignore_index=ignore)
+            # Probability targets, weighted and smoothed.
+            probs = torch.softmax(randn(*shape), 1 if len(shape) > 1 else 0)
+            for (weighted, smoothing) in [(True, 0.0), (False, 0.25), (True, 0.1)]:
+                ins = [logits, probs, w] if weighted else [logits, probs]
+                def cep(a, b, *ww):
+                    return F.cross_entropy(a, b, weight=ww[0] if ww else None,
+                                           reduction=reduction, label_smoothing=smoothing)
+                case("cross_entropy_opts", cep, ins, no_grad=(2,), reduction=reduction,
+                     ignore_index=-100, label_smoothing=smoothing)
     for reduction in ["mean", "sum", "none", "batchmean"]:
         inp = torch.log_softmax(randn(3, 5), 1)
         tp = torch.softmax(randn(3, 5), 1)
@@ -509,7 +549,8 @@ def loss_cases():
 def write(name, cases):
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
-        json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
+        json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"),
+                  allow_nan=False)
         f.write("\n")
     print(f"{path}: {len(cases)} cases")
 

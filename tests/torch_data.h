@@ -117,7 +117,7 @@ inline void check_table(
   for (std::size_t i = 0; i < all.size(); ++i) {
     const nlohmann::json& c = all[i];
     const std::string op = c.at("options").at("op");
-    INFO(file << " case " << i << ": " << op << " " << c.at("options").dump());
+    INFO(std::string(file) << " case " << i << ": " << op << " " << c.at("options").dump());
     const auto it = table.find(op);
     REQUIRE_MESSAGE(it != table.end(), "no entry for op ", op);
     const std::vector<tapegrad::Tensor> in = leaves(c);

@@ -1,6 +1,9 @@
 // Cross-entropy from logits, fused: one pass computes each row's log-sum-exp, and backward is
-// softmax - target directly instead of a chain of generic ops.
-// Legend: x logits (B, C); t class indices (B) or probabilities (B, C); lse_i = log sum_j e^x_ij.
+// the closed form (softmax against the target) instead of a chain of generic ops. Class weights,
+// ignore_index and label smoothing are folded into the same pass, as torch 1.13 defines them.
+// Inputs of more dims, (N, C, d1, ...), are moved to rows of C first.
+// Legend: x logits (M, C), p = softmax(x), lse_i = log sum_j e^x_ij; t class indices (M) or
+// probabilities (M, C); w class weights (1 without), W = sum_j w_j; e the label smoothing.
 #include "check.h"
 #include "kernels.h"
 #include "reduction.h"
@@ -8,96 +11,185 @@
 namespace tapegrad::nn::functional {
 
 namespace {
-void check_targets(const TensorImpl& x, const TensorImpl& t) {
-  const std::int64_t B = x.shape[0], C = x.shape[1];
+
+void check_options(const TensorImpl& x, std::int64_t C, const CrossEntropyOptions& o) {
+  check_reduction("cross_entropy", o.reduction);
+  if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
+    throw ValueError(
+        msg("cross_entropy: label_smoothing must be in [0, 1], got ", o.label_smoothing));
+  if (o.weight.defined()) {
+    const TensorImpl& w = impl_of(o.weight, "cross_entropy");
+    if (w.shape != Shape{C} || w.dtype != x.dtype)
+      throw ShapeError(msg("cross_entropy: weight must be ", dtype_name(x.dtype), " (", C,
+                           "), one per class: got ", dtype_name(w.dtype), " ", shape_str(w.shape)));
+  }
+}
+
+// Index targets (M) in [0, C) or equal to ignore_index; probability targets as the logits.
+void check_targets(const TensorImpl& x, const TensorImpl& t, std::int64_t ignore_index) {
+  const std::int64_t M = x.shape[0], C = x.shape[1];
   if (t.dtype == kInt64) {
-    if (t.shape != Shape{B})
-      throw ShapeError(msg("cross_entropy: class-index targets must be (", B, ") for logits ",
+    if (t.shape != Shape{M})
+      throw ShapeError(msg("cross_entropy: class-index targets must be (", M, ") for logits ",
                            shape_str(x.shape), ": got ", shape_str(t.shape)));
     const std::int64_t* p = t.data<std::int64_t>();
-    for (std::int64_t i = 0; i < B; ++i)
-      if (p[i] < 0 || p[i] >= C)
+    for (std::int64_t i = 0; i < M; ++i)
+      if ((p[i] < 0 || p[i] >= C) && p[i] != ignore_index)
         throw ValueError(msg("cross_entropy: target ", p[i], " at position ", i,
-                             " is out of range for ", C, " classes"));
+                             " is out of range for ", C, " classes (and is not ignore_index ",
+                             ignore_index, ")"));
   } else if (t.shape != x.shape || t.dtype != x.dtype) {
     throw ShapeError(msg("cross_entropy: probability targets must match the logits ",
                          shape_str(x.shape), " ", dtype_name(x.dtype), ": got ", shape_str(t.shape),
                          " ", dtype_name(t.dtype), "; class-index targets must be int64 of shape (",
-                         B, ")"));
+                         M, ")"));
   }
 }
-}  // namespace
 
-// loss_i = lse_i - x_i,t_i                    (indices)
-// loss_i = sum_j t_ij (lse_i - x_ij)           (probabilities)
-// gx_ij = s_i (p_ij - [j == t_i])  or  s_i (p_ij sum_k t_ik - t_ij),  p = softmax(x)
-// gt_ij = s_i (lse_i - x_ij)
-// with s_i the gradient reaching sample i: g / B for mean, g for sum, g_i for none.
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r) {
+// index targets:  loss_i = (1 - e) w_t (lse_i - x_it) + e/C sum_j w_j (lse_i - x_ij), 0 if
+//                 t_i = ignore_index; mean divides by D = sum of w_t over the rows not ignored.
+//                 gx_ij = s_i ((1 - e) w_t (p_ij - [j = t]) + e/C (p_ij W - w_j))
+// probabilities:  t' = (1 - e) t + e / C;  loss_i = sum_j w_j t'_ij (lse_i - x_ij); mean
+//                 divides by M.   gx_ij = s_i (p_ij sum_k w_k t'_ik - w_j t'_ij)
+//                 gt_ij = s_i (1 - e) w_j (lse_i - x_ij)
+// s_i is the gradient reaching row i: g / D (or g / M) for mean, g for sum, g_i for none.
+Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
+                          const CrossEntropyOptions& o) {
   const TensorImpl& x = impl_of(logits, "cross_entropy");
   const TensorImpl& t = impl_of(target, "cross_entropy");
-  check_floating("cross_entropy", x);
-  check_reduction("cross_entropy", r);
-  if (x.shape.size() != 2)
-    throw ShapeError(
-        msg("cross_entropy: logits must be (batch, classes): got ", shape_str(x.shape)));
-  check_targets(x, t);
-  const std::int64_t B = x.shape[0], C = x.shape[1];
+  const std::int64_t M = x.shape[0], C = x.shape[1];
+  check_targets(x, t, o.ignore_index);
   const bool by_index = t.dtype == kInt64;
+  const Reduction r = o.reduction;
+  const Tensor weight = o.weight;
+  const std::int64_t ignore = o.ignore_index;
   return dispatch_float(x.dtype, "cross_entropy", [&]<typename T>() {
-    ImplPtr lse = make_impl({B}, x.dtype);
-    ImplPtr loss = make_impl({B}, x.dtype);
-    auto xm = cmat<T>(x, B, C);
+    const T e = static_cast<T>(o.label_smoothing), keep = T(1) - e, spread = e / T(C);
+    const T* w = weight.defined() ? weight.data<T>() : nullptr;
+    const T W = w ? Eigen::Map<const ArrayX<T>>(w, C).sum() : T(C);
+    auto wj = [&](std::int64_t j) { return w ? w[j] : T(1); };
+    ImplPtr lse = make_impl({M}, x.dtype);
+    ImplPtr loss = make_impl({M}, x.dtype);
+    auto xm = cmat<T>(x, M, C);
     parallel_chunks(
-        B,
-        [&](std::int64_t b, std::int64_t e) {
-          for (std::int64_t i = b; i < e; ++i) {
+        M,
+        [&](std::int64_t b, std::int64_t end) {
+          for (std::int64_t i = b; i < end; ++i) {
             const T m = xm.row(i).maxCoeff();  // subtracting the max keeps exp() finite
             const T l = m + std::log((xm.row(i).array() - m).exp().sum());
             lse->data<T>()[i] = l;
-            loss->data<T>()[i] =
-                by_index ? l - xm(i, t.data<std::int64_t>()[i])
-                         : (cmat<T>(t, B, C).row(i).array() * (l - xm.row(i).array())).sum();
+            const auto nll = l - xm.row(i).array();  // -log p_ij
+            T li = 0;
+            if (by_index) {
+              const std::int64_t ti = t.data<std::int64_t>()[i];
+              if (ti != ignore) {
+                li = keep * wj(ti) * nll(ti);
+                if (e != T(0))
+                  li += spread * (w ? (Eigen::Map<const ArrayX<T>>(w, C).transpose() * nll).sum()
+                                    : nll.sum());
+              }
+            } else {
+              const auto tr = cmat<T>(t, M, C).row(i).array() * keep + spread;
+              li = w ? (tr * Eigen::Map<const ArrayX<T>>(w, C).transpose() * nll).sum()
+                     : (tr * nll).sum();
+            }
+            loss->data<T>()[i] = li;
           }
         },
         C);
+    // The mean's divisor: the weight of the rows not ignored (index targets), or M.
+    T D = T(M);
+    if (by_index) {
+      D = 0;
+      for (std::int64_t i = 0; i < M; ++i)
+        if (const std::int64_t ti = t.data<std::int64_t>()[i]; ti != ignore) D += wj(ti);
+    }
     Tensor out;
     if (r == Reduction::None) {
       out = Tensor(loss);
     } else {
       ImplPtr y = make_impl({}, x.dtype);
-      *y->data<T>() = cvec<T>(*loss).sum() / (r == Reduction::Mean ? T(B) : T(1));
+      *y->data<T>() = cvec<T>(*loss).sum() / (r == Reduction::Mean ? D : T(1));
       out = Tensor(y);
     }
-    return record(
-        "cross_entropy", impl_ptr(out), {logits, target}, [lse, B, C, r, by_index](BackwardCtx& c) {
-          const T* g = c.grad_out().data<T>();
-          auto scale = [&](std::int64_t i) {
-            return r == Reduction::None ? g[i] : r == Reduction::Mean ? g[0] / T(B) : g[0];
-          };
-          auto xm = cmat<T>(c.in(0), B, C);
-          const T* l = lse->data<T>();
-          if (TensorImpl* gx = c.grad_in(0)) {
-            auto gm = mat<T>(*gx, B, C);
-            for (std::int64_t i = 0; i < B; ++i) {
-              const T s = scale(i);
-              if (by_index) {
-                gm.row(i).array() += s * (xm.row(i).array() - l[i]).exp();
-                gm(i, c.in(1).data<std::int64_t>()[i]) -= s;
-              } else {
-                auto ti = cmat<T>(c.in(1), B, C).row(i).array();
-                gm.row(i).array() += s * ((xm.row(i).array() - l[i]).exp() * ti.sum() - ti);
-              }
-            }
-          }
-          if (!by_index)
-            if (TensorImpl* gt = c.grad_in(1)) {
-              auto gm = mat<T>(*gt, B, C);
-              for (std::int64_t i = 0; i < B; ++i)
-                gm.row(i).array() += scale(i) * (l[i] - xm.row(i).array());
-            }
-        });
+    // The weights ride in the closure, not as an input: no gradient flows to them.
+    const ImplPtr wimpl = weight.defined() ? impl_ptr(weight) : nullptr;
+    return record("cross_entropy", impl_ptr(out), {logits, target},
+                  [lse, M, C, r, D, by_index, ignore, keep, spread, W, wimpl](BackwardCtx& c) {
+                    const T* g = c.grad_out().data<T>();
+                    auto scale = [&](std::int64_t i) {
+                      return r == Reduction::None ? g[i] : r == Reduction::Mean ? g[0] / D : g[0];
+                    };
+                    const T* w = wimpl ? wimpl->data<T>() : nullptr;
+                    const auto wv = [&] {
+                      return w ? Eigen::Map<const ArrayX<T>>(w, C).transpose().eval()
+                               : Eigen::Array<T, 1, Eigen::Dynamic>::Ones(C).eval();
+                    }();
+                    auto xm = cmat<T>(c.in(0), M, C);
+                    const T* l = lse->data<T>();
+                    if (TensorImpl* gx = c.grad_in(0)) {
+                      auto gm = mat<T>(*gx, M, C);
+                      for (std::int64_t i = 0; i < M; ++i) {
+                        const T s = scale(i);
+                        const auto p = (xm.row(i).array() - l[i]).exp();
+                        if (by_index) {
+                          const std::int64_t ti = c.in(1).data<std::int64_t>()[i];
+                          if (ti == ignore) continue;
+                          const T a = s * keep * wv(ti);
+                          gm.row(i).array() += a * p + s * spread * (p * W - wv);
+                          gm(i, ti) -= a;
+                        } else {
+                          const auto tr = cmat<T>(c.in(1), M, C).row(i).array() * keep + spread;
+                          gm.row(i).array() += s * (p * (wv * tr).sum() - wv * tr);
+                        }
+                      }
+                    }
+                    if (!by_index)
+                      if (TensorImpl* gt = c.grad_in(1)) {
+                        auto gm = mat<T>(*gt, M, C);
+                        for (std::int64_t i = 0; i < M; ++i)
+                          gm.row(i).array() += scale(i) * keep * wv * (l[i] - xm.row(i).array());
+                      }
+                  });
   });
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& o) {
+  const TensorImpl& x = impl_of(logits, "cross_entropy");
+  impl_of(target, "cross_entropy");
+  const std::int64_t C = class_count("cross_entropy", "logits", logits);
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  check_options(x, C, o);
+  if (rank == 2) return cross_entropy_rows(logits, target, o);
+  const bool by_index = target.dtype() == kInt64;
+  if (rank == 1) {  // one sample: (C) with a 0-d index or (C) probabilities
+    if (by_index ? target.dim() != 0 : target.shape() != x.shape)
+      throw ShapeError(msg("cross_entropy: the target for logits ", shape_str(x.shape), " must be ",
+                           by_index ? "a 0-d int64 class index" : "probabilities of that shape",
+                           ": got ", shape_str(target.shape())));
+    const Tensor y = cross_entropy_rows(logits.reshape({1, C}),
+                                        target.reshape(by_index ? Shape{1} : Shape{1, C}), o);
+    return o.reduction == Reduction::None ? y.reshape({}) : y;
+  }
+  // (N, C, d1, ...): every position becomes a row of C.
+  Shape spatial = x.shape;  // (N, d1, ...): the targets' and the unreduced loss's shape
+  spatial.erase(spatial.begin() + 1);
+  if (by_index ? target.shape() != spatial : target.shape() != x.shape)
+    throw ShapeError(msg("cross_entropy: targets for logits ", shape_str(x.shape), " must be ",
+                         by_index ? "int64 " : "", shape_str(by_index ? spatial : x.shape),
+                         ": got ", shape_str(target.shape())));
+  const Tensor rows = class_rows(logits);
+  const Tensor targets = by_index ? target.reshape({-1}) : class_rows(target);
+  const Tensor y = cross_entropy_rows(rows, targets, o);
+  return o.reduction == Reduction::None ? y.reshape(spatial) : y;
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r) {
+  CrossEntropyOptions o;
+  o.reduction = r;
+  return cross_entropy(logits, target, o);
 }
 
 }  // namespace tapegrad::nn::functional

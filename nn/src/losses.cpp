@@ -88,16 +88,55 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_t
   });
 }
 
-// loss_i = -log_probs[i, t_i]: the log-probability each sample gives its own class.
+// loss_i = -w_t log_probs[i, t_i] for the rows whose target is not ignore_index, 0 for the
+// others; mean divides by the sum of their w_t. Positions of an (N, C, d1, ...) input become rows
+// of C first. Built from gather and a product, so the gradient is theirs.
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& o) {
+  const TensorImpl& x = impl_of(log_probs, "nll_loss");
+  const TensorImpl& t = impl_of(target, "nll_loss");
+  check_reduction("nll_loss", o.reduction);
+  const std::int64_t C = class_count("nll_loss", "log_probs", log_probs);
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  Shape spatial = x.shape;  // the targets' and the unreduced loss's shape
+  spatial.erase(spatial.begin() + (rank == 1 ? 0 : 1));
+  if (t.dtype != kInt64 || t.shape != spatial)
+    throw ShapeError(msg("nll_loss: target must be int64 ", shape_str(spatial), " for log_probs ",
+                         shape_str(x.shape), ": got ", shape_str(t.shape), " ",
+                         dtype_name(t.dtype)));
+  if (o.weight.defined() && (o.weight.shape() != Shape{C} || o.weight.dtype() != x.dtype))
+    throw ShapeError(msg("nll_loss: weight must be ", dtype_name(x.dtype), " (", C,
+                         "), one per class: got ", dtype_name(o.weight.dtype()), " ",
+                         shape_str(o.weight.shape())));
+  Tensor rows = log_probs;
+  if (rank == 1) rows = log_probs.reshape({1, C});
+  if (rank > 2) rows = class_rows(log_probs);
+  // Each row's class (0 where ignored, masked out below) and its coefficient w_t (0 if ignored).
+  const std::int64_t* pt = t.data<std::int64_t>();
+  std::vector<std::int64_t> picked(static_cast<std::size_t>(t.numel));
+  std::vector<double> coeff(picked.size());
+  double total = 0;
+  for (std::int64_t i = 0; i < t.numel; ++i) {
+    if (pt[i] == o.ignore_index) continue;
+    if (pt[i] < 0 || pt[i] >= C)
+      throw ValueError(msg("nll_loss: target ", pt[i], " at position ", i, " is out of range for ",
+                           C, " classes (and is not ignore_index ", o.ignore_index, ")"));
+    picked[i] = pt[i];
+    coeff[i] = o.weight.defined() ? o.weight.at({pt[i]}) : 1.0;
+    total += coeff[i];
+  }
+  const Tensor per = -gather(rows, 1, from_vector(picked, {t.numel, 1})).reshape({-1}) *
+                     from_vector(coeff, {t.numel}, {.dtype = x.dtype});
+  switch (o.reduction) {
+    case Reduction::Sum: return sum(per);
+    case Reduction::None: return per.reshape(spatial);
+    default: return sum(per) / total;
+  }
+}
+
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r) {
-  check_reduction("nll_loss", r);
-  if (log_probs.dim() != 2)
-    throw ShapeError(
-        msg("nll_loss: log_probs must be (batch, classes): got ", shape_str(log_probs.shape())));
-  if (target.dtype() != kInt64 || target.shape() != Shape{log_probs.size(0)})
-    throw ShapeError(msg("nll_loss: target must be int64 (", log_probs.size(0), "): got ",
-                         shape_str(target.shape()), " ", dtype_name(target.dtype())));
-  return reduce(-gather(log_probs, 1, target.reshape({-1, 1})).reshape({-1}), r);
+  NLLLossOptions o;
+  o.reduction = r;
+  return nll_loss(log_probs, target, o);
 }
 
 }  // namespace functional
@@ -109,10 +148,14 @@ Tensor L1Loss::forward(const Tensor& i, const Tensor& t) const {
   return functional::l1_loss(i, t, reduction_);
 }
 Tensor CrossEntropyLoss::forward(const Tensor& i, const Tensor& t) const {
-  return functional::cross_entropy(i, t, reduction_);
+  functional::CrossEntropyOptions o = options_;
+  o.reduction = reduction_;
+  return functional::cross_entropy(i, t, o);
 }
 Tensor NLLLoss::forward(const Tensor& i, const Tensor& t) const {
-  return functional::nll_loss(i, t, reduction_);
+  functional::NLLLossOptions o = options_;
+  o.reduction = reduction_;
+  return functional::nll_loss(i, t, o);
 }
 Tensor BCELoss::forward(const Tensor& i, const Tensor& t) const {
   return functional::binary_cross_entropy(i, t, reduction_);

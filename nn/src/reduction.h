@@ -13,6 +13,25 @@ inline void check_reduction(const char* op, Reduction r, bool batchmean_ok = fal
     throw ValueError(msg(op, ": Reduction::BatchMean is kl_div's only; use Mean, Sum or None"));
 }
 
+/// The class count of a classification input (C), (N, C) or (N, C, d1, ...), which must be
+/// floating; throws naming op and what the input is.
+inline std::int64_t class_count(const char* op, const char* what, const Tensor& x) {
+  if (!is_floating(x.dtype()))
+    throw ValueError(msg(op, ": needs a floating-point tensor: got ", dtype_name(x.dtype())));
+  if (x.dim() < 1)
+    throw ShapeError(
+        msg(op, ": ", what, " must be (C), (N, C) or (N, C, d1, ...): got ", shape_str(x.shape())));
+  return x.dim() == 1 ? x.size(0) : x.size(1);
+}
+
+/// An input (N, C, d1, ...) as rows of C, (N d1 ..., C): the class dim moved last (a copy).
+inline Tensor class_rows(const Tensor& x) {
+  std::vector<std::int64_t> order{0};
+  for (std::int64_t d = 2; d < x.dim(); ++d) order.push_back(d);
+  order.push_back(1);
+  return permute(x, order).reshape({-1, x.size(1)});
+}
+
 inline Tensor reduce(const Tensor& per_element, Reduction r) {
   switch (r) {
     case Reduction::Mean: return mean(per_element);

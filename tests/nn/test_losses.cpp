@@ -125,8 +125,10 @@ TEST_CASE("nll_loss: values, gradient and errors") {
   // nll_loss(log_softmax(x)) is cross_entropy(x).
   CHECK(F::nll_loss(tg::log_softmax(x, 1), labels({2, 0, 1, 1})).item() ==
         doctest::Approx(F::cross_entropy(x, labels({2, 0, 1, 1})).item()).epsilon(1e-12));
-  CHECK_THROWS_WITH_AS(F::nll_loss(lp, labels({1})),
-                       doctest::Contains("nll_loss: target must be int64 (2)"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(
+      F::nll_loss(lp, labels({1})),
+      doctest::Contains("nll_loss: target must be int64 [2] for log_probs [2, 2]: got [1] int64"),
+      tg::ShapeError);
 }
 
 TEST_CASE("binary_cross_entropy: backward clamps p (1 - p) with torch's float constant 1e-12") {
@@ -248,4 +250,78 @@ TEST_CASE("huber_loss/smooth_l1_loss/kl_div: bad options are named") {
   }
   CHECK_THROWS_WITH_AS(F::kl_div(x, f64({1, 2, 3})), doctest::Contains("kl_div: target must match"),
                        tg::ShapeError);
+}
+
+TEST_CASE("cross_entropy/nll_loss options: weights, ignore_index, label smoothing, N-d inputs") {
+  tg::Tensor x = leaf({2, 4, 3});  // (N, C, d)
+  const tg::Tensor t = tg::from_vector(std::vector<std::int64_t>{0, 3, -100, 2, 2, 1}, {2, 3});
+  const tg::Tensor w = f64({0.5, 1, 2, 1.5});
+  F::CrossEntropyOptions o;
+  o.weight = w;
+  o.label_smoothing = 0.2;
+  for (R r : {R::Mean, R::Sum, R::None}) {
+    o.reduction = r;
+    check_gradient([&] { return F::cross_entropy(x, t, o); }, {x});
+    F::NLLLossOptions n;
+    n.weight = w;
+    n.reduction = r;
+    check_gradient([&] { return F::nll_loss(tg::log_softmax(x, 1), t, n); }, {x});
+  }
+  o.reduction = R::None;
+  CHECK(F::cross_entropy(x, t, o).shape() == tg::Shape{2, 3});
+  CHECK(F::cross_entropy(x, t, o).at({0, 2}) == 0);  // the ignored position adds nothing
+  // Without smoothing and weights, cross_entropy is nll_loss of log_softmax, ignore included.
+  F::CrossEntropyOptions plain;
+  F::NLLLossOptions nplain;
+  CHECK(F::cross_entropy(x, t, plain).item() ==
+        doctest::Approx(F::nll_loss(tg::log_softmax(x, 1), t, nplain).item()).epsilon(1e-12));
+  // The modules carry the options.
+  o.reduction = R::Sum;
+  CHECK(nn::CrossEntropyLoss(o)(x, t).item() ==
+        doctest::Approx(F::cross_entropy(x, t, o).item()).epsilon(1e-12));
+  // One sample: logits (C) with a 0-d target.
+  const tg::Tensor one = f64({1, 2, 3});
+  const tg::Tensor idx = tg::from_vector(std::vector<std::int64_t>{2}).reshape({});
+  CHECK(F::cross_entropy(one, idx).item() ==
+        doctest::Approx(std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3));
+  // Every target ignored: the mean is 0 / 0, as torch's.
+  const tg::Tensor all_ignored = tg::from_vector(std::vector<std::int64_t>{-100, -100});
+  CHECK(std::isnan(F::cross_entropy(tg::zeros({2, 3}), all_ignored).item()));
+  CHECK(F::cross_entropy(tg::zeros({2, 3}), all_ignored, R::Sum).item() == 0);
+}
+
+TEST_CASE("cross_entropy/nll_loss options: bad options are named") {
+  const tg::Tensor x = tg::zeros({2, 3});
+  F::CrossEntropyOptions o;
+  o.label_smoothing = 1.5;
+  CHECK_THROWS_WITH_AS(
+      F::cross_entropy(x, labels({0, 1}), o),
+      doctest::Contains("cross_entropy: label_smoothing must be in [0, 1], got 1.5"),
+      tg::ValueError);
+  o.label_smoothing = 0;
+  o.weight = tg::ones({4});
+  CHECK_THROWS_WITH_AS(
+      F::cross_entropy(x, labels({0, 1}), o),
+      doctest::Contains("cross_entropy: weight must be float32 (3), one per class"),
+      tg::ShapeError);
+  o.weight = tg::Tensor();
+  o.ignore_index = 5;
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, labels({0, -100}), o),
+                       doctest::Contains("target -100 at position 1 is out of range for 3 classes "
+                                         "(and is not ignore_index 5)"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(F::cross_entropy(tg::zeros({2, 3, 4}), labels({0, 1})),
+                       doctest::Contains("cross_entropy: targets for logits [2, 3, 4] must be "
+                                         "int64 [2, 4]"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(F::cross_entropy(tg::zeros({3}), labels({0})),
+                       doctest::Contains("must be a 0-d int64 class index"), tg::ShapeError);
+  F::NLLLossOptions n;
+  n.weight = tg::ones({2});
+  CHECK_THROWS_WITH_AS(F::nll_loss(x, labels({0, 1}), n),
+                       doctest::Contains("nll_loss: weight must be float32 (3)"), tg::ShapeError);
+  n.weight = tg::Tensor();
+  CHECK_THROWS_WITH_AS(F::nll_loss(x, labels({0, 7}), n),
+                       doctest::Contains("nll_loss: target 7 at position 1 is out of range"),
+                       tg::ValueError);
 }

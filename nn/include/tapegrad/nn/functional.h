@@ -25,10 +25,30 @@ Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generato
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);
 /// |x - y|; mean over all elements.
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);
-/// Cross-entropy from logits (B, C). Targets: int64 class indices (B), or probabilities (B, C)
-/// of the logits' dtype. Mean divides by B. Fused and stable: backward is softmax - target.
+/// Options of cross_entropy, as torch's.
+struct CrossEntropyOptions {
+  Reduction reduction = Reduction::Mean;
+  Tensor weight;                     ///< per-class weights (C) of the logits' dtype; no gradient
+  std::int64_t ignore_index = -100;  ///< index targets equal to it add nothing (nor to the mean)
+  double label_smoothing = 0;        ///< in [0, 1]: the target mixed with the uniform one
+};
+/// Cross-entropy from logits (N, C), (C), or (N, C, d1, ...) for per-position classes. Targets:
+/// int64 class indices (N) / () / (N, d1, ...), or probabilities shaped as the logits. With
+/// index targets the mean divides by the summed weight of the targets not ignored (their count
+/// without weights); with probabilities by the number of positions. Fused and stable: one pass,
+/// and backward is the closed form.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& o);
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r = Reduction::Mean);
-/// Negative log-likelihood of log-probabilities (B, C) at int64 targets (B); mean divides by B.
+/// Options of nll_loss, as torch's.
+struct NLLLossOptions {
+  Reduction reduction = Reduction::Mean;
+  Tensor weight;                     ///< per-class weights (C) of the input's dtype; no gradient
+  std::int64_t ignore_index = -100;  ///< targets equal to it add nothing (nor to the mean)
+};
+/// Negative log-likelihood of log-probabilities (N, C), (C) or (N, C, d1, ...) at int64 targets
+/// (N) / () / (N, d1, ...): -w_t log_probs[t]. The mean divides by the summed weight of the
+/// targets not ignored (their count without weights).
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& o);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r = Reduction::Mean);
 /// Binary cross-entropy of probabilities; logs clamped to >= -100 as PyTorch does.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,

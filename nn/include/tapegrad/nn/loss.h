@@ -33,12 +33,21 @@ class L1Loss : public Loss {
 class CrossEntropyLoss : public Loss {
  public:
   using Loss::Loss;
+  explicit CrossEntropyLoss(const functional::CrossEntropyOptions& o)
+      : Loss(o.reduction), options_(o) {}
   Tensor forward(const Tensor& logits, const Tensor& target) const override;
+
+ private:
+  functional::CrossEntropyOptions options_;
 };
 class NLLLoss : public Loss {
  public:
   using Loss::Loss;
+  explicit NLLLoss(const functional::NLLLossOptions& o) : Loss(o.reduction), options_(o) {}
   Tensor forward(const Tensor& log_probs, const Tensor& target) const override;
+
+ private:
+  functional::NLLLossOptions options_;
 };
 class BCELoss : public Loss {
  public:
