@@ -64,6 +64,21 @@ std::vector<std::pair<const char*, Factory>> all_optimizers(double scale) {
 }
 }  // namespace
 
+TEST_CASE("convergence: plain gradient descent on theta^2 is theta_0 times 0.98^k") {
+  // f = theta^2, f' = 2 theta: theta_k+1 = theta_k - 0.01 (2 theta_k) = 0.98 theta_k, the
+  // textbook geometric decay, to float64 rounding for 500 steps.
+  tg::Tensor theta = tg::tensor({3.0}, {}, {.dtype = tg::kFloat64, .requires_grad = true});
+  optim::SGD opt({theta}, {.lr = 0.01});
+  for (int k = 1; k <= 500; ++k) {
+    opt.zero_grad();
+    tg::square(theta).sum().backward();
+    opt.step();
+    const double want = 3.0 * std::pow(0.98, k);
+    INFO("step " << k);
+    CHECK(std::abs(theta.item() - want) <= 1e-13 * want);
+  }
+}
+
 TEST_CASE("convergence: every optimizer takes a convex quadratic near its minimum") {
   // f(w) = sum_i a_i (w_i - c_i)^2 with condition number 10.
   const tg::Tensor a = tg::tensor({1, 2, 5, 10}, {}, {.dtype = tg::kFloat64});
