@@ -496,6 +496,31 @@ def loss_cases():
         case("binary_cross_entropy_with_logits",
              lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
              [randn(4, 3) * 3, tgt], reduction=reduction)
+    # Binary cross-entropies with weight (input 2) and pos_weight (input 3), neither with a
+    # gradient.
+    for reduction in ["mean", "sum", "none"]:
+        p = torch.sigmoid(randn(4, 3))
+        tgt = torch.rand(4, 3, dtype=torch.float64)
+        x = randn(4, 3) * 3
+        for wshape in [(4, 3), (3,), (4, 1)]:
+            wt = torch.rand(*wshape, dtype=torch.float64) + 0.5
+            case("binary_cross_entropy_w",
+                 lambda a, b, c: F.binary_cross_entropy(a, b, weight=c, reduction=reduction),
+                 [p, tgt, wt], no_grad=(1, 2), reduction=reduction)
+            case("binary_cross_entropy_with_logits_w",
+                 lambda a, b, c: F.binary_cross_entropy_with_logits(a, b, weight=c,
+                                                                    reduction=reduction),
+                 [x, tgt, wt], no_grad=(2,), reduction=reduction)
+        pw = torch.rand(3, dtype=torch.float64) * 3 + 0.2
+        case("binary_cross_entropy_with_logits_pw",
+             lambda a, b, c: F.binary_cross_entropy_with_logits(a, b, pos_weight=c,
+                                                                reduction=reduction),
+             [x, tgt, pw], no_grad=(2,), reduction=reduction)
+        wt = torch.rand(4, 1, dtype=torch.float64) + 0.5
+        case("binary_cross_entropy_with_logits_w_pw",
+             lambda a, b, c, d: F.binary_cross_entropy_with_logits(a, b, weight=c, pos_weight=d,
+                                                                   reduction=reduction),
+             [x, tgt, wt, pw], no_grad=(2, 3), reduction=reduction)
     # cross_entropy and nll_loss options: class weights (input 2, no gradient), ignore_index,
     # label smoothing, and (N, C, d1, ...) inputs.
     w = torch.rand(4, dtype=torch.float64) + 0.5

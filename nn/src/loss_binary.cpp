@@ -1,15 +1,75 @@
 // Binary cross-entropy on probabilities and on logits, with PyTorch's numerics (log clamped at
-// -100; the logits form never exponentiates a positive number).
-// Legend: p probabilities or x logits, t targets, same shape.
+// -100; the logits form never exponentiates a positive number), and their per-element weight and
+// (logits) positive-class weight, as torch's.
+// Legend: p probabilities or x logits, t targets, same shape; w weight, q pos_weight, both
+// broadcast to x's shape.
 #include "pointwise_loss.h"
 
 namespace tapegrad::nn::functional {
 
+namespace {
+
+// A weight-like option broadcast to x's shape, detached (no gradient flows to it); undefined
+// stays undefined. Throws naming op and the option unless it broadcasts to exactly that shape.
+Tensor at_input_shape(const char* op, const char* name, const Tensor& w, const Tensor& x) {
+  if (!w.defined()) return w;
+  if (w.dtype() != x.dtype())
+    throw ValueError(msg(op, ": ", name, " is ", dtype_name(w.dtype()), " but the input is ",
+                         dtype_name(x.dtype())));
+  const Shape& s = x.shape();
+  bool fits = w.dim() <= x.dim();
+  for (std::int64_t d = 1; fits && d <= w.dim(); ++d) {
+    const std::int64_t ws = w.size(-d), xs = s[s.size() - d];
+    fits = ws == xs || ws == 1;
+  }
+  if (!fits)
+    throw ShapeError(msg(op, ": ", name, " of shape ", shape_str(w.shape()),
+                         " does not broadcast to the input's shape ", shape_str(s)));
+  return expand(w.detach(), s);
+}
+
+// The per-element losses times w (when given), reduced by r: the chain rule through the product
+// gives gx = g w dl/dx.
+Tensor weighted(const Tensor& per_element, const Tensor& w, Reduction r) {
+  return reduce(w.defined() ? per_element * w : per_element, r);
+}
+
+// l = (1 - t) x + m (log(1 + e^-|x|) + max(-x, 0)), m = (q - 1) t + 1 (torch's log_weight)
+// gx = (1 - t) - m sigmoid(-x)      gt = -x + (q - 1) (log(1 + e^-|x|) + max(-x, 0))
+// Unreduced; q already at x's shape.
+Tensor logits_bce_pos_weight(const Tensor& logits, const Tensor& target, const Tensor& q) {
+  const TensorImpl &x = impl_of(logits, "binary_cross_entropy_with_logits"),
+                   &t = impl_of(target, "binary_cross_entropy_with_logits");
+  check_pair("binary_cross_entropy_with_logits", x, t);
+  return dispatch_float(x.dtype, "binary_cross_entropy_with_logits", [&]<typename T>() {
+    ImplPtr y = make_impl(x.shape, x.dtype);
+    auto xv = cvec<T>(x), tv = cvec<T>(t), qv = cvec<T>(*impl_ptr(q));
+    vec<T>(*y) = (T(1) - tv) * xv +
+                 ((qv - T(1)) * tv + T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0)));
+    return record("binary_cross_entropy_with_logits", y, {logits, target, q}, [](BackwardCtx& c) {
+      auto xv = cvec<T>(c.in(0)), tv = cvec<T>(c.in(1)), qv = cvec<T>(c.in(2));
+      auto g = cvec<T>(c.grad_out());
+      if (TensorImpl* gx = c.grad_in(0))
+        vec<T>(*gx) += g * ((T(1) - tv) - ((qv - T(1)) * tv + T(1)) * (T(1) + xv.exp()).inverse());
+      if (TensorImpl* gt = c.grad_in(1))
+        vec<T>(*gt) += g * ((qv - T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0))) - xv);
+    });
+  });
+}
+
+}  // namespace
+
 // l = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100))
 // gp = (p - t) / max(p (1 - p), eps)   (PyTorch's backward; eps is the float constant 1e-12
 //                                       converted to T, 9.999999960041972e-13 in float64)
-Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction r) {
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction r,
+                            const Tensor& weight) {
   const TensorImpl& p = impl_of(probs, "binary_cross_entropy");
+  if (weight.defined()) {
+    check_reduction("binary_cross_entropy", r);
+    const Tensor w = at_input_shape("binary_cross_entropy", "weight", weight, probs);
+    return weighted(binary_cross_entropy(probs, target, Reduction::None), w, r);
+  }
   if (target.requires_grad())
     throw ValueError(
         "binary_cross_entropy: the gradient with respect to target is not supported; "
@@ -30,8 +90,18 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction
 
 // l = max(x, 0) - x t + log(1 + e^-|x|)
 // gx = sigmoid(x) - t      gt = -x
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction r) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction r,
+                                        const Tensor& weight, const Tensor& pos_weight) {
   const TensorImpl& x = impl_of(logits, "binary_cross_entropy_with_logits");
+  if (weight.defined() || pos_weight.defined()) {
+    const char* op = "binary_cross_entropy_with_logits";
+    check_reduction(op, r);
+    const Tensor w = at_input_shape(op, "weight", weight, logits);
+    const Tensor q = at_input_shape(op, "pos_weight", pos_weight, logits);
+    return weighted(q.defined() ? logits_bce_pos_weight(logits, target, q)
+                                : binary_cross_entropy_with_logits(logits, target, Reduction::None),
+                    w, r);
+  }
   return dispatch_float(x.dtype, "binary_cross_entropy_with_logits", [&]<typename T>() {
     return pointwise_loss<T>(
         "binary_cross_entropy_with_logits", logits, target, r,

@@ -158,10 +158,10 @@ Tensor NLLLoss::forward(const Tensor& i, const Tensor& t) const {
   return functional::nll_loss(i, t, o);
 }
 Tensor BCELoss::forward(const Tensor& i, const Tensor& t) const {
-  return functional::binary_cross_entropy(i, t, reduction_);
+  return functional::binary_cross_entropy(i, t, reduction_, weight_);
 }
 Tensor BCEWithLogitsLoss::forward(const Tensor& i, const Tensor& t) const {
-  return functional::binary_cross_entropy_with_logits(i, t, reduction_);
+  return functional::binary_cross_entropy_with_logits(i, t, reduction_, weight_, pos_weight_);
 }
 // The constructors check their option through the function, on empty tensors: one place holds
 // each rule and its message.

@@ -325,3 +325,42 @@ TEST_CASE("cross_entropy/nll_loss options: bad options are named") {
                        doctest::Contains("nll_loss: target 7 at position 1 is out of range"),
                        tg::ValueError);
 }
+
+TEST_CASE("binary cross-entropies: weight and pos_weight scale as torch's, and are checked") {
+  tg::Tensor x = leaf({4, 3});
+  const tg::Tensor p = tg::sigmoid(leaf({4, 3}, 3)).detach();
+  const tg::Tensor t = tg::rand({4, 3}, {.dtype = tg::kFloat64});
+  const tg::Tensor w = f64({0.5, 2, 1}), q = f64({3, 1, 0.5});
+  tg::Tensor pl = p.clone().requires_grad_();
+  for (R r : {R::Mean, R::Sum, R::None}) {
+    check_gradient([&] { return F::binary_cross_entropy_with_logits(x, t, r, w, q); }, {x});
+    check_gradient([&] { return F::binary_cross_entropy(pl, t, r, w); }, {pl});
+  }
+  // pos_weight 1 and weight 1 change nothing; weight scales each element.
+  const tg::Tensor ones = tg::ones({3}, {.dtype = tg::kFloat64});
+  CHECK(F::binary_cross_entropy_with_logits(x, t, R::Sum, ones, ones).item() ==
+        doctest::Approx(F::binary_cross_entropy_with_logits(x, t, R::Sum).item()).epsilon(1e-12));
+  check_values(F::binary_cross_entropy(p, t, R::None, w),
+               (F::binary_cross_entropy(p, t, R::None) * w).to_vector<double>());
+  // At x = 0 the gradient is the analytic one, (1 - t) - m / 2 with m = (q - 1) t + 1.
+  tg::Tensor z = tg::zeros({1, 3}, {.dtype = tg::kFloat64, .requires_grad = true});
+  const tg::Tensor tz = f64({1, 0, 0.5}, {1, 3});
+  F::binary_cross_entropy_with_logits(z, tz, R::Sum, tg::Tensor(), q).backward();
+  check_values(z.grad(), {0 - 3.0 / 2, 1 - 1.0 / 2, 0.5 - (-0.5 * 0.5 + 1) / 2});
+  // The modules carry them.
+  CHECK(nn::BCEWithLogitsLoss(R::Sum, w, q)(x, t).item() ==
+        doctest::Approx(F::binary_cross_entropy_with_logits(x, t, R::Sum, w, q).item()));
+  CHECK(nn::BCELoss(R::Sum, w)(p, t).item() ==
+        doctest::Approx(F::binary_cross_entropy(p, t, R::Sum, w).item()));
+  CHECK_THROWS_WITH_AS(F::binary_cross_entropy_with_logits(x, t, R::Mean, f64({1, 2})),
+                       doctest::Contains("binary_cross_entropy_with_logits: weight of shape [2] "
+                                         "does not broadcast to the input's shape [4, 3]"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(F::binary_cross_entropy(p, t, R::Mean, tg::ones({3})),
+                       doctest::Contains("binary_cross_entropy: weight is float32 but the input "
+                                         "is float64"),
+                       tg::ValueError);
+  CHECK_THROWS_AS(
+      F::binary_cross_entropy_with_logits(x, t, R::Mean, tg::Tensor(), f64({1, 2, 3, 4})),
+      tg::ShapeError);
+}

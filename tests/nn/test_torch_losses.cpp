@@ -51,6 +51,22 @@ const torch_data::OpTable& losses() {
        [](const Inputs& x, const Options& o) {
          return F::binary_cross_entropy_with_logits(x[0], x[1], reduction(o));
        }},
+      {"binary_cross_entropy_w",
+       [](const Inputs& x, const Options& o) {
+         return F::binary_cross_entropy(x[0], x[1], reduction(o), x[2]);
+       }},
+      {"binary_cross_entropy_with_logits_w",
+       [](const Inputs& x, const Options& o) {
+         return F::binary_cross_entropy_with_logits(x[0], x[1], reduction(o), x[2]);
+       }},
+      {"binary_cross_entropy_with_logits_pw",
+       [](const Inputs& x, const Options& o) {
+         return F::binary_cross_entropy_with_logits(x[0], x[1], reduction(o), tg::Tensor(), x[2]);
+       }},
+      {"binary_cross_entropy_with_logits_w_pw",
+       [](const Inputs& x, const Options& o) {
+         return F::binary_cross_entropy_with_logits(x[0], x[1], reduction(o), x[2], x[3]);
+       }},
       {"cross_entropy_opts",
        [](const Inputs& x, const Options& o) {
          F::CrossEntropyOptions opts;
@@ -80,5 +96,5 @@ const torch_data::OpTable& losses() {
 
 TEST_CASE(
     "losses: torch 1.13's values and gradients for every reduction (tests/reference/losses.json)") {
-  torch_data::check_table("losses.json", losses(), 150);
+  torch_data::check_table("losses.json", losses(), 175);
 }

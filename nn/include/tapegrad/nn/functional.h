@@ -50,12 +50,18 @@ struct NLLLossOptions {
 /// targets not ignored (their count without weights).
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& o);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r = Reduction::Mean);
-/// Binary cross-entropy of probabilities; logs clamped to >= -100 as PyTorch does.
+/// Binary cross-entropy of probabilities; logs clamped to >= -100 as PyTorch does. weight (any
+/// shape that broadcasts to the input's) scales each element's loss; no gradient flows to it.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
-                            Reduction r = Reduction::Mean);
+                            Reduction r = Reduction::Mean, const Tensor& weight = Tensor());
 /// Binary cross-entropy of logits, stable for any logit: max(x, 0) - x y + log(1 + e^-|x|).
+/// weight scales each element's loss; pos_weight (e.g. one per class, (C), broadcast over the
+/// batch) scales the positive term, torch's way to weigh a rare positive class. Neither gets a
+/// gradient.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
-                                        Reduction r = Reduction::Mean);
+                                        Reduction r = Reduction::Mean,
+                                        const Tensor& weight = Tensor(),
+                                        const Tensor& pos_weight = Tensor());
 
 /// Huber: (x - y)^2 / 2 where |x - y| < delta, delta (|x - y| - delta / 2) beyond (delta > 0).
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean,

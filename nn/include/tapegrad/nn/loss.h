@@ -1,6 +1,8 @@
 // Loss modules: each holds a reduction and calls its function in functional.h. Call them with
 // (input, target).
 #pragma once
+#include <utility>
+
 #include "tapegrad/nn/functional.h"
 
 namespace tapegrad::nn {
@@ -51,13 +53,22 @@ class NLLLoss : public Loss {
 };
 class BCELoss : public Loss {
  public:
-  using Loss::Loss;
+  explicit BCELoss(Reduction r = Reduction::Mean, Tensor weight = Tensor())
+      : Loss(r), weight_(std::move(weight)) {}
   Tensor forward(const Tensor& probs, const Tensor& target) const override;
+
+ private:
+  Tensor weight_;
 };
 class BCEWithLogitsLoss : public Loss {
  public:
-  using Loss::Loss;
+  explicit BCEWithLogitsLoss(Reduction r = Reduction::Mean, Tensor weight = Tensor(),
+                             Tensor pos_weight = Tensor())
+      : Loss(r), weight_(std::move(weight)), pos_weight_(std::move(pos_weight)) {}
   Tensor forward(const Tensor& logits, const Tensor& target) const override;
+
+ private:
+  Tensor weight_, pos_weight_;
 };
 
 class HuberLoss : public Loss {
