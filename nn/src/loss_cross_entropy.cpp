@@ -136,7 +136,10 @@ Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
                           const std::int64_t ti = c.in(1).data<std::int64_t>()[i];
                           if (ti == ignore) continue;
                           const T a = s * keep * wv(ti);
-                          gm.row(i).array() += a * p + s * spread * (p * W - wv);
+                          if (spread == T(0))  // no smoothing: the common case, one pass
+                            gm.row(i).array() += a * p;
+                          else
+                            gm.row(i).array() += a * p + s * spread * (p * W - wv);
                           gm(i, ti) -= a;
                         } else {
                           const auto tr = cmat<T>(c.in(1), M, C).row(i).array() * keep + spread;
