@@ -571,6 +571,46 @@ def loss_cases():
     return cases
 
 
+def schedule_cases():
+    """30 epochs of every schedule on two parameter groups (lr 0.1 and 0.05), as torch steps it."""
+    sched = torch.optim.lr_scheduler
+    # The functions of LambdaLR and MultiplicativeLR, by the names the C++ test knows them by.
+    lambdas = {"inverse": lambda e: 1.0 / (1.0 + 0.5 * e),
+               "sawtooth": lambda e: 0.8 if e % 3 == 0 else 0.95}
+    configs = [
+        ("StepLR", {"step_size": 7, "gamma": 0.5}),
+        ("MultiStepLR", {"milestones": [5, 12, 12, 20], "gamma": 0.3}),
+        ("ExponentialLR", {"gamma": 0.9}),
+        ("CosineAnnealingLR", {"T_max": 10, "eta_min": 0.001}),
+        ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.0}),
+        ("LinearLR", {"start_factor": 0.25, "end_factor": 1.0, "total_iters": 8}),
+        ("LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 12}),
+        ("ConstantLR", {"factor": 0.5, "total_iters": 4}),
+        ("ConstantLR", {"factor": 0.25, "total_iters": 0}),
+        ("PolynomialLR", {"total_iters": 10, "power": 1.0}),
+        ("PolynomialLR", {"total_iters": 20, "power": 2.0}),
+        ("PolynomialLR", {"total_iters": 6, "power": 0.5}),
+        ("LambdaLR", {"lr_lambda": "inverse"}),
+        ("MultiplicativeLR", {"lr_lambda": "sawtooth"}),
+    ]
+    cases = []
+    for (name, options) in configs:
+        w1 = torch.zeros(2, requires_grad=True)
+        w2 = torch.zeros(2, requires_grad=True)
+        opt = torch.optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.05}], lr=0.1)
+        kwargs = dict(options)
+        if "lr_lambda" in kwargs:
+            kwargs["lr_lambda"] = lambdas[kwargs["lr_lambda"]]
+        s = getattr(sched, name)(opt, **kwargs)
+        lrs = []
+        for _ in range(30):
+            lrs.append([g["lr"] for g in opt.param_groups])
+            opt.step()
+            s.step()
+        cases.append({"schedule": name, "options": options, "lrs": lrs})
+    return cases
+
+
 def write(name, cases):
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
@@ -593,3 +633,4 @@ if __name__ == "__main__":
     write("reduce.json", reduce_cases())
     write("shape.json", shape_cases())
     write("losses.json", loss_cases())
+    write("schedules.json", schedule_cases())

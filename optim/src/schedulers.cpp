@@ -205,6 +205,64 @@ std::vector<double> LinearLR::closed_form_lr() {
   });
 }
 
+// ---- ConstantLR ----
+ConstantLR::ConstantLR(Optimizer& opt, double factor, std::int64_t total_iters)
+    : LRScheduler(opt), factor_(factor), total_(total_iters) {
+  if (!(factor >= 0 && factor <= 1))
+    throw ValueError(msg("ConstantLR: factor must be in [0, 1], got ", factor));
+  if (total_iters < 0)
+    throw ValueError(msg("ConstantLR: total_iters must be >= 0, got ", total_iters));
+  initial_step();
+}
+std::vector<double> ConstantLR::get_lr() {
+  return per_group(base_lrs_.size(), [&](std::size_t g) {
+    if (last_epoch_ == 0) return current(g) * factor_;
+    if (last_epoch_ != total_) return current(g);
+    return current(g) * (1 / factor_);
+  });
+}
+std::vector<double> ConstantLR::closed_form_lr() {
+  return per_group(base_lrs_.size(), [&](std::size_t g) {
+    return base_lrs_[g] * (factor_ + (last_epoch_ >= total_ ? 1 - factor_ : 0.0));
+  });
+}
+
+// ---- PolynomialLR ----
+PolynomialLR::PolynomialLR(Optimizer& opt, std::int64_t total_iters, double power)
+    : LRScheduler(opt), total_(total_iters), power_(power) {
+  if (total_iters < 1)
+    throw ValueError(msg("PolynomialLR: total_iters must be >= 1, got ", total_iters));
+  if (!std::isfinite(power))
+    throw ValueError(msg("PolynomialLR: power must be finite, got ", power));
+  initial_step();
+}
+std::vector<double> PolynomialLR::get_lr() {
+  const double T = static_cast<double>(total_), e = static_cast<double>(last_epoch_);
+  return per_group(base_lrs_.size(), [&](std::size_t g) {
+    if (last_epoch_ == 0 || last_epoch_ > total_) return current(g);
+    return current(g) * std::pow((1 - e / T) / (1 - (e - 1) / T), power_);
+  });
+}
+std::vector<double> PolynomialLR::closed_form_lr() {
+  const double T = static_cast<double>(total_);
+  return per_group(base_lrs_.size(), [&](std::size_t g) {
+    return base_lrs_[g] *
+           std::pow(1 - static_cast<double>(std::min(total_, last_epoch_)) / T, power_);
+  });
+}
+
+// ---- MultiplicativeLR ----
+MultiplicativeLR::MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f)
+    : LRScheduler(opt), f_(std::move(f)) {
+  if (!f_) throw ValueError("MultiplicativeLR: the function is empty");
+  initial_step();
+}
+std::vector<double> MultiplicativeLR::get_lr() {
+  return per_group(base_lrs_.size(), [&](std::size_t g) {
+    return last_epoch_ > 0 ? current(g) * f_(last_epoch_) : current(g);
+  });
+}
+
 // ---- LambdaLR ----
 LambdaLR::LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f)
     : LRScheduler(opt), f_(std::move(f)) {

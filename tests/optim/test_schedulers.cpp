@@ -56,6 +56,38 @@ TEST_CASE("linear_lr: warms up linearly, then holds") {
   check_sequence(s, [](int e) { return 0.1 * (0.25 + 0.75 * std::min(e, 8) / 8.0); });
 }
 
+TEST_CASE("constant_lr/polynomial_lr/multiplicative_lr: values, and step_to's closed form") {
+  Setup a;
+  optim::ConstantLR c(a.opt, 0.5, 4);
+  check_sequence(c, [](int e) { return e < 4 ? 0.05 : 0.1; });
+  Setup b;
+  optim::PolynomialLR p(b.opt, 10, 2);
+  check_sequence(p, [](int e) { return 0.1 * std::pow(1 - std::min(e, 10) / 10.0, 2); });
+  Setup d;
+  optim::MultiplicativeLR m(d.opt, [](std::int64_t) { return 0.9; });
+  check_sequence(m, [](int e) { return 0.1 * std::pow(0.9, e); });
+  for (std::int64_t e : {0, 3, 4, 9, 15}) {  // jumping to an epoch gives the chained value
+    Setup x, y;
+    optim::PolynomialLR chained(x.opt, 10, 2), jumped(y.opt, 10, 2);
+    for (std::int64_t k = 0; k < e; ++k) chained.step();
+    jumped.step_to(e);
+    CHECK(jumped.get_last_lr()[0] == doctest::Approx(chained.get_last_lr()[0]).epsilon(1e-12));
+    Setup u, v;
+    optim::ConstantLR cc(u.opt, 0.25, 4), cj(v.opt, 0.25, 4);
+    for (std::int64_t k = 0; k < e; ++k) cc.step();
+    cj.step_to(e);
+    CHECK(cj.get_last_lr()[0] == doctest::Approx(cc.get_last_lr()[0]).epsilon(1e-12));
+  }
+  Setup z;
+  CHECK_THROWS_WITH_AS(optim::ConstantLR(z.opt, 1.5),
+                       doctest::Contains("ConstantLR: factor must be in [0, 1]"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::PolynomialLR(z.opt, 0),
+                       doctest::Contains("PolynomialLR: total_iters must be >= 1"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::MultiplicativeLR(z.opt, nullptr),
+                       doctest::Contains("MultiplicativeLR: the function is empty"),
+                       tg::ValueError);
+}
+
 TEST_CASE("lambda_lr: any function of the epoch") {
   Setup st;
   optim::LambdaLR s(st.opt,

@@ -127,6 +127,47 @@ class LinearLR : public LRScheduler {
   std::int64_t total_;
 };
 
+/// lr = base * factor until total_iters epochs have passed, then base (torch's ConstantLR: a
+/// constant warm-up).
+class ConstantLR : public LRScheduler {
+ public:
+  ConstantLR(Optimizer& opt, double factor = 1.0 / 3, std::int64_t total_iters = 5);
+
+ protected:
+  std::vector<double> get_lr() override;
+  std::vector<double> closed_form_lr() override;
+
+ private:
+  double factor_;
+  std::int64_t total_;
+};
+
+/// lr = base * (1 - min(epoch, total_iters) / total_iters)^power: decays to 0 at total_iters.
+class PolynomialLR : public LRScheduler {
+ public:
+  PolynomialLR(Optimizer& opt, std::int64_t total_iters = 5, double power = 1);
+
+ protected:
+  std::vector<double> get_lr() override;
+  std::vector<double> closed_form_lr() override;
+
+ private:
+  std::int64_t total_;
+  double power_;
+};
+
+/// lr = the previous lr * f(epoch), from epoch 1 on (torch's MultiplicativeLR).
+class MultiplicativeLR : public LRScheduler {
+ public:
+  MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  std::function<double(std::int64_t)> f_;
+};
+
 /// lr = base * f(epoch) for any f.
 class LambdaLR : public LRScheduler {
  public:
