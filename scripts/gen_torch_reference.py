@@ -243,6 +243,14 @@ def pad_cases():
     return cases
 
 
+def cases_into(cases):
+    """case(op, fn, inputs, no_grad=(), **options) appends run(...) of one case to cases, its
+    options holding op as the C++ table spells it."""
+    def case(op, fn, inputs, no_grad=(), **options):
+        cases.append(run(fn, inputs, dict(op=op, **options), no_grad))
+    return case
+
+
 def randn(*shape):
     return torch.randn(*shape, dtype=torch.float64)
 
@@ -258,8 +266,7 @@ def elementwise_cases():
     torch.manual_seed(19)
     cases = []
 
-    def case(op, fn, inputs, **options):
-        cases.append(run(fn, inputs, dict(op=op, **options)))
+    case = cases_into(cases)
 
     for (sa, sb) in [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((2, 1, 3), (4, 1))]:
         case("add", torch.add, [randn(*sa), randn(*sb)])
@@ -332,8 +339,7 @@ def reduce_cases():
     torch.manual_seed(20)
     cases = []
 
-    def case(op, fn, inputs, **options):
-        cases.append(run(fn, inputs, dict(op=op, **options)))
+    case = cases_into(cases)
 
     x = randn(3, 4, 5)
     for (dims, keepdim) in [(None, False), ([1], False), ([0, 2], True), ([-1], True),
@@ -400,8 +406,7 @@ def shape_cases():
     torch.manual_seed(21)
     cases = []
 
-    def case(op, fn, inputs, **options):
-        cases.append(run(fn, inputs, dict(op=op, **options)))
+    case = cases_into(cases)
 
     x = randn(2, 3, 4)
     for dims in [[2, 0, 1], [1, 0, 2], [0, 1, 2], [-1, -3, 1]]:
@@ -463,8 +468,7 @@ def loss_cases():
     torch.manual_seed(22)
     cases = []
 
-    def case(op, fn, inputs, no_grad=(), **options):
-        cases.append(run(fn, inputs, dict(op=op, **options), no_grad))
+    case = cases_into(cases)
 
     for reduction in ["mean", "sum", "none"]:
         x, y = randn(4, 3), randn(4, 3)

@@ -53,18 +53,37 @@ inline std::vector<tapegrad::Tensor> leaves(const nlohmann::json& c) {
 }
 
 /// y has torch's shape and values, and after backward of sum(y * mix) every leaf has torch's
-/// gradient (each within tol, relative above 1).
-inline void check_case(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
-                       const tapegrad::Tensor& y, double tol) {
+/// gradient, each compared by same(got, torch's). An op tapegrad does not record (sign, the
+/// comparisons) must be one whose gradient torch gives as zero.
+inline void check_against(
+    const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves, const tapegrad::Tensor& y,
+    const std::function<void(const tapegrad::Tensor&, const tapegrad::Tensor&)>& same) {
   const tapegrad::Tensor want = tensor(c.at("output"));
   CHECK(y.shape() == want.shape());
-  check_values(y, want.to_vector<double>(), tol);
+  same(y, want);
+  if (c.at("mix").is_null()) return;
+  if (!y.requires_grad()) {
+    for (const auto& want_grad : c.at("grads"))
+      if (!want_grad.is_null())
+        for (double v : want_grad.at("data").get<std::vector<double>>()) CHECK(v == 0);
+    return;
+  }
   (y * tensor(c.at("mix"))).sum().backward();
   for (std::size_t k = 0; k < leaves.size(); ++k)
     if (leaves[k].defined() && leaves[k].requires_grad()) {
       INFO("the gradient of input " << k);
-      check_values(leaves[k].grad(), tensor(c.at("grads")[k]).to_vector<double>(), tol);
+      const nlohmann::json& want_grad = c.at("grads")[k];
+      REQUIRE_MESSAGE(!want_grad.is_null(), "torch gave input ", k, " no gradient");
+      same(leaves[k].grad(), tensor(want_grad));
     }
+}
+
+/// check_against within tol (relative above 1).
+inline void check_case(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
+                       const tapegrad::Tensor& y, double tol) {
+  check_against(c, leaves, y, [tol](const tapegrad::Tensor& got, const tapegrad::Tensor& want) {
+    check_values(got, want.to_vector<double>(), tol);
+  });
 }
 
 /// The parity tolerance of issue #11: |got - want| <= 1e-10 + 1e-9 |want| for every element.
@@ -77,28 +96,10 @@ inline void check_parity_values(const tapegrad::Tensor& got, const tapegrad::Ten
   }
 }
 
-/// check_case at the parity tolerance: torch's shape, values and every leaf's gradient.
+/// check_against at the parity tolerance.
 inline void check_parity(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
                          const tapegrad::Tensor& y) {
-  const tapegrad::Tensor want = tensor(c.at("output"));
-  CHECK(y.shape() == want.shape());
-  check_parity_values(y, want);
-  if (c.at("mix").is_null()) return;
-  if (!y.requires_grad()) {
-    // An op tapegrad does not record (sign, the comparisons): torch's gradient must be zero.
-    for (const auto& want_grad : c.at("grads"))
-      if (!want_grad.is_null())
-        for (double v : want_grad.at("data").get<std::vector<double>>()) CHECK(v == 0);
-    return;
-  }
-  (y * tensor(c.at("mix"))).sum().backward();
-  for (std::size_t k = 0; k < leaves.size(); ++k)
-    if (leaves[k].defined() && leaves[k].requires_grad()) {
-      INFO("the gradient of input " << k);
-      const nlohmann::json& want_grad = c.at("grads")[k];
-      REQUIRE_MESSAGE(!want_grad.is_null(), "torch gave input ", k, " no gradient");
-      check_parity_values(leaves[k].grad(), tensor(want_grad));
-    }
+  check_against(c, leaves, y, check_parity_values);
 }
 
 /// A table from a case's "op" to the tapegrad call that answers it.

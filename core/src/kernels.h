@@ -215,21 +215,24 @@ typename E::Scalar scalar_like(const E&, double v) {
   return static_cast<typename E::Scalar>(v);
 }
 
+/// e, but NaN where a or b is: a + b is NaN there. b may be an array or a scalar (a NaN scalar
+/// is refused by callers).
+template <typename A, typename B, typename E>
+auto nan_or(const A& a, const B& b, const E& e) {
+  if constexpr (std::is_arithmetic_v<B>)
+    return (a != a).select(a, e);
+  else
+    return (a != a || b != b).select(a + b, e);
+}
 /// max(a, b) and min(a, b) that are NaN where either operand is, as torch's (Eigen 3.4.0's own
-/// leave NaN unspecified). b may be an array or a scalar; a NaN scalar is refused by callers.
+/// leave NaN unspecified).
 template <typename A, typename B>
 auto max_nan(const A& a, const B& b) {
-  if constexpr (std::is_arithmetic_v<B>)
-    return (a != a).select(a, a.max(b));
-  else
-    return (a != a || b != b).select(a + b, a.max(b));
+  return nan_or(a, b, a.max(b));
 }
 template <typename A, typename B>
 auto min_nan(const A& a, const B& b) {
-  if constexpr (std::is_arithmetic_v<B>)
-    return (a != a).select(a, a.min(b));
-  else
-    return (a != a || b != b).select(a + b, a.min(b));
+  return nan_or(a, b, a.min(b));
 }
 
 /// A float op of one input, elementwise: y = fwd(x) and gx += bwd(g, x, y), each given Eigen

@@ -57,37 +57,17 @@ Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keep
         TensorImpl* gx = c.grad_in(0);
         if (!gx) return;
         const TensorImpl& xi = c.in(0);
-        // The tie mask of a run reduced into one result y: elements equal to y (and, for a NaN
-        // max(), the NaNs).
-        auto tie = [](const auto& xs, T y) {
-          return xs.unaryExpr(
-              [y](T v) { return T(v == y || (kTies == Ties::NanShares && v != v && y != y)); });
+        // Tied: equal to the result (and, for a NaN max(), NaN beside a NaN result).
+        auto tie = [](const auto& xs, const auto& ys) {
+          if constexpr (std::is_arithmetic_v<std::decay_t<decltype(ys)>>)
+            return xs.unaryExpr([y = ys](T v) {
+              return T(v == y || (kTies == Ties::NanShares && v != v && y != y));
+            });
+          else
+            return (xs == ys).template cast<T>();
         };
-        // count(m) per result, then gx += g / count(m) * m.
-        ImplPtr count = make_zeros(kept, c.out().dtype);
-        T* pc = count->data<T>();
-        const T* py = c.out().data<T>();
-        for_each_reduced_run(
-            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
-              Eigen::Map<const ArrayX<T>> xr(xi.data<T>() + o, n);
-              if (along)
-                Eigen::Map<ArrayX<T>>(pc + k, n) +=
-                    (xr == Eigen::Map<const ArrayX<T>>(py + k, n)).template cast<T>();
-              else
-                pc[k] += tie(xr, py[k]).sum();
-            });
-        const T* pg = c.grad_out().data<T>();
-        for_each_reduced_run(
-            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
-              Eigen::Map<const ArrayX<T>> xr(xi.data<T>() + o, n);
-              Eigen::Map<ArrayX<T>> gr(gx->data<T>() + o, n);
-              if (along) {
-                const Eigen::Map<const ArrayX<T>> yr(py + k, n), gk(pg + k, n), ck(pc + k, n);
-                gr += gk / ck * (xr == yr).template cast<T>();
-              } else {
-                gr += pg[k] / pc[k] * tie(xr, py[k]);
-              }
-            });
+        tie_backward<T, false>(gx->data<T>(), xi.data<T>(), xi.shape, c.out().data<T>(),
+                               c.grad_out().data<T>(), kept, tie);
       });
     }
   });

@@ -1,7 +1,6 @@
 // Elementwise math of one input, plus dtype conversion and clone.
 // Each comment gives y and dy/dx; backward adds g * dy/dx into gx.
 #include <cmath>
-#include <cstring>
 
 #include "kernels.h"
 #include "tapegrad/core/ops.h"
@@ -136,8 +135,7 @@ Tensor Tensor::to(Dtype d) const {
 // y = a copy of x with its own storage.   gx = g.
 Tensor Tensor::clone() const {
   const TensorImpl& ix = impl_of(*this, "clone");
-  ImplPtr y = make_impl(ix.shape, ix.dtype);
-  std::memcpy(y->storage->data, ix.storage->data, ix.bytes());
+  ImplPtr y = copy_impl(ix);
   return record("clone", y, {*this}, [](BackwardCtx& c) {
     if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });

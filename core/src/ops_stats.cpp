@@ -7,36 +7,6 @@
 
 namespace tapegrad {
 
-namespace {
-
-// s (kept shape) += f(x run, y run or scalar) summed over the reduced dims, y a kept-shape
-// tensor: the forward pass of every statistic here. f is a generic lambda, as in
-// reduce_backward.
-template <typename T, typename F>
-void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, const T* y, F f) {
-  using CMap = Eigen::Map<const ArrayX<T>>;
-  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
-    if (along)
-      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n), CMap(y + k, n));
-    else
-      s[k] += f(CMap(x + o, n), y[k]).sum();
-  });
-}
-
-// s (kept shape) += f(x run) summed over the reduced dims.
-template <typename T, typename F>
-void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, F f) {
-  using CMap = Eigen::Map<const ArrayX<T>>;
-  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
-    if (along)
-      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n));
-    else
-      s[k] += f(CMap(x + o, n)).sum();
-  });
-}
-
-}  // namespace
-
 // y = m + log sum e^(x - m), m the maximum (0 where it is infinite, as torch's).
 // dy/dx = e^(x - y).
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
@@ -147,31 +117,17 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
       if (!gx) return;
       const TensorImpl& xi = c.in(0);
       const T *py = c.out().data<T>(), *pg = c.grad_out().data<T>();
-      auto sign = [](const auto& xs) { return xs.sign(); };
       if (std::isinf(p)) {
-        // count(m) per result, then gx += sign(x) g / count(m) m.
-        ImplPtr count = make_zeros(kept, xi.dtype);
-        auto tie = [](const auto& xs, const auto& ys) {
-          return (xs.abs() == ys || xs != xs).template cast<T>();
-        };
-        sum_over(count->data<T>(), kept, xi.data<T>(), xi.shape, py, tie);
-        const ImplPtr gc = make_impl(kept, xi.dtype);
-        vec<T>(*gc) = cvec<T>(c.grad_out()) / vec<T>(*count);
-        using CMap = Eigen::Map<const ArrayX<T>>;
-        for_each_reduced_run(
-            xi.shape, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
-              CMap xr(xi.data<T>() + o, n);
-              Eigen::Map<ArrayX<T>> gr(gx->data<T>() + o, n);
-              if (along)
-                gr += sign(xr) * CMap(gc->data<T>() + k, n) * tie(xr, CMap(py + k, n));
-              else
-                gr += sign(xr) * gc->data<T>()[k] * tie(xr, py[k]);
-            });
+        // Tied: |x| equal to the result, or NaN.
+        tie_backward<T, true>(gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
+                              [](const auto& xs, const auto& ys) {
+                                return (xs.abs() == ys || xs != xs).template cast<T>();
+                              });
         return;
       }
       if (p == 1) {
         reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
-                        [&](const auto& xs, const auto&, const auto& gs) { return sign(xs) * gs; });
+                        [](const auto& xs, const auto&, const auto& gs) { return xs.sign() * gs; });
         return;
       }
       // scale = g / y^(p-1), 0 where y = 0; then gx += sign(x) |x|^(p-1) scale.

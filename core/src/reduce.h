@@ -47,6 +47,51 @@ void reduce_backward(T* gx, const T* x, const Shape& xs, const T* y, const T* g,
   });
 }
 
+/// s (kept shape) += f(x run, y run or scalar) summed over the reduced dims, y a kept-shape
+/// tensor: the forward pass of the statistics in ops_stats.cpp, and the tie counts below. f is
+/// a generic lambda, as in reduce_backward.
+template <typename T, typename F>
+void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, const T* y, F f) {
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    if (along)
+      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n), CMap(y + k, n));
+    else
+      s[k] += f(CMap(x + o, n), y[k]).sum();
+  });
+}
+
+/// s (kept shape) += f(x run) summed over the reduced dims.
+template <typename T, typename F>
+void sum_over(T* s, const Shape& kept, const T* x, const Shape& xs, F f) {
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  for_each_reduced_run(xs, kept, [&](std::int64_t o, std::int64_t k, std::int64_t n, bool along) {
+    if (along)
+      Eigen::Map<ArrayX<T>>(s + k, n) += f(CMap(x + o, n));
+    else
+      s[k] += f(CMap(x + o, n)).sum();
+  });
+}
+
+/// The backward of an extreme over the reduced dims: each result's gradient shared evenly by
+/// the elements tied with it, gx += s(x) g / count(tie) tie(x, y). tie(xs, ys) maps a run of x
+/// and its results (an array, or a scalar for a run reduced into one) to 1 where tied, else 0;
+/// s is sign(x) when kSigned (the inf-norm, max |x|), else 1 (amax).
+template <typename T, bool kSigned, typename Tie>
+void tie_backward(T* gx, const T* x, const Shape& xs, const T* y, const T* g, const Shape& kept,
+                  Tie tie) {
+  ArrayX<T> share = ArrayX<T>::Zero(shape_numel(kept));  // count(tie), then g / count(tie)
+  sum_over(share.data(), kept, x, xs, y, tie);
+  share = Eigen::Map<const ArrayX<T>>(g, share.size()) / share;
+  reduce_backward(gx, x, xs, y, share.data(), kept,
+                  [&](const auto& xr, const auto& yr, const auto& gr) {
+                    if constexpr (kSigned)
+                      return xr.sign() * gr * tie(xr, yr);
+                    else
+                      return gr * tie(xr, yr);
+                  });
+}
+
 /// y (kept shape) = the largest (kMax) or smallest element of x over the reduced dims, NaN
 /// where any is NaN; an empty reduction leaves the identity (-inf or +inf, int64's extremes).
 template <typename T, bool kMax>

@@ -53,4 +53,10 @@ ImplPtr alias_impl(const TensorImpl& src, const Shape& shape) {
   return t;
 }
 
+ImplPtr copy_impl(const TensorImpl& src) {
+  ImplPtr t = make_impl(src.shape, src.dtype);
+  std::memcpy(t->storage->data, src.storage->data, src.bytes());
+  return t;
+}
+
 }  // namespace tapegrad

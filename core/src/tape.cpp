@@ -128,8 +128,7 @@ TensorImpl* GradCapture::leaf_buffer(const TensorImpl& x) {
 void GradCapture::node_ready(const Node& node) {
   for (std::size_t k = 0; k < nodes.size(); ++k)
     if (nodes[k] == &node) {
-      grads[k] = make_impl(node.grad->shape, node.grad->dtype);
-      std::memcpy(grads[k]->storage->data, node.grad->storage->data, node.grad->bytes());
+      grads[k] = copy_impl(*node.grad);
     }
 }
 
@@ -208,9 +207,7 @@ void check_root_grad(const char* op, const TensorImpl& root, const TensorImpl& g
 ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad) {
   if (grad.defined()) {
     check_root_grad(op, root, *impl_ptr(grad));
-    ImplPtr g = make_impl(root.shape, root.dtype);
-    std::memcpy(g->storage->data, impl_ptr(grad)->storage->data, g->bytes());
-    return g;
+    return copy_impl(*impl_ptr(grad));
   }
   if (root.numel != 1)
     throw StateError(msg(op, ": the tensor has shape ", shape_str(root.shape),

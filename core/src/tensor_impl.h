@@ -83,6 +83,8 @@ ImplPtr make_impl(Shape shape, Dtype dtype);
 ImplPtr make_zeros(Shape shape, Dtype dtype);
 /// A new handle on src's storage with another shape of the same numel (views, detach).
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
+/// A copy of src's values in fresh storage of the same shape and dtype.
+ImplPtr copy_impl(const TensorImpl& src);
 
 /// Throws StateError when t is undefined; returns its impl.
 TensorImpl& impl_of(const Tensor& t, const char* op);
@@ -115,10 +117,10 @@ struct Node {
   std::size_t bytes_held() const;
 };
 
-/// Passed to a backward closure: saved values, the incoming gradient, and the gradient buffers
-/// to accumulate into (+=).
 struct GradCapture;
 
+/// Passed to a backward closure: saved values, the incoming gradient, and the gradient buffers
+/// to accumulate into (+=).
 struct BackwardCtx {
   Node& node;
   std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass

@@ -17,27 +17,18 @@ void check_options(const TensorImpl& x, std::int64_t C, const CrossEntropyOption
   if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
     throw ValueError(
         msg("cross_entropy: label_smoothing must be in [0, 1], got ", o.label_smoothing));
-  if (o.weight.defined()) {
-    const TensorImpl& w = impl_of(o.weight, "cross_entropy");
-    if (w.shape != Shape{C} || w.dtype != x.dtype)
-      throw ShapeError(msg("cross_entropy: weight must be ", dtype_name(x.dtype), " (", C,
-                           "), one per class: got ", dtype_name(w.dtype), " ", shape_str(w.shape)));
-  }
+  check_class_weight("cross_entropy", o.weight, x.dtype, C);
 }
 
 // Index targets (M) in [0, C) or equal to ignore_index; probability targets as the logits.
-void check_targets(const TensorImpl& x, const TensorImpl& t, std::int64_t ignore_index) {
+void check_targets(const TensorImpl& x, const Tensor& target, std::int64_t ignore_index) {
+  const TensorImpl& t = impl_of(target, "cross_entropy");
   const std::int64_t M = x.shape[0], C = x.shape[1];
   if (t.dtype == kInt64) {
     if (t.shape != Shape{M})
       throw ShapeError(msg("cross_entropy: class-index targets must be (", M, ") for logits ",
                            shape_str(x.shape), ": got ", shape_str(t.shape)));
-    const std::int64_t* p = t.data<std::int64_t>();
-    for (std::int64_t i = 0; i < M; ++i)
-      if ((p[i] < 0 || p[i] >= C) && p[i] != ignore_index)
-        throw ValueError(msg("cross_entropy: target ", p[i], " at position ", i,
-                             " is out of range for ", C, " classes (and is not ignore_index ",
-                             ignore_index, ")"));
+    check_class_indices("cross_entropy", target, C, ignore_index);
   } else if (t.shape != x.shape || t.dtype != x.dtype) {
     throw ShapeError(msg("cross_entropy: probability targets must match the logits ",
                          shape_str(x.shape), " ", dtype_name(x.dtype), ": got ", shape_str(t.shape),
@@ -58,7 +49,7 @@ Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
   const TensorImpl& x = impl_of(logits, "cross_entropy");
   const TensorImpl& t = impl_of(target, "cross_entropy");
   const std::int64_t M = x.shape[0], C = x.shape[1];
-  check_targets(x, t, o.ignore_index);
+  check_targets(x, target, o.ignore_index);
   const bool by_index = t.dtype == kInt64;
   const Reduction r = o.reduction;
   const Tensor weight = o.weight;
@@ -120,39 +111,43 @@ Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
                     auto scale = [&](std::int64_t i) {
                       return r == Reduction::None ? g[i] : r == Reduction::Mean ? g[0] / D : g[0];
                     };
-                    const T* w = wimpl ? wimpl->data<T>() : nullptr;
-                    const auto wv = [&] {
-                      return w ? Eigen::Map<const ArrayX<T>>(w, C).transpose().eval()
-                               : Eigen::Array<T, 1, Eigen::Dynamic>::Ones(C).eval();
-                    }();
                     auto xm = cmat<T>(c.in(0), M, C);
                     const T* l = lse->data<T>();
-                    if (TensorImpl* gx = c.grad_in(0)) {
-                      auto gm = mat<T>(*gx, M, C);
-                      for (std::int64_t i = 0; i < M; ++i) {
-                        const T s = scale(i);
-                        const auto p = (xm.row(i).array() - l[i]).exp();
-                        if (by_index) {
-                          const std::int64_t ti = c.in(1).data<std::int64_t>()[i];
-                          if (ti == ignore) continue;
-                          const T a = s * keep * wv(ti);
-                          if (spread == T(0))  // no smoothing: the common case, one pass
-                            gm.row(i).array() += a * p;
-                          else
-                            gm.row(i).array() += a * p + s * spread * (p * W - wv);
-                          gm(i, ti) -= a;
-                        } else {
-                          const auto tr = cmat<T>(c.in(1), M, C).row(i).array() * keep + spread;
-                          gm.row(i).array() += s * (p * (wv * tr).sum() - wv * tr);
+                    TensorImpl* gx = c.grad_in(0);
+                    TensorImpl* gt = by_index ? nullptr : c.grad_in(1);
+                    // wv: the weights as a row, or a row of ones (an expression: no copy).
+                    auto run = [&](const auto& wv) {
+                      if (gx) {
+                        auto gm = mat<T>(*gx, M, C);
+                        for (std::int64_t i = 0; i < M; ++i) {
+                          const T s = scale(i);
+                          const auto p = (xm.row(i).array() - l[i]).exp();
+                          if (by_index) {
+                            const std::int64_t ti = c.in(1).data<std::int64_t>()[i];
+                            if (ti == ignore) continue;
+                            const T a = s * keep * wv(ti);
+                            if (spread == T(0))  // no smoothing: the common case, one pass
+                              gm.row(i).array() += a * p;
+                            else
+                              gm.row(i).array() += a * p + s * spread * (p * W - wv);
+                            gm(i, ti) -= a;
+                          } else {
+                            const auto tr = cmat<T>(c.in(1), M, C).row(i).array() * keep + spread;
+                            gm.row(i).array() += s * (p * (wv * tr).sum() - wv * tr);
+                          }
                         }
                       }
-                    }
-                    if (!by_index)
-                      if (TensorImpl* gt = c.grad_in(1)) {
+                      if (gt) {
                         auto gm = mat<T>(*gt, M, C);
                         for (std::int64_t i = 0; i < M; ++i)
                           gm.row(i).array() += scale(i) * keep * wv * (l[i] - xm.row(i).array());
                       }
+                    };
+                    using Row = Eigen::Array<T, 1, Eigen::Dynamic>;
+                    if (wimpl)
+                      run(Eigen::Map<const Row>(wimpl->data<T>(), C));
+                    else
+                      run(Row::Ones(C));
                   });
   });
 }

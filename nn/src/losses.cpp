@@ -103,33 +103,37 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
     throw ShapeError(msg("nll_loss: target must be int64 ", shape_str(spatial), " for log_probs ",
                          shape_str(x.shape), ": got ", shape_str(t.shape), " ",
                          dtype_name(t.dtype)));
-  if (o.weight.defined() && (o.weight.shape() != Shape{C} || o.weight.dtype() != x.dtype))
-    throw ShapeError(msg("nll_loss: weight must be ", dtype_name(x.dtype), " (", C,
-                         "), one per class: got ", dtype_name(o.weight.dtype()), " ",
-                         shape_str(o.weight.shape())));
+  check_class_weight("nll_loss", o.weight, x.dtype, C);
   Tensor rows = log_probs;
   if (rank == 1) rows = log_probs.reshape({1, C});
   if (rank > 2) rows = class_rows(log_probs);
-  // Each row's class (0 where ignored, masked out below) and its coefficient w_t (0 if ignored).
-  const std::int64_t* pt = t.data<std::int64_t>();
-  std::vector<std::int64_t> picked(static_cast<std::size_t>(t.numel));
-  std::vector<double> coeff(picked.size());
+  const bool ignored = check_class_indices("nll_loss", target, C, o.ignore_index);
+  Tensor per;
   double total = 0;
-  for (std::int64_t i = 0; i < t.numel; ++i) {
-    if (pt[i] == o.ignore_index) continue;
-    if (pt[i] < 0 || pt[i] >= C)
-      throw ValueError(msg("nll_loss: target ", pt[i], " at position ", i, " is out of range for ",
-                           C, " classes (and is not ignore_index ", o.ignore_index, ")"));
-    picked[i] = pt[i];
-    coeff[i] = o.weight.defined() ? o.weight.at({pt[i]}) : 1.0;
-    total += coeff[i];
+  const bool plain = !ignored && !o.weight.defined();
+  if (plain) {  // the training case: the targets index directly, and the mean is mean()
+    per = -gather(rows, 1, target.reshape({-1, 1})).reshape({-1});
+  } else {
+    // Each row's class (0 where ignored, masked out by its coefficient) and its coefficient
+    // w_t (0 if ignored).
+    const std::int64_t* pt = t.data<std::int64_t>();
+    const std::vector<double> w =
+        o.weight.defined() ? o.weight.to_vector<double>() : std::vector<double>();
+    std::vector<std::int64_t> picked(static_cast<std::size_t>(t.numel));
+    std::vector<double> coeff(picked.size());
+    for (std::size_t i = 0; i < picked.size(); ++i) {
+      if (pt[i] == o.ignore_index) continue;
+      picked[i] = pt[i];
+      coeff[i] = w.empty() ? 1.0 : w[static_cast<std::size_t>(pt[i])];
+      total += coeff[i];
+    }
+    per = -gather(rows, 1, from_vector(picked, {t.numel, 1})).reshape({-1}) *
+          from_vector(coeff, {t.numel}, {.dtype = x.dtype});
   }
-  const Tensor per = -gather(rows, 1, from_vector(picked, {t.numel, 1})).reshape({-1}) *
-                     from_vector(coeff, {t.numel}, {.dtype = x.dtype});
   switch (o.reduction) {
     case Reduction::Sum: return sum(per);
     case Reduction::None: return per.reshape(spatial);
-    default: return sum(per) / total;
+    default: return plain ? mean(per) : sum(per) / total;
   }
 }
 

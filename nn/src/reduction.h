@@ -24,6 +24,31 @@ inline std::int64_t class_count(const char* op, const char* what, const Tensor& 
   return x.dim() == 1 ? x.size(0) : x.size(1);
 }
 
+/// Class weights, when given, must be one per class in the input's dtype; throws naming op.
+inline void check_class_weight(const char* op, const Tensor& weight, Dtype dtype, std::int64_t C) {
+  if (weight.defined() && (weight.shape() != Shape{C} || weight.dtype() != dtype))
+    throw ShapeError(msg(op, ": weight must be ", dtype_name(dtype), " (", C,
+                         "), one per class: got ", dtype_name(weight.dtype()), " ",
+                         shape_str(weight.shape())));
+}
+
+/// Checks int64 class-index targets: each in [0, C) or equal to ignore_index; throws naming op
+/// and the first that is not. Returns whether any target is ignored.
+inline bool check_class_indices(const char* op, const Tensor& target, std::int64_t C,
+                                std::int64_t ignore_index) {
+  const std::int64_t* p = target.data<std::int64_t>();
+  bool ignored = false;
+  for (std::int64_t i = 0; i < target.numel(); ++i) {
+    if (p[i] == ignore_index) {
+      ignored = true;
+    } else if (p[i] < 0 || p[i] >= C) {
+      throw ValueError(msg(op, ": target ", p[i], " at position ", i, " is out of range for ", C,
+                           " classes (and is not ignore_index ", ignore_index, ")"));
+    }
+  }
+  return ignored;
+}
+
 /// An input (N, C, d1, ...) as rows of C, (N d1 ..., C): the class dim moved last (a copy).
 inline Tensor class_rows(const Tensor& x) {
   std::vector<std::int64_t> order{0};
