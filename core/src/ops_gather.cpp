@@ -71,7 +71,8 @@ Tensor one_hot(const Tensor& index, std::int64_t num_classes) {
   if (num_classes == -1 && ii.numel == 0)
     throw ValueError("one_hot: cannot infer num_classes from an empty index; pass it");
   std::int64_t classes = num_classes;
-  if (classes == -1) classes = *std::max_element(p, p + ii.numel) + 1;
+  if (classes == -1)  // the largest index + 1, which must not wrap
+    classes = checked_add(*std::max_element(p, p + ii.numel), 1, "one_hot: num_classes");
   check_index_range("one_hot", ii, classes, msg(classes, " classes"));
   Shape out = ii.shape;
   out.push_back(classes);
