@@ -61,6 +61,23 @@ inline std::unique_ptr<optim::Optimizer> build_optimizer(const Config& c, const 
   if (c.optimizer == "rmsprop")
     return std::make_unique<optim::RMSprop>(
         params, optim::RMSpropOptions{.lr = lr(1e-3), .weight_decay = wd});
+  if (c.optimizer == "adamax")
+    return std::make_unique<optim::Adamax>(
+        params, optim::AdamaxOptions{.lr = lr(2e-3), .weight_decay = wd});
+  if (c.optimizer == "adadelta")
+    return std::make_unique<optim::Adadelta>(
+        params, optim::AdadeltaOptions{.lr = lr(1.0), .weight_decay = wd});
+  if (c.optimizer == "nadam")
+    return std::make_unique<optim::NAdam>(params,
+                                          optim::NAdamOptions{.lr = lr(2e-3), .weight_decay = wd});
+  if (c.optimizer == "radam")
+    return std::make_unique<optim::RAdam>(params,
+                                          optim::RAdamOptions{.lr = lr(1e-3), .weight_decay = wd});
+  if (c.optimizer == "rprop")  // sign-based: meant for --batch-size full
+    return std::make_unique<optim::Rprop>(params, optim::RpropOptions{.lr = lr(0.01)});
+  if (c.optimizer == "asgd")
+    return std::make_unique<optim::ASGD>(params,
+                                         optim::ASGDOptions{.lr = lr(0.1), .weight_decay = wd});
   if (c.optimizer == "adamw")
     return std::make_unique<optim::AdamW>(params,
                                           optim::AdamWOptions{.lr = lr(1e-3), .weight_decay = wd});
@@ -146,8 +163,8 @@ inline int train_mnist(int argc, char** argv, const Example& ex) {
       ->check(CLI::IsMember({"fashion", "mnist"}));
   ex.add_model_options(app, c);
   app.add_option("--optimizer", c.optimizer)
-      ->check(
-          CLI::IsMember({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}));
+      ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+                             "adamax", "adadelta", "nadam", "radam", "rprop", "asgd"}));
   app.add_option("--lr", c.lr, "Learning rate (default: the optimizer's usual one)");
   app.add_option("--momentum", c.momentum, "Momentum of --optimizer momentum and nesterov");
   app.add_option("--batch-size", c.batch, "A number, or \"full\" for batch gradient descent");

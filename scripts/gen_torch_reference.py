@@ -615,10 +615,90 @@ def schedule_cases():
     return cases
 
 
-def write(name, cases):
+def optimizer_cases():
+    """20 steps of every optimizer on a fixed float64 quartic with two parameter groups (the
+    second at half the lr), every parameter after every step; ASGD's averages at the end too.
+    Runs with maximize=True climb the negated quartic."""
+    torch.set_default_dtype(torch.float64)  # ASGD's eta and mu are tensors of this dtype
+    problem = {
+        "w0": [[0.3, -0.7, 1.1, -0.2, 0.9, 0.4], [1.5, -0.3, 0.05, -1.2]],
+        "q": [[1.0, 0.5, 2.0, 1.5, 0.25, 3.0], [0.8, 1.2, 0.4, 2.5]],
+        "c": [[0.5, -1.0, 2.0, 0.0, 1.0, -0.5], [-0.25, 0.75, 1.5, -2.0]],
+    }
+    configs = [
+        ("SGD", {"lr": 0.05}),
+        ("SGD", {"lr": 0.05, "momentum": 0.9}),
+        ("SGD", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3}),
+        ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+        ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1, "nesterov": True}),
+        ("SGD", {"lr": 0.02, "momentum": 0.5, "maximize": True}),
+        ("Adagrad", {"lr": 0.1}),
+        ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.2,
+                     "initial_accumulator_value": 0.5, "eps": 1e-6}),
+        ("Adagrad", {"lr": 0.1, "maximize": True}),
+        ("RMSprop", {"lr": 0.01}),
+        ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1, "momentum": 0.5,
+                     "centered": True}),
+        ("RMSprop", {"lr": 0.01, "momentum": 0.9, "maximize": True}),
+        ("Adam", {"lr": 0.05}),
+        ("Adam", {"lr": 0.05, "betas": [0.8, 0.95], "eps": 1e-6, "weight_decay": 0.1,
+                  "amsgrad": True}),
+        ("Adam", {"lr": 0.05, "maximize": True}),
+        ("AdamW", {"lr": 0.05}),
+        ("AdamW", {"lr": 0.05, "betas": [0.8, 0.95], "weight_decay": 0.2, "amsgrad": True}),
+        ("AdamW", {"lr": 0.05, "maximize": True}),
+        ("Adamax", {"lr": 0.05}),
+        ("Adamax", {"lr": 0.05, "betas": [0.8, 0.95], "eps": 1e-4, "weight_decay": 0.1}),
+        ("Adamax", {"lr": 0.05, "maximize": True}),
+        ("Adadelta", {"lr": 1.0}),
+        ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
+        ("Adadelta", {"lr": 1.0, "maximize": True}),
+        # tapegrad's NAdam is torch's foreach form: 1.13's single-tensor form multiplies mu_t+1
+        # into its running product (see the README).
+        ("NAdam", {"lr": 0.05, "foreach": True}),
+        ("NAdam", {"lr": 0.05, "betas": [0.8, 0.95], "weight_decay": 0.1,
+                   "momentum_decay": 0.01, "foreach": True}),
+        # beta2 = 0.999 leaves the variance untrusted (rho_t <= 5) for the first 5 steps; 0.9
+        # for the first 9.
+        ("RAdam", {"lr": 0.05}),
+        ("RAdam", {"lr": 0.05, "betas": [0.8, 0.9], "eps": 1e-6, "weight_decay": 0.1}),
+        ("Rprop", {"lr": 0.01}),
+        ("Rprop", {"lr": 0.05, "etas": [0.3, 1.5], "step_sizes": [1e-3, 0.2]}),
+        ("Rprop", {"lr": 0.01, "maximize": True}),
+        ("ASGD", {"lr": 0.01}),
+        ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 5, "weight_decay": 0.1}),
+        ("ASGD", {"lr": 0.01, "t0": 0, "maximize": True}),
+    ]
+    q = [torch.tensor(x, dtype=torch.float64) for x in problem["q"]]
+    c = [torch.tensor(x, dtype=torch.float64) for x in problem["c"]]
+    cases = []
+    for (name, options) in configs:
+        w = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in problem["w0"]]
+        opt = getattr(torch.optim, name)([{"params": [w[0]]},
+                                          {"params": [w[1]], "lr": options["lr"] / 2}],
+                                         **options)
+        steps = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = sum((qi * (wi - ci) ** 2 + 0.1 * wi ** 4).sum() for (qi, wi, ci) in zip(q, w, c))
+            # Maximizing runs uphill on the negated loss, which has a top to climb to.
+            (-loss if options.get("maximize") else loss).backward()
+            opt.step()
+            steps.append([wi.tolist() for wi in w])
+        case = {"optimizer": name, "options": {k: v for (k, v) in options.items() if k != "foreach"},
+                "steps": steps}
+        if name == "ASGD":
+            case["ax"] = [opt.state[wi]["ax"].tolist() for wi in w]
+        cases.append(case)
+    torch.set_default_dtype(torch.float32)
+    return cases, problem
+
+
+def write(name, cases, **fields):
+    """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
     with open(path, "w") as f:
-        json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"),
+        json.dump({"torch": torch.__version__, **fields, "cases": cases}, f, separators=(",", ":"),
                   allow_nan=False)
         f.write("\n")
     print(f"{path}: {len(cases)} cases")
@@ -638,3 +718,5 @@ if __name__ == "__main__":
     write("shape.json", shape_cases())
     write("losses.json", loss_cases())
     write("schedules.json", schedule_cases())
+    (cases, problem) = optimizer_cases()
+    write("optimizers.json", cases, problem=problem)

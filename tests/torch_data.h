@@ -18,13 +18,16 @@
 
 namespace torch_data {
 
-/// The cases of one file under tests/reference.
-inline nlohmann::json cases(const std::string& file) {
-  const std::string path = std::string(TAPEGRAD_TORCH_DATA) + "/" + file;
+/// One file under tests/reference, whole.
+inline nlohmann::json file(const std::string& name) {
+  const std::string path = std::string(TAPEGRAD_TORCH_DATA) + "/" + name;
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), "cannot read ", path);
-  return nlohmann::json::parse(in).at("cases");
+  return nlohmann::json::parse(in);
 }
+
+/// The cases of one file under tests/reference.
+inline nlohmann::json cases(const std::string& name) { return file(name).at("cases"); }
 
 /// A stored tensor as float64, or int64 when stored so (undefined for null: an absent bias, an
 /// input without gradient).

@@ -60,6 +60,18 @@ std::vector<std::pair<const char*, Factory>> all_optimizers(double scale) {
        [=](auto& p) {
          return std::make_unique<optim::NAdam>(p, optim::NAdamOptions{.lr = 0.05 * scale});
        }},
+      {"radam",
+       [=](auto& p) {
+         return std::make_unique<optim::RAdam>(p, optim::RAdamOptions{.lr = 0.05 * scale});
+       }},
+      {"rprop",
+       [=](auto& p) {
+         return std::make_unique<optim::Rprop>(p, optim::RpropOptions{.lr = 0.01 * scale});
+       }},
+      {"asgd",
+       [=](auto& p) {
+         return std::make_unique<optim::ASGD>(p, optim::ASGDOptions{.lr = 0.1 * scale});
+       }},
   };
 }
 }  // namespace

@@ -254,6 +254,21 @@ TEST_CASE("optimizers: hyperparameters are validated by name") {
                        doctest::Contains("Adagrad: lr_decay"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::AdamW({w}, {.eps = -1}), doctest::Contains("AdamW: eps must be >= 0"),
                        tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::RAdam({w}, {.betas = {0.9, 1.0}}),
+                       doctest::Contains("RAdam: beta2 must be in [0, 1), got 1"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::Rprop({w}, {.etas = {0.5, 0.9}}),
+                       doctest::Contains("Rprop: etas.second (eta_plus) must be > 1, got 0.9"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::Rprop({w}, {.etas = {0, 1.2}}),
+                       doctest::Contains("Rprop: etas.first (eta_minus) must be in (0, 1)"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::Rprop({w}, {.step_sizes = {1, 0.5}}),
+                       doctest::Contains("Rprop: step_sizes.second (max) must be >= step_sizes"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::ASGD({w}, {.lambd = -1}),
+                       doctest::Contains("ASGD: lambd must be >= 0, got -1"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::ASGD({w}, {.t0 = -1}), doctest::Contains("ASGD: t0 must be >= 0"),
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam({w * 2.0}),
                        doctest::Contains("must be a leaf that requires grad"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam({w, w}), doctest::Contains("appears twice"), tg::ValueError);

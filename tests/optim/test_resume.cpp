@@ -5,7 +5,7 @@
 #include <map>
 #include <random>
 
-#include "../core/helpers.h"
+#include "reference.h"
 
 namespace optim = tg::optim;
 namespace nn = tg::nn;
@@ -81,6 +81,49 @@ TEST_CASE("resume: a run resumed from a checkpoint continues bit-identically") {
   CHECK(a.sched->last_epoch() == b.sched->last_epoch());
   CHECK(a.opt->state(0).step == 12);
   CHECK(b.opt->state(0).step == 12);
+}
+
+// Runs `first` steps of a fresh optimizer on the quartic, saves its state, runs `second` more;
+// then loads the state into another optimizer over a copy of the saved parameters and runs
+// `second` steps: both must end bit-identical.
+template <typename Opt, typename Options>
+void check_resume(const Options& o, int first = 5, int second = 6) {
+  INFO(Opt::kName);
+  const auto run = [](Opt& opt, const tg::Tensor& w, int steps) {
+    for (int i = 0; i < steps; ++i) {
+      opt.zero_grad();
+      Quartic().loss(w).backward();
+      opt.step();
+    }
+  };
+  tg::Tensor a = Quartic().start();
+  Opt opt_a({a}, o);
+  run(opt_a, a, first);
+  tg::Archive ar;
+  opt_a.save_state(ar);
+  tg::Tensor b = a.detach().clone().requires_grad_();
+  run(opt_a, a, second);
+  Opt opt_b({b}, o);
+  opt_b.load_state(ar);
+  run(opt_b, b, second);
+  CHECK(a.to_vector<double>() == b.to_vector<double>());
+  CHECK(opt_b.state(0).step == first + second);
+  CHECK(opt_a.state(0).scalars == opt_b.state(0).scalars);
+}
+
+TEST_CASE("resume: every optimizer continues bit-identically from its saved state") {
+  check_resume<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
+  check_resume<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.05});
+  check_resume<optim::RMSprop>(
+      optim::RMSpropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
+  check_resume<optim::Adam>(optim::AdamOptions{.lr = 0.05, .amsgrad = true});
+  check_resume<optim::AdamW>(optim::AdamWOptions{.lr = 0.05, .amsgrad = true});
+  check_resume<optim::Adamax>(optim::AdamaxOptions{.lr = 0.05});
+  check_resume<optim::Adadelta>(optim::AdadeltaOptions{});
+  check_resume<optim::NAdam>(optim::NAdamOptions{.lr = 0.05});
+  check_resume<optim::RAdam>(optim::RAdamOptions{.lr = 0.05});  // crosses rho_t > 5 at step 6
+  check_resume<optim::Rprop>(optim::RpropOptions{});
+  check_resume<optim::ASGD>(optim::ASGDOptions{.lr = 0.05, .t0 = 3});  // averaging from step 4
 }
 
 TEST_CASE("resume: a mismatched checkpoint changes nothing") {

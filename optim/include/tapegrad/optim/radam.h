@@ -1,0 +1,33 @@
+// RAdam: Adam with its adaptive step rectified while the second moment is too young to trust
+// (torch.optim.RAdam, 1.13). Reference: Liu et al. 2020.
+#pragma once
+#include <utility>
+
+#include "tapegrad/optim/optimizer.h"
+
+namespace tapegrad::optim {
+
+struct RAdamOptions {
+  double lr = 1e-3;
+  std::pair<double, double> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;
+};
+
+/// d = g + wd p;  m, v as Adam;  rho_inf = 2 / (1 - b2) - 1;
+/// rho_t = rho_inf - 2 t b2^t / (1 - b2^t). While rho_t <= 5, p -= lr m / (1 - b1^t) (momentum
+/// SGD); after, p -= lr r_t m / (1 - b1^t) sqrt(1 - b2^t) / (sqrt(v) + eps), with
+/// r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)).
+/// eps is added to sqrt(v) before the bias correction, unlike Adam's.
+class RAdam : public OptimizerWith<RAdam, RAdamOptions> {
+ public:
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "RAdam";
+  static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_avg_sq"}; }
+  static void validate(const RAdamOptions& o);
+
+ protected:
+  void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
+};
+
+}  // namespace tapegrad::optim
