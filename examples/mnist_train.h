@@ -85,7 +85,18 @@ inline std::unique_ptr<optim::Optimizer> build_optimizer(const Config& c, const 
                                        optim::AdamOptions{.lr = lr(1e-3), .weight_decay = wd});
 }
 
-inline std::unique_ptr<optim::LRScheduler> build_schedule(const Config& c, optim::Optimizer& opt) {
+// Whether the schedule steps after every batch (fit's schedule_per_batch) rather than every epoch.
+inline bool schedule_per_batch(const Config& c) { return c.schedule == "onecycle"; }
+
+// steps_per_epoch: the loader's batches, for the schedules that count batches.
+inline std::unique_ptr<optim::LRScheduler> build_schedule(const Config& c, optim::Optimizer& opt,
+                                                          std::int64_t steps_per_epoch) {
+  if (c.schedule == "onecycle")  // the optimizer's lr is the peak; momentum cycles if it has one
+    return std::make_unique<optim::OneCycleLR>(
+        opt, opt.lr(), std::int64_t{c.epochs} * steps_per_epoch,  // int x int64: no overflow
+        optim::OneCycleLROptions{.cycle_momentum = opt.has_momentum()});
+  if (c.schedule == "cosine-restarts")  // cycles of 1, 2, 4, 8 ... epochs
+    return std::make_unique<optim::CosineAnnealingWarmRestarts>(opt, 1, 2);
   if (c.schedule == "step")
     return std::make_unique<optim::StepLR>(opt, std::max(1, c.epochs / 3), 0.1);
   if (c.schedule == "exponential") return std::make_unique<optim::ExponentialLR>(opt, 0.8);
@@ -170,7 +181,8 @@ inline int train_mnist(int argc, char** argv, const Example& ex) {
   app.add_option("--batch-size", c.batch, "A number, or \"full\" for batch gradient descent");
   app.add_option("--epochs", c.epochs)->check(CLI::PositiveNumber);
   app.add_option("--lr-schedule", c.schedule)
-      ->check(CLI::IsMember({"none", "step", "exponential", "cosine", "warmup-cosine"}));
+      ->check(CLI::IsMember({"none", "step", "exponential", "cosine", "warmup-cosine",
+                             "cosine-restarts", "onecycle"}));
   app.add_option("--clip-norm", c.clip_norm, "Clip the gradient norm to this (0: off)");
   app.add_option("--weight-decay", c.weight_decay);
   app.add_option("--seed", c.seed);
@@ -235,7 +247,7 @@ inline int train_mnist(int argc, char** argv, const Example& ex) {
 #endif
     nn::Module& model = ddp ? *ddp : *net;
     auto opt = build_optimizer(c, *net);
-    auto sched = build_schedule(c, *opt);
+    auto sched = build_schedule(c, *opt, loader.num_batches());
     if (lead) {
       std::printf("%s: %lld training and %lld test images from %s; %d threads", c.dataset.c_str(),
                   static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
@@ -298,6 +310,7 @@ inline int train_mnist(int argc, char** argv, const Example& ex) {
     const train::FitResult fit = train::fit(model, *opt, loader,
                                             {.epochs = c.epochs,
                                              .scheduler = sched.get(),
+                                             .schedule_per_batch = schedule_per_batch(c),
                                              .val_loader = &test_loader,
                                              .val_prefix = "test_",
                                              .clip_norm = c.clip_norm,

@@ -576,7 +576,8 @@ def loss_cases():
 
 
 def schedule_cases():
-    """30 epochs of every schedule on two parameter groups (lr 0.1 and 0.05), as torch steps it."""
+    """30 epochs of every schedule on two parameter groups (lr 0.1 and 0.05), as torch steps it,
+    with the momentum (or Adam's beta1) of each group where a schedule cycles it."""
     sched = torch.optim.lr_scheduler
     # The functions of LambdaLR and MultiplicativeLR, by the names the C++ test knows them by.
     lambdas = {"inverse": lambda e: 1.0 / (1.0 + 0.5 * e),
@@ -596,22 +597,109 @@ def schedule_cases():
         ("PolynomialLR", {"total_iters": 6, "power": 0.5}),
         ("LambdaLR", {"lr_lambda": "inverse"}),
         ("MultiplicativeLR", {"lr_lambda": "sawtooth"}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 5}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}),
+        ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4}, "SGD+momentum"),
+        ("CyclicLR", {"base_lr": [0.01, 0.02], "max_lr": [0.1, 0.05], "step_size_up": 3,
+                      "step_size_down": 5, "mode": "triangular2", "cycle_momentum": False}),
+        ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4, "mode": "exp_range",
+                      "gamma": 0.9, "base_momentum": 0.5, "max_momentum": 0.95}, "SGD+momentum"),
+        ("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}, "SGD+momentum"),
+        ("OneCycleLR", {"max_lr": [0.1, 0.2], "total_steps": 30, "pct_start": 0.25,
+                        "anneal_strategy": "linear", "div_factor": 10.0,
+                        "final_div_factor": 100.0, "three_phase": True}, "Adam"),
+        ("OneCycleLR", {"max_lr": 0.1, "total_steps": 40, "cycle_momentum": False}),
+        ("ChainedScheduler", {"schedulers": [["ConstantLR", {"factor": 0.5, "total_iters": 4}],
+                                             ["ExponentialLR", {"gamma": 0.9}]]}),
+        ("SequentialLR", {"schedulers": [["LinearLR", {"start_factor": 0.25,
+                                                       "total_iters": 5}],
+                                         ["CosineAnnealingLR", {"T_max": 10}]],
+                          "milestones": [5]}),
+        ("SequentialLR", {"schedulers": [["ConstantLR", {"factor": 0.5, "total_iters": 3}],
+                                         ["CosineAnnealingWarmRestarts", {"T_0": 4,
+                                                                          "T_mult": 2}]],
+                          "milestones": [3]}),
     ]
-    cases = []
-    for (name, options) in configs:
-        w1 = torch.zeros(2, requires_grad=True)
-        w2 = torch.zeros(2, requires_grad=True)
-        opt = torch.optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.05}], lr=0.1)
+    optimizers = {
+        "SGD": lambda groups: torch.optim.SGD(groups, lr=0.1),
+        "SGD+momentum": lambda groups: torch.optim.SGD(groups, lr=0.1, momentum=0.9),
+        "Adam": lambda groups: torch.optim.Adam(groups, lr=0.1),
+    }
+
+    def build(opt, name, options):
         kwargs = dict(options)
         if "lr_lambda" in kwargs:
             kwargs["lr_lambda"] = lambdas[kwargs["lr_lambda"]]
-        s = getattr(sched, name)(opt, **kwargs)
-        lrs = []
+        if name == "ChainedScheduler":
+            return sched.ChainedScheduler([build(opt, n, o) for (n, o) in kwargs["schedulers"]])
+        if name == "SequentialLR":
+            kwargs["schedulers"] = [build(opt, n, o) for (n, o) in kwargs["schedulers"]]
+        return getattr(sched, name)(opt, **kwargs)
+
+    def momentum(opt):
+        return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+    cases = []
+    for (name, options, *optimizer) in configs:
+        optimizer = optimizer[0] if optimizer else "SGD"
+        w1 = torch.zeros(2, requires_grad=True)
+        w2 = torch.zeros(2, requires_grad=True)
+        opt = optimizers[optimizer]([{"params": [w1]}, {"params": [w2], "lr": 0.05}])
+        s = build(opt, name, options)
+        lrs, momenta = [], []
         for _ in range(30):
             lrs.append([g["lr"] for g in opt.param_groups])
+            momenta.append(momentum(opt))
             opt.step()
             s.step()
-        cases.append({"schedule": name, "options": options, "lrs": lrs})
+        case = {"schedule": name, "options": options, "optimizer": optimizer, "lrs": lrs}
+        if optimizer != "SGD":
+            case["momenta"] = momenta
+        cases.append(case)
+    cases.append(warm_restarts_per_batch())
+    cases.extend(plateau_cases())
+    return cases
+
+
+def warm_restarts_per_batch():
+    """CosineAnnealingWarmRestarts stepped at fractional epochs, four batches an epoch."""
+    w = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.SGD([{"params": [w]}, {"params": [torch.zeros(2)], "lr": 0.05}], lr=0.1)
+    options = {"T_0": 2, "T_mult": 3, "eta_min": 0.01}
+    s = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, **options)
+    epochs, lrs = [], []
+    for e in range(10):
+        for b in range(4):
+            epochs.append(e + b / 4)
+            s.step(e + b / 4)
+            lrs.append([g["lr"] for g in opt.param_groups])
+    return {"schedule": "CosineAnnealingWarmRestarts", "options": options, "optimizer": "SGD",
+            "epochs": epochs, "lrs": lrs}
+
+
+def plateau_cases():
+    """ReduceLROnPlateau fed a fixed metric sequence: lrs after each step."""
+    metrics = [1.0, 0.9, 0.95, 0.91, 0.905, 0.92, 0.8, 0.81, 0.82, 0.83, 0.79, 0.795, 0.7,
+               0.71, 0.72, 0.73, 0.74, 0.69, 0.7, 0.7, 0.7, 0.7, 0.5, 0.51, 0.52, 0.53, 0.54,
+               0.55, 0.56, 0.57]
+    configs = [
+        {"patience": 2, "factor": 0.5},
+        {"patience": 1, "factor": 0.3, "cooldown": 2, "threshold": 0.05, "min_lr": 0.004},
+        {"mode": "max", "patience": 0, "threshold_mode": "abs", "threshold": 0.02,
+         "factor": 0.8, "eps": 1e-3},
+    ]
+    cases = []
+    for options in configs:
+        w = torch.zeros(2, requires_grad=True)
+        opt = torch.optim.SGD([{"params": [w]}, {"params": [torch.zeros(2)], "lr": 0.05}],
+                              lr=0.1)
+        s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **options)
+        lrs = []
+        for m in metrics:
+            s.step(m)
+            lrs.append([g["lr"] for g in opt.param_groups])
+        cases.append({"schedule": "ReduceLROnPlateau", "options": options, "optimizer": "SGD",
+                      "metrics": metrics, "lrs": lrs})
     return cases
 
 

@@ -99,12 +99,33 @@ Tensor& Optimizer::buffer(ParamState& s, std::size_t i, const Tensor& like, doub
   return b;
 }
 
+bool Optimizer::has_momentum(std::size_t group) const {
+  return const_cast<Optimizer*>(this)->group_momentum(group) != nullptr;
+}
+
+double Optimizer::momentum(std::size_t group) const {
+  const double* m = const_cast<Optimizer*>(this)->group_momentum(group);
+  if (!m) throw ValueError(msg(name(), " has no momentum (nor beta1) to read or set"));
+  return *m;
+}
+
+void Optimizer::set_momentum(double momentum, std::size_t group) {
+  double* m = group_momentum(group);
+  if (!m) throw ValueError(msg(name(), " has no momentum (nor beta1) to read or set"));
+  check_momentum(group, momentum);
+  *m = momentum;
+}
+
 void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
   ar.put_text(prefix + "type", name());
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     ar.put(msg(prefix, "group.", g, ".lr"), scalar_tensor(group_lr(g), {.dtype = kFloat64}));
     ar.put(msg(prefix, "group.", g, ".initial_lr"),
            scalar_tensor(groups_[g].initial_lr, {.dtype = kFloat64}));
+    // A cycled momentum (CyclicLR, OneCycleLR) is part of where the run is.
+    if (has_momentum(g))
+      ar.put(msg(prefix, "group.", g, ".momentum"),
+             scalar_tensor(momentum(g), {.dtype = kFloat64}));
   }
   for (std::size_t i = 0; i < state_.size(); ++i) {
     const std::string base = prefix + "state." + names_[i] + ".";
@@ -135,6 +156,16 @@ Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::strin
     const double lr = ar.get_double(key + "lr");
     if (!(lr >= 0)) fail(msg("entry '", key, "lr' is ", lr, "; a learning rate must be >= 0"));
     lrs.emplace_back(lr, ar.get_double(key + "initial_lr"));  // NaN: no scheduler set it
+    double m = std::numeric_limits<double>::quiet_NaN();      // older checkpoints have none
+    if (has_momentum(g) && ar.is_tensor(key + "momentum")) {
+      m = ar.get_double(key + "momentum");
+      try {
+        check_momentum(g, m);
+      } catch (const ValueError& e) {
+        fail(msg("entry '", key, "momentum': ", e.what()));
+      }
+    }
+    r.momenta.push_back(m);
   }
   if (ar.is_tensor(msg(prefix, "group.", groups_.size(), ".lr")))
     fail(msg("the checkpoint has more than ", groups_.size(), " groups"));
@@ -174,6 +205,7 @@ void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     group_lr(g) = r.lrs[g].first;
     groups_[g].initial_lr = r.lrs[g].second;
+    if (!std::isnan(r.momenta[g])) *group_momentum(g) = r.momenta[g];
   }
   state_ = std::move(r.state);
 }

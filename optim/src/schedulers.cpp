@@ -6,22 +6,12 @@
 #include <cmath>
 #include <numbers>
 
+#include "schedule_math.h"
 #include "tapegrad/core/checked.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 
 namespace tapegrad::optim {
-
-namespace {
-template <typename F>
-std::vector<double> per_group(std::size_t n, F f) {
-  std::vector<double> r(n);
-  for (std::size_t g = 0; g < n; ++g) r[g] = f(g);
-  return r;
-}
-// Python's % (the result takes the divisor's sign), which PyTorch's formulas rely on.
-std::int64_t py_mod(std::int64_t a, std::int64_t m) { return ((a % m) + m) % m; }
-}  // namespace
 
 LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
   for (std::size_t g = 0; g < opt.num_groups(); ++g) {
@@ -273,17 +263,45 @@ std::vector<double> LambdaLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) { return base_lrs_[g] * f_(last_epoch_); });
 }
 
+// ---- ComposedLR ----
+ComposedLR::ComposedLR(const char* who, Optimizer& opt,
+                       std::vector<std::shared_ptr<LRScheduler>> children)
+    : LRScheduler(opt), schedulers_(std::move(children)), who_(who) {
+  if (schedulers_.empty()) throw ValueError(msg(who, ": needs at least one scheduler"));
+  for (std::size_t i = 0; i < schedulers_.size(); ++i)
+    if (!schedulers_[i] || &schedulers_[i]->opt_ != &opt)
+      throw ValueError(msg(who, ": scheduler ", i,
+                           schedulers_[i] ? " drives another optimizer" : " is null",
+                           "; every scheduler must drive the same optimizer"));
+}
+
+void ComposedLR::save_state(Archive& ar, const std::string& prefix) const {
+  LRScheduler::save_state(ar, prefix);
+  for (std::size_t i = 0; i < schedulers_.size(); ++i)
+    schedulers_[i]->save_state(ar, msg(prefix, i, "."));
+}
+void ComposedLR::check_state(const Archive& ar, const std::string& prefix) const {
+  LRScheduler::check_state(ar, prefix);
+  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+    if (!ar.is_tensor(msg(prefix, i, ".last_epoch")))
+      throw ValueError(msg(who_, ": no state for scheduler ", i));
+    schedulers_[i]->check_state(ar, msg(prefix, i, "."));
+  }
+}
+void ComposedLR::load_state(const Archive& ar, const std::string& prefix) {
+  check_state(ar, prefix);  // all of it, so that no child is loaded before a later one fails
+  LRScheduler::load_state(ar, prefix);
+  for (std::size_t i = 0; i < schedulers_.size(); ++i)
+    schedulers_[i]->load_state(ar, msg(prefix, i, "."));
+}
+
 // ---- SequentialLR ----
 SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                            std::vector<std::int64_t> milestones)
-    : LRScheduler(opt), schedulers_(std::move(schedulers)), milestones_(std::move(milestones)) {
-  if (schedulers_.empty()) throw ValueError("SequentialLR: needs at least one scheduler");
+    : ComposedLR("SequentialLR", opt, std::move(schedulers)), milestones_(std::move(milestones)) {
   if (milestones_.size() != schedulers_.size() - 1)
     throw ValueError(msg("SequentialLR: ", schedulers_.size(), " schedulers need ",
                          schedulers_.size() - 1, " milestones, got ", milestones_.size()));
-  for (const auto& s : schedulers_)
-    if (!s || &s->opt_ != &opt)
-      throw ValueError("SequentialLR: every scheduler must drive this optimizer");
   // As PyTorch: undo the epoch-0 steps the schedulers took when built, then start the first.
   for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_lr(opt.initial_lr(g), g);
   for (auto& s : schedulers_) s->last_epoch_ -= 1;
@@ -304,24 +322,25 @@ void SequentialLR::step() {
   last_lr_ = s.get_last_lr();
 }
 
-void SequentialLR::save_state(Archive& ar, const std::string& prefix) const {
-  LRScheduler::save_state(ar, prefix);
-  for (std::size_t i = 0; i < schedulers_.size(); ++i)
-    schedulers_[i]->save_state(ar, msg(prefix, i, "."));
+// ---- ChainedScheduler ----
+namespace {
+Optimizer& first_optimizer(const std::vector<std::shared_ptr<LRScheduler>>& cs) {
+  if (cs.empty() || !cs[0]) throw ValueError("ChainedScheduler: needs at least one scheduler");
+  return cs[0]->optimizer();
 }
-void SequentialLR::check_state(const Archive& ar, const std::string& prefix) const {
-  LRScheduler::check_state(ar, prefix);
-  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
-    if (!ar.is_tensor(msg(prefix, i, ".last_epoch")))
-      throw ValueError(msg("SequentialLR: no state for scheduler ", i));
-    schedulers_[i]->check_state(ar, msg(prefix, i, "."));
-  }
+}  // namespace
+
+ChainedScheduler::ChainedScheduler(std::vector<std::shared_ptr<LRScheduler>> schedulers)
+    // A copy, not a move: arguments are evaluated in no set order, and the first reads it.
+    : ComposedLR("ChainedScheduler", first_optimizer(schedulers), schedulers) {
+  last_epoch_ = 0;
+  last_lr_ = per_group(opt_.num_groups(), [&](std::size_t g) { return current(g); });
 }
-void SequentialLR::load_state(const Archive& ar, const std::string& prefix) {
-  check_state(ar, prefix);  // all of it, so that no child is loaded before a later one fails
-  LRScheduler::load_state(ar, prefix);
-  for (std::size_t i = 0; i < schedulers_.size(); ++i)
-    schedulers_[i]->load_state(ar, msg(prefix, i, "."));
+
+void ChainedScheduler::step() {
+  for (auto& s : schedulers_) s->step();
+  ++last_epoch_;
+  last_lr_ = per_group(opt_.num_groups(), [&](std::size_t g) { return current(g); });
 }
 
 // ---- ReduceLROnPlateau ----

@@ -7,6 +7,7 @@
 #include "tapegrad/optim/adamw.h"
 #include "tapegrad/optim/asgd.h"
 #include "tapegrad/optim/clip.h"
+#include "tapegrad/optim/cyclic_schedulers.h"
 #include "tapegrad/optim/nadam.h"
 #include "tapegrad/optim/optimizer.h"
 #include "tapegrad/optim/radam.h"

@@ -42,6 +42,12 @@ class Optimizer {
   /// The lr a scheduler started from (set by the first scheduler attached; NaN before).
   double initial_lr(std::size_t group) const;
   void set_initial_lr(double lr, std::size_t group);
+  /// Whether a group has a momentum a schedule can cycle (CyclicLR, OneCycleLR): SGD's and
+  /// RMSprop's `momentum`, or beta1 of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam).
+  bool has_momentum(std::size_t group = 0) const;
+  /// That momentum (ValueError naming the optimizer when it has none).
+  double momentum(std::size_t group = 0) const;
+  void set_momentum(double momentum, std::size_t group);
   /// The step count and buffers of a parameter, by flat index over all groups.
   const ParamState& state(std::size_t param_index) const { return state_.at(param_index); }
   /// Parameters over all groups.
@@ -69,6 +75,10 @@ class Optimizer {
                       const Tensor& grad) = 0;
   virtual double& group_lr(std::size_t group) = 0;
   double group_lr(std::size_t group) const { return const_cast<Optimizer*>(this)->group_lr(group); }
+  /// The group's momentum option, or null when the optimizer has none.
+  virtual double* group_momentum(std::size_t /*group*/) { return nullptr; }
+  /// Throws what the optimizer's validation says of the group with momentum m.
+  virtual void check_momentum(std::size_t /*group*/, double /*m*/) const {}
   /// Buffer i of a state, created on first use filled with `init` in the parameter's shape.
   static Tensor& buffer(ParamState& s, std::size_t i, const Tensor& like, double init = 0);
 
@@ -77,6 +87,7 @@ class Optimizer {
   /// What load_state applies, read and checked.
   struct LoadedState {
     std::vector<std::pair<double, double>> lrs;  // (lr, initial_lr) per group
+    std::vector<double> momenta;                 // per group; NaN: none saved, keep the current
     std::vector<ParamState> state;
   };
   LoadedState read_state(const Archive& ar, const std::string& prefix) const;
@@ -128,8 +139,22 @@ class OptimizerWith : public Optimizer {
 
  protected:
   double& group_lr(std::size_t g) override { return options_.at(g).lr; }
+  double* group_momentum(std::size_t g) override { return momentum_of(options_.at(g)); }
+  void check_momentum(std::size_t g, double m) const override {
+    Options o = options_.at(g);
+    if (double* p = momentum_of(o)) *p = m;
+    Self::validate(o);
+  }
 
  private:
+  static double* momentum_of(Options& o) {
+    if constexpr (requires { o.momentum; })
+      return &o.momentum;
+    else if constexpr (requires { o.betas.first; })
+      return &o.betas.first;
+    else
+      return nullptr;
+  }
   static std::vector<std::string> declared_scalars() {
     if constexpr (requires { Self::scalar_names(); })
       return Self::scalar_names();

@@ -33,6 +33,8 @@ class LRScheduler : public SchedulerState {
   void step_to(std::int64_t epoch);
   std::vector<double> get_last_lr() const { return last_lr_; }
   std::int64_t last_epoch() const { return last_epoch_; }
+  /// The optimizer whose learning rates this sets.
+  Optimizer& optimizer() const { return opt_; }
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
   void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
   void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
@@ -53,6 +55,7 @@ class LRScheduler : public SchedulerState {
   std::vector<double> base_lrs_;
   std::int64_t last_epoch_ = -1;
   std::vector<double> last_lr_;
+  friend class ComposedLR;
   friend class SequentialLR;
 };
 
@@ -180,23 +183,42 @@ class LambdaLR : public LRScheduler {
   std::function<double(std::int64_t)> f_;
 };
 
-/// Runs schedulers one after another, switching at the milestones (e.g. LinearLR warm-up, then
-/// CosineAnnealingLR); each later one restarts from its epoch 0 at its milestone.
-class SequentialLR : public LRScheduler {
+/// A schedule made of others, which it steps itself: saves its own entries under the prefix
+/// and child i's under "<prefix><i>.", all checked before any is loaded.
+class ComposedLR : public LRScheduler {
  public:
-  SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
-               std::vector<std::int64_t> milestones);
-  void step() override;
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
   void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
   void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
 
  protected:
+  /// Checks that every child exists and drives opt (ValueError naming `who`).
+  ComposedLR(const char* who, Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> children);
   std::vector<double> get_lr() override { return last_lr_; }
+  std::vector<std::shared_ptr<LRScheduler>> schedulers_;
 
  private:
-  std::vector<std::shared_ptr<LRScheduler>> schedulers_;
+  const char* who_;
+};
+
+/// Runs schedulers one after another, switching at the milestones (e.g. LinearLR warm-up, then
+/// CosineAnnealingLR); each later one restarts from its epoch 0 at its milestone.
+class SequentialLR : public ComposedLR {
+ public:
+  SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
+               std::vector<std::int64_t> milestones);
+  void step() override;
+
+ private:
   std::vector<std::int64_t> milestones_;
+};
+
+/// Steps every scheduler each step, in order, so their factors compound (e.g. ConstantLR's
+/// warm-up times ExponentialLR's decay), as torch's ChainedScheduler.
+class ChainedScheduler : public ComposedLR {
+ public:
+  explicit ChainedScheduler(std::vector<std::shared_ptr<LRScheduler>> schedulers);
+  void step() override;
 };
 
 struct ReduceLROnPlateauOptions {

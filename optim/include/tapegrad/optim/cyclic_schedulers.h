@@ -1,0 +1,124 @@
+// Schedules that rise and fall, with PyTorch's semantics (torch.optim.lr_scheduler, 1.13):
+// cosine annealing with warm restarts (per epoch, or per batch at fractional epochs), and the
+// cyclical and one-cycle policies, stepped once per batch, which also cycle the momentum.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "tapegrad/optim/schedulers.h"
+
+namespace tapegrad::optim {
+
+/// SGDR (Loshchilov & Hutter 2017): lr = eta_min + (base - eta_min) (1 + cos(pi T_cur / T_i)) / 2,
+/// where T_cur counts epochs since the last restart and the cycle length T_i starts at T_0 and
+/// is multiplied by T_mult at each restart.
+class CosineAnnealingWarmRestarts : public LRScheduler {
+ public:
+  CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0, std::int64_t T_mult = 1,
+                              double eta_min = 0);
+  void step() override;
+  /// Goes to a fractional epoch, torch's step(epoch): stepping per batch as
+  /// step(epoch + batch / batches_per_epoch) anneals within each epoch.
+  void step(double epoch);
+  double T_cur() const { return T_cur_; }
+  double T_i() const { return T_i_; }
+  void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
+  void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
+  void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
+
+ protected:
+  std::vector<double> get_lr() override;
+  std::vector<double> closed_form_lr() override;
+
+ private:
+  void place(double epoch);  // T_cur and T_i of an epoch, from T_0 alone
+  std::pair<double, double> read_cycle(const Archive& ar, const std::string& prefix) const;
+  std::int64_t T_0_, T_mult_;
+  double eta_min_, T_cur_ = -1, T_i_;
+};
+
+struct CyclicLROptions {
+  double step_size_up = 2000;                 ///< steps from base_lr up to max_lr
+  std::optional<double> step_size_down = {};  ///< steps back down; unset: step_size_up
+  /// How each cycle's amplitude scales: constant, halved every cycle, or gamma^step.
+  enum class Mode { Triangular, Triangular2, ExpRange } mode = Mode::Triangular;
+  double gamma = 1;  ///< ExpRange's factor
+  /// A scaling of one's own, replacing mode: called with the cycle number (from 1) or, with
+  /// ScaleMode::Iterations, the step count.
+  std::function<double(double)> scale_fn = {};
+  enum class ScaleMode { Cycle, Iterations } scale_mode = ScaleMode::Cycle;
+  /// Cycle the momentum inversely, between max_momentum (at base_lr) and base_momentum (at
+  /// max_lr); the optimizer must have one (Optimizer::has_momentum).
+  bool cycle_momentum = true;
+  double base_momentum = 0.8, max_momentum = 0.9;
+};
+
+/// The cyclical learning rate policy (Smith 2017), stepped once per batch: lr goes linearly from
+/// base_lr to max_lr over step_size_up steps and back over step_size_down, the amplitude
+/// scaled per mode. Sets each group's lr to its base_lr on construction.
+/// Unlike torch 1.13, whose CyclicLR cycles only a `momentum` option, the Adam family's beta1
+/// is cycled too (as later torch versions do, and as 1.13's OneCycleLR does).
+class CyclicLR : public LRScheduler {
+ public:
+  using Options = CyclicLROptions;
+  /// One base_lr and max_lr per group.
+  CyclicLR(Optimizer& opt, std::vector<double> base_lr, std::vector<double> max_lr, Options o = {});
+  /// The same base_lr and max_lr for every group.
+  CyclicLR(Optimizer& opt, double base_lr, double max_lr, Options o = {});
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  double scale(double cycle) const;
+  std::vector<double> max_lrs_;
+  Options o_;
+  double total_, step_ratio_;
+};
+
+struct OneCycleLROptions {
+  double pct_start = 0.3;  ///< the share of the steps spent rising
+  enum class Anneal { Cos, Linear } anneal_strategy = Anneal::Cos;
+  /// Cycle the momentum inversely, from max_momentum down to base_momentum while the lr rises
+  /// and back; the optimizer must have one (SGD's, RMSprop's, or the Adam family's beta1).
+  bool cycle_momentum = true;
+  double base_momentum = 0.85, max_momentum = 0.95;
+  double div_factor = 25;         ///< the starting lr is max_lr / div_factor
+  double final_div_factor = 1e4;  ///< the last lr is the starting lr / final_div_factor
+  /// Three phases (up, back down to the starting lr, then down to the last) instead of two.
+  bool three_phase = false;
+};
+
+/// The 1cycle policy (Smith & Topin 2018), stepped once per batch for total_steps steps (epochs
+/// x batches per epoch): the lr rises from max_lr / div_factor to max_lr over pct_start of the
+/// steps, then anneals to max_lr / div_factor / final_div_factor. Stepping past total_steps
+/// is an error, as in torch. At step total_steps itself, which a loop stepping after every
+/// batch reaches but trains nothing with, torch extrapolates the last phase (to a negative lr
+/// with linear annealing); tapegrad holds the last lr.
+class OneCycleLR : public LRScheduler {
+ public:
+  using Options = OneCycleLROptions;
+  OneCycleLR(Optimizer& opt, std::vector<double> max_lr, std::int64_t total_steps, Options o = {});
+  OneCycleLR(Optimizer& opt, double max_lr, std::int64_t total_steps, Options o = {});
+  void step() override;
+  std::int64_t total_steps() const { return total_; }
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  struct Phase {
+    double end_step;
+    int start_lr, end_lr;  // 0: the starting lr, 1: max_lr, 2: the last lr
+    double start_m, end_m;
+  };
+  double anneal(double start, double end, double pct) const;
+  std::vector<double> max_lrs_;
+  std::int64_t total_;
+  Options o_;
+  std::vector<Phase> phases_;
+};
+
+}  // namespace tapegrad::optim
