@@ -782,6 +782,60 @@ def optimizer_cases():
     return cases, problem
 
 
+def lbfgs_cases():
+    """LBFGS steps (with and without the strong-Wolfe line search) on Rosenbrock and on the
+    optimizer quartic: every parameter, the loss step() returned, and the evaluation and
+    iteration counts after each step. float64 throughout."""
+    torch.set_default_dtype(torch.float64)
+
+    def rosenbrock(ws):
+        x = torch.cat([w.reshape(-1) for w in ws])
+        return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+    q = [torch.tensor([1.0, 0.5, 2.0, 1.5, 0.25, 3.0]), torch.tensor([0.8, 1.2, 0.4, 2.5])]
+    c = [torch.tensor([0.5, -1.0, 2.0, 0.0, 1.0, -0.5]), torch.tensor([-0.25, 0.75, 1.5, -2.0])]
+
+    def quartic(ws):
+        return sum((qi * (wi - ci) ** 2 + 0.1 * wi ** 4).sum() for (qi, wi, ci) in zip(q, ws, c))
+
+    problems = {"rosenbrock": rosenbrock, "quartic": quartic}
+    configs = [
+        ("rosenbrock", [[-1.5, 2.0]], {"line_search_fn": "strong_wolfe"}, 8),
+        ("rosenbrock", [[-1.2, 1.0, 0.5], [0.0, -0.5, 1.5]],
+         {"line_search_fn": "strong_wolfe", "max_iter": 15, "history_size": 5}, 8),
+        ("rosenbrock", [[-1.5, 2.0]], {"lr": 0.5, "max_iter": 8, "max_eval": 6,
+                                       "line_search_fn": "strong_wolfe"}, 6),
+        ("quartic", [[0.3, -0.7, 1.1, -0.2, 0.9, 0.4], [1.5, -0.3, 0.05, -1.2]],
+         {"lr": 0.5, "max_iter": 5, "history_size": 3}, 6),
+        ("quartic", [[0.3, -0.7, 1.1, -0.2, 0.9, 0.4], [1.5, -0.3, 0.05, -1.2]],
+         {"max_iter": 10, "history_size": 4, "line_search_fn": "strong_wolfe",
+          "tolerance_grad": 1e-9, "tolerance_change": 1e-12}, 4),
+    ]
+    cases = []
+    for (problem, w0, options, steps) in configs:
+        ws = [torch.tensor(x, requires_grad=True) for x in w0]
+        opt = torch.optim.LBFGS(ws, **options)
+        calls = [0]
+
+        def closure():
+            calls[0] += 1
+            opt.zero_grad()
+            loss = problems[problem](ws)
+            loss.backward()
+            return loss
+
+        record = []
+        for _ in range(steps):
+            loss = opt.step(closure)
+            state = opt.state[ws[0]]
+            record.append({"params": [w.tolist() for w in ws], "loss": float(loss),
+                           "func_evals": state["func_evals"], "n_iter": state["n_iter"],
+                           "closure_calls": calls[0]})
+        cases.append({"problem": problem, "w0": w0, "options": options, "steps": record})
+    torch.set_default_dtype(torch.float32)
+    return cases
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -808,3 +862,4 @@ if __name__ == "__main__":
     write("schedules.json", schedule_cases())
     (cases, problem) = optimizer_cases()
     write("optimizers.json", cases, problem=problem)
+    write("lbfgs.json", lbfgs_cases())

@@ -63,6 +63,26 @@ void Optimizer::step() {
     }
 }
 
+Tensor Optimizer::evaluate(const Closure& closure) const {
+  if (!closure) throw ValueError(msg(name(), ": step(closure) got an empty closure"));
+  struct Recording {  // the caller may be under a NoGradGuard; the closure must record
+    bool previous = is_grad_enabled();
+    Recording() { set_grad_enabled(true); }
+    ~Recording() { set_grad_enabled(previous); }
+  } recording;
+  Tensor loss = closure();
+  if (!loss.defined() || loss.numel() != 1)
+    throw ValueError(msg(name(), ": the closure must return the loss, a one-element tensor",
+                         loss.defined() ? msg("; got shape ", shape_str(loss.shape())) : ""));
+  return loss;
+}
+
+Tensor Optimizer::step(const Closure& closure) {
+  Tensor loss = evaluate(closure);
+  step();
+  return loss;
+}
+
 void Optimizer::zero_grad() {
   for (const Group& g : groups_)
     for (const Tensor& p : g.params) p.zero_grad();

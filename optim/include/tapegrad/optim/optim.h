@@ -8,6 +8,7 @@
 #include "tapegrad/optim/asgd.h"
 #include "tapegrad/optim/clip.h"
 #include "tapegrad/optim/cyclic_schedulers.h"
+#include "tapegrad/optim/lbfgs.h"
 #include "tapegrad/optim/nadam.h"
 #include "tapegrad/optim/optimizer.h"
 #include "tapegrad/optim/radam.h"

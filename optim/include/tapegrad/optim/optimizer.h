@@ -3,6 +3,7 @@
 // state save/load; a concrete optimizer adds its options and one update rule.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +30,14 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
+  /// Re-evaluates the model: zero the gradients, compute the loss, call backward, return it.
+  using Closure = std::function<Tensor()>;
+
   /// One update of every parameter that has a gradient (run without recording).
-  void step();
+  virtual void step();
+  /// Runs closure with recording on, then step(); returns the closure's loss (torch's
+  /// step(closure)). LBFGS evaluates it several times per step.
+  virtual Tensor step(const Closure& closure);
   /// Zeroes every parameter's gradient in place.
   void zero_grad();
 
@@ -57,12 +64,12 @@ class Optimizer {
 
   /// Puts every group's lr, every step count and every buffer into ar under prefix, keyed by
   /// parameter name ("optim.state.0.weight.exp_avg").
-  void save_state(Archive& ar, const std::string& prefix = "optim.") const;
+  virtual void save_state(Archive& ar, const std::string& prefix = "optim.") const;
   /// Restores what save_state wrote; checks type, names, shapes and values first and changes
   /// nothing on a mismatch (ValueError naming the entry).
-  void load_state(const Archive& ar, const std::string& prefix = "optim.");
+  virtual void load_state(const Archive& ar, const std::string& prefix = "optim.");
   /// Throws what load_state would throw for ar, changing nothing (for whole-run checkpoints).
-  void check_state(const Archive& ar, const std::string& prefix = "optim.") const;
+  virtual void check_state(const Archive& ar, const std::string& prefix = "optim.") const;
 
  protected:
   /// buffer_names and scalar_names fix what each ParamState holds (e.g. {"exp_avg", "exp_avg_sq"}).
@@ -79,6 +86,8 @@ class Optimizer {
   virtual double* group_momentum(std::size_t /*group*/) { return nullptr; }
   /// Throws what the optimizer's validation says of the group with momentum m.
   virtual void check_momentum(std::size_t /*group*/, double /*m*/) const {}
+  /// closure(), recorded whatever the caller's mode; its result must be a one-element tensor.
+  Tensor evaluate(const Closure& closure) const;
   /// Buffer i of a state, created on first use filled with `init` in the parameter's shape.
   static Tensor& buffer(ParamState& s, std::size_t i, const Tensor& like, double init = 0);
 
