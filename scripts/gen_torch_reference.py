@@ -639,6 +639,33 @@ def schedule_cases():
     def momentum(opt):
         return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
 
+    def resumed(optimizer, name, options, at=10):
+        """Torch's resume: the optimizer's state after `at` steps loaded into a fresh one, and the
+        schedule built on it with last_epoch=at; the next 15 lrs (and momenta)."""
+        def fresh():
+            ws = [torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)]
+            return optimizers[optimizer]([{"params": [ws[0]]}, {"params": [ws[1]], "lr": 0.05}])
+        first = fresh()
+        s = build(first, name, options)
+        for _ in range(at):
+            first.step()
+            s.step()
+        opt = fresh()
+        opt.load_state_dict(first.state_dict())
+        s = build(opt, name, dict(options, last_epoch=at))
+        lrs, momenta = [], []
+        for _ in range(15):
+            lrs.append([g["lr"] for g in opt.param_groups])
+            momenta.append(momentum(opt))
+            opt.step()
+            s.step()
+        r = {"at": at, "lrs": lrs}
+        # Resumed, 1.13's CyclicLR takes base_momentum from the group's current momentum (where
+        # the cycle left it) instead of its argument; tapegrad keeps the argument.
+        if optimizer != "SGD" and name != "CyclicLR":
+            r["momenta"] = momenta
+        return r
+
     cases = []
     for (name, options, *optimizer) in configs:
         optimizer = optimizer[0] if optimizer else "SGD"
@@ -655,6 +682,8 @@ def schedule_cases():
         case = {"schedule": name, "options": options, "optimizer": optimizer, "lrs": lrs}
         if optimizer != "SGD":
             case["momenta"] = momenta
+        if name not in ("SequentialLR", "ChainedScheduler"):
+            case["resumed"] = resumed(optimizer, name, options)
         cases.append(case)
     cases.append(warm_restarts_per_batch())
     cases.extend(plateau_cases())

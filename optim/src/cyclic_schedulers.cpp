@@ -40,14 +40,20 @@ void check_cycled_momentum(const char* who, const Optimizer& opt, double base, d
 
 // ---- CosineAnnealingWarmRestarts ----
 CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0,
-                                                         std::int64_t T_mult, double eta_min)
-    : LRScheduler(opt), T_0_(T_0), T_mult_(T_mult), eta_min_(eta_min), T_i_(double(T_0)) {
+                                                         std::int64_t T_mult, double eta_min,
+                                                         std::int64_t last_epoch)
+    : LRScheduler(opt),
+      T_0_(T_0),
+      T_mult_(T_mult),
+      eta_min_(eta_min),
+      T_cur_(static_cast<double>(last_epoch)),  // resuming counts from there, as torch
+      T_i_(double(T_0)) {
   if (T_0 < 1) throw ValueError(msg("CosineAnnealingWarmRestarts: T_0 must be >= 1, got ", T_0));
   if (T_mult < 1)
     throw ValueError(msg("CosineAnnealingWarmRestarts: T_mult must be >= 1, got ", T_mult));
   if (!std::isfinite(eta_min))
     throw ValueError(msg("CosineAnnealingWarmRestarts: eta_min must be finite, got ", eta_min));
-  initial_step();
+  initial_step(last_epoch, "CosineAnnealingWarmRestarts");
 }
 
 void CosineAnnealingWarmRestarts::step() {
@@ -133,16 +139,17 @@ void CosineAnnealingWarmRestarts::load_state(const Archive& ar, const std::strin
 namespace {
 // Sets every group's lr to its base_lr before the base class reads them (as torch does before
 // its base __init__), and returns opt.
-Optimizer& start_at(Optimizer& opt, const std::vector<double>& base_lrs) {
+Optimizer& start_at(Optimizer& opt, const std::vector<double>& base_lrs, bool fresh) {
   const auto lrs = one_per_group("CyclicLR", "base_lr", base_lrs, opt);
-  for (std::size_t g = 0; g < lrs.size(); ++g) opt.set_lr(lrs[g], g);
+  if (fresh)
+    for (std::size_t g = 0; g < lrs.size(); ++g) opt.set_lr(lrs[g], g);
   return opt;
 }
 }  // namespace
 
 CyclicLR::CyclicLR(Optimizer& opt, std::vector<double> base_lr, std::vector<double> max_lr,
                    Options o)
-    : LRScheduler(start_at(opt, base_lr)),
+    : LRScheduler(start_at(opt, base_lr, o.last_epoch == -1)),
       max_lrs_(one_per_group("CyclicLR", "max_lr", std::move(max_lr), opt)),
       o_(std::move(o)) {
   const double up = o_.step_size_up, down = o_.step_size_down.value_or(up);
@@ -158,9 +165,10 @@ CyclicLR::CyclicLR(Optimizer& opt, std::vector<double> base_lr, std::vector<doub
   base_lrs_ = base_lr;  // the cycle's floor, whatever an earlier schedule left as initial lr
   if (o_.cycle_momentum) {
     check_cycled_momentum("CyclicLR", opt, o_.base_momentum, o_.max_momentum);
-    for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_momentum(o_.base_momentum, g);
+    if (o_.last_epoch == -1)
+      for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_momentum(o_.base_momentum, g);
   }
-  initial_step();
+  initial_step(o_.last_epoch, "CyclicLR");
 }
 
 CyclicLR::CyclicLR(Optimizer& opt, double base_lr, double max_lr, Options o)
@@ -194,18 +202,20 @@ std::vector<double> CyclicLR::get_lr() {
 namespace {
 // Sets every group's initial lr to max_lr / div_factor before the base class reads it, as
 // torch does, and returns opt.
-Optimizer& start_one_cycle(Optimizer& opt, const std::vector<double>& max_lrs, double div) {
+Optimizer& start_one_cycle(Optimizer& opt, const std::vector<double>& max_lrs, double div,
+                           bool fresh) {
   const auto lrs = one_per_group("OneCycleLR", "max_lr", max_lrs, opt);
   if (!(div > 0 && std::isfinite(div)))
     throw ValueError(msg("OneCycleLR: div_factor must be > 0, got ", div));
-  for (std::size_t g = 0; g < lrs.size(); ++g) opt.set_initial_lr(lrs[g] / div, g);
+  if (fresh)
+    for (std::size_t g = 0; g < lrs.size(); ++g) opt.set_initial_lr(lrs[g] / div, g);
   return opt;
 }
 }  // namespace
 
 OneCycleLR::OneCycleLR(Optimizer& opt, std::vector<double> max_lr, std::int64_t total_steps,
                        Options o)
-    : LRScheduler(start_one_cycle(opt, max_lr, o.div_factor)),
+    : LRScheduler(start_one_cycle(opt, max_lr, o.div_factor, o.last_epoch == -1)),
       max_lrs_(std::move(max_lr)),
       total_(total_steps),
       o_(o) {
@@ -225,9 +235,10 @@ OneCycleLR::OneCycleLR(Optimizer& opt, std::vector<double> max_lr, std::int64_t 
     phases_ = {{up_end, 0, 1, max_m, base_m}, {T - 1, 1, 2, base_m, max_m}};
   if (o.cycle_momentum) {
     check_cycled_momentum("OneCycleLR", opt, base_m, max_m);
-    for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_momentum(max_m, g);
+    if (o.last_epoch == -1)
+      for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_momentum(max_m, g);
   }
-  initial_step();
+  initial_step(o.last_epoch, "OneCycleLR");
 }
 
 OneCycleLR::OneCycleLR(Optimizer& opt, double max_lr, std::int64_t total_steps, Options o)

@@ -15,13 +15,26 @@ namespace tapegrad::optim {
 
 LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
   for (std::size_t g = 0; g < opt.num_groups(); ++g) {
-    if (std::isnan(opt.initial_lr(g))) opt.set_initial_lr(opt.lr(g), g);
+    if (std::isnan(opt.initial_lr(g))) {
+      had_initial_lrs_ = false;
+      opt.set_initial_lr(opt.lr(g), g);
+    }
     base_lrs_.push_back(opt.initial_lr(g));
   }
 }
 
 void LRScheduler::initial_step() {
   last_epoch_ = -1;
+  step();
+}
+
+void LRScheduler::initial_step(std::int64_t last_epoch, const char* who) {
+  if (last_epoch < -1) throw ValueError(msg(who, ": last_epoch must be >= -1, got ", last_epoch));
+  if (last_epoch != -1 && !had_initial_lrs_)
+    throw ValueError(msg(who, ": last_epoch ", last_epoch,
+                         " resumes a schedule, which needs every group's initial_lr: load the "
+                         "optimizer's saved state first"));
+  last_epoch_ = last_epoch;
   step();
 }
 
@@ -88,10 +101,10 @@ void LRScheduler::load_state(const Archive& ar, const std::string& prefix) {
 }
 
 // ---- StepLR ----
-StepLR::StepLR(Optimizer& opt, std::int64_t step_size, double gamma)
+StepLR::StepLR(Optimizer& opt, std::int64_t step_size, double gamma, std::int64_t last_epoch)
     : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
   if (step_size < 1) throw ValueError(msg("StepLR: step_size must be >= 1, got ", step_size));
-  initial_step();
+  initial_step(last_epoch, "StepLR");
 }
 std::vector<double> StepLR::get_lr() {
   const bool decay = last_epoch_ != 0 && last_epoch_ % step_size_ == 0;
@@ -105,10 +118,11 @@ std::vector<double> StepLR::closed_form_lr() {
 }
 
 // ---- MultiStepLR ----
-MultiStepLR::MultiStepLR(Optimizer& opt, std::vector<std::int64_t> milestones, double gamma)
+MultiStepLR::MultiStepLR(Optimizer& opt, std::vector<std::int64_t> milestones, double gamma,
+                         std::int64_t last_epoch)
     : LRScheduler(opt), milestones_(std::move(milestones)), gamma_(gamma) {
   std::sort(milestones_.begin(), milestones_.end());
-  initial_step();
+  initial_step(last_epoch, "MultiStepLR");
 }
 std::vector<double> MultiStepLR::get_lr() {
   const auto hits = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
@@ -125,8 +139,9 @@ std::vector<double> MultiStepLR::closed_form_lr() {
 }
 
 // ---- ExponentialLR ----
-ExponentialLR::ExponentialLR(Optimizer& opt, double gamma) : LRScheduler(opt), gamma_(gamma) {
-  initial_step();
+ExponentialLR::ExponentialLR(Optimizer& opt, double gamma, std::int64_t last_epoch)
+    : LRScheduler(opt), gamma_(gamma) {
+  initial_step(last_epoch, "ExponentialLR");
 }
 std::vector<double> ExponentialLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
@@ -140,10 +155,11 @@ std::vector<double> ExponentialLR::closed_form_lr() {
 }
 
 // ---- CosineAnnealingLR ----
-CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double eta_min)
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double eta_min,
+                                     std::int64_t last_epoch)
     : LRScheduler(opt), T_max_(T_max), eta_min_(eta_min) {
   if (T_max < 1) throw ValueError(msg("CosineAnnealingLR: T_max must be >= 1, got ", T_max));
-  initial_step();
+  initial_step(last_epoch, "CosineAnnealingLR");
 }
 std::vector<double> CosineAnnealingLR::get_lr() {
   using std::numbers::pi;
@@ -168,7 +184,8 @@ std::vector<double> CosineAnnealingLR::closed_form_lr() {
 }
 
 // ---- LinearLR ----
-LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, std::int64_t total_iters)
+LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, std::int64_t total_iters,
+                   std::int64_t last_epoch)
     : LRScheduler(opt), start_(start_factor), end_(end_factor), total_(total_iters) {
   if (!(start_factor > 0 && start_factor <= 1))
     throw ValueError(msg("LinearLR: start_factor must be in (0, 1], got ", start_factor));
@@ -176,7 +193,7 @@ LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, std::
     throw ValueError(msg("LinearLR: end_factor must be in [0, 1], got ", end_factor));
   if (total_iters < 1)
     throw ValueError(msg("LinearLR: total_iters must be >= 1, got ", total_iters));
-  initial_step();
+  initial_step(last_epoch, "LinearLR");
 }
 std::vector<double> LinearLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
@@ -196,13 +213,14 @@ std::vector<double> LinearLR::closed_form_lr() {
 }
 
 // ---- ConstantLR ----
-ConstantLR::ConstantLR(Optimizer& opt, double factor, std::int64_t total_iters)
+ConstantLR::ConstantLR(Optimizer& opt, double factor, std::int64_t total_iters,
+                       std::int64_t last_epoch)
     : LRScheduler(opt), factor_(factor), total_(total_iters) {
   if (!(factor >= 0 && factor <= 1))
     throw ValueError(msg("ConstantLR: factor must be in [0, 1], got ", factor));
   if (total_iters < 0)
     throw ValueError(msg("ConstantLR: total_iters must be >= 0, got ", total_iters));
-  initial_step();
+  initial_step(last_epoch, "ConstantLR");
 }
 std::vector<double> ConstantLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
@@ -218,13 +236,14 @@ std::vector<double> ConstantLR::closed_form_lr() {
 }
 
 // ---- PolynomialLR ----
-PolynomialLR::PolynomialLR(Optimizer& opt, std::int64_t total_iters, double power)
+PolynomialLR::PolynomialLR(Optimizer& opt, std::int64_t total_iters, double power,
+                           std::int64_t last_epoch)
     : LRScheduler(opt), total_(total_iters), power_(power) {
   if (total_iters < 1)
     throw ValueError(msg("PolynomialLR: total_iters must be >= 1, got ", total_iters));
   if (!std::isfinite(power))
     throw ValueError(msg("PolynomialLR: power must be finite, got ", power));
-  initial_step();
+  initial_step(last_epoch, "PolynomialLR");
 }
 std::vector<double> PolynomialLR::get_lr() {
   const double T = static_cast<double>(total_), e = static_cast<double>(last_epoch_);
@@ -242,10 +261,11 @@ std::vector<double> PolynomialLR::closed_form_lr() {
 }
 
 // ---- MultiplicativeLR ----
-MultiplicativeLR::MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f)
+MultiplicativeLR::MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f,
+                                   std::int64_t last_epoch)
     : LRScheduler(opt), f_(std::move(f)) {
   if (!f_) throw ValueError("MultiplicativeLR: the function is empty");
-  initial_step();
+  initial_step(last_epoch, "MultiplicativeLR");
 }
 std::vector<double> MultiplicativeLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) {
@@ -254,10 +274,10 @@ std::vector<double> MultiplicativeLR::get_lr() {
 }
 
 // ---- LambdaLR ----
-LambdaLR::LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f)
+LambdaLR::LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f, std::int64_t last_epoch)
     : LRScheduler(opt), f_(std::move(f)) {
   if (!f_) throw ValueError("LambdaLR: the function is empty");
-  initial_step();
+  initial_step(last_epoch, "LambdaLR");
 }
 std::vector<double> LambdaLR::get_lr() {
   return per_group(base_lrs_.size(), [&](std::size_t g) { return base_lrs_[g] * f_(last_epoch_); });

@@ -157,6 +157,14 @@ TEST_CASE("schedulers: bad arguments are named") {
   CHECK_THROWS_WITH_AS(optim::ReduceLROnPlateau(st.opt, {.factor = 1.5}),
                        doctest::Contains("factor must be in [0, 1)"), tg::ValueError);
   CHECK_THROWS_AS(optim::LinearLR(st.opt, 0.0), tg::ValueError);
+  Setup fresh;  // no schedule has set an initial lr: there is nothing to resume from
+  CHECK_THROWS_WITH_AS(optim::StepLR(fresh.opt, 2, 0.1, 5),
+                       doctest::Contains("StepLR: last_epoch 5 resumes a schedule, which needs "
+                                         "every group's initial_lr"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::ExponentialLR(st.opt, 0.9, -2),
+                       doctest::Contains("ExponentialLR: last_epoch must be >= -1, got -2"),
+                       tg::ValueError);
   CHECK_THROWS_AS(optim::SequentialLR(st.opt, {std::make_shared<optim::StepLR>(st.opt, 2)}, {3}),
                   tg::ValueError);
 }

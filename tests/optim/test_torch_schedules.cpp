@@ -25,27 +25,32 @@ std::vector<std::shared_ptr<optim::LRScheduler>> children(optim::Optimizer& opt,
 
 std::unique_ptr<optim::LRScheduler> make(const std::string& name, optim::Optimizer& opt,
                                          const Options& o) {
+  const std::int64_t last = o.value("last_epoch", std::int64_t{-1});  // torch's resume argument
   if (name == "StepLR")
-    return std::make_unique<optim::StepLR>(opt, o.at("step_size"), o.at("gamma"));
+    return std::make_unique<optim::StepLR>(opt, o.at("step_size"), o.at("gamma"), last);
   if (name == "MultiStepLR")
     return std::make_unique<optim::MultiStepLR>(
-        opt, o.at("milestones").get<std::vector<std::int64_t>>(), o.at("gamma"));
-  if (name == "ExponentialLR") return std::make_unique<optim::ExponentialLR>(opt, o.at("gamma"));
+        opt, o.at("milestones").get<std::vector<std::int64_t>>(), o.at("gamma"), last);
+  if (name == "ExponentialLR")
+    return std::make_unique<optim::ExponentialLR>(opt, o.at("gamma"), last);
   if (name == "CosineAnnealingLR")
-    return std::make_unique<optim::CosineAnnealingLR>(opt, o.at("T_max"), o.value("eta_min", 0.0));
+    return std::make_unique<optim::CosineAnnealingLR>(opt, o.at("T_max"), o.value("eta_min", 0.0),
+                                                      last);
   if (name == "LinearLR")
     return std::make_unique<optim::LinearLR>(opt, o.value("start_factor", 1.0 / 3),
-                                             o.value("end_factor", 1.0), o.value("total_iters", 5));
+                                             o.value("end_factor", 1.0), o.value("total_iters", 5),
+                                             last);
   if (name == "ConstantLR")
-    return std::make_unique<optim::ConstantLR>(opt, o.at("factor"), o.at("total_iters"));
+    return std::make_unique<optim::ConstantLR>(opt, o.at("factor"), o.at("total_iters"), last);
   if (name == "PolynomialLR")
-    return std::make_unique<optim::PolynomialLR>(opt, o.at("total_iters"), o.at("power"));
-  if (name == "LambdaLR") return std::make_unique<optim::LambdaLR>(opt, lambda(o.at("lr_lambda")));
+    return std::make_unique<optim::PolynomialLR>(opt, o.at("total_iters"), o.at("power"), last);
+  if (name == "LambdaLR")
+    return std::make_unique<optim::LambdaLR>(opt, lambda(o.at("lr_lambda")), last);
   if (name == "MultiplicativeLR")
-    return std::make_unique<optim::MultiplicativeLR>(opt, lambda(o.at("lr_lambda")));
+    return std::make_unique<optim::MultiplicativeLR>(opt, lambda(o.at("lr_lambda")), last);
   if (name == "CosineAnnealingWarmRestarts")
     return std::make_unique<optim::CosineAnnealingWarmRestarts>(
-        opt, o.at("T_0"), o.value("T_mult", 1), o.value("eta_min", 0.0));
+        opt, o.at("T_0"), o.value("T_mult", 1), o.value("eta_min", 0.0), last);
   if (name == "CyclicLR") return cyclic(opt, o);
   if (name == "OneCycleLR") return one_cycle(opt, o);
   if (name == "ChainedScheduler")
@@ -72,6 +77,7 @@ std::unique_ptr<optim::LRScheduler> cyclic(optim::Optimizer& opt, const Options&
   c.cycle_momentum = o.value("cycle_momentum", true);
   c.base_momentum = o.value("base_momentum", 0.8);
   c.max_momentum = o.value("max_momentum", 0.9);
+  c.last_epoch = o.value("last_epoch", std::int64_t{-1});
   const std::size_t n = opt.num_groups();
   return std::make_unique<optim::CyclicLR>(opt, per_group(o.at("base_lr"), n),
                                            per_group(o.at("max_lr"), n), c);
@@ -87,6 +93,7 @@ std::unique_ptr<optim::LRScheduler> one_cycle(optim::Optimizer& opt, const Optio
   c.div_factor = o.value("div_factor", 25.0);
   c.final_div_factor = o.value("final_div_factor", 1e4);
   c.three_phase = o.value("three_phase", false);
+  c.last_epoch = o.value("last_epoch", std::int64_t{-1});
   return std::make_unique<optim::OneCycleLR>(opt, per_group(o.at("max_lr"), opt.num_groups()),
                                              o.at("total_steps"), c);
 }
@@ -149,6 +156,47 @@ TEST_CASE("schedules: torch 1.13's learning rates, 30 epochs, two groups (schedu
     }
   }
   CHECK(epoch_driven >= 25);
+}
+
+// The check of a run's lrs (and momenta, where the case has them) row by row, stepping between.
+void check_rows(optim::Optimizer& opt, optim::LRScheduler& s, const Options& c) {
+  const Options& want = c.at("lrs");
+  for (std::size_t e = 0; e < want.size(); ++e) {
+    check_lrs(opt, want, e);
+    if (c.contains("momenta"))
+      for (std::size_t g = 0; g < 2; ++g) {
+        const double m = c["momenta"][e][g];
+        INFO("row " << e << " group " << g << ": momentum " << opt.momentum(g) << ", torch " << m);
+        CHECK(std::abs(opt.momentum(g) - m) <= 1e-12 * std::abs(m));
+      }
+    s.step();
+  }
+}
+
+TEST_CASE("schedules: resumed with last_epoch on the loaded optimizer, as torch (schedules.json)") {
+  std::size_t seen = 0;
+  for (const nlohmann::json& c : torch_data::cases("schedules.json")) {
+    if (!c.contains("resumed")) continue;
+    ++seen;
+    const std::string name = c.at("schedule");
+    INFO(name << " " << c.at("options").dump() << " on " << c.at("optimizer"));
+    const Options& r = c.at("resumed");
+    const std::int64_t at = r.at("at");
+    // The first run, its optimizer's state saved after `at` steps.
+    const auto first = two_groups(c.at("optimizer"));
+    const auto s = make(name, *first, c.at("options"));
+    for (std::int64_t i = 0; i < at; ++i) s->step();
+    tg::Archive ar;
+    first->save_state(ar);
+    // A fresh optimizer loads it; the schedule is built with last_epoch.
+    const auto opt = two_groups(c.at("optimizer"));
+    opt->load_state(ar);
+    Options options = c.at("options");
+    options["last_epoch"] = at;
+    const auto resumed = make(name, *opt, options);
+    check_rows(*opt, *resumed, r);
+  }
+  CHECK(seen >= 22);  // every epoch-driven configuration but the composite ones
 }
 
 TEST_CASE("schedules: CosineAnnealingWarmRestarts at fractional epochs, as torch's step(epoch)") {

@@ -17,7 +17,7 @@ namespace tapegrad::optim {
 class CosineAnnealingWarmRestarts : public LRScheduler {
  public:
   CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0, std::int64_t T_mult = 1,
-                              double eta_min = 0);
+                              double eta_min = 0, std::int64_t last_epoch = -1);
   void step() override;
   /// Goes to a fractional epoch, torch's step(epoch): stepping per batch as
   /// step(epoch + batch / batches_per_epoch) anneals within each epoch.
@@ -53,13 +53,17 @@ struct CyclicLROptions {
   /// max_lr); the optimizer must have one (Optimizer::has_momentum).
   bool cycle_momentum = true;
   double base_momentum = 0.8, max_momentum = 0.9;
+  /// torch's resume argument (LRScheduler::initial_step); the lrs and momenta are then the
+  /// optimizer's, as loaded.
+  std::int64_t last_epoch = -1;
 };
 
 /// The cyclical learning rate policy (Smith 2017), stepped once per batch: lr goes linearly from
 /// base_lr to max_lr over step_size_up steps and back over step_size_down, the amplitude
 /// scaled per mode. Sets each group's lr to its base_lr on construction.
 /// Unlike torch 1.13, whose CyclicLR cycles only a `momentum` option, the Adam family's beta1
-/// is cycled too (as later torch versions do, and as 1.13's OneCycleLR does).
+/// is cycled too (as later torch versions do, and as 1.13's OneCycleLR does); and resumed with
+/// last_epoch, base_momentum stays the argument, where 1.13 takes the momentum the cycle left.
 class CyclicLR : public LRScheduler {
  public:
   using Options = CyclicLROptions;
@@ -89,6 +93,9 @@ struct OneCycleLROptions {
   double final_div_factor = 1e4;  ///< the last lr is the starting lr / final_div_factor
   /// Three phases (up, back down to the starting lr, then down to the last) instead of two.
   bool three_phase = false;
+  /// torch's resume argument (LRScheduler::initial_step); the initial lrs and momenta are then
+  /// the optimizer's, as loaded.
+  std::int64_t last_epoch = -1;
 };
 
 /// The 1cycle policy (Smith & Topin 2018), stepped once per batch for total_steps steps (epochs

@@ -1,6 +1,7 @@
 // Learning-rate schedules with PyTorch's semantics (torch.optim.lr_scheduler, 1.13): step() once
-// per epoch; the constructor applies epoch 0; values follow PyTorch's (chainable) formulas, so
-// sequences match torch's, including CosineAnnealingLR past T_max.
+// per epoch; the constructor applies epoch 0 (or, given last_epoch k, epoch k + 1, as torch
+// resumes); values follow PyTorch's (chainable) formulas, so sequences match torch's, including
+// CosineAnnealingLR past T_max.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,10 @@ class LRScheduler : public SchedulerState {
   explicit LRScheduler(Optimizer& opt);
   /// Epoch 0; every concrete constructor ends with it (a base constructor cannot call get_lr).
   void initial_step();
+  /// The constructor's step, from last_epoch (torch's argument): -1 starts afresh; k >= 0
+  /// resumes, taking one chainable step from the groups' current lrs to epoch k + 1, and needs
+  /// every group's initial_lr already set (by an optimizer load_state, or an earlier schedule).
+  void initial_step(std::int64_t last_epoch, const char* who);
   /// The lrs for last_epoch_ from the current ones (PyTorch's chainable get_lr).
   virtual std::vector<double> get_lr() = 0;
   /// The lrs for last_epoch_ from base_lrs_ alone; defaults to get_lr.
@@ -55,6 +60,7 @@ class LRScheduler : public SchedulerState {
   std::vector<double> base_lrs_;
   std::int64_t last_epoch_ = -1;
   std::vector<double> last_lr_;
+  bool had_initial_lrs_ = true;  // every group's initial_lr was set before this schedule
   friend class ComposedLR;
   friend class SequentialLR;
 };
@@ -62,7 +68,7 @@ class LRScheduler : public SchedulerState {
 /// lr = base * gamma^(epoch / step_size).
 class StepLR : public LRScheduler {
  public:
-  StepLR(Optimizer& opt, std::int64_t step_size, double gamma = 0.1);
+  StepLR(Optimizer& opt, std::int64_t step_size, double gamma = 0.1, std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -76,7 +82,8 @@ class StepLR : public LRScheduler {
 /// lr = base * gamma^(number of milestones <= epoch).
 class MultiStepLR : public LRScheduler {
  public:
-  MultiStepLR(Optimizer& opt, std::vector<std::int64_t> milestones, double gamma = 0.1);
+  MultiStepLR(Optimizer& opt, std::vector<std::int64_t> milestones, double gamma = 0.1,
+              std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -90,7 +97,7 @@ class MultiStepLR : public LRScheduler {
 /// lr = base * gamma^epoch.
 class ExponentialLR : public LRScheduler {
  public:
-  ExponentialLR(Optimizer& opt, double gamma);
+  ExponentialLR(Optimizer& opt, double gamma, std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -104,7 +111,8 @@ class ExponentialLR : public LRScheduler {
 /// T_max as PyTorch does (SGDR without restarts; Loshchilov & Hutter 2017).
 class CosineAnnealingLR : public LRScheduler {
  public:
-  CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double eta_min = 0);
+  CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double eta_min = 0,
+                    std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -119,7 +127,7 @@ class CosineAnnealingLR : public LRScheduler {
 class LinearLR : public LRScheduler {
  public:
   LinearLR(Optimizer& opt, double start_factor = 1.0 / 3, double end_factor = 1.0,
-           std::int64_t total_iters = 5);
+           std::int64_t total_iters = 5, std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -134,7 +142,8 @@ class LinearLR : public LRScheduler {
 /// constant warm-up).
 class ConstantLR : public LRScheduler {
  public:
-  ConstantLR(Optimizer& opt, double factor = 1.0 / 3, std::int64_t total_iters = 5);
+  ConstantLR(Optimizer& opt, double factor = 1.0 / 3, std::int64_t total_iters = 5,
+             std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -148,7 +157,8 @@ class ConstantLR : public LRScheduler {
 /// lr = base * (1 - min(epoch, total_iters) / total_iters)^power: decays to 0 at total_iters.
 class PolynomialLR : public LRScheduler {
  public:
-  PolynomialLR(Optimizer& opt, std::int64_t total_iters = 5, double power = 1);
+  PolynomialLR(Optimizer& opt, std::int64_t total_iters = 5, double power = 1,
+               std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -162,7 +172,8 @@ class PolynomialLR : public LRScheduler {
 /// lr = the previous lr * f(epoch), from epoch 1 on (torch's MultiplicativeLR).
 class MultiplicativeLR : public LRScheduler {
  public:
-  MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f);
+  MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f,
+                   std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
@@ -174,7 +185,7 @@ class MultiplicativeLR : public LRScheduler {
 /// lr = base * f(epoch) for any f.
 class LambdaLR : public LRScheduler {
  public:
-  LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f);
+  LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f, std::int64_t last_epoch = -1);
 
  protected:
   std::vector<double> get_lr() override;
