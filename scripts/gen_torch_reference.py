@@ -398,6 +398,20 @@ def reduce_cases():
     case("max_all", lambda x: x.max(), [randn(7)])
     for dim in [0, 1, 2, -1]:
         case("cumsum", lambda x: torch.cumsum(x, dim), [x], dim=dim)
+    # softmax and log_softmax along each dim, and on logits of +-1000.
+    for dim in [0, 1, 2, -1]:
+        case("softmax", lambda x: torch.softmax(x, dim), [x * 2], dim=dim)
+        case("log_softmax", lambda x: torch.log_softmax(x, dim), [x * 2], dim=dim)
+    case("softmax", lambda x: torch.softmax(x, 1), [big], dim=1)
+    case("log_softmax", lambda x: torch.log_softmax(x, 1), [big], dim=1)
+    case("log_softmax", lambda x: torch.log_softmax(x, 0), [big], dim=0)
+    # argmax: the first of tied maxima, as an int64 tensor (no gradient).
+    for dim in [0, 1, -1]:
+        for keepdim in [False, True]:
+            cm = run(lambda x: x.argmax(dim, keepdim), [t], {"op": "argmax", "dim": dim,
+                                                           "keepdim": keepdim},
+                     no_grad=[0])
+            cases.append(cm)
     return cases
 
 
