@@ -291,6 +291,9 @@ def elementwise_cases():
     case("cos", torch.cos, [x * 2])
     case("neg", torch.neg, [x])
     case("sign", torch.sign, [ties(3, 4)])
+    # Comparisons broadcast and give 1 or 0 in the inputs' dtype in tapegrad (bool in torch).
+    for name in ["eq", "ne", "lt", "le", "gt", "ge"]:
+        case(name, lambda a, b: getattr(torch, name)(a, b).double(), [ties(3, 4), ties(1, 4)])
     case("affine", lambda x: x * 2.5 - 0.75, [x], a=2.5, b=-0.75)
     for (lo, hi) in [(-0.5, 1.0), (-1.0, None), (None, 0.5), (1.0, -1.0), (-1.0, -1.0)]:
         case("clamp", lambda x: torch.clamp(x, lo, hi), [ties(4, 5)], lo=lo, hi=hi)

@@ -59,6 +59,12 @@ const torch_data::OpTable& ops() {
       {"cos", [](const Inputs& x, const Options&) { return tg::cos(x[0]); }},
       {"neg", [](const Inputs& x, const Options&) { return tg::neg(x[0]); }},
       {"sign", [](const Inputs& x, const Options&) { return tg::sign(x[0]); }},
+      {"eq", [](const Inputs& x, const Options&) { return tg::eq(x[0], x[1]); }},
+      {"ne", [](const Inputs& x, const Options&) { return tg::ne(x[0], x[1]); }},
+      {"lt", [](const Inputs& x, const Options&) { return tg::lt(x[0], x[1]); }},
+      {"le", [](const Inputs& x, const Options&) { return tg::le(x[0], x[1]); }},
+      {"gt", [](const Inputs& x, const Options&) { return tg::gt(x[0], x[1]); }},
+      {"ge", [](const Inputs& x, const Options&) { return tg::ge(x[0], x[1]); }},
       {"affine",
        [](const Inputs& x, const Options& o) { return tg::affine(x[0], o.at("a"), o.at("b")); }},
       {"clamp", [](const Inputs& x,
@@ -218,7 +224,7 @@ static void check_file(const char* file, std::size_t at_least) {
 
 TEST_CASE(
     "elementwise ops: torch 1.13's outputs and gradients (tests/reference/elementwise.json)") {
-  check_file("elementwise.json", 80);
+  check_file("elementwise.json", 90);
 }
 
 TEST_CASE(

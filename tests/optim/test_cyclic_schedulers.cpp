@@ -1,5 +1,6 @@
 // CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR and ChainedScheduler: their documented
-// shapes, the momentum they cycle, bad arguments, and resuming mid-cycle. Torch's own numbers
+// shapes, the momentum they cycle, bad arguments, and resuming mid-cycle (ConstantLR,
+// PolynomialLR and MultiplicativeLR resume there too). Torch's own numbers
 // for all four are in test_torch_schedules.cpp.
 #include <cmath>
 #include <memory>
@@ -144,7 +145,7 @@ TEST_CASE("cyclic schedules: bad arguments are named") {
   CHECK_THROWS_AS(optim::ChainedScheduler({}), tg::ValueError);
 }
 
-TEST_CASE("cyclic schedules: a run resumed mid-cycle continues exactly, momentum included") {
+TEST_CASE("new schedules: a run resumed mid-way continues exactly, momentum included") {
   // Each schedule: 7 steps, save optimizer and schedule, 9 more; a fresh pair loads and runs
   // the same 9: every lr and momentum agree.
   using Make = std::function<std::unique_ptr<optim::LRScheduler>(optim::Optimizer&)>;
@@ -162,6 +163,15 @@ TEST_CASE("cyclic schedules: a run resumed mid-cycle continues exactly, momentum
        }},
       {"one cycle",
        [](optim::Optimizer& o) { return std::make_unique<optim::OneCycleLR>(o, 0.1, 20); }},
+      {"constant",
+       [](optim::Optimizer& o) { return std::make_unique<optim::ConstantLR>(o, 0.5, 9); }},
+      {"polynomial",
+       [](optim::Optimizer& o) { return std::make_unique<optim::PolynomialLR>(o, 12, 2.0); }},
+      {"multiplicative",
+       [](optim::Optimizer& o) {
+         return std::make_unique<optim::MultiplicativeLR>(
+             o, [](std::int64_t e) { return e % 2 ? 0.9 : 1.05; });
+       }},
       {"chained",
        [](optim::Optimizer& o) {
          return std::make_unique<optim::ChainedScheduler>(
