@@ -157,9 +157,9 @@ CyclicLR::CyclicLR(Optimizer& opt, std::vector<double> base_lr, std::vector<doub
     throw ValueError(msg("CyclicLR: step_size_up must be > 0, got ", up));
   if (!(down >= 0 && std::isfinite(down)))
     throw ValueError(msg("CyclicLR: step_size_down must be >= 0, got ", down));
-  if (!o_.scale_fn && o_.mode == Options::Mode::ExpRange)
-    o_.scale_mode = Options::ScaleMode::Iterations;
-  if (!o_.scale_fn && o_.mode != Options::Mode::ExpRange) o_.scale_mode = Options::ScaleMode::Cycle;
+  if (!o_.scale_fn)  // a mode fixes what it scales by, as torch's
+    o_.scale_mode = o_.mode == Options::Mode::ExpRange ? Options::ScaleMode::Iterations
+                                                       : Options::ScaleMode::Cycle;
   total_ = up + down;
   step_ratio_ = up / total_;
   base_lrs_ = base_lr;  // the cycle's floor, whatever an earlier schedule left as initial lr

@@ -340,7 +340,8 @@ Tensor LBFGS::step(const Closure& closure) {
     current_evals += ls_evals;
     st.func_evals += ls_evals;
     if (n_iter == o.max_iter || current_evals >= max_eval || opt_cond) break;
-    if (max_abs(st.d * st.t) <= o.tolerance_change) break;  // the step is too small
+    // The step is too small: max |d t| (|t| max |d|, the same bits, without a temporary).
+    if (std::abs(st.t) * max_abs(st.d) <= o.tolerance_change) break;
     if (std::abs(loss - st.prev_loss) < o.tolerance_change) break;
   }
   return orig_loss;
@@ -429,9 +430,8 @@ void LBFGS::check_state(const Archive& ar, const std::string& prefix) const {
 }
 
 void LBFGS::load_state(const Archive& ar, const std::string& prefix) {
-  Optimizer::check_state(ar, prefix);
-  std::unique_ptr<State> st = read(ar, prefix);
-  Optimizer::load_state(ar, prefix);  // checked above: cannot throw now
+  std::unique_ptr<State> st = read(ar, prefix);  // throws before anything changes
+  Optimizer::load_state(ar, prefix);             // checks all its entries before applying
   s_ = std::move(st);
 }
 

@@ -23,11 +23,6 @@ LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
   }
 }
 
-void LRScheduler::initial_step() {
-  last_epoch_ = -1;
-  step();
-}
-
 void LRScheduler::initial_step(std::int64_t last_epoch, const char* who) {
   if (last_epoch < -1) throw ValueError(msg(who, ": last_epoch must be >= -1, got ", last_epoch));
   if (last_epoch != -1 && !had_initial_lrs_)
@@ -325,7 +320,7 @@ SequentialLR::SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRSchedul
   // As PyTorch: undo the epoch-0 steps the schedulers took when built, then start the first.
   for (std::size_t g = 0; g < opt.num_groups(); ++g) opt.set_lr(opt.initial_lr(g), g);
   for (auto& s : schedulers_) s->last_epoch_ -= 1;
-  schedulers_[0]->initial_step();
+  schedulers_[0]->initial_step(-1, "SequentialLR");
   last_epoch_ = 0;
   last_lr_ = schedulers_[0]->get_last_lr();
 }

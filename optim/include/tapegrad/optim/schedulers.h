@@ -43,9 +43,8 @@ class LRScheduler : public SchedulerState {
  protected:
   /// Records base_lrs from each group's initial lr (setting it from lr on first use).
   explicit LRScheduler(Optimizer& opt);
-  /// Epoch 0; every concrete constructor ends with it (a base constructor cannot call get_lr).
-  void initial_step();
-  /// The constructor's step, from last_epoch (torch's argument): -1 starts afresh; k >= 0
+  /// The constructor's step (every concrete constructor ends with it: a base constructor cannot
+  /// call get_lr), from last_epoch (torch's argument): -1 starts afresh at epoch 0; k >= 0
   /// resumes, taking one chainable step from the groups' current lrs to epoch k + 1, and needs
   /// every group's initial_lr already set (by an optimizer load_state, or an earlier schedule).
   void initial_step(std::int64_t last_epoch, const char* who);
