@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <optional>
 
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 #include "update.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
@@ -251,7 +253,11 @@ Tensor LBFGS::step(const Closure& closure) {
     throw ValueError(msg("LBFGS: supports one parameter group, this one has ", num_groups()));
   const LBFGSOptions& o = options(0);
   const std::vector<Tensor>& ps = params(0);
-  const std::int64_t max_eval = o.max_eval < 0 ? o.max_iter * 5 / 4 : o.max_eval;
+  // torch's default max_iter * 5 / 4, as max_iter + max_iter / 4: the same, without overflow
+  // below INT64_MAX * 4 / 5, and saturated above.
+  const std::int64_t max_eval = o.max_eval >= 0                  ? o.max_eval
+                                : o.max_iter > INT64_MAX / 5 * 4 ? INT64_MAX
+                                                                 : o.max_iter + o.max_iter / 4;
   State& st = *s_;
 
   const Tensor orig_loss = evaluate(closure);
@@ -392,6 +398,7 @@ std::unique_ptr<LBFGS::State> LBFGS::read(const Archive& ar, const std::string& 
   const auto count = [&](const std::string& name) {
     const std::int64_t v = ar.get_int64(need(name));
     if (v < 0) fail(msg("entry '", k, name, "' is negative: ", v));
+    if (v > kMaxCount) fail(msg("entry '", k, name, "' is ", v, "; at most 2^62 is a count"));
     return v;
   };
   const std::int64_t n = total_numel(params(0));

@@ -10,6 +10,7 @@
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 #include "tapegrad/core/ops.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
@@ -196,6 +197,8 @@ Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::strin
     if (!ar.is_tensor(base + "step")) fail(msg("no state for parameter '", names_[i], "'"));
     loaded[i].step = ar.get_int64(base + "step");
     if (loaded[i].step < 0) fail(msg("entry '", base, "step' is negative: ", loaded[i].step));
+    if (loaded[i].step > kMaxCount)
+      fail(msg("entry '", base, "step' is ", loaded[i].step, "; at most 2^62 is a step count"));
     loaded[i].buffers.resize(buffer_names_.size());
     for (std::size_t b = 0; b < buffer_names_.size(); ++b) {
       if (!ar.is_tensor(base + buffer_names_[b])) continue;  // not created yet

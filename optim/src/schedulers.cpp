@@ -10,6 +10,7 @@
 #include "tapegrad/core/checked.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
+#include "validate.h"
 
 namespace tapegrad::optim {
 
@@ -25,6 +26,8 @@ LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
 
 void LRScheduler::initial_step(std::int64_t last_epoch, const char* who) {
   if (last_epoch < -1) throw ValueError(msg(who, ": last_epoch must be >= -1, got ", last_epoch));
+  if (last_epoch > kMaxCount)
+    throw ValueError(msg(who, ": last_epoch must be at most 2^62, got ", last_epoch));
   if (last_epoch != -1 && !had_initial_lrs_)
     throw ValueError(msg(who, ": last_epoch ", last_epoch,
                          " resumes a schedule, which needs every group's initial_lr: load the "
@@ -67,9 +70,9 @@ LoadedSchedule read_schedule(const Archive& ar, const std::string& prefix, std::
   LoadedSchedule r{ar.get_int64(prefix + "last_epoch"),
                    ar.get(prefix + "base_lrs").to_vector<double>(),
                    ar.get(prefix + "last_lr").to_vector<double>()};
-  if (r.last_epoch < -1)
+  if (r.last_epoch < -1 || r.last_epoch > kMaxCount)
     throw ValueError(msg("scheduler: entry '", prefix, "last_epoch' is ", r.last_epoch,
-                         "; expected -1 or more"));
+                         "; expected -1 or more, and at most 2^62"));
   for (const auto* v : {&r.base_lrs, &r.last_lr}) {
     if (v->size() != groups)
       throw ValueError(
@@ -154,6 +157,8 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double 
                                      std::int64_t last_epoch)
     : LRScheduler(opt), T_max_(T_max), eta_min_(eta_min) {
   if (T_max < 1) throw ValueError(msg("CosineAnnealingLR: T_max must be >= 1, got ", T_max));
+  if (T_max > kMaxCount)  // the formula takes 2 T_max
+    throw ValueError(msg("CosineAnnealingLR: T_max must be at most 2^62, got ", T_max));
   initial_step(last_epoch, "CosineAnnealingLR");
 }
 std::vector<double> CosineAnnealingLR::get_lr() {
@@ -415,7 +420,9 @@ ReduceLROnPlateau::Loaded ReduceLROnPlateau::read_state(const Archive& ar,
         msg("ReduceLROnPlateau: entry '", key, "' must hold 4 values, holds ", v.size()));
   auto count = [&](std::size_t i, const char* what) {
     const std::int64_t n = checked_int64(v[i], msg("ReduceLROnPlateau: entry '", key, "' ", what));
-    if (n < 0) throw ValueError(msg("ReduceLROnPlateau: entry '", key, "' ", what, " is ", n));
+    if (n < 0 || n > kMaxCount)
+      throw ValueError(
+          msg("ReduceLROnPlateau: entry '", key, "' ", what, " is ", n, "; expected 0 to 2^62"));
     return n;
   };
   return {v[0], count(1, "num_bad_epochs"), count(2, "cooldown_counter"), count(3, "last_epoch")};

@@ -1,8 +1,15 @@
-// Hyperparameter checks shared by the Adam family (Adam, AdamW, Adamax, NAdam).
+// Hyperparameter checks shared by the Adam family (Adam, AdamW, Adamax, NAdam), and the bound
+// on counts read from files.
 #pragma once
+#include <cstdint>
+
 #include "tapegrad/optim/optimizer.h"
 
 namespace tapegrad::optim {
+
+/// The largest step, epoch or evaluation count a checkpoint may hold: counting on from it, or
+/// adding a step's few to it, cannot overflow int64.
+inline constexpr std::int64_t kMaxCount = std::int64_t{1} << 62;
 
 /// lr, eps and weight_decay >= 0; both betas in [0, 1).
 template <typename Options>

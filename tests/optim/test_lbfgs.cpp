@@ -165,6 +165,21 @@ TEST_CASE("lbfgs: misuse is named, and a bad saved state changes nothing") {
                        tg::ValueError);
 }
 
+TEST_CASE("lbfgs: max_iter at int64's limit runs (its default max_eval saturates)") {
+  std::vector<tg::Tensor> ws{tg::from_vector(std::vector<double>{3.0, -1.0}).requires_grad_()};
+  optim::LBFGSOptions o;
+  o.max_iter = INT64_MAX;
+  optim::LBFGS opt(ws, o);
+  opt.step([&] {
+    opt.zero_grad();
+    tg::Tensor l = tg::square(ws[0]).sum();  // the minimum is reached, and the step stops
+    l.backward();
+    return l;
+  });
+  CHECK(std::abs(ws[0].to_vector<double>()[0]) < 1e-6);
+  CHECK(opt.n_iter() < 10);
+}
+
 TEST_CASE("lbfgs: a closure that throws mid-line-search leaves the parameters where they were") {
   std::vector<tg::Tensor> ws{tg::from_vector(std::vector<double>{-1.5, 2.0}).requires_grad_()};
   optim::LBFGS opt(ws, {.line_search = optim::LBFGSOptions::LineSearch::StrongWolfe});

@@ -313,6 +313,28 @@ TEST_CASE("optimizer: load_state checks every group before setting any learning 
   CHECK(b.opt->lr(0) == lr0);
 }
 
+TEST_CASE("checkpoints: a count too large to count on from is refused, and changes nothing") {
+  constexpr std::int64_t kHuge = INT64_MAX;
+  const auto huge = tg::from_vector(std::vector<std::int64_t>{kHuge});
+  Run a(1);
+  a.train(2);
+  tg::Archive ar;
+  a.opt->save_state(ar);
+  a.sched->save_state(ar);
+  Run b(2);
+  tg::Archive bad_step = ar;
+  bad_step.put("optim.state.0.weight.step", huge);
+  CHECK_THROWS_WITH_AS(b.opt->load_state(bad_step),
+                       doctest::Contains("step' is 9223372036854775807; at most 2^62"),
+                       tg::ValueError);
+  CHECK(b.opt->state(0).step == 0);
+  tg::Archive bad_epoch = ar;
+  bad_epoch.put("sched.last_epoch", huge);
+  CHECK_THROWS_WITH_AS(b.sched->load_state(bad_epoch),
+                       doctest::Contains("last_epoch' is 9223372036854775807"), tg::ValueError);
+  CHECK(b.sched->last_epoch() == 0);
+}
+
 TEST_CASE(
     "load_checkpoint: every truncation and every flipped bit is refused and changes nothing") {
   TempDir dir;

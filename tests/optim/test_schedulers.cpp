@@ -162,6 +162,12 @@ TEST_CASE("schedulers: bad arguments are named") {
                        doctest::Contains("StepLR: last_epoch 5 resumes a schedule, which needs "
                                          "every group's initial_lr"),
                        tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::CosineAnnealingLR(st.opt, INT64_MAX),
+                       doctest::Contains("CosineAnnealingLR: T_max must be at most 2^62"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::ExponentialLR(st.opt, 0.9, INT64_MAX),
+                       doctest::Contains("ExponentialLR: last_epoch must be at most 2^62"),
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::ExponentialLR(st.opt, 0.9, -2),
                        doctest::Contains("ExponentialLR: last_epoch must be >= -1, got -2"),
                        tg::ValueError);
