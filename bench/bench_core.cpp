@@ -145,8 +145,8 @@ double sgemm_seconds(const Product& p, int threads) {
 
 // B4's two convolutions at batch 64, forward and backward through tapegrad (the first layer's
 // input needs no gradient, as in training), against the time OpenBLAS takes for the same
-// products, one call each (ops_conv.cpp's): forward W cols, weight gradient gy cols^T, input
-// gradient W^T gy.
+// products, one call each (core/src/ops/conv.cpp's): forward W cols, weight gradient gy cols^T,
+// input gradient W^T gy.
 void bench_conv(int threads) {
   struct Layer {
     const char* name;

@@ -132,7 +132,7 @@ def pool_cases():
     return cases
 
 
-def norm_cases():
+def batch_norm_cases():
     torch.manual_seed(14)
     cases = []
     for (shape, training, affine, momentum) in [((6, 3), True, True, 0.1),
@@ -181,7 +181,7 @@ def batchnorm_module_cases():
     return cases
 
 
-def row_norm_cases():
+def layer_norm_cases():
     """layer_norm and group_norm, with and without affine parameters."""
     torch.manual_seed(16)
     cases = []
@@ -896,9 +896,9 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     write("conv.json", conv_cases())
     write("pool.json", pool_cases())
-    write("norm.json", norm_cases())
+    write("batch_norm.json", batch_norm_cases())
     write("batchnorm_module.json", batchnorm_module_cases())
-    write("row_norm.json", row_norm_cases())
+    write("layer_norm.json", layer_norm_cases())
     write("embedding.json", embedding_cases())
     write("pad.json", pad_cases())
     write("elementwise.json", elementwise_cases())

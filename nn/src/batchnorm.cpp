@@ -7,8 +7,9 @@
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
-#include "tapegrad/core/norm.h"
 #include "tapegrad/core/ops.h"
+#include "tapegrad/core/ops/batch_norm.h"
+#include "tapegrad/core/ops/layer_norm.h"
 
 namespace tapegrad::nn {
 

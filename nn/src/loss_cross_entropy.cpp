@@ -4,9 +4,11 @@
 // Inputs of more dims, (N, C, d1, ...), are moved to rows of C first.
 // Legend: x logits (M, C), p = softmax(x), lse_i = log sum_j e^x_ij; t class indices (M) or
 // probabilities (M, C); w class weights (1 without), W = sum_j w_j; e the label smoothing.
-#include "check.h"
-#include "kernels.h"
+#include "autograd/tape.h"
+#include "kernels/dispatch.h"
 #include "reduction.h"
+#include "runtime/parallel_chunks.h"
+#include "tensor/check.h"
 
 namespace tapegrad::nn::functional {
 

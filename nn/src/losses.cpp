@@ -1,10 +1,11 @@
 // MSE, L1, Huber, smooth L1, KL divergence and NLL, and the loss modules.
 #include <cmath>
 
-#include "check.h"
+#include "kernels/dispatch.h"
 #include "pointwise_loss.h"
 #include "reduction.h"
 #include "tapegrad/nn/loss.h"
+#include "tensor/check.h"
 
 namespace tapegrad::nn {
 

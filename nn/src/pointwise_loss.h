@@ -4,10 +4,12 @@
 #pragma once
 #include <type_traits>
 
-#include "check.h"
-#include "kernels.h"
+#include "autograd/tape.h"
+#include "kernels/dispatch.h"
 #include "reduction.h"
+#include "runtime/parallel_chunks.h"
 #include "tapegrad/nn/functional.h"
+#include "tensor/check.h"
 
 namespace tapegrad::nn {
 

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "check.h"
-#include "kernels.h"
+#include "kernels/dispatch.h"
 #include "tapegrad/core/autograd.h"
+#include "tensor/check.h"
 
 namespace tapegrad::optim {
 

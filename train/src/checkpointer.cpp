@@ -10,9 +10,9 @@
 #include <filesystem>
 
 #include "run_state.h"
-#include "tapegrad/core/archive.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
+#include "tapegrad/core/io/archive.h"
 
 namespace tapegrad::train {
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "tapegrad/core/archive.h"
+#include "tapegrad/core/io/archive.h"
 #include "tapegrad/core/random.h"
 #include "tapegrad/train/checkpoint.h"
 

@@ -13,7 +13,7 @@
 
 namespace tapegrad {
 
-struct TensorImpl;  // defined in core/src/tensor_impl.h; users never need it
+struct TensorImpl;  // defined in core/src/tensor/tensor_impl.h; users never need it
 namespace detail {
 struct TensorAccess;  // how tapegrad's own libraries reach a handle's TensorImpl
 }

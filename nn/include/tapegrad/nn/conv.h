@@ -1,7 +1,7 @@
 // Convolution layers, laid out as PyTorch's nn.Conv1d / nn.Conv2d so checkpoints and numbers
 // line up: weight (out, in / groups, kernel...), bias (out).
 #pragma once
-#include "tapegrad/core/conv.h"
+#include "tapegrad/core/ops/conv.h"
 #include "tapegrad/core/random.h"
 #include "tapegrad/nn/module.h"
 

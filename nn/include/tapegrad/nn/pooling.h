@@ -1,7 +1,7 @@
 // Pooling layers (PyTorch's nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d):
-// no parameters, the options of the functions in core/pool.h.
+// no parameters, the options of the functions in tapegrad/core/ops/pool.h.
 #pragma once
-#include "tapegrad/core/pool.h"
+#include "tapegrad/core/ops/pool.h"
 #include "tapegrad/nn/module.h"
 
 namespace tapegrad::nn {

@@ -1,10 +1,10 @@
 // Module checkpoints: the state dict (parameters and persistent buffers by hierarchical name)
-// in an Archive (core/archive.h), under a prefix ("model.") so an optimizer's state and training
-// progress can share the same file.
+// in an Archive (tapegrad/core/io/archive.h), under a prefix ("model.") so an optimizer's state and
+// training progress can share the same file.
 #pragma once
 #include <string>
 
-#include "tapegrad/core/archive.h"
+#include "tapegrad/core/io/archive.h"
 #include "tapegrad/nn/module.h"
 
 namespace tapegrad::nn {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "tapegrad/core/archive.h"
+#include "tapegrad/core/io/archive.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::optim {

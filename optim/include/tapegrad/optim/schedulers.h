@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tapegrad/core/archive.h"
+#include "tapegrad/core/io/archive.h"
 #include "tapegrad/optim/optimizer.h"
 
 namespace tapegrad::optim {

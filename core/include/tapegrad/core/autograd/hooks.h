@@ -1,0 +1,15 @@
+// Post-backward hooks: functions run after every backward pass (gradient hooks on one leaf are
+// Tensor::register_post_accumulate_grad_hook).
+#pragma once
+#include <functional>
+
+namespace tapegrad {
+
+/// Registers fn to run after every backward() that completes (on the thread that ran it), e.g.
+/// to reduce gradients across processes (dist::DistributedDataParallel). Returns a handle for
+/// remove_post_backward_hook. Hooks run in registration order; one that throws makes backward
+/// throw (the gradients are already in place).
+int add_post_backward_hook(std::function<void()> fn);
+void remove_post_backward_hook(int handle);
+
+}  // namespace tapegrad

@@ -1,0 +1,200 @@
+// The backward pass: the entries a gradient reaches run in reverse recording order, each adding
+// into its inputs' gradient buffers (BackwardCtx); gradients end in the leaves' .grad, or, for
+// grad(), in a GradCapture. Hooks run at the points hooks.h names.
+#include "autograd/backward.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <optional>
+
+#include "autograd/anomaly.h"
+#include "autograd/hooks.h"
+#include "autograd/tape.h"
+#include "kernels/broadcast.h"
+
+namespace tapegrad {
+
+namespace {
+// Saved values must be as they were recorded: an in-place update in between (an optimizer step
+// before backward, say) would silently give a wrong gradient, so it is an error, as in PyTorch.
+void check_versions(const Node& node) {
+  auto fail = [&](const std::string& what, std::uint32_t now, std::uint32_t then) {
+    throw StateError(msg("backward: ", what, " of op '", node.op, "' (tape entry #", node.seq,
+                         ") was modified in place after it was recorded (version ", now,
+                         ", recorded at ", then,
+                         "); update it under NoGradGuard only after "
+                         "backward, or clone() it first"));
+  };
+  for (std::size_t i = 0; i < node.inputs.size(); ++i)
+    if (node.inputs[i].t->storage->version != node.inputs[i].version)
+      fail(msg("input ", i), node.inputs[i].t->storage->version, node.inputs[i].version);
+  if (node.out.storage->version != node.out_version)
+    fail("the output", node.out.storage->version, node.out_version);
+}
+}  // namespace
+
+TensorImpl* BackwardCtx::grad_in(std::size_t i) {
+  TensorImpl& x = *node.inputs[i].t;
+  if (x.node) {
+    Node& up = *x.node;
+    if (up.released.load(std::memory_order_relaxed))
+      throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
+                           ") was already released by an earlier backward; pass "
+                           "retain_graph=true to the first backward to go through it twice"));
+    if (!up.grad) {
+      up.grad = make_zeros(x.shape, x.dtype);
+      touched.push_back(x.node);
+    }
+    return up.grad.get();
+  }
+  if (!x.requires_grad) return nullptr;
+  if (capture) return capture->leaf_buffer(x);
+  if (!x.grad) x.grad = make_zeros(x.shape, x.dtype);
+  return x.grad.get();
+}
+
+TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
+  TensorImpl& x = *node.inputs[i].t;
+  if (!x.node || x.node->grad || x.node->released.load(std::memory_order_relaxed) ||
+      node.grad.use_count() != 1)
+    return nullptr;
+  if (x.shape != node.grad->shape || x.dtype != node.grad->dtype) return nullptr;
+  if (auto h = node.out_handle.lock(); h && h->retains_grad) return nullptr;
+  x.node->grad = node.grad;
+  touched.push_back(x.node);
+  return x.node->grad.get();
+}
+
+TensorImpl* GradCapture::leaf_buffer(const TensorImpl& x) {
+  for (std::size_t k = 0; k < leaves.size(); ++k)
+    if (leaves[k] == &x) {
+      if (!grads[k]) grads[k] = make_zeros(x.shape, x.dtype);
+      return grads[k].get();
+    }
+  return nullptr;
+}
+
+void GradCapture::node_ready(const Node& node) {
+  for (std::size_t k = 0; k < nodes.size(); ++k)
+    if (nodes[k] == &node) {
+      grads[k] = copy_impl(*node.grad);
+    }
+}
+
+void accumulate_grad(TensorImpl& target, const TensorImpl& g) {
+  if (!target.grad) target.grad = make_zeros(target.shape, target.dtype);
+  add_into(*target.grad, g);
+}
+
+namespace {
+
+void check_root_grad(const char* op, const TensorImpl& root, const TensorImpl& g) {
+  if (g.shape != root.shape)
+    throw ShapeError(msg(op, ": gradient shape ", shape_str(g.shape),
+                         " does not match the tensor's shape ", shape_str(root.shape)));
+  if (g.dtype != root.dtype)
+    throw ValueError(msg(op, ": gradient dtype ", dtype_name(g.dtype),
+                         " does not match the tensor's dtype ", dtype_name(root.dtype)));
+}
+
+}  // namespace
+ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad) {
+  if (grad.defined()) {
+    check_root_grad(op, root, *impl_ptr(grad));
+    return copy_impl(*impl_ptr(grad));
+  }
+  if (root.numel != 1)
+    throw StateError(msg(op, ": the tensor has shape ", shape_str(root.shape),
+                         ", not one element; pass a gradient of that shape, e.g. "
+                         "y.backward(ones_like(y))"));
+  return impl_ptr(ones({root.shape}, {.dtype = root.dtype}));
+}
+
+void Tensor::backward(const Tensor& grad, bool retain_graph) const {
+  TensorImpl& root = impl_of(*this, "backward");
+  if (!root.requires_grad && !root.node)
+    throw StateError(
+        "backward: the tensor does not require grad: no input was marked requires_grad_(), "
+        "or it was computed under NoGradGuard or detach()");
+  run_backward({{impl_ptr(*this), seed_grad("backward", root, grad)}}, retain_graph, nullptr);
+}
+
+void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_graph,
+                  GradCapture* capture) {
+  // Entries a gradient has reached wait in a max-heap by recording number, so each runs after
+  // every entry that consumes its output, wherever (on whichever thread's tape) they were
+  // recorded; entries the gradient never reaches cost nothing. `touched` keeps them alive until
+  // the pass ends: releasing one drops its inputs, which may be the last owners of upstream
+  // entries still waiting for their gradient.
+  std::vector<std::shared_ptr<Node>> touched;
+  std::vector<Node*> ready;
+  const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
+  try {
+    for (auto& [root, seed] : roots) {
+      if (!root->node) {  // a leaf: its gradient is the seed itself
+        if (!capture) {
+          accumulate_grad(*root, *seed);
+          leaf_grad_complete(root);
+        } else if (TensorImpl* g = capture->leaf_buffer(*root)) {
+          add_into(*g, *seed);
+        }
+        continue;
+      }
+      const std::shared_ptr<Node>& start = root->node;
+      if (start->released.load(std::memory_order_relaxed))
+        throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
+                             ") was already released by an earlier backward; pass "
+                             "retain_graph=true to the first backward to go through it twice"));
+      if (start->grad) {  // the same result twice among the roots: seeds add up
+        add_into(*start->grad, *seed);
+        continue;
+      }
+      start->grad = std::move(seed);
+      touched.push_back(start);
+      ready.push_back(start.get());
+      std::push_heap(ready.begin(), ready.end(), recorded_before);
+    }
+    std::optional<HookedLeaves> hooked;
+    if (!capture) hooked = find_hooked_leaves(ready);
+    while (!ready.empty()) {
+      std::pop_heap(ready.begin(), ready.end(), recorded_before);
+      Node* node = ready.back();
+      ready.pop_back();
+      assert(node->grad && node->grad->shape == node->out.shape);
+      check_versions(*node);
+      if (capture) capture->node_ready(*node);
+      const std::size_t reached = touched.size();
+      BackwardCtx ctx{*node, touched, capture};
+      node->backward(ctx);
+      for (std::size_t i = reached; i < touched.size(); ++i) {
+        ready.push_back(touched[i].get());
+        std::push_heap(ready.begin(), ready.end(), recorded_before);
+      }
+      if (detail::t_anomaly)
+        for (const Node::Input& in : node->inputs) {
+          const ImplPtr& x = in.t;
+          const ImplPtr& g = x->node ? x->node->grad : x->grad;
+          if (g) check_finite("a gradient", node->op, node->seq, *g);
+        }
+      if (hooked) hooked->entry_done(*node);
+      if (!capture)
+        if (auto h = node->out_handle.lock(); h && h->retains_grad)
+          accumulate_grad(*h, *node->grad);
+      node->grad.reset();
+      if (!retain_graph) {
+        node->backward = nullptr;
+        node->inputs.clear();
+        node->out.storage.reset();
+        node->released.store(true, std::memory_order_relaxed);
+      }
+    }
+    if (hooked) hooked->pass_done();
+  } catch (...) {
+    for (auto& n : touched) n->grad.reset();
+    throw;
+  }
+  if (!retain_graph) compact_tape();
+  if (!capture) run_post_backward_hooks();
+}
+}  // namespace tapegrad

@@ -1,0 +1,172 @@
+// The elementwise machinery: unary_op for ops of one input, and for two inputs dtype promotion,
+// the broadcast forward loop and binary_op; plus the NaN-propagating min/max torch's ops need.
+// Legend: a, b inputs broadcast to y; g the gradient of y; ga, gb the inputs' gradients.
+#pragma once
+#include <type_traits>
+#include <utility>
+
+#include "autograd/tape.h"
+#include "kernels/broadcast.h"
+#include "kernels/dispatch.h"
+#include "runtime/parallel_chunks.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+/// y = f(x) elementwise into a fresh tensor of x's shape; f maps an Eigen array segment.
+template <typename T, typename F>
+ImplPtr map_unary(const TensorImpl& x, F f) {
+  ImplPtr y = make_impl(x.shape, x.dtype);
+  auto xv = cvec<T>(x);
+  auto yv = vec<T>(*y);
+  parallel_chunks(x.numel, [&](std::int64_t b, std::int64_t e) {
+    yv.segment(b, e - b) = f(xv.segment(b, e - b));
+  });
+  return y;
+}
+
+/// The scalar v in the element type of Eigen expression e (Eigen never mixes float and double).
+template <typename E>
+typename E::Scalar scalar_like(const E&, double v) {
+  return static_cast<typename E::Scalar>(v);
+}
+
+/// e, but NaN where a or b is: a + b is NaN there. b may be an array or a scalar (a NaN scalar
+/// is refused by callers).
+template <typename A, typename B, typename E>
+auto nan_or(const A& a, const B& b, const E& e) {
+  if constexpr (std::is_arithmetic_v<B>)
+    return (a != a).select(a, e);
+  else
+    return (a != a || b != b).select(a + b, e);
+}
+/// max(a, b) and min(a, b) that are NaN where either operand is, as torch's (Eigen 3.4.0's own
+/// leave NaN unspecified).
+template <typename A, typename B>
+auto max_nan(const A& a, const B& b) {
+  return nan_or(a, b, a.max(b));
+}
+template <typename A, typename B>
+auto min_nan(const A& a, const B& b) {
+  return nan_or(a, b, a.min(b));
+}
+
+/// A float op of one input, elementwise: y = fwd(x) and gx += bwd(g, x, y), each given Eigen
+/// array segments. The backward is split across threads like the forward.
+template <typename Fwd, typename Bwd>
+Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+  const TensorImpl& ix = impl_of(x, op);
+  return dispatch_float(ix.dtype, op, [&]<typename T>() {
+    ImplPtr y = map_unary<T>(ix, fwd);
+    return record(op, std::move(y), {x}, [bwd](BackwardCtx& c) {
+      // gx = bwd(g) written over g itself when the buffer can be handed down, else gx += bwd(g).
+      TensorImpl* gx = c.steal_grad_out(0);
+      const bool in_place = gx != nullptr;
+      if (!in_place) gx = c.grad_in(0);
+      if (!gx) return;
+      auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
+      auto gxv = vec<T>(*gx);
+      parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
+        const std::int64_t n = e - b;
+        if (in_place)
+          gxv.segment(b, n) = bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+        else
+          gxv.segment(b, n) += bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+      });
+    });
+  });
+}
+
+/// Two operands in their common dtype (int64 < float32 < float64), as PyTorch promotes.
+struct Promoted {
+  Tensor a, b;
+};
+Promoted promote(const char* op, const Tensor& a, const Tensor& b);
+
+/// y = f(a, b) with a and b broadcast to y's shape; f takes two Eigen array expressions of
+/// equal length (a broadcast operand arrives as a Constant).
+template <typename T, typename F>
+void broadcast_binary(const TensorImpl& a, const TensorImpl& b, TensorImpl& y, F f) {
+  using Map = Eigen::Map<ArrayX<T>>;
+  using CMap = Eigen::Map<const ArrayX<T>>;
+  if (y.numel == 0) return;
+  if (a.shape == b.shape) {  // the common case: one flat loop, split across threads
+    parallel_chunks(y.numel, [&](std::int64_t s, std::int64_t e) {
+      Map(y.data<T>() + s, e - s) = f(CMap(a.data<T>() + s, e - s), CMap(b.data<T>() + s, e - s));
+    });
+    return;
+  }
+  const T *pa = a.data<T>(), *pb = b.data<T>();
+  for_each_run(plan_broadcast(y.shape, a.shape, b.shape),
+               [&](std::int64_t o, std::int64_t ia, std::int64_t ib, std::int64_t n,
+                   std::int64_t sa, std::int64_t sb) {
+                 Map ys(y.data<T>() + o, n);
+                 if (sa && sb)
+                   ys = f(CMap(pa + ia, n), CMap(pb + ib, n));
+                 else if (sa)
+                   ys = f(CMap(pa + ia, n), ArrayX<T>::Constant(n, pb[ib]));
+                 else if (sb)
+                   ys = f(ArrayX<T>::Constant(n, pa[ia]), CMap(pb + ib, n));
+                 else
+                   ys = f(ArrayX<T>::Constant(n, pa[ia]), ArrayX<T>::Constant(n, pb[ib]));
+               });
+}
+
+/// A derivative of exactly 1: the input's gradient is g itself, summed to the input's shape
+/// with no temporary (add's, and sub's first input's).
+struct PassGrad {};
+
+/// grad_in(i) += d(g, a, b, y) summed down to input i's shape.
+template <typename T, typename D>
+void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
+  TensorImpl* gi = c.grad_in(i);
+  if (!gi) return;
+  const TensorImpl &g = c.grad_out(), &a = c.in(0), &b = c.in(1);
+  if constexpr (std::is_same_v<D, PassGrad>) {
+    sum_into(gi->data<T>(), gi->shape, g.data<T>(), g.shape);
+  } else if (a.shape == g.shape && b.shape == g.shape) {
+    // The common case: one flat pass, split across threads, no temporary.
+    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b), yv = cvec<T>(c.out());
+    auto giv = vec<T>(*gi);
+    parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
+      const std::int64_t n = e - s;
+      giv.segment(s, n) +=
+          d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+    });
+  } else {
+    // Broadcast: the operand that broadcasts is expanded to y's shape, the derivative formed
+    // there and summed back to input i's shape. Costs temporaries of y's size; broadcasting
+    // binary ops are off the hot paths of training (layers fuse their bias).
+    ImplPtr ea, eb;
+    auto at_y_shape = [&](const TensorImpl& x, ImplPtr& expanded) -> const TensorImpl& {
+      if (x.shape == g.shape) return x;
+      expanded = make_zeros(g.shape, g.dtype);
+      expand_into(expanded->data<T>(), expanded->shape, x.data<T>(), x.shape);
+      return *expanded;
+    };
+    const TensorImpl &xa = at_y_shape(a, ea), &xb = at_y_shape(b, eb);
+    const ImplPtr tmp = make_impl(g.shape, g.dtype);
+    vec<T>(*tmp) = d(cvec<T>(g), cvec<T>(xa), cvec<T>(xb), cvec<T>(c.out()));
+    sum_into(gi->data<T>(), gi->shape, tmp->data<T>(), tmp->shape);
+  }
+}
+
+/// A broadcasting op of two inputs in their promoted dtype: y = fwd(a, b), and backward
+/// ga += da(g, a, b, y), gb += db(g, a, b, y), each summed to its input's shape. fwd and the
+/// derivatives take Eigen array segments of equal length; a derivative may be PassGrad.
+/// int64 results are computed but never recorded (record skips them).
+template <typename Fwd, typename Da, typename Db>
+Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db) {
+  const Promoted p = promote(op, a0, b0);
+  const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
+  ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
+  return dispatch_all(ia.dtype, [&]<typename T>() {
+    broadcast_binary<T>(ia, ib, *y, fwd);
+    return record(op, std::move(y), {p.a, p.b}, [da, db](BackwardCtx& c) {
+      accumulate_binary_grad<T>(c, 0, da);
+      accumulate_binary_grad<T>(c, 1, db);
+    });
+  });
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,156 @@
+// Pointwise activations. Each comment gives y and dy/dx as torch 1.13 computes them (kinks and
+// thresholds included); backward adds g * dy/dx into gx.
+#include <cmath>
+
+#include "kernels/dispatch.h"
+#include "kernels/elementwise.h"
+#include "tapegrad/core/ops.h"
+
+namespace tapegrad {
+
+// y = 1 / (1 + e^-x).   dy/dx = y (1 - y).   e^-x overflows to inf for x << 0, giving y = 0.
+Tensor sigmoid(const Tensor& x) {
+  return unary_op(
+      "sigmoid", x, [](const auto& v) { return ((-v).exp() + scalar_like(v, 1)).inverse(); },
+      [](const auto& g, const auto&, const auto& y) { return g * y * (scalar_like(y, 1) - y); });
+}
+
+// y = tanh x.   dy/dx = 1 - y^2.
+Tensor tanh(const Tensor& x) {
+  return unary_op(
+      "tanh", x, [](const auto& v) { return v.tanh(); },
+      [](const auto& g, const auto&, const auto& y) {
+        return g * (scalar_like(y, 1) - y.square());
+      });
+}
+
+// y = max(x, 0).   dy/dx = 1 for x > 0, else 0.
+Tensor relu(const Tensor& x) {
+  return unary_op(
+      "relu", x, [](const auto& v) { return v.max(scalar_like(v, 0)); },
+      [](const auto& g, const auto& v, const auto&) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        return g * (v > S(0)).template cast<S>();
+      });
+}
+
+// y = x for x > 0, slope x otherwise.   dy/dx = 1 or slope.
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return unary_op(
+      "leaky_relu", x,
+      [slope](const auto& v) {
+        return (v > scalar_like(v, 0)).select(v, v * scalar_like(v, slope));
+      },
+      [slope](const auto& g, const auto& v, const auto&) {
+        return (v > scalar_like(v, 0)).select(g, g * scalar_like(v, slope));
+      });
+}
+
+// y = log(1 + e^(beta x)) / beta, or x where beta x > threshold.
+// dy/dx = z / (z + 1) with z = e^(beta x), or 1 past the threshold.
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  if (!std::isfinite(beta) || beta == 0 || std::isnan(threshold))
+    throw ValueError(
+        msg("softplus: beta must be finite and non-zero and threshold not NaN: got "
+            "beta ",
+            beta, ", threshold ", threshold));
+  return unary_op(
+      "softplus", x,
+      [beta, threshold](const auto& v) {
+        const auto bx = v * scalar_like(v, beta);
+        return (bx > scalar_like(v, threshold)).select(v, bx.exp().log1p() / scalar_like(v, beta));
+      },
+      [beta, threshold](const auto& g, const auto& v, const auto&) {
+        const auto bx = v * scalar_like(v, beta);
+        const auto z = bx.exp();
+        return (bx > scalar_like(v, threshold)).select(g, g * z / (z + scalar_like(v, 1)));
+      });
+}
+
+// y = x for x > 0, alpha (e^x - 1) otherwise.   dy/dx = 1, or alpha e^x (x = 0 takes this side).
+Tensor elu(const Tensor& x, double alpha) {
+  if (!std::isfinite(alpha)) throw ValueError(msg("elu: alpha must be finite, got ", alpha));
+  return unary_op(
+      "elu", x,
+      [alpha](const auto& v) {
+        return (v > scalar_like(v, 0)).select(v, v.expm1() * scalar_like(v, alpha));
+      },
+      [alpha](const auto& g, const auto& v, const auto&) {
+        return (v > scalar_like(v, 0)).select(g, g * v.exp() * scalar_like(v, alpha));
+      });
+}
+
+// Exact:  y = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2.   dy/dx = Phi(x) + x phi(x).
+// Tanh:   y = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3).
+//         dy/dx = (1 + tanh u) / 2 + x / 2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 0.044715 x^2).
+namespace {
+constexpr double kRsqrt2 = 0.70710678118654752440;    // 1 / sqrt(2)
+constexpr double kRsqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+constexpr double kBeta = 0.79788456080286535588;      // sqrt(2 / pi)
+constexpr double kKappa = 0.044715;
+}  // namespace
+
+Tensor gelu(const Tensor& x, GeluApproximate approximate) {
+  if (approximate == GeluApproximate::Tanh)
+    return unary_op(
+        "gelu", x,
+        [](const auto& v) {
+          const auto u = (v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, kBeta);
+          return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + u.tanh());
+        },
+        [](const auto& g, const auto& v, const auto&) {
+          using S = typename std::decay_t<decltype(v)>::Scalar;
+          return g * v.unaryExpr([](S e) {
+            const S th = std::tanh(S(kBeta) * (e + S(kKappa) * e * e * e));
+            return S(0.5) * (1 + th) +
+                   S(0.5) * e * (1 - th * th) * S(kBeta) * (1 + S(3 * kKappa) * e * e);
+          });
+        });
+  return unary_op(
+      "gelu", x,
+      [](const auto& v) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        return v * scalar_like(v, 0.5) *
+               (scalar_like(v, 1) +
+                (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+      },
+      [](const auto& g, const auto& v, const auto&) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        const auto cdf = scalar_like(v, 0.5) *
+                         (scalar_like(v, 1) +
+                          (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+        const auto pdf = (v.square() * scalar_like(v, -0.5)).exp() * scalar_like(v, kRsqrt2Pi);
+        return g * (cdf + v * pdf);
+      });
+}
+
+// y = x s, s = 1 / (1 + e^-x).   dy/dx = s (1 + x (1 - s)).
+Tensor silu(const Tensor& x) {
+  return unary_op(
+      "silu", x, [](const auto& v) { return v / ((-v).exp() + scalar_like(v, 1)); },
+      [](const auto& g, const auto& v, const auto&) {
+        using S = typename std::decay_t<decltype(v)>::Scalar;
+        return g * v.unaryExpr([](S e) {
+          const S s = 1 / (1 + std::exp(-e));
+          return s * (1 + e * (1 - s));
+        });
+      });
+}
+
+// y = min(max(x, lo), hi).   dy/dx = 1 strictly inside (lo, hi), else 0.
+Tensor hardtanh(const Tensor& x, double lo, double hi) {
+  if (!(lo <= hi))
+    throw ValueError(msg("hardtanh: min_val must be <= max_val: got ", lo, " and ", hi));
+  return unary_op(
+      "hardtanh", x,
+      [lo, hi](const auto& v) {
+        return min_nan(max_nan(v, scalar_like(v, lo)), scalar_like(v, hi));
+      },
+      [lo, hi](const auto& g, const auto& v, const auto&) {
+        return (v > scalar_like(v, lo) && v < scalar_like(v, hi)).select(g, scalar_like(v, 0));
+      });
+}
+
+Tensor relu6(const Tensor& x) { return hardtanh(x, 0, 6); }
+
+}  // namespace tapegrad

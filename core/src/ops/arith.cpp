@@ -1,0 +1,81 @@
+// Broadcasting arithmetic (+ - * /) and the tensor-scalar forms built on affine().
+// Legend: a, b inputs broadcast to y; g the gradient of y. Each op gives y and its partial
+// derivatives; binary_op multiplies them by g and sums each back to its input's shape.
+#include "autograd/tape.h"
+#include "kernels/dispatch.h"
+#include "kernels/elementwise.h"
+#include "tapegrad/core/autograd.h"
+#include "tensor/check.h"
+
+namespace tapegrad {
+
+// y = a + b.   dy/da = 1, dy/db = 1.
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary_op(
+      "add", a, b, [](const auto& x, const auto& z) { return x + z; }, PassGrad{}, PassGrad{});
+}
+
+// y = a - b.   dy/da = 1, dy/db = -1.
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary_op(
+      "sub", a, b, [](const auto& x, const auto& z) { return x - z; }, PassGrad{},
+      [](const auto& g, const auto&, const auto&, const auto&) { return -g; });
+}
+
+// y = a b.   dy/da = b, dy/db = a.
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary_op(
+      "mul", a, b, [](const auto& x, const auto& z) { return x * z; },
+      [](const auto& g, const auto&, const auto& bb, const auto&) { return g * bb; },
+      [](const auto& g, const auto& aa, const auto&, const auto&) { return g * aa; });
+}
+
+// y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b (reusing y saves a product).
+Tensor div(const Tensor& a, const Tensor& b) {
+  check_floating("div", impl_of(a, "div"));
+  return binary_op(
+      "div", a, b, [](const auto& x, const auto& z) { return x / z; },
+      [](const auto& g, const auto&, const auto& bb, const auto&) { return g / bb; },
+      [](const auto& g, const auto&, const auto& bb, const auto& y) { return -g * y / bb; });
+}
+
+namespace {
+// y = s x + t with scalars s, t, recorded under the name of the op the user called.
+// dy/dx = s.
+Tensor affine_as(const char* op, const Tensor& x0, double s, double t) {
+  const TensorImpl& ix0 = impl_of(x0, op);
+  // An int64 tensor stays int64 only under integer scalars, as in PyTorch.
+  const bool to_float = ix0.dtype == kInt64 && (s != std::floor(s) || t != std::floor(t));
+  Tensor x = to_float ? x0.to(kFloat32) : x0;
+  const TensorImpl& ix = *impl_ptr(x);
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    const T ts = static_cast<T>(s), tt = static_cast<T>(t);
+    ImplPtr y = map_unary<T>(ix, [&](const auto& v) { return (v * ts + tt); });
+    return record(op, y, {x}, [ts](BackwardCtx& c) {
+      if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += ts * cvec<T>(c.grad_out());
+    });
+  });
+}
+}  // namespace
+
+Tensor affine(const Tensor& x, double a, double b) { return affine_as("affine", x, a, b); }
+Tensor neg(const Tensor& x) { return affine_as("neg", x, -1, 0); }
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& x, double s) { return affine_as("add", x, 1, s); }
+Tensor operator+(double s, const Tensor& x) { return affine_as("add", x, 1, s); }
+Tensor operator-(const Tensor& x, double s) { return affine_as("sub", x, 1, -s); }
+Tensor operator-(double s, const Tensor& x) { return affine_as("sub", x, -1, s); }
+Tensor operator*(const Tensor& x, double s) { return affine_as("mul", x, s, 0); }
+Tensor operator*(double s, const Tensor& x) { return affine_as("mul", x, s, 0); }
+Tensor operator/(const Tensor& x, double s) {
+  if (x.dtype() == kInt64) return affine_as("div", x.to(kFloat32), 1 / s, 0);  // true division
+  return affine_as("div", x, 1 / s, 0);
+}
+Tensor operator/(double s, const Tensor& x) { return pow(x, -1) * s; }
+
+}  // namespace tapegrad

@@ -1,0 +1,72 @@
+// Tensor's autograd flags: requires_grad, leaves, the accumulated gradient and retain_grad.
+#include "tapegrad/core/tensor.h"
+
+#include <cstring>
+
+#include "autograd/node.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
+#include "tensor/check.h"
+
+namespace tapegrad {
+
+bool Tensor::requires_grad() const {
+  const TensorImpl& t = impl_of(*this, "requires_grad");
+  return t.requires_grad || t.node != nullptr;
+}
+
+const Tensor& Tensor::requires_grad_(bool on) const {
+  TensorImpl& t = impl_of(*this, "requires_grad_");
+  if (t.node)
+    throw StateError(msg("requires_grad_: only leaves can be marked; this tensor comes from op '",
+                         t.node->op, "' (use detach() to make a leaf)"));
+  if (on && !is_floating(t.dtype))
+    throw ValueError(
+        msg("requires_grad_: only floating-point tensors can require gradients: "
+            "got ",
+            dtype_name(t.dtype)));
+  t.requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return impl_of(*this, "is_leaf").node == nullptr; }
+
+std::string Tensor::grad_fn() const {
+  const TensorImpl& t = impl_of(*this, "grad_fn");
+  return t.node ? t.node->op : "";
+}
+
+Tensor Tensor::grad() const {
+  const TensorImpl& t = impl_of(*this, "grad");
+  return t.grad ? Tensor(t.grad) : Tensor();
+}
+
+void Tensor::set_grad(const Tensor& g) const {
+  TensorImpl& t = impl_of(*this, "set_grad");
+  if (!g.defined()) {
+    t.grad.reset();
+    return;
+  }
+  const TensorImpl& ig = *impl_ptr(g);
+  if (ig.shape != t.shape || ig.dtype != t.dtype)
+    throw ValueError(msg("set_grad: the gradient is ", dtype_name(ig.dtype), " ",
+                         shape_str(ig.shape), " but the tensor is ", dtype_name(t.dtype), " ",
+                         shape_str(t.shape)));
+  check_floating("set_grad", ig);
+  t.grad = impl_ptr(g.detach());  // the same storage, cut from any graph
+}
+
+void Tensor::zero_grad() const {
+  TensorImpl& t = impl_of(*this, "zero_grad");
+  if (t.grad) std::memset(t.grad->storage->data, 0, t.grad->bytes());
+}
+
+const Tensor& Tensor::retain_grad() const {
+  TensorImpl& t = impl_of(*this, "retain_grad");
+  if (!t.requires_grad && !t.node)
+    throw StateError("retain_grad: the tensor does not require grad");
+  if (t.node) t.retains_grad = true;
+  return *this;
+}
+
+}  // namespace tapegrad

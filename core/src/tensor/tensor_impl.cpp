@@ -1,0 +1,55 @@
+// Making TensorImpls: fresh, zeroed, aliased or copied; and impl_of, the check every public
+// entry point runs on a handle. Sizes are checked here, once, for every tensor made.
+#include "tensor/tensor_impl.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/allocator.h"
+#include "tapegrad/core/detail/msg.h"
+#include "tapegrad/core/errors.h"
+
+namespace tapegrad {
+
+TensorImpl& impl_of(const Tensor& t, const char* op) {
+  if (!t.defined()) throw StateError(msg(op, ": the tensor is undefined"));
+  return *impl_ptr(t);
+}
+
+ImplPtr make_impl(Shape shape, Dtype dtype) {
+  for (std::int64_t d : shape)
+    if (d < 0) throw ShapeError(msg("tensor: negative size in shape ", shape_str(shape)));
+  const std::int64_t numel = shape_numel(shape);
+  if (static_cast<std::uint64_t>(numel) > PTRDIFF_MAX / dtype_size(dtype))
+    throw ShapeError(msg("tensor: shape ", shape_str(shape), " of ", dtype_name(dtype),
+                         " needs more bytes than memory can address"));
+  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
+  t->numel = numel;
+  t->shape = std::move(shape);
+  t->dtype = dtype;
+  t->storage = std::allocate_shared<Storage>(memory::CachingAllocator<Storage>(), t->bytes());
+  return t;
+}
+
+ImplPtr make_zeros(Shape shape, Dtype dtype) {
+  ImplPtr t = make_impl(std::move(shape), dtype);
+  std::memset(t->storage->data, 0, t->bytes());
+  return t;
+}
+
+ImplPtr alias_impl(const TensorImpl& src, const Shape& shape) {
+  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
+  t->shape = shape;
+  t->numel = src.numel;
+  t->dtype = src.dtype;
+  t->storage = src.storage;
+  return t;
+}
+
+ImplPtr copy_impl(const TensorImpl& src) {
+  ImplPtr t = make_impl(src.shape, src.dtype);
+  std::memcpy(t->storage->data, src.storage->data, src.bytes());
+  return t;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,59 @@
+// What a Tensor handle points at: storage, shape, dtype and, for results of recorded ops, the
+// tape entry (Node) that made them; and the helpers that make one. Internal to tapegrad's
+// libraries; never installed.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "autograd/hooks.h"
+#include "runtime/storage.h"
+#include "tapegrad/core/dtype.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tapegrad {
+
+struct Node;
+
+struct TensorImpl {
+  Shape shape;
+  std::int64_t numel = 0;
+  Dtype dtype = kFloat32;
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;  // leaves only; a non-leaf requires grad through its node
+  bool retains_grad = false;
+  std::shared_ptr<TensorImpl> grad;       // accumulated gradient (leaves, and retain_grad)
+  std::shared_ptr<Node> node;             // the tape entry that produced this tensor, if any
+  std::unique_ptr<GradHooks> grad_hooks;  // leaves only; usually none
+
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(storage->data);
+  }
+  std::size_t bytes() const { return static_cast<std::size_t>(numel) * dtype_size(dtype); }
+};
+
+using ImplPtr = std::shared_ptr<TensorImpl>;
+
+namespace detail {
+struct TensorAccess {
+  static const ImplPtr& impl(const Tensor& t) { return t.impl_; }
+};
+}  // namespace detail
+
+/// The implementation behind a handle (null for an undefined tensor).
+inline const ImplPtr& impl_ptr(const Tensor& t) { return detail::TensorAccess::impl(t); }
+
+/// A tensor with fresh, uninitialised storage.
+ImplPtr make_impl(Shape shape, Dtype dtype);
+/// A tensor with fresh zeroed storage.
+ImplPtr make_zeros(Shape shape, Dtype dtype);
+/// A new handle on src's storage with another shape of the same numel (views, detach).
+ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
+/// A copy of src's values in fresh storage of the same shape and dtype.
+ImplPtr copy_impl(const TensorImpl& src);
+
+/// Throws StateError when t is undefined; returns its impl.
+TensorImpl& impl_of(const Tensor& t, const char* op);
+
+}  // namespace tapegrad

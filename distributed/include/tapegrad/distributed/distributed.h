@@ -1,0 +1,6 @@
+// Everything in tapegrad::dist, the distributed target (built when MPI is found;
+// tapegrad/config.h says whether).
+#pragma once
+#include "tapegrad/distributed/collectives.h"
+#include "tapegrad/distributed/context.h"
+#include "tapegrad/distributed/ddp.h"

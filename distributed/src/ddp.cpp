@@ -1,0 +1,222 @@
+// DistributedDataParallel: each parameter's post-accumulate-grad hook marks its gradient
+// complete; when a bucket's gradients all are (and the buckets before it have started), the
+// bucket is packed and its MPI_Iallreduce started while backward goes on. At the end of the
+// backward the rest are started, all are waited for and the averages written back.
+#include "tapegrad/distributed/ddp.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <functional>
+
+#include "mpi_types.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/distributed/collectives.h"
+#include "tapegrad/distributed/context.h"
+
+namespace tapegrad::dist {
+
+struct DistributedDataParallel::Bucket {
+  std::vector<std::size_t> params;         // indices into params_
+  Tensor flat;                             // the packed gradients
+  MPI_Request request = MPI_REQUEST_NULL;  // its allreduce in flight (kept: a step allocates none)
+  std::size_t pending = 0;                 // parameters whose gradient is not complete yet
+};
+
+namespace {
+// Packs the bucket's gradients into flat (an absent gradient as zeros), or unpacks flat * scale
+// into them.
+template <typename T>
+void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+                 const Tensor& flat, bool pack, double scale) {
+  T* f = flat.data<T>();
+  const auto s = static_cast<T>(scale);
+  for (std::size_t i : idx) {
+    const Tensor& p = params[i];
+    const auto n = static_cast<std::size_t>(p.numel());
+    const Tensor g = p.grad();
+    if (pack) {
+      if (g.defined())
+        std::memcpy(f, g.data<T>(), n * sizeof(T));
+      else
+        std::memset(f, 0, n * sizeof(T));  // no gradient here: contributes nothing
+    } else if (g.defined()) {
+      T* out = g.data<T>();
+      for (std::size_t k = 0; k < n; ++k) out[k] = f[k] * s;
+    }
+    f += n;
+  }
+}
+
+void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+                 const Tensor& flat, bool pack, double scale) {
+  if (flat.dtype() == kFloat32)
+    copy_bucket<float>(params, idx, flat, pack, scale);
+  else
+    copy_bucket<double>(params, idx, flat, pack, scale);
+}
+}  // namespace
+
+DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> module,
+                                                 DDPOptions options)
+    : module_(std::move(module)), broadcast_buffers_(options.broadcast_buffers) {
+  if (!module_) throw ValueError("DistributedDataParallel: the module is null");
+  if (!(options.bucket_mb > 0))
+    throw ValueError(
+        msg("DistributedDataParallel: bucket_mb must be > 0, got ", options.bucket_mb));
+  if (!is_initialized())
+    throw StateError("DistributedDataParallel: MPI is not initialized (a dist::Context first)");
+  register_module("module", module_);
+  auto named = module_->named_parameters();
+  for (const auto& [name, p] : named) params_.push_back(p);
+  for (auto& [name, b] : module_->named_buffers()) {
+    buffers_.push_back(b);
+    named.emplace_back(name, b);  // checked alike
+  }
+
+  // Same parameters everywhere: the count, then each name, shape and dtype as one hash, whose
+  // smallest and largest values across ranks must agree.
+  std::vector<std::int64_t> sig{static_cast<std::int64_t>(named.size())};
+  for (const auto& [name, p] : named)
+    sig.push_back(static_cast<std::int64_t>(std::hash<std::string>{}(
+        msg(name, ' ', shape_str(p.shape()), ' ', dtype_name(p.dtype())))));
+  Tensor count = from_vector(std::vector<std::int64_t>{sig[0], -sig[0]}, {2});
+  all_reduce(count, ReduceOp::Max);
+  const auto c = count.to_vector<std::int64_t>();
+  if (c[0] != -c[1])
+    throw ValueError(msg("DistributedDataParallel: the ranks' models differ: between ", -c[1],
+                         " and ", c[0], " parameters and buffers (this rank, ", rank(), ", has ",
+                         sig[0], ")"));
+  Tensor hi = from_vector(sig, {static_cast<std::int64_t>(sig.size())}), lo = hi.clone();
+  all_reduce(hi, ReduceOp::Max);
+  all_reduce(lo, ReduceOp::Min);
+  const auto h = hi.to_vector<std::int64_t>(), l = lo.to_vector<std::int64_t>();
+  for (std::size_t i = 1; i < sig.size(); ++i)
+    if (h[i] != l[i])
+      throw ValueError(msg("DistributedDataParallel: the ranks' models differ at '",
+                           named[i - 1].first, "' (here ", shape_str(named[i - 1].second.shape()),
+                           " ", dtype_name(named[i - 1].second.dtype()), " on rank ", rank(), ")"));
+  {
+    NoGradGuard no_grad;
+    for (const Tensor& p : params_) broadcast(p, 0);
+    for (const Tensor& b : buffers_) broadcast(b, 0);
+  }
+
+  // Buckets in reverse parameter order (backward produces the last layers' gradients first),
+  // one dtype each, closed when they pass bucket_mb.
+  const double limit = options.bucket_mb * 1024 * 1024;
+  double bytes = 0;
+  for (std::size_t k = params_.size(); k-- > 0;) {
+    const Tensor& p = params_[k];
+    const bool new_dtype =
+        !buckets_.empty() && params_[buckets_.back().params.front()].dtype() != p.dtype();
+    if (buckets_.empty() || bytes >= limit || new_dtype) {
+      buckets_.emplace_back();
+      bytes = 0;
+    }
+    buckets_.back().params.push_back(k);
+    bytes += static_cast<double>(p.numel()) * (p.dtype() == kFloat32 ? 4 : 8);
+  }
+  bucket_of_.resize(params_.size());
+  for (std::size_t k = 0; k < buckets_.size(); ++k) {
+    Bucket& b = buckets_[k];
+    std::int64_t n = 0;
+    for (std::size_t i : b.params) {
+      n += params_[i].numel();
+      bucket_of_[i] = k;
+    }
+    b.flat = zeros({n}, {.dtype = params_[b.params.front()].dtype()});
+    detail::mpi_count(n, "DistributedDataParallel");
+  }
+  ready_.assign(params_.size(), 0);
+  reset_round();
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    grad_hooks_.push_back(params_[i].register_post_accumulate_grad_hook(
+        [this, i](const Tensor&) { on_gradient_ready(i); }));
+  hook_ = add_post_backward_hook([this] {
+    // Only a backward that reached the parameters reduces them.
+    if (sync_ && std::find(ready_.begin(), ready_.end(), 1) != ready_.end()) synchronize();
+  });
+}
+
+DistributedDataParallel::~DistributedDataParallel() {
+  if (hook_ >= 0) remove_post_backward_hook(hook_);
+  for (std::size_t i = 0; i < grad_hooks_.size(); ++i)
+    params_[i].remove_post_accumulate_grad_hook(grad_hooks_[i]);
+  // A backward that threw half-way may have left reductions running: they own our buffers.
+  for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+}
+
+void DistributedDataParallel::reset_round() {
+  for (Bucket& b : buckets_) b.pending = b.params.size();
+  std::fill(ready_.begin(), ready_.end(), 0);
+  next_bucket_ = 0;
+}
+
+void DistributedDataParallel::on_gradient_ready(std::size_t param) {
+  if (!sync_) return;
+  if (ready_[param]) {
+    // Complete twice before the round was reduced: the backward that began it threw. Its
+    // reductions are dropped (every rank that threw alike drops the same ones).
+    for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+    reset_round();
+  }
+  ready_[param] = 1;
+  --buckets_[bucket_of_[param]].pending;
+  // The last bucket is left to synchronize(): its gradients (the first layers') complete only as
+  // backward ends, and a blocking allreduce there is about twice as fast as a non-blocking one
+  // in Open MPI (1.4 against 2.7 ms for B2's 7.45 MB through shared memory).
+  while (next_bucket_ + 1 < buckets_.size() && buckets_[next_bucket_].pending == 0)
+    start(buckets_[next_bucket_++], false);
+  // Open MPI advances a non-blocking collective only inside MPI calls: nudge those in flight.
+  for (std::size_t k = 0; k < next_bucket_; ++k) {
+    int done = 0;
+    MPI_Test(&buckets_[k].request, &done, MPI_STATUS_IGNORE);
+  }
+}
+
+void DistributedDataParallel::start(Bucket& b, bool blocking) {
+  copy_bucket(params_, b.params, b.flat, true, 1.0);
+  void* data = detail::raw(b.flat);
+  const int n = static_cast<int>(b.flat.numel());
+  const MPI_Datatype type = detail::mpi_type(b.flat.dtype());
+  if (blocking)
+    MPI_Allreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD);
+  else
+    MPI_Iallreduce(MPI_IN_PLACE, data, n, type, MPI_SUM, MPI_COMM_WORLD, &b.request);
+}
+
+Tensor DistributedDataParallel::forward(const Tensor& x) {
+  if (broadcast_buffers_ && is_training() && !buffers_.empty()) {
+    NoGradGuard no_grad;
+    for (const Tensor& b : buffers_) broadcast(b, 0);
+  }
+  return (*module_)(x);
+}
+
+std::vector<std::int64_t> DistributedDataParallel::bucket_sizes() const {
+  std::vector<std::int64_t> r;
+  for (const Bucket& b : buckets_) r.push_back(b.flat.numel());
+  return r;
+}
+
+void DistributedDataParallel::synchronize() {
+  const auto t0 = std::chrono::steady_clock::now();
+  stats_.buckets_started_early += static_cast<std::int64_t>(next_bucket_);
+  stats_.buckets_started_late += static_cast<std::int64_t>(buckets_.size() - next_bucket_);
+  // Every rank makes the same calls in the same order: non-blocking ones, then the last bucket's
+  // blocking one.
+  for (; next_bucket_ < buckets_.size(); ++next_bucket_)
+    start(buckets_[next_bucket_], next_bucket_ + 1 == buckets_.size());
+  for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+  const double scale = 1.0 / world_size();
+  for (Bucket& b : buckets_) copy_bucket(params_, b.params, b.flat, false, scale);
+  reset_round();
+  ++stats_.reductions;
+  stats_.sync_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace tapegrad::dist

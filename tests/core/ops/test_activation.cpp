@@ -1,0 +1,141 @@
+// sigmoid, tanh, relu, leaky_relu, softplus, elu, gelu, silu, hardtanh, relu6, softmax,
+// log_softmax.
+#include "../helpers.h"
+
+TEST_CASE("sigmoid/tanh/relu/leaky_relu: values") {
+  tg::Tensor x = tg::tensor({-2, 0, 3}, {}, {.dtype = tg::kFloat64});
+  check_values(tg::sigmoid(x), {1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-3.0))});
+  check_values(tg::tanh(x), {std::tanh(-2.0), 0, std::tanh(3.0)});
+  check_values(tg::relu(x), {0, 0, 3});
+  check_values(tg::leaky_relu(x, 0.1), {-0.2, 0, 3});
+  check_values(tg::sigmoid(tg::tensor({-1000, 1000})), {0, 1});
+}
+
+TEST_CASE("sigmoid/tanh/relu/leaky_relu: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 4});
+  check_gradient([&] { return tg::sigmoid(x); }, {x});
+  check_gradient([&] { return tg::tanh(x); }, {x});
+  check_gradient([&] { return tg::relu(x); }, {x});
+  check_gradient([&] { return tg::leaky_relu(x, 0.2); }, {x});
+}
+
+TEST_CASE("softmax/log_softmax: values along each dim") {
+  tg::Tensor x = tg::tensor({1, 2, 3, 1, 1, 1}, {2, 3}, {.dtype = tg::kFloat64});
+  const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  check_values(tg::softmax(x, 1), {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z, 1 / 3.0,
+                                   1 / 3.0, 1 / 3.0});
+  check_values(tg::log_softmax(x, -1), {1 - std::log(z), 2 - std::log(z), 3 - std::log(z),
+                                        -std::log(3.0), -std::log(3.0), -std::log(3.0)});
+  auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };  // softmax of a pair is a sigmoid
+  check_values(tg::softmax(x, 0), {0.5, sig(1), sig(2), 0.5, sig(-1), sig(-2)});
+}
+
+TEST_CASE("softmax/log_softmax: finite for logits of +-1000") {
+  tg::Tensor x = tg::tensor({1000, -1000, 0, -1000, 1000, 999}, {2, 3}, {.dtype = tg::kFloat64});
+  check_values(tg::softmax(x, 1), {1, 0, 0, 0, 1 / (1 + std::exp(-1.0)), 1 / (1 + std::exp(1.0))});
+  check_values(tg::log_softmax(x, 1),
+               {0, -2000, -1000, -2000 - std::log1p(std::exp(-1.0)), -std::log1p(std::exp(-1.0)),
+                -1 - std::log1p(std::exp(-1.0))});
+  tg::Tensor w = leaf_of({1000, -1000, 0, -1000, 1000, 999}, {2, 3});
+  tg::log_softmax(w, 1).sum().backward();
+  for (double g : w.grad().to_vector<double>()) CHECK(std::isfinite(g));
+}
+
+TEST_CASE("softmax/log_softmax: gradient matches finite differences along every dim") {
+  tg::Tensor x = leaf({3, 4});
+  tg::Tensor y = leaf({2, 3, 4}, 8);
+  for (int d : {0, 1, -1}) {
+    INFO("dim " << d);
+    check_gradient([&] { return tg::softmax(x, d); }, {x});
+    check_gradient([&] { return tg::log_softmax(x, d); }, {x});
+  }
+  check_gradient([&] { return tg::softmax(y, 1); }, {y});
+  check_gradient([&] { return tg::log_softmax(y, 1); }, {y});
+}
+
+TEST_CASE("softmax: a bad dim is named") {
+  CHECK_THROWS_WITH_AS(tg::softmax(tg::zeros({2, 3}), 2),
+                       doctest::Contains("softmax: dim out of range: got 2 for a tensor of rank 2"),
+                       tg::ValueError);
+}
+
+TEST_CASE("softplus/elu/gelu/silu/hardtanh/relu6: values") {
+  const std::vector<double> v{-3, -0.5, 0, 0.7, 2};
+  tg::Tensor x = tg::from_vector(v, {5}, {.dtype = tg::kFloat64});
+  auto each = [&](auto f) {
+    std::vector<double> r;
+    for (double e : v) r.push_back(f(e));
+    return r;
+  };
+  check_values(tg::softplus(x), each([](double e) { return std::log1p(std::exp(e)); }));
+  check_values(tg::softplus(x, 2), each([](double e) { return std::log1p(std::exp(2 * e)) / 2; }));
+  // Past the threshold (beta x > threshold) softplus is x itself.
+  check_values(tg::softplus(x, 1, 0.5),
+               {std::log1p(std::exp(-3.0)), std::log1p(std::exp(-0.5)), std::log(2.0), 0.7, 2});
+  check_values(tg::elu(x, 0.5), each([](double e) { return e > 0 ? e : 0.5 * std::expm1(e); }));
+  check_values(tg::gelu(x),
+               each([](double e) { return e * 0.5 * (1 + std::erf(e / std::sqrt(2.0))); }));
+  check_values(tg::gelu(x, tg::GeluApproximate::Tanh), each([](double e) {
+                 return 0.5 * e * (1 + std::tanh(std::sqrt(2 / M_PI) * (e + 0.044715 * e * e * e)));
+               }));
+  check_values(tg::silu(x), each([](double e) { return e / (1 + std::exp(-e)); }));
+  check_values(tg::hardtanh(x), {-1, -0.5, 0, 0.7, 1});
+  check_values(tg::hardtanh(x, -0.5, 0.5), {-0.5, -0.5, 0, 0.5, 0.5});
+  check_values(tg::relu6(tg::tensor({-1, 3, 7})), {0, 3, 6});
+  // Large inputs stay finite: softplus passes x through, silu and gelu tend to x and 0.
+  check_values(tg::softplus(tg::tensor({1000, -1000})), {1000, 0});
+  check_values(tg::silu(tg::tensor({1000, -1000}, {}, {.dtype = tg::kFloat64})), {1000, 0});
+  check_values(tg::gelu(tg::tensor({1000, -1000}, {}, {.dtype = tg::kFloat64})), {1000, 0});
+}
+
+TEST_CASE("softplus/elu/gelu/silu/hardtanh: gradient matches finite differences") {
+  tg::Tensor x = leaf({3, 5});
+  check_gradient([&] { return tg::softplus(x); }, {x});
+  check_gradient([&] { return tg::softplus(x, 3, 1.2); }, {x});
+  check_gradient([&] { return tg::elu(x); }, {x});
+  check_gradient([&] { return tg::elu(x, 0.3); }, {x});
+  check_gradient([&] { return tg::gelu(x); }, {x});
+  check_gradient([&] { return tg::gelu(x, tg::GeluApproximate::Tanh); }, {x});
+  check_gradient([&] { return tg::silu(x); }, {x});
+  check_gradient([&] { return tg::hardtanh(x, -0.6, 0.8); }, {x});
+  check_gradient([&] { return tg::relu6(x * 4); }, {x});
+}
+
+TEST_CASE("elu/hardtanh/softplus: gradients at the kinks follow torch") {
+  tg::Tensor x = leaf_of({0.0, -1.0, 1.0, 6.0});
+  tg::elu(x, 0.5).sum().backward();  // x = 0 takes the exponential side: alpha e^0
+  check_values(x.grad(), {0.5, 0.5 * std::exp(-1.0), 1, 1});
+  x.zero_grad();
+  tg::hardtanh(x).sum().backward();  // 0 at both bounds, unlike clamp
+  check_values(x.grad(), {1, 0, 0, 0});
+  x.zero_grad();
+  tg::relu6(x).sum().backward();
+  check_values(x.grad(), {0, 0, 1, 0});
+  x.zero_grad();
+  tg::softplus(x, 1, 1).sum().backward();  // beta x == threshold is below it: z / (z + 1)
+  check_values(x.grad(), {0.5, 1 / (1 + std::exp(1.0)), 1 / (1 + std::exp(-1.0)), 1});
+}
+
+TEST_CASE("softplus/elu/gelu/silu/hardtanh: float32 agrees with float64") {
+  const tg::Tensor x64 = tg::randn({4, 7}, {.dtype = tg::kFloat64}) * 3;
+  const tg::Tensor x32 = x64.to(tg::kFloat32);
+  const std::vector<std::function<tg::Tensor(const tg::Tensor&)>> ops = {
+      [](const tg::Tensor& t) { return tg::softplus(t, 2); },
+      [](const tg::Tensor& t) { return tg::elu(t); },
+      [](const tg::Tensor& t) { return tg::gelu(t); },
+      [](const tg::Tensor& t) { return tg::gelu(t, tg::GeluApproximate::Tanh); },
+      [](const tg::Tensor& t) { return tg::silu(t); },
+      [](const tg::Tensor& t) { return tg::hardtanh(t); }};
+  for (const auto& op : ops) check_values(op(x32), op(x64).to_vector<double>(), 1e-6);
+}
+
+TEST_CASE("softplus/elu/hardtanh: bad options are named") {
+  CHECK_THROWS_WITH_AS(tg::softplus(tg::zeros({2}), 0), doctest::Contains("softplus: beta must be"),
+                       tg::ValueError);
+  CHECK_THROWS_AS(tg::softplus(tg::zeros({2}), 1, NAN), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::elu(tg::zeros({2}), INFINITY),
+                       doctest::Contains("elu: alpha must be finite"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::hardtanh(tg::zeros({2}), 1, -1),
+                       doctest::Contains("hardtanh: min_val must be <= max_val: got 1 and -1"),
+                       tg::ValueError);
+}

@@ -1,0 +1,100 @@
+// Thread control: work is divided by the thread cap alone, so a result has the same bits
+// whether its pieces ran on a team or one after another (the team follows the machine's load).
+#include "../helpers.h"
+#include "runtime/team.h"
+
+namespace nn = tg::nn;
+
+namespace {
+// Runs f with the cap at 2 and the team pinned to `team` threads, then restores both.
+template <typename F>
+auto with_team(int team, F f) {
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(2);
+  tg::detail::pin_team(team);
+  auto result = f();
+  tg::detail::pin_team(0);
+  tg::set_num_threads(before);
+  return result;
+}
+
+// Twenty Adam steps of an MLP whose products, elementwise loops and softmax rows are big enough
+// to be split; the parameters afterwards.
+std::vector<float> train_mlp() {
+  tg::manual_seed(3);
+  nn::Sequential model(nn::Linear(784, 300), nn::ReLU(), nn::Linear(300, 300), nn::Tanh(),
+                       nn::Linear(300, 10));
+  tg::optim::Adam opt(model.parameters(), {.lr = 1e-3});
+  tg::Generator gen(5);
+  for (int s = 0; s < 20; ++s) {
+    const tg::Tensor x = tg::randn({250, 784}, {}, &gen);
+    const tg::Tensor y = tg::randint(0, 10, {250}, {.dtype = tg::kInt64}, &gen);
+    const tg::Tensor loss = nn::functional::cross_entropy(model(x), y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  std::vector<float> out;
+  for (const tg::Tensor& p : model.parameters()) {
+    const std::vector<float> v = p.to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+// A CNN step's input gradient and weight gradients, batch 64 (whole blocks per thread).
+std::vector<float> conv_step() {
+  tg::manual_seed(4);
+  nn::Sequential model(nn::Unflatten(1, {1, 28, 28}), nn::Conv2d(1, 10, 5), nn::ReLU(),
+                       nn::Conv2d(10, 20, 5), nn::Flatten());
+  tg::Generator gen(6);
+  const tg::Tensor x = tg::randn({64, 784}, {.requires_grad = true}, &gen);
+  const tg::Tensor y = model(x);
+  (y * y).sum().backward();
+  std::vector<float> out = x.grad().to_vector<float>();
+  for (const tg::Tensor& p : model.parameters()) {
+    const std::vector<float> v = p.grad().to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("parallel: an MLP trains to the same bits on a team of 2 and of 1 under a cap of 2") {
+  const std::vector<float> two = with_team(2, train_mlp), one = with_team(1, train_mlp);
+  CHECK(one == two);
+}
+
+TEST_CASE("parallel: convolution gradients are the same bits on a team of 2 and of 1") {
+  const std::vector<float> two = with_team(2, conv_step), one = with_team(1, conv_step);
+  CHECK(one == two);
+}
+
+TEST_CASE("parallel: the cap bounds the team and set_num_threads checks its argument") {
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(1);
+  CHECK(tg::get_num_threads() == 1);
+  CHECK(tg::active_num_threads() == 1);
+  tg::set_num_threads(2);
+  tg::detail::pin_team(5);
+  CHECK(tg::active_num_threads() == 2);
+  tg::detail::pin_team(0);
+  CHECK(tg::active_num_threads() >= 1);
+  CHECK(tg::active_num_threads() <= 2);
+  tg::set_num_threads(before);
+  CHECK(tg::get_num_threads() == before);
+  CHECK_THROWS_WITH_AS(tg::set_num_threads(0), "set_num_threads: need at least 1 thread, got 0",
+                       tg::ValueError);
+}
+
+TEST_CASE("parallel: adaptation can be switched off and on") {
+  CHECK(tg::thread_adaptation());
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(2);
+  tg::set_thread_adaptation(false);
+  CHECK_FALSE(tg::thread_adaptation());
+  CHECK(tg::active_num_threads() == 2);  // fixed: the cap, whatever the load
+  tg::set_thread_adaptation(true);
+  CHECK(tg::thread_adaptation());
+  tg::set_num_threads(before);
+}
