@@ -26,9 +26,7 @@ DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
                          " replicas with drop_uneven"));
   // Only a shuffling loader draws its seed (as torch's RandomSampler; a SequentialSampler draws
   // nothing), so an evaluation loader made before the model leaves its initialisation alone.
-  seed_ = o.seed      ? *o.seed
-          : o.shuffle ? static_cast<std::uint64_t>(default_generator().engine()())
-                      : 0;
+  seed_ = o.seed ? *o.seed : o.shuffle ? default_generator().next() : 0;
   // Each replica's share: padded up (torch's default) or cut down to a multiple of replicas.
   // (n / replicas rounded up without n + replicas - 1, which overflows for huge counts)
   const std::int64_t share = n / replicas + (!o.drop_uneven && n % replicas != 0);

@@ -11,13 +11,16 @@
 namespace tapegrad {
 
 namespace {
-// A tensor of the given shape filled element by element from d() in row-major order.
+// A tensor of the given shape filled element by element from d(engine) in row-major order,
+// under the generator's lock: the tensor is one run of the stream whatever other threads draw.
 template <typename Draw>
-Tensor draw(const Shape& shape, TensorOptions opts, Draw d) {
+Tensor draw(Generator& g, const Shape& shape, TensorOptions opts, Draw d) {
   ImplPtr t = make_impl(shape, opts.dtype);
-  dispatch_all(opts.dtype, [&]<typename T>() {
-    T* p = t->data<T>();
-    for (std::int64_t i = 0; i < t->numel; ++i) p[i] = static_cast<T>(d());
+  g.with_engine([&](std::mt19937_64& engine) {
+    dispatch_all(opts.dtype, [&]<typename T>() {
+      T* p = t->data<T>();
+      for (std::int64_t i = 0; i < t->numel; ++i) p[i] = static_cast<T>(d(engine));
+    });
   });
   Tensor r(std::move(t));
   r.requires_grad_(opts.requires_grad);
@@ -25,17 +28,41 @@ Tensor draw(const Shape& shape, TensorOptions opts, Draw d) {
 }
 }  // namespace
 
+Generator::Generator(const Generator& other) {
+  const std::lock_guard<std::mutex> lock(other.mutex_);
+  engine_ = other.engine_;
+}
+
+Generator& Generator::operator=(const Generator& other) {
+  if (this == &other) return *this;
+  const std::scoped_lock lock(mutex_, other.mutex_);  // both, in an order that cannot deadlock
+  engine_ = other.engine_;
+  return *this;
+}
+
+void Generator::seed(std::uint64_t s) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  engine_.seed(s);
+}
 double Generator::uniform(double lo, double hi) {
-  return std::uniform_real_distribution<double>(lo, hi)(engine_);
+  return with_engine(
+      [&](std::mt19937_64& e) { return std::uniform_real_distribution<double>(lo, hi)(e); });
 }
 double Generator::normal(double mean, double std) {
-  return std::normal_distribution<double>(mean, std)(engine_);
+  return with_engine(
+      [&](std::mt19937_64& e) { return std::normal_distribution<double>(mean, std)(e); });
 }
 std::int64_t Generator::randint(std::int64_t lo, std::int64_t hi) {
-  return std::uniform_int_distribution<std::int64_t>(lo, hi - 1)(engine_);
+  return with_engine([&](std::mt19937_64& e) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi - 1)(e);
+  });
+}
+std::uint64_t Generator::next() {
+  return with_engine([](std::mt19937_64& e) { return e(); });
 }
 
 std::string Generator::state() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream os;
   os << engine_;
   return os.str();
@@ -48,6 +75,7 @@ void Generator::set_state(const std::string& s) {
   if (is.fail() || is >> rest)
     throw ValueError(msg("Generator::set_state: not a generator state (", s.size(),
                          " characters that do not parse as one)"));
+  const std::lock_guard<std::mutex> lock(mutex_);
   engine_ = e;
 }
 
@@ -59,26 +87,28 @@ void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
 
 Tensor rand(const Shape& shape, TensorOptions opts, Generator* gen) {
   Generator& g = gen ? *gen : default_generator();
-  return draw(shape, opts, [&] { return g.uniform(); });
+  std::uniform_real_distribution<double> uniform;
+  return draw(g, shape, opts, [&](std::mt19937_64& e) { return uniform(e); });
 }
 Tensor randn(const Shape& shape, TensorOptions opts, Generator* gen) {
   Generator& g = gen ? *gen : default_generator();
   std::normal_distribution<double> normal;  // one distribution: it caches the Box-Muller pair
-  return draw(shape, opts, [&] { return normal(g.engine()); });
+  return draw(g, shape, opts, [&](std::mt19937_64& e) { return normal(e); });
 }
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions opts,
                Generator* gen) {
   if (low >= high) throw ValueError(msg("randint: empty range [", low, ", ", high, ")"));
   Generator& g = gen ? *gen : default_generator();
   std::uniform_int_distribution<std::int64_t> d(low, high - 1);
-  return draw(shape, opts, [&] { return d(g.engine()); });
+  return draw(g, shape, opts, [&](std::mt19937_64& e) { return d(e); });
 }
 Tensor randperm(std::int64_t n, Generator* gen) {
   if (n < 0) throw ValueError(msg("randperm: n must be >= 0, got ", n));
   Generator& g = gen ? *gen : default_generator();
   std::vector<std::int64_t> p(static_cast<std::size_t>(n));
   std::iota(p.begin(), p.end(), 0);
-  std::shuffle(p.begin(), p.end(), g.engine());  // Fisher-Yates on the generator's engine
+  // Fisher-Yates on the generator's engine, as one run of its stream.
+  g.with_engine([&](std::mt19937_64& e) { std::shuffle(p.begin(), p.end(), e); });
   return from_vector(p);
 }
 

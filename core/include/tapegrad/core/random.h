@@ -1,7 +1,9 @@
 // Random numbers: a seedable generator and the tensors drawn from it. The global generator is
-// seeded by manual_seed(), so a run with the same seed reproduces exactly.
+// seeded by manual_seed(), so a run with the same seed reproduces exactly. A generator may be
+// shared by threads: every draw holds its lock, and a tensor's draws are one run of the stream.
 #pragma once
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -9,17 +11,33 @@
 
 namespace tapegrad {
 
-/// A 64-bit Mersenne Twister with the distributions tapegrad draws from.
+/// A 64-bit Mersenne Twister with the distributions tapegrad draws from. Safe to share between
+/// threads (as torch's CPU generator, it locks for every draw): two threads drawing at once
+/// each get whole runs of the stream, in an order the scheduler picks.
 class Generator {
  public:
   explicit Generator(std::uint64_t seed = 5489) : engine_(seed) {}
-  void seed(std::uint64_t s) { engine_.seed(s); }
+  /// A generator in other's state (copied under other's lock).
+  Generator(const Generator& other);
+  Generator& operator=(const Generator& other);
+  void seed(std::uint64_t s);
   /// Uniform in [lo, hi).
   double uniform(double lo = 0, double hi = 1);
   /// Normal with the given mean and standard deviation.
   double normal(double mean = 0, double std = 1);
   /// Uniform integer in [lo, hi).
   std::int64_t randint(std::int64_t lo, std::int64_t hi);
+  /// The engine's next 64 raw bits.
+  std::uint64_t next();
+  /// Calls f(engine) under the generator's lock and returns what f returns: a run of draws
+  /// (a tensor, a shuffle) that no other thread's draws interleave.
+  template <typename F>
+  decltype(auto) with_engine(F&& f) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return f(engine_);
+  }
+  /// The engine itself, unlocked: for a generator that one thread owns (a loader's per-epoch
+  /// shuffle); shared generators draw through the calls above.
   std::mt19937_64& engine() { return engine_; }
   /// The engine's full state as text, for checkpoints.
   std::string state() const;
@@ -27,10 +45,12 @@ class Generator {
   void set_state(const std::string& s);
 
  private:
+  mutable std::mutex mutex_;
   std::mt19937_64 engine_;
 };
 
-/// The global generator used when none is given (one per process, not thread-safe).
+/// The global generator used when none is given (one per process; safe to use from several
+/// threads, whose draws then come in the order they take its lock).
 Generator& default_generator();
 /// Reseeds the global generator.
 void manual_seed(std::uint64_t seed);
