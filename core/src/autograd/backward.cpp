@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <mutex>
 #include <optional>
 
 #include "autograd/anomaly.h"
@@ -16,6 +17,15 @@
 namespace tapegrad {
 
 namespace {
+// Passes are numbered from 1; 0 marks an entry no pass is differentiating.
+std::atomic<std::uint64_t> g_next_pass{1};
+
+// Backward passes that fill .grad (and run hooks) take turns: two threads differentiating
+// graphs that share leaves, or one shared graph retained, then accumulate exactly as one thread
+// would, in some order. Recursive: a hook may run a backward of its own. grad() passes write
+// only their own buffers and the entries they claim, so they run side by side.
+std::recursive_mutex g_grad_pass_mutex;
+
 // Saved values must be as they were recorded: an in-place update in between (an optimizer step
 // before backward, say) would silently give a wrong gradient, so it is an error, as in PyTorch.
 void check_versions(const Node& node) {
@@ -32,6 +42,18 @@ void check_versions(const Node& node) {
   if (node.out.storage->version != node.out_version)
     fail("the output", node.out.storage->version, node.out_version);
 }
+
+// Claims n for this pass; true when the claim is new. Throws when another pass holds it.
+bool claim(Node& n, std::uint64_t pass) {
+  std::uint64_t owner = n.pass.load(std::memory_order_acquire);
+  if (owner == pass) return false;
+  if (owner == 0 && n.pass.compare_exchange_strong(owner, pass, std::memory_order_acq_rel))
+    return true;
+  throw StateError(msg("backward: op '", n.op, "' (tape entry #", n.seq,
+                       ") is being differentiated by another thread's backward pass right now; "
+                       "two passes through one graph must not overlap: join the other thread "
+                       "first, or give each thread a graph of its own"));
+}
 }  // namespace
 
 TensorImpl* BackwardCtx::grad_in(std::size_t i) {
@@ -42,6 +64,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
       throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
                            ") was already released by an earlier backward; pass "
                            "retain_graph=true to the first backward to go through it twice"));
+    claim(up, pass);
     if (!up.grad) {
       up.grad = make_zeros(x.shape, x.dtype);
       touched.push_back(x.node);
@@ -56,11 +79,14 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
 
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
-  if (!x.node || x.node->grad || x.node->released.load(std::memory_order_relaxed) ||
-      node.grad.use_count() != 1)
+  if (!x.node || x.node->released.load(std::memory_order_relaxed)) return nullptr;
+  const bool fresh = claim(*x.node, pass);
+  const auto h = node.out_handle.lock();
+  if (x.node->grad || node.grad.use_count() != 1 || x.shape != node.grad->shape ||
+      x.dtype != node.grad->dtype || (h && h->retains_grad)) {
+    if (fresh) x.node->pass.store(0, std::memory_order_release);  // grad_in claims it again
     return nullptr;
-  if (x.shape != node.grad->shape || x.dtype != node.grad->dtype) return nullptr;
-  if (auto h = node.out_handle.lock(); h && h->retains_grad) return nullptr;
+  }
   x.node->grad = node.grad;
   touched.push_back(x.node);
   return x.node->grad.get();
@@ -127,9 +153,15 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   // recorded; entries the gradient never reaches cost nothing. `touched` keeps them alive until
   // the pass ends: releasing one drops its inputs, which may be the last owners of upstream
   // entries still waiting for their gradient.
+  std::unique_lock<std::recursive_mutex> turn(g_grad_pass_mutex, std::defer_lock);
+  if (!capture) turn.lock();
+  const std::uint64_t pass = g_next_pass.fetch_add(1, std::memory_order_relaxed);
   std::vector<std::shared_ptr<Node>> touched;
   std::vector<Node*> ready;
   const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
+  const auto release_claims = [&] {
+    for (const auto& n : touched) n->pass.store(0, std::memory_order_release);
+  };
   try {
     for (auto& [root, seed] : roots) {
       if (!root->node) {  // a leaf: its gradient is the seed itself
@@ -146,12 +178,12 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
         throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
                              ") was already released by an earlier backward; pass "
                              "retain_graph=true to the first backward to go through it twice"));
+      if (claim(*start, pass)) touched.push_back(start);
       if (start->grad) {  // the same result twice among the roots: seeds add up
         add_into(*start->grad, *seed);
         continue;
       }
       start->grad = std::move(seed);
-      touched.push_back(start);
       ready.push_back(start.get());
       std::push_heap(ready.begin(), ready.end(), recorded_before);
     }
@@ -165,7 +197,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
       check_versions(*node);
       if (capture) capture->node_ready(*node);
       const std::size_t reached = touched.size();
-      BackwardCtx ctx{*node, touched, capture};
+      BackwardCtx ctx{*node, touched, capture, pass};
       node->backward(ctx);
       for (std::size_t i = reached; i < touched.size(); ++i) {
         ready.push_back(touched[i].get());
@@ -190,8 +222,10 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
       }
     }
     if (hooked) hooked->pass_done();
+    release_claims();
   } catch (...) {
     for (auto& n : touched) n->grad.reset();
+    release_claims();
     throw;
   }
   if (!retain_graph) compact_tape();

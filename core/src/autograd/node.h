@@ -33,6 +33,10 @@ struct Node {
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
+  /// The backward pass differentiating this entry right now (0: none). A pass claims every
+  /// entry it gives a gradient, so two passes through one graph at once are refused by name
+  /// instead of racing on the gradient buffers.
+  std::atomic<std::uint64_t> pass{0};
   std::uint64_t hook_pass = 0;  // the last backward pass that counted hooked leaves through it
   Node();
   ~Node();
@@ -47,6 +51,7 @@ struct BackwardCtx {
   Node& node;
   std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass
   GradCapture* capture = nullptr;  // set by grad(): leaves' gradients go there, not to .grad
+  std::uint64_t pass = 0;          // this pass's number, for claiming entries
   const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }
   const TensorImpl& out() const { return node.out; }
   const TensorImpl& grad_out() const { return *node.grad; }

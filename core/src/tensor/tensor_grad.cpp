@@ -1,11 +1,10 @@
 // Tensor's autograd flags: requires_grad, leaves, the accumulated gradient and retain_grad.
-#include "tapegrad/core/tensor.h"
-
 #include <cstring>
 
 #include "autograd/node.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
+#include "tapegrad/core/tensor.h"
 #include "tensor/check.h"
 
 namespace tapegrad {
