@@ -162,3 +162,54 @@ TEST_CASE("read_log: what it cannot read is named with file and line") {
                        doctest::Contains("c.jsonl: line 1: not JSON"), tg::IoError);
   CHECK_THROWS_AS(train::read_log(d.file("missing.csv")), tg::IoError);
 }
+
+TEST_CASE("MetricsLog: names holding a comma, a quote or a line break are quoted, RFC 4180") {
+  // Unquoted, such a name split its column in two (or its header line), so the file read back
+  // with the wrong columns or not at all.
+  TempDir d;
+  const std::string csv = d.file("epochs.csv");
+  const std::vector<std::string> names = {"epoch", "acc, top-5", "say \"hi\"", "two\nlines",
+                                          "#hash"};
+  {
+    train::MetricsLog log({.csv = csv, .config = {{"note", "a, \"quoted\" value"}}});
+    train::Record r;
+    for (std::size_t i = 0; i < names.size(); ++i) r.set(names[i], static_cast<double>(i));
+    log.log_epoch(r);
+  }
+  CHECK(text_of(csv) ==
+        "# tapegrad MetricsLog\n# note: a, \"quoted\" value\n"
+        "epoch,\"acc, top-5\",\"say \"\"hi\"\"\",\"two\nlines\",\"#hash\"\n0,1,2,3,4\n");
+  const train::LogContents c = train::read_log(csv);
+  CHECK(c.config == train::Config{{"note", "a, \"quoted\" value"}});
+  REQUIRE(c.epochs.size() == 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    INFO(names[i]);
+    CHECK(c.epochs[0].get(names[i]) == static_cast<double>(i));
+  }
+  {  // appending finds the quoted columns again
+    train::MetricsLog log({.csv = csv, .append = true});
+    train::Record r;
+    for (std::size_t i = 0; i < names.size(); ++i) r.set(names[i], 10.0 + static_cast<double>(i));
+    log.log_epoch(r);
+  }
+  const train::LogContents again = train::read_log(csv);
+  REQUIRE(again.epochs.size() == 2);
+  CHECK(again.epochs[1].get("two\nlines") == 13.0);
+}
+
+TEST_CASE("MetricsLog: a config entry that would break its CSV comment line is refused") {
+  TempDir d;
+  const std::string csv = d.file("epochs.csv");
+  CHECK_THROWS_WITH_AS(
+      train::MetricsLog({.csv = csv, .config = {{"cmd", "train\n--lr 1"}}}),
+      doctest::Contains((csv + ": the config value of \"cmd\" holds a line break").c_str()),
+      tg::ValueError);
+  CHECK_THROWS_WITH_AS(train::MetricsLog({.csv = csv, .config = {{"a: b", "1"}}}),
+                       doctest::Contains((csv + ": the config key \"a: b\" holds").c_str()),
+                       tg::ValueError);
+  CHECK_FALSE(std::filesystem::exists(csv));  // refused before any file was made
+  // JSON Lines holds any text.
+  train::MetricsLog jsonl({.jsonl = d.file("run.jsonl"), .config = {{"cmd", "train\n--lr 1"}}});
+  jsonl.log_epoch({{"epoch", 1}});
+  CHECK(train::read_log(d.file("run.jsonl")).config == train::Config{{"cmd", "train\n--lr 1"}});
+}

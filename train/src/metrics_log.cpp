@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "log_csv.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 
@@ -53,22 +54,27 @@ std::vector<std::string> split(const std::string& line, char sep) {
   }
 }
 
-// The whole lines of a file: a last line without its newline (a crash mid-write) is left out.
-std::vector<std::string> whole_lines(const std::string& path, const char* op = "read_log") {
+// A file's whole text.
+std::string read_text(const std::string& path, const char* op = "read_log") {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(msg(op, ": cannot open ", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  return ss.str();
+}
+
+// The whole lines of a JSON Lines text: a last line without its newline (a crash mid-write) is
+// left out.
+std::vector<std::string> whole_lines(const std::string& text) {
   std::vector<std::string> lines = split(text.substr(0, text.rfind('\n') + 1), '\n');
   lines.pop_back();  // after the last newline
   return lines;
 }
 
-// A CSV log's columns: its first line that is not a comment (none yet: empty).
-std::vector<std::string> csv_header(const std::vector<std::string>& lines) {
-  for (const std::string& l : lines)
-    if (!l.empty() && l[0] != '#') return split(l, ',');
+// A CSV log's columns: its first record that is not a comment (none yet: empty).
+std::vector<std::string> csv_header(const CsvRecords& text) {
+  for (const CsvRecord& r : text.records)
+    if (!r.comment) return r.fields;
   return {};
 }
 
@@ -88,6 +94,9 @@ struct MetricsLog::File {
 };
 
 MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
+  for (const std::string* path : {&options_.csv, &options_.steps_csv})
+    if (is_csv(*path))
+      for (const auto& [k, v] : options_.config) check_config_entry(*path, k, v);
   auto open = [&](const std::string& path) -> std::unique_ptr<File> {
     if (path.empty()) return nullptr;
     auto file = std::make_unique<File>();
@@ -96,14 +105,17 @@ MetricsLog::MetricsLog(MetricsLogOptions o) : options_(std::move(o)) {
     std::error_code ec;
     const bool existing = options_.append && fs::file_size(path, ec) > 0 && !ec;
     if (existing) {
-      // Drop a last line a crash cut short, then find the CSV columns.
-      const std::vector<std::string> lines = whole_lines(path, "MetricsLog");
-      std::int64_t keep = 0;
-      for (const std::string& l : lines) keep += static_cast<std::int64_t>(l.size()) + 1;
-      fs::resize_file(path, static_cast<std::uintmax_t>(keep), ec);
+      // Drop a last record a crash cut short, then find the CSV columns.
+      const std::string text = read_text(path, "MetricsLog");
+      std::size_t keep = text.rfind('\n') + 1;  // npos + 1 is 0: no whole line
+      if (file->csv) {
+        const CsvRecords records = parse_csv(text);
+        keep = records.end;
+        file->columns = csv_header(records);
+      }
+      fs::resize_file(path, keep, ec);
       if (ec)
         throw IoError(msg("MetricsLog: ", path, ": cannot cut a partial line: ", ec.message()));
-      if (file->csv) file->columns = csv_header(lines);
     }
     file->f = std::fopen(path.c_str(), existing ? "ab" : "wb");
     if (!file->f) throw IoError(msg("MetricsLog: cannot open ", path, ": ", std::strerror(errno)));
@@ -137,7 +149,7 @@ void MetricsLog::write(File& file, const char* type, const Record& r) {
       for (const auto& item : r) file.columns.push_back(item.first);
       for (std::size_t i = 0; i < file.columns.size(); ++i) {
         if (i) out += ',';
-        out += file.columns[i];
+        out += csv_quote(file.columns[i]);
       }
       out += "\n";
     }
@@ -219,7 +231,7 @@ void MetricsLog::truncate(const LogPosition& p) {
       f->config_pending = true;
       f->resumed = false;
     } else if (f->csv && f->columns.empty()) {
-      f->columns = csv_header(whole_lines(f->path));  // the header is in the part kept
+      f->columns = csv_header(parse_csv(read_text(f->path)));  // the header is in the part kept
     }
   };
   cut(csv_, p.csv);
@@ -229,34 +241,30 @@ void MetricsLog::truncate(const LogPosition& p) {
 
 LogContents read_log(const std::string& path, LogKind kind) {
   LogContents c;
-  const std::vector<std::string> lines = whole_lines(path);
-  std::int64_t n = 0;
+  const std::string text = read_text(path);
   if (is_csv(path)) {
     std::vector<std::string> columns;
-    for (const std::string& line : lines) {
-      ++n;
-      if (line.empty()) continue;
-      if (line[0] == '#') {
-        const auto colon = line.find(": ");
-        if (colon != std::string::npos && line.size() > 2)
-          c.config.emplace_back(line.substr(2, colon - 2), line.substr(colon + 2));
+    for (const CsvRecord& rec : parse_csv(text).records) {
+      if (rec.comment) {
+        if (rec.fields.size() == 2) c.config.emplace_back(rec.fields[0], rec.fields[1]);
         continue;
       }
-      const std::vector<std::string> fields = split(line, ',');
       if (columns.empty()) {
-        columns = fields;
+        columns = rec.fields;
         continue;
       }
-      if (fields.size() != columns.size())
-        throw IoError(msg("read_log: ", path, ": line ", n, " has ", fields.size(),
+      if (rec.fields.size() != columns.size())
+        throw IoError(msg("read_log: ", path, ": line ", rec.line, " has ", rec.fields.size(),
                           " fields, the header ", columns.size()));
       Record r;
-      for (std::size_t i = 0; i < fields.size(); ++i)
-        r.set(columns[i], parse_number(fields[i], path, n));
+      for (std::size_t i = 0; i < rec.fields.size(); ++i)
+        r.set(columns[i], parse_number(rec.fields[i], path, rec.line));
       (kind == LogKind::Epochs ? c.epochs : c.steps).push_back(std::move(r));
     }
     return c;
   }
+  const std::vector<std::string> lines = whole_lines(text);
+  std::int64_t n = 0;
   for (const std::string& line : lines) {
     ++n;
     if (line.empty()) continue;
