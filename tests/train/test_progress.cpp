@@ -4,6 +4,8 @@
 #include <termios.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "helpers.h"
 
@@ -36,6 +38,39 @@ std::string through_pipe(Run run) {
 
 std::size_t count(const std::string& s, char c) {
   return static_cast<std::size_t>(std::count(s.begin(), s.end(), c));
+}
+
+// A pseudo-terminal pair in raw mode (bytes as written), optionally with a window size; says
+// what the environment lacks when none can be opened.
+struct Pty {
+  int master = -1, slave = -1;
+  explicit Pty(unsigned short columns = 0) {
+    winsize ws{};
+    ws.ws_row = 24;
+    ws.ws_col = columns;
+    if (::openpty(&master, &slave, nullptr, nullptr, columns ? &ws : nullptr) != 0)
+      FAIL("cannot open a pseudo-terminal (openpty: " << std::strerror(errno)
+                                                      << "): this environment lacks /dev/ptmx "
+                                                         "or a mounted /dev/pts, which the test "
+                                                         "needs");
+    termios t{};
+    ::tcgetattr(slave, &t);
+    ::cfmakeraw(&t);  // bytes as written: no \n to \r\n translation
+    ::tcsetattr(slave, TCSANOW, &t);
+  }
+};
+
+// The redrawn lines in a terminal's output, without their "\r" and "erase to the end of line".
+std::vector<std::string> redrawn_lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while ((at = out.find('\r', at)) != std::string::npos) {
+    std::size_t end = out.find('\x1b', at);
+    if (end == std::string::npos) end = out.size();
+    if (end > at + 1) lines.push_back(out.substr(at + 1, end - at - 1));
+    at = end;
+  }
+  return lines;
 }
 
 bool has_control_characters(const std::string& s) {
@@ -83,13 +118,9 @@ TEST_CASE("ProgressBar: coarse updates print one line per crossing, line_every c
 }
 
 TEST_CASE("ProgressBar: on a pseudo-terminal, one line redrawn in place, throttled") {
-  int master = -1, slave = -1;
-  REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-  termios t{};
-  ::tcgetattr(slave, &t);
-  ::cfmakeraw(&t);  // bytes as written: no \n to \r\n translation
-  ::tcsetattr(slave, TCSANOW, &t);
-  std::FILE* f = ::fdopen(slave, "w");
+  const Pty pty;
+  const int master = pty.master;
+  std::FILE* f = ::fdopen(pty.slave, "w");
   {
     train::ProgressBar bar(20, {.label = "epoch 2/5", .redraw_seconds = 0, .out = f});
     CHECK(bar.terminal());
@@ -127,4 +158,57 @@ TEST_CASE("ProgressBar: bad options are named, durations read as a person writes
   CHECK(train::format_duration(245) == "4:05");
   CHECK(train::format_duration(3723) == "1:02:03");
   CHECK(train::format_duration(-1) == "?");
+}
+
+TEST_CASE("ProgressBar: a redrawn line fits the terminal's width, so it never wraps") {
+  // A line wider than the terminal wrapped, and every redraw then left a line behind.
+  const Pty pty(40);
+  std::FILE* f = ::fdopen(pty.slave, "w");
+  {
+    train::ProgressBar bar(20, {.label = "epoch 12/15", .redraw_seconds = 0, .out = f});
+    REQUIRE(bar.terminal());
+    for (int i = 0; i < 20; ++i) bar.update(1, 0.25);
+    bar.finish(false);
+  }
+  const std::vector<std::string> lines = redrawn_lines(drain(pty.master));
+  REQUIRE(lines.size() == 21);
+  for (const std::string& l : lines) {
+    INFO(l);
+    CHECK(l.size() <= 39);
+    CHECK(l.find("epoch 12/15 [") == 0);  // the label and the bar stay; the tail goes first
+  }
+  CHECK(lines.back().find("] 20/20") != std::string::npos);
+  std::fclose(f);
+  ::close(pty.master);
+
+  // A set width wins over the terminal's; a very narrow one cuts the text itself.
+  const std::string narrow = through_pipe([](std::FILE* out) {
+    train::ProgressBar bar(5, {.label = "a long label for a narrow terminal",
+                               .redraw_seconds = 0,
+                               .out = out,
+                               .terminal = true,
+                               .columns = 12});
+    for (int i = 0; i < 5; ++i) bar.update(1);
+  });
+  for (const std::string& l : redrawn_lines(narrow)) CHECK(l == "a long labe");
+  CHECK_THROWS_WITH_AS(train::ProgressBar(5, {.columns = -1}),
+                       "ProgressBar: columns must be >= 0, got -1", tg::ValueError);
+}
+
+TEST_CASE("ProgressBar: under an MPI launcher, a terminal gets lines unless asked to redraw") {
+  // mpiexec gives rank 0 a pseudo-terminal even when the job's output goes to a file, where
+  // redrawn lines would end up.
+  const Pty pty;
+  std::FILE* f = ::fdopen(pty.slave, "w");
+  CHECK(train::ProgressBar(10, {.out = f}).terminal());
+  ::setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  CHECK_FALSE(train::ProgressBar(10, {.out = f}).terminal());
+  ::setenv("TAPEGRAD_PROGRESS", "redraw", 1);
+  CHECK(train::ProgressBar(10, {.out = f}).terminal());
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  ::setenv("TAPEGRAD_PROGRESS", "lines", 1);
+  CHECK_FALSE(train::ProgressBar(10, {.out = f}).terminal());
+  ::unsetenv("TAPEGRAD_PROGRESS");
+  std::fclose(f);
+  ::close(pty.master);
 }

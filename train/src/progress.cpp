@@ -1,9 +1,14 @@
+// ProgressBar (progress.h): what it draws, and where a redrawn line must stop.
 #include "tapegrad/train/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
@@ -14,6 +19,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// Whether to redraw in place on a stream that is a terminal: the environment may say no.
+bool redraw_on_terminal() {
+  if (const char* mode = std::getenv("TAPEGRAD_PROGRESS")) {
+    if (std::string_view(mode) == "lines") return false;
+    if (std::string_view(mode) == "redraw") return true;
+  }
+  // An MPI launcher hands rank 0 a pseudo-terminal whether or not its own output is one, so a
+  // job redirected to a file would fill it with redrawn lines.
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"})
+    if (std::getenv(var)) return false;
+  return true;
 }
 }  // namespace
 
@@ -40,7 +58,10 @@ ProgressBar::ProgressBar(std::int64_t total, ProgressBarOptions o)
   if (options_.width < 1 || options_.width > 200)
     throw ValueError(msg("ProgressBar: width must be in [1, 200], got ", options_.width));
   if (!options_.out) throw ValueError("ProgressBar: out is null");
-  terminal_ = options_.terminal ? *options_.terminal : ::isatty(::fileno(options_.out)) == 1;
+  if (options_.columns < 0)
+    throw ValueError(msg("ProgressBar: columns must be >= 0, got ", options_.columns));
+  terminal_ = options_.terminal ? *options_.terminal
+                                : ::isatty(::fileno(options_.out)) == 1 && redraw_on_terminal();
   start_ = last_draw_ = Clock::now();
   next_line_ = options_.line_every > 0
                    ? std::max<std::int64_t>(
@@ -83,33 +104,65 @@ void ProgressBar::update(std::int64_t n, double loss) {
   }
 }
 
+int ProgressBar::line_width() const {
+  if (options_.columns > 0) return options_.columns;
+  winsize ws{};
+  if (::ioctl(::fileno(options_.out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* env = std::getenv("COLUMNS")) {
+    const int c = std::atoi(env);
+    if (c > 0) return c;
+  }
+  return 0;  // unknown: no limit
+}
+
 void ProgressBar::draw(bool in_place) {
   const double t = elapsed_seconds();
   const double share =
       total_ > 0 ? std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_)) : 1.0;
-  std::string line = options_.label.empty() ? "" : options_.label + " ";
-  if (in_place) {
-    const int filled = static_cast<int>(options_.width * share);
-    line += '[';
-    line.append(static_cast<std::size_t>(filled), '#');
-    line.append(static_cast<std::size_t>(options_.width - filled), '.');
-    line += "] ";
-  } else {
-    line += msg(static_cast<int>(100 * share + 1e-9), "% ");
-  }
+  const std::string label = options_.label.empty() ? "" : options_.label + " ";
+  auto bar = [&](int width) {
+    const int filled = static_cast<int>(width * share);
+    return '[' + std::string(static_cast<std::size_t>(filled), '#') +
+           std::string(static_cast<std::size_t>(width - filled), '.') + "] ";
+  };
+  // The parts after the bar, in the order they are dropped when the line is too wide (last
+  // first): the count, the loss, the rate, elapsed, ETA.
+  std::vector<std::string> parts;
   char buf[160];
   std::snprintf(buf, sizeof buf, "%lld/%lld", static_cast<long long>(done_),
                 static_cast<long long>(total_));
-  line += buf;
+  parts.emplace_back(buf);
   if (loss_items_) {
     std::snprintf(buf, sizeof buf, "  loss %.4f", running_loss());
-    line += buf;
+    parts.emplace_back(buf);
   }
   const double rate = t > 0 ? static_cast<double>(done_) / t : 0;
-  std::snprintf(buf, sizeof buf, "  %.0f %s/s  elapsed %s  ETA %s", rate, options_.unit.c_str(),
-                format_duration(t).c_str(),
-                format_duration(rate > 0 ? static_cast<double>(total_ - done_) / rate : 0).c_str());
-  line += buf;
+  std::snprintf(buf, sizeof buf, "  %.0f %s/s", rate, options_.unit.c_str());
+  parts.emplace_back(buf);
+  parts.push_back("  elapsed " + format_duration(t));
+  parts.push_back("  ETA " +
+                  format_duration(rate > 0 ? static_cast<double>(total_ - done_) / rate : 0));
+  auto join = [&](std::size_t n) {
+    std::string r;
+    for (std::size_t i = 0; i < n; ++i) r += parts[i];
+    return r;
+  };
+  std::string line;
+  if (!in_place) {
+    line = label + msg(static_cast<int>(100 * share + 1e-9), "% ") + join(parts.size());
+  } else {
+    // A line as wide as the terminal wraps on some, and every redraw then leaves a line behind:
+    // stay one column short.
+    const int columns = line_width();
+    const auto fits = [&](const std::string& l) {
+      return columns == 0 || static_cast<int>(l.size()) < columns;
+    };
+    std::size_t n = parts.size();
+    line = label + bar(options_.width) + join(n);
+    while (!fits(line) && n > 1) line = label + bar(options_.width) + join(--n);
+    for (int w = options_.width; !fits(line) && w > 5;) line = label + bar(--w) + join(n);
+    if (!fits(line)) line.resize(static_cast<std::size_t>(std::max(columns - 1, 0)));
+  }
   if (in_place)
     std::fprintf(options_.out, "\r%s\x1b[K", line.c_str());  // erase what a longer line left
   else

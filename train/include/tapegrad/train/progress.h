@@ -1,6 +1,7 @@
 // ProgressBar: on a terminal, one line redrawn in place (bar, count, running loss, items/s,
-// elapsed, ETA); anywhere else (a pipe, CI, a log file), one plain line each time another
-// tenth (configurable) of the work is done, and never a control character.
+// elapsed, ETA), cut to the terminal's width; anywhere else (a pipe, CI, a log file), one plain
+// line each time another tenth (configurable) of the work is done, and never a control
+// character. TAPEGRAD_PROGRESS=lines (or redraw) in the environment overrides the choice.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -20,8 +21,15 @@ struct ProgressBarOptions {
   double redraw_seconds = 0.1;
   int width = 24;  ///< characters in the bar
   std::FILE* out = stdout;
-  /// Redraw in place or print lines; default: whether out is a terminal.
+  /// Redraw in place or print lines. Default: redraw when out is a terminal, unless the
+  /// environment says otherwise: TAPEGRAD_PROGRESS=lines or redraw decides; under an MPI
+  /// launcher (mpiexec sets OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK) lines, since mpiexec
+  /// gives rank 0 a pseudo-terminal even when the job's output goes to a file.
   std::optional<bool> terminal = std::nullopt;
+  /// The width a redrawn line is cut to (its parts dropped from the right, then the bar
+  /// narrowed, then the text cut), so it never wraps; 0: the terminal's own width, else the
+  /// COLUMNS environment variable, else no limit.
+  int columns = 0;
 };
 
 class ProgressBar {
@@ -47,6 +55,7 @@ class ProgressBar {
 
  private:
   void draw(bool in_place);
+  int line_width() const;
 
   std::int64_t total_, done_ = 0, loss_items_ = 0;
   double loss_sum_ = 0;
