@@ -27,10 +27,16 @@ void Optimizer::add_group(const NamedParams& params) {
   for (const auto& g : groups_) seen.insert(seen.end(), g.params.begin(), g.params.end());
   for (const auto& [name, p] : params) {
     if (!p.defined()) throw ValueError(msg(this->name(), ": parameter '", name, "' is undefined"));
-    if (!p.is_leaf() || !p.requires_grad())
+    // Leaves only, as torch: a frozen one (requires_grad_(false), a fine-tuned backbone) is
+    // accepted and, getting no gradient, neither updated nor given state.
+    if (!p.is_leaf())
       throw ValueError(msg(this->name(), ": parameter '", name,
-                           "' must be a leaf that requires grad (an nn parameter, or a tensor "
-                           "made with requires_grad)"));
+                           "' must be a leaf that requires grad (or a frozen leaf), not the "
+                           "result of op '",
+                           p.grad_fn(), "'; optimize the tensors it was computed from"));
+    if (p.dtype() != kFloat32 && p.dtype() != kFloat64)
+      throw ValueError(msg(this->name(), ": parameter '", name, "' is ", dtype_name(p.dtype()),
+                           "; parameters are floating-point"));
     // The parameter bound by name: clang's OpenMP cannot capture a structured binding.
     const Tensor& param = p;
     if (std::any_of(seen.begin(), seen.end(), [&](const Tensor& q) { return q.is_same(param); }))

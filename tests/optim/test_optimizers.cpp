@@ -273,3 +273,58 @@ TEST_CASE("optimizers: hyperparameters are validated by name") {
                        doctest::Contains("must be a leaf that requires grad"), tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam({w, w}), doctest::Contains("appears twice"), tg::ValueError);
 }
+
+TEST_CASE("optimizers: a frozen leaf is accepted, left unchanged and given no state") {
+  // The fine-tuning script: freeze the backbone, then hand model.parameters() to the optimizer
+  // (defect: the optimizer refused the frozen parameters).
+  tg::manual_seed(3);
+  tg::nn::Sequential model(tg::nn::Linear(4, 6), tg::nn::Tanh(), tg::nn::Linear(6, 2));
+  model.to(tg::kFloat64);
+  const std::vector<tg::Tensor> ps = model.parameters();
+  for (std::size_t i = 0; i < 2; ++i) ps[i].requires_grad_(false);  // the first layer: frozen
+  std::vector<std::vector<double>> before;
+  for (const tg::Tensor& p : ps) before.push_back(p.to_vector<double>());
+  const tg::Tensor x = tg::randn({5, 4}, {.dtype = tg::kFloat64});
+  auto run = [&](optim::Optimizer& opt) {
+    for (int s = 0; s < 3; ++s) {
+      opt.zero_grad();
+      tg::Tensor loss = model(x).square().sum();
+      loss.backward();
+      opt.step();
+    }
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      INFO("parameter " << i);
+      CHECK((ps[i].to_vector<double>() == before[i]) == (i < 2));
+      CHECK((opt.state(i).step == 0) == (i < 2));
+      const auto& buffers = opt.state(i).buffers;
+      if (i < 2)
+        for (const tg::Tensor& b : buffers) CHECK_FALSE(b.defined());
+      else
+        CHECK(buffers.at(0).defined());
+    }
+  };
+  optim::Adam adam(model.named_parameters(), {.lr = 0.1});
+  run(adam);
+  tg::Archive ar;  // its state saves and loads with the frozen ones in it
+  adam.save_state(ar);
+  optim::Adam again(model.named_parameters(), {.lr = 0.1});
+  CHECK_NOTHROW(again.load_state(ar));
+  for (std::size_t i = 2; i < ps.size(); ++i) before[i] = ps[i].to_vector<double>();
+  optim::SGD sgd(ps, {.lr = 0.1, .momentum = 0.9});
+  run(sgd);
+  optim::LBFGS lbfgs(ps, {.lr = 0.5, .max_iter = 3});
+  lbfgs.step([&] {
+    lbfgs.zero_grad();
+    tg::Tensor loss = model(x).square().sum();
+    loss.backward();
+    return loss;
+  });
+  CHECK(ps[0].to_vector<double>() == before[0]);
+  CHECK(ps[1].to_vector<double>() == before[1]);
+  // Non-leaves and integer tensors are still refused by name.
+  CHECK_THROWS_WITH_AS(optim::Adam({ps[2] * 2.0}), doctest::Contains("not the result of op 'mul'"),
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(optim::SGD({tg::zeros({2}, {.dtype = tg::kInt64})}, {.lr = 0.1}),
+                       doctest::Contains("parameter '0' is int64; parameters are floating-point"),
+                       tg::ValueError);
+}
