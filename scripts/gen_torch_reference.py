@@ -243,6 +243,76 @@ def pad_cases():
     return cases
 
 
+def module_cases():
+    """The padding layers, InstanceNorm1d/2d and BatchNorm3d as torch's modules compute them:
+    a padding layer's output and input gradient; a normalisation layer's outputs and gradients
+    (input, weight, bias) over two training steps, its running statistics, and an evaluation."""
+    torch.manual_seed(19)
+    nn = torch.nn
+    cases = []
+    for (name, args, shape) in [("ZeroPad2d", (2,), (2, 3, 4)),
+                                ("ZeroPad2d", ((1, 0, 2, 3),), (1, 2, 3, 4)),
+                                ("ConstantPad1d", (2, 3.5), (2, 3, 4)),
+                                ("ConstantPad1d", ((3, -1), -2.0), (3, 5)),
+                                ("ConstantPad2d", ((1, 2, 0, 1), 0.5), (2, 2, 3, 3)),
+                                ("ReflectionPad1d", (2,), (2, 3, 5)),
+                                ("ReflectionPad1d", ((3, 1),), (2, 4)),
+                                ("ReflectionPad2d", ((1, 2, 2, 0),), (1, 2, 4, 5)),
+                                ("ReflectionPad2d", (1,), (2, 3, 3)),
+                                ("ReplicationPad1d", ((0, 4),), (1, 2, 3)),
+                                ("ReplicationPad2d", (2,), (1, 1, 2, 3)),
+                                ("ReplicationPad2d", ((3, 0, 1, 2),), (2, 3, 4))]:
+        m = getattr(nn, name)(*args)
+        x = torch.randn(*shape, dtype=torch.float64)
+        padding = list(args[0]) if isinstance(args[0], tuple) else args[0]
+        options = {"module": name, "padding": padding}
+        if name.startswith("Constant"):
+            options["value"] = args[1]
+        cases.append(run(m, [x], options))
+    for (name, shape, config) in [
+            ("InstanceNorm1d", (3, 4, 5), {}),
+            ("InstanceNorm1d", (2, 3, 6), {"affine": True, "track_running_stats": True}),
+            ("InstanceNorm1d", (3, 7), {"affine": True, "eps": 1e-3}),
+            ("InstanceNorm2d", (2, 3, 4, 5), {"affine": True, "track_running_stats": True,
+                                              "momentum": 0.3}),
+            ("InstanceNorm2d", (3, 4, 3), {"track_running_stats": True}),
+            ("BatchNorm3d", (3, 2, 2, 3, 2), {}),
+            ("BatchNorm3d", (2, 3, 2, 2, 3), {"momentum": None, "affine": False})]:
+        channels = shape[-3] if name == "InstanceNorm2d" else shape[1]
+        if name == "InstanceNorm1d":
+            channels = shape[-2]
+        m = getattr(nn, name)(channels, **config).double()
+        case = {"module": name, "config": {k: ("None" if v is None else v)
+                                           for (k, v) in config.items()},
+                "channels": channels, "steps": []}
+        if m.weight is not None:
+            with torch.no_grad():
+                m.weight.copy_(torch.randn(channels, dtype=torch.float64))
+                m.bias.copy_(torch.randn(channels, dtype=torch.float64))
+            case["weight"] = t(m.weight)
+            case["bias"] = t(m.bias)
+        for _ in range(2):
+            x = (torch.randn(*shape, dtype=torch.float64) * 2 + 0.5).requires_grad_(True)
+            m.zero_grad()
+            y = m(x)
+            mix = torch.randn(y.shape, dtype=torch.float64)
+            (y * mix).sum().backward()
+            step = {"x": t(x), "y": t(y), "mix": t(mix), "gx": t(x.grad)}
+            if m.weight is not None:
+                step["gweight"] = t(m.weight.grad)
+                step["gbias"] = t(m.bias.grad)
+            case["steps"].append(step)
+        if m.running_mean is not None:
+            case["running_mean"] = t(m.running_mean)
+            case["running_var"] = t(m.running_var)
+            case["num_batches_tracked"] = int(m.num_batches_tracked)
+        m.eval()
+        x = torch.randn(*shape, dtype=torch.float64)
+        case["eval"] = {"x": t(x), "y": t(m(x))}
+        cases.append(case)
+    return cases
+
+
 def cases_into(cases):
     """case(op, fn, inputs, no_grad=(), **options) appends run(...) of one case to cases, its
     options holding op as the C++ table spells it."""
@@ -909,3 +979,4 @@ if __name__ == "__main__":
     (cases, problem) = optimizer_cases()
     write("optimizers.json", cases, problem=problem)
     write("lbfgs.json", lbfgs_cases())
+    write("modules.json", module_cases())

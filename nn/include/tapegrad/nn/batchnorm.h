@@ -1,5 +1,5 @@
-// Batch normalisation layers (PyTorch's nn.BatchNorm1d / BatchNorm2d): weight (1) and bias (0)
-// per channel, and the buffers running_mean, running_var and num_batches_tracked, named as
+// Batch normalisation layers (PyTorch's nn.BatchNorm1d / BatchNorm2d / BatchNorm3d): weight (1) and
+// bias (0) per channel, and the buffers running_mean, running_var and num_batches_tracked, named as
 // torch's so state dicts read the same.
 #pragma once
 #include <optional>
@@ -54,6 +54,14 @@ class BatchNorm2d : public BatchNorm {
   explicit BatchNorm2d(std::int64_t num_features, BatchNormConfig config = {})
       : BatchNorm(num_features, config, "BatchNorm2d", 4, 4) {}
   std::string name() const override { return "BatchNorm2d"; }
+};
+
+/// Over (N, C, D, H, W).
+class BatchNorm3d : public BatchNorm {
+ public:
+  explicit BatchNorm3d(std::int64_t num_features, BatchNormConfig config = {})
+      : BatchNorm(num_features, config, "BatchNorm3d", 5, 5) {}
+  std::string name() const override { return "BatchNorm3d"; }
 };
 
 }  // namespace tapegrad::nn
