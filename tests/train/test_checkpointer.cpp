@@ -263,20 +263,3 @@ TEST_CASE("Checkpointer: a new run in the folder replaces an earlier run's check
   CHECK_THROWS_WITH_AS(train::Checkpointer(run.net, run.opt, nullptr, {.keep_last = 0}),
                        "Checkpointer: keep_last must be >= 1, got 0", tg::ValueError);
 }
-
-// The old optim:: names stay for one release; using them warns, which this test silences.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#include <tapegrad/optim/checkpoint.h>
-TEST_CASE("save_checkpoint/load_checkpoint: the deprecated optim:: names still work") {
-  TempDir d;
-  Run a;
-  train::fit(a.net, a.opt, a.loader, {.epochs = 1, .progress = false, .print_epochs = false});
-  tg::optim::save_checkpoint(d.file("old.tg"), a.net, a.opt, &a.sched, {.epoch = 1, .step = 5});
-  Run b;
-  const tg::optim::Progress p =
-      tg::optim::load_checkpoint(d.file("old.tg"), b.net, b.opt, &b.sched);
-  CHECK(p.step == 5);
-  CHECK(b.params() == a.params());
-}
-#pragma GCC diagnostic pop
