@@ -5,12 +5,24 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 #include "tapegrad/core/random.h"
 
 namespace tapegrad::data {
+
+namespace {
+ReplicaCheck& replica_check() {
+  static ReplicaCheck check;
+  return check;
+}
+}  // namespace
+
+ReplicaCheck set_replica_check(ReplicaCheck check) {
+  return std::exchange(replica_check(), std::move(check));
+}
 
 DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions o)
     : dataset_(dataset), options_(o) {
@@ -58,6 +70,11 @@ std::int64_t DataLoader::num_batches() const {
 }
 
 DataLoader::Iterator DataLoader::begin() {
+  // Once, before the first batch: every rank reaches here at the same point of its program.
+  if (options_.num_replicas > 1 && !replicas_checked_ && replica_check()) {
+    replica_check()(num_batches());
+    replicas_checked_ = true;
+  }
   if (options_.shuffle) {
     std::vector<std::int64_t>& order = options_.num_replicas > 1 ? full_ : order_;
     std::iota(order.begin(), order.end(), 0);

@@ -3,6 +3,7 @@
 // is mini-batch.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -32,6 +33,16 @@ struct DataLoaderOptions {
   std::int64_t rank = 0;
   bool drop_uneven = false;
 };
+
+/// How the replicas of a sharded loader (num_replicas > 1) agree that they run the same number
+/// of batches an epoch: called with this replica's count on every rank, before its first batch,
+/// it throws when the ranks' counts differ. A rank that ran out while another still reduced
+/// gradients would leave that one waiting forever; DistributedDataParallel's data-parallel
+/// training needs every rank to take the same steps. tapegrad::dist::Context installs an
+/// MPI check while it lives; without one (a single process) nothing is checked.
+using ReplicaCheck = std::function<void(std::int64_t batches_per_epoch)>;
+/// Installs check for every loader's first epoch (empty: none); returns the previous one.
+ReplicaCheck set_replica_check(ReplicaCheck check);
 
 class DataLoader {
  public:
@@ -73,6 +84,7 @@ class DataLoader {
 
  private:
   void deal();
+  bool replicas_checked_ = false;
 
   const Dataset& dataset_;
   DataLoaderOptions options_;

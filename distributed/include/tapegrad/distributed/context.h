@@ -2,6 +2,8 @@
 // is built when CMake finds MPI (Debian: libopenmpi-dev); run programs with
 // `mpiexec -n N program` (README: one machine, a hostfile, threads per rank).
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace tapegrad::dist {
@@ -14,14 +16,24 @@ bool is_initialized();
 
 /// RAII for init/finalize. When it is destroyed by an exception (one rank failed), it aborts
 /// the whole job with the exception's rank instead of finalizing, so the other ranks stop
-/// within seconds rather than wait forever in their next collective.
+/// within seconds rather than wait forever in their next collective. While it lives, sharded
+/// DataLoaders check before their first batch that every rank runs the same number of batches
+/// an epoch (check_replica_batches), so uneven data stops the job at once instead of leaving
+/// a rank waiting in a gradient reduction the others never start.
 class Context {
  public:
   Context(int& argc, char**& argv);
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
+
+ private:
+  std::function<void(std::int64_t)> previous_check_;
 };
+
+/// Gathers every rank's batches per epoch and throws ValueError naming each rank's count when
+/// they differ (a collective: every rank must call it).
+void check_replica_batches(std::int64_t batches_per_epoch);
 
 /// This process's rank, 0 .. world_size() - 1 (0 and 1 when MPI is not initialized).
 int rank();
