@@ -40,16 +40,17 @@ Tensor InstanceNorm::forward(const Tensor& x0) {
   // Without per-channel parameters or statistics any channel count normalises (torch only
   // warns then); with them it must be num_features.
   if (x.size(1) != features_ && (config_.affine || config_.track_running_stats))
-    throw ShapeError(msg(kind_, ": expected ", features_, " channels, got input ",
-                         shape_str(x0.shape())));
+    throw ShapeError(
+        msg(kind_, ": expected ", features_, " channels, got input ", shape_str(x0.shape())));
   const bool input_stats = is_training() || !config_.track_running_stats;
   Tensor y;
   if (input_stats) {
     std::int64_t spatial = 1;
     for (std::int64_t d = 2; d < x.dim(); ++d) spatial *= x.size(d);
     if (spatial <= 1)  // torch's message: one value has no variance to normalise by
-      throw ValueError(msg(kind_, ": expected more than 1 spatial element when training, got "
-                                  "input ",
+      throw ValueError(msg(kind_,
+                           ": expected more than 1 spatial element when training, got "
+                           "input ",
                            shape_str(x0.shape())));
     y = group_norm(x, x.size(1), weight_, bias_, config_.eps);
     if (config_.track_running_stats) {

@@ -29,9 +29,10 @@ Tensor PadNd::forward(const Tensor& x) {
   // (C, ...) or batched (N, C, ...) one of exactly dims_ padded dims.
   const std::int64_t lo = mode_ == PadMode::Constant ? dims_ : dims_ + 1, hi = dims_ + 2;
   if (x.dim() < lo || (mode_ != PadMode::Constant && x.dim() > hi))
-    throw ShapeError(msg(kind_, ": expected ",
-                         mode_ == PadMode::Constant ? msg(lo, "D or more") : msg(lo, "D or ", hi, "D"),
-                         " input, got ", shape_str(x.shape())));
+    throw ShapeError(
+        msg(kind_, ": expected ",
+            mode_ == PadMode::Constant ? msg(lo, "D or more") : msg(lo, "D or ", hi, "D"),
+            " input, got ", shape_str(x.shape())));
   return pad(x, pads_, mode_, value_);
 }
 

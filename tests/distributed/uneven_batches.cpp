@@ -16,9 +16,8 @@ int main(int argc, char** argv) {
     tg::dist::DistributedDataParallel model(net);
     const std::int64_t n = tg::dist::rank() == 0 ? 20 : 16;  // each rank's own shard file, say
     tg::data::TensorDataset data(tg::randn({n, 3}), tg::randn({n, 1}));
-    tg::data::DataLoader loader(data, {.batch_size = 2,
-                                       .num_replicas = tg::dist::world_size(),
-                                       .rank = tg::dist::rank()});
+    tg::data::DataLoader loader(
+        data, {.batch_size = 2, .num_replicas = tg::dist::world_size(), .rank = tg::dist::rank()});
     tg::optim::SGD opt(net->parameters(), {.lr = 0.1});
     for (int epoch = 0; epoch < 3; ++epoch)
       for (auto& [x, y] : loader) {

@@ -21,8 +21,9 @@ std::shared_ptr<nn::Module> norm_layer(const nlohmann::json& c) {
   if (name == "BatchNorm3d") {
     nn::BatchNormConfig config;
     if (o.contains("momentum"))
-      config.momentum = o.at("momentum").is_string() ? std::nullopt
-                                                     : std::optional(o.at("momentum").get<double>());
+      config.momentum = o.at("momentum").is_string()
+                            ? std::nullopt
+                            : std::optional(o.at("momentum").get<double>());
     config.affine = o.value("affine", true);
     return std::make_shared<nn::BatchNorm3d>(channels, config);
   }
@@ -58,7 +59,8 @@ TEST_CASE("InstanceNorm1d/2d and BatchNorm3d: torch's training steps, statistics
       (y * torch_data::tensor(s.at("mix"))).sum().backward();
       torch_data::check_parity_values(x.grad(), torch_data::tensor(s.at("gx")));
       if (s.contains("gweight")) {
-        torch_data::check_parity_values(named[0].second.grad(), torch_data::tensor(s.at("gweight")));
+        torch_data::check_parity_values(named[0].second.grad(),
+                                        torch_data::tensor(s.at("gweight")));
         torch_data::check_parity_values(named[1].second.grad(), torch_data::tensor(s.at("gbias")));
       }
     }
@@ -68,7 +70,8 @@ TEST_CASE("InstanceNorm1d/2d and BatchNorm3d: torch's training steps, statistics
                                       torch_data::tensor(c.at("running_mean")));
       torch_data::check_parity_values(entry(state, "running_var"),
                                       torch_data::tensor(c.at("running_var")));
-      CHECK(entry(state, "num_batches_tracked").item() == c.at("num_batches_tracked").get<double>());
+      CHECK(entry(state, "num_batches_tracked").item() ==
+            c.at("num_batches_tracked").get<double>());
     } else {
       CHECK(state.empty() == !c.contains("weight"));
     }
@@ -96,8 +99,8 @@ TEST_CASE("InstanceNorm: torch's names, and the inputs it refuses") {
       nn::InstanceNorm1d(2)(tg::zeros({3, 2, 1})),
       "InstanceNorm1d: expected more than 1 spatial element when training, got input [3, 2, 1]",
       tg::ValueError);
-  CHECK_THROWS_WITH_AS(nn::InstanceNorm1d(0), "InstanceNorm1d: num_features must be positive, got 0",
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::InstanceNorm1d(0),
+                       "InstanceNorm1d: num_features must be positive, got 0", tg::ValueError);
   // Without parameters or statistics any channel count normalises, as torch's.
   CHECK(nn::InstanceNorm1d(5)(tg::randn({2, 3, 4})).shape() == tg::Shape{2, 3, 4});
   CHECK_THROWS_WITH_AS(nn::BatchNorm3d(2)(tg::zeros({2, 2, 3, 3})),

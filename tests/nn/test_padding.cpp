@@ -56,8 +56,8 @@ TEST_CASE("padding layers: bad sizes and inputs are named") {
   CHECK_THROWS_WITH_AS(nn::ZeroPad2d({1, 2}),
                        "ZeroPad2d: padding must be one size or 4 (left, right, top, bottom), got 2",
                        tg::ValueError);
-  CHECK_THROWS_WITH_AS(nn::ReflectionPad1d({1, -1}), "ReflectionPad1d: padding must be >= 0, got -1",
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(nn::ReflectionPad1d({1, -1}),
+                       "ReflectionPad1d: padding must be >= 0, got -1", tg::ValueError);
   CHECK_THROWS_WITH_AS(nn::ReflectionPad2d(1)(tg::zeros({2, 3, 4, 5, 6})),
                        "ReflectionPad2d: expected 3D or 4D input, got [2, 3, 4, 5, 6]",
                        tg::ShapeError);

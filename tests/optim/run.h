@@ -2,10 +2,11 @@
 // (two groups, AMSGrad buffers, a sequential schedule, clipping, dropout drawing from the global
 // generator), and an Archive less one entry.
 #pragma once
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "reference.h"

@@ -18,12 +18,12 @@ std::string csv_quote(std::string_view field) {
   return r + '"';
 }
 
-void check_config_entry(const std::string& path, const std::string& key,
-                        const std::string& value) {
+void check_config_entry(const std::string& path, const std::string& key, const std::string& value) {
   auto breaks = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
   if (breaks(key) || key.find(": ") != std::string::npos)
-    throw ValueError(msg("MetricsLog: ", path, ": the config key \"", key,
-                         "\" holds a line break or \": \", which its \"# key: value\" line cannot"));
+    throw ValueError(
+        msg("MetricsLog: ", path, ": the config key \"", key,
+            "\" holds a line break or \": \", which its \"# key: value\" line cannot"));
   if (breaks(value))
     throw ValueError(msg("MetricsLog: ", path, ": the config value of \"", key,
                          "\" holds a line break, which its \"# key: value\" line cannot"));
