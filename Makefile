@@ -5,6 +5,7 @@
 #   make compare   every optimizer on the same MLP: docs/optimizer-comparison/{loss.png,results.md}
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make tsan      the threading tests under ThreadSanitizer
 #   make install-check   install, then build and run an outside project against the package
 #   make bench     micro-benchmarks, then B1-B4 against libtorch and hand-written Eigen, quiet
 #                  and beside a busy process, and the ecosystem figures; appends a row to
@@ -19,7 +20,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize install-check bench fuzz format clean
+.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize tsan install-check bench fuzz format clean
 
 all: build
 
@@ -58,6 +59,14 @@ sanitize: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
+# Only core is built: the threading tests need nothing else.
+tsan: setup
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_TSAN=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DTAPEGRAD_NATIVE=OFF \
+	  -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_MPI=OFF $(CMAKE_FLAGS)
+	cmake --build build-tsan -j $(JOBS) --target tsan_tests
+	cd build-tsan && ctest --output-on-failure
+
 install-check: build
 	scripts/check_install.sh $(BUILD)
 
@@ -85,4 +94,4 @@ format:
 	scripts/check_format.sh --fix
 
 clean:
-	rm -rf $(BUILD) build-asan build-bench build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-bench build-fuzz
