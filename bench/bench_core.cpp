@@ -289,9 +289,8 @@ void bench_fit() {
         opt.step();
       }
     }));
-    fit.push_back(seconds([&] {
-      tg::train::fit(model, opt, loader, {.epochs = 1, .progress = false, .print_epochs = false});
-    }));
+    fit.push_back(
+        seconds([&] { tg::train::fit(model, opt, loader, {.epochs = 1, .verbose = false}); }));
   }
   std::printf("BENCH train op=fit_epoch hand_s=%.4f fit_s=%.4f fit_over_hand=%.3f\n", median(hand),
               median(fit), median(fit) / median(hand));

@@ -1,8 +1,10 @@
 // The seed question as one experiment: the same MLP, from the same initial weights, trained on
-// the same Fashion-MNIST slice for the same number of epochs by each gradient-descent variant.
-// Writes <out>/steps.csv (loss at every step), <out>/epochs.csv (per-epoch metrics),
-// <out>/curves.dat + <out>/loss.png (training loss against epochs, via gnuplot) and
-// <out>/results.md (final loss, accuracy and time per optimizer).
+// the same Fashion-MNIST slice for the same number of epochs by each gradient-descent variant;
+// and the seeds' own first experiment, a line y = 4 + 3x + noise fitted by batch and by
+// stochastic gradient descent, their paths drawn over the loss's contours. Writes to <out>:
+// steps.csv (loss at every step), epochs.csv (per-epoch metrics), results.md (final loss,
+// accuracy and time per optimizer) and loss.png (the figure: the variants by family, each curve
+// smoothed over its raw points, the line's two paths, and the test accuracies).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <tapegrad/tapegrad.hpp>
 
 namespace tg = tapegrad;
@@ -25,6 +28,7 @@ struct Variant {
   MakeOpt make;
   bool cosine = false;
   double clip = 0;
+  const char* style;  // gnuplot: a colour and a dash no other variant has
 };
 
 template <typename O, typename Opts>
@@ -41,6 +45,93 @@ double accuracy_and_loss(nn::Module& m, const data::TensorDataset& ds, double* l
   const tg::Tensor logits = m(ds.inputs());
   *loss = nn::functional::cross_entropy(logits, ds.targets()).item();
   return tg::eq(tg::argmax(logits, 1), ds.targets()).to(tg::kFloat32).mean().item();
+}
+
+// The seeds' first experiment: 100 points y = 4 + 3x + noise, x in [0, 2), and the (b, w) path
+// of y = b + w x fitted from (0, 0) by batch gradient descent (every point each step) and by
+// stochastic gradient descent (one point a step), both plain SGD at lr 0.1; and the MSE over a
+// grid of (b, w) for the contours. Writes line_paths.dat and line_grid.dat.
+void fit_line(const std::string& out) {
+  tg::Generator gen(42);
+  const tg::Tensor x = tg::rand({100, 1}, {.dtype = tg::kFloat64}, &gen) * 2.0;
+  const tg::Tensor y = x * 3.0 + 4.0 + tg::randn({100, 1}, {.dtype = tg::kFloat64}, &gen);
+  data::TensorDataset points(x, y);
+  std::ofstream paths(out + "/line_paths.dat");
+  for (const std::int64_t batch : {data::kFullBatch, std::int64_t{1}}) {
+    paths << (batch == 1 ? "\"SGD (one point a step)\"\n" : "\"batch GD (every point)\"\n");
+    nn::Linear line(1, 1);
+    line.to(tg::kFloat64);
+    for (const tg::Tensor& p : line.parameters())
+      p.set_data(tg::zeros(p.shape(), {.dtype = tg::kFloat64}));
+    optim::SGD opt(line.parameters(), {.lr = 0.1});
+    data::DataLoader loader(points, {.batch_size = batch, .shuffle = true, .seed = 7});
+    const int epochs = batch == 1 ? 2 : 200;  // 200 steps each
+    paths << "0 0\n";
+    for (int e = 0; e < epochs; ++e)
+      for (auto& [xb, yb] : loader) {
+        tg::Tensor loss = nn::functional::mse_loss(line(xb), yb);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        paths << line.bias().item() << ' ' << line.weight().item() << '\n';
+      }
+    paths << "\n\n";
+  }
+  std::ofstream grid(out + "/line_grid.dat");
+  for (double b = -1; b <= 7.001; b += 0.1) {
+    for (double w = -1; w <= 5.501; w += 0.1)
+      grid << b << ' ' << w << ' ' << ((x * w + b - y).square().mean().item()) << '\n';
+    grid << '\n';
+  }
+}
+
+// The figure: five panels of curves (each variant's smoothed loss over its raw points, one
+// family a panel, with the family's reference in its own style) and the line's paths, then the
+// test accuracies.
+std::string figure(const std::string& out, const std::vector<Variant>& variants,
+                   std::int64_t images) {
+  std::ostringstream s;
+  s << "set terminal pngcairo size 1500,950 font ',10'\nset output '" << out << "/loss.png'\n";
+  for (std::size_t i = 0; i < variants.size(); ++i)
+    s << "set linetype " << i + 1 << ' ' << variants[i].style << " lw 2\n";
+  // Contours of the line's MSE, into a table first (a multiplot cannot hold a 3-D plot).
+  s << "set contour base\nunset surface\nset view map\n"
+    << "set cntrparam levels discrete 1.2,1.5,2,3,5,8,13,21,34\n"
+    << "set table '" << out << "/line_contours.dat'\nsplot '" << out
+    << "/line_grid.dat' using 1:2:3 with lines\nunset table\nunset contour\n"
+    << "set multiplot layout 2,3 title 'Gradient descent on the same MLP and initial weights "
+       "(Fashion-MNIST, "
+    << images << " images): training loss, by family' font ',13'\n"
+    << "set grid\nset logscale y\nset xlabel 'epochs (data seen)'\n"
+    << "set ylabel 'cross-entropy'\nset yrange [0.2:3]\nset key top right\n";
+  // A family's panel: each member's raw windows faint, its smoothed curve over them.
+  auto panel = [&](const char* title, const std::vector<std::size_t>& members) {
+    s << "set title '" << title << "'\nplot ";
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const std::size_t i = members[k];
+      s << (k ? ", " : "") << "'" << out << "/curves.dat' index " << i
+        << " using 1:2 with points pt 7 ps 0.35 lc rgb '#c8c8c8' notitle, '' index " << i
+        << " using 1:3 with lines lt " << i + 1 << " title '" << variants[i].name << "'";
+    }
+    s << "\n";
+  };
+  panel("Batch, stochastic and mini-batch SGD", {0, 1, 2});
+  panel("Momentum and Nesterov (mini-batch SGD for reference)", {2, 3, 4});
+  panel("Adaptive learning rates", {5, 6, 7, 8});
+  panel("A schedule and clipping (their plain forms for reference)", {7, 9, 3, 10});
+  s << "unset logscale y\nset yrange [*:*]\nset xrange [-1:7]\nset yrange [-1:5.5]\n"
+    << "set title 'y = 4 + 3x + noise: the path of (b, w) from (0, 0), 200 steps each'\n"
+    << "set xlabel 'b'\nset ylabel 'w'\nset key bottom right\n"
+    << "plot '" << out << "/line_contours.dat' with lines lc rgb '#b0b0b0' notitle, '" << out
+    << "/line_paths.dat' index 0 with lines lt 1 lw 2.5 title columnheader(1), '' index 1 "
+       "with linespoints lt 2 lw 1 pt 7 ps 0.3 title columnheader(1), '+' using (4):(3) "
+       "with points pt 3 ps 2 lc rgb '#000000' title 'least squares'\n"
+    << "set xrange [*:*]\nset yrange [70:90]\nset title 'Test accuracy after the same epochs'\n"
+    << "set xlabel ''\nset ylabel 'accuracy (%)'\nset style fill solid 0.8\nset boxwidth 0.7\n"
+    << "set xtics rotate by 40 right\nunset key\n"
+    << "plot '" << out << "/accuracy.dat' using 0:2:3:xtic(1) with boxes lc variable\n"
+    << "unset multiplot\n";
+  return s.str();
 }
 }  // namespace
 
@@ -70,30 +161,42 @@ int main(int argc, char** argv) {
     tg::Archive init;
     nn::save_state(mlp(), init);
 
+    // Colours of a qualitative palette, and dashes, so that no two variants look alike.
     const std::vector<Variant> variants = {
-        {"batch GD", data::kFullBatch, make<optim::SGD>(optim::SGDOptions{.lr = 0.2})},
-        {"SGD (batch 1)", 1, make<optim::SGD>(optim::SGDOptions{.lr = 0.005})},
-        {"mini-batch SGD", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.1})},
-        {"Momentum", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9})},
+        {"batch GD", data::kFullBatch, make<optim::SGD>(optim::SGDOptions{.lr = 0.2}), false, 0,
+         "lc rgb '#1b9e77' dt 1"},
+        {"SGD (batch 1)", 1, make<optim::SGD>(optim::SGDOptions{.lr = 0.005}), false, 0,
+         "lc rgb '#d95f02' dt 1"},
+        {"mini-batch SGD", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.1}), false, 0,
+         "lc rgb '#7570b3' dt 1"},
+        {"Momentum", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9}), false, 0,
+         "lc rgb '#e7298a' dt 1"},
         {"Nesterov", 64,
-         make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9, .nesterov = true})},
-        {"AdaGrad", 64, make<optim::Adagrad>(optim::AdagradOptions{.lr = 0.02})},
-        {"RMSprop", 64, make<optim::RMSprop>(optim::RMSpropOptions{.lr = 1e-3})},
-        {"Adam", 64, make<optim::Adam>(optim::AdamOptions{.lr = 1e-3})},
-        {"AdamW", 64, make<optim::AdamW>(optim::AdamWOptions{.lr = 1e-3, .weight_decay = 1e-2})},
-        {"Adam + cosine lr", 64, make<optim::Adam>(optim::AdamOptions{.lr = 2e-3}), true},
+         make<optim::SGD>(optim::SGDOptions{.lr = 0.02, .momentum = 0.9, .nesterov = true}), false,
+         0, "lc rgb '#66a61e' dt 2"},
+        {"AdaGrad", 64, make<optim::Adagrad>(optim::AdagradOptions{.lr = 0.02}), false, 0,
+         "lc rgb '#e6ab02' dt 1"},
+        {"RMSprop", 64, make<optim::RMSprop>(optim::RMSpropOptions{.lr = 1e-3}), false, 0,
+         "lc rgb '#a6761d' dt 2"},
+        {"Adam", 64, make<optim::Adam>(optim::AdamOptions{.lr = 1e-3}), false, 0,
+         "lc rgb '#1f78b4' dt 1"},
+        {"AdamW", 64, make<optim::AdamW>(optim::AdamWOptions{.lr = 1e-3, .weight_decay = 1e-2}),
+         false, 0, "lc rgb '#525252' dt 3"},
+        {"Adam + cosine lr", 64, make<optim::Adam>(optim::AdamOptions{.lr = 2e-3}), true, 0,
+         "lc rgb '#e31a1c' dt 2"},
         {"Momentum + clip 1", 64, make<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9}),
-         false, 1.0},
+         false, 1.0, "lc rgb '#000000' dt 4"},
     };
 
     std::ofstream steps(out + "/steps.csv"), per_epoch(out + "/epochs.csv"),
-        curves(out + "/curves.dat"), table(out + "/results.md");
+        curves(out + "/curves.dat"), accuracy(out + "/accuracy.dat"), table(out + "/results.md");
     steps << "optimizer,step,epoch,loss\n";
     per_epoch << "optimizer,epoch,train_loss,test_loss,test_accuracy,seconds\n";
     table << "| optimizer | batch | steps | final train loss | test accuracy | seconds |\n"
              "|---|---|---|---|---|---|\n";
     const double n = static_cast<double>(train.size());
-    for (const Variant& v : variants) {
+    for (std::size_t vi = 0; vi < variants.size(); ++vi) {
+      const Variant& v = variants[vi];
       nn::Sequential model = mlp();
       nn::load_state(model, init);
       const std::vector<tg::Tensor> params = model.parameters();
@@ -102,7 +205,7 @@ int main(int argc, char** argv) {
       if (v.cosine) sched = std::make_unique<optim::CosineAnnealingLR>(*opt, epochs);
       data::DataLoader loader(train, {.batch_size = v.batch, .shuffle = true, .seed = 1});
       // The curve: mean loss over windows of 1000 samples, so batch sizes compare by data seen.
-      curves << "\"" << v.name << "\"\n";
+      std::vector<std::pair<double, double>> windows;
       double window_loss = 0, window_n = 0, seconds = 0;
       std::int64_t step = 0, seen = 0;
       for (int e = 0; e < epochs; ++e) {
@@ -123,7 +226,7 @@ int main(int argc, char** argv) {
           window_loss += l * b;
           window_n += b;
           if (window_n >= 1000) {
-            curves << static_cast<double>(seen) / n << ' ' << window_loss / window_n << '\n';
+            windows.emplace_back(static_cast<double>(seen) / n, window_loss / window_n);
             window_loss = window_n = 0;
           }
         }
@@ -134,10 +237,19 @@ int main(int argc, char** argv) {
         per_epoch << v.name << ',' << e + 1 << ',' << epoch_loss / n << ',' << test_loss << ','
                   << acc << ',' << seconds << '\n';
       }
+      // Each window with the mean of the five around it: the smoothed curve.
+      for (std::size_t i = 0; i < windows.size(); ++i) {
+        const std::size_t lo = i < 2 ? 0 : i - 2, hi = std::min(windows.size(), i + 3);
+        double mean = 0;
+        for (std::size_t j = lo; j < hi; ++j) mean += windows[j].second;
+        curves << windows[i].first << ' ' << windows[i].second << ' '
+               << mean / static_cast<double>(hi - lo) << '\n';
+      }
       curves << "\n\n";  // gnuplot: one index block per optimizer
       double train_loss = 0, test_loss = 0;
       accuracy_and_loss(model, train, &train_loss);
       const double acc = accuracy_and_loss(model, test, &test_loss);
+      accuracy << '"' << v.name << "\" " << 100 * acc << ' ' << vi + 1 << '\n';
       char row[256];
       std::snprintf(row, sizeof row, "| %s | %s | %lld | %.4f | %.2f%% | %.2f |\n", v.name.c_str(),
                     v.batch == data::kFullBatch ? "all" : std::to_string(v.batch).c_str(),
@@ -148,23 +260,11 @@ int main(int argc, char** argv) {
     }
     table.close();
     curves.close();
-    const std::string plot = out + "/loss.gp";
-    std::ofstream(plot)
-        << "set terminal pngcairo size 900,560 font ',10'\n"
-        << "set output '" << out << "/loss.png'\n"
-        << "set title 'Training loss, same MLP and initial weights (Fashion-MNIST, " << train.size()
-        << " images)'\n"
-        << "set xlabel 'epochs (data seen)'\nset ylabel 'cross-entropy (mean over 1000 samples)'\n"
-        << "set logscale y\nset key outside right\nset grid\n"
-        << "plot for [i=0:" << variants.size() - 1 << "] '" << out
-        << "/curves.dat' index i using 1:2 with linespoints pointsize 0.4 title columnheader(1)\n";
-    if (std::system(("gnuplot " + plot + " 2>/dev/null").c_str()) == 0)
+    accuracy.close();
+    fit_line(out);
+    if (tg::train::plot_script(out + "/loss.png", figure(out, variants, train.size())))
       std::printf("wrote %s/loss.png, %s/results.md, %s/steps.csv, %s/epochs.csv\n", out.c_str(),
                   out.c_str(), out.c_str(), out.c_str());
-    else
-      std::printf(
-          "gnuplot is not available: no plot (scripts/setup.sh installs it); tables are in %s\n",
-          out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "optimizer_comparison: %s\n", e.what());
     return 1;

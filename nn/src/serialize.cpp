@@ -14,34 +14,45 @@ void save_state(const Module& m, Archive& ar, const std::string& prefix) {
   for (const auto& [name, t] : m.state_dict()) ar.put(prefix + name, t);
 }
 
-void check_state(const Module& m, const Archive& ar, const std::string& prefix) {
+StateDict read_state(const Module& m, const Archive& ar, const std::string& prefix) {
   std::set<std::string> buffers;
   for (const auto& [name, b] : m.named_buffers()) buffers.insert(name);
   std::set<std::string> expected;
+  StateDict state;
   for (const auto& [name, p] : m.state_dict()) {
     const char* kind = buffers.count(name) ? "buffer" : "parameter";
     const std::string key = prefix + name;
     expected.insert(key);
     if (!ar.is_tensor(key))
       throw ValueError(msg("load: missing ", kind, " '", name, "' (entry '", key, "')"));
-    const Tensor v = ar.get(key);
+    Tensor v = ar.get(key);
     if (v.dtype() != p.dtype() || v.shape() != p.shape())
       throw ValueError(msg("load: ", kind, " '", name, "' is ", shape_str(v.shape()), " ",
                            dtype_name(v.dtype()), " in the checkpoint but ", shape_str(p.shape()),
                            " ", dtype_name(p.dtype()), " in the model"));
+    state.emplace_back(name, std::move(v));
   }
   for (const std::string& key : ar.names_with_prefix(prefix))
     if (!expected.count(key))
       throw ValueError(msg("load: unexpected entry '", key.substr(prefix.size()),
                            "' in the checkpoint (entry '", key, "')"));
+  return state;
+}
+
+void apply_state(Module& m, const StateDict& state) {
+  // copy_ bumps each tensor's version, so a graph that saved the old values cannot backward
+  // through the new ones. Same order as read_state's: m's state dict.
+  NoGradGuard no_grad;
+  const StateDict target = m.state_dict();
+  for (std::size_t i = 0; i < target.size(); ++i) target[i].second.copy_(state[i].second);
 }
 
 void load_state(Module& m, const Archive& ar, const std::string& prefix) {
-  check_state(m, ar, prefix);
-  // Everything matched: now copy. copy_ bumps each tensor's version, so a graph that saved the
-  // old values cannot backward through the new ones.
-  NoGradGuard no_grad;
-  for (const auto& [name, t] : m.state_dict()) t.copy_(ar.get(prefix + name));
+  apply_state(m, read_state(m, ar, prefix));
+}
+
+void check_state(const Module& m, const Archive& ar, const std::string& prefix) {
+  read_state(m, ar, prefix);
 }
 
 void save(const Module& m, const std::string& path) {

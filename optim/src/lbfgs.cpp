@@ -246,8 +246,6 @@ void LBFGS::step() {
       "})");
 }
 
-void LBFGS::update(std::size_t, ParamState&, const Tensor&, const Tensor&) { step(); }
-
 Tensor LBFGS::step(const Closure& closure) {
   if (num_groups() != 1)
     throw ValueError(msg("LBFGS: supports one parameter group, this one has ", num_groups()));
@@ -431,15 +429,25 @@ std::unique_ptr<LBFGS::State> LBFGS::read(const Archive& ar, const std::string& 
   return st;
 }
 
-void LBFGS::check_state(const Archive& ar, const std::string& prefix) const {
-  Optimizer::check_state(ar, prefix);
-  read(ar, prefix);
+namespace {
+// The base's loaded state and the iterations', applied together.
+struct LoadedLBFGS : LoadedState {
+  std::unique_ptr<LoadedState> base;
+  std::unique_ptr<LBFGS::State> lbfgs;
+};
+}  // namespace
+
+std::unique_ptr<LoadedState> LBFGS::read_state(const Archive& ar, const std::string& prefix) const {
+  auto loaded = std::make_unique<LoadedLBFGS>();
+  loaded->base = Optimizer::read_state(ar, prefix);
+  loaded->lbfgs = read(ar, prefix);
+  return loaded;
 }
 
-void LBFGS::load_state(const Archive& ar, const std::string& prefix) {
-  std::unique_ptr<State> st = read(ar, prefix);  // throws before anything changes
-  Optimizer::load_state(ar, prefix);             // checks all its entries before applying
-  s_ = std::move(st);
+void LBFGS::apply_state(LoadedState& state) {
+  auto& loaded = dynamic_cast<LoadedLBFGS&>(state);
+  Optimizer::apply_state(*loaded.base);
+  s_ = std::move(loaded.lbfgs);
 }
 
 }  // namespace tapegrad::optim

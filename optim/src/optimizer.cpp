@@ -57,17 +57,22 @@ void Optimizer::add_group(const NamedParams& params) {
   groups_.push_back(std::move(g));
 }
 
-void Optimizer::step() {
+void ElementwiseOptimizer::step() {
   NoGradGuard no_grad;
-  for (std::size_t g = 0; g < groups_.size(); ++g)
-    for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
-      const Tensor& p = groups_[g].params[i];
-      const Tensor grad = p.grad();
-      if (!grad.defined()) continue;  // never reached by backward: left alone, as in PyTorch
-      ParamState& s = state_[groups_[g].first + i];
+  for (std::size_t g = 0; g < num_groups(); ++g) {
+    const std::vector<Tensor>& ps = params(g);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      const Tensor grad = ps[i].grad();
+      if (!grad.defined()) continue;  // never reached by backward, or frozen: left alone
+      ParamState& s = param_state(g, i);
       ++s.step;
-      update(g, s, p, grad);
+      update(g, s, ps[i], grad);
     }
+  }
+}
+
+ParamState& Optimizer::param_state(std::size_t group, std::size_t i) {
+  return state_[groups_.at(group).first + i];
 }
 
 Tensor Optimizer::evaluate(const Closure& closure) const {
@@ -109,7 +114,7 @@ double Optimizer::lr(std::size_t group) const {
 void Optimizer::set_lr(double lr, std::size_t group) {
   params(group);
   if (!(lr >= 0)) throw ValueError(msg(name(), ": lr must be >= 0, got ", lr));
-  group_lr(group) = lr;
+  put_group_lr(group, lr);
 }
 double Optimizer::initial_lr(std::size_t group) const {
   params(group);
@@ -126,21 +131,28 @@ Tensor& Optimizer::buffer(ParamState& s, std::size_t i, const Tensor& like, doub
   return b;
 }
 
-bool Optimizer::has_momentum(std::size_t group) const {
-  return const_cast<Optimizer*>(this)->group_momentum(group) != nullptr;
+namespace {
+[[noreturn]] void no_cycled_momentum(const std::string& optimizer) {
+  throw ValueError(
+      msg(optimizer, " has no momentum to read or set (it declares no kCycledMomentum)"));
 }
+}  // namespace
+
+double Optimizer::group_momentum(std::size_t) const { no_cycled_momentum(name()); }
+void Optimizer::check_group_momentum(std::size_t, double) const { no_cycled_momentum(name()); }
+void Optimizer::put_group_momentum(std::size_t, double) { no_cycled_momentum(name()); }
 
 double Optimizer::momentum(std::size_t group) const {
-  const double* m = const_cast<Optimizer*>(this)->group_momentum(group);
-  if (!m) throw ValueError(msg(name(), " has no momentum (nor beta1) to read or set"));
-  return *m;
+  params(group);
+  if (!cycled_momentum()) no_cycled_momentum(name());
+  return group_momentum(group);
 }
 
 void Optimizer::set_momentum(double momentum, std::size_t group) {
-  double* m = group_momentum(group);
-  if (!m) throw ValueError(msg(name(), " has no momentum (nor beta1) to read or set"));
-  check_momentum(group, momentum);
-  *m = momentum;
+  params(group);
+  if (!cycled_momentum()) no_cycled_momentum(name());
+  check_group_momentum(group, momentum);
+  put_group_momentum(group, momentum);
 }
 
 void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
@@ -150,7 +162,7 @@ void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
     ar.put(msg(prefix, "group.", g, ".initial_lr"),
            scalar_tensor(groups_[g].initial_lr, {.dtype = kFloat64}));
     // A cycled momentum (CyclicLR, OneCycleLR) is part of where the run is.
-    if (has_momentum(g))
+    if (cycled_momentum())
       ar.put(msg(prefix, "group.", g, ".momentum"),
              scalar_tensor(momentum(g), {.dtype = kFloat64}));
   }
@@ -165,16 +177,18 @@ void Optimizer::save_state(Archive& ar, const std::string& prefix) const {
   }
 }
 
-Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::string& prefix) const {
+std::unique_ptr<LoadedState> Optimizer::read_state(const Archive& ar,
+                                                   const std::string& prefix) const {
   auto fail = [&](const std::string& what) {
     throw ValueError(msg(name(), ": cannot load state: ", what));
   };
-  // Reads into locals only: load_state changes the optimizer after the last check, so a bad
-  // entry anywhere leaves it as it was. Archive's getters name the file and the entry.
+  // Reads into the result only: apply_state changes the optimizer, after the last check, so a
+  // bad entry anywhere leaves it as it was. Archive's getters name the file and the entry.
   if (!ar.contains(prefix + "type")) fail(msg("no '", prefix, "type' entry"));
   if (ar.get_text(prefix + "type") != name())
     fail(msg("the checkpoint holds ", ar.get_text(prefix + "type"), " state"));
-  LoadedState r;
+  auto result = std::make_unique<Loaded>();
+  Loaded& r = *result;
   auto& lrs = r.lrs;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const std::string key = msg(prefix, "group.", g, ".");
@@ -184,10 +198,10 @@ Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::strin
     if (!(lr >= 0)) fail(msg("entry '", key, "lr' is ", lr, "; a learning rate must be >= 0"));
     lrs.emplace_back(lr, ar.get_double(key + "initial_lr"));  // NaN: no scheduler set it
     double m = std::numeric_limits<double>::quiet_NaN();      // older checkpoints have none
-    if (has_momentum(g) && ar.is_tensor(key + "momentum")) {
+    if (cycled_momentum() && ar.is_tensor(key + "momentum")) {
       m = ar.get_double(key + "momentum");
       try {
-        check_momentum(g, m);
+        check_group_momentum(g, m);
       } catch (const ValueError& e) {
         fail(msg("entry '", key, "momentum': ", e.what()));
       }
@@ -221,20 +235,16 @@ Optimizer::LoadedState Optimizer::read_state(const Archive& ar, const std::strin
       loaded[i].scalars.push_back(ar.get_double(base + sn));
     }
   }
-  return r;
+  return result;
 }
 
-void Optimizer::check_state(const Archive& ar, const std::string& prefix) const {
-  read_state(ar, prefix);
-}
-
-void Optimizer::load_state(const Archive& ar, const std::string& prefix) {
-  LoadedState r = read_state(ar, prefix);
+void Optimizer::apply_state(LoadedState& state) {
+  Loaded& r = dynamic_cast<Loaded&>(state);
   // Nothing below can throw.
   for (std::size_t g = 0; g < groups_.size(); ++g) {
-    group_lr(g) = r.lrs[g].first;
+    put_group_lr(g, r.lrs[g].first);
     groups_[g].initial_lr = r.lrs[g].second;
-    if (!std::isnan(r.momenta[g])) *group_momentum(g) = r.momenta[g];
+    if (!std::isnan(r.momenta[g])) put_group_momentum(g, r.momenta[g]);
   }
   state_ = std::move(r.state);
 }

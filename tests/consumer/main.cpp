@@ -30,7 +30,7 @@ int main() {
   tg::data::DataLoader loader(ds, {.batch_size = 10});
   tg::nn::Linear again(1, 1);
   tg::optim::SGD opt(again.parameters(), {.lr = 0.5});
-  tg::train::fit(again, opt, loader, {.epochs = 2000, .progress = false, .print_epochs = false});
+  tg::train::fit(again, opt, loader, {.epochs = 2000, .verbose = false});
   const auto e = tg::train::evaluate(again, loader, {.metrics = {tg::train::Metric::MSE}});
   std::cout << "consumer: train::fit reached mse " << *e.mse << "\n";
   return ok && *e.mse < 1e-8 ? 0 : 1;

@@ -47,17 +47,17 @@ struct Run {
                                      .every_epochs = 0,
                                      .every_steps = 3,
                                      .keep_last = 2,
-                                     .write = dist::rank() == 0});
+                                     .write = dist::rank() == 0,
+                                     .verbose = false});
     train::LambdaCallback stopper({.on_batch_end = [&](const train::BatchEnd& b) {
       return stop && b.step == kStopAt ? train::Signal::Stop : train::Signal::Continue;
     }});
+    train::ScheduleStep schedule(sched);
     train::FitOptions o;  // assigned, not designated: GCC 12 warns on std::function members
     o.epochs = kEpochs;
-    o.scheduler = &sched;
-    o.callbacks = {&stopper};
-    o.progress = false;
-    o.print_epochs = false;
-    o.checkpoint = ckpt.get();
+    o.callbacks = {&schedule, &stopper};
+    if (ckpt) o.callbacks.push_back(ckpt.get());
+    o.verbose = false;
     o.sum_across_ranks = [](std::span<double> v) { dist::all_reduce(v); };
     return train::fit(ddp, opt, loader, o);
   }

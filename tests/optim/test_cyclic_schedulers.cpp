@@ -220,3 +220,70 @@ TEST_CASE("cyclic schedules: a bad saved cycle is named and changes nothing") {
                        tg::ValueError);
   CHECK(st.opt.momentum() == 0.9);
 }
+
+namespace {
+// An optimizer of one's own with a betas field (as Lion's) that declares no cycled momentum.
+struct BetasOptions {
+  double lr = 0.1;
+  std::pair<double, double> betas = {0.9, 0.99};
+};
+class WithBetas : public optim::OptimizerWith<WithBetas, BetasOptions> {
+ public:
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "WithBetas";
+  static std::vector<std::string> buffer_names() { return {}; }
+  static void validate(const BetasOptions&) {}
+
+ protected:
+  void update(std::size_t, optim::ParamState&, const tg::Tensor& p, const tg::Tensor& g) override {
+    p.add_(g, -options().lr);
+  }
+};
+// The same, declaring its beta1 as the momentum to cycle.
+class Declared : public optim::OptimizerWith<Declared, BetasOptions> {
+ public:
+  using OptimizerWith::OptimizerWith;
+  static constexpr const char* kName = "Declared";
+  static constexpr optim::CycledMomentum<BetasOptions> kCycledMomentum{
+      "beta1", [](BetasOptions& o) -> double& { return o.betas.first; }};
+  static std::vector<std::string> buffer_names() { return {}; }
+  static void validate(const BetasOptions& o) {
+    optim::require(o.betas.first >= 0 && o.betas.first < 1, "Declared", "beta1", o.betas.first,
+                   "in [0, 1)");
+  }
+
+ protected:
+  void update(std::size_t, optim::ParamState&, const tg::Tensor& p, const tg::Tensor& g) override {
+    p.add_(g, -options().lr);
+  }
+};
+}  // namespace
+
+TEST_CASE("cycled momentum: only what an optimizer declares is cycled, by name") {
+  // A field that happens to be called betas was found at compile time and cycled; now an
+  // optimizer declares what a cycling schedule may move, or is refused by name.
+  tg::Tensor w = leaf({2});
+  WithBetas plain({w});
+  CHECK(plain.cycled_momentum() == nullptr);
+  CHECK_THROWS_WITH_AS(optim::OneCycleLR(plain, 0.1, 10),
+                       doctest::Contains("OneCycleLR: WithBetas has no momentum to cycle"),
+                       tg::ValueError);
+  CHECK(plain.options().betas.first == 0.9);  // untouched
+  CHECK_NOTHROW(optim::OneCycleLR(plain, 0.1, 10, {.cycle_momentum = false}));
+
+  Declared declared({w});
+  CHECK(std::string(declared.cycled_momentum()) == "beta1");
+  optim::OneCycleLR cycle(declared, 0.1, 10);
+  CHECK(declared.momentum() == doctest::Approx(0.95));  // max_momentum at the start
+  CHECK(declared.options().betas.first == doctest::Approx(0.95));
+  CHECK_THROWS_WITH_AS(declared.set_momentum(1.5, 0), doctest::Contains("Declared: beta1"),
+                       tg::ValueError);
+  tg::Archive ar;  // saved with the group's lr, and restored
+  declared.save_state(ar);
+  CHECK(ar.get_double("optim.group.0.momentum") == doctest::Approx(0.95));
+  Declared other({w});
+  other.load_state(ar);
+  CHECK(other.momentum() == doctest::Approx(0.95));
+  CHECK(std::string(optim::SGD({w}, {.lr = 0.1}).cycled_momentum()) == "momentum");
+  CHECK(std::string(optim::Adam({w}).cycled_momentum()) == "beta1");
+}

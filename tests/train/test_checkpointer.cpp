@@ -61,12 +61,9 @@ TEST_CASE("Checkpointer: resuming from every kept checkpoint continues bit-ident
   {
     Run run;
     train::Checkpointer ckpt(run.net, run.opt, &run.sched, every);
+    train::ScheduleStep sched(run.sched);
     const auto r = train::fit(run.net, run.opt, run.loader,
-                              {.epochs = 8,
-                               .scheduler = &run.sched,
-                               .progress = false,
-                               .print_epochs = false,
-                               .checkpoint = &ckpt});
+                              {.epochs = 8, .callbacks = {&sched, &ckpt}, .verbose = false});
     CHECK(r.progress.step == 40);
     uninterrupted = run.params();
     files = ckpt.checkpoints();
@@ -81,12 +78,9 @@ TEST_CASE("Checkpointer: resuming from every kept checkpoint continues bit-ident
     ckpt.attach(fresh.loader);
     const train::Progress p = ckpt.resume(f);
     CHECK(p.step > 0);
+    train::ScheduleStep sched(fresh.sched);
     train::fit(fresh.net, fresh.opt, fresh.loader,
-               {.epochs = 8,
-                .scheduler = &fresh.sched,
-                .progress = false,
-                .print_epochs = false,
-                .start = p});
+               {.epochs = 8, .callbacks = {&sched}, .verbose = false, .start = p});
     CHECK(fresh.params() == uninterrupted);
   }
 }
@@ -115,12 +109,9 @@ TEST_CASE("Checkpointer: a CNN with BatchNorm and Dropout2d resumes bit-identica
   {
     Run run(images(), cnn());
     train::Checkpointer ckpt(run.net, run.opt, &run.sched, every);
+    train::ScheduleStep sched(run.sched);
     train::fit(run.net, run.opt, run.loader,
-               {.epochs = 4,
-                .scheduler = &run.sched,
-                .progress = false,
-                .print_epochs = false,
-                .checkpoint = &ckpt});
+               {.epochs = 4, .callbacks = {&sched, &ckpt}, .verbose = false});
     uninterrupted = run.state();
     files = ckpt.checkpoints();
   }
@@ -132,12 +123,9 @@ TEST_CASE("Checkpointer: a CNN with BatchNorm and Dropout2d resumes bit-identica
     train::Checkpointer ckpt(fresh.net, fresh.opt, &fresh.sched, every);
     ckpt.attach(fresh.loader);
     const train::Progress p = ckpt.resume(f);
+    train::ScheduleStep sched(fresh.sched);
     train::fit(fresh.net, fresh.opt, fresh.loader,
-               {.epochs = 4,
-                .scheduler = &fresh.sched,
-                .progress = false,
-                .print_epochs = false,
-                .start = p});
+               {.epochs = 4, .callbacks = {&sched}, .verbose = false, .start = p});
     CHECK(fresh.state() == uninterrupted);
   }
 }
@@ -146,8 +134,7 @@ TEST_CASE("Checkpointer: a corrupt newest checkpoint falls back to the previous 
   TempDir d;
   Run run;
   train::Checkpointer ckpt(run.net, run.opt, &run.sched, {.dir = d.path.string()});
-  train::fit(run.net, run.opt, run.loader,
-             {.epochs = 3, .progress = false, .print_epochs = false, .checkpoint = &ckpt});
+  train::fit(run.net, run.opt, run.loader, {.epochs = 3, .callbacks = {&ckpt}, .verbose = false});
   const std::vector<std::string> files = ckpt.checkpoints();
   REQUIRE(files.size() == 3);
   std::vector<char> bytes = bytes_of(files.back());
@@ -189,9 +176,9 @@ TEST_CASE("Checkpointer: a bad entry of its own is named and changes nothing") {
   Run run;
   train::MetricsLog log({.csv = d.file("log.csv")});
   train::Checkpointer ckpt(run.net, run.opt, &run.sched, {.dir = d.file("ck")});
-  train::fit(
-      run.net, run.opt, run.loader,
-      {.epochs = 2, .progress = false, .print_epochs = false, .log = &log, .checkpoint = &ckpt});
+  ckpt.attach(log);
+  train::fit(run.net, run.opt, run.loader,
+             {.epochs = 2, .callbacks = {&log, &ckpt}, .verbose = false});
   const std::string good = ckpt.checkpoints().back();
 
   auto corrupt = [&](const std::string& name, const tg::Tensor& value) {
@@ -231,33 +218,25 @@ TEST_CASE("Checkpointer: a new run in the folder replaces an earlier run's check
   {
     Run run;
     train::Checkpointer ckpt(run.net, run.opt, nullptr, {.dir = d.path.string(), .keep_last = 5});
-    train::fit(run.net, run.opt, run.loader,
-               {.epochs = 3, .progress = false, .print_epochs = false, .checkpoint = &ckpt});
+    train::fit(run.net, run.opt, run.loader, {.epochs = 3, .callbacks = {&ckpt}, .verbose = false});
   }
   Run run;
-  train::Checkpointer ckpt(run.net, run.opt, nullptr, {.dir = d.path.string(), .keep_last = 5});
+  train::Checkpointer ckpt(run.net, run.opt, nullptr,
+                           {.dir = d.path.string(), .keep_last = 5, .resume = false});
   const std::string err = stderr_of([&] {
-    train::fit(run.net, run.opt, run.loader,
-               {.epochs = 1,
-                .progress = false,
-                .print_epochs = false,
-                .checkpoint = &ckpt,
-                .resume = false});
+    train::fit(run.net, run.opt, run.loader, {.epochs = 1, .callbacks = {&ckpt}, .verbose = false});
   });
   CHECK(err.find("removing 3 checkpoint(s) of an earlier run") != std::string::npos);
   CHECK(names(ckpt.checkpoints()) == std::vector<std::string>{"checkpoint-e0001-s00000005.tg"});
   // A reader (write = false) resumes but never writes or deletes.
   Run reader_run;
-  train::Checkpointer reader(reader_run.net, reader_run.opt, nullptr,
-                             {.dir = d.path.string(), .keep_last = 5, .write = false});
+  train::Checkpointer reader(
+      reader_run.net, reader_run.opt, nullptr,
+      {.dir = d.path.string(), .keep_last = 5, .write = false, .resume = false});
   CHECK(reader.resume()->epoch == 1);
   CHECK(reader_run.params() == run.params());
   train::fit(reader_run.net, reader_run.opt, reader_run.loader,
-             {.epochs = 3,
-              .progress = false,
-              .print_epochs = false,
-              .checkpoint = &reader,
-              .resume = false});
+             {.epochs = 3, .callbacks = {&reader}, .verbose = false});
   CHECK(names(ckpt.checkpoints()) == std::vector<std::string>{"checkpoint-e0001-s00000005.tg"});
   CHECK_THROWS_AS(reader.save({}), tg::StateError);
   CHECK_THROWS_WITH_AS(train::Checkpointer(run.net, run.opt, nullptr, {.keep_last = 0}),

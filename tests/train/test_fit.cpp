@@ -22,12 +22,10 @@ TEST_CASE("fit: the same parameters as the explicit loop, bit for bit") {
     losses.push_back(sum / 40);
   }
   Run fitted;
-  const train::FitResult r = train::fit(fitted.net, fitted.opt, fitted.loader,
-                                        {.epochs = 3,
-                                         .scheduler = &fitted.sched,
-                                         .clip_norm = 0.5,
-                                         .progress = false,
-                                         .print_epochs = false});
+  train::ScheduleStep sched(fitted.sched);
+  const train::FitResult r =
+      train::fit(fitted.net, fitted.opt, fitted.loader,
+                 {.epochs = 3, .clip_norm = 0.5, .callbacks = {&sched}, .verbose = false});
   CHECK(fitted.params() == by_hand.params());
   CHECK(fitted.opt.lr() == by_hand.opt.lr());
   REQUIRE(r.epochs.size() == 3);
@@ -45,8 +43,7 @@ TEST_CASE("fit: sum_across_ranks makes the train loss the whole job's") {
   std::vector<std::vector<double>> passed;
   train::FitOptions o;  // assigned, not designated: GCC 12 warns on std::function members
   o.epochs = 2;
-  o.progress = false;
-  o.print_epochs = false;
+  o.verbose = false;
   o.sum_across_ranks = [&](std::span<double> v) {
     passed.emplace_back(v.begin(), v.end());
     v[0] *= 3;  // this rank's loss sum plus twice it
@@ -72,9 +69,8 @@ TEST_CASE("fit: callbacks see every batch and epoch, and any of them may stop it
   train::LambdaCallback stop({.on_batch_end = [](const train::BatchEnd& b) {
     return b.step == 7 ? train::Signal::Stop : train::Signal::Continue;
   }});
-  auto r = train::fit(
-      run.net, run.opt, run.loader,
-      {.epochs = 5, .callbacks = {&stop, &watch}, .progress = false, .print_epochs = false});
+  auto r = train::fit(run.net, run.opt, run.loader,
+                      {.epochs = 5, .callbacks = {&stop, &watch}, .verbose = false});
   CHECK(r.stopped);
   CHECK(steps == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});  // watch saw step 7 too
   CHECK(r.epochs.size() == 1);  // epoch 2 was cut short: no record
@@ -86,12 +82,9 @@ TEST_CASE("fit: callbacks see every batch and epoch, and any of them may stop it
   train::LambdaCallback at_epoch({.on_epoch_end = [](const train::EpochEnd& e) {
     return e.epoch == 3 ? train::Signal::Stop : train::Signal::Continue;
   }});
-  r = train::fit(run.net, run.opt, run.loader,
-                 {.epochs = 5,
-                  .callbacks = {&watch, &at_epoch},
-                  .progress = false,
-                  .print_epochs = false,
-                  .start = r.progress});
+  r = train::fit(
+      run.net, run.opt, run.loader,
+      {.epochs = 5, .callbacks = {&watch, &at_epoch}, .verbose = false, .start = r.progress});
   CHECK(steps.front() == 8);
   CHECK(r.stopped);
   CHECK(r.progress.epoch == 3);
@@ -107,17 +100,14 @@ TEST_CASE("fit: EarlyStopping, validation metrics, the log and a per-batch sched
   train::EarlyStopping early({.monitor = "val_loss", .patience = 2, .min_delta = 1e9});
   train::MetricsLog log({.csv = d.file("epochs.csv"), .steps_csv = d.file("steps.csv")});
   optim::StepLR per_batch(run.opt, 4, 0.5);
+  train::ScheduleStep step_per_batch(per_batch, true);
   const auto r = train::fit(
       run.net, run.opt, run.loader,
       {.epochs = 10,
-       .scheduler = &per_batch,
-       .schedule_per_batch = true,
        .val_loader = &val,
        .val = {.metrics = {train::Metric::Accuracy, train::Metric::TopKAccuracy}, .top_k = 2},
-       .callbacks = {&early},
-       .progress = false,
-       .print_epochs = false,
-       .log = &log});
+       .callbacks = {&step_per_batch, &early, &log},
+       .verbose = false});
   CHECK(r.stopped);
   CHECK(r.epochs.size() == 3);  // the first value, then two that do not beat it by 1e9
   CHECK(per_batch.last_epoch() == 15);
@@ -134,13 +124,12 @@ TEST_CASE("fit: EarlyStopping, validation metrics, the log and a per-batch sched
   CHECK(steps[4].get("lr") == 0.025);  // after 4 batches the per-batch StepLR halved it
 
   optim::ReduceLROnPlateau plateau(run.opt);
-  CHECK_THROWS_WITH_AS(train::fit(run.net, run.opt, run.loader,
-                                  {.epochs = 11,
-                                   .plateau = &plateau,
-                                   .progress = false,
-                                   .print_epochs = false,
-                                   .start = r.progress}),
-                       doctest::Contains("no metric named \"val_loss\""), tg::ValueError);
+  train::PlateauStep plateau_step(plateau);
+  CHECK_THROWS_WITH_AS(
+      train::fit(
+          run.net, run.opt, run.loader,
+          {.epochs = 11, .callbacks = {&plateau_step}, .verbose = false, .start = r.progress}),
+      doctest::Contains("no metric named \"val_loss\""), tg::ValueError);
 }
 
 TEST_CASE("fit: regression with the default loss, the lines it prints, bad options") {
@@ -152,8 +141,10 @@ TEST_CASE("fit: regression with the default loss, the lines it prints, bad optio
   nn::Linear model(3, 1, true, &gen);
   model.to(tg::kFloat64);
   optim::SGD opt(model.parameters(), {.lr = 0.1});
+  train::Printer lines({.bars = false});
   const std::string out = output_of(1, [&] {
-    const auto r = train::fit(model, opt, loader, {.epochs = 50, .progress = false});
+    const auto r =
+        train::fit(model, opt, loader, {.epochs = 50, .callbacks = {&lines}, .verbose = false});
     CHECK(r.epochs.back().get("train_loss") < 1e-3 * r.epochs.front().get("train_loss"));
   });
   CHECK(out.find("epoch 1/50  train_loss ") == 0);
@@ -178,27 +169,41 @@ TEST_CASE("fit: resuming through its Checkpointer prints where it continues") {
     Run run;
     train::Checkpointer ckpt(run.net, run.opt, &run.sched,
                              {.dir = d.path.string(), .every_steps = 3});
+    train::ScheduleStep sched(run.sched);
     train::LambdaCallback stop({.on_batch_end = [](const train::BatchEnd& b) {
       return b.step == 8 ? train::Signal::Stop : train::Signal::Continue;
     }});
     train::fit(run.net, run.opt, run.loader,
-               {.epochs = 3,
-                .scheduler = &run.sched,
-                .callbacks = {&stop},
-                .progress = false,
-                .print_epochs = false,
-                .checkpoint = &ckpt});
+               {.epochs = 3, .callbacks = {&sched, &stop, &ckpt}, .verbose = false});
   }
   Run run;
   train::Checkpointer ckpt(run.net, run.opt, &run.sched,
                            {.dir = d.path.string(), .every_steps = 3});
+  train::ScheduleStep sched(run.sched);
+  train::Printer lines({.bars = false});
   train::FitResult r;
   const std::string out = output_of(1, [&] {
     r = train::fit(run.net, run.opt, run.loader,
-                   {.epochs = 3, .scheduler = &run.sched, .progress = false, .checkpoint = &ckpt});
+                   {.epochs = 3, .callbacks = {&lines, &sched, &ckpt}, .verbose = false});
   });
   CHECK(out.find("resumed from " + d.path.string() +
                  "/checkpoint-e0001-s00000006.tg after epoch 1, batch 1 of the next (step 6)\n") ==
         0);
   CHECK(r.progress.step == 15);
+}
+
+TEST_CASE("fit: a Checkpointer saves after the other callbacks, wherever it is listed") {
+  // Listed before the schedule, it still saves the schedule as stepped at that epoch's end, so
+  // a resume from it continues as the uninterrupted run.
+  TempDir d;
+  {
+    Run run;
+    train::Checkpointer ckpt(run.net, run.opt, &run.sched, {.dir = d.path.string()});
+    train::ScheduleStep sched(run.sched);
+    train::fit(run.net, run.opt, run.loader,
+               {.epochs = 2, .callbacks = {&ckpt, &sched}, .verbose = false});
+    const tg::Archive last = tg::Archive::load(ckpt.checkpoints().back());
+    CHECK(last.get_int64("sched.last_epoch") == 2);
+    CHECK(last.get_double("optim.group.0.lr") == run.opt.lr());
+  }
 }

@@ -14,7 +14,7 @@ void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer& opt
                const optim::SchedulerState* schedule, Progress progress) {
   nn::save_state(model, ar);
   opt.save_state(ar);
-  if (schedule) schedule->save_state(ar);
+  if (schedule) schedule->save_state(ar, "sched.");
   auto int64 = [](std::int64_t v) {
     return scalar_tensor(static_cast<double>(v), {.dtype = kInt64});
   };
@@ -29,13 +29,13 @@ std::string name_file(const std::string& path, const std::string& what, const ch
                                               : msg(op, ": ", what);
 }
 
-RunState check_run(const Archive& ar, const std::string& path, const nn::Module& model,
+LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module& model,
                    const optim::Optimizer& opt, const optim::SchedulerState* schedule) {
-  // Each part is read and checked into locals or by its check_state, so a bad entry anywhere
-  // leaves model, optimizer, schedule and generator as they were.
-  RunState s;
+  // Each piece is read and checked into the result, so a bad entry anywhere leaves model,
+  // optimizer, schedule and generator as they were.
+  LoadedRun run;
   try {
-    Progress& p = s.progress;
+    Progress& p = run.progress;
     p.epoch = ar.get_int64("progress.epoch");
     p.step = ar.get_int64("progress.step");
     // Checkpoints written before mid-epoch resume have no batch entry: an epoch boundary.
@@ -43,22 +43,22 @@ RunState check_run(const Archive& ar, const std::string& path, const nn::Module&
     if (p.epoch < 0 || p.step < 0 || p.batch < 0)
       throw ValueError(
           msg("progress is negative: epoch ", p.epoch, ", step ", p.step, ", batch ", p.batch));
-    s.rng.set_state(ar.get_text("progress.rng"));
-    nn::check_state(model, ar);
-    opt.check_state(ar);
-    if (schedule) schedule->check_state(ar);
+    run.rng.set_state(ar.get_text("progress.rng"));
+    run.model = nn::read_state(model, ar);
+    run.optimizer = opt.read_state(ar);
+    if (schedule) run.schedule = schedule->read_state(ar, "sched.");
   } catch (const Error& e) {
     throw ValueError(name_file(path, e.what(), "load_checkpoint"));
   }
-  return s;
+  return run;
 }
 
-void apply_run(const Archive& ar, nn::Module& model, optim::Optimizer& opt,
-               optim::SchedulerState* schedule, const RunState& state) {
-  nn::load_state(model, ar);
-  opt.load_state(ar);
-  if (schedule) schedule->load_state(ar);
-  default_generator() = state.rng;
+void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer& opt,
+               optim::SchedulerState* schedule) {
+  nn::apply_state(model, run.model);
+  opt.apply_state(*run.optimizer);
+  if (schedule) schedule->apply_state(*run.schedule);
+  default_generator() = run.rng;
 }
 
 }  // namespace detail
@@ -73,9 +73,9 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
 Progress load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt,
                          optim::SchedulerState* schedule) {
   const Archive ar = Archive::load(path);
-  const detail::RunState state = detail::check_run(ar, path, model, opt, schedule);
-  detail::apply_run(ar, model, opt, schedule, state);
-  return state.progress;
+  detail::LoadedRun run = detail::read_run(ar, path, model, opt, schedule);
+  detail::apply_run(run, model, opt, schedule);
+  return run.progress;
 }
 
 }  // namespace tapegrad::train

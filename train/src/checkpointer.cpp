@@ -124,9 +124,34 @@ std::string Checkpointer::on_epoch(const Progress& p, const Record& r) {
   return "";
 }
 
+void Checkpointer::on_fit_begin(FitState& state) {
+  // The loader's order travels in the checkpoints; a resume restores it (at the checkpoint's
+  // epoch and batch).
+  attach(state.loader);
+  if (!options_.resume) return;
+  const std::optional<Progress> restored = resume();
+  if (!restored) return;
+  state.progress = *restored;
+  if (options_.verbose)
+    std::printf("resumed from %s after epoch %lld%s (step %lld)\n", resumed_from_.c_str(),
+                static_cast<long long>(restored->epoch),
+                restored->batch ? msg(", batch ", restored->batch, " of the next").c_str() : "",
+                static_cast<long long>(restored->step));
+}
+
+Signal Checkpointer::on_batch_end(const BatchEnd& b) {
+  on_step({.epoch = b.epoch - 1, .step = b.step, .batch = b.batch});
+  return Signal::Continue;
+}
+
+Signal Checkpointer::on_epoch_end(const EpochEnd& e) {
+  on_epoch({.epoch = e.epoch, .step = e.step, .batch = 0}, e.record);
+  return Signal::Continue;
+}
+
 Progress Checkpointer::resume(const std::string& path) {
   const Archive ar = Archive::load(path);
-  const detail::RunState state = detail::check_run(ar, path, model_, opt_, schedule_);
+  detail::LoadedRun state = detail::read_run(ar, path, model_, opt_, schedule_);
   // This checkpointer's entries, read into locals: nothing is applied until all are good.
   std::optional<std::uint64_t> seed;
   std::optional<LogPosition> pos;
@@ -159,7 +184,7 @@ Progress Checkpointer::resume(const std::string& path) {
   } catch (const Error& e) {
     throw ValueError(detail::name_file(path, e.what(), "Checkpointer::resume"));
   }
-  detail::apply_run(ar, model_, opt_, schedule_, state);
+  detail::apply_run(state, model_, opt_, schedule_);
   if (loader_) {
     if (seed) loader_->set_seed(*seed);
     loader_->set_epoch(state.progress.epoch, state.progress.batch);

@@ -183,6 +183,20 @@ void MetricsLog::log_epoch(const Record& r) {
   flush();
 }
 
+Signal MetricsLog::on_batch_end(const BatchEnd& b) {
+  if (logs_steps())  // no step records built when none are written
+    log_step({{"epoch", static_cast<double>(b.epoch)},
+              {"step", static_cast<double>(b.step)},
+              {"loss", b.loss},
+              {"lr", opt_ ? opt_->lr() : std::numeric_limits<double>::quiet_NaN()}});
+  return Signal::Continue;
+}
+
+Signal MetricsLog::on_epoch_end(const EpochEnd& e) {
+  log_epoch(e.record);
+  return Signal::Continue;
+}
+
 void MetricsLog::flush() {
   for (File* f : {csv_.get(), steps_csv_.get(), jsonl_.get()})
     if (f && std::fflush(f->f) != 0)

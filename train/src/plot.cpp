@@ -32,9 +32,11 @@ std::string quoted(const std::string& s) {
 
 std::string value(double v) { return std::isfinite(v) ? msg(v) : "NaN"; }
 
+}  // namespace
+
 // Writes script to <png>.gp and runs gnuplot on it. false (with a message) when gnuplot is not
 // installed; IoError when it ran and failed.
-bool run_gnuplot(const std::string& png, const std::string& script) {
+bool plot_script(const std::string& png, const std::string& script) {
   const std::string gp = png + ".gp", err = png + ".gp.err";
   {
     std::ofstream f(gp);
@@ -70,6 +72,8 @@ bool run_gnuplot(const std::string& png, const std::string& script) {
     throw IoError(msg("plot: gnuplot failed on ", gp, ": ", text.str()));
   return true;
 }
+
+namespace {
 
 std::string header(const PlotOptions& o, const std::string& png, const std::string& title) {
   // noenhanced: names such as test_loss are text, not subscripts.
@@ -116,7 +120,7 @@ bool curve(const LogContents& log, const std::string& png, const std::vector<std
     s += msg(i ? ", " : "", "$d using 1:", i + 2, " with linespoints pointsize 0.6 title ",
              quoted(name));
   }
-  return run_gnuplot(png, s + "\n");
+  return plot_script(png, s + "\n");
 }
 }  // namespace
 
@@ -177,7 +181,7 @@ bool plot_confusion(const std::vector<std::vector<std::int64_t>>& m, const std::
   }
   s += "EOD\nplot $m matrix with image, $m matrix using 1:2:(sprintf('%d', $3)) with labels "
        "font ',8'\n";
-  return run_gnuplot(png, s);
+  return plot_script(png, s);
 }
 
 }  // namespace tapegrad::train

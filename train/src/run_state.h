@@ -1,27 +1,34 @@
 // The pieces of save_checkpoint/load_checkpoint, for Checkpointer, which stores entries of its
-// own in the same file and must check them before anything is applied.
+// own in the same file and must check them before anything is applied. A run loads in two
+// phases, as every Stateful does: read and check every piece, then apply them all.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "tapegrad/core/io/archive.h"
+#include "tapegrad/core/io/stateful.h"
 #include "tapegrad/core/random.h"
+#include "tapegrad/nn/module.h"
 #include "tapegrad/train/checkpoint.h"
 
 namespace tapegrad::train::detail {
 
-struct RunState {
+/// A whole run read from a checkpoint and checked, not yet applied.
+struct LoadedRun {
   Progress progress;
   Generator rng;
+  nn::StateDict model;
+  std::unique_ptr<LoadedState> optimizer, schedule;
 };
 
 void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer& opt,
                const optim::SchedulerState* schedule, Progress progress);
-/// Every check load_checkpoint makes, changing nothing; errors name path.
-RunState check_run(const Archive& ar, const std::string& path, const nn::Module& model,
+/// Reads and checks every piece load_checkpoint applies, changing nothing; errors name path.
+LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module& model,
                    const optim::Optimizer& opt, const optim::SchedulerState* schedule);
-/// Applies a checked archive.
-void apply_run(const Archive& ar, nn::Module& model, optim::Optimizer& opt,
-               optim::SchedulerState* schedule, const RunState& state);
+/// Applies what read_run returned (nothing in it can fail).
+void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer& opt,
+               optim::SchedulerState* schedule);
 /// e's message with path in it (Archive's messages already name the file).
 std::string name_file(const std::string& path, const std::string& what, const char* op);
 

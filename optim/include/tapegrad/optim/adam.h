@@ -29,6 +29,9 @@ class Adam : public OptimizerWith<Adam, AdamOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "Adam";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<AdamOptions> kCycledMomentum{
+      "beta1", [](AdamOptions& o) -> double& { return o.betas.first; }};
   static std::vector<std::string> buffer_names() {
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   }

@@ -19,6 +19,9 @@ class Adamax : public OptimizerWith<Adamax, AdamaxOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "Adamax";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<AdamaxOptions> kCycledMomentum{
+      "beta1", [](AdamaxOptions& o) -> double& { return o.betas.first; }};
   static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_inf"}; }
   static void validate(const AdamaxOptions& o);
 

@@ -12,6 +12,9 @@ class AdamW : public OptimizerWith<AdamW, AdamWOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "AdamW";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<AdamWOptions> kCycledMomentum{
+      "beta1", [](AdamWOptions& o) -> double& { return o.betas.first; }};
   static std::vector<std::string> buffer_names() { return Adam::buffer_names(); }
   static void validate(const AdamWOptions& o);
 

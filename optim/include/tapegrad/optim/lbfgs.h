@@ -28,7 +28,7 @@ struct LBFGSOptions {
 /// arithmetic is in double whatever the parameters' dtype (torch's is in theirs), so float64
 /// runs match torch's and float32 ones are slightly more precise; the history costs
 /// 2 x history_size x 8 bytes per parameter element.
-class LBFGS : public OptimizerWith<LBFGS, LBFGSOptions> {
+class LBFGS : public OptimizerWith<LBFGS, LBFGSOptions, Optimizer> {
  public:
   explicit LBFGS(const std::vector<Tensor>& params, LBFGSOptions options = {});
   explicit LBFGS(const NamedParams& params, LBFGSOptions options = {});
@@ -48,14 +48,13 @@ class LBFGS : public OptimizerWith<LBFGS, LBFGSOptions> {
 
   /// The base's entries, then the iteration state under "<prefix>lbfgs.".
   void save_state(Archive& ar, const std::string& prefix = "optim.") const override;
-  void load_state(const Archive& ar, const std::string& prefix = "optim.") override;
-  void check_state(const Archive& ar, const std::string& prefix = "optim.") const override;
+  std::unique_ptr<LoadedState> read_state(const Archive& ar,
+                                          const std::string& prefix = "optim.") const override;
+  void apply_state(LoadedState& state) override;
 
- protected:
-  void update(std::size_t group, ParamState& s, const Tensor& p, const Tensor& g) override;
+  struct State;  // flat vectors over all parameters (lbfgs.cpp)
 
  private:
-  struct State;  // flat vectors over all parameters (lbfgs.cpp)
   std::unique_ptr<State> read(const Archive& ar, const std::string& prefix) const;
   std::unique_ptr<State> s_;
 };

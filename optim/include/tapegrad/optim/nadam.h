@@ -26,6 +26,9 @@ class NAdam : public OptimizerWith<NAdam, NAdamOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "NAdam";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<NAdamOptions> kCycledMomentum{
+      "beta1", [](NAdamOptions& o) -> double& { return o.betas.first; }};
   static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_avg_sq"}; }
   static std::vector<std::string> scalar_names() { return {"mu_product"}; }
   static void validate(const NAdamOptions& o);

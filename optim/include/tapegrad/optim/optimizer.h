@@ -1,14 +1,18 @@
-// The optimizer interface. The base owns parameter groups, per-parameter state (buffers parallel
-// to the parameters, named for checkpoints), zero_grad, the learning rate schedulers set, and
-// state save/load; a concrete optimizer adds its options and one update rule.
+// The optimizer interface, in three layers. Optimizer owns parameter groups, per-parameter state
+// (buffers parallel to the parameters, named for checkpoints), zero_grad, the per-group values
+// schedules set (the lr, and a cycled momentum where the optimizer declares one) and state
+// save/load. ElementwiseOptimizer is every optimizer whose rule updates each parameter from its
+// own gradient and state (all but LBFGS). OptimizerWith gives a concrete optimizer its options.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tapegrad/core/io/archive.h"
+#include "tapegrad/core/io/stateful.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::optim {
@@ -24,7 +28,7 @@ struct ParamState {
   std::vector<double> scalars;  ///< indexed like the optimizer's scalar names
 };
 
-class Optimizer {
+class Optimizer : public Stateful {
  public:
   virtual ~Optimizer() = default;
   Optimizer(const Optimizer&) = delete;
@@ -34,7 +38,7 @@ class Optimizer {
   using Closure = std::function<Tensor()>;
 
   /// One update of every parameter that has a gradient (run without recording).
-  virtual void step();
+  virtual void step() = 0;
   /// Runs closure with recording on, then step(); returns the closure's loss (torch's
   /// step(closure)). LBFGS evaluates it several times per step.
   virtual Tensor step(const Closure& closure);
@@ -49,11 +53,14 @@ class Optimizer {
   /// The lr a scheduler started from (set by the first scheduler attached; NaN before).
   double initial_lr(std::size_t group) const;
   void set_initial_lr(double lr, std::size_t group);
-  /// Whether a group has a momentum a schedule can cycle (CyclicLR, OneCycleLR): SGD's and
-  /// RMSprop's `momentum`, or beta1 of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam).
-  bool has_momentum(std::size_t group = 0) const;
-  /// That momentum (ValueError naming the optimizer when it has none).
+  /// The name of the per-group hyperparameter a cycling schedule (CyclicLR, OneCycleLR) moves,
+  /// as the optimizer declares it (kCycledMomentum): "momentum" for SGD and RMSprop, "beta1"
+  /// for the Adam family; nullptr when it declares none, and such schedules then refuse it.
+  virtual const char* cycled_momentum() const { return nullptr; }
+  /// That hyperparameter's value in a group (ValueError naming the optimizer when it declares
+  /// none). It is saved with the group's lr.
   double momentum(std::size_t group = 0) const;
+  /// Sets it, checked by the optimizer's own validation.
   void set_momentum(double momentum, std::size_t group);
   /// The step count and buffers of a parameter, by flat index over all groups.
   const ParamState& state(std::size_t param_index) const { return state_.at(param_index); }
@@ -64,42 +71,50 @@ class Optimizer {
 
   /// Puts every group's lr, every step count and every buffer into ar under prefix, keyed by
   /// parameter name ("optim.state.0.weight.exp_avg").
-  virtual void save_state(Archive& ar, const std::string& prefix = "optim.") const;
-  /// Restores what save_state wrote; checks type, names, shapes and values first and changes
-  /// nothing on a mismatch (ValueError naming the entry).
-  virtual void load_state(const Archive& ar, const std::string& prefix = "optim.");
-  /// Throws what load_state would throw for ar, changing nothing (for whole-run checkpoints).
-  virtual void check_state(const Archive& ar, const std::string& prefix = "optim.") const;
+  void save_state(Archive& ar, const std::string& prefix = "optim.") const override;
+  /// Reads and checks what save_state wrote (type, names, shapes, values), changing nothing;
+  /// ValueError naming the entry.
+  std::unique_ptr<LoadedState> read_state(const Archive& ar,
+                                          const std::string& prefix = "optim.") const override;
+  void apply_state(LoadedState& state) override;
+  /// Restores what save_state wrote, all of it or (on a ValueError) nothing.
+  void load_state(const Archive& ar, const std::string& prefix = "optim.") {
+    Stateful::load_state(ar, prefix);
+  }
+  /// Throws what load_state would throw for ar, changing nothing.
+  void check_state(const Archive& ar, const std::string& prefix = "optim.") const {
+    Stateful::check_state(ar, prefix);
+  }
 
  protected:
   /// buffer_names and scalar_names fix what each ParamState holds (e.g. {"exp_avg", "exp_avg_sq"}).
   Optimizer(std::vector<std::string> buffer_names, std::vector<std::string> scalar_names = {});
   /// Adds a group; names identify parameters in checkpoints and must be unique.
   void add_group(const NamedParams& params);
-  /// Updates one parameter: called by step() with the group index, the parameter's state (its
-  /// step count already advanced), the parameter and its gradient.
-  virtual void update(std::size_t group, ParamState& state, const Tensor& param,
-                      const Tensor& grad) = 0;
-  virtual double& group_lr(std::size_t group) = 0;
-  double group_lr(std::size_t group) const { return const_cast<Optimizer*>(this)->group_lr(group); }
-  /// The group's momentum option, or null when the optimizer has none.
-  virtual double* group_momentum(std::size_t /*group*/) { return nullptr; }
-  /// Throws what the optimizer's validation says of the group with momentum m.
-  virtual void check_momentum(std::size_t /*group*/, double /*m*/) const {}
+  /// A group's lr, as its options hold it.
+  virtual double group_lr(std::size_t group) const = 0;
+  virtual void put_group_lr(std::size_t group, double lr) = 0;
+  /// A group's cycled momentum (called only when cycled_momentum() names one).
+  virtual double group_momentum(std::size_t group) const;
+  /// Throws what the optimizer's validation says of the group with cycled momentum m.
+  virtual void check_group_momentum(std::size_t group, double m) const;
+  /// Sets it (after check_group_momentum passed).
+  virtual void put_group_momentum(std::size_t group, double m);
   /// closure(), recorded whatever the caller's mode; its result must be a one-element tensor.
   Tensor evaluate(const Closure& closure) const;
   /// Buffer i of a state, created on first use filled with `init` in the parameter's shape.
   static Tensor& buffer(ParamState& s, std::size_t i, const Tensor& like, double init = 0);
+  /// Parameter i of a group and its state (the state's index is the group's first plus i).
+  ParamState& param_state(std::size_t group, std::size_t i);
 
  private:
   const Tensor& params_flat(std::size_t i) const;
-  /// What load_state applies, read and checked.
-  struct LoadedState {
+  /// What apply_state applies, read and checked.
+  struct Loaded : LoadedState {
     std::vector<std::pair<double, double>> lrs;  // (lr, initial_lr) per group
     std::vector<double> momenta;                 // per group; NaN: none saved, keep the current
     std::vector<ParamState> state;
   };
-  LoadedState read_state(const Archive& ar, const std::string& prefix) const;
   struct Group {
     std::vector<Tensor> params;
     std::size_t first;  // flat index of params[0]: a group's parameters are contiguous
@@ -111,59 +126,98 @@ class Optimizer {
   std::vector<std::string> buffer_names_, scalar_names_;
 };
 
-/// The middle layer every optimizer derives from, as `class Adam : public OptimizerWith<Adam,
-/// AdamOptions>`: it gives the optimizer its constructors (inherited with `using
-/// OptimizerWith::OptimizerWith;`), its name and parameter groups that each carry a full
-/// Options struct (with an `lr` member), so per-layer learning rates and per-group weight
-/// decay work. Self supplies what is particular to it:
+/// The optimizers whose rule updates each parameter from its own gradient and state (SGD, Adam
+/// and the rest of torch.optim but LBFGS): step() runs without recording, skips parameters
+/// without a gradient (never reached by backward, or frozen), as PyTorch does, advances each
+/// other one's step count and calls update.
+class ElementwiseOptimizer : public Optimizer {
+ public:
+  void step() override;
+  using Optimizer::step;
+
+ protected:
+  using Optimizer::Optimizer;
+  /// Updates one parameter: called by step() with the group index, the parameter's state (its
+  /// step count already advanced), the parameter and its gradient.
+  virtual void update(std::size_t group, ParamState& state, const Tensor& param,
+                      const Tensor& grad) = 0;
+};
+
+/// How an optimizer declares the hyperparameter cycling schedules move (torch's
+/// cycle_momentum): its name, and where a group's options hold it. SGD declares
+///   static constexpr CycledMomentum<SGDOptions> kCycledMomentum{
+///       "momentum", [](SGDOptions& o) -> double& { return o.momentum; }};
+/// An optimizer that declares none is refused by a cycling schedule, by name.
+template <typename Options>
+struct CycledMomentum {
+  const char* name;
+  double& (*of)(Options&);
+};
+
+/// What a concrete optimizer derives from, as `class Adam : public OptimizerWith<Adam,
+/// AdamOptions>`: its constructors (inherited with `using OptimizerWith::OptimizerWith;`), its
+/// name and parameter groups that each carry a full Options struct (with an `lr` member), so
+/// per-layer learning rates and per-group weight decay work. Self supplies what is particular
+/// to it:
 ///   static constexpr const char* kName;              "Adam": messages and checkpoints
 ///   static std::vector<std::string> buffer_names();  its per-parameter tensors, in order
 ///   static void validate(const Options&);            throws ValueError naming the bad value
 ///   void update(group, state, param, grad) override; the rule
-/// and, when it keeps per-parameter numbers too, static std::vector<std::string> scalar_names().
-template <typename Self, typename Options>
-class OptimizerWith : public Optimizer {
+/// and, when it has them, static std::vector<std::string> scalar_names() (per-parameter
+/// numbers) and kCycledMomentum (above). Base is the layer it builds on: ElementwiseOptimizer,
+/// or Optimizer for one that steps all its parameters at once (LBFGS, which defines step()).
+template <typename Self, typename Options, typename Base = ElementwiseOptimizer>
+class OptimizerWith : public Base {
  public:
   explicit OptimizerWith(const std::vector<Tensor>& params, Options options = {})
-      : Optimizer(Self::buffer_names(), declared_scalars()) {
+      : Base(Self::buffer_names(), declared_scalars()) {
     add_param_group(params, options);
   }
   explicit OptimizerWith(const NamedParams& params, Options options = {})
-      : Optimizer(Self::buffer_names(), declared_scalars()) {
+      : Base(Self::buffer_names(), declared_scalars()) {
     add_param_group(params, options);
   }
 
   /// Adds a group with its own options (validated like the constructor's).
   void add_param_group(const NamedParams& params, const Options& options) {
     Self::validate(options);
-    add_group(params);
+    this->add_group(params);
     options_.push_back(options);
   }
   void add_param_group(const std::vector<Tensor>& params, const Options& options) {
-    add_param_group(positional(params, num_params()), options);
+    add_param_group(positional(params, this->num_params()), options);
   }
   Options& options(std::size_t group = 0) { return options_.at(group); }
   const Options& options(std::size_t group = 0) const { return options_.at(group); }
   std::string name() const override { return Self::kName; }
+  const char* cycled_momentum() const override {
+    if constexpr (kCycles) return Self::kCycledMomentum.name;
+    return nullptr;
+  }
 
  protected:
-  double& group_lr(std::size_t g) override { return options_.at(g).lr; }
-  double* group_momentum(std::size_t g) override { return momentum_of(options_.at(g)); }
-  void check_momentum(std::size_t g, double m) const override {
-    Options o = options_.at(g);
-    if (double* p = momentum_of(o)) *p = m;
-    Self::validate(o);
+  double group_lr(std::size_t g) const override { return options_.at(g).lr; }
+  void put_group_lr(std::size_t g, double lr) override { options_.at(g).lr = lr; }
+  double group_momentum(std::size_t g) const override {
+    if constexpr (kCycles) {
+      Options o = options_.at(g);  // the declaration's accessor takes options it may write
+      return Self::kCycledMomentum.of(o);
+    }
+    return Base::group_momentum(g);
+  }
+  void check_group_momentum(std::size_t g, double m) const override {
+    if constexpr (kCycles) {
+      Options o = options_.at(g);
+      Self::kCycledMomentum.of(o) = m;
+      Self::validate(o);
+    }
+  }
+  void put_group_momentum(std::size_t g, double m) override {
+    if constexpr (kCycles) Self::kCycledMomentum.of(options_.at(g)) = m;
   }
 
  private:
-  static double* momentum_of(Options& o) {
-    if constexpr (requires { o.momentum; })
-      return &o.momentum;
-    else if constexpr (requires { o.betas.first; })
-      return &o.betas.first;
-    else
-      return nullptr;
-  }
+  static constexpr bool kCycles = requires { Self::kCycledMomentum; };
   static std::vector<std::string> declared_scalars() {
     if constexpr (requires { Self::scalar_names(); })
       return Self::scalar_names();

@@ -23,6 +23,9 @@ class RAdam : public OptimizerWith<RAdam, RAdamOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "RAdam";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<RAdamOptions> kCycledMomentum{
+      "beta1", [](RAdamOptions& o) -> double& { return o.betas.first; }};
   static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_avg_sq"}; }
   static void validate(const RAdamOptions& o);
 

@@ -22,6 +22,9 @@ class RMSprop : public OptimizerWith<RMSprop, RMSpropOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "RMSprop";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<RMSpropOptions> kCycledMomentum{
+      "momentum", [](RMSpropOptions& o) -> double& { return o.momentum; }};
   static std::vector<std::string> buffer_names() {
     return {"square_avg", "grad_avg", "momentum_buffer"};
   }

@@ -22,6 +22,9 @@ class SGD : public OptimizerWith<SGD, SGDOptions> {
  public:
   using OptimizerWith::OptimizerWith;
   static constexpr const char* kName = "SGD";
+  /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
+  static constexpr CycledMomentum<SGDOptions> kCycledMomentum{
+      "momentum", [](SGDOptions& o) -> double& { return o.momentum; }};
   static std::vector<std::string> buffer_names() { return {"momentum_buffer"}; }
   static void validate(const SGDOptions& o);
 

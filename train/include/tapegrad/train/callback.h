@@ -1,13 +1,29 @@
-// Callbacks: what fit() calls at the end of every batch and every epoch; any may stop training.
+// Callbacks: what fit() calls before training, and at the end of every batch and every epoch;
+// any may stop it. Everything around fit's loop is one: checkpoints (Checkpointer), logs
+// (MetricsLog), what is printed (Printer), schedules (ScheduleStep, PlateauStep), early stopping.
 #pragma once
 #include <cstdint>
 #include <functional>
 
+#include "tapegrad/data/dataloader.h"
+#include "tapegrad/nn/module.h"
+#include "tapegrad/optim/optimizer.h"
+#include "tapegrad/train/checkpoint.h"
 #include "tapegrad/train/record.h"
 
 namespace tapegrad::train {
 
 enum class Signal { Continue, Stop };
+
+/// The run fit() drives, as its callbacks see it.
+struct FitState {
+  nn::Module& model;
+  optim::Optimizer& optimizer;
+  data::DataLoader& loader;
+  /// Where training stands: a callback may move it before the first epoch (a resume).
+  Progress& progress;
+  std::int64_t epochs;  ///< the epoch fit stops after
+};
 
 struct BatchEnd {
   std::int64_t epoch;  ///< the epoch in progress, from 1
@@ -21,13 +37,21 @@ struct EpochEnd {
   std::int64_t epoch;  ///< epochs completed, from 1
   /// epoch, train_loss, val_loss and the validation metrics (when validating), lr, seconds.
   const Record& record;
+  std::int64_t step = 0;  ///< optimizer steps taken in all
 };
 
 class Callback {
  public:
   virtual ~Callback() = default;
+  /// Before the first epoch, in the order fit was given the callbacks.
+  virtual void on_fit_begin(FitState&) {}
+  /// Before each epoch's first batch, with that epoch's number from 1 and its batch count.
+  virtual void on_epoch_begin(std::int64_t /*epoch*/, std::int64_t /*batches*/) {}
   virtual Signal on_batch_end(const BatchEnd&) { return Signal::Continue; }
   virtual Signal on_epoch_end(const EpochEnd&) { return Signal::Continue; }
+  /// Whether this callback saves the run (a Checkpointer): fit calls those after every other
+  /// callback at each point, so what they save includes what the others changed there.
+  virtual bool saves() const { return false; }
 };
 
 /// A Callback from lambdas, for one-off printing or stopping.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tapegrad/data/dataloader.h"
+#include "tapegrad/train/callback.h"
 #include "tapegrad/train/checkpoint.h"
 #include "tapegrad/train/early_stopping.h"
 #include "tapegrad/train/metrics_log.h"
@@ -27,9 +28,15 @@ struct CheckpointerOptions {
   /// false: this Checkpointer only resumes and never writes or deletes a file (the ranks other
   /// than 0 of a data-parallel job, which resume from rank 0's checkpoints).
   bool write = true;
+  /// In fit(): resume from the newest checkpoint before the first epoch.
+  bool resume = true;
+  /// In fit(): say on stdout where a resumed run continues.
+  bool verbose = true;
 };
 
-class Checkpointer {
+/// As a fit() callback: attaches fit's loader, resumes (resume), saves on its schedule after
+/// every batch and every epoch, after the other callbacks (saves()).
+class Checkpointer : public Callback {
  public:
   /// schedule may be null. Keeps references: all must outlive the Checkpointer.
   Checkpointer(nn::Module& model, optim::Optimizer& opt, optim::SchedulerState* schedule = nullptr,
@@ -57,6 +64,11 @@ class Checkpointer {
   std::optional<Progress> resume();
   /// Resumes from one file: everything checked first, nothing changed on an error.
   Progress resume(const std::string& path);
+
+  void on_fit_begin(FitState& state) override;
+  Signal on_batch_end(const BatchEnd& b) override;
+  Signal on_epoch_end(const EpochEnd& e) override;
+  bool saves() const override { return true; }
 
   /// The scheduled checkpoints in dir, oldest first.
   std::vector<std::string> checkpoints() const;

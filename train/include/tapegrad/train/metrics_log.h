@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "tapegrad/train/callback.h"
 #include "tapegrad/train/record.h"
 
 namespace tapegrad::train {
@@ -32,10 +33,12 @@ struct LogPosition {
   std::int64_t csv = 0, steps_csv = 0, jsonl = 0;
 };
 
-class MetricsLog {
+/// As a fit() callback: a step record (epoch, step, loss, lr) per batch when a file takes them,
+/// and the epoch record per epoch.
+class MetricsLog : public Callback {
  public:
   explicit MetricsLog(MetricsLogOptions options);
-  ~MetricsLog();
+  ~MetricsLog() override;
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
 
@@ -54,6 +57,10 @@ class MetricsLog {
   void truncate(const LogPosition& p);
 
   const MetricsLogOptions& options() const { return options_; }
+
+  void on_fit_begin(FitState& state) override { opt_ = &state.optimizer; }
+  Signal on_batch_end(const BatchEnd& b) override;
+  Signal on_epoch_end(const EpochEnd& e) override;
   /// Whether log_step writes anywhere (a steps_csv or jsonl file), so callers can skip building
   /// step records.
   bool logs_steps() const { return steps_csv_ || jsonl_; }
@@ -63,6 +70,7 @@ class MetricsLog {
   void write(File& f, const char* type, const Record& r);
   MetricsLogOptions options_;
   std::unique_ptr<File> csv_, steps_csv_, jsonl_;
+  const optim::Optimizer* opt_ = nullptr;  // in fit: the lr of step records
 };
 
 /// What a log file holds: read back from CSV (".csv") or JSON Lines (any other name).

@@ -24,6 +24,10 @@ bool plot_curves(const std::string& log_path, const std::string& out_dir,
                  const PlotOptions& o = {});
 /// The same from a MetricsLog in use (flushed first): its epoch CSV, else its JSON Lines file.
 bool plot_curves(MetricsLog& log, const std::string& out_dir, const PlotOptions& o = {});
+/// Draws png from a gnuplot script of one's own (which must set its output to png): the script
+/// is written beside it as <png>.gp, and run as the plots above are. false (with a message on
+/// stderr) when gnuplot is not installed; IoError when it fails.
+bool plot_script(const std::string& png, const std::string& script);
 /// A heatmap of confusion[target][predicted] with the counts written in, rows labelled with
 /// class_names when given.
 bool plot_confusion(const std::vector<std::vector<std::int64_t>>& confusion,

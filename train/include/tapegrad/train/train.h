@@ -8,5 +8,7 @@
 #include "tapegrad/train/fit.h"
 #include "tapegrad/train/metrics_log.h"
 #include "tapegrad/train/plot.h"
+#include "tapegrad/train/printer.h"
 #include "tapegrad/train/progress.h"
 #include "tapegrad/train/record.h"
+#include "tapegrad/train/schedule_step.h"

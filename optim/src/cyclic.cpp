@@ -1,7 +1,6 @@
-// CosineAnnealingWarmRestarts, CyclicLR and OneCycleLR, formula for formula as
-// torch.optim.lr_scheduler (1.13). Each computes its lr from the step count alone, so get_lr is
-// its own closed form.
-#include "tapegrad/optim/cyclic_schedulers.h"
+// CyclicLR and OneCycleLR, formula for formula as torch.optim.lr_scheduler (1.13). Each computes
+// its lr from the step count alone, so get_lr is its own closed form.
+#include "tapegrad/optim/cyclic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,111 +28,15 @@ std::vector<double> one_per_group(const char* who, const char* what, std::vector
 }
 
 void check_cycled_momentum(const char* who, const Optimizer& opt, double base, double max) {
-  if (!opt.has_momentum())
-    throw ValueError(
-        msg(who, ": ", opt.name(), " has no momentum to cycle; pass cycle_momentum = false"));
+  if (!opt.cycled_momentum())
+    throw ValueError(msg(who, ": ", opt.name(),
+                         " has no momentum to cycle; pass cycle_momentum = false (an optimizer "
+                         "of one's own declares one with kCycledMomentum)"));
   if (!(base >= 0 && base <= max && max < 1))
     throw ValueError(msg(who, ": momenta must satisfy 0 <= base_momentum <= max_momentum < 1, got ",
                          base, " and ", max));
 }
 }  // namespace
-
-// ---- CosineAnnealingWarmRestarts ----
-CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0,
-                                                         std::int64_t T_mult, double eta_min,
-                                                         std::int64_t last_epoch)
-    : LRScheduler(opt),
-      T_0_(T_0),
-      T_mult_(T_mult),
-      eta_min_(eta_min),
-      T_cur_(static_cast<double>(last_epoch)),  // resuming counts from there, as torch
-      T_i_(double(T_0)) {
-  if (T_0 < 1) throw ValueError(msg("CosineAnnealingWarmRestarts: T_0 must be >= 1, got ", T_0));
-  if (T_mult < 1)
-    throw ValueError(msg("CosineAnnealingWarmRestarts: T_mult must be >= 1, got ", T_mult));
-  if (!std::isfinite(eta_min))
-    throw ValueError(msg("CosineAnnealingWarmRestarts: eta_min must be finite, got ", eta_min));
-  initial_step(last_epoch, "CosineAnnealingWarmRestarts");
-}
-
-void CosineAnnealingWarmRestarts::step() {
-  if (last_epoch_ < 0) {  // the constructor's step: epoch 0
-    step(0.0);
-    return;
-  }
-  ++last_epoch_;
-  T_cur_ += 1;
-  if (T_cur_ >= T_i_) {  // a restart
-    T_cur_ -= T_i_;
-    T_i_ *= static_cast<double>(T_mult_);
-  }
-  apply(get_lr());
-}
-
-void CosineAnnealingWarmRestarts::step(double epoch) {
-  if (!(epoch >= 0 && epoch < 9.0e15))  // an int64 last_epoch, with room
-    throw ValueError(
-        msg("CosineAnnealingWarmRestarts: epoch must be >= 0 and finite, got ", epoch));
-  place(epoch);
-  last_epoch_ = static_cast<std::int64_t>(std::floor(epoch));
-  apply(get_lr());
-}
-
-void CosineAnnealingWarmRestarts::place(double epoch) {
-  const double T0 = static_cast<double>(T_0_), m = static_cast<double>(T_mult_);
-  if (epoch < T0) {
-    T_i_ = T0;
-    T_cur_ = epoch;
-  } else if (T_mult_ == 1) {
-    T_i_ = T0;
-    T_cur_ = std::fmod(epoch, T0);
-  } else {  // restarts at T_0 (m^n - 1) / (m - 1): n of them have passed
-    const double n = std::floor(std::log(epoch / T0 * (m - 1) + 1) / std::log(m));
-    T_cur_ = epoch - T0 * (std::pow(m, n) - 1) / (m - 1);
-    T_i_ = T0 * std::pow(m, n);
-  }
-}
-
-std::vector<double> CosineAnnealingWarmRestarts::get_lr() {
-  return per_group(base_lrs_.size(), [&](std::size_t g) {
-    return eta_min_ + (base_lrs_[g] - eta_min_) * (1 + std::cos(pi * T_cur_ / T_i_)) / 2;
-  });
-}
-
-std::vector<double> CosineAnnealingWarmRestarts::closed_form_lr() {
-  place(static_cast<double>(last_epoch_));
-  return get_lr();
-}
-
-void CosineAnnealingWarmRestarts::save_state(Archive& ar, const std::string& prefix) const {
-  LRScheduler::save_state(ar, prefix);
-  ar.put(prefix + "T_cur", scalar_tensor(T_cur_, {.dtype = kFloat64}));
-  ar.put(prefix + "T_i", scalar_tensor(T_i_, {.dtype = kFloat64}));
-}
-
-std::pair<double, double> CosineAnnealingWarmRestarts::read_cycle(const Archive& ar,
-                                                                  const std::string& prefix) const {
-  LRScheduler::check_state(ar, prefix);
-  for (const char* k : {"T_cur", "T_i"})
-    if (!ar.is_tensor(prefix + k))
-      throw ValueError(msg("CosineAnnealingWarmRestarts: no '", prefix, k, "' entry"));
-  const double cur = ar.get_double(prefix + "T_cur"), len = ar.get_double(prefix + "T_i");
-  if (!(len >= 1 && std::isfinite(len) && cur >= 0 && cur < len))
-    throw ValueError(msg("CosineAnnealingWarmRestarts: entries '", prefix, "T_cur' and '", prefix,
-                         "T_i' are ", cur, " and ", len, "; expected 0 <= T_cur < T_i"));
-  return {cur, len};
-}
-
-void CosineAnnealingWarmRestarts::check_state(const Archive& ar, const std::string& prefix) const {
-  read_cycle(ar, prefix);
-}
-
-void CosineAnnealingWarmRestarts::load_state(const Archive& ar, const std::string& prefix) {
-  const auto [cur, len] = read_cycle(ar, prefix);
-  LRScheduler::load_state(ar, prefix);
-  T_cur_ = cur;
-  T_i_ = len;
-}
 
 // ---- CyclicLR ----
 namespace {

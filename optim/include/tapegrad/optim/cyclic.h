@@ -1,43 +1,15 @@
-// Schedules that rise and fall, with PyTorch's semantics (torch.optim.lr_scheduler, 1.13):
-// cosine annealing with warm restarts (per epoch, or per batch at fractional epochs), and the
-// cyclical and one-cycle policies, stepped once per batch, which also cycle the momentum.
+// The cyclical and one-cycle policies, with PyTorch's semantics (torch.optim.lr_scheduler, 1.13):
+// stepped once per batch, each computes its lr from the step count alone, and cycles the
+// momentum the optimizer declares (Optimizer::cycled_momentum) inversely.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
 
-#include "tapegrad/optim/schedulers.h"
+#include "tapegrad/optim/lr_scheduler.h"
 
 namespace tapegrad::optim {
-
-/// SGDR (Loshchilov & Hutter 2017): lr = eta_min + (base - eta_min) (1 + cos(pi T_cur / T_i)) / 2,
-/// where T_cur counts epochs since the last restart and the cycle length T_i starts at T_0 and
-/// is multiplied by T_mult at each restart.
-class CosineAnnealingWarmRestarts : public LRScheduler {
- public:
-  CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0, std::int64_t T_mult = 1,
-                              double eta_min = 0, std::int64_t last_epoch = -1);
-  void step() override;
-  /// Goes to a fractional epoch, torch's step(epoch): stepping per batch as
-  /// step(epoch + batch / batches_per_epoch) anneals within each epoch.
-  void step(double epoch);
-  double T_cur() const { return T_cur_; }
-  double T_i() const { return T_i_; }
-  void save_state(Archive& ar, const std::string& prefix = "sched.") const override;
-  void load_state(const Archive& ar, const std::string& prefix = "sched.") override;
-  void check_state(const Archive& ar, const std::string& prefix = "sched.") const override;
-
- protected:
-  std::vector<double> get_lr() override;
-  std::vector<double> closed_form_lr() override;
-
- private:
-  void place(double epoch);  // T_cur and T_i of an epoch, from T_0 alone
-  std::pair<double, double> read_cycle(const Archive& ar, const std::string& prefix) const;
-  std::int64_t T_0_, T_mult_;
-  double eta_min_, T_cur_ = -1, T_i_;
-};
 
 struct CyclicLROptions {
   double step_size_up = 2000;                 ///< steps from base_lr up to max_lr
@@ -50,7 +22,7 @@ struct CyclicLROptions {
   std::function<double(double)> scale_fn = {};
   enum class ScaleMode { Cycle, Iterations } scale_mode = ScaleMode::Cycle;
   /// Cycle the momentum inversely, between max_momentum (at base_lr) and base_momentum (at
-  /// max_lr); the optimizer must have one (Optimizer::has_momentum).
+  /// max_lr); the optimizer must declare one (Optimizer::cycled_momentum).
   bool cycle_momentum = true;
   double base_momentum = 0.8, max_momentum = 0.9;
   /// torch's resume argument (LRScheduler::initial_step); the lrs and momenta are then the
@@ -86,7 +58,8 @@ struct OneCycleLROptions {
   double pct_start = 0.3;  ///< the share of the steps spent rising
   enum class Anneal { Cos, Linear } anneal_strategy = Anneal::Cos;
   /// Cycle the momentum inversely, from max_momentum down to base_momentum while the lr rises
-  /// and back; the optimizer must have one (SGD's, RMSprop's, or the Adam family's beta1).
+  /// and back; the optimizer must declare one (SGD's and RMSprop's momentum, the Adam family's
+  /// beta1: Optimizer::cycled_momentum).
   bool cycle_momentum = true;
   double base_momentum = 0.85, max_momentum = 0.95;
   double div_factor = 25;         ///< the starting lr is max_lr / div_factor
