@@ -13,6 +13,7 @@
 #   make bench-dist  B2 as 1 process x 1 and 2 threads and as 2 MPI ranks x 1 thread, with a
 #                  breakdown of the 2-rank epoch and the machine's two-process ceiling
 #   make fuzz      the libFuzzer targets, each for FUZZ_SECONDS (default 60)
+#   make docs      the HTML API reference (build-docs/html), complete or failing
 #   make format    apply .clang-format to every C++ file
 # Pass extra CMake options with CMAKE_FLAGS="-DTAPEGRAD_WERROR=ON".
 
@@ -20,7 +21,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize tsan install-check bench fuzz format clean
+.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize tsan install-check bench fuzz docs format clean
 
 all: build
 
@@ -90,8 +91,11 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+docs:
+	scripts/docs.sh
+
 format:
 	scripts/check_format.sh --fix
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-bench build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-bench build-fuzz build-docs
