@@ -34,13 +34,12 @@ std::unique_ptr<Optimizer> build(const NamedParams& params, Options options) {
 
 const std::vector<std::string>& optimizer_names() {
   static const std::vector<std::string> names = {
-      "sgd",   "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw",
-      "adamax", "adadelta", "nadam",   "radam",   "rprop",   "asgd", "lbfgs"};
+      "sgd",    "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw",
+      "adamax", "adadelta", "nadam",    "radam",   "rprop",   "asgd", "lbfgs"};
   return names;
 }
 
-std::unique_ptr<Optimizer> make(const std::string& name, const NamedParams& params,
-                                MakeOptions o) {
+std::unique_ptr<Optimizer> make(const std::string& name, const NamedParams& params, MakeOptions o) {
   if (name == "sgd" || name == "momentum" || name == "nesterov") {
     auto s = with<SGDOptions>(o);
     if (o.lr <= 0)
@@ -119,8 +118,8 @@ std::unique_ptr<LRScheduler> make_schedule(const std::string& name, Optimizer& o
         opt, opt.lr(), o.epochs * o.steps_per_epoch,
         OneCycleLROptions{.cycle_momentum = opt.cycled_momentum() != nullptr});
   }
-  throw ValueError(msg("optim::make_schedule: no schedule named \"", name,
-                       "\"; expected one of ", listed(schedule_names())));
+  throw ValueError(msg("optim::make_schedule: no schedule named \"", name, "\"; expected one of ",
+                       listed(schedule_names())));
 }
 
 }  // namespace tapegrad::optim

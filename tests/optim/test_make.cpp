@@ -7,10 +7,10 @@ namespace optim = tg::optim;
 TEST_CASE("make: every name gives its optimizer, with the lr given or the optimizer's own") {
   tg::Tensor w = leaf({3});
   const std::vector<std::pair<const char*, const char*>> kinds = {
-      {"sgd", "SGD"},         {"momentum", "SGD"}, {"nesterov", "SGD"}, {"adagrad", "Adagrad"},
-      {"rmsprop", "RMSprop"}, {"adam", "Adam"},    {"amsgrad", "Adam"}, {"adamw", "AdamW"},
-      {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"nadam", "NAdam"}, {"radam", "RAdam"},
-      {"rprop", "Rprop"},     {"asgd", "ASGD"},    {"lbfgs", "LBFGS"}};
+      {"sgd", "SGD"},         {"momentum", "SGD"},      {"nesterov", "SGD"}, {"adagrad", "Adagrad"},
+      {"rmsprop", "RMSprop"}, {"adam", "Adam"},         {"amsgrad", "Adam"}, {"adamw", "AdamW"},
+      {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"nadam", "NAdam"},  {"radam", "RAdam"},
+      {"rprop", "Rprop"},     {"asgd", "ASGD"},         {"lbfgs", "LBFGS"}};
   REQUIRE(optim::optimizer_names().size() == kinds.size());
   for (const auto& [name, type] : kinds) {
     INFO(name);

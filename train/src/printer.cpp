@@ -18,9 +18,9 @@ void Printer::on_epoch_begin(std::int64_t epoch, std::int64_t batches) {
   bar_.reset();  // a bar a stopped epoch left is finished first
   if (!options_.bars) return;
   bar_ = std::make_unique<ProgressBar>(
-      batches, ProgressBarOptions{.label = msg("epoch ", epoch, "/", epochs_),
-                                  .unit = "batches",
-                                  .out = options_.out});
+      batches,
+      ProgressBarOptions{
+          .label = msg("epoch ", epoch, "/", epochs_), .unit = "batches", .out = options_.out});
 }
 
 Signal Printer::on_batch_end(const BatchEnd& b) {
