@@ -10,7 +10,7 @@ rm -rf "$DOCS_OUT"
 mkdir -p "$DOCS_OUT"
 if ! doxygen docs/Doxyfile; then
   sed -n 1,40p "$DOCS_OUT/warnings.txt" >&2
-  echo "docs: $(grep -c warning "$DOCS_OUT/warnings.txt") undocumented or malformed names" \
+  echo "docs: $(grep -c -E "warning|error" "$DOCS_OUT/warnings.txt") undocumented or malformed names" \
     "(all in $DOCS_OUT/warnings.txt)" >&2
   exit 1
 fi

@@ -10,8 +10,11 @@ namespace tapegrad {
 /// class labels and indices (never differentiable).
 enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
 
+/// Dtype::Float32, as torch's kFloat32.
 inline constexpr Dtype kFloat32 = Dtype::Float32;
+/// Dtype::Float64, as torch's kFloat64.
 inline constexpr Dtype kFloat64 = Dtype::Float64;
+/// Dtype::Int64, as torch's kInt64.
 inline constexpr Dtype kInt64 = Dtype::Int64;
 
 /// "float32", "float64" or "int64".

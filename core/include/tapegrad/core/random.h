@@ -16,10 +16,13 @@ namespace tapegrad {
 /// each get whole runs of the stream, in an order the scheduler picks.
 class Generator {
  public:
+  /// A generator seeded with seed (5489 is std::mt19937_64's default seed).
   explicit Generator(std::uint64_t seed = 5489) : engine_(seed) {}
   /// A generator in other's state (copied under other's lock).
   Generator(const Generator& other);
+  /// Takes other's state (both locked).
   Generator& operator=(const Generator& other);
+  /// Restarts the stream from seed s, as a new Generator(s) would.
   void seed(std::uint64_t s);
   /// Uniform in [lo, hi).
   double uniform(double lo = 0, double hi = 1);

@@ -20,23 +20,33 @@ struct TensorAccess;  // how tapegrad's own libraries reach a handle's TensorImp
 
 /// How a new tensor is made: element type and whether gradients flow into it.
 struct TensorOptions {
-  Dtype dtype = kFloat32;
+  Dtype dtype = kFloat32;  ///< element type of the values
+  /// True: a leaf whose gradient backward() accumulates (floating dtypes only).
   bool requires_grad = false;
 };
 
+/// A shared handle to an n-dimensional, contiguous, row-major array of one Dtype; the ops applied
+/// to it are recorded on the tape when it requires grad (as torch::Tensor). Copies of a handle
+/// share values and gradient; clone() copies the values.
 class Tensor {
  public:
   /// An undefined tensor (like a default torch::Tensor); most calls on it throw StateError.
   Tensor() = default;
+  /// Wraps an implementation: for tapegrad's own libraries (users make tensors with zeros(), etc.).
   explicit Tensor(std::shared_ptr<TensorImpl> impl);
 
   // ---- shape and type ----
+  /// False for a default-constructed (undefined) tensor.
   bool defined() const { return impl_ != nullptr; }
+  /// Sizes of each dimension, outermost first ({} for a 0-d tensor).
   const Shape& shape() const;
   /// Size of dimension d; negative d counts from the end.
   std::int64_t size(std::int64_t d) const;
+  /// Number of dimensions (0 for a 0-d tensor).
   std::int64_t dim() const;
+  /// Number of elements: the product of the sizes (1 for a 0-d tensor).
   std::int64_t numel() const;
+  /// Element type of the values.
   Dtype dtype() const;
 
   // ---- values ----
@@ -94,51 +104,92 @@ class Tensor {
   /// a hook that throws makes backward() throw. Returns a handle for
   /// remove_post_accumulate_grad_hook. Leaves that require grad only.
   int register_post_accumulate_grad_hook(std::function<void(const Tensor&)> fn) const;
+  /// Removes the hook registered under handle (register_post_accumulate_grad_hook's result); an
+  /// unknown handle is ignored.
   void remove_post_accumulate_grad_hook(int handle) const;
   /// Reverse-mode differentiation from here; grad defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
   // ---- in-place updates (never recorded: for optimizers and initialisers) ----
+  /// Sets every element to value; returns *this.
   const Tensor& fill_(double value) const;
+  /// Copies src's values in, broadcast to this shape (else ShapeError) and converted to this dtype.
   const Tensor& copy_(const Tensor& src) const;
+  /// Adds alpha * other in place, other broadcast to this shape (else ShapeError).
   const Tensor& add_(const Tensor& other, double alpha = 1) const;
+  /// Multiplies every element by factor in place.
   const Tensor& mul_(double factor) const;
 
   // ---- method forms of the ops in ops.h ----
+  /// tapegrad::sum(*this): the sum of every element (0-d).
   Tensor sum() const;
+  /// tapegrad::sum(*this, dim, keepdim): sums along dim (kept with size 1 when keepdim).
   Tensor sum(std::int64_t dim, bool keepdim = false) const;
+  /// tapegrad::mean(*this): the mean of every element (0-d).
   Tensor mean() const;
+  /// tapegrad::mean(*this, dim, keepdim): means along dim (kept with size 1 when keepdim).
   Tensor mean(std::int64_t dim, bool keepdim = false) const;
+  /// tapegrad::max(*this): the largest element (0-d; ties share the gradient).
   Tensor max() const;
+  /// tapegrad::min(*this): the smallest element (0-d; ties share the gradient).
   Tensor min() const;
+  /// tapegrad::argmax(*this, dim, keepdim): int64 indices of the largest values along dim.
   Tensor argmax(std::int64_t dim, bool keepdim = false) const;
+  /// tapegrad::reshape(*this, shape): the same storage in a new shape (one size may be -1).
   Tensor reshape(const Shape& shape) const;
+  /// tapegrad::view(*this, shape): the same as reshape (a tensor's storage is always contiguous).
   Tensor view(const Shape& shape) const;
+  /// tapegrad::flatten(*this, start_dim, end_dim): dims start_dim to end_dim merged into one.
   Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+  /// tapegrad::transpose(*this, d0, d1): a copy with dims d0 and d1 swapped.
   Tensor transpose(std::int64_t d0, std::int64_t d1) const;
+  /// tapegrad::t(*this): the transpose of a 2-D tensor (ShapeError for other ranks).
   Tensor t() const;
+  /// tapegrad::matmul(*this, other): the matrix product, 2-D or batched 3-D.
   Tensor matmul(const Tensor& other) const;
+  /// tapegrad::pow(*this, exponent): each element raised to a scalar power.
   Tensor pow(double exponent) const;
+  /// tapegrad::exp(*this): e to each element.
   Tensor exp() const;
+  /// tapegrad::log(*this): the natural logarithm of each element.
   Tensor log() const;
+  /// tapegrad::sqrt(*this): the square root of each element.
   Tensor sqrt() const;
+  /// tapegrad::abs(*this): the absolute value of each element.
   Tensor abs() const;
+  /// tapegrad::sigmoid(*this): 1 / (1 + e^-x) elementwise.
   Tensor sigmoid() const;
+  /// tapegrad::tanh(*this): the hyperbolic tangent elementwise.
   Tensor tanh() const;
+  /// tapegrad::relu(*this): max(x, 0) elementwise.
   Tensor relu() const;
+  /// tapegrad::softmax(*this, dim): exponentials normalised to sum to 1 along dim.
   Tensor softmax(std::int64_t dim) const;
+  /// tapegrad::log_softmax(*this, dim): the log of softmax along dim, computed stably.
   Tensor log_softmax(std::int64_t dim) const;
+  /// tapegrad::narrow(*this, dim, start, length): the slice [start, start + length) of dim.
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  /// tapegrad::index_select(*this, dim, index): the entries at the int64 indices along dim.
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
+  /// tapegrad::gather(*this, dim, index): one element along dim per int64 index.
   Tensor gather(std::int64_t dim, const Tensor& index) const;
+  /// tapegrad::unsqueeze(*this, dim): a new dim of size 1 at dim.
   Tensor unsqueeze(std::int64_t dim) const;
+  /// tapegrad::squeeze(*this): every dim of size 1 removed.
   Tensor squeeze() const;
+  /// tapegrad::squeeze(*this, dim): dim removed if its size is 1 (else unchanged).
   Tensor squeeze(std::int64_t dim) const;
+  /// tapegrad::permute(*this, dims): a copy with the dims in a new order.
   Tensor permute(const std::vector<std::int64_t>& dims) const;
+  /// tapegrad::expand(*this, shape): broadcast to shape (a copy; -1 keeps a size).
   Tensor expand(const Shape& shape) const;
+  /// tapegrad::repeat(*this, repeats): tiled repeats[d] times along each dim.
   Tensor repeat(const std::vector<std::int64_t>& repeats) const;
+  /// tapegrad::flip(*this, dims): the order of each of dims reversed.
   Tensor flip(const std::vector<std::int64_t>& dims) const;
+  /// tapegrad::masked_fill(*this, mask, value): value wherever mask is non-zero.
   Tensor masked_fill(const Tensor& mask, double value) const;
+  /// tapegrad::square(*this): x * x elementwise.
   Tensor square() const;
 
  private:
@@ -150,22 +201,31 @@ class Tensor {
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // ---- creation ----
+/// A tensor of the given shape whose values are uninitialised (write them before reading).
 Tensor empty(const Shape& shape, TensorOptions opts = {});
+/// A tensor of zeros.
 Tensor zeros(const Shape& shape, TensorOptions opts = {});
+/// A tensor of ones.
 Tensor ones(const Shape& shape, TensorOptions opts = {});
+/// A tensor with every element equal to value.
 Tensor full(const Shape& shape, double value, TensorOptions opts = {});
+/// Zeros of t's shape and dtype (not requiring grad).
 Tensor zeros_like(const Tensor& t);
+/// Ones of t's shape and dtype (not requiring grad).
 Tensor ones_like(const Tensor& t);
 /// Identity matrix (n x n).
 Tensor eye(std::int64_t n, TensorOptions opts = {});
 /// start, start+step, ... below end (1-D).
 Tensor arange(double start, double end, double step = 1, TensorOptions opts = {});
+/// 0, 1, ... below end (1-D; float32 unless opts say otherwise).
 Tensor arange(std::int64_t end, TensorOptions opts = {});
 /// Row-major values with a shape ({} means 1-D of values.size()).
 Tensor from_vector(const std::vector<float>& values, const Shape& shape = {},
                    TensorOptions opts = {});
+/// The same, from doubles: float64 with the default options.
 Tensor from_vector(const std::vector<double>& values, const Shape& shape = {},
                    TensorOptions opts = {.dtype = kFloat64});
+/// The same, from int64 values: int64 with the default options.
 Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape = {},
                    TensorOptions opts = {.dtype = kInt64});
 /// Literal values, e.g. tensor({1, 2, 3, 4}, {2, 2}); float32 unless opts say otherwise.

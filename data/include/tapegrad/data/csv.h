@@ -6,10 +6,11 @@
 
 namespace tapegrad::data {
 
+/// How CSVDataset reads a file.
 struct CSVOptions {
-  int label_column = -1;  ///< which column is the target; negative counts from the end
-  bool header = true;     ///< skip the first line
-  char delimiter = ',';
+  int label_column = -1;       ///< which column is the target; negative counts from the end
+  bool header = true;          ///< skip the first line
+  char delimiter = ',';        ///< the field separator
   bool classification = true;  ///< targets as int64 class indices; false: float32 values
   bool allow_nan = false;      ///< keep NaN fields (missing values) instead of refusing them
 };
@@ -19,6 +20,7 @@ struct CSVOptions {
 /// not a number; NaN is refused unless allow_nan; class labels must be integers >= 0.
 class CSVDataset : public TensorDataset {
  public:
+  /// Reads the whole file at path; IoError naming the file, line and column for a bad field.
   explicit CSVDataset(const std::string& path, CSVOptions options = {});
 };
 

@@ -15,10 +15,11 @@ namespace tapegrad::data {
 /// A batch size that means "the whole dataset".
 inline constexpr std::int64_t kFullBatch = std::numeric_limits<std::int64_t>::max();
 
+/// How a DataLoader batches and orders a dataset (and shards it for data-parallel training).
 struct DataLoaderOptions {
-  std::int64_t batch_size = 1;
-  bool shuffle = false;
-  bool drop_last = false;  ///< skip a last batch smaller than batch_size
+  std::int64_t batch_size = 1;  ///< samples per batch (>= 1; kFullBatch: the whole dataset)
+  bool shuffle = false;         ///< a new random order every epoch (else the dataset's order)
+  bool drop_last = false;       ///< skip a last batch smaller than batch_size
   /// Shuffling seed; epoch e's order depends only on (seed, e). Unset: a shuffling loader
   /// draws it once from the global generator (so manual_seed() decides it); one that does not
   /// shuffle draws nothing.
@@ -30,7 +31,8 @@ struct DataLoaderOptions {
   /// seed. When the samples do not divide evenly, the order is padded by repeating its first
   /// samples (torch's default), or its tail is dropped with drop_uneven.
   std::int64_t num_replicas = 1;
-  std::int64_t rank = 0;
+  std::int64_t rank = 0;  ///< this replica's index, in [0, num_replicas)
+  /// Drop the tail of the order that does not divide evenly, instead of padding it.
   bool drop_uneven = false;
 };
 
@@ -44,6 +46,8 @@ using ReplicaCheck = std::function<void(std::int64_t batches_per_epoch)>;
 /// Installs check for every loader's first epoch (empty: none); returns the previous one.
 ReplicaCheck set_replica_check(ReplicaCheck check);
 
+/// Batches from a Dataset, in order or shuffled, as a range: for (auto& [x, y] : loader).
+/// ValueError for a batch size below 1, an empty dataset or a bad rank.
 class DataLoader {
  public:
   /// Keeps a reference to dataset, which must outlive the loader.
@@ -52,10 +56,14 @@ class DataLoader {
   /// (auto train = data::MNIST(...); DataLoader loader(train, ...)).
   DataLoader(const Dataset&& dataset, DataLoaderOptions options = {}) = delete;
 
+  /// Walks one epoch's batches (what range-for uses).
   class Iterator {
    public:
+    /// The current batch (inputs, targets).
     Batch& operator*() { return batch_; }
+    /// Loads the next batch.
     Iterator& operator++();
+    /// True while the two are at different batches.
     bool operator!=(const Iterator& o) const { return next_ != o.next_; }
 
    private:
@@ -69,17 +77,22 @@ class DataLoader {
 
   /// Starts an epoch: a new order when shuffling (epoch counter advances each call).
   Iterator begin();
+  /// The position past the last batch.
   Iterator end();
+  /// Batches per epoch: num_samples() / batch_size() rounded up, or down with drop_last.
   std::int64_t num_batches() const;
+  /// The batch size in effect: the option's, capped at num_samples().
   std::int64_t batch_size() const { return batch_; }
   /// Samples this loader yields in an epoch (this replica's share, padding included).
   std::int64_t num_samples() const { return static_cast<std::int64_t>(order_.size()); }
   /// The epoch the next begin() starts, and the batch it starts at (resuming a run; later
   /// epochs start at batch 0). ValueError when epoch < 0 or first_batch is past num_batches().
   void set_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
+  /// The epoch the next begin() starts (begin() advances it).
   std::int64_t epoch() const { return epoch_; }
   /// The shuffling seed (set or drawn), which with the epoch decides the order.
   std::uint64_t seed() const { return seed_; }
+  /// Sets the shuffling seed; orders from the next begin() on follow it.
   void set_seed(std::uint64_t seed) { seed_ = seed; }
 
  private:

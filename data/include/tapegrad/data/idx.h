@@ -9,8 +9,8 @@ namespace tapegrad::data {
 
 /// An unsigned-byte IDX array: dims outermost first, values row-major.
 struct IdxData {
-  std::vector<std::int64_t> dims;
-  std::vector<std::uint8_t> values;
+  std::vector<std::int64_t> dims;    ///< sizes, outermost first
+  std::vector<std::uint8_t> values;  ///< the values, row-major
 };
 
 /// Reads path (gzip detected by its magic bytes). Throws IoError naming the file and byte

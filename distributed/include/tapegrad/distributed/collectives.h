@@ -8,6 +8,7 @@
 
 namespace tapegrad::dist {
 
+/// How a collective combines the ranks' values: their sum, mean, maximum or minimum.
 enum class ReduceOp { Sum, Mean, Max, Min };
 
 /// t becomes the elementwise reduction of every rank's t (Mean: the sum / world_size; int64

@@ -12,6 +12,7 @@ namespace tapegrad::dist {
 void init(int& argc, char**& argv);
 /// Ends MPI (after a barrier-free MPI_Finalize); later calls do nothing.
 void finalize();
+/// True between init() and finalize().
 bool is_initialized();
 
 /// RAII for init/finalize. When it is destroyed by an exception (one rank failed), it aborts
@@ -22,6 +23,7 @@ bool is_initialized();
 /// a rank waiting in a gradient reduction the others never start.
 class Context {
  public:
+  /// init(argc, argv), and installs check_replica_batches for sharded DataLoaders.
   Context(int& argc, char**& argv);
   ~Context();
   Context(const Context&) = delete;
@@ -37,6 +39,7 @@ void check_replica_batches(std::int64_t batches_per_epoch);
 
 /// This process's rank, 0 .. world_size() - 1 (0 and 1 when MPI is not initialized).
 int rank();
+/// Number of ranks in the job (1 when MPI is not initialized).
 int world_size();
 /// Waits until every rank has called it.
 void barrier();

@@ -10,6 +10,7 @@
 
 namespace tapegrad::dist {
 
+/// How DistributedDataParallel reduces gradients and shares buffers.
 struct DDPOptions {
   /// Gradients are packed into buckets of about this many megabytes (torch's default 25) and
   /// reduced bucket by bucket: each with a non-blocking MPI_Iallreduce as soon as backward has
@@ -28,6 +29,8 @@ struct DDPStats {
   double sync_seconds = 0;  ///< time at the end of backward: the rest started, waited, unpacked
 };
 
+/// Data-parallel training (torch's DistributedDataParallel): wraps one model replica per rank
+/// and averages its gradients across the ranks in every backward().
 class DistributedDataParallel : public nn::Module {
  public:
   /// Checks that every rank's model has the same parameter and buffer names, shapes and dtypes
@@ -40,13 +43,16 @@ class DistributedDataParallel : public nn::Module {
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel() override;
 
+  /// In training mode with broadcast_buffers, rank 0's buffers first; then the module's forward.
   Tensor forward(const Tensor& x) override;
+  /// The wrapped model.
   nn::Module& module() { return *module_; }
 
   /// While the guard lives, backward() leaves gradients local (gradient accumulation over
   /// micro-batches); the first backward after it reduces the accumulated sums.
   class NoSync {
    public:
+    /// Stops ddp's reductions until the guard is destroyed.
     explicit NoSync(DistributedDataParallel& ddp) : ddp_(ddp) { ddp_.sync_ = false; }
     ~NoSync() { ddp_.sync_ = true; }
     NoSync(const NoSync&) = delete;
@@ -55,6 +61,7 @@ class DistributedDataParallel : public nn::Module {
    private:
     DistributedDataParallel& ddp_;
   };
+  /// A NoSync guard for this model: `{ auto guard = ddp.no_sync(); ...backward()... }`.
   NoSync no_sync() { return NoSync(*this); }
 
   /// Averages the gradients now: starts every bucket not yet started, waits for all, and
@@ -63,6 +70,7 @@ class DistributedDataParallel : public nn::Module {
   /// The buckets' sizes in elements, in reduction order (the last parameters first, as their
   /// gradients are ready first).
   std::vector<std::int64_t> bucket_sizes() const;
+  /// What the reductions so far did.
   const DDPStats& stats() const { return stats_; }
 
  private:

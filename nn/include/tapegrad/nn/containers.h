@@ -21,16 +21,20 @@ class ModuleList : public Module {
     else
       append(std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
   }
+  /// Appends a shared module, registered under the next index ("0", "1", ...).
   void append(std::shared_ptr<Module> module);
   /// Throws StateError: a ModuleList is iterated by its owner, not called.
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "ModuleList"; }
+  /// Number of modules held.
   std::size_t size() const { return modules_.size(); }
   /// The i-th module; throws ValueError past the end.
   Module& operator[](std::size_t i) const;
+  /// The i-th module's shared handle; throws ValueError past the end.
   std::shared_ptr<Module> ptr(std::size_t i) const;
 
  protected:
+  /// The modules, in order (each also registered as a child).
   std::vector<std::shared_ptr<Module>> modules_;
 };
 

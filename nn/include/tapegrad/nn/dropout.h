@@ -7,6 +7,8 @@
 
 namespace tapegrad::nn {
 
+/// Zeroes each element with probability p while training and scales the rest by 1 / (1 - p);
+/// the identity in evaluation (torch's Dropout).
 class Dropout : public Module {
  public:
   /// p in [0, 1]; masks are drawn from gen, or the global generator.
@@ -24,6 +26,7 @@ class Dropout : public Module {
 /// pixels are correlated, so dropping single ones regularises little.
 class Dropout2d : public Module {
  public:
+  /// p in [0, 1] (else ValueError); masks are drawn from gen, or the global generator.
   explicit Dropout2d(double p = 0.5, Generator* gen = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Dropout2d"; }

@@ -13,6 +13,8 @@ namespace tapegrad::nn {
 /// (and it gets no gradient, so it stays zero).
 class Embedding : public Module {
  public:
+  /// A table of num_embeddings rows of embedding_dim (both positive, else ValueError); padding_idx
+  /// (negative counts from num_embeddings) names the row that starts and stays zero.
   Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim,
             std::optional<std::int64_t> padding_idx = std::nullopt, Generator* gen = nullptr);
   /// A table from given rows (torch's Embedding.from_pretrained); freeze: not a trainable
@@ -22,7 +24,9 @@ class Embedding : public Module {
   Tensor forward(const Tensor& indices) override;
   std::string name() const override { return "Embedding"; }
   std::string extra_repr() const override;
+  /// The table (num_embeddings, embedding_dim).
   const Tensor& weight() const { return weight_; }
+  /// The padding row, in [0, num_embeddings), if one was given.
   std::optional<std::int64_t> padding_idx() const { return padding_idx_; }
 
  private:

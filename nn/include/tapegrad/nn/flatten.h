@@ -7,6 +7,7 @@ namespace tapegrad::nn {
 /// Flattens dims start_dim..end_dim: (B, 1, 28, 28) -> (B, 784) with the defaults.
 class Flatten : public Module {
  public:
+  /// Merges dims start_dim to end_dim (negative ones count from the end).
   explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
       : start_(start_dim), end_(end_dim) {}
   Tensor forward(const Tensor& x) override;
@@ -21,6 +22,7 @@ class Flatten : public Module {
 /// 28}), what a convolutional network fed flat images starts with.
 class Unflatten : public Module {
  public:
+  /// Splits dim into sizes, which must be positive but for at most one -1 (else ValueError).
   Unflatten(std::int64_t dim, Shape sizes);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Unflatten"; }

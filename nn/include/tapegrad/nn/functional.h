@@ -7,9 +7,9 @@ namespace tapegrad::nn {
 
 /// How a loss reduces its per-element (or per-sample) values.
 enum class Reduction {
-  Mean,
-  Sum,
-  None,
+  Mean,  ///< the mean over the elements (or, for class-index targets, over the weighted targets)
+  Sum,   ///< the sum
+  None,  ///< no reduction: the per-element (or per-sample) values
   BatchMean,  ///< the sum divided by the batch size (dim 0): kl_div's only, as torch's "batchmean"
 };
 
@@ -27,7 +27,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r = Reducti
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);
 /// Options of cross_entropy, as torch's.
 struct CrossEntropyOptions {
-  Reduction reduction = Reduction::Mean;
+  Reduction reduction = Reduction::Mean;  ///< how the per-sample losses are reduced
   Tensor weight;                     ///< per-class weights (C) of the logits' dtype; no gradient
   std::int64_t ignore_index = -100;  ///< index targets equal to it add nothing (nor to the mean)
   double label_smoothing = 0;        ///< in [0, 1]: the target mixed with the uniform one
@@ -38,10 +38,11 @@ struct CrossEntropyOptions {
 /// without weights); with probabilities by the number of positions. Fused and stable: one pass,
 /// and backward is the closed form.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& o);
+/// The same, with the defaults of CrossEntropyOptions but the reduction.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r = Reduction::Mean);
 /// Options of nll_loss, as torch's.
 struct NLLLossOptions {
-  Reduction reduction = Reduction::Mean;
+  Reduction reduction = Reduction::Mean;  ///< how the per-sample losses are reduced
   Tensor weight;                     ///< per-class weights (C) of the input's dtype; no gradient
   std::int64_t ignore_index = -100;  ///< targets equal to it add nothing (nor to the mean)
 };
@@ -49,6 +50,7 @@ struct NLLLossOptions {
 /// (N) / () / (N, d1, ...): -w_t log_probs[t]. The mean divides by the summed weight of the
 /// targets not ignored (their count without weights).
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& o);
+/// The same, with the defaults of NLLLossOptions but the reduction.
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction r = Reduction::Mean);
 /// Binary cross-entropy of probabilities; logs clamped to >= -100 as PyTorch does. weight (any
 /// shape that broadcasts to the input's) scales each element's loss; no gradient flows to it.

@@ -9,6 +9,8 @@
 
 namespace tapegrad::nn::init {
 
+/// Which fan the kaiming initialisers scale by: fan_in keeps the forward pass's variance,
+/// fan_out the backward pass's.
 enum class FanMode { FanIn, FanOut };
 
 /// Recommended gain for a nonlinearity: linear/identity/sigmoid 1, tanh 5/3, relu sqrt(2),
@@ -17,10 +19,15 @@ double calculate_gain(const std::string& nonlinearity, double param = 0.01);
 /// fan_in and fan_out as PyTorch computes them: dims 1 and 0 times the receptive field.
 std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Tensor& t);
 
+/// U(a, b): uniform in [a, b).
 Tensor uniform_(const Tensor& t, double a = 0, double b = 1, Generator* gen = nullptr);
+/// N(mean, std^2).
 Tensor normal_(const Tensor& t, double mean = 0, double std = 1, Generator* gen = nullptr);
+/// Every element set to value.
 Tensor constant_(const Tensor& t, double value);
+/// Every element set to 0.
 Tensor zeros_(const Tensor& t);
+/// Every element set to 1.
 Tensor ones_(const Tensor& t);
 /// U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)).
 Tensor xavier_uniform_(const Tensor& t, double gain = 1, Generator* gen = nullptr);

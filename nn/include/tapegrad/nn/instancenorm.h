@@ -9,8 +9,10 @@
 
 namespace tapegrad::nn {
 
+/// InstanceNorm's settings, as torch's InstanceNorm arguments (whose defaults differ from
+/// BatchNorm's).
 struct InstanceNormConfig {
-  double eps = 1e-5;
+  double eps = 1e-5;      ///< added to the variance before its square root (> 0)
   double momentum = 0.1;  ///< running = (1 - momentum) running + momentum (batch mean of stats)
   bool affine = false;    ///< learn weight (1) and bias (0) per channel (torch's default: no)
   /// Keep running statistics and use them in evaluation (torch's default: no: every forward
@@ -28,9 +30,12 @@ class InstanceNorm : public Module {
   std::string name() const override { return kind_; }
   std::string extra_repr() const override;
   const Tensor& weight() const { return weight_; }  ///< undefined without affine
+  /// Per-channel shift (C), initialised to 0; undefined without affine.
   const Tensor& bias() const { return bias_; }
   const Tensor& running_mean() const { return running_mean_; }  ///< undefined unless tracking
+  /// Buffer: the running variance per channel (C), from 1; undefined unless tracking.
   const Tensor& running_var() const { return running_var_; }
+  /// Buffer: int64 0-d count of training batches seen; undefined unless tracking.
   const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
 
  protected:
@@ -49,6 +54,7 @@ class InstanceNorm : public Module {
 /// Over (N, C, L) or (C, L).
 class InstanceNorm1d : public InstanceNorm {
  public:
+  /// A layer for num_features channels.
   explicit InstanceNorm1d(std::int64_t num_features, InstanceNormConfig config = {})
       : InstanceNorm(num_features, config, "InstanceNorm1d", 1) {}
 };
@@ -56,6 +62,7 @@ class InstanceNorm1d : public InstanceNorm {
 /// Over (N, C, H, W) or (C, H, W).
 class InstanceNorm2d : public InstanceNorm {
  public:
+  /// A layer for num_features channels.
   explicit InstanceNorm2d(std::int64_t num_features, InstanceNormConfig config = {})
       : InstanceNorm(num_features, config, "InstanceNorm2d", 2) {}
 };

@@ -10,10 +10,13 @@ namespace tapegrad::nn {
 /// a = sqrt(5) for W), drawn from gen or the global generator.
 class Linear : public Module {
  public:
+  /// A layer from n_in to n_out features (both positive, else ValueError); bias false leaves b
+  /// out.
   Linear(std::int64_t n_in, std::int64_t n_out, bool bias = true, Generator* gen = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Linear"; }
   std::string extra_repr() const override;
+  /// W (n_out, n_in).
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  ///< undefined when built without bias
 

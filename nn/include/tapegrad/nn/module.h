@@ -23,6 +23,8 @@ struct LoadStateResult {
   std::vector<std::string> unexpected_keys;  ///< the dict's entries the module does not have
 };
 
+/// The base of every layer and model (torch.nn.Module): named parameters, buffers and
+/// submodules, which a derived class registers in its constructor, and its forward().
 class Module {
  public:
   Module() = default;
@@ -31,11 +33,14 @@ class Module {
   // share a module through std::shared_ptr instead. Moving is fine.
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
+  /// Moves the parameters, buffers and submodules (the handles, not the values).
   Module(Module&&) = default;
+  /// The same, by assignment.
   Module& operator=(Module&&) = default;
 
   /// The computation; a module's own math lives in core ops.
   virtual Tensor forward(const Tensor& x) = 0;
+  /// forward(x): a module is called like a function.
   Tensor operator()(const Tensor& x) { return forward(x); }
 
   /// Type name shown when printing ("Linear"); defaults to the C++ class name.
@@ -49,11 +54,13 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   /// Direct submodules in registration order.
   std::vector<std::shared_ptr<Module>> children() const;
+  /// Direct submodules with their names, in registration order.
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
   /// Number of scalar parameters (what PyTorch users sum over p.numel()).
   std::int64_t num_parameters() const;
   /// Every buffer, in the order of named_parameters (own first, then each child's).
   std::vector<Tensor> buffers() const;
+  /// Every buffer with its hierarchical name ("bn1.running_mean"), in the order of buffers().
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
 
   /// Parameters and persistent buffers by name, module by module (own parameters, own
@@ -68,7 +75,9 @@ class Module {
 
   /// Training mode (the default) or evaluation mode, for this module and all below it.
   void train(bool on = true);
+  /// Evaluation mode, for this module and all below it: train(false).
   void eval() { train(false); }
+  /// True in training mode (the default), false after eval().
   bool is_training() const { return training_; }
 
   /// Zeroes every parameter's gradient in place.
@@ -95,6 +104,7 @@ class Module {
     return register_module(name, std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
   }
   template <typename M>
+  /// The same for a module already shared: registers module itself, not a copy, and returns it.
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
     return module;

@@ -9,11 +9,14 @@ namespace tapegrad::nn {
 /// (0) of normalized_shape when elementwise_affine.
 class LayerNorm : public Module {
  public:
+  /// Normalises over the last dims, normalized_shape (non-empty, else ShapeError; sizes >= 1 and
+  /// eps > 0, else ValueError); elementwise_affine adds weight and bias.
   explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "LayerNorm"; }
   std::string extra_repr() const override;
   const Tensor& weight() const { return weight_; }  ///< undefined without elementwise_affine
+  /// Bias (normalized_shape), initialised to 0; undefined without elementwise_affine.
   const Tensor& bias() const { return bias_; }
 
  private:
@@ -26,12 +29,15 @@ class LayerNorm : public Module {
 /// channel when affine.
 class GroupNorm : public Module {
  public:
+  /// num_channels split into num_groups groups (which must divide it) and eps > 0 (else
+  /// ValueError); affine adds weight and bias.
   GroupNorm(std::int64_t num_groups, std::int64_t num_channels, double eps = 1e-5,
             bool affine = true);
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "GroupNorm"; }
   std::string extra_repr() const override;
   const Tensor& weight() const { return weight_; }  ///< undefined without affine
+  /// Bias (C), initialised to 0; undefined without affine.
   const Tensor& bias() const { return bias_; }
 
  private:

@@ -13,9 +13,11 @@ namespace tapegrad::nn {
 /// A padding layer's sizes, as torch's padding argument: one number for every side, or one per
 /// side, (left, right) for the 1d layers and (left, right, top, bottom) for the 2d ones.
 struct PadSizes {
+  /// The same size on every side.
   PadSizes(std::int64_t all) : sizes{all} {}  // NOLINT: implicit, as torch's int-or-tuple
+  /// One size per side, in torch's order.
   PadSizes(std::initializer_list<std::int64_t> each) : sizes(each) {}
-  std::vector<std::int64_t> sizes;
+  std::vector<std::int64_t> sizes;  ///< one size, or one per side: (left, right[, top, bottom])
 };
 
 /// The base of the padding layers: pads the last `dims` dims of a (C, ...) or (N, C, ...) input.
@@ -42,12 +44,14 @@ class PadNd : public Module {
 /// Pads with zeros: (left, right, top, bottom).
 class ZeroPad2d : public PadNd {
  public:
+  /// padding: one size, or four (left, right, top, bottom); all >= 0, else ValueError.
   explicit ZeroPad2d(PadSizes padding) : PadNd("ZeroPad2d", 2, padding, PadMode::Constant) {}
 };
 
 /// Pads the last dim with value: (left, right).
 class ConstantPad1d : public PadNd {
  public:
+  /// padding: one size, or two (left, right); all >= 0, else ValueError.
   ConstantPad1d(PadSizes padding, double value)
       : PadNd("ConstantPad1d", 1, padding, PadMode::Constant, value) {}
 };
@@ -55,6 +59,7 @@ class ConstantPad1d : public PadNd {
 /// Pads the last two dims with value: (left, right, top, bottom).
 class ConstantPad2d : public PadNd {
  public:
+  /// padding: one size, or four (left, right, top, bottom); all >= 0, else ValueError.
   ConstantPad2d(PadSizes padding, double value)
       : PadNd("ConstantPad2d", 2, padding, PadMode::Constant, value) {}
 };
@@ -62,6 +67,7 @@ class ConstantPad2d : public PadNd {
 /// Mirrors the last dim without repeating the edge (each size below the dim's).
 class ReflectionPad1d : public PadNd {
  public:
+  /// padding: one size, or two (left, right); all >= 0, else ValueError.
   explicit ReflectionPad1d(PadSizes padding)
       : PadNd("ReflectionPad1d", 1, padding, PadMode::Reflect) {}
 };
@@ -69,6 +75,7 @@ class ReflectionPad1d : public PadNd {
 /// Mirrors the last two dims without repeating the edges.
 class ReflectionPad2d : public PadNd {
  public:
+  /// padding: one size, or four (left, right, top, bottom); all >= 0, else ValueError.
   explicit ReflectionPad2d(PadSizes padding)
       : PadNd("ReflectionPad2d", 2, padding, PadMode::Reflect) {}
 };
@@ -76,6 +83,7 @@ class ReflectionPad2d : public PadNd {
 /// Repeats the last dim's edge values.
 class ReplicationPad1d : public PadNd {
  public:
+  /// padding: one size, or two (left, right); all >= 0, else ValueError.
   explicit ReplicationPad1d(PadSizes padding)
       : PadNd("ReplicationPad1d", 1, padding, PadMode::Replicate) {}
 };
@@ -83,6 +91,7 @@ class ReplicationPad1d : public PadNd {
 /// Repeats the last two dims' edge values.
 class ReplicationPad2d : public PadNd {
  public:
+  /// padding: one size, or four (left, right, top, bottom); all >= 0, else ValueError.
   explicit ReplicationPad2d(PadSizes padding)
       : PadNd("ReplicationPad2d", 2, padding, PadMode::Replicate) {}
 };

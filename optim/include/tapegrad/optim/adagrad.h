@@ -4,21 +4,26 @@
 
 namespace tapegrad::optim {
 
+/// Adagrad's options, as torch's (defaults included).
 struct AdagradOptions {
-  double lr = 1e-2;
-  double lr_decay = 0;
-  double weight_decay = 0;
-  double initial_accumulator_value = 0;
-  double eps = 1e-10;
-  bool maximize = false;
+  double lr = 1e-2;                      ///< learning rate
+  double lr_decay = 0;                   ///< decays the lr with the step count t, as clr below
+  double weight_decay = 0;               ///< L2 penalty wd in d = g + wd p
+  double initial_accumulator_value = 0;  ///< what the sum of squared gradients starts from
+  double eps = 1e-10;                    ///< added to sqrt(sum) for numerical stability
+  bool maximize = false;                 ///< maximize the objective: the gradient's sign flipped
 };
 
 /// d = g + wd p;  clr = lr / (1 + (t - 1) lr_decay);  sum += d^2;  p -= clr d / (sqrt(sum) + eps).
 class Adagrad : public OptimizerWith<Adagrad, AdagradOptions> {
  public:
+  /// Takes the parameters (a list, or named as named_parameters() gives them) and their options.
   using OptimizerWith::OptimizerWith;
+  /// Its name in messages and checkpoints.
   static constexpr const char* kName = "Adagrad";
+  /// Per-parameter state: sum, the running sum of squared gradients.
   static std::vector<std::string> buffer_names() { return {"sum"}; }
+  /// ValueError unless every number is >= 0.
   static void validate(const AdagradOptions& o);
 
  protected:

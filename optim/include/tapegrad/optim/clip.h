@@ -7,6 +7,7 @@
 
 namespace tapegrad::optim {
 
+/// The norm_type of the infinity norm: the largest |element|.
 inline constexpr double kInfNorm = std::numeric_limits<double>::infinity();
 
 /// Scales all gradients together so their joint norm is at most max_norm: one norm over every

@@ -22,6 +22,7 @@ class ComposedLR : public LRScheduler {
   /// Checks that every child exists and drives opt (ValueError naming `who`).
   ComposedLR(const char* who, Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> children);
   std::vector<double> get_lr() override { return last_lr_; }
+  /// The child schedules, in the order given.
   std::vector<std::shared_ptr<LRScheduler>> schedulers_;
 
  private:
@@ -32,6 +33,8 @@ class ComposedLR : public LRScheduler {
 /// CosineAnnealingLR); each later one restarts from its epoch 0 at its milestone.
 class SequentialLR : public ComposedLR {
  public:
+  /// Starts with schedulers[0] and switches to schedulers[i] at epoch milestones[i - 1]: one
+  /// milestone fewer than schedules, every schedule driving opt (else ValueError).
   SequentialLR(Optimizer& opt, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                std::vector<std::int64_t> milestones);
   void step() override;
@@ -44,6 +47,7 @@ class SequentialLR : public ComposedLR {
 /// warm-up times ExponentialLR's decay), as torch's ChainedScheduler.
 class ChainedScheduler : public ComposedLR {
  public:
+  /// Steps all of schedulers (at least one, all driving the same optimizer; else ValueError).
   explicit ChainedScheduler(std::vector<std::shared_ptr<LRScheduler>> schedulers);
   void step() override;
 };

@@ -17,6 +17,8 @@ namespace tapegrad::optim {
 /// an lr set by hand between steps) follow it, so this schedule keeps it beside the formula.
 class CosineAnnealingLR : public FormulaLR {
  public:
+  /// Anneals over T_max >= 1 epochs (else ValueError) from each group's base lr down to eta_min.
+  /// last_epoch: -1 starts afresh, k resumes (LRScheduler::initial_step).
   CosineAnnealingLR(Optimizer& opt, std::int64_t T_max, double eta_min = 0,
                     std::int64_t last_epoch = -1);
 
@@ -34,13 +36,18 @@ class CosineAnnealingLR : public FormulaLR {
 /// is multiplied by T_mult at each restart.
 class CosineAnnealingWarmRestarts : public LRScheduler {
  public:
+  /// A first cycle of T_0 >= 1 epochs, each next one T_mult >= 1 times longer, down to eta_min
+  /// (finite); ValueError otherwise. last_epoch: -1 starts afresh, k resumes
+  /// (LRScheduler::initial_step).
   CosineAnnealingWarmRestarts(Optimizer& opt, std::int64_t T_0, std::int64_t T_mult = 1,
                               double eta_min = 0, std::int64_t last_epoch = -1);
   void step() override;
   /// Goes to a fractional epoch, torch's step(epoch): stepping per batch as
   /// step(epoch + batch / batches_per_epoch) anneals within each epoch.
   void step(double epoch);
+  /// Epochs since the last restart (fractional when stepped per batch).
   double T_cur() const { return T_cur_; }
+  /// The current cycle's length in epochs.
   double T_i() const { return T_i_; }
   /// The base's entries, then T_cur and T_i.
   void save_state(Archive& ar, const std::string& prefix = "sched.") const override;

@@ -11,20 +11,25 @@
 
 namespace tapegrad::optim {
 
+/// CyclicLR's options, as torch's CyclicLR arguments (defaults included).
 struct CyclicLROptions {
   double step_size_up = 2000;                 ///< steps from base_lr up to max_lr
   std::optional<double> step_size_down = {};  ///< steps back down; unset: step_size_up
   /// How each cycle's amplitude scales: constant, halved every cycle, or gamma^step.
   enum class Mode { Triangular, Triangular2, ExpRange } mode = Mode::Triangular;
+  /// \var mode
+  /// The scaling in use; scale_fn, when set, replaces it.
   double gamma = 1;  ///< ExpRange's factor
   /// A scaling of one's own, replacing mode: called with the cycle number (from 1) or, with
   /// ScaleMode::Iterations, the step count.
   std::function<double(double)> scale_fn = {};
-  enum class ScaleMode { Cycle, Iterations } scale_mode = ScaleMode::Cycle;
+  /// What scale_fn is called with: the cycle number or the step count.
+  enum class ScaleMode { Cycle, Iterations } scale_mode = ScaleMode::Cycle;  ///< scale_fn's input
   /// Cycle the momentum inversely, between max_momentum (at base_lr) and base_momentum (at
   /// max_lr); the optimizer must declare one (Optimizer::cycled_momentum).
   bool cycle_momentum = true;
-  double base_momentum = 0.8, max_momentum = 0.9;
+  /// The momentum at max_lr, the cycle's low point.
+  double base_momentum = 0.8, max_momentum = 0.9;  ///< the momentum at base_lr, the high point
   /// torch's resume argument (LRScheduler::initial_step); the lrs and momenta are then the
   /// optimizer's, as loaded.
   std::int64_t last_epoch = -1;
@@ -38,6 +43,7 @@ struct CyclicLROptions {
 /// last_epoch, base_momentum stays the argument, where 1.13 takes the momentum the cycle left.
 class CyclicLR : public LRScheduler {
  public:
+  /// The options, CyclicLROptions.
   using Options = CyclicLROptions;
   /// One base_lr and max_lr per group.
   CyclicLR(Optimizer& opt, std::vector<double> base_lr, std::vector<double> max_lr, Options o = {});
@@ -54,15 +60,18 @@ class CyclicLR : public LRScheduler {
   double total_, step_ratio_;
 };
 
+/// OneCycleLR's options, as torch's OneCycleLR arguments (defaults included).
 struct OneCycleLROptions {
   double pct_start = 0.3;  ///< the share of the steps spent rising
-  enum class Anneal { Cos, Linear } anneal_strategy = Anneal::Cos;
+  /// How the lr moves within a phase: along a cosine, or linearly.
+  enum class Anneal { Cos, Linear } anneal_strategy = Anneal::Cos;  ///< the annealing curve
   /// Cycle the momentum inversely, from max_momentum down to base_momentum while the lr rises
   /// and back; the optimizer must declare one (SGD's and RMSprop's momentum, the Adam family's
   /// beta1: Optimizer::cycled_momentum).
   bool cycle_momentum = true;
-  double base_momentum = 0.85, max_momentum = 0.95;
-  double div_factor = 25;         ///< the starting lr is max_lr / div_factor
+  /// The momentum at max_lr, the low point.
+  double base_momentum = 0.85, max_momentum = 0.95;  ///< the momentum at the start and the end
+  double div_factor = 25;                            ///< the starting lr is max_lr / div_factor
   double final_div_factor = 1e4;  ///< the last lr is the starting lr / final_div_factor
   /// Three phases (up, back down to the starting lr, then down to the last) instead of two.
   bool three_phase = false;
@@ -79,10 +88,15 @@ struct OneCycleLROptions {
 /// with linear annealing); tapegrad holds the last lr.
 class OneCycleLR : public LRScheduler {
  public:
+  /// The options, OneCycleLROptions.
   using Options = OneCycleLROptions;
+  /// One max_lr per group (finite and >= 0) over total_steps >= 1 steps; ValueError naming a bad
+  /// argument or option. Sets each group's lr to max_lr / div_factor.
   OneCycleLR(Optimizer& opt, std::vector<double> max_lr, std::int64_t total_steps, Options o = {});
+  /// The same max_lr for every group.
   OneCycleLR(Optimizer& opt, double max_lr, std::int64_t total_steps, Options o = {});
   void step() override;
+  /// The number of steps the schedule covers.
   std::int64_t total_steps() const { return total_; }
 
  protected:

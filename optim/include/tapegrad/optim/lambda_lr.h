@@ -12,6 +12,8 @@ namespace tapegrad::optim {
 /// (its chainable form ignores the current lr).
 class LambdaLR : public FormulaLR {
  public:
+  /// f gives the factor for an epoch (ValueError if empty). last_epoch: -1 starts afresh, k resumes
+  /// (LRScheduler::initial_step).
   LambdaLR(Optimizer& opt, std::function<double(std::int64_t)> f, std::int64_t last_epoch = -1);
 
  protected:
@@ -26,6 +28,8 @@ class LambdaLR : public FormulaLR {
 /// closed form: each step multiplies the current lr.
 class MultiplicativeLR : public LRScheduler {
  public:
+  /// f gives the factor for an epoch (ValueError if empty). last_epoch: -1 starts afresh, k resumes
+  /// (LRScheduler::initial_step).
   MultiplicativeLR(Optimizer& opt, std::function<double(std::int64_t)> f,
                    std::int64_t last_epoch = -1);
 

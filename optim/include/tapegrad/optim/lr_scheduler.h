@@ -34,7 +34,9 @@ class LRScheduler : public SchedulerState {
   virtual void step();
   /// Jumps to an epoch (PyTorch's step(epoch)), using the closed form where there is one.
   void step_to(std::int64_t epoch);
+  /// The lrs the last step set, one per group (torch's get_last_lr).
   std::vector<double> get_last_lr() const { return last_lr_; }
+  /// The epoch the last step reached: 0 after a fresh start, then one more per step().
   std::int64_t last_epoch() const { return last_epoch_; }
   /// The optimizer whose learning rates this sets.
   Optimizer& optimizer() const { return opt_; }
@@ -57,14 +59,17 @@ class LRScheduler : public SchedulerState {
   /// The lrs for last_epoch_ from base_lrs_ alone (torch's closed form); defaults to get_lr for
   /// the schedules that have none.
   virtual std::vector<double> closed_form_lr() { return get_lr(); }
+  /// Group g's lr in the optimizer now.
   double current(std::size_t g) const { return opt_.lr(g); }
+  /// Sets every group's lr (the optimizer's ValueError for a negative one) and records them as the
+  /// last lrs.
   void apply(const std::vector<double>& lrs);
 
-  Optimizer& opt_;
-  std::vector<double> base_lrs_;
-  std::int64_t last_epoch_ = -1;
-  std::vector<double> last_lr_;
-  bool had_initial_lrs_ = true;  // every group's initial_lr was set before this schedule
+  Optimizer& opt_;                ///< the optimizer whose lrs this sets
+  std::vector<double> base_lrs_;  ///< each group's initial lr: where the schedule starts
+  std::int64_t last_epoch_ = -1;  ///< the epoch the last step reached (-1 before the first)
+  std::vector<double> last_lr_;   ///< the lrs the last step set
+  bool had_initial_lrs_ = true;   ///< every group's initial_lr was set before this schedule
   friend class ComposedLR;
   friend class SequentialLR;
 };

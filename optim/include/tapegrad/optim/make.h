@@ -11,6 +11,7 @@
 
 namespace tapegrad::optim {
 
+/// The hyperparameters make() passes on; the rest are each optimizer's defaults.
 struct MakeOptions {
   double lr = 0;            ///< 0: the optimizer's own default (torch's); plain SGD has none
   double momentum = 0.9;    ///< for "momentum" and "nesterov"
@@ -23,11 +24,13 @@ struct MakeOptions {
 /// does not take.
 std::unique_ptr<Optimizer> make(const std::string& name, const NamedParams& params,
                                 MakeOptions options = {});
+/// The same, for parameters without names.
 std::unique_ptr<Optimizer> make(const std::string& name, const std::vector<Tensor>& params,
                                 MakeOptions options = {});
 /// The names make() knows, in the order above.
 const std::vector<std::string>& optimizer_names();
 
+/// The run make_schedule() plans a schedule for.
 struct MakeScheduleOptions {
   std::int64_t epochs = 1;           ///< the run's length
   std::int64_t steps_per_epoch = 1;  ///< batches an epoch, for the schedules stepped per batch

@@ -23,11 +23,13 @@ using NamedParams = std::vector<std::pair<std::string, Tensor>>;
 /// One parameter's optimizer state: a step count and the buffers the optimizer declared
 /// (allocated on the parameter's first step, as PyTorch does).
 struct ParamState {
-  std::int64_t step = 0;
+  std::int64_t step = 0;        ///< updates applied to this parameter so far
   std::vector<Tensor> buffers;  ///< indexed like the optimizer's buffer names
   std::vector<double> scalars;  ///< indexed like the optimizer's scalar names
 };
 
+/// The base of every optimizer (torch.optim.Optimizer): parameter groups, each with its own lr,
+/// per-parameter state, zero_grad, and saving and loading all of it.
 class Optimizer : public Stateful {
  public:
   virtual ~Optimizer() = default;
@@ -45,13 +47,17 @@ class Optimizer : public Stateful {
   /// Zeroes every parameter's gradient in place.
   void zero_grad();
 
+  /// Number of parameter groups.
   std::size_t num_groups() const { return groups_.size(); }
+  /// A group's parameters, in the order given; ValueError for a group that does not exist.
   const std::vector<Tensor>& params(std::size_t group = 0) const;
   /// The learning rate of a group, as schedulers read and set it.
   double lr(std::size_t group = 0) const;
+  /// Sets a group's learning rate (as a scheduler does); ValueError unless lr >= 0.
   void set_lr(double lr, std::size_t group);
   /// The lr a scheduler started from (set by the first scheduler attached; NaN before).
   double initial_lr(std::size_t group) const;
+  /// Sets a group's initial lr, which schedulers start from (saved with the state).
   void set_initial_lr(double lr, std::size_t group);
   /// The name of the per-group hyperparameter a cycling schedule (CyclicLR, OneCycleLR) moves,
   /// as the optimizer declares it (kCycledMomentum): "momentum" for SGD and RMSprop, "beta1"
@@ -93,6 +99,7 @@ class Optimizer : public Stateful {
   void add_group(const NamedParams& params);
   /// A group's lr, as its options hold it.
   virtual double group_lr(std::size_t group) const = 0;
+  /// Stores lr in a group's options (set_lr calls it after checking).
   virtual void put_group_lr(std::size_t group, double lr) = 0;
   /// A group's cycled momentum (called only when cycled_momentum() names one).
   virtual double group_momentum(std::size_t group) const;
@@ -150,8 +157,8 @@ class ElementwiseOptimizer : public Optimizer {
 /// An optimizer that declares none is refused by a cycling schedule, by name.
 template <typename Options>
 struct CycledMomentum {
-  const char* name;
-  double& (*of)(Options&);
+  const char* name;  ///< the hyperparameter's name, as messages spell it: "momentum" or "beta1"
+  double& (*of)(Options&);  ///< returns where a group's options hold it
 };
 
 /// What a concrete optimizer derives from, as `class Adam : public OptimizerWith<Adam,
@@ -169,10 +176,14 @@ struct CycledMomentum {
 template <typename Self, typename Options, typename Base = ElementwiseOptimizer>
 class OptimizerWith : public Base {
  public:
+  /// One group of params with options; ValueError naming a bad option. The parameters are named
+  /// "0", "1", ... in checkpoints.
   explicit OptimizerWith(const std::vector<Tensor>& params, Options options = {})
       : Base(Self::buffer_names(), declared_scalars()) {
     add_param_group(params, options);
   }
+  /// The same, with named parameters (as named_parameters() gives them): their names identify
+  /// them in checkpoints.
   explicit OptimizerWith(const NamedParams& params, Options options = {})
       : Base(Self::buffer_names(), declared_scalars()) {
     add_param_group(params, options);
@@ -184,20 +195,28 @@ class OptimizerWith : public Base {
     this->add_group(params);
     options_.push_back(options);
   }
+  /// The same, for parameters without names: named by their flat index over all groups.
   void add_param_group(const std::vector<Tensor>& params, const Options& options) {
     add_param_group(positional(params, this->num_params()), options);
   }
+  /// A group's options, to read or change between steps (changes are not validated).
   Options& options(std::size_t group = 0) { return options_.at(group); }
+  /// The same, read-only.
   const Options& options(std::size_t group = 0) const { return options_.at(group); }
+  /// Self::kName.
   std::string name() const override { return Self::kName; }
+  /// Self's kCycledMomentum name, or nullptr when Self declares none.
   const char* cycled_momentum() const override {
     if constexpr (kCycles) return Self::kCycledMomentum.name;
     return nullptr;
   }
 
  protected:
+  /// The lr in a group's options.
   double group_lr(std::size_t g) const override { return options_.at(g).lr; }
+  /// Stores lr in a group's options.
   void put_group_lr(std::size_t g, double lr) override { options_.at(g).lr = lr; }
+  /// The cycled hyperparameter in a group's options (the base's ValueError when none is declared).
   double group_momentum(std::size_t g) const override {
     if constexpr (kCycles) {
       Options o = options_.at(g);  // the declaration's accessor takes options it may write
@@ -205,6 +224,7 @@ class OptimizerWith : public Base {
     }
     return Base::group_momentum(g);
   }
+  /// Validates a group's options with m in place of the cycled hyperparameter (Self::validate).
   void check_group_momentum(std::size_t g, double m) const override {
     if constexpr (kCycles) {
       Options o = options_.at(g);
@@ -212,6 +232,7 @@ class OptimizerWith : public Base {
       Self::validate(o);
     }
   }
+  /// Stores m in a group's options as the cycled hyperparameter.
   void put_group_momentum(std::size_t g, double m) override {
     if constexpr (kCycles) Self::kCycledMomentum.of(options_.at(g)) = m;
   }

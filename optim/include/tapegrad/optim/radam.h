@@ -7,11 +7,12 @@
 
 namespace tapegrad::optim {
 
+/// RAdam's options, as torch's 1.13 (defaults included; there is no maximize).
 struct RAdamOptions {
-  double lr = 1e-3;
-  std::pair<double, double> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 0;
+  double lr = 1e-3;                                ///< learning rate
+  std::pair<double, double> betas = {0.9, 0.999};  ///< (b1, b2): rates of m and v, in [0, 1)
+  double eps = 1e-8;                               ///< added to sqrt(v) for numerical stability
+  double weight_decay = 0;                         ///< L2 penalty wd in d = g + wd p
 };
 
 /// d = g + wd p;  m, v as Adam;  rho_inf = 2 / (1 - b2) - 1;
@@ -21,12 +22,16 @@ struct RAdamOptions {
 /// eps is added to sqrt(v) before the bias correction, unlike Adam's.
 class RAdam : public OptimizerWith<RAdam, RAdamOptions> {
  public:
+  /// Takes the parameters (a list, or named as named_parameters() gives them) and their options.
   using OptimizerWith::OptimizerWith;
+  /// Its name in messages and checkpoints.
   static constexpr const char* kName = "RAdam";
   /// What CyclicLR and OneCycleLR cycle (torch's cycle_momentum).
   static constexpr CycledMomentum<RAdamOptions> kCycledMomentum{
       "beta1", [](RAdamOptions& o) -> double& { return o.betas.first; }};
+  /// Per-parameter state: exp_avg (m) and exp_avg_sq (v).
   static std::vector<std::string> buffer_names() { return {"exp_avg", "exp_avg_sq"}; }
+  /// ValueError unless lr, eps and weight_decay are >= 0 and both betas in [0, 1).
   static void validate(const RAdamOptions& o);
 
  protected:

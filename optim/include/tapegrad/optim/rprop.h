@@ -7,11 +7,12 @@
 
 namespace tapegrad::optim {
 
+/// Rprop's options, as torch's (defaults included).
 struct RpropOptions {
   double lr = 1e-2;  ///< every element's first step size; later changes of lr do not reach it
   std::pair<double, double> etas = {0.5, 1.2};          ///< (shrink, grow) factors
   std::pair<double, double> step_sizes = {1e-6, 50.0};  ///< (min, max) step size
-  bool maximize = false;
+  bool maximize = false;  ///< maximize the objective: the gradient's sign flipped
 };
 
 /// Per element, with g the gradient (negated to maximize) and g' the one kept from the last
@@ -20,9 +21,13 @@ struct RpropOptions {
 /// g' = g. Like torch, the rule never reads lr after the first step: schedules do not move it.
 class Rprop : public OptimizerWith<Rprop, RpropOptions> {
  public:
+  /// Takes the parameters (a list, or named as named_parameters() gives them) and their options.
   using OptimizerWith::OptimizerWith;
+  /// Its name in messages and checkpoints.
   static constexpr const char* kName = "Rprop";
+  /// Per-parameter state: prev (g') and step_size (s).
   static std::vector<std::string> buffer_names() { return {"prev", "step_size"}; }
+  /// ValueError unless lr >= 0, 0 < eta_minus < 1 < eta_plus and 0 <= min <= max step size.
   static void validate(const RpropOptions& o);
 
  protected:

@@ -11,6 +11,8 @@ namespace tapegrad::optim {
 /// Linear warm-up: the factor goes from start_factor to end_factor over total_iters epochs.
 class LinearLR : public FormulaLR {
  public:
+  /// start_factor in (0, 1], end_factor in [0, 1], total_iters >= 1 (else ValueError).
+  /// last_epoch: -1 starts afresh, k resumes (LRScheduler::initial_step).
   LinearLR(Optimizer& opt, double start_factor = 1.0 / 3, double end_factor = 1.0,
            std::int64_t total_iters = 5, std::int64_t last_epoch = -1);
 
@@ -28,6 +30,8 @@ class LinearLR : public FormulaLR {
 /// uses, starts at base), so this schedule keeps both, as torch computes them.
 class ConstantLR : public FormulaLR {
  public:
+  /// factor in [0, 1], total_iters >= 0 (else ValueError). last_epoch: -1 starts afresh, k resumes
+  /// (LRScheduler::initial_step).
   ConstantLR(Optimizer& opt, double factor = 1.0 / 3, std::int64_t total_iters = 5,
              std::int64_t last_epoch = -1);
 

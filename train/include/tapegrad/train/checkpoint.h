@@ -18,6 +18,8 @@ struct Progress {
   std::int64_t batch = 0;  ///< batches done in the epoch in progress (0: at an epoch boundary)
 };
 
+/// Writes model, optimizer, schedule (when not null), progress and the global generator's state
+/// to path as one Archive, atomically (Archive::save).
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& opt,
                      const optim::SchedulerState* schedule = nullptr, Progress progress = {});
 /// Restores everything save_checkpoint wrote; on any error (named with the file) the model,

@@ -17,14 +17,16 @@
 
 namespace tapegrad::train {
 
+/// When and where a Checkpointer saves. Its constructor throws ValueError for an empty dir or
+/// prefix, a prefix with a '/', a negative interval or keep_last < 1.
 struct CheckpointerOptions {
   std::string dir = "checkpoints";    ///< created when missing
-  std::string prefix = "checkpoint";  ///< files: <prefix>-e0003-s00001407.tg, <prefix>-best.tg
+  std::string prefix = "checkpoint";  ///< files: \<prefix\>-e0003-s00001407.tg, \<prefix\>-best.tg
   std::int64_t every_epochs = 1;      ///< 0: not by epoch
   std::int64_t every_steps = 0;       ///< 0: not by step
   std::int64_t keep_last = 3;         ///< older scheduled checkpoints are deleted (>= 1)
   std::string best_metric = {};       ///< e.g. "val_accuracy"; "": no best file
-  Mode best_mode = Mode::Min;
+  Mode best_mode = Mode::Min;  ///< whether best_metric improves by falling (Min) or rising (Max)
   /// false: this Checkpointer only resumes and never writes or deletes a file (the ranks other
   /// than 0 of a data-parallel job, which resume from rank 0's checkpoints).
   bool write = true;
@@ -66,16 +68,21 @@ class Checkpointer : public Callback {
   Progress resume(const std::string& path);
 
   void on_fit_begin(FitState& state) override;
+  /// on_step() with the batch's progress; always continues.
   Signal on_batch_end(const BatchEnd& b) override;
+  /// on_epoch() with the epoch's progress and record; always continues.
   Signal on_epoch_end(const EpochEnd& e) override;
   bool saves() const override { return true; }
 
   /// The scheduled checkpoints in dir, oldest first.
   std::vector<std::string> checkpoints() const;
+  /// The best file's path, dir/prefix-best.tg (whether or not it exists yet).
   std::string best_path() const;
   /// The file the last successful resume() read ("" when none).
   const std::string& resumed_from() const { return resumed_from_; }
+  /// The best value of best_metric so far (nullopt before the first).
   std::optional<double> best() const { return best_; }
+  /// The options it was built with.
   const CheckpointerOptions& options() const { return options_; }
 
  private:

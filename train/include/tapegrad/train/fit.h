@@ -18,11 +18,13 @@
 
 namespace tapegrad::train {
 
+/// fit()'s settings: by default one epoch, printed as it goes.
 struct FitOptions {
+  /// Train until this many epochs are complete (a resumed run trains only the rest).
   std::int64_t epochs = 1;
   /// Evaluated after every epoch; its results join the epoch record as val_loss, val_accuracy...
   data::DataLoader* val_loader = nullptr;
-  EvaluateOptions val = {};
+  EvaluateOptions val = {};         ///< how val_loader is evaluated (metrics, loss)
   std::string val_prefix = "val_";  ///< the validation names' prefix in the record
   LossFn loss = nullptr;  ///< default: cross_entropy for int64 targets, mse_loss otherwise
   double clip_norm = 0;   ///< clip the gradients' total 2-norm to this (0: off)
@@ -44,12 +46,15 @@ struct FitOptions {
   Progress start = {};
 };
 
+/// What fit() returns.
 struct FitResult {
   std::vector<Record> epochs;  ///< the epoch records of this call
   Progress progress;           ///< where training stands at the end
   bool stopped = false;        ///< a callback stopped it before `epochs`
 };
 
+/// Trains model on loader's batches with opt until options.epochs epochs are complete, or a
+/// callback stops it. ValueError for a negative epochs, clip_norm or start, or a null callback.
 FitResult fit(nn::Module& model, optim::Optimizer& opt, data::DataLoader& loader,
               FitOptions options = {});
 

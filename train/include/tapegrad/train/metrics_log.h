@@ -14,8 +14,10 @@
 
 namespace tapegrad::train {
 
+/// A run's configuration as (key, value) pairs, in order.
 using Config = std::vector<std::pair<std::string, std::string>>;
 
+/// Which files a MetricsLog writes, and what goes atop them.
 struct MetricsLogOptions {
   std::string csv = {};        ///< per-epoch records as CSV ("": none)
   std::string steps_csv = {};  ///< per-step records as CSV ("": none)
@@ -30,13 +32,18 @@ struct MetricsLogOptions {
 
 /// Sizes of the log's files in bytes, after a flush: where a checkpoint's run stood.
 struct LogPosition {
-  std::int64_t csv = 0, steps_csv = 0, jsonl = 0;
+  /// Bytes in the epoch CSV file (0 without one).
+  std::int64_t csv = 0, steps_csv = 0, jsonl = 0;  ///< bytes in the JSON Lines file (0 without one)
+  /// \var steps_csv
+  /// Bytes in the step CSV file (0 without one).
 };
 
 /// As a fit() callback: a step record (epoch, step, loss, lr) per batch when a file takes them,
 /// and the epoch record per epoch.
 class MetricsLog : public Callback {
  public:
+  /// Opens (creating, or with append continuing) the files named; IoError naming a file that
+  /// cannot be opened.
   explicit MetricsLog(MetricsLogOptions options);
   ~MetricsLog() override;
   MetricsLog(const MetricsLog&) = delete;
@@ -47,6 +54,7 @@ class MetricsLog : public Callback {
   /// A per-epoch record; flushes every file. A CSV file's columns are its first record's names;
   /// a later record may leave columns out (empty fields) but not bring new ones (ValueError).
   void log_epoch(const Record& r);
+  /// Writes buffered records out to every file; IoError naming a file that fails.
   void flush();
 
   /// Flushes, then returns the files' sizes.
@@ -56,10 +64,13 @@ class MetricsLog : public Callback {
   /// Cuts the files back to p: what was logged after that checkpoint is dropped.
   void truncate(const LogPosition& p);
 
+  /// The options it was built with.
   const MetricsLogOptions& options() const { return options_; }
 
   void on_fit_begin(FitState& state) override { opt_ = &state.optimizer; }
+  /// A step record (epoch, step, loss, lr) when a file takes them; always continues.
   Signal on_batch_end(const BatchEnd& b) override;
+  /// log_epoch(e.record); always continues.
   Signal on_epoch_end(const EpochEnd& e) override;
   /// Whether log_step writes anywhere (a steps_csv or jsonl file), so callers can skip building
   /// step records.
@@ -75,8 +86,9 @@ class MetricsLog : public Callback {
 
 /// What a log file holds: read back from CSV (".csv") or JSON Lines (any other name).
 struct LogContents {
-  Config config = {};
-  std::vector<Record> epochs, steps;
+  Config config = {};  ///< the configuration record (from JSON Lines, or a CSV file's header lines)
+  /// The epoch records, in order.
+  std::vector<Record> epochs, steps;  ///< the step records, in order
 };
 /// Which records a CSV file holds (a JSON Lines file says so in each record).
 enum class LogKind { Epochs, Steps };

@@ -12,6 +12,7 @@
 
 namespace tapegrad::train {
 
+/// How a ProgressBar looks and where it prints.
 struct ProgressBarOptions {
   std::string label = {};        ///< printed first, e.g. "epoch 3/15"
   std::string unit = "samples";  ///< what update() counts, for the rate
@@ -19,8 +20,8 @@ struct ProgressBarOptions {
   double line_every = 0.1;
   /// On a terminal: redraw at most this often (the last update always draws).
   double redraw_seconds = 0.1;
-  int width = 24;  ///< characters in the bar
-  std::FILE* out = stdout;
+  int width = 24;           ///< characters in the bar
+  std::FILE* out = stdout;  ///< where it prints
   /// Redraw in place or print lines. Default: redraw when out is a terminal, unless the
   /// environment says otherwise: TAPEGRAD_PROGRESS=lines or redraw decides; under an MPI
   /// launcher (mpiexec sets OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK) lines, since mpiexec
@@ -32,8 +33,12 @@ struct ProgressBarOptions {
   int columns = 0;
 };
 
+/// Progress over total items: on a terminal one line redrawn in place (bar, count, running loss,
+/// rate, elapsed time, ETA); elsewhere a plain line at every tenth of the work.
 class ProgressBar {
  public:
+  /// A bar for total >= 0 items; ValueError for a bad option (line_every outside [0, 1], width
+  /// outside [1, 200], a null out or negative columns).
   explicit ProgressBar(std::int64_t total, ProgressBarOptions options = {});
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
@@ -46,11 +51,15 @@ class ProgressBar {
   /// The destructor calls finish() when it was not called.
   void finish(bool clear = true);
 
+  /// Items done so far.
   std::int64_t done() const { return done_; }
+  /// Items in all.
   std::int64_t total() const { return total_; }
   /// Mean loss over the items updated with a loss (NaN when none).
   double running_loss() const;
+  /// Seconds since construction.
   double elapsed_seconds() const;
+  /// True when it redraws in place; false when it prints lines.
   bool terminal() const { return terminal_; }
 
  private:

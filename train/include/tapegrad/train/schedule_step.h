@@ -13,9 +13,12 @@ namespace tapegrad::train {
 /// OneCycleLR, warm restarts per batch). Keeps a reference: schedule must outlive it.
 class ScheduleStep : public Callback {
  public:
+  /// Steps schedule per epoch, or per batch with per_batch.
   explicit ScheduleStep(optim::LRScheduler& schedule, bool per_batch = false)
       : schedule_(schedule), per_batch_(per_batch) {}
+  /// schedule.step() when per_batch; always continues.
   Signal on_batch_end(const BatchEnd&) override;
+  /// schedule.step() unless per_batch; always continues.
   Signal on_epoch_end(const EpochEnd&) override;
 
  private:
@@ -27,8 +30,10 @@ class ScheduleStep : public Callback {
 /// the record has when it lacks it).
 class PlateauStep : public Callback {
  public:
+  /// Feeds plateau the record's metric named monitor.
   explicit PlateauStep(optim::ReduceLROnPlateau& plateau, std::string monitor = "val_loss")
       : plateau_(plateau), monitor_(std::move(monitor)) {}
+  /// plateau.step(the record's monitor); always continues.
   Signal on_epoch_end(const EpochEnd& e) override;
 
  private:

@@ -6,6 +6,7 @@ namespace tapegrad {
 
 /// Whether anomaly mode checks every output and gradient for NaN/Inf (slow; for debugging).
 bool is_anomaly_enabled();
+/// Turns anomaly mode on or off for the calling thread (DetectAnomalyGuard does it for a scope).
 void set_detect_anomaly(bool on);
 
 /// RAII: anomaly mode on while it lives; the first op whose output or gradient is not finite

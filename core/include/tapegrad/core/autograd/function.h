@@ -13,7 +13,9 @@ namespace tapegrad {
 /// What forward hands to backward: saved tensors and any scalars the function needs.
 class FunctionCtx {
  public:
+  /// Keeps tensors for backward (replacing any saved before), e.g. the inputs or the output.
   void save_for_backward(std::vector<Tensor> ts) { saved_ = std::move(ts); }
+  /// The tensors save_for_backward kept, in the order given.
   const std::vector<Tensor>& saved() const { return saved_; }
   std::vector<double> scalars;  ///< free-form numbers kept for backward
 
@@ -21,6 +23,7 @@ class FunctionCtx {
   std::vector<Tensor> saved_;
 };
 
+/// Receives the context and the inputs; returns the output, computed without recording.
 using ForwardFn = std::function<Tensor(FunctionCtx&, const std::vector<Tensor>&)>;
 /// Receives the gradient of the output; returns one gradient per input, of the input's shape
 /// (an undefined Tensor where an input needs none).

@@ -11,26 +11,30 @@
 
 namespace tapegrad {
 
+/// How gradcheck perturbs the inputs and when an element passes.
 struct GradcheckOptions {
-  double eps = 1e-6;   ///< central-difference step
-  double atol = 1e-6;  ///< passes when |analytic - numeric| <= atol + rtol |numeric|
-  double rtol = 1e-4;
+  double eps = 1e-6;          ///< central-difference step
+  double atol = 1e-6;         ///< passes when |analytic - numeric| <= atol + rtol |numeric|
+  double rtol = 1e-4;         ///< relative tolerance (see atol)
   std::uint64_t seed = 1234;  ///< seeds the fixed random weights R in loss = sum(f(x) * R)
 };
 
 /// The worst element found, and whether every element passed.
 struct GradcheckResult {
-  bool ok = true;
+  bool ok = true;            ///< true when every element checked passed
   std::size_t input = 0;     ///< which input held the worst element
   std::int64_t element = 0;  ///< its flat (row-major) index
-  double analytic = 0, numeric = 0;
+  /// The worst element's gradient as backward() computed it.
+  double analytic = 0, numeric = 0;  ///< the same element's, by central differences
   double error = 0;  ///< |analytic - numeric| / (atol + rtol |numeric|); ok when <= 1
   /// Largest |analytic - numeric| / (1 + |numeric|) over all elements: relative for large
   /// gradients, absolute for small ones.
   double max_mixed_error = 0;
   std::string message;  ///< human-readable summary
+  /// True when the check passed (ok), so a result can be tested directly.
   explicit operator bool() const { return ok; }
 };
+/// Writes r.message.
 std::ostream& operator<<(std::ostream& os, const GradcheckResult& r);
 
 /// Compares backward() of loss = sum(fn() * R) with central differences over every element of

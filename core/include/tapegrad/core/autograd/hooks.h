@@ -10,6 +10,8 @@ namespace tapegrad {
 /// remove_post_backward_hook. Hooks run in registration order; one that throws makes backward
 /// throw (the gradients are already in place).
 int add_post_backward_hook(std::function<void()> fn);
+/// Removes the hook registered under handle (add_post_backward_hook's result); an unknown
+/// handle is ignored.
 void remove_post_backward_hook(int handle);
 
 }  // namespace tapegrad

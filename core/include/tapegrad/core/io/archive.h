@@ -9,6 +9,8 @@
 
 namespace tapegrad {
 
+/// Named tensors and texts, saved to and loaded from one checked file (as a key-value map: each
+/// name holds either a tensor or a text).
 class Archive {
  public:
   /// Stores a copy of t's values under name (replacing any entry of that name).
@@ -16,10 +18,13 @@ class Archive {
   /// Stores a text under name (an optimizer's type, a note).
   void put_text(const std::string& name, const std::string& text);
 
+  /// True when an entry (tensor or text) of that name exists.
   bool contains(const std::string& name) const;
+  /// True when an entry of that name exists and holds a tensor.
   bool is_tensor(const std::string& name) const;
   /// The tensor stored under name; throws ValueError naming the entry if absent or a text.
   Tensor get(const std::string& name) const;
+  /// The text stored under name; throws ValueError naming the entry if absent or a tensor.
   std::string get_text(const std::string& name) const;
   /// The single value of a one-element tensor entry; throws ValueError naming the file and the
   /// entry when it is absent, a text, or holds other than one value.

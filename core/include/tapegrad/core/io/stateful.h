@@ -15,6 +15,8 @@ struct LoadedState {
   virtual ~LoadedState() = default;
 };
 
+/// Something whose state a checkpoint saves and restores: save_state, then a load in two phases
+/// (read_state checks everything, apply_state cannot fail).
 class Stateful {
  public:
   virtual ~Stateful() = default;

@@ -6,9 +6,13 @@
 
 namespace tapegrad {
 
+/// 1 / (1 + e^-x).
 Tensor sigmoid(const Tensor& x);
+/// The hyperbolic tangent.
 Tensor tanh(const Tensor& x);
+/// max(x, 0); the gradient at 0 is 0.
 Tensor relu(const Tensor& x);
+/// x for x > 0, negative_slope x otherwise.
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 
 /// log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (torch's softplus).

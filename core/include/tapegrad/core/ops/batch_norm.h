@@ -5,10 +5,11 @@
 
 namespace tapegrad {
 
+/// How batch_norm normalises: batch or running statistics, and their update.
 struct BatchNormOptions {
   bool training = true;   ///< batch statistics (and running ones updated) or running ones
   double momentum = 0.1;  ///< running = (1 - momentum) running + momentum batch
-  double eps = 1e-5;
+  double eps = 1e-5;      ///< added to the variance before its square root
 };
 
 /// x (N, C, ...) normalised per channel. Training: by the batch's mean and biased variance

@@ -7,11 +7,17 @@
 
 namespace tapegrad {
 
+/// 1 where a == b, 0 elsewhere.
 Tensor eq(const Tensor& a, const Tensor& b);
+/// 1 where a != b, 0 elsewhere.
 Tensor ne(const Tensor& a, const Tensor& b);
+/// 1 where a < b, 0 elsewhere.
 Tensor lt(const Tensor& a, const Tensor& b);
+/// 1 where a <= b, 0 elsewhere.
 Tensor le(const Tensor& a, const Tensor& b);
+/// 1 where a > b, 0 elsewhere.
 Tensor gt(const Tensor& a, const Tensor& b);
+/// 1 where a >= b, 0 elsewhere.
 Tensor ge(const Tensor& a, const Tensor& b);
 
 /// -1, 0 or 1 by the sign of each element (no gradient, like the comparisons).

@@ -7,6 +7,7 @@
 
 namespace tapegrad {
 
+/// What pad puts in the new elements, as torch's mode argument.
 enum class PadMode {
   Constant,   ///< fill with a value; negative pads crop; any dims
   Reflect,    ///< mirror without repeating the edge (pads < the dim's size)

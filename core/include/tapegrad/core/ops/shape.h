@@ -10,7 +10,9 @@ namespace tapegrad {
 
 /// Same elements, new shape (one size may be -1); shares storage.
 Tensor reshape(const Tensor& x, const Shape& shape);
+/// The same as reshape (a tensor's storage is always contiguous, so every reshape is a view).
 Tensor view(const Tensor& x, const Shape& shape);
+/// Dims start_dim to end_dim merged into one (a view); a 0-d x becomes 1-D.
 Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
 
 /// A new dim of size 1 at dim (-1 appends).
@@ -18,11 +20,13 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim);
 
 /// Every dim of size 1 removed; or dim only, if its size is 1 (else x unchanged, as torch).
 Tensor squeeze(const Tensor& x);
+/// The same, for dim only: removed if its size is 1, else x unchanged.
 Tensor squeeze(const Tensor& x, std::int64_t dim);
 
 /// x broadcast to shape (a copy): sizes of 1 stretch, -1 keeps x's size, new dims lead. The
 /// gradient sums back over the copies.
 Tensor expand(const Tensor& x, const Shape& shape);
+/// The same as expand, as torch's broadcast_to.
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 
 /// x tiled repeats[d] times along each dim (repeats may add leading dims), as torch's repeat.
@@ -31,6 +35,7 @@ Tensor repeat(const Tensor& x, const std::vector<std::int64_t>& repeats);
 /// Pieces of split_size along dim (the last may be smaller), or of the given sizes (which must
 /// sum to the dim's size); each a copy with its own gradient path.
 std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim = 0);
+/// The same, in pieces of the given sizes (which must sum to the dim's size).
 std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes,
                           std::int64_t dim = 0);
 

@@ -17,6 +17,7 @@ int get_num_threads();
 /// thread. Off: every parallel op uses get_num_threads() threads. Either way the results are the
 /// same.
 void set_thread_adaptation(bool on);
+/// Whether thread adaptation is on.
 bool thread_adaptation();
 
 /// Threads the next parallel op would run on right now (at most get_num_threads()).
