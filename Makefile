@@ -52,7 +52,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # -O1 -g1 (line tables, which is what ASan's reports print) compiles in half the time of -O2 -g:
-# 15 s against 30 s for tests/core/test_ops_conv.cpp, and this build is most of CI's time.
+# 15 s against 30 s for tests/core/ops/test_conv.cpp, and this build is most of CI's time.
 sanitize: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
