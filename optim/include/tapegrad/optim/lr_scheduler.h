@@ -17,6 +17,9 @@ namespace tapegrad::optim {
 /// and checked, then applied (Stateful).
 class SchedulerState : public Stateful {
  public:
+  using Stateful::save_state;
+  /// Saves under "sched.", the prefix a whole-run checkpoint uses.
+  void save_state(Archive& ar) const { save_state(ar, "sched."); }
   /// Restores what save_state wrote, all of it or (on a ValueError) nothing.
   void load_state(const Archive& ar, const std::string& prefix = "sched.") {
     Stateful::load_state(ar, prefix);
