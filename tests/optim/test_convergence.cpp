@@ -95,7 +95,9 @@ TEST_CASE("convergence: every optimizer takes a convex quadratic near its minimu
   // f(w) = sum_i a_i (w_i - c_i)^2 with condition number 10.
   const tg::Tensor a = tg::tensor({1, 2, 5, 10}, {}, {.dtype = tg::kFloat64});
   const tg::Tensor c = tg::tensor({1, -2, 0.5, 3}, {}, {.dtype = tg::kFloat64});
-  for (auto& [name, make] : all_optimizers(0.5)) {
+  for (auto& entry : all_optimizers(0.5)) {
+    const auto& name = entry.first;
+    auto& make = entry.second;
     INFO(name);
     tg::Tensor w = tg::zeros({4}, {.dtype = tg::kFloat64, .requires_grad = true});
     auto opt = make({w});
@@ -137,7 +139,9 @@ TEST_CASE("convergence: momentum and Adam solve Rosenbrock") {
 TEST_CASE("convergence: XOR trains with every optimizer") {
   const tg::Tensor x = tg::tensor({0, 0, 0, 1, 1, 0, 1, 1}, {4, 2});
   const tg::Tensor y = tg::tensor({0, 1, 1, 0}, {4, 1});
-  for (auto& [name, make] : all_optimizers(1.0)) {
+  for (auto& entry : all_optimizers(1.0)) {
+    const auto& name = entry.first;
+    auto& make = entry.second;
     INFO(name);
     tg::Generator gen(3);
     nn::Sequential net(nn::Linear(2, 8, true, &gen), nn::Tanh(), nn::Linear(8, 1, true, &gen));

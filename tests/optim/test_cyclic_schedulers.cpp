@@ -180,7 +180,9 @@ TEST_CASE("new schedules: a run resumed mid-way continues exactly, momentum incl
                  std::make_shared<optim::CosineAnnealingWarmRestarts>(o, 5)});
        }},
   };
-  for (const auto& [name, make] : schedules) {
+  for (const auto& entry : schedules) {
+    const auto& name = entry.first;
+    const auto& make = entry.second;
     INFO(name);
     Setup a;
     auto sa = make(a.opt);

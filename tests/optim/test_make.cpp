@@ -12,7 +12,9 @@ TEST_CASE("make: every name gives its optimizer, with the lr given or the optimi
       {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"nadam", "NAdam"},  {"radam", "RAdam"},
       {"rprop", "Rprop"},     {"asgd", "ASGD"},         {"lbfgs", "LBFGS"}};
   REQUIRE(optim::optimizer_names().size() == kinds.size());
-  for (const auto& [name, type] : kinds) {
+  for (const auto& kind : kinds) {
+    const auto& name = kind.first;
+    const auto& type = kind.second;
     INFO(name);
     const auto opt = optim::make(name, {w}, {.lr = 0.25});
     CHECK(opt->name() == type);

@@ -85,7 +85,9 @@ TEST_CASE("floating-point ops: each names itself when given int64") {
       {"log_softmax", [&] { return tg::log_softmax(i, 1); }},
       {"matmul", [&] { return tg::matmul(i, i); }},
       {"mean", [&] { return tg::mean(i, 0); }}};
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {
+    const auto& name = entry.first;
+    const auto& op = entry.second;
     INFO(name);
     CHECK_THROWS_WITH_AS(
         op(), doctest::Contains((std::string(name) + ": needs a floating-point tensor").c_str()),

@@ -69,7 +69,9 @@ TEST_CASE("pad: finite-difference gradients, cropping, int64, empty outputs") {
       {{1, 2, 0, 1}, tg::PadMode::Constant},  {{-1, 2, 1, -2}, tg::PadMode::Constant},
       {{3, 3}, tg::PadMode::Reflect},         {{2, 1, 2, 2}, tg::PadMode::Reflect},
       {{4, 1, 0, 3}, tg::PadMode::Replicate}, {{4, 2, 3, 1}, tg::PadMode::Circular}};
-  for (const auto& [pads, mode] : cases) {
+  for (const auto& c : cases) {
+    const auto& pads = c.first;
+    const tg::PadMode mode = c.second;
     INFO(tg::pad_mode_name(mode) << " with " << pads.size() << " values");
     const tg::Tensor y = tg::pad(x, pads, mode);
     const tg::Tensor mix = leaf(y.shape(), 3).detach();
