@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/, clang-16 with ASan + UBSan) and runs them.
 #   scripts/fuzz.sh [SECONDS]        each target fuzzes for SECONDS (default 60); what it finds
-#                                    grows build-fuzz/corpus/<target>, a failure is saved in
-#                                    build-fuzz/artifacts/<target>/ and stops the script
+#                                    grows build-asan/corpus/<target>, a failure is saved in
+#                                    build-asan/artifacts/<target>/ and stops the script
 #   scripts/fuzz.sh --ci [SECONDS]   CI: replays every seed and committed regression input,
 #                                    then fuzzes each target for SECONDS (default 15)
 set -euo pipefail
@@ -10,16 +10,12 @@ cd "$(dirname "$0")/.."
 mode=fuzz
 if [ "${1:-}" = "--ci" ]; then mode=ci; shift; fi
 seconds=${1:-$([ "$mode" = ci ] && echo 15 || echo 60)}
-build=${FUZZ_BUILD:-build-fuzz}
+build=${FUZZ_BUILD:-build-asan}
 
-# Debian 12's default clang (14) rejects lambdas capturing structured bindings in C++20; 16 has
-# libFuzzer in libclang-rt-16-dev and OpenMP in libomp-16-dev. No loader needs MPI: dist is
-# not built here.
-scripts/setup.sh clang-16 libclang-rt-16-dev libomp-16-dev
-cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_NATIVE=OFF -DTAPEGRAD_BUILD_TESTS=OFF \
-  -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_MPI=OFF ${CMAKE_FLAGS:-} >/dev/null
-cmake --build "$build" -j "$(nproc)"
+# The sanitizer tree (make sanitize builds the same one): only the fuzz targets are built here.
+scripts/configure_asan.sh "$build"
+targets=(idx mnist archive module_load checkpoint csv log)
+cmake --build "$build" -j "$(nproc)" --target make_seeds "${targets[@]/#/fuzz_}"
 rm -rf "$build/seeds"
 "$build/tests/fuzz/make_seeds" "$build/seeds"
 
@@ -45,7 +41,7 @@ run_target() {
 
 # One target per core at a time (libFuzzer runs on one thread): the same fuzzing in less time.
 pids=()
-for target in idx mnist archive module_load checkpoint csv log; do
+for target in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
   run_target "$target" &
   pids+=($!)

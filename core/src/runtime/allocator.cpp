@@ -13,7 +13,7 @@
 
 #include "tapegrad/core/runtime/memory.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TAPEGRAD_ASAN)
 #include <sanitizer/asan_interface.h>
 // A cached block is poisoned, so a use after free is still caught under AddressSanitizer.
 #define TAPEGRAD_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)

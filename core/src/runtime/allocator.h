@@ -5,6 +5,16 @@
 #pragma once
 #include <cstddef>
 
+// Set when AddressSanitizer instruments this build: gcc says so with a macro, clang 16 only
+// through a feature test.
+#if defined(__SANITIZE_ADDRESS__)
+#define TAPEGRAD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TAPEGRAD_ASAN 1
+#endif
+#endif
+
 namespace tapegrad::memory {
 
 /// At least `bytes` bytes, 64-byte aligned, from this thread's cache when it holds a block of

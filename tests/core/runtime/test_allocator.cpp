@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../helpers.h"
+#include "runtime/allocator.h"
 
 TEST_CASE("memory: a freed tensor's block is cached and reused, empty_cache returns it") {
   tg::empty_cache();
@@ -85,7 +86,7 @@ TEST_CASE("memory: tensors made on one thread may be freed on another") {
 }
 
 // AddressSanitizer's allocator neither trims nor reports the resident size alike.
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(TAPEGRAD_ASAN)
 TEST_CASE("memory: empty_cache gives the memory back to the OS, not only to malloc") {
   auto rss_mib = [] {
     std::ifstream statm("/proc/self/statm");
