@@ -73,7 +73,7 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
 
 Tensor squeeze(const Tensor& x) {
   Shape s = impl_of(x, "squeeze").shape;
-  std::erase(s, 1);
+  erase(s, 1);
   return reshape(x, s);
 }
 

@@ -1,8 +1,9 @@
-// Element types and tensor shapes: the scalar-type vocabulary shared by every module.
+// Element types, and the helpers on tensor shapes: the vocabulary shared by every module.
 #pragma once
 #include <cstdint>
 #include <string>
-#include <vector>
+
+#include "tapegrad/core/shape.h"
 
 namespace tapegrad {
 
@@ -23,9 +24,6 @@ const char* dtype_name(Dtype d);
 std::size_t dtype_size(Dtype d);
 /// True for Float32 and Float64.
 inline bool is_floating(Dtype d) { return d != Dtype::Int64; }
-
-/// Sizes of each dimension, outermost first (row-major).
-using Shape = std::vector<std::int64_t>;
 
 /// "[64, 784]".
 std::string shape_str(const Shape& s);
