@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
+
+#include "runtime/cpu_load.h"  // core's reading of /proc/stat: how busy the other processes kept us
 
 #ifdef TAPEGRAD_BENCH_SGEMM
 // OpenBLAS's own entry points (Debian's OpenMP build, the one core links): the reference rate.
@@ -136,6 +139,25 @@ double sgemm_seconds_at(const Product& p, int threads) {
   return best / iters;
 }
 
+// A bound is the best the machine can do, so it is measured on a quiet machine: one measured
+// while another process shared the CPU reads slow and puts of_gemm_bound above 1 (it read 1.16
+// and 1.46 once). measure() is tried until other processes used at most kQuietCpus CPUs' worth
+// of time during a try (read from /proc/stat before and after), up to kTries times; nullopt
+// when no try was quiet, with the load of the last one in *others. Where /proc/stat cannot be
+// read, the first try counts.
+constexpr double kQuietCpus = 0.15;
+constexpr int kTries = 5;
+std::optional<double> when_quiet(const std::function<double()>& measure, double* others) {
+  for (int t = 0; t < kTries; ++t) {
+    tg::detail::OthersLoad load;
+    const double value = measure();
+    const std::optional<double> o = load.sample(0);
+    if (!o || *o <= kQuietCpus) return value;
+    *others = *o;
+  }
+  return std::nullopt;
+}
+
 // The best OpenBLAS does with up to `threads` threads: its own threading loses on small shapes.
 double sgemm_seconds(const Product& p, int threads) {
   double best = sgemm_seconds_at(p, 1);
@@ -164,11 +186,15 @@ void bench_conv(int threads) {
     const tg::Tensor g = tg::randn({64, l.o, ho, ho}, {}, &gen);
     std::vector<Product> products{{l.o, rows, ckk, false, false}, {l.o, ckk, rows, false, true}};
     if (l.input_grad) products.push_back({ckk, rows, l.o, true, false});
-    double flops = 0, bound = 0;
-    for (const Product& p : products) {
-      flops += 2.0 * p.m * p.n * p.k;
-      bound += sgemm_seconds(p, threads);
-    }
+    double flops = 0, others = 0;
+    for (const Product& p : products) flops += 2.0 * p.m * p.n * p.k;
+    const std::optional<double> bound = when_quiet(
+        [&] {
+          double secs = 0;
+          for (const Product& p : products) secs += sgemm_seconds(p, threads);
+          return secs;
+        },
+        &others);
     const int iters = 50;
     auto ours = [&] {
       for (int i = 0; i < iters; ++i) {
@@ -182,11 +208,12 @@ void bench_conv(int threads) {
     std::vector<double> t;
     for (int r = 0; r < 5; ++r) t.push_back(seconds(ours) / iters);
     const double o = median(t);
-    std::printf(
-        "BENCH conv layer=%s shape=(64,%d,%d,%d)->%d k=%d threads=%d tapegrad_gflops=%.1f "
-        "sgemm_gflops=%.1f of_gemm_bound=%.2f\n",
-        l.name, l.c, l.h, l.h, l.o, l.k, threads, flops / o * 1e-9, flops / bound * 1e-9,
-        bound / o);
+    std::printf("BENCH conv layer=%s shape=(64,%d,%d,%d)->%d k=%d threads=%d tapegrad_gflops=%.1f ",
+                l.name, l.c, l.h, l.h, l.o, l.k, threads, flops / o * 1e-9);
+    if (bound)
+      std::printf("sgemm_gflops=%.1f of_gemm_bound=%.2f\n", flops / *bound * 1e-9, *bound / o);
+    else
+      std::printf("of_gemm_bound=busy others_cpus=%.2f\n", others);
   }
 }
 
@@ -221,18 +248,37 @@ void bench_bound(int threads) {
                          {250, 64 * 64, 20, true, false}});
   linear(cnn, 64, 320, 50, true);
   linear(cnn, 64, 50, 10, true);
-  for (const Workload& w : workloads) {
-    const int steps = 60000 / w.batch;
-    double flops = 0, secs = 0;
-    for (const Product& p : w.products) {
-      flops += 2.0 * p.m * p.n * p.k;
-      secs += sgemm_seconds(p, threads);
+  // Rounds over all the workloads, each workload's fastest quiet one kept: a slow spell that
+  // /proc/stat does not show (another guest on the same host) lasts seconds, so spread-out
+  // rounds see past it where back-to-back repetitions do not.
+  constexpr int kRounds = 3;
+  std::vector<std::optional<double>> best(workloads.size());
+  std::vector<double> others(workloads.size(), 0);
+  for (int r = 0; r < kRounds; ++r)
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+      const std::optional<double> secs = when_quiet(
+          [&] {
+            double sum = 0;
+            for (const Product& p : workloads[i].products) sum += sgemm_seconds(p, threads);
+            return sum;
+          },
+          &others[i]);
+      if (secs && (!best[i] || *secs < *best[i])) best[i] = secs;
     }
-    std::printf(
-        "BENCH bound workload=%s threads=%d products_per_step=%zu gflop_per_epoch=%.2f "
-        "sgemm_gflops=%.1f gemm_bound_s=%.4f\n",
-        w.name, threads, w.products.size(), flops * steps * 1e-9, flops / secs * 1e-9,
-        secs * steps);
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    const Workload& w = workloads[i];
+    const int steps = 60000 / w.batch;
+    double flops = 0;
+    for (const Product& p : w.products) flops += 2.0 * p.m * p.n * p.k;
+    std::printf("BENCH bound workload=%s threads=%d products_per_step=%zu gflop_per_epoch=%.2f ",
+                w.name, threads, w.products.size(), flops * steps * 1e-9);
+    // A machine busy through every try gets no figure rather than a wrong one (run.sh then
+    // prints "busy").
+    if (best[i])
+      std::printf("sgemm_gflops=%.1f gemm_bound_s=%.4f\n", flops / *best[i] * 1e-9,
+                  *best[i] * steps);
+    else
+      std::printf("busy others_cpus=%.2f\n", others[i]);
   }
 }
 

@@ -46,7 +46,9 @@ if [ "$mode" = contention ]; then
   done
   exit 0
 fi
-# Each workload's GEMM-bound epoch (bench_core bound: its products as single OpenBLAS calls).
+# Each workload's GEMM-bound epoch (bench_core bound: its products as single OpenBLAS calls),
+# absent when the machine stayed busy through every try (then "busy", never a ratio).
+bound_ratio() { if [ -n "$1" ]; then ratio "$1" "$2"; else echo busy; fi; }
 declare -A bound=()
 while read -r w t b; do bound[$w$t]=$b; done < <("$build/bench/bench_core" bound |
   sed -n 's/^BENCH bound workload=\([^ ]*\) threads=\([^ ]*\) .*gemm_bound_s=\([^ ]*\).*/\1 \2 \3/p')
@@ -77,7 +79,7 @@ for w in B1 B2 B3 B4; do
            "vs_libtorch=$(ratio "${m[libtorch]}" "${m[tapegrad]}") vs_eigen=$(ratio "${m[eigen]}" "${m[tapegrad]}")" \
            "acc_tapegrad=${a[tapegrad]} acc_libtorch=${a[libtorch]} acc_eigen=${a[eigen]}" \
            "rss_tapegrad_mib=${mem[tapegrad]} rss_libtorch_mib=${mem[libtorch]}" \
-           "gemm_bound_s=${bound[$w$t]} of_gemm_bound=$(ratio "${bound[$w$t]}" "${m[tapegrad]}")"
+           "gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "${m[tapegrad]}")"
     fi
     unset secs acc rss m a mem
   done
