@@ -81,9 +81,8 @@ TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (!x.node || x.node->released.load(std::memory_order_relaxed)) return nullptr;
   const bool fresh = claim(*x.node, pass);
-  const auto h = node.out_handle.lock();
   if (x.node->grad || node.grad.use_count() != 1 || x.shape != node.grad->shape ||
-      x.dtype != node.grad->dtype || (h && h->retains_grad)) {
+      x.dtype != node.grad->dtype || node.out_retains_grad.load(std::memory_order_relaxed)) {
     if (fresh) x.node->pass.store(0, std::memory_order_release);  // grad_in claims it again
     return nullptr;
   }
@@ -210,7 +209,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
           if (g) check_finite("a gradient", node->op, node->seq, *g);
         }
       if (hooked) hooked->entry_done(*node);
-      if (!capture)
+      if (!capture && node->out_retains_grad.load(std::memory_order_relaxed))
         if (auto h = node->out_handle.lock(); h && h->retains_grad)
           accumulate_grad(*h, *node->grad);
       node->grad.reset();

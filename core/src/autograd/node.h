@@ -30,6 +30,9 @@ struct Node {
   TensorImpl out;  // value-only alias of the output (no node: no cycle)
   std::uint32_t out_version = 0;
   std::weak_ptr<TensorImpl> out_handle;  // for retain_grad
+  /// Set by retain_grad on the output, so the backward pass locks out_handle only then (a
+  /// weak_ptr lock is two atomic operations per entry).
+  std::atomic<bool> out_retains_grad{false};
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape

@@ -64,7 +64,10 @@ const Tensor& Tensor::retain_grad() const {
   TensorImpl& t = impl_of(*this, "retain_grad");
   if (!t.requires_grad && !t.node)
     throw StateError("retain_grad: the tensor does not require grad");
-  if (t.node) t.retains_grad = true;
+  if (t.node) {
+    t.retains_grad = true;
+    t.node->out_retains_grad.store(true, std::memory_order_relaxed);
+  }
   return *this;
 }
 
