@@ -148,6 +148,50 @@ void each_output(const Pool& p, F f) {
       per * 4);
 }
 
+// Whether an axis's windows are 2 wide, 2 apart, unpadded and whole (no partial window at the
+// edge): every CNN's pooling, which max_pool then runs without per-window bounds and steps.
+bool pairs(const Axis& a) {
+  return a.k == 2 && a.s == 2 && a.p == 0 && a.d == 1 && 2 * a.out <= a.in;
+}
+
+// torch's max rule, val > max or isnan(val) (a NaN wins, the last of several), as branch-free
+// selects: which element of a window is largest is a coin toss the predictor loses.
+template <typename T>
+void take_max(T v, std::int64_t at, T& m, std::int64_t& best) {
+  const bool take = (v > m) | (v != v);
+  m = select_if(take, v, m);
+  best += (at - best) * static_cast<std::int64_t>(take);
+}
+
+// max_pool's 2x2, stride-2 case: the same comparisons in the same order as the general loop
+// (so the same values and indices), with the window's four offsets fixed.
+template <typename T>
+void max_pool_pairs(const Pool& p, const T* in, T* yv, std::int64_t* iv) {
+  const std::int64_t W = p.w.in, HW = p.h.in * W, Ho = p.h.out, Wo = p.w.out;
+  parallel_chunks(
+      p.planes,
+      [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t pl = b; pl < e; ++pl)
+          for (std::int64_t oh = 0; oh < Ho; ++oh) {
+            const std::int64_t row = 2 * oh * W;
+            const T* r0 = in + pl * HW + row;
+            const T* r1 = r0 + W;
+            const std::int64_t o = (pl * Ho + oh) * Wo;
+            for (std::int64_t ow = 0; ow < Wo; ++ow) {
+              const std::int64_t c = 2 * ow;
+              T m = r0[c];  // beats the -infinity start unless it is -infinity: the same result
+              std::int64_t best = row + c;
+              take_max(r0[c + 1], row + c + 1, m, best);
+              take_max(r1[c], row + W + c, m, best);
+              take_max(r1[c + 1], row + W + c + 1, m, best);
+              yv[o + ow] = m;
+              iv[o + ow] = best;
+            }
+          }
+      },
+      Ho * Wo * 4);
+}
+
 std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& p) {
   const TensorImpl& ix = *impl_ptr(x);
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
@@ -157,22 +201,19 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& 
     std::int64_t* iv = idx->data<std::int64_t>();
     const std::int64_t HW = p.h.in * p.w.in;
     const std::int64_t W = p.w.in, dh = p.h.d, dw = p.w.d;
-    each_output(p, [&](std::int64_t pl, const Window& win) {
-      const T* plane = in + pl * HW;
-      std::int64_t best = win.h0 * W + win.w0;
-      T m = -std::numeric_limits<T>::infinity();
-      // torch's rule, val > max or isnan(val): a NaN wins, the last of several. Branch-free
-      // selects: which element of a window is largest is a coin toss the predictor loses.
-      for (std::int64_t ih = win.h0; ih < win.h1; ih += dh)
-        for (std::int64_t iw = win.w0; iw < win.w1; iw += dw) {
-          const T v = plane[ih * W + iw];
-          const bool take = (v > m) | (v != v);
-          m = select_if(take, v, m);
-          best += (ih * W + iw - best) * static_cast<std::int64_t>(take);
-        }
-      yv[win.o] = m;
-      iv[win.o] = best;
-    });
+    if (pairs(p.h) && pairs(p.w))
+      max_pool_pairs<T>(p, in, yv, iv);
+    else
+      each_output(p, [&](std::int64_t pl, const Window& win) {
+        const T* plane = in + pl * HW;
+        std::int64_t best = win.h0 * W + win.w0;
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::int64_t ih = win.h0; ih < win.h1; ih += dh)
+          for (std::int64_t iw = win.w0; iw < win.w1; iw += dw)
+            take_max(plane[ih * W + iw], ih * W + iw, m, best);
+        yv[win.o] = m;
+        iv[win.o] = best;
+      });
     const std::int64_t per = p.h.out * p.w.out;
     Tensor values = record(op, y, {x}, [idx, per, HW](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
