@@ -132,9 +132,14 @@ class Shape {
   template <std::input_iterator It>
   void assign(It first, It last) {
     clear();
-    if constexpr (std::forward_iterator<It>)
-      reserve(static_cast<size_type>(std::distance(first, last)));
-    for (; first != last; ++first) push_back(*first);
+    if constexpr (std::forward_iterator<It>) {  // every copy of a shape: one block copy
+      const auto n = static_cast<size_type>(std::distance(first, last));
+      reserve(n);
+      std::copy(first, last, data_);
+      size_ = n;
+    } else {
+      for (; first != last; ++first) push_back(*first);
+    }
   }
   void push_back(std::int64_t d) {
     if (size_ == cap_) grow(2 * cap_);
