@@ -3,16 +3,12 @@
 // present before allocating, so a truncated or hostile file cannot trigger a huge allocation.
 #include "tapegrad/core/io/archive.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <bit>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 
+#include "io/file_io.h"
 #include "tensor/check.h"
 #include "tensor/tensor_impl.h"
 
@@ -80,28 +76,6 @@ class Reader {
   std::size_t end_, off_ = 0;
 };
 
-std::vector<char> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError(msg("load: ", path, ": cannot open: ", std::strerror(errno)));
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw IoError(msg("load: ", path, ": cannot read (is it a directory?)"));
-  std::vector<char> buf(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (!in.read(buf.data(), size)) throw IoError(msg("load: ", path, ": read failed"));
-  return buf;
-}
-
-// Writes all of buf to fd; false on any error (errno says which).
-bool write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
 }  // namespace
 
 void Archive::put(const std::string& name, const Tensor& t) {
@@ -195,24 +169,11 @@ void Archive::save(const std::string& path) const {
       crc32_z(0L, reinterpret_cast<const Bytef*>(w.buf().data()), w.buf().size()));
   w.pod(crc);
 
-  // Temporary file in the same directory, so the final rename is atomic.
-  const std::string tmp = msg(path, ".tmp.", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw IoError(msg("save: ", path, ": cannot create ", tmp, ": ", std::strerror(errno)));
-  const bool ok = write_all(fd, w.buf().data(), w.buf().size()) && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = ok ? errno : err;
-    std::remove(tmp.c_str());
-    throw IoError(msg("save: ", path, ": write failed: ", std::strerror(e),
-                      "; the previous file, if any, is unchanged"));
-  }
+  detail::write_file_atomic(path, w.buf(), "save");
 }
 
 Archive Archive::load(const std::string& path) {
-  const std::vector<char> buf = read_file(path);
+  const std::vector<char> buf = detail::read_file(path, "load");
   if (buf.size() < sizeof kMagic + 4 + 8 + 4)
     throw IoError(msg("load: ", path, ": file is truncated: ", buf.size(),
                       " bytes is shorter than any archive"));
