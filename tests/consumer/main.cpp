@@ -1,6 +1,6 @@
-// Fits y = 2x + 1 through the installed library with a Linear layer, then saves and reloads it,
-// then fits it again with train::fit and checks it with train::evaluate; exits 1 if anything is
-// off.
+// Fits y = 2x + 1 through the installed library with a Linear layer, saves and reloads it (in
+// tapegrad's format and in torch.save's), then fits it again with train::fit and checks it with
+// train::evaluate; exits 1 if anything is off.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -24,7 +24,13 @@ int main() {
   tg::nn::Linear back(1, 1);
   back.load("consumer.tg");
   std::remove("consumer.tg");
-  const bool ok = std::abs(w - 2) < 1e-3 && std::abs(b - 1) < 1e-3 && back.weight().item() == w;
+  // PyTorch's format, through the zip library the installed package links.
+  tg::io::save_torch(fit.state_dict(), "consumer.pt");
+  tg::nn::Linear from_torch(1, 1);
+  from_torch.load_state_dict(tg::io::load_torch("consumer.pt"));
+  std::remove("consumer.pt");
+  const bool ok = std::abs(w - 2) < 1e-3 && std::abs(b - 1) < 1e-3 && back.weight().item() == w &&
+                  from_torch.bias().item() == b;
 
   tg::data::TensorDataset ds(x, y);
   tg::data::DataLoader loader(ds, {.batch_size = 10});

@@ -8,6 +8,7 @@
 
 #include "../file_bytes.h"
 #include "fuzz_common.h"
+#include "io/zip.h"
 
 namespace fs = std::filesystem;
 
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[1];
-  for (const char* t : {"idx", "mnist", "archive", "module_load", "checkpoint", "csv", "log"})
+  for (const char* t : {"idx", "mnist", "archive", "module_load", "checkpoint", "csv", "log", "npy",
+                        "safetensors", "torch", "pickle"})
     fs::create_directories(out / t);
 
   // IDX: images and labels, raw and gzip.
@@ -155,6 +157,46 @@ int main(int argc, char** argv) {
     seed.insert(seed.end(), text.begin(), text.end());
     fs::remove(tmp);
     write_bytes((out / "log" / (std::string("seed") + ext)).string(), seed);
+  }
+  // npy, npz and safetensors: the project's writers, and the files NumPy and the format's
+  // layout wrote (tests/reference/io).
+  const tg::io::TensorDict tensors = {{"w", tg::tensor({1.5, -2, 3, 4}, {2, 2})},
+                                      {"b", tg::tensor({0.25}, {1}, {.dtype = tg::kFloat64})},
+                                      {"n", tg::tensor({7, -8, 9}, {}, {.dtype = tg::kInt64})},
+                                      {"scalar", tg::scalar_tensor(2.5)},
+                                      {"empty", tg::zeros({0, 3})}};
+  tg::io::save_npy(tensors[0].second, (out / "npy" / "w.npy").string());
+  tg::io::save_npz(tensors, (out / "npy" / "stored.npz").string());
+  tg::io::save_npz(tensors, (out / "npy" / "deflated.npz").string(), true);
+  tg::io::save_safetensors(tensors, (out / "safetensors" / "mixed.safetensors").string(),
+                           {{"format", "pt"}});
+  // torch.save files: a state dict and a checkpoint of save_torch's, and PyTorch's own; the
+  // pickle target's seeds are their data.pkl records.
+  tg::io::save_torch(tensors, (out / "torch" / "tapegrad_state_dict.pt").string());
+  tg::io::TorchValue ckpt = tg::io::TorchValue::dict();
+  ckpt.set("model", tg::io::TorchValue::from_state_dict(tensors));
+  ckpt.set("epoch", 3);
+  ckpt.set("betas", tg::io::TorchValue::tuple({0.9, 0.999}));
+  ckpt.set("flags", tg::io::TorchValue::list({true, tg::io::TorchValue()}));
+  tg::io::save_torch(ckpt, (out / "torch" / "tapegrad_checkpoint.pt").string());
+  for (const auto& file : fs::directory_iterator(TAPEGRAD_IO_FIXTURES)) {
+    const std::string ext = file.path().extension().string();
+    const char* target = ext == ".npy" || ext == ".npz" ? "npy"
+                         : ext == ".safetensors"        ? "safetensors"
+                         : ext == ".pt"                 ? "torch"
+                                                        : nullptr;
+    if (target) fs::copy_file(file.path(), out / target / file.path().filename());
+  }
+  for (const auto& file : fs::directory_iterator(out / "torch")) {
+    const std::vector<char> bytes = bytes_of(file.path().string());
+    try {
+      const tapegrad::detail::ZipReader zip(bytes, file.path().string());
+      for (std::int64_t i = 0; i < zip.count(); ++i)
+        if (zip.name(i).ends_with("/data.pkl"))
+          write_bytes((out / "pickle" / file.path().stem()).string() + ".pkl",
+                      zip.read(i, zip.size(i)));
+    } catch (const tg::IoError&) {  // the legacy file is not a zip archive
+    }
   }
   return 0;
 }

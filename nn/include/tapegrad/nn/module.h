@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "tapegrad/core/dtype.h"
+#include "tapegrad/core/io/tensor_dict.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::nn {
 
-/// Named tensors in a module's order (torch's state_dict: an ordered name -> tensor map).
-using StateDict = std::vector<std::pair<std::string, Tensor>>;
+/// Named tensors in a module's order (torch's state_dict: an ordered name -> tensor map); the
+/// type io::load_torch, io::load_safetensors and io::load_npz return.
+using StateDict = io::TensorDict;
 
 /// What a non-strict load_state_dict left out (torch's _IncompatibleKeys).
 struct LoadStateResult {
