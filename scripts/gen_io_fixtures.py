@@ -18,6 +18,7 @@ import struct
 import sys
 
 import numpy as np
+import io
 import pickle
 import zipfile
 
@@ -224,13 +225,18 @@ class _Global:
         return self.fn, self.args
 
 
+def _entry(name):
+    """A zip entry with a fixed date, so regenerating leaves the fixtures' bytes unchanged."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
+
 def _torch_zip(path, pickle_bytes, records, version=b"3\n"):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pickle_bytes)
+        z.writestr(_entry("archive/data.pkl"), pickle_bytes)
         for k, v in records.items():
-            z.writestr("archive/data/" + k, v)
+            z.writestr(_entry("archive/data/" + k), v)
         if version is not None:
-            z.writestr("archive/version", version)
+            z.writestr(_entry("archive/version"), version)
 
 
 class _StorageRef:
@@ -246,10 +252,9 @@ class _TensorPickler(pickle.Pickler):
 def _tensor_pickle(storage, offset, size, stride):
     """A dict {'t': tensor} rebuilt by _rebuild_tensor_v2 from chosen (hostile) arguments."""
     import collections
-    import io as _io
     obj = {"t": _Global(torch._utils._rebuild_tensor_v2,
                         (storage, offset, size, stride, False, collections.OrderedDict()))}
-    buf = _io.BytesIO()
+    buf = io.BytesIO()
     _TensorPickler(buf, protocol=2).dump(obj)
     return buf.getvalue()
 
@@ -289,6 +294,22 @@ def hostile_torch_cases():
     }
     for name, (pkl, records) in cases.items():
         _torch_zip(os.path.join(OUT, name), pkl, records)
+    # _rebuild_from_type_v2 asked to call itself (each level could nest another).
+    buf = io.BytesIO()
+    inner = (torch._utils._rebuild_tensor_v2, torch.Tensor, (), None)
+    _TensorPickler(buf, protocol=2).dump(
+        {"t": _Global(torch._tensor._rebuild_from_type_v2,
+                      (torch._tensor._rebuild_from_type_v2, torch.Tensor, inner, None))})
+    _torch_zip(os.path.join(OUT, "rebuild_recursive.pt"), buf.getvalue(), {})
+    # Two entries that flatten to one name.
+    torch.save({"a.b": torch.ones(1), "a": {"b": torch.zeros(1)}},
+               os.path.join(OUT, "name_collision.pt"))
+    # A torch.save file re-zipped with deflate (torch never compresses; tapegrad refuses).
+    with zipfile.ZipFile(os.path.join(OUT, "views.pt")) as src, \
+            zipfile.ZipFile(os.path.join(OUT, "deflated.pt"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(_entry(info.filename), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
     # A zip entry whose zip64 headers claim 2^40 bytes for 16 stored ones (torch 1.13 trusts
     # the claim and allocates it).
     good = _tensor_pickle(_StorageRef(f32, "0", 4), 0, (4,), (1,))

@@ -17,6 +17,7 @@ void require_same(const tg::io::TorchValue& a, const tg::io::TorchValue& b, int 
                     "torch: floats round-trip");
       break;
     case K::String: fuzz::require(a.str() == b.str(), "torch: strings round-trip"); break;
+    case K::Bytes: fuzz::require(a.bytes() == b.bytes(), "torch: bytes round-trip"); break;
     case K::Tensor:
       fuzz::require(fuzz::same_bits(a.tensor(), b.tensor()), "torch: tensors round-trip");
       break;

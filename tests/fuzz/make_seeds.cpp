@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
   for (const auto& file : fs::directory_iterator(out / "torch")) {
     const std::vector<char> bytes = bytes_of(file.path().string());
     try {
-      const tapegrad::detail::ZipReader zip(bytes, file.path().string());
+      tapegrad::detail::ZipReader zip(bytes, file.path().string());
       for (std::int64_t i = 0; i < zip.count(); ++i)
         if (zip.name(i).ends_with("/data.pkl"))
           write_bytes((out / "pickle" / file.path().stem()).string() + ".pkl",

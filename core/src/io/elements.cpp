@@ -1,7 +1,9 @@
 #include "io/elements.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <bit>
+#include <climits>
 #include <cstring>
 
 #include "tapegrad/core/detail/msg.h"
@@ -85,35 +87,35 @@ Dtype elem_dtype(Elem e) { return kInfo[static_cast<int>(e)].dtype; }
 const char* elem_name(Elem e) { return kInfo[static_cast<int>(e)].name; }
 Elem elem_of(Dtype d) { return d == kFloat32 ? Elem::F32 : d == kFloat64 ? Elem::F64 : Elem::I64; }
 
-std::vector<std::int64_t> c_strides(const Shape& shape) {
-  std::vector<std::int64_t> s(shape.size());
+// Strides as products of the sizes after (C) or before (Fortran) each dim, sizes of 0 counted as
+// 1 (as torch and NumPy do); a product past int64 saturates, which layout_error then refuses.
+static std::vector<std::int64_t> strides_of(const Shape& shape, bool fortran) {
+  const std::size_t rank = shape.size();
+  std::vector<std::int64_t> s(rank);
   std::int64_t step = 1;
-  for (std::size_t k = shape.size(); k-- > 0;) {
+  for (std::size_t j = 0; j < rank; ++j) {
+    const std::size_t k = fortran ? j : rank - 1 - j;
     s[k] = step;
-    step *= shape[k] > 0 ? shape[k] : 1;
+    if (__builtin_mul_overflow(step, std::max<std::int64_t>(shape[k], 1), &step)) step = INT64_MAX;
   }
   return s;
 }
 
-std::vector<std::int64_t> f_strides(const Shape& shape) {
-  std::vector<std::int64_t> s(shape.size());
-  std::int64_t step = 1;
-  for (std::size_t k = 0; k < shape.size(); ++k) {
-    s[k] = step;
-    step *= shape[k] > 0 ? shape[k] : 1;
-  }
-  return s;
-}
+std::vector<std::int64_t> c_strides(const Shape& shape) { return strides_of(shape, false); }
+std::vector<std::int64_t> f_strides(const Shape& shape) { return strides_of(shape, true); }
 
 std::string layout_error(const Layout& l, std::int64_t available) {
   if (l.strides.size() != l.shape.size())
     return msg("shape ", shape_str(l.shape), " has ", l.strides.size(), " strides");
   if (l.offset < 0) return msg("negative storage offset ", l.offset);
   bool empty = false;
+  std::int64_t nonzero = 1;  // the product of the other sizes must fit even when one is 0
   for (std::size_t k = 0; k < l.shape.size(); ++k) {
     if (l.shape[k] < 0) return msg("shape ", shape_str(l.shape), " has a negative size");
     if (l.strides[k] < 0) return msg("stride ", l.strides[k], " is negative");
     empty = empty || l.shape[k] == 0;
+    if (l.shape[k] > 0 && __builtin_mul_overflow(nonzero, l.shape[k], &nonzero))
+      return msg("shape ", shape_str(l.shape), ": its sizes' product overflows int64");
   }
   if (empty) {
     if (l.offset > available)

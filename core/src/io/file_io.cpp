@@ -1,12 +1,12 @@
 #include "io/file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
@@ -28,13 +28,27 @@ bool write_all(int fd, const char* p, std::size_t n) {
 }  // namespace
 
 std::vector<char> read_file(const std::string& path, std::string_view op) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw IoError(msg(op, ": ", path, ": cannot open: ", std::strerror(errno)));
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw IoError(msg(op, ": ", path, ": cannot read (is it a directory?)"));
-  std::vector<char> buf(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (!in.read(buf.data(), size)) throw IoError(msg(op, ": ", path, ": read failed"));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError(msg(op, ": ", path, ": cannot open: ", std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw IoError(msg(op, ": ", path, ": cannot read (not a regular file)"));
+  }
+  std::vector<char> buf(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    const ssize_t r = ::read(fd, buf.data() + got, buf.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const int e = r < 0 ? errno : 0;
+      ::close(fd);
+      throw IoError(msg(op, ": ", path, ": read failed",
+                        e ? msg(": ", std::strerror(e)) : msg(" after ", got, " bytes")));
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
   return buf;
 }
 

@@ -180,7 +180,7 @@ Tensor parse_npy(std::span<const char> b, const std::string& where) {
   detail::Layout layout{h.shape,
                         h.fortran ? detail::f_strides(h.shape) : detail::c_strides(h.shape), 0};
   if (const std::string err = detail::layout_error(layout, available); !err.empty())
-    throw IoError(msg(where, ": the file is too short for its .npy header: ", err));
+    throw IoError(msg(where, ": the .npy header's shape does not fit the file: ", err));
   const std::int64_t numel = shape_numel(h.shape);
   if (static_cast<std::size_t>(numel) * size != b.size() - data_at)
     throw IoError(msg(where, ": ", b.size() - data_at - static_cast<std::size_t>(numel) * size,
@@ -229,7 +229,7 @@ void save_npy(const Tensor& t, const std::string& path) {
 TensorDict load_npz(const std::string& path) {
   const std::vector<char> bytes = detail::read_file(path, "load_npz");
   const std::string where = msg("load_npz: ", path);
-  const detail::ZipReader zip(bytes, where);
+  detail::ZipReader zip(bytes, where);
   TensorDict out;
   for (std::int64_t i = 0; i < zip.count(); ++i) {
     std::string name = zip.name(i);

@@ -40,6 +40,12 @@ bool is_empty_state(const PickleNode* n) {
 }
 }  // namespace
 
+Unpickler::Unpickler(std::span<const char> pickle, std::string where)
+    : p_(pickle), where_(std::move(where)) {
+  true_.kind = false_.kind = Kind::Bool;
+  true_.b = true;
+}
+
 void Unpickler::fail(const std::string& what, const std::string& hint) const {
   throw IoError(
       msg(where_, ": ", what, " (at pickle offset ", pos_, ")", hint.empty() ? "" : "; ", hint));
@@ -152,24 +158,30 @@ PickleNode* Unpickler::call(PickleNode* callable, PickleNode* args) {
     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     if (a.size() < 6 || a.size() > 7) fail("_rebuild_tensor_v2 with the wrong arguments");
     PickleNode* t = make(Kind::Tensor);
+    t->layout = std::make_unique<Layout>();
     std::vector<std::int64_t> sizes;
     if (a[0]->kind != Kind::Storage || a[1]->kind != Kind::Int || !int_tuple(a[2], sizes) ||
-        !int_tuple(a[3], t->layout.strides) || a[4]->kind != Kind::Bool || !is_empty_state(a[5]))
+        !int_tuple(a[3], t->layout->strides) || a[4]->kind != Kind::Bool || !is_empty_state(a[5]))
       fail("_rebuild_tensor_v2's storage, offset, sizes, strides or hooks are malformed");
     t->storage = a[0];
-    t->layout.offset = a[1]->i;
-    t->layout.shape = Shape(sizes.begin(), sizes.end());
+    t->layout->offset = a[1]->i;
+    t->layout->shape = Shape(sizes.begin(), sizes.end());
     return t;
   }
   if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
     // (tensor, requires_grad, backward_hooks[, state]): the parameter's data is the tensor.
-    if (a.size() < 3 || a[0]->kind != Kind::Tensor || (a.size() == 4 && !is_empty_state(a[3])))
+    if (a.size() < 3 || a.size() > 4 || a[0]->kind != Kind::Tensor ||
+        (a.size() == 4 && !is_empty_state(a[3])))
       fail(msg(f, " with the wrong arguments"));
     return a[0];
   }
   if (f == "torch._tensor._rebuild_from_type_v2") {
-    // (func, type, args, state): a plain Tensor or Parameter rebuilt by an allowed function.
+    // (func, type, args, state): a plain Tensor or Parameter rebuilt by a function that builds
+    // one directly (never _rebuild_from_type_v2 again: no recursion a pickle can deepen).
     if (a.size() != 4 || a[0]->kind != Kind::Global || a[1]->kind != Kind::Global ||
+        (a[0]->s != "torch._utils._rebuild_tensor_v2" &&
+         a[0]->s != "torch._utils._rebuild_parameter" &&
+         a[0]->s != "torch._utils._rebuild_parameter_with_state") ||
         (a[1]->s != "torch.Tensor" && a[1]->s != "torch.nn.parameter.Parameter") ||
         !is_empty_state(a[3]))
       fail("_rebuild_from_type_v2 of something other than a plain tensor");
@@ -183,7 +195,7 @@ void Unpickler::set_item(PickleNode* dict, PickleNode* key, PickleNode* value, c
   const std::string k = index_key(*key);
   if (k.empty()) fail(msg(op, ": a dict key that is not a str or an int"));
   // A repeated key replaces the value in place, as Python's dict does.
-  const auto [it, fresh] = dict->index.emplace(k, dict->items.size());
+  const auto [it, fresh] = index_[dict].emplace(k, dict->items.size());
   if (fresh)
     dict->items.emplace_back(key, value);
   else
@@ -215,14 +227,9 @@ void Unpickler::step(unsigned char op) {
     case '0': pop("POP"); return;
     case '1': pop_to_mark("POP_MARK"); return;
     case '2': stack_.push_back(top("DUP")); return;
-    case 'N': stack_.push_back(make(Kind::None)); return;
-    case 0x88:
-    case 0x89: {  // NEWTRUE, NEWFALSE
-      PickleNode* n = make(Kind::Bool);
-      n->b = op == 0x88;
-      stack_.push_back(n);
-      return;
-    }
+    case 'N': stack_.push_back(&none_); return;
+    case 0x88: stack_.push_back(&true_); return;   // NEWTRUE
+    case 0x89: stack_.push_back(&false_); return;  // NEWFALSE
     case 'J':
     case 'K':
     case 'M': {  // BININT (int32), BININT1 (uint8), BININT2 (uint16)

@@ -39,17 +39,15 @@ struct PickleNode {
   std::string s;                   // String, Bytes, Global's name, Storage's key
   std::vector<PickleNode*> elems;  // List, Tuple
   std::vector<std::pair<PickleNode*, PickleNode*>> items;  // Dict, in insertion order
-  std::unordered_map<std::string, std::size_t> index;      // Dict: key's text -> item
   Elem elem = Elem::F32;                                   // Storage: element type
   PickleNode* storage = nullptr;                           // Tensor
-  Layout layout;                                           // Tensor
+  std::unique_ptr<Layout> layout;                          // Tensor (only: nodes stay small)
 };
 
 class Unpickler {
  public:
   /// where names the file and the record in errors: IoError "<where>: <what> (at pickle offset N)".
-  Unpickler(std::span<const char> pickle, std::string where)
-      : p_(pickle), where_(std::move(where)) {}
+  Unpickler(std::span<const char> pickle, std::string where);
   /// Runs the pickle to its STOP and returns the one value it leaves.
   PickleNode* load();
 
@@ -61,6 +59,9 @@ class Unpickler {
   std::vector<PickleNode*> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, PickleNode*> memo_;
+  // Each dict's keys (kind and text) -> position, so a repeated key replaces in place.
+  std::unordered_map<const PickleNode*, std::unordered_map<std::string, std::size_t>> index_;
+  PickleNode none_, true_, false_;  // shared: the commonest values cost no node each
 
   [[noreturn]] void fail(const std::string& what, const std::string& hint = "") const;
   PickleNode* make(PickleNode::Kind kind);

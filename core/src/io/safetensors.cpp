@@ -5,6 +5,7 @@
 #include "tapegrad/core/io/safetensors.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -53,13 +54,18 @@ Parsed parse(const std::vector<char>& b, const std::string& where) {
   if (n == 0 || b[8] != '{') throw fail("the header is not a JSON object");
   Json header;
   try {
-    // A callback that refuses nesting deeper than the format's three levels, before the
-    // parser builds it.
-    header = Json::parse(b.begin() + 8, b.begin() + 8 + static_cast<std::ptrdiff_t>(n),
-                         [&](int depth, Json::parse_event_t, Json&) {
-                           if (depth > 3) throw fail("the header nests deeper than the format");
-                           return true;
-                         });
+    // A callback that refuses nesting deeper than the format's three levels before the parser
+    // builds it, and a tensor named twice (JSON parsers differ on which one wins).
+    std::set<std::string> names;
+    header = Json::parse(
+        b.begin() + 8, b.begin() + 8 + static_cast<std::ptrdiff_t>(n),
+        [&](int depth, Json::parse_event_t event, Json& parsed) {
+          if (depth > 3) throw fail("the header nests deeper than the format");
+          if (event == Json::parse_event_t::key && depth == 1 &&
+              !names.insert(parsed.get<std::string>()).second)
+            throw fail(msg("tensor '", parsed.get<std::string>(), "' appears twice in the header"));
+          return true;
+        });
   } catch (const Json::exception& e) {
     throw fail(msg("the header is not valid JSON: ", e.what()));
   }
@@ -98,6 +104,10 @@ Parsed parse(const std::vector<char>& b, const std::string& where) {
         throw fail(msg(what, " has a shape whose size overflows int64"));
       e.shape.push_back(static_cast<std::int64_t>(dim));
     }
+    // The sizes' product must fit int64 even when one of them is 0 (an empty tensor).
+    const detail::Layout layout{e.shape, detail::c_strides(e.shape), 0};
+    if (const std::string err = detail::layout_error(layout, INT64_MAX); !err.empty())
+      throw fail(msg(what, ": ", err));
     const Json& off = info["data_offsets"];
     if (off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       throw fail(msg(what, " has data_offsets that are not two sizes: ", off.dump()));

@@ -28,7 +28,7 @@ class Loader {
  public:
   Loader(const std::vector<char>& bytes, std::string where)
       : where_(std::move(where)),
-        zip_(bytes, where_),
+        zip_(bytes, where_, true),
         budget_(bytes.size() * kMaxReadFactor),
         visits_left_(0) {}
 
@@ -44,7 +44,7 @@ class Loader {
     // Every value the pickle built takes at least one opcode byte; a graph that expands to
     // more (shared sub-lists nested in each other) is refused instead of copied exponentially.
     visits_left_ = pickle.size() + 16;
-    return convert(root, 0);
+    return convert(root, 0, "");
   }
 
  private:
@@ -118,23 +118,26 @@ class Loader {
     return storages_.emplace(s.s, std::move(st)).first->second;
   }
 
-  Tensor tensor(const PickleNode& t) {
+  // what names the tensor in errors: its key path in the saved object ("['fc.weight']").
+  Tensor tensor(const PickleNode& t, const std::string& what) {
     if (auto it = tensors_.find(&t); it != tensors_.end()) return it->second;
     const Storage& st = storage(*t.storage);
-    if (const std::string err = detail::layout_error(t.layout, st.numel); !err.empty())
-      fail(msg("a tensor that does not fit its storage '", t.storage->s, "': ", err));
+    if (const std::string err = detail::layout_error(*t.layout, st.numel); !err.empty())
+      fail(msg("tensor ", what.empty() ? "(the saved object)" : what, " does not fit its storage '",
+               t.storage->s, "': ", err));
     const std::uint64_t bytes =
-        static_cast<std::uint64_t>(shape_numel(t.layout.shape)) * detail::elem_size(st.elem);
+        static_cast<std::uint64_t>(shape_numel(t.layout->shape)) * detail::elem_size(st.elem);
     if (bytes > budget_)
       fail(msg("its tensors read more than ", kMaxReadFactor,
                " times the file's bytes (views overlapping their storages)"));
     budget_ -= bytes;
-    Tensor r = detail::read_elements(st.elem, t.layout, st.bytes.data(), big_endian_);
+    Tensor r = detail::read_elements(st.elem, *t.layout, st.bytes.data(), big_endian_);
     tensors_.emplace(&t, r);
     return r;
   }
 
-  TorchValue convert(const PickleNode* n, int depth) {
+  // what: the value's place in the saved object, for errors ("['model']['fc.weight']").
+  TorchValue convert(const PickleNode* n, int depth, const std::string& what) {
     if (depth > kMaxDepth) fail(msg("values nested deeper than ", kMaxDepth, " levels"));
     if (visits_left_-- == 0) fail("the pickle's values repeat more than its size allows");
     switch (n->kind) {
@@ -142,22 +145,29 @@ class Loader {
       case Kind::Bool: return TorchValue(n->b);
       case Kind::Int: return TorchValue(n->i);
       case Kind::Float: return TorchValue(n->f);
-      case Kind::String:
-      case Kind::Bytes: return TorchValue(n->s);
-      case Kind::Tensor: return TorchValue(tensor(*n));
+      case Kind::String: return TorchValue(n->s);
+      case Kind::Bytes: return TorchValue::from_bytes(n->s);
+      case Kind::Tensor: return TorchValue(tensor(*n, what));
       case Kind::List:
       case Kind::Tuple: {
         std::vector<TorchValue> elems;
         elems.reserve(n->elems.size());
-        for (const PickleNode* e : n->elems) elems.push_back(convert(e, depth + 1));
+        for (std::size_t k = 0; k < n->elems.size(); ++k)
+          elems.push_back(convert(n->elems[k], depth + 1, msg(what, "[", k, "]")));
         return n->kind == Kind::List ? TorchValue::list(std::move(elems))
                                      : TorchValue::tuple(std::move(elems));
       }
       case Kind::Dict: {
         TorchValue::Items items;
         items.reserve(n->items.size());
-        for (const auto& [k, v] : n->items)
-          items.emplace_back(convert(k, depth + 1), convert(v, depth + 1));
+        for (const auto& [k, v] : n->items) {
+          TorchValue key = convert(k, depth + 1, what);
+          const std::string at =
+              msg(what, "['",
+                  key.kind() == TorchValue::Kind::String ? key.str() : std::to_string(key.to_int()),
+                  "']");
+          items.emplace_back(std::move(key), convert(v, depth + 1, at));
+        }
         return TorchValue::dict(std::move(items));
       }
       case Kind::Global: fail(msg("a bare ", n->s, " as a value"));
@@ -169,7 +179,7 @@ class Loader {
 
 // The legacy format (PyTorch < 1.6) starts with a pickled magic number, not a zip header.
 bool looks_legacy(const std::vector<char>& b) {
-  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x80 && b[1] <= 5;
+  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x80 && b[1] >= 2 && b[1] <= 5;
 }
 }  // namespace
 
@@ -184,6 +194,18 @@ TorchValue load_torch_value(const std::string& path) {
   return Loader(bytes, where).load();
 }
 
+namespace {
+// TorchValue::tensors() with its ValueError (two entries flattening to one name, as
+// {"a.b": t, "a": {"b": t}} would) reported as the file's fault.
+TensorDict tensors_of(const TorchValue& d, const std::string& path) {
+  try {
+    return d.tensors();
+  } catch (const ValueError& e) {
+    throw IoError(msg("load_torch: ", path, ": ", e.what()));
+  }
+}
+}  // namespace
+
 TensorDict load_torch(const std::string& path, const std::string& key) {
   const TorchValue v = load_torch_value(path);
   auto dict_of = [&](const TorchValue& d, const std::string& what) -> const TorchValue& {
@@ -193,10 +215,10 @@ TensorDict load_torch(const std::string& path, const std::string& key) {
     return d;
   };
   const TorchValue& top = dict_of(v, "the saved object");
-  if (key.empty()) return top.tensors();
+  if (key.empty()) return tensors_of(top, path);
   if (!top.contains(key))
     throw IoError(msg("load_torch: ", path, ": no key '", key, "' in the saved dict"));
-  return dict_of(top.at(key), "'" + key + "'").tensors();
+  return tensors_of(dict_of(top.at(key), "'" + key + "'"), path);
 }
 
 }  // namespace tapegrad::io

@@ -2,6 +2,8 @@
 // rebuilds each tensor with torch._utils._rebuild_tensor_v2 from a persistent storage id, and
 // one data/<key> record per tensor.
 #include <bit>
+#include <climits>
+#include <cstdint>
 
 #include "io/elements.h"
 #include "io/file_io.h"
@@ -31,11 +33,15 @@ class Pickler {
   std::vector<Tensor> tensors_;
 
   void global(const char* module, const char* name) { out_ += msg('c', module, '\n', name, '\n'); }
-  void string(const std::string& s) {
+  // BINUNICODE (a str) or BINBYTES (bytes, protocol 3: the header says so then).
+  void string(const std::string& s, char op = 'X') {
+    if (s.size() > UINT32_MAX)
+      throw ValueError(msg("save_torch: a string of ", s.size(), " bytes (at most 4 GiB each)"));
     const auto n = static_cast<std::uint32_t>(s.size());
-    out_ += 'X';
+    out_ += op;
     out_.append(reinterpret_cast<const char*>(&n), 4);
     out_ += s;
+    if (op == 'B') out_[1] = 3;
   }
   void integer(std::int64_t i) {
     if (i >= 0 && i < 256) {
@@ -90,6 +96,7 @@ class Pickler {
         return;
       }
       case K::String: string(v.str()); return;
+      case K::Bytes: string(v.bytes(), 'B'); return;
       case K::Tensor: tensor(v.tensor()); return;
       case K::List:
       case K::Tuple: {

@@ -24,6 +24,12 @@ TorchValue::TorchValue(Tensor t) : kind_(Kind::Tensor), t_(std::move(t)) {
   if (!t_.defined()) throw ValueError("TorchValue: an undefined tensor");
 }
 
+TorchValue TorchValue::from_bytes(std::string bytes) {
+  TorchValue v(std::move(bytes));
+  v.kind_ = Kind::Bytes;
+  return v;
+}
+
 TorchValue TorchValue::list(std::vector<TorchValue> elements) {
   TorchValue v;
   v.kind_ = Kind::List;
@@ -55,9 +61,10 @@ TorchValue TorchValue::dict(Items items) {
 }
 
 TorchValue TorchValue::from_state_dict(const TensorDict& tensors) {
-  TorchValue v = dict();
-  for (const auto& [name, t] : tensors) v.set(name, t);
-  return v;
+  Items items;
+  items.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) items.emplace_back(name, t);
+  return dict(std::move(items));
 }
 
 const char* TorchValue::kind_name() const {
@@ -85,6 +92,10 @@ double TorchValue::to_double() const {
 }
 const std::string& TorchValue::str() const {
   expect(Kind::String, "a str");
+  return s_;
+}
+const std::string& TorchValue::bytes() const {
+  expect(Kind::Bytes, "bytes");
   return s_;
 }
 const Tensor& TorchValue::tensor() const {

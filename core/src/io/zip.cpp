@@ -17,8 +17,16 @@ constexpr std::uint64_t kMaxDeflateRatio = 1032;
 std::string error_text(zip_error_t* e) { return zip_error_strerror(e); }
 }  // namespace
 
-ZipReader::ZipReader(std::span<const char> bytes, std::string where)
-    : file_size_(bytes.size()), where_(std::move(where)) {
+ZipReader::ZipReader(std::span<const char> bytes, std::string where, bool stored_only)
+    : file_size_(bytes.size()),
+      unread_(bytes.size()),
+      stored_only_(stored_only),
+      where_(std::move(where)) {
+  // libzip reads an empty file as an empty archive; the smallest zip file is its 22-byte end
+  // record.
+  if (bytes.size() < 22)
+    throw IoError(msg(where_, ": not a zip archive (", bytes.size(),
+                      " bytes, fewer than the 22 of an empty one)"));
   zip_error_t err;
   zip_error_init(&err);
   zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err);
@@ -51,7 +59,9 @@ std::optional<std::int64_t> ZipReader::find(const std::string& name) const {
   return i;
 }
 
-std::uint64_t ZipReader::size(std::int64_t i) const {
+std::uint64_t ZipReader::size(std::int64_t i) const { return stat(i).size; }
+
+ZipReader::Stat ZipReader::stat(std::int64_t i) const {
   zip_stat_t st;
   zip_stat_init(&st);
   if (zip_stat_index(zip_, static_cast<zip_uint64_t>(i), 0, &st) != 0)
@@ -68,6 +78,8 @@ std::uint64_t ZipReader::size(std::int64_t i) const {
     if (st.size != st.comp_size)
       throw IoError(msg(entry, " is stored (not compressed) but claims ", st.size, " bytes in ",
                         st.comp_size));
+  } else if (st.comp_method == ZIP_CM_DEFLATE && stored_only_) {
+    throw IoError(msg(entry, " is compressed, which torch.save never does"));
   } else if (st.comp_method == ZIP_CM_DEFLATE) {
     if (st.size / kMaxDeflateRatio > st.comp_size)
       throw IoError(msg(entry, " claims ", st.size, " bytes from ", st.comp_size,
@@ -76,14 +88,19 @@ std::uint64_t ZipReader::size(std::int64_t i) const {
     throw IoError(msg(entry, " uses compression method ", st.comp_method,
                       " (only stored and deflated entries are read)"));
   }
-  return st.size;
+  return {st.size, st.comp_size};
 }
 
-std::vector<char> ZipReader::read(std::int64_t i, std::uint64_t limit) const {
-  const std::uint64_t n = size(i);
+std::vector<char> ZipReader::read(std::int64_t i, std::uint64_t limit) {
+  const Stat st = stat(i);
+  const std::uint64_t n = st.size;
   if (n > limit)
     throw IoError(msg(where_, ": zip entry '", name(i), "' holds ", n, " bytes, more than the ",
                       limit, " expected"));
+  if (st.comp_size > unread_)
+    throw IoError(msg(where_, ": zip entry '", name(i), "' and the entries read before it take ",
+                      "more bytes than the file's ", file_size_, ": entries overlap"));
+  unread_ -= st.comp_size;
   zip_file_t* f = zip_fopen_index(zip_, static_cast<zip_uint64_t>(i), 0);
   if (!f) throw IoError(msg(where_, ": zip entry '", name(i), "': ", zip_strerror(zip_)));
   // Read in chunks, so memory follows the bytes that actually come out of a deflated entry,

@@ -19,8 +19,9 @@ namespace tapegrad::detail {
 class ZipReader {
  public:
   /// Opens and checks the central directory (libzip's consistency checks on); throws when the
-  /// bytes are not a zip archive.
-  ZipReader(std::span<const char> bytes, std::string where);
+  /// bytes are not a zip archive. stored_only refuses compressed entries (torch.save stores
+  /// every record as is).
+  ZipReader(std::span<const char> bytes, std::string where, bool stored_only = false);
   ~ZipReader();
   ZipReader(const ZipReader&) = delete;
   ZipReader& operator=(const ZipReader&) = delete;
@@ -34,14 +35,22 @@ class ZipReader {
   /// their stored bytes, deflated ones no more than deflate's 1032:1 ratio allows, and
   /// neither may need more than the archive's own bytes can hold.
   std::uint64_t size(std::int64_t i) const;
-  /// Entry i's bytes, read and CRC-checked; refuses an entry of more than `limit` bytes.
-  std::vector<char> read(std::int64_t i, std::uint64_t limit) const;
+  /// Entry i's bytes, read and CRC-checked; refuses an entry of more than `limit` bytes, and
+  /// entries whose stored bytes, all read together, add up to more than the file holds
+  /// (entries that overlap, each decompressing the same bytes again).
+  std::vector<char> read(std::int64_t i, std::uint64_t limit);
 
  private:
   ::zip* zip_ = nullptr;
   std::int64_t count_ = 0;
   std::uint64_t file_size_ = 0;
+  std::uint64_t unread_;  // compressed bytes not yet read: the file's size, less each read
+  bool stored_only_;
   std::string where_;
+  struct Stat {
+    std::uint64_t size, comp_size;
+  };
+  Stat stat(std::int64_t i) const;
 };
 
 /// Builds a zip archive in memory, entry by entry.

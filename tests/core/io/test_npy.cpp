@@ -95,13 +95,20 @@ TEST_CASE("load_npy: hostile and malformed headers are refused, naming the file 
   refuses(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': "
                    "(4611686018427387904, 4611686018427387904), }",
                    six),
-          "needs more elements");
+          "sizes' product overflows int64");
   refuses(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': "
                    "(99999999999999999999, ), }",
                    six),
           "overflows int64");
   refuses(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000), }", six),
           "needs more elements");
+  refuses(npy_with("{'descr': '<f4', 'fortran_order': True, 'shape': "
+                   "(4611686018427387904, 4611686018427387904, 0), }"),
+          "sizes' product overflows int64");
+  refuses(npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                   "(4294967296, 4294967296, 4294967296), }",
+                   six),
+          "sizes' product overflows int64");
   refuses(npy_with("{'descr': '<u8', 'fortran_order': False, 'shape': (3, ), }", six),
           "uint64 does not fit int64");
   refuses(npy_with("{'descr': '|O', 'fortran_order': False, 'shape': (3, ), }", six),
@@ -123,6 +130,11 @@ TEST_CASE("load_npy: hostile and malformed headers are refused, naming the file 
   refuses({'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0}, "not a .npy file");
   CHECK_THROWS_WITH_AS(io::load_npy(dir.file("missing.npy")), doctest::Contains("cannot open"),
                        tg::IoError);
+  CHECK_THROWS_WITH_AS(io::load_npy(dir.path.string()), doctest::Contains("not a regular file"),
+                       tg::IoError);
+  write_bytes(dir.file("empty.npz"), {});
+  CHECK_THROWS_WITH_AS(io::load_npz(dir.file("empty.npz")),
+                       doctest::Contains("not a zip archive (0 bytes"), tg::IoError);
 }
 
 TEST_CASE("load_npy and load_npz: every truncation and flipped bit is refused or loads whole") {

@@ -72,6 +72,22 @@ TEST_CASE("load_safetensors: hostile headers are refused before any tensor is al
   write_bytes(f, safetensors_with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8));
   CHECK(io::load_safetensors(f).at(0).second.shape() == tg::Shape{2});
 
+  // Header order is not byte order (Hugging Face's writer sorts the header's keys by name and
+  // the bytes by dtype): the tensors come back in the order of their bytes.
+  std::vector<char> two =
+      safetensors_with(R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
+                       R"("a":{"dtype":"I8","shape":[4],"data_offsets":[0,4]}})",
+                       8);
+  const float one = 1.5f;
+  std::memcpy(two.data() + two.size() - 4, &one, 4);
+  two[two.size() - 8] = -3;
+  write_bytes(f, two);
+  const io::TensorDict back = io::load_safetensors(f);
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].first == "a");
+  CHECK(back[0].second.to_vector<std::int64_t>() == std::vector<std::int64_t>{-3, 0, 0, 0});
+  CHECK(back[1].second.item() == 1.5);
+
   std::vector<char> huge(16, ' ');
   const std::uint64_t claim = 1ULL << 60;
   std::memcpy(huge.data(), &claim, 8);
@@ -113,6 +129,14 @@ TEST_CASE("load_safetensors: hostile headers are refused before any tensor is al
   refuses(safetensors_with(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}})", 4),
           "not two sizes");
   refuses(safetensors_with(R"({"__metadata__":{"k":1}})"), "is not a string");
+  refuses(safetensors_with(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                           R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                           8),
+          "tensor 'a' appears twice");
+  // Sizes whose product overflows even though one of them is 0 (an empty tensor).
+  refuses(safetensors_with(R"({"a":{"dtype":"F32","shape":[0,4611686018427387904,4],)"
+                           R"("data_offsets":[0,0]}})"),
+          "overflows int64");
 }
 
 TEST_CASE("load_safetensors: every truncation and flipped bit is refused or loads in bounds") {

@@ -106,12 +106,17 @@ TEST_CASE("load_torch: hostile and foreign files are refused, naming the file an
        "pickle offset 34); save model.state_dict(), not the model"},
       {"legacy.pt", "legacy format"},
       {"storage_short.pt", "storage '0' declares 6 float32 elements, but its record holds 16"},
-      {"stride_past.pt", "reads element 5 of a storage of 4"},
+      {"stride_past.pt",
+       "tensor ['t'] does not fit its storage '0': shape [2, 2] with strides [4, 1] at offset 0 "
+       "reads element 5 of a storage of 4"},
       {"offset_past.pt", "reads element 4 of a storage of 4"},
-      {"size_overflow.pt", "needs more elements than the 4 its storage holds"},
+      {"size_overflow.pt", "shape [4294967296, 4294967296]: its sizes' product overflows int64"},
       {"stride_zero.pt", "needs more elements than the 1 its storage holds"},
       {"storage_missing.pt", "no record archive/data/7"},
       {"zip_claims_2_40.pt", "claims 1099511627776 bytes in 16"},
+      {"rebuild_recursive.pt", "_rebuild_from_type_v2 of something other than a plain tensor"},
+      {"name_collision.pt", "two tensors named 'a.b'"},
+      {"deflated.pt", "is compressed, which torch.save never does"},
   };
   for (const auto& [name, what] : cases) {
     INFO(std::string(name));
@@ -134,6 +139,7 @@ TEST_CASE("save_torch: state dicts and checkpoints read back exactly") {
   ckpt.set("lr", 1e-3);
   ckpt.set("big", std::int64_t{-1} << 50);
   ckpt.set("note", "fine-tuned");
+  ckpt.set("raw", io::TorchValue::from_bytes(std::string("\xff\x00\x01", 3)));
   ckpt.set("flags", io::TorchValue::list({true, false, io::TorchValue()}));
   ckpt.set("betas", io::TorchValue::tuple({0.9, 0.999}));
   io::TorchValue state = io::TorchValue::dict();
@@ -145,6 +151,7 @@ TEST_CASE("save_torch: state dicts and checkpoints read back exactly") {
   CHECK(back.at("lr").to_double() == 1e-3);
   CHECK(back.at("big").to_int() == (std::int64_t{-1} << 50));
   CHECK(back.at("note").str() == "fine-tuned");
+  CHECK(back.at("raw").bytes() == std::string("\xff\x00\x01", 3));
   CHECK(back.at("flags").elements().at(0).to_bool());
   CHECK(back.at("flags").elements().at(2).is_none());
   CHECK(back.at("betas").elements().at(1).to_double() == 0.999);

@@ -10,13 +10,24 @@
 
 namespace tapegrad::io {
 
-/// One value of what a torch.save file holds: None, a bool, an int, a float, a string, a
+/// One value of what a torch.save file holds: None, a bool, an int, a float, a string, bytes, a
 /// tensor, a list or tuple of values, or a dict (string or int keys, in order). A state dict is
 /// a dict of tensors; an optimizer's state dict or a checkpoint is a dict of dicts, lists and
 /// numbers. Accessors throw ValueError naming the kind they found.
 class TorchValue {
  public:
-  enum class Kind : std::uint8_t { None, Bool, Int, Float, String, Tensor, List, Tuple, Dict };
+  enum class Kind : std::uint8_t {
+    None,
+    Bool,
+    Int,
+    Float,
+    String,
+    Tensor,
+    List,
+    Tuple,
+    Dict,
+    Bytes
+  };
   using Items = std::vector<std::pair<TorchValue, TorchValue>>;
 
   TorchValue() = default;  ///< None
@@ -27,6 +38,8 @@ class TorchValue {
   TorchValue(const char* s);
   TorchValue(std::string s);
   TorchValue(Tensor t);
+  /// Python bytes (a str is text: pass std::string for that).
+  static TorchValue from_bytes(std::string bytes);
   /// A list, a tuple or a dict of values (dict keys must be strings or ints).
   static TorchValue list(std::vector<TorchValue> elements = {});
   static TorchValue tuple(std::vector<TorchValue> elements = {});
@@ -35,7 +48,7 @@ class TorchValue {
   static TorchValue from_state_dict(const TensorDict& tensors);
 
   Kind kind() const { return kind_; }
-  /// "None", "bool", "int", "float", "str", "tensor", "list", "tuple" or "dict".
+  /// "None", "bool", "int", "float", "str", "tensor", "list", "tuple", "dict" or "bytes".
   const char* kind_name() const;
   bool is_none() const { return kind_ == Kind::None; }
 
@@ -44,6 +57,7 @@ class TorchValue {
   /// A float's value, or an int's.
   double to_double() const;
   const std::string& str() const;
+  const std::string& bytes() const;
   const Tensor& tensor() const;
   /// A list's or a tuple's elements.
   const std::vector<TorchValue>& elements() const;
