@@ -16,6 +16,8 @@ namespace tapegrad::io {
 /// numbers. Accessors throw ValueError naming the kind they found.
 class TorchValue {
  public:
+  /// What a value is: Python's None, bool, int, float, str, torch.Tensor, list, tuple, dict or
+  /// bytes.
   enum class Kind : std::uint8_t {
     None,
     Bool,
@@ -28,9 +30,12 @@ class TorchValue {
     Dict,
     Bytes
   };
+  /// A dict's entries, in order: (key, value).
   using Items = std::vector<std::pair<TorchValue, TorchValue>>;
 
   TorchValue() = default;  ///< None
+  /// A value of the C++ type's Python kind: bool, int, float, str or a tensor.
+  ///@{
   TorchValue(bool b);
   TorchValue(int i);
   TorchValue(std::int64_t i);
@@ -38,27 +43,36 @@ class TorchValue {
   TorchValue(const char* s);
   TorchValue(std::string s);
   TorchValue(Tensor t);
+  ///@}
   /// Python bytes (a str is text: pass std::string for that).
   static TorchValue from_bytes(std::string bytes);
-  /// A list, a tuple or a dict of values (dict keys must be strings or ints).
+  /// A list, a tuple or a dict of values (dict keys must be strings or ints; a repeated key
+  /// keeps its first place and its last value, as Python's dict).
+  ///@{
   static TorchValue list(std::vector<TorchValue> elements = {});
   static TorchValue tuple(std::vector<TorchValue> elements = {});
   static TorchValue dict(Items items = {});
+  ///@}
   /// A dict of tensors: a state dict, as torch.save(model.state_dict()) holds one.
   static TorchValue from_state_dict(const TensorDict& tensors);
 
+  /// The value's kind.
   Kind kind() const { return kind_; }
   /// "None", "bool", "int", "float", "str", "tensor", "list", "tuple", "dict" or "bytes".
   const char* kind_name() const;
+  /// True for None.
   bool is_none() const { return kind_ == Kind::None; }
 
+  /// The value of a bool, an int, a str, bytes or a tensor; ValueError for another kind.
+  ///@{
   bool to_bool() const;
   std::int64_t to_int() const;
-  /// A float's value, or an int's.
-  double to_double() const;
   const std::string& str() const;
   const std::string& bytes() const;
   const Tensor& tensor() const;
+  ///@}
+  /// A float's value, or an int's.
+  double to_double() const;
   /// A list's or a tuple's elements.
   const std::vector<TorchValue>& elements() const;
   /// A dict's keys and values, in order.
@@ -66,6 +80,7 @@ class TorchValue {
   /// The dict entry under key: a string key, or an int key given in decimal ("0" finds
   /// torch's optimizer state for parameter 0). Throws ValueError listing the keys there are.
   const TorchValue& at(const std::string& key) const;
+  /// True when the dict has an entry under key (as at() finds it).
   bool contains(const std::string& key) const;
   /// Adds key = value to a dict, or replaces the value of an existing key in place.
   void set(TorchValue key, TorchValue value);
