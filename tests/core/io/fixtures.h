@@ -60,7 +60,9 @@ inline void check_dict(const tapegrad::io::TensorDict& got, const std::string& f
     for (const auto& entry : got) names.push_back(entry.first);
     CHECK(names == order);
   }
-  for (const auto& [name, t] : got) {
+  for (const auto& entry : got) {
+    const std::string& name = entry.first;
+    const tapegrad::Tensor& t = entry.second;
     REQUIRE_MESSAGE(e.contains(name), file, ": unexpected tensor ", name);
     check_tensor(t, e.at(name), file + ": " + name);
   }

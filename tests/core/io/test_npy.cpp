@@ -24,7 +24,9 @@ std::vector<char> npy_with(const std::string& dict, const std::vector<char>& dat
 
 TEST_CASE("load_npy: reads NumPy's files of every dtype, byte order and layout") {
   int count = 0;
-  for (const auto& [name, tensors] : fixtures::all().items()) {
+  for (const auto& item : fixtures::all().items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& tensors = item.value();
     if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") continue;
     fixtures::check_tensor(io::load_npy(fixtures::path(name)), tensors.at("array"), name);
     ++count;
@@ -151,7 +153,7 @@ TEST_CASE("load_npy and load_npz: every truncation and flipped bit is refused or
         bytes, z,
         [&] {
           std::int64_t numel = 0;
-          for (const auto& [n, t] : io::load_npz(z)) numel += t.numel();
+          for (const auto& entry : io::load_npz(z)) numel += entry.second.numel();
           REQUIRE(numel <= static_cast<std::int64_t>(bytes.size()) * 1032);
         },
         [] { return true; });

@@ -147,7 +147,7 @@ TEST_CASE("load_safetensors: every truncation and flipped bit is refused or load
       bytes, f,
       [&] {
         std::int64_t numel = 0;
-        for (const auto& [n, t] : io::load_safetensors(f)) numel += t.numel();
+        for (const auto& entry : io::load_safetensors(f)) numel += entry.second.numel();
         REQUIRE(numel <= static_cast<std::int64_t>(bytes.size()));
       },
       [] { return true; });

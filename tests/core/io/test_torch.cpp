@@ -53,7 +53,9 @@ TEST_CASE("load_torch: a torch state dict loads into the tapegrad modules of the
   const tg::nn::LoadStateResult r = net.load_state_dict(sd);
   CHECK(r.missing_keys.empty());
   CHECK(r.unexpected_keys.empty());
-  for (const auto& [name, t] : net.state_dict()) {
+  for (const auto& entry : net.state_dict()) {
+    const std::string& name = entry.first;
+    const tg::Tensor& t = entry.second;
     INFO(name);
     fixtures::check_tensor(t.dtype() == tg::kInt64 ? t : t.to(tg::kFloat32),
                            fixtures::expected("modules.pt").at(name), name);
@@ -118,7 +120,9 @@ TEST_CASE("load_torch: hostile and foreign files are refused, naming the file an
       {"name_collision.pt", "two tensors named 'a.b'"},
       {"deflated.pt", "is compressed, which torch.save never does"},
   };
-  for (const auto& [name, what] : cases) {
+  for (const auto& c : cases) {
+    const char* name = c.first;
+    const char* what = c.second;
     INFO(std::string(name));
     const std::string f = fixtures::path(name);
     CHECK_THROWS_WITH_AS(io::load_torch(f), doctest::Contains(what), tg::IoError);
@@ -168,7 +172,7 @@ TEST_CASE("load_torch: every truncation and flipped bit is refused or loads in b
       bytes, f,
       [&] {
         std::int64_t numel = 0;
-        for (const auto& [n, t] : io::load_torch_value(f).tensors()) numel += t.numel();
+        for (const auto& entry : io::load_torch_value(f).tensors()) numel += entry.second.numel();
         REQUIRE(numel <= 8 * static_cast<std::int64_t>(bytes.size()));
       },
       [] { return true; });

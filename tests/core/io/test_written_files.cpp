@@ -39,13 +39,15 @@ TEST_CASE("written files: npy, npz, safetensors and torch read back, and are lef
         {"dtype", tg::dtype_name(t.dtype())}, {"shape", t.shape()}, {"values", values}};
   };
   auto file = [&](const std::string& name) { return (dir / name).string(); };
-  for (const auto& [name, t] : tensors) {
+  for (const auto& entry : tensors) {
+    const std::string& name = entry.first;
+    const tg::Tensor& t = entry.second;
     io::save_npy(t, file(name + ".npy"));
     expected[name + ".npy"] = {{"array", describe(t)}};
     CHECK(same_values(io::load_npy(file(name + ".npy")), t));
   }
   nlohmann::ordered_json all = nlohmann::ordered_json::object();
-  for (const auto& [name, t] : tensors) all[name] = describe(t);
+  for (const auto& entry : tensors) all[entry.first] = describe(entry.second);
   for (const char* name : {"stored.npz", "deflated.npz", "tensors.safetensors"}) {
     const std::string n = name;
     if (n == "tensors.safetensors")
@@ -71,7 +73,7 @@ TEST_CASE("written files: npy, npz, safetensors and torch read back, and are lef
   ckpt.set("lr", 1e-3);
   io::save_torch(ckpt, file("checkpoint.pt"));
   nlohmann::ordered_json prefixed = nlohmann::ordered_json::object();
-  for (const auto& [name, t] : tensors) prefixed["model." + name] = describe(t);
+  for (const auto& entry : tensors) prefixed["model." + entry.first] = describe(entry.second);
   expected["checkpoint.pt"] = prefixed;
   for (const char* name : {"state_dict.pt", "checkpoint.pt"}) {
     const io::TensorDict back = io::load_torch_value(file(name)).tensors();
