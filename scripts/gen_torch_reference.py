@@ -547,6 +547,16 @@ def shape_cases():
     case("matmul", torch.matmul, [randn(3, 4), randn(2, 4, 5)])
     case("linear", F.linear, [randn(5, 4), randn(3, 4), randn(3)])
     case("linear", lambda x, w: F.linear(x, w), [randn(2, 5, 4), randn(3, 4)])
+    # torch.matmul's full semantics: 1-D operands promoted and removed, N-d batch dims
+    # broadcast (appended, so the cases above keep their random draws).
+    case("matmul", torch.matmul, [randn(4), randn(4)])
+    case("matmul", torch.matmul, [randn(4), randn(4, 3)])
+    case("matmul", torch.matmul, [randn(2, 4), randn(4)])
+    case("matmul", torch.matmul, [randn(5, 2, 4), randn(4)])
+    case("matmul", torch.matmul, [randn(4), randn(2, 4, 3)])
+    case("matmul", torch.matmul, [randn(2, 1, 3, 4), randn(5, 4, 2)])
+    case("matmul", torch.matmul, [randn(3, 1, 2, 4), randn(1, 2, 4, 3)])
+    case("bmm", torch.bmm, [randn(3, 2, 4), randn(3, 4, 5)])
     return cases
 
 

@@ -2,6 +2,7 @@
 // copies to change layout, no materialised transposes), and transposition.
 // Legend: a (n x k), b (k x m), y = a b (n x m); batched forms carry a leading batch dim B.
 #include "autograd/tape.h"
+#include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
@@ -11,68 +12,122 @@
 namespace tapegrad {
 
 namespace {
+// torch.matmul's shapes: a 1-D a is a row (1, k) and a 1-D b a column (k, 1), their unit dim
+// removed from the result; the dims before the last two broadcast as NumPy's do. a_at[i] and
+// b_at[i] are the offsets (in elements) of batch entry i's matrices in a and b: a broadcast
+// batch dim steps by 0, so several entries share one matrix.
 struct MatmulDims {
-  std::int64_t batch = 1, ba = 1, bb = 1, n = 0, k = 0, m = 0;
+  std::int64_t n = 0, k = 0, m = 0;
   Shape out;
+  std::vector<std::int64_t> a_at, b_at;
 };
 
-MatmulDims matmul_dims(const TensorImpl& a, const TensorImpl& b) {
+MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b) {
   const std::size_t ra = a.shape.size(), rb = b.shape.size();
-  if (ra < 2 || ra > 3 || rb < 2 || rb > 3)
-    throw ShapeError(msg("matmul: ", shape_str(a.shape), " x ", shape_str(b.shape),
-                         ": expects 2-D or 3-D (batched) tensors; reshape a vector to (1, n)"));
+  auto shapes = [&] { return msg(op, ": ", shape_str(a.shape), " x ", shape_str(b.shape)); };
+  if (ra == 0 || rb == 0)
+    throw ShapeError(msg(shapes(), ": both operands need at least one dim (0-d: use mul)"));
   MatmulDims d;
-  d.n = a.shape[ra - 2];
+  d.n = ra == 1 ? 1 : a.shape[ra - 2];
   d.k = a.shape[ra - 1];
-  d.m = b.shape[rb - 1];
-  if (b.shape[rb - 2] != d.k)
-    throw ShapeError(msg("matmul: ", shape_str(a.shape), " x ", shape_str(b.shape),
-                         ": inner sizes differ (", d.k, " vs ", b.shape[rb - 2], ")"));
-  d.ba = ra == 3 ? a.shape[0] : 1;
-  d.bb = rb == 3 ? b.shape[0] : 1;
-  if (d.ba != d.bb && d.ba != 1 && d.bb != 1)
-    throw ShapeError(msg("matmul: ", shape_str(a.shape), " x ", shape_str(b.shape),
-                         ": batch sizes differ (", d.ba, " vs ", d.bb, ")"));
-  d.batch = std::max(d.ba, d.bb);
-  d.out = (ra == 3 || rb == 3) ? Shape{d.batch, d.n, d.m} : Shape{d.n, d.m};
+  d.m = rb == 1 ? 1 : b.shape[rb - 1];
+  const std::int64_t kb = rb == 1 ? b.shape[0] : b.shape[rb - 2];
+  if (kb != d.k) throw ShapeError(msg(shapes(), ": inner sizes differ (", d.k, " vs ", kb, ")"));
+  const Shape batch_a(a.shape.begin(),
+                      a.shape.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(ra, 2)));
+  const Shape batch_b(b.shape.begin(),
+                      b.shape.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(rb, 2)));
+  Shape batch;
+  try {
+    batch = broadcast_shapes(op, batch_a, batch_b);
+  } catch (const ShapeError&) {
+    throw ShapeError(msg(shapes(), ": batch dims ", shape_str(batch_a), " and ", shape_str(batch_b),
+                         " do not broadcast"));
+  }
+  d.out = batch;
+  if (ra > 1) d.out.push_back(d.n);
+  if (rb > 1) d.out.push_back(d.m);
+  // Each operand's element step per batch dim of the broadcast batch (0 where it broadcasts).
+  const std::size_t r = batch.size();
+  auto steps = [&](const Shape& own, std::int64_t matrix) {
+    std::vector<std::int64_t> st(r, 0);
+    std::int64_t step = matrix;
+    for (std::size_t j = 0; j < own.size(); ++j) {
+      const std::size_t k = own.size() - 1 - j, kk = r - 1 - j;
+      st[kk] = own[k] == 1 ? 0 : step;
+      step *= own[k];
+    }
+    return st;
+  };
+  const std::vector<std::int64_t> sa = steps(batch_a, d.n * d.k), sb = steps(batch_b, d.k * d.m);
+  const std::int64_t count = shape_numel(batch);
+  d.a_at.resize(static_cast<std::size_t>(count));
+  d.b_at.resize(static_cast<std::size_t>(count));
+  std::vector<std::int64_t> idx(r, 0);
+  std::int64_t oa = 0, ob = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    d.a_at[static_cast<std::size_t>(i)] = oa;
+    d.b_at[static_cast<std::size_t>(i)] = ob;
+    for (std::size_t j = r; j-- > 0;) {  // the odometer over the batch index
+      oa += sa[j];
+      ob += sb[j];
+      if (++idx[j] < batch[j]) break;
+      oa -= sa[j] * batch[j];
+      ob -= sb[j] * batch[j];
+      idx[j] = 0;
+    }
+  }
   return d;
 }
+
 }  // namespace
 
-// y_i = a_i b_i for each batch entry i (a batch of 1 is shared by all).
-// ga_i += g_i b_i^T      gb_i += a_i^T g_i
+// y_i = a_i b_i for each entry i of the broadcast batch (torch.matmul).
+// ga_i += g_i b_i^T      gb_i += a_i^T g_i   (summed over the entries that share a_i or b_i)
 Tensor matmul(const Tensor& a0, const Tensor& b0) {
   const TensorImpl &ia0 = impl_of(a0, "matmul"), &ib0 = impl_of(b0, "matmul");
   check_floating("matmul", ia0);
   check_floating("matmul", ib0);
-  const MatmulDims d = matmul_dims(ia0, ib0);
+  auto d = std::make_shared<const MatmulDims>(matmul_dims("matmul", ia0, ib0));
   const Promoted p = promote("matmul", a0, b0);
   const Tensor &a = p.a, &b = p.b;
   const TensorImpl &ia = *impl_ptr(a), &ib = *impl_ptr(b);
   return dispatch_float(ia.dtype, "matmul", [&]<typename T>() {
-    ImplPtr y = make_impl(d.out, ia.dtype);
-    const std::int64_t sa = d.ba == 1 ? 0 : d.n * d.k, sb = d.bb == 1 ? 0 : d.k * d.m;
-    for (std::int64_t i = 0; i < d.batch; ++i) {
-      gemm<false>(Eigen::Map<MatrixRM<T>>(y->data<T>() + i * d.n * d.m, d.n, d.m),
-                  Eigen::Map<const MatrixRM<T>>(ia.data<T>() + i * sa, d.n, d.k),
-                  Eigen::Map<const MatrixRM<T>>(ib.data<T>() + i * sb, d.k, d.m));
+    ImplPtr y = make_impl(d->out, ia.dtype);
+    const std::int64_t n = d->n, k = d->k, m = d->m;
+    for (std::size_t i = 0; i < d->a_at.size(); ++i) {
+      gemm<false>(
+          Eigen::Map<MatrixRM<T>>(y->data<T>() + static_cast<std::int64_t>(i) * n * m, n, m),
+          Eigen::Map<const MatrixRM<T>>(ia.data<T>() + d->a_at[i], n, k),
+          Eigen::Map<const MatrixRM<T>>(ib.data<T>() + d->b_at[i], k, m));
     }
-    return record("matmul", y, {a, b}, [d, sa, sb](BackwardCtx& c) {
+    return record("matmul", y, {a, b}, [d](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
       TensorImpl* gb = c.grad_in(1);
-      for (std::int64_t i = 0; i < d.batch; ++i) {
-        Eigen::Map<const MatrixRM<T>> g(c.grad_out().data<T>() + i * d.n * d.m, d.n, d.m);
+      const std::int64_t n = d->n, k = d->k, m = d->m;
+      for (std::size_t i = 0; i < d->a_at.size(); ++i) {
+        Eigen::Map<const MatrixRM<T>> g(
+            c.grad_out().data<T>() + static_cast<std::int64_t>(i) * n * m, n, m);
         if (ga)
           gemm<true>(
-              Eigen::Map<MatrixRM<T>>(ga->data<T>() + i * sa, d.n, d.k), g,
-              Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + i * sb, d.k, d.m).transpose());
+              Eigen::Map<MatrixRM<T>>(ga->data<T>() + d->a_at[i], n, k), g,
+              Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + d->b_at[i], k, m).transpose());
         if (gb)
           gemm<true>(
-              Eigen::Map<MatrixRM<T>>(gb->data<T>() + i * sb, d.k, d.m),
-              Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + i * sa, d.n, d.k).transpose(), g);
+              Eigen::Map<MatrixRM<T>>(gb->data<T>() + d->b_at[i], k, m),
+              Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + d->a_at[i], n, k).transpose(), g);
       }
     });
   });
+}
+
+// torch.bmm: (B, n, k) x (B, k, m) -> (B, n, m), no broadcasting.
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  const TensorImpl &ia = impl_of(a, "bmm"), &ib = impl_of(b, "bmm");
+  if (ia.shape.size() != 3 || ib.shape.size() != 3 || ia.shape[0] != ib.shape[0])
+    throw ShapeError(msg("bmm: ", shape_str(ia.shape), " x ", shape_str(ib.shape),
+                         ": expects 3-D tensors with the same batch size"));
+  return matmul(a, b);
 }
 
 namespace {

@@ -1,4 +1,4 @@
-// matmul (2-D and batched) and transpose.
+// matmul (torch.matmul's 1-D, 2-D and broadcast N-d forms), bmm, and transpose.
 #include "../helpers.h"
 
 TEST_CASE("matmul: values of a 2-D product") {
@@ -35,9 +35,51 @@ TEST_CASE("matmul: mismatched sizes are named with both shapes") {
       doctest::Contains("matmul: [64, 784] x [128, 10]: inner sizes differ (784 vs 128)"),
       tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({2, 3, 4}), tg::zeros({3, 4, 5})),
-                       doctest::Contains("batch sizes differ (2 vs 3)"), tg::ShapeError);
-  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({4}), tg::zeros({4, 5})),
-                       doctest::Contains("expects 2-D or 3-D"), tg::ShapeError);
+                       doctest::Contains("batch dims [2] and [3] do not broadcast"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({4}), tg::zeros({5})),
+                       doctest::Contains("matmul: [4] x [5]: inner sizes differ (4 vs 5)"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::scalar_tensor(2), tg::zeros({4})),
+                       doctest::Contains("at least one dim"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::bmm(tg::zeros({2, 3, 4}), tg::zeros({4, 5})),
+                       doctest::Contains("bmm: [2, 3, 4] x [4, 5]: expects 3-D tensors"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::bmm(tg::zeros({2, 3, 4}), tg::zeros({1, 4, 5})),
+                       doctest::Contains("the same batch size"), tg::ShapeError);
+}
+
+TEST_CASE("matmul: torch.matmul's 1-D and N-d forms, values and shapes") {
+  const tg::Tensor v = tg::tensor({1, 2, 3}), m = tg::arange(0.0, 6.0).reshape({3, 2});
+  const tg::Tensor dot = tg::matmul(v, v);
+  CHECK(dot.dim() == 0);
+  CHECK(dot.item() == 14);
+  check_values(tg::matmul(v, m), {16, 22});      // (3)(3, 2) -> (2)
+  check_values(tg::matmul(m.t(), v), {16, 22});  // (2, 3)(3) -> (2)
+  CHECK(tg::matmul(tg::zeros({5, 1, 2, 3}), tg::zeros({4, 3, 6})).shape() ==
+        tg::Shape{5, 4, 2, 6});  // batch dims broadcast
+  CHECK(tg::matmul(tg::zeros({4, 2, 3}), v).shape() == tg::Shape{4, 2});
+  CHECK(tg::matmul(v, tg::zeros({4, 3, 2})).shape() == tg::Shape{4, 2});
+  // An empty inner dim gives zeros, as torch's; an empty batch gives an empty result.
+  check_values(tg::matmul(tg::zeros({2, 0}), tg::zeros({0, 3})), {0, 0, 0, 0, 0, 0});
+  CHECK(tg::matmul(tg::zeros({0, 2, 3}), tg::zeros({3, 4})).shape() == tg::Shape{0, 2, 4});
+  check_values(tg::bmm(tg::ones({2, 1, 3}), tg::ones({2, 3, 1})), {3, 3});
+}
+
+TEST_CASE("matmul: N-d and 1-D gradients match finite differences") {
+  const tg::Tensor v = leaf({4}, 1), w = leaf({4}, 2);
+  check_gradient([&] { return tg::matmul(v, w); }, {v, w});
+  const tg::Tensor m = leaf({4, 3}, 3), a = leaf({2, 4}, 4);
+  check_gradient([&] { return tg::matmul(v, m); }, {v, m});
+  check_gradient([&] { return tg::matmul(a, v); }, {a, v});
+  // Batch dims broadcast both ways: each shared matrix gathers the gradient of every use.
+  const tg::Tensor x = leaf({2, 1, 3, 4}, 5), y = leaf({5, 4, 2}, 6);
+  check_gradient([&] { return tg::matmul(x, y); }, {x, y});
+  const tg::Tensor p = leaf({3, 1, 2, 4}, 7), q = leaf({1, 2, 4, 3}, 8);
+  check_gradient([&] { return tg::matmul(p, q); }, {p, q});
+  const tg::Tensor b3 = leaf({5, 2, 4}, 9);
+  check_gradient([&] { return tg::matmul(b3, v); }, {b3, v});
+  check_gradient([&] { return tg::matmul(v, leaf({2, 4, 3}, 10)); }, {v});
 }
 
 TEST_CASE("transpose/t: values and gradient") {

@@ -201,6 +201,7 @@ const torch_data::OpTable& ops() {
       {"cat", [](const Inputs& x, const Options& o) { return tg::cat(x, o.at("dim")); }},
       {"stack", [](const Inputs& x, const Options& o) { return tg::stack(x, o.at("dim")); }},
       {"matmul", [](const Inputs& x, const Options&) { return tg::matmul(x[0], x[1]); }},
+      {"bmm", [](const Inputs& x, const Options&) { return tg::bmm(x[0], x[1]); }},
       {"linear",
        [](const Inputs& x,
           const Options&) { return tg::linear(x[0], x[1], x.size() > 2 ? x[2] : tg::Tensor()); }},

@@ -145,7 +145,7 @@ class Tensor {
   Tensor transpose(std::int64_t d0, std::int64_t d1) const;
   /// tapegrad::t(*this): the transpose of a 2-D tensor (ShapeError for other ranks).
   Tensor t() const;
-  /// tapegrad::matmul(*this, other): the matrix product, 2-D or batched 3-D.
+  /// tapegrad::matmul(*this, other): torch.matmul's product (1-D, 2-D or batched N-d).
   Tensor matmul(const Tensor& other) const;
   /// tapegrad::pow(*this, exponent): each element raised to a scalar power.
   Tensor pow(double exponent) const;

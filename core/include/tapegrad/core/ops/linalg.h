@@ -6,8 +6,12 @@
 
 namespace tapegrad {
 
-/// 2-D (n x k)(k x m); 3-D batched, a batch of 1 (or a 2-D operand) broadcasting over the other.
+/// torch.matmul: (..., n, k)(..., k, m) -> (..., n, m), the batch dims (...) broadcasting as
+/// NumPy's; a 1-D first operand is a row (k) and a 1-D second one a column (k), their dim
+/// removed from the result ((k)(k) is a 0-d dot product, (k)(k, m) is (m)).
 Tensor matmul(const Tensor& a, const Tensor& b);
+/// torch.bmm: (B, n, k)(B, k, m) -> (B, n, m), batch sizes equal (no broadcasting).
+Tensor bmm(const Tensor& a, const Tensor& b);
 /// A copy with dims d0 and d1 swapped (negative dims count from the end).
 Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1);
 
