@@ -557,6 +557,9 @@ def shape_cases():
     case("matmul", torch.matmul, [randn(2, 1, 3, 4), randn(5, 4, 2)])
     case("matmul", torch.matmul, [randn(3, 1, 2, 4), randn(1, 2, 4, 3)])
     case("bmm", torch.bmm, [randn(3, 2, 4), randn(3, 4, 5)])
+    for d in [0, 1, -1, 3, -4, 9]:
+        case("tril", lambda x: torch.tril(x, d), [randn(2, 3, 4)], diagonal=d)
+        case("triu", lambda x: torch.triu(x, d), [randn(4, 3)], diagonal=d)
     return cases
 
 

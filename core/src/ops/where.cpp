@@ -1,6 +1,9 @@
-// Selection by a mask: where(cond, a, b) and masked_fill. The mask is cond != 0 in cond's own
-// dtype (NaN counts as set), so a float mask of 0.5 selects as torch's bool conversion would.
-// Legend: m the mask, a and b the operands, all broadcast to y; g the gradient of y.
+// Selection by a mask or by position: where(cond, a, b), masked_fill, tril and triu. The mask is
+// cond != 0 in cond's own dtype (NaN counts as set), so a float mask of 0.5 selects as torch's bool
+// conversion would. Legend: m the mask, a and b the operands, all broadcast to y; g the gradient of
+// y.
+#include <algorithm>
+
 #include "autograd/tape.h"
 #include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
@@ -107,5 +110,50 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
     return select("masked_fill", mask, v, x, ix.shape);
   });
 }
+
+namespace {
+// The kept triangle of each (rows x cols) matrix in src, written to dst (zeros elsewhere) or,
+// with kAccumulate, added to dst (the rest untouched). Row i keeps columns [0, i + d + 1) for
+// the lower triangle, [i + d, cols) for the upper one; d is clamped first, so no sum overflows.
+template <typename T, bool kAccumulate>
+void keep_triangle(const T* src, T* dst, std::int64_t matrices, std::int64_t rows,
+                   std::int64_t cols, std::int64_t diagonal, bool lower) {
+  const std::int64_t d = std::clamp<std::int64_t>(diagonal, -rows - 1, cols + 1);
+  for (std::int64_t mtx = 0; mtx < matrices; ++mtx)
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const std::int64_t row = (mtx * rows + i) * cols;
+      const std::int64_t b = lower ? 0 : std::clamp<std::int64_t>(i + d, 0, cols);
+      const std::int64_t e = lower ? std::clamp<std::int64_t>(i + d + 1, 0, cols) : cols;
+      if constexpr (kAccumulate) {
+        for (std::int64_t j = b; j < e; ++j) dst[row + j] += src[row + j];
+      } else {
+        for (std::int64_t j = 0; j < cols; ++j)
+          dst[row + j] = j >= b && j < e ? src[row + j] : T(0);
+      }
+    }
+}
+
+// y = x on the kept triangle, 0 elsewhere.   gx += g on the kept triangle.
+Tensor triangle(const char* op, const Tensor& x, std::int64_t diagonal, bool lower) {
+  const TensorImpl& ix = impl_of(x, op);
+  const std::size_t r = ix.shape.size();
+  if (r < 2)
+    throw ShapeError(msg(op, ": expects a tensor of at least 2 dims, got ", shape_str(ix.shape)));
+  const std::int64_t rows = ix.shape[r - 2], cols = ix.shape[r - 1];
+  const std::int64_t matrices = rows * cols == 0 ? 0 : ix.numel / (rows * cols);
+  return dispatch_all(ix.dtype, [&]<typename T>() {
+    ImplPtr y = make_impl(ix.shape, ix.dtype);
+    keep_triangle<T, false>(ix.data<T>(), y->data<T>(), matrices, rows, cols, diagonal, lower);
+    return record(op, y, {x}, [=](BackwardCtx& c) {
+      if (TensorImpl* gx = c.grad_in(0))
+        keep_triangle<T, true>(c.grad_out().data<T>(), gx->data<T>(), matrices, rows, cols,
+                               diagonal, lower);
+    });
+  });
+}
+}  // namespace
+
+Tensor tril(const Tensor& x, std::int64_t diagonal) { return triangle("tril", x, diagonal, true); }
+Tensor triu(const Tensor& x, std::int64_t diagonal) { return triangle("triu", x, diagonal, false); }
 
 }  // namespace tapegrad

@@ -202,6 +202,8 @@ const torch_data::OpTable& ops() {
       {"stack", [](const Inputs& x, const Options& o) { return tg::stack(x, o.at("dim")); }},
       {"matmul", [](const Inputs& x, const Options&) { return tg::matmul(x[0], x[1]); }},
       {"bmm", [](const Inputs& x, const Options&) { return tg::bmm(x[0], x[1]); }},
+      {"tril", [](const Inputs& x, const Options& o) { return tg::tril(x[0], o.at("diagonal")); }},
+      {"triu", [](const Inputs& x, const Options& o) { return tg::triu(x[0], o.at("diagonal")); }},
       {"linear",
        [](const Inputs& x,
           const Options&) { return tg::linear(x[0], x[1], x.size() > 2 ? x[2] : tg::Tensor()); }},

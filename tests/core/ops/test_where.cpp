@@ -1,4 +1,4 @@
-// where, masked_fill, maximum, minimum: selection and elementwise extrema, broadcasting.
+// where, masked_fill, maximum, minimum, tril, triu: selection and elementwise extrema.
 #include "../helpers.h"
 
 TEST_CASE("where: picks by a non-zero condition, broadcasting all three") {
@@ -118,4 +118,36 @@ TEST_CASE("maximum/minimum: gradient matches finite differences with broadcastin
   tg::Tensor c = leaf({2, 1, 1}, 6);
   check_gradient([&] { return tg::maximum(a, b); }, {a, b});
   check_gradient([&] { return tg::minimum(a, c); }, {a, c});
+}
+
+TEST_CASE("tril/triu: triangles at every diagonal offset, batched, any dtype") {
+  const tg::Tensor x = tg::arange(1.0, 13.0).reshape({3, 4});
+  check_values(tg::tril(x), {1, 0, 0, 0, 5, 6, 0, 0, 9, 10, 11, 0});
+  check_values(tg::triu(x), {1, 2, 3, 4, 0, 6, 7, 8, 0, 0, 11, 12});
+  check_values(tg::tril(x, 1), {1, 2, 0, 0, 5, 6, 7, 0, 9, 10, 11, 12});
+  check_values(tg::triu(x, -1), {1, 2, 3, 4, 5, 6, 7, 8, 0, 10, 11, 12});
+  check_values(tg::tril(x, -1), {0, 0, 0, 0, 5, 0, 0, 0, 9, 10, 0, 0});
+  // Offsets past the matrix keep everything or nothing, without overflow.
+  CHECK(tg::tril(x, INT64_MAX).to_vector<double>() == x.to_vector<double>());
+  CHECK(tg::triu(x, INT64_MIN).to_vector<double>() == x.to_vector<double>());
+  CHECK(tg::tril(x, INT64_MIN).abs().sum().item() == 0);
+  CHECK(tg::triu(x, INT64_MAX).abs().sum().item() == 0);
+  // A causal mask for attention: each of a batch of (T, T) matrices.
+  const tg::Tensor causal = tg::tril(tg::ones({2, 3, 3}, {.dtype = tg::kInt64}));
+  CHECK(causal.dtype() == tg::kInt64);
+  CHECK(causal.to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1});
+  CHECK(tg::triu(tg::zeros({2, 0, 3})).shape() == tg::Shape{2, 0, 3});
+  CHECK_THROWS_WITH_AS(tg::tril(tg::zeros({4})),
+                       doctest::Contains("tril: expects a tensor of at least 2 dims, got [4]"),
+                       tg::ShapeError);
+}
+
+TEST_CASE("tril/triu: the gradient flows to the kept triangle") {
+  const tg::Tensor x = leaf({2, 3, 4});
+  for (std::int64_t d : {-2, 0, 1}) {
+    INFO("diagonal " << d);
+    check_gradient([&] { return tg::tril(x, d); }, {x});
+    check_gradient([&] { return tg::triu(x, d); }, {x});
+  }
 }

@@ -1,4 +1,4 @@
-// Selection by a mask: where(cond, a, b) and masked_fill.
+// Selection by a mask or by position: where(cond, a, b), masked_fill, tril and triu.
 #pragma once
 #include <cstdint>
 
@@ -16,5 +16,12 @@ Tensor where(const Tensor& cond, double a, const Tensor& b);
 
 /// x with value wherever mask (broadcast to x's shape) is non-zero; no gradient flows there.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+
+/// torch.tril / torch.triu: each matrix of x's last two dims with the elements above (tril) or
+/// below (triu) the diagonal set to 0; diagonal 0 is the main one, > 0 above it, < 0 below
+/// it (tril(x, -1) drops the main diagonal too). x needs at least 2 dims. The gradient flows
+/// to the kept elements.
+Tensor tril(const Tensor& x, std::int64_t diagonal = 0);
+Tensor triu(const Tensor& x, std::int64_t diagonal = 0);
 
 }  // namespace tapegrad
