@@ -21,7 +21,9 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 /// below (triu) the diagonal set to 0; diagonal 0 is the main one, > 0 above it, < 0 below
 /// it (tril(x, -1) drops the main diagonal too). x needs at least 2 dims. The gradient flows
 /// to the kept elements.
+///@{
 Tensor tril(const Tensor& x, std::int64_t diagonal = 0);
 Tensor triu(const Tensor& x, std::int64_t diagonal = 0);
+///@}
 
 }  // namespace tapegrad
