@@ -13,13 +13,32 @@ namespace tapegrad {
 
 namespace {
 // torch.matmul's shapes: a 1-D a is a row (1, k) and a 1-D b a column (k, 1), their unit dim
-// removed from the result; the dims before the last two broadcast as NumPy's do. a_at[i] and
-// b_at[i] are the offsets (in elements) of batch entry i's matrices in a and b: a broadcast
-// batch dim steps by 0, so several entries share one matrix.
+// removed from the result; the dims before the last two broadcast as NumPy's do. sa and sb
+// are each operand's element step per dim of that batch (0 where it broadcasts, so several
+// entries share one matrix); all inline Shapes, so a product allocates nothing for them.
 struct MatmulDims {
   std::int64_t n = 0, k = 0, m = 0;
-  Shape out;
-  std::vector<std::int64_t> a_at, b_at;
+  Shape out, batch, sa, sb;
+
+  // f(i, a_at, b_at) for each batch entry i, with the offsets of its matrices in a and b.
+  template <typename F>
+  void each(F&& f) const {
+    const std::int64_t count = shape_numel(batch);
+    const std::size_t r = batch.size();
+    Shape idx(r, 0);
+    std::int64_t oa = 0, ob = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+      f(i, oa, ob);
+      for (std::size_t j = r; j-- > 0;) {  // the odometer over the batch index
+        oa += sa[j];
+        ob += sb[j];
+        if (++idx[j] < batch[j]) break;
+        oa -= sa[j] * batch[j];
+        ob -= sb[j] * batch[j];
+        idx[j] = 0;
+      }
+    }
+  }
 };
 
 MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b) {
@@ -47,10 +66,9 @@ MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b)
   d.out = batch;
   if (ra > 1) d.out.push_back(d.n);
   if (rb > 1) d.out.push_back(d.m);
-  // Each operand's element step per batch dim of the broadcast batch (0 where it broadcasts).
   const std::size_t r = batch.size();
   auto steps = [&](const Shape& own, std::int64_t matrix) {
-    std::vector<std::int64_t> st(r, 0);
+    Shape st(r, 0);
     std::int64_t step = matrix;
     for (std::size_t j = 0; j < own.size(); ++j) {
       const std::size_t k = own.size() - 1 - j, kk = r - 1 - j;
@@ -59,24 +77,9 @@ MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b)
     }
     return st;
   };
-  const std::vector<std::int64_t> sa = steps(batch_a, d.n * d.k), sb = steps(batch_b, d.k * d.m);
-  const std::int64_t count = shape_numel(batch);
-  d.a_at.resize(static_cast<std::size_t>(count));
-  d.b_at.resize(static_cast<std::size_t>(count));
-  std::vector<std::int64_t> idx(r, 0);
-  std::int64_t oa = 0, ob = 0;
-  for (std::int64_t i = 0; i < count; ++i) {
-    d.a_at[static_cast<std::size_t>(i)] = oa;
-    d.b_at[static_cast<std::size_t>(i)] = ob;
-    for (std::size_t j = r; j-- > 0;) {  // the odometer over the batch index
-      oa += sa[j];
-      ob += sb[j];
-      if (++idx[j] < batch[j]) break;
-      oa -= sa[j] * batch[j];
-      ob -= sb[j] * batch[j];
-      idx[j] = 0;
-    }
-  }
+  d.batch = batch;
+  d.sa = steps(batch_a, d.n * d.k);
+  d.sb = steps(batch_b, d.k * d.m);
   return d;
 }
 
@@ -88,35 +91,31 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
   const TensorImpl &ia0 = impl_of(a0, "matmul"), &ib0 = impl_of(b0, "matmul");
   check_floating("matmul", ia0);
   check_floating("matmul", ib0);
-  auto d = std::make_shared<const MatmulDims>(matmul_dims("matmul", ia0, ib0));
+  const MatmulDims d = matmul_dims("matmul", ia0, ib0);
   const Promoted p = promote("matmul", a0, b0);
   const Tensor &a = p.a, &b = p.b;
   const TensorImpl &ia = *impl_ptr(a), &ib = *impl_ptr(b);
   return dispatch_float(ia.dtype, "matmul", [&]<typename T>() {
-    ImplPtr y = make_impl(d->out, ia.dtype);
-    const std::int64_t n = d->n, k = d->k, m = d->m;
-    for (std::size_t i = 0; i < d->a_at.size(); ++i) {
-      gemm<false>(
-          Eigen::Map<MatrixRM<T>>(y->data<T>() + static_cast<std::int64_t>(i) * n * m, n, m),
-          Eigen::Map<const MatrixRM<T>>(ia.data<T>() + d->a_at[i], n, k),
-          Eigen::Map<const MatrixRM<T>>(ib.data<T>() + d->b_at[i], k, m));
-    }
+    ImplPtr y = make_impl(d.out, ia.dtype);
+    const std::int64_t n = d.n, k = d.k, m = d.m;
+    d.each([&](std::int64_t i, std::int64_t a_at, std::int64_t b_at) {
+      gemm<false>(Eigen::Map<MatrixRM<T>>(y->data<T>() + i * n * m, n, m),
+                  Eigen::Map<const MatrixRM<T>>(ia.data<T>() + a_at, n, k),
+                  Eigen::Map<const MatrixRM<T>>(ib.data<T>() + b_at, k, m));
+    });
     return record("matmul", y, {a, b}, [d](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
       TensorImpl* gb = c.grad_in(1);
-      const std::int64_t n = d->n, k = d->k, m = d->m;
-      for (std::size_t i = 0; i < d->a_at.size(); ++i) {
-        Eigen::Map<const MatrixRM<T>> g(
-            c.grad_out().data<T>() + static_cast<std::int64_t>(i) * n * m, n, m);
+      const std::int64_t n = d.n, k = d.k, m = d.m;
+      d.each([&](std::int64_t i, std::int64_t a_at, std::int64_t b_at) {
+        Eigen::Map<const MatrixRM<T>> g(c.grad_out().data<T>() + i * n * m, n, m);
         if (ga)
-          gemm<true>(
-              Eigen::Map<MatrixRM<T>>(ga->data<T>() + d->a_at[i], n, k), g,
-              Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + d->b_at[i], k, m).transpose());
+          gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + a_at, n, k), g,
+                     Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + b_at, k, m).transpose());
         if (gb)
-          gemm<true>(
-              Eigen::Map<MatrixRM<T>>(gb->data<T>() + d->b_at[i], k, m),
-              Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + d->a_at[i], n, k).transpose(), g);
-      }
+          gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + b_at, k, m),
+                     Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + a_at, n, k).transpose(), g);
+      });
     });
   });
 }
