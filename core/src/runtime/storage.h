@@ -4,17 +4,31 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/ref_ptr.h"
+
 namespace tapegrad {
 
-/// One 64-byte-aligned block of elements, shared by a tensor and its views.
-struct Storage {
-  explicit Storage(std::size_t bytes);
-  ~Storage();
+struct Storage;
+using StoragePtr = RefPtr<Storage>;
+
+/// One 64-byte-aligned block of elements, shared by a tensor and its views. A small block sits
+/// right behind its header in one allocation (a scalar op's result costs one allocation, not
+/// three: control block, header and data).
+struct Storage : RefCounted<Storage> {
+  /// A new block of `bytes` bytes, uninitialised. Throws std::bad_alloc.
+  static StoragePtr make(std::size_t bytes);
+  static void destroy(Storage* s) noexcept;
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
   void* data = nullptr;
   std::size_t bytes = 0;
   std::uint32_t version = 0;  // bumped by every in-place update; the tape checks it
+
+ private:
+  Storage() = default;
+  ~Storage() = default;
+  bool inline_data_ = false;
 };
 
 }  // namespace tapegrad

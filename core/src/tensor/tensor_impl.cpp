@@ -27,7 +27,7 @@ ImplPtr make_impl(Shape shape, Dtype dtype) {
   t->numel = numel;
   t->shape = std::move(shape);
   t->dtype = dtype;
-  t->storage = std::allocate_shared<Storage>(memory::CachingAllocator<Storage>(), t->bytes());
+  t->storage = Storage::make(t->bytes());
   return t;
 }
 

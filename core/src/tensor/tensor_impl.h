@@ -19,7 +19,7 @@ struct TensorImpl {
   Shape shape;
   std::int64_t numel = 0;
   Dtype dtype = kFloat32;
-  std::shared_ptr<Storage> storage;
+  StoragePtr storage;
   bool requires_grad = false;  // leaves only; a non-leaf requires grad through its node
   bool retains_grad = false;
   std::shared_ptr<TensorImpl> grad;       // accumulated gradient (leaves, and retain_grad)
