@@ -151,6 +151,42 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
   }
 }
 
+/// Input i's gradient written over the incoming gradient's own buffer when steal_grad_out can
+/// hand it down (gi = d(...): no allocation, zero fill or second pass), else accumulated as
+/// accumulate_binary_grad does. The other input's gradient must be done first: it reads g.
+template <typename T, typename D>
+void binary_grad_over_g(BackwardCtx& c, std::size_t i, const D& d) {
+  const TensorImpl &g = c.grad_out(), &a = c.in(0), &b = c.in(1);
+  const bool flat = std::is_same_v<D, PassGrad> || (a.shape == g.shape && b.shape == g.shape);
+  TensorImpl* gi = flat ? c.steal_grad_out(i) : nullptr;
+  if (!gi) return accumulate_binary_grad<T>(c, i, d);
+  if constexpr (!std::is_same_v<D, PassGrad>) {  // PassGrad: the buffer already holds g
+    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b), yv = cvec<T>(c.out());
+    auto giv = vec<T>(*gi);
+    parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
+      const std::int64_t n = e - s;
+      giv.segment(s, n) = d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+    });
+  }
+}
+
+/// The backward of a binary op: each input's gradient, the one that can take over the incoming
+/// gradient's buffer (a recorded result's, not a leaf's) last. With one tensor as both inputs
+/// the order is 0 then 1, each accumulated, as the two gradients share one buffer.
+template <typename T, typename Da, typename Db>
+void binary_backward(BackwardCtx& c, const Da& da, const Db& db) {
+  if (c.node.inputs[0].t == c.node.inputs[1].t) {
+    accumulate_binary_grad<T>(c, 0, da);
+    accumulate_binary_grad<T>(c, 1, db);
+  } else if (c.in(0).node) {
+    accumulate_binary_grad<T>(c, 1, db);
+    binary_grad_over_g<T>(c, 0, da);
+  } else {
+    accumulate_binary_grad<T>(c, 0, da);
+    binary_grad_over_g<T>(c, 1, db);
+  }
+}
+
 /// A broadcasting op of two inputs in their promoted dtype: y = fwd(a, b), and backward
 /// ga += da(g, a, b, y), gb += db(g, a, b, y), each summed to its input's shape. fwd and the
 /// derivatives take Eigen array segments of equal length; a derivative may be PassGrad.
@@ -162,10 +198,8 @@ Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   return dispatch_all(ia.dtype, [&]<typename T>() {
     broadcast_binary<T>(ia, ib, *y, fwd);
-    return record(op, std::move(y), {p.a, p.b}, [da, db](BackwardCtx& c) {
-      accumulate_binary_grad<T>(c, 0, da);
-      accumulate_binary_grad<T>(c, 1, db);
-    });
+    return record(op, std::move(y), {p.a, p.b},
+                  [da, db](BackwardCtx& c) { binary_backward<T>(c, da, db); });
   });
 }
 

@@ -52,7 +52,11 @@ Tensor affine_as(const char* op, const Tensor& x0, double s, double t) {
     const T ts = static_cast<T>(s), tt = static_cast<T>(t);
     ImplPtr y = map_unary<T>(ix, [&](const auto& v) { return (v * ts + tt); });
     return record(op, y, {x}, [ts](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += ts * cvec<T>(c.grad_out());
+      // gx = ts * g over g's own buffer when it can be handed down, else gx += ts * g.
+      if (TensorImpl* gx = c.steal_grad_out(0))
+        vec<T>(*gx) *= ts;
+      else if ((gx = c.grad_in(0)))
+        vec<T>(*gx) += ts * cvec<T>(c.grad_out());
     });
   });
 }
