@@ -193,7 +193,12 @@ class Shape {
 
   /// Same rank and sizes.
   friend bool operator==(const Shape& a, const Shape& b) noexcept {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    // A loop, not std::equal: that becomes a call to memcmp, which costs more than the few
+    // sizes a shape has (every op compares several).
+    if (a.size_ != b.size_) return false;
+    for (size_type i = 0; i < a.size_; ++i)
+      if (a.data_[i] != b.data_[i]) return false;
+    return true;
   }
   /// Lexicographic order of the sizes, as std::vector's.
   friend std::strong_ordering operator<=>(const Shape& a, const Shape& b) noexcept {
