@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -54,6 +55,40 @@ bool claim(Node& n, std::uint64_t pass) {
                        "two passes through one graph must not overlap: join the other thread "
                        "first, or give each thread a graph of its own"));
 }
+// A pass's work lists, kept from pass to pass on each thread (their capacity is the point: a
+// small model's step is one short pass, and growing two fresh vectors cost several allocations
+// per pass). A hook that starts a pass of its own takes a second pair.
+struct PassLists {
+  std::vector<NodePtr> touched;
+  std::vector<Node*> ready;
+};
+thread_local std::vector<std::unique_ptr<PassLists>> t_spare_lists;
+
+class BorrowedLists {
+ public:
+  BorrowedLists() {
+    if (t_spare_lists.empty()) {
+      lists_ = std::make_unique<PassLists>();
+    } else {
+      lists_ = std::move(t_spare_lists.back());
+      t_spare_lists.pop_back();
+    }
+  }
+  ~BorrowedLists() {
+    lists_->touched.clear();  // the pass's references on its entries go here, as they should
+    lists_->ready.clear();
+    try {
+      t_spare_lists.push_back(std::move(lists_));
+    } catch (...) {  // out of memory: the lists just go
+    }
+  }
+  BorrowedLists(const BorrowedLists&) = delete;
+  BorrowedLists& operator=(const BorrowedLists&) = delete;
+  PassLists& operator*() { return *lists_; }
+
+ private:
+  std::unique_ptr<PassLists> lists_;
+};
 }  // namespace
 
 TensorImpl* BackwardCtx::grad_in(std::size_t i) {
@@ -107,9 +142,9 @@ void GradCapture::node_ready(const Node& node) {
     }
 }
 
-void accumulate_grad(TensorImpl& target, const TensorImpl& g) {
-  if (!target.grad) target.grad = make_zeros(target.shape, target.dtype);
-  add_into(*target.grad, g);
+void accumulate_grad(ImplPtr& slot, const TensorImpl& like, const TensorImpl& g) {
+  if (!slot) slot = make_zeros(like.shape, like.dtype);
+  add_into(*slot, g);
 }
 
 namespace {
@@ -155,8 +190,9 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   std::unique_lock<std::recursive_mutex> turn(g_grad_pass_mutex, std::defer_lock);
   if (!capture) turn.lock();
   const std::uint64_t pass = g_next_pass.fetch_add(1, std::memory_order_relaxed);
-  std::vector<std::shared_ptr<Node>> touched;
-  std::vector<Node*> ready;
+  BorrowedLists lists;
+  std::vector<NodePtr>& touched = (*lists).touched;
+  std::vector<Node*>& ready = (*lists).ready;
   const auto recorded_before = [](const Node* a, const Node* b) { return a->seq < b->seq; };
   const auto release_claims = [&] {
     for (const auto& n : touched) n->pass.store(0, std::memory_order_release);
@@ -165,14 +201,14 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
     for (auto& [root, seed] : roots) {
       if (!root->node) {  // a leaf: its gradient is the seed itself
         if (!capture) {
-          accumulate_grad(*root, *seed);
+          accumulate_grad(root->grad, *root, *seed);
           leaf_grad_complete(root);
         } else if (TensorImpl* g = capture->leaf_buffer(*root)) {
           add_into(*g, *seed);
         }
         continue;
       }
-      const std::shared_ptr<Node>& start = root->node;
+      const NodePtr& start = root->node;
       if (start->released.load(std::memory_order_relaxed))
         throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
                              ") was already released by an earlier backward; pass "
@@ -210,13 +246,10 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
         }
       if (hooked) hooked->entry_done(*node);
       if (!capture && node->out_retains_grad.load(std::memory_order_relaxed))
-        if (auto h = node->out_handle.lock(); h && h->retains_grad)
-          accumulate_grad(*h, *node->grad);
+        accumulate_grad(node->retained_grad, node->out, *node->grad);
       node->grad.reset();
       if (!retain_graph) {
-        node->backward = nullptr;
-        node->inputs.clear();
-        node->out.storage.reset();
+        node->release_saved();
         node->released.store(true, std::memory_order_relaxed);
       }
     }

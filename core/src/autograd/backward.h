@@ -31,7 +31,8 @@ ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad);
 void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_graph,
                   GradCapture* capture);
 
-/// Adds g into the leaf's (or retaining tensor's) grad buffer, allocating it on first use.
-void accumulate_grad(TensorImpl& target, const TensorImpl& g);
+/// Adds g into a gradient buffer (a leaf's .grad, a retaining result's node's retained_grad),
+/// allocating it zeroed in like's shape and dtype on first use.
+void accumulate_grad(ImplPtr& slot, const TensorImpl& like, const TensorImpl& g);
 
 }  // namespace tapegrad

@@ -169,7 +169,7 @@ std::optional<HookedLeaves> find_hooked_leaves(const std::vector<Node*>& starts)
   return hooked;
 }
 
-void leaf_grad_complete(const std::shared_ptr<TensorImpl>& leaf) {
+void leaf_grad_complete(const ImplPtr& leaf) {
   if (has_grad_hooks(*leaf)) run_grad_hooks(leaf);
 }
 

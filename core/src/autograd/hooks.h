@@ -57,7 +57,7 @@ class HookedLeaves {
 
  private:
   std::uint64_t pass_;
-  std::vector<std::shared_ptr<TensorImpl>> leaves_;
+  std::vector<RefPtr<TensorImpl>> leaves_;
 };
 
 /// The hooked leaves a pass from starts reaches, or nothing when no post-accumulate-grad hook
@@ -65,7 +65,7 @@ class HookedLeaves {
 std::optional<HookedLeaves> find_hooked_leaves(const std::vector<Node*>& starts);
 
 /// A root that is itself a leaf is complete once its seed is in: fires its hooks, if any.
-void leaf_grad_complete(const std::shared_ptr<TensorImpl>& leaf);
+void leaf_grad_complete(const RefPtr<TensorImpl>& leaf);
 
 /// Runs every post-backward hook, in registration order (after a pass that filled .grad).
 void run_post_backward_hooks();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,25 @@ struct BackwardCtx;
 using BackwardClosure = std::function<void(BackwardCtx&)>;
 
 /// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
-/// by later entries that consume it), so a graph nobody can reach frees itself.
-struct Node {
+/// by later entries that consume it), so a graph nobody can reach frees itself: when the last
+/// reference goes, destroy() drops everything the entry holds at once; its few bytes stay
+/// until the recording thread's tape list lets go of them (tape_state), which stands in for
+/// the weak reference shared_ptr would need.
+struct Node : RefCounted<Node> {
+  /// A new entry with room for n_inputs inputs, from the caching allocator, listed on the
+  /// calling thread's tape.
+  static NodePtr make(std::size_t n_inputs);
+  /// The last reference went: drops what the entry holds, then frees it unless the tape's list
+  /// still names it (the list frees it when it next compacts).
+  static void destroy(Node* n) noexcept;
+  /// Who frees the entry's memory: the tape's list while it names the entry (kListed), the
+  /// entry itself once the list has let go (kUnlisted), the list once the entry is gone (kGone).
+  enum TapeState : std::uint8_t { kListed, kUnlisted, kGone };
+  std::atomic<std::uint8_t> tape_state{kListed};
+  /// The tape's list lets go of n (compaction, or its thread ending): frees n if it is gone,
+  /// else leaves the freeing to destroy().
+  static void unlist(Node* n) noexcept;
+
   const char* op = "";
   std::string custom_name;  // owns op's text for user-defined functions
   std::uint64_t seq = 0;    // position in recording order, across threads: a topological order
@@ -26,13 +44,41 @@ struct Node {
     ImplPtr t;              // saved value and gradient route
     std::uint32_t version;  // its storage version when recorded
   };
-  std::vector<Input, memory::CachingAllocator<Input>> inputs;
+  /// The inputs, stored right behind the entry in its own block (an entry is one allocation).
+  class Inputs {
+   public:
+    Inputs() = default;
+    Inputs(const Inputs&) = delete;
+    Inputs& operator=(const Inputs&) = delete;
+    ~Inputs() { clear(); }
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return capacity_; }
+    Input& operator[](std::size_t i) { return data_[i]; }
+    const Input& operator[](std::size_t i) const { return data_[i]; }
+    Input* begin() { return data_; }
+    Input* end() { return data_ + size_; }
+    const Input* begin() const { return data_; }
+    const Input* end() const { return data_ + size_; }
+    /// Adds one (within the room make() gave the entry).
+    void push_back(Input in) { new (data_ + size_++) Input(std::move(in)); }
+    void clear() noexcept {
+      for (std::uint32_t i = 0; i < size_; ++i) data_[i].~Input();
+      size_ = 0;
+    }
+
+   private:
+    friend struct Node;
+    Input* data_ = nullptr;
+    std::uint32_t size_ = 0, capacity_ = 0;
+  };
+  Inputs inputs;
   TensorImpl out;  // value-only alias of the output (no node: no cycle)
   std::uint32_t out_version = 0;
-  std::weak_ptr<TensorImpl> out_handle;  // for retain_grad
-  /// Set by retain_grad on the output, so the backward pass locks out_handle only then (a
-  /// weak_ptr lock is two atomic operations per entry).
+  /// Set by retain_grad on the output: the backward pass then accumulates the output's
+  /// gradient into retained_grad, which the output's grad() reads (the entry holds it, so the
+  /// pass needs no reference to the output's handle).
   std::atomic<bool> out_retains_grad{false};
+  ImplPtr retained_grad;
   BackwardClosure backward;
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
@@ -41,9 +87,12 @@ struct Node {
   /// instead of racing on the gradient buffers.
   std::atomic<std::uint64_t> pass{0};
   std::uint64_t hook_pass = 0;  // the last backward pass that counted hooked leaves through it
-  Node();
-  ~Node();
   std::size_t bytes_held() const;
+  /// Releases the saved inputs, the closure and the output's values (after a backward without
+  /// retain_graph, and when the last reference goes).
+  void release_saved() noexcept;
+  Node();  // use make(): an entry lives in the caching allocator's block and on the tape
+  ~Node();
 };
 
 struct GradCapture;
@@ -52,7 +101,7 @@ struct GradCapture;
 /// to accumulate into (+=).
 struct BackwardCtx {
   Node& node;
-  std::vector<std::shared_ptr<Node>>& touched;  // nodes given a gradient during this pass
+  std::vector<NodePtr>& touched;   // nodes given a gradient during this pass
   GradCapture* capture = nullptr;  // set by grad(): leaves' gradients go there, not to .grad
   std::uint64_t pass = 0;          // this pass's number, for claiming entries
   const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <new>
+#include <string>
 
 #include "autograd/anomaly.h"
 #include "runtime/allocator.h"
@@ -18,7 +20,7 @@ namespace {
 
 struct Entry {
   std::uint64_t seq;
-  std::weak_ptr<Node> node;
+  Node* node;  // not a reference: see Node::tape_state
 };
 
 // Recording order across all threads: an op's inputs were recorded before it (on this thread, or
@@ -30,13 +32,18 @@ struct Tape {
   std::vector<Entry> entries;
   std::size_t compact_at = 64;
 
-  // Drops entries whose node is gone or already released; keeps recording order.
+  // Lets go of entries that are gone or already released; keeps recording order.
   void compact() {
     std::erase_if(entries, [](const Entry& e) {
-      auto n = e.node.lock();
-      return !n || n->released.load(std::memory_order_relaxed);
+      const auto state = e.node->tape_state.load(std::memory_order_acquire);
+      if (state != Node::kGone && !e.node->released.load(std::memory_order_relaxed)) return false;
+      Node::unlist(e.node);
+      return true;
     });
     compact_at = std::max<std::size_t>(64, 2 * entries.size());
+  }
+  ~Tape() {
+    for (const Entry& e : entries) Node::unlist(e.node);
   }
 };
 
@@ -55,6 +62,52 @@ NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
 
 Node::Node() = default;
 Node::~Node() = default;
+
+namespace {
+std::size_t node_block_bytes(std::size_t n_inputs) {
+  return sizeof(Node) + n_inputs * sizeof(Node::Input);
+}
+}  // namespace
+
+NodePtr Node::make(std::size_t n_inputs) {
+  static_assert(sizeof(Node) % alignof(Node::Input) == 0);
+  Node* n = new (memory::allocate(node_block_bytes(n_inputs))) Node;
+  n->inputs.data_ = reinterpret_cast<Input*>(n + 1);
+  n->inputs.capacity_ = static_cast<std::uint32_t>(n_inputs);
+  return NodePtr::adopt(n);
+}
+
+void Node::release_saved() noexcept {
+  backward = nullptr;
+  inputs.clear();
+  out.storage.reset();
+}
+
+namespace {
+void free_node(Node* n) noexcept {
+  const std::size_t bytes = node_block_bytes(n->inputs.capacity());
+  n->~Node();
+  memory::deallocate(n, bytes);
+}
+}  // namespace
+
+void Node::destroy(Node* n) noexcept {
+  // Everything the entry owns goes now (upstream entries may go with it); the list still names
+  // the entry by address, so its memory stays while the list does.
+  n->release_saved();
+  n->grad.reset();
+  n->retained_grad.reset();
+  n->custom_name = std::string();
+  std::uint8_t listed = kListed;
+  if (!n->tape_state.compare_exchange_strong(listed, kGone, std::memory_order_acq_rel))
+    free_node(n);  // kUnlisted: the list let go first
+}
+
+void Node::unlist(Node* n) noexcept {
+  std::uint8_t listed = kListed;
+  if (!n->tape_state.compare_exchange_strong(listed, kUnlisted, std::memory_order_acq_rel))
+    free_node(n);  // kGone: the entry went first
+}
 
 std::size_t Node::bytes_held() const {
   std::size_t b = 0;
@@ -75,10 +128,9 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
   // written once for every dtype need no branch of their own for int64.
   if (is_floating(out->dtype) && t_grad_enabled &&
       std::any_of(inputs.begin(), inputs.end(), tracked)) {
-    auto node = std::allocate_shared<Node>(memory::CachingAllocator<Node>());
+    NodePtr node = Node::make(inputs.size());
     node->op = op;
     node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
-    node->inputs.reserve(inputs.size());
     for (const Tensor& t : inputs)
       node->inputs.push_back({impl_ptr(t), impl_ptr(t)->storage->version});
     node->out.shape = out->shape;
@@ -86,10 +138,9 @@ Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardCl
     node->out.dtype = out->dtype;
     node->out.storage = out->storage;
     node->out_version = out->storage->version;
-    node->out_handle = out;
     node->backward = std::move(fn);
     out->node = node;
-    t_tape.entries.push_back({node->seq, node});
+    t_tape.entries.push_back({node->seq, node.get()});
     if (t_tape.entries.size() >= t_tape.compact_at) t_tape.compact();
   }
   if (detail::t_anomaly) check_finite("an output", op, out->node ? out->node->seq : 0, *out);
@@ -107,11 +158,19 @@ Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, Ba
 
 void compact_tape() { t_tape.compact(); }
 
-std::vector<std::shared_ptr<Node>> live_tape_entries() {
+std::vector<NodePtr> live_tape_entries() {
   t_tape.compact();
-  std::vector<std::shared_ptr<Node>> live;
-  for (const Entry& e : t_tape.entries)
-    if (auto n = e.node.lock()) live.push_back(std::move(n));
+  std::vector<NodePtr> live;
+  for (const Entry& e : t_tape.entries) {
+    // A reference taken only while another one exists: an entry whose count reached 0 is being
+    // dropped (its memory is safe: the list still names it, and only this thread's list frees).
+    std::uint32_t refs = e.node->refs.load(std::memory_order_relaxed);
+    while (refs != 0)
+      if (e.node->refs.compare_exchange_weak(refs, refs + 1, std::memory_order_acquire)) {
+        live.push_back(NodePtr::adopt(e.node));
+        break;
+      }
+  }
   return live;
 }
 

@@ -1,5 +1,6 @@
 // Recording on the tape: record() is how every op joins it. Each thread has its own tape (a list
-// of weak references in recording order); entries are owned by the tensors they produced.
+// of its entries in recording order, which owns none of them: Node::tape_state); entries are
+// owned by the tensors they produced.
 #pragma once
 #include <initializer_list>
 #include <memory>
@@ -20,7 +21,7 @@ Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
 Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn);
 
 /// This thread's live tape entries in recording order (after dropping released ones).
-std::vector<std::shared_ptr<Node>> live_tape_entries();
+std::vector<NodePtr> live_tape_entries();
 
 /// Drops this thread's released and unreachable entries from its list (after a backward pass).
 void compact_tape();

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "runtime/ref_ptr.h"
+#include "tapegrad/core/detail/ref_ptr.h"
 
 namespace tapegrad {
 

@@ -15,7 +15,13 @@
 
 namespace tapegrad {
 
-Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+Tensor::Tensor() noexcept = default;
+Tensor::Tensor(RefPtr<TensorImpl> impl) : impl_(std::move(impl)) {}
+Tensor::Tensor(const Tensor& other) = default;
+Tensor::Tensor(Tensor&& other) noexcept = default;
+Tensor& Tensor::operator=(const Tensor& other) = default;
+Tensor& Tensor::operator=(Tensor&& other) noexcept = default;
+Tensor::~Tensor() = default;
 
 const Shape& Tensor::shape() const { return impl_of(*this, "shape").shape; }
 std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(shape().size()); }

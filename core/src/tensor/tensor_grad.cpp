@@ -9,6 +9,14 @@
 
 namespace tapegrad {
 
+namespace {
+// Where t's gradient lives: a leaf's in its .grad; a result's that retains its gradient, in its
+// tape entry (the backward pass reaches entries, not the handles of their results).
+ImplPtr& grad_slot(TensorImpl& t) {
+  return t.retains_grad && t.node ? t.node->retained_grad : t.grad;
+}
+}  // namespace
+
 bool Tensor::requires_grad() const {
   const TensorImpl& t = impl_of(*this, "requires_grad");
   return t.requires_grad || t.node != nullptr;
@@ -36,14 +44,14 @@ std::string Tensor::grad_fn() const {
 }
 
 Tensor Tensor::grad() const {
-  const TensorImpl& t = impl_of(*this, "grad");
-  return t.grad ? Tensor(t.grad) : Tensor();
+  const ImplPtr& g = grad_slot(impl_of(*this, "grad"));
+  return g ? Tensor(g) : Tensor();
 }
 
 void Tensor::set_grad(const Tensor& g) const {
   TensorImpl& t = impl_of(*this, "set_grad");
   if (!g.defined()) {
-    t.grad.reset();
+    grad_slot(t).reset();
     return;
   }
   const TensorImpl& ig = *impl_ptr(g);
@@ -52,12 +60,12 @@ void Tensor::set_grad(const Tensor& g) const {
                          shape_str(ig.shape), " but the tensor is ", dtype_name(t.dtype), " ",
                          shape_str(t.shape)));
   check_floating("set_grad", ig);
-  t.grad = impl_ptr(g.detach());  // the same storage, cut from any graph
+  grad_slot(t) = impl_ptr(g.detach());  // the same storage, cut from any graph
 }
 
 void Tensor::zero_grad() const {
   TensorImpl& t = impl_of(*this, "zero_grad");
-  if (t.grad) std::memset(t.grad->storage->data, 0, t.grad->bytes());
+  if (const ImplPtr& g = grad_slot(t)) std::memset(g->storage->data, 0, g->bytes());
 }
 
 const Tensor& Tensor::retain_grad() const {

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <new>
 
+#include "autograd/node.h"
 #include "runtime/allocator.h"
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
@@ -16,6 +18,17 @@ TensorImpl& impl_of(const Tensor& t, const char* op) {
   return *impl_ptr(t);
 }
 
+ImplPtr new_impl() { return ImplPtr::adopt(new (memory::allocate(sizeof(TensorImpl))) TensorImpl); }
+
+// TensorImpl's members (its node, gradient, storage) release what they own; deep graphs release
+// recursively, as they did under shared_ptr.
+TensorImpl::~TensorImpl() = default;
+
+void TensorImpl::destroy(TensorImpl* t) noexcept {
+  t->~TensorImpl();
+  memory::deallocate(t, sizeof(TensorImpl));
+}
+
 ImplPtr make_impl(Shape shape, Dtype dtype) {
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError(msg("tensor: negative size in shape ", shape_str(shape)));
@@ -23,7 +36,7 @@ ImplPtr make_impl(Shape shape, Dtype dtype) {
   if (static_cast<std::uint64_t>(numel) > PTRDIFF_MAX / dtype_size(dtype))
     throw ShapeError(msg("tensor: shape ", shape_str(shape), " of ", dtype_name(dtype),
                          " needs more bytes than memory can address"));
-  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
+  ImplPtr t = new_impl();
   t->numel = numel;
   t->shape = std::move(shape);
   t->dtype = dtype;
@@ -38,7 +51,7 @@ ImplPtr make_zeros(Shape shape, Dtype dtype) {
 }
 
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape) {
-  auto t = std::allocate_shared<TensorImpl>(memory::CachingAllocator<TensorImpl>());
+  ImplPtr t = new_impl();
   t->shape = shape;
   t->numel = src.numel;
   t->dtype = src.dtype;

@@ -15,15 +15,22 @@ namespace tapegrad {
 
 struct Node;
 
-struct TensorImpl {
+using NodePtr = RefPtr<Node>;
+
+struct TensorImpl : RefCounted<TensorImpl> {
+  /// Frees t (the last handle went), to the caching allocator it came from.
+  static void destroy(TensorImpl* t) noexcept;
+  TensorImpl() = default;
+  ~TensorImpl();  // out of line: it releases the node, whose type is complete only there
   Shape shape;
   std::int64_t numel = 0;
   Dtype dtype = kFloat32;
   StoragePtr storage;
   bool requires_grad = false;  // leaves only; a non-leaf requires grad through its node
   bool retains_grad = false;
-  std::shared_ptr<TensorImpl> grad;       // accumulated gradient (leaves, and retain_grad)
-  std::shared_ptr<Node> node;             // the tape entry that produced this tensor, if any
+  RefPtr<TensorImpl>
+      grad;      // accumulated gradient (leaves; a non-leaf's retained one is its node's)
+  NodePtr node;  // the tape entry that produced this tensor, if any
   std::unique_ptr<GradHooks> grad_hooks;  // leaves only; usually none
 
   template <typename T>
@@ -33,7 +40,10 @@ struct TensorImpl {
   std::size_t bytes() const { return static_cast<std::size_t>(numel) * dtype_size(dtype); }
 };
 
-using ImplPtr = std::shared_ptr<TensorImpl>;
+using ImplPtr = RefPtr<TensorImpl>;
+
+/// A new, empty TensorImpl (no shape, no storage) from the caching allocator.
+ImplPtr new_impl();
 
 namespace detail {
 struct TensorAccess {

@@ -167,6 +167,36 @@ TEST_CASE("autograd: backward runs on a graph recorded wholly on another thread"
   check_values(w.grad(), {3 * std::exp(2.0), 4 * std::exp(3.0)});  // (1 + w) e^w
 }
 
+TEST_CASE("autograd: entries outlive the thread that recorded them and free on any thread") {
+  // The tape's list names entries without owning them (Node::tape_state): a worker's list goes
+  // with the worker while its entries live on; entries dropped on a worker are let go by the
+  // recording thread's list. Run under ThreadSanitizer with the other tests here.
+  tg::Tensor w = leaf_of({0.5, -1.5});
+  const std::size_t bytes = tg::live_tensor_bytes();
+  tg::Tensor y;
+  std::thread([&] { y = tg::exp(w) * w; }).join();
+  y.sum().backward();
+  check_values(w.grad(), {1.5 * std::exp(0.5), -0.5 * std::exp(-1.5)});  // (1 + w) e^w
+  y = tg::Tensor();
+  CHECK(tg::tape_stats().entries == 0);
+
+  // Graphs recorded here and dropped by a worker while this thread reads its tape.
+  std::vector<tg::Tensor> graphs;
+  for (int i = 0; i < 200; ++i) graphs.push_back(tg::tanh(w * static_cast<double>(i)) + w);
+  CHECK(tg::tape_stats().entries == 600);
+  std::latch start(2);
+  std::thread dropper([&] {
+    start.arrive_and_wait();
+    for (tg::Tensor& g : graphs) g = tg::Tensor();
+  });
+  start.arrive_and_wait();
+  for (int i = 0; i < 50; ++i) CHECK(tg::tape_stats().entries <= 600);
+  dropper.join();
+  CHECK(tg::tape_stats().entries == 0);
+  w.set_grad({});
+  CHECK(tg::live_tensor_bytes() == bytes);
+}
+
 TEST_CASE("autograd: a graph that goes to another thread and back keeps topological order") {
   // x -> a (here) -> b (worker, from a and x) -> c (here, from b and a): a diamond whose paths
   // run on both tapes; a's gradient must wait for c's and b's.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tapegrad/core/detail/ref_ptr.h"
 #include "tapegrad/core/dtype.h"
 
 namespace tapegrad {
@@ -31,9 +32,18 @@ struct TensorOptions {
 class Tensor {
  public:
   /// An undefined tensor (like a default torch::Tensor); most calls on it throw StateError.
-  Tensor() = default;
+  Tensor() noexcept;
   /// Wraps an implementation: for tapegrad's own libraries (users make tensors with zeros(), etc.).
-  explicit Tensor(std::shared_ptr<TensorImpl> impl);
+  explicit Tensor(RefPtr<TensorImpl> impl);
+  /// Copies share the values (a reference count, kept in the implementation, is bumped); a
+  /// moved-from tensor is undefined. Defined where TensorImpl is complete.
+  ///@{
+  Tensor(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(const Tensor& other);
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor();
+  ///@}
 
   // ---- shape and type ----
   /// False for a default-constructed (undefined) tensor.
@@ -194,7 +204,7 @@ class Tensor {
 
  private:
   friend struct detail::TensorAccess;
-  std::shared_ptr<TensorImpl> impl_;
+  RefPtr<TensorImpl> impl_;
 };
 
 /// Prints like PyTorch: "tensor([[1.0000, 2.0000], ...], dtype=float64, requires_grad=true)".

@@ -23,14 +23,20 @@ struct RefCounted {
 template <typename T>
 class RefPtr {
  public:
+  /// Null, as a default shared_ptr (also implicitly from nullptr).
+  ///@{
   RefPtr() noexcept = default;
   RefPtr(std::nullptr_t) noexcept {}  // NOLINT: as shared_ptr, null converts implicitly
+  ///@}
   /// Takes over the reference a new object starts with.
   static RefPtr adopt(T* p) noexcept {
     RefPtr r;
     r.p_ = p;
     return r;
   }
+  /// Copies add a reference, moves take it over, and the destructor drops it (destroying the
+  /// object with the last one), as shared_ptr's do.
+  ///@{
   RefPtr(const RefPtr& o) noexcept : p_(o.p_) { retain(); }
   RefPtr(RefPtr&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   RefPtr& operator=(const RefPtr& o) noexcept {
@@ -42,19 +48,26 @@ class RefPtr {
     return *this;
   }
   ~RefPtr() { release(); }
+  ///@}
 
+  /// Access and queries, as shared_ptr's: reset() drops the reference and leaves null.
+  ///@{
   void reset() noexcept { RefPtr().swap(*this); }
   void swap(RefPtr& o) noexcept { std::swap(p_, o.p_); }
   T* get() const noexcept { return p_; }
   T& operator*() const noexcept { return *p_; }
   T* operator->() const noexcept { return p_; }
   explicit operator bool() const noexcept { return p_ != nullptr; }
+  ///@}
   /// References alive now (a snapshot: other threads may change it).
   long use_count() const noexcept {
     return p_ ? static_cast<long>(p_->refs.load(std::memory_order_relaxed)) : 0;
   }
+  /// Whether two pointers name the same object (or both are null).
+  ///@{
   friend bool operator==(const RefPtr& a, const RefPtr& b) noexcept { return a.p_ == b.p_; }
   friend bool operator==(const RefPtr& a, std::nullptr_t) noexcept { return a.p_ == nullptr; }
+  ///@}
 
  private:
   void retain() const noexcept {
