@@ -485,6 +485,23 @@ def reduce_cases():
                                                            "keepdim": keepdim},
                      no_grad=[0])
             cases.append(cm)
+    # sort (stable in torch 1.13 on the CPU, ties included) and topk (distinct values: among
+    # ties torch's topk picks indices in an order of its own), values with their gradient and
+    # the indices.
+    for (x, dim) in [(ties(4, 6), 1), (ties(4, 6), 0), (ties(2, 5, 3), 1), (randn(3, 4, 5), -1)]:
+        for descending in [False, True]:
+            cm = run(lambda x: torch.sort(x, dim=dim, descending=descending, stable=True).values, [x],
+                     {"op": "sort", "dim": dim, "descending": descending})
+            cm["indices"] = torch.sort(x, dim=dim, descending=descending, stable=True).indices.reshape(-1).tolist()
+            cases.append(cm)
+    for (shape, k, dim) in [((4, 6), 3, 1), ((5, 4), 2, 0), ((2, 7, 3), 4, 1), ((6,), 6, 0),
+                            ((3, 5), 0, 1), ((2, 3, 8), 1, -1)]:
+        x = randn(*shape)
+        for largest in [True, False]:
+            cm = run(lambda x: torch.topk(x, k, dim, largest).values, [x],
+                     {"op": "topk", "k": k, "dim": dim, "largest": largest})
+            cm["indices"] = torch.topk(x, k, dim, largest).indices.reshape(-1).tolist()
+            cases.append(cm)
     return cases
 
 

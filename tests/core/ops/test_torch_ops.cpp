@@ -133,6 +133,14 @@ const torch_data::OpTable& ops() {
        [](const Inputs& x, const Options& o) {
          return tg::min(x[0], o.at("dim"), o.at("keepdim")).first;
        }},
+      {"sort",
+       [](const Inputs& x, const Options& o) {
+         return tg::sort(x[0], o.at("dim"), o.at("descending")).first;
+       }},
+      {"topk",
+       [](const Inputs& x, const Options& o) {
+         return tg::topk(x[0], o.at("k"), o.at("dim"), o.at("largest")).first;
+       }},
       {"max_all", [](const Inputs& x, const Options&) { return tg::max(x[0]); }},
       {"min_all", [](const Inputs& x, const Options&) { return tg::min(x[0]); }},
       {"cumsum", [](const Inputs& x, const Options& o) { return tg::cumsum(x[0], o.at("dim")); }},
@@ -213,14 +221,23 @@ const torch_data::OpTable& ops() {
 
 }  // namespace
 
-// Every case of one reference file through the table; max / min along a dim also give
-// torch's indices.
+// The indices an op with values and indices gives, for the cases that hold torch's.
+static tg::Tensor indices_of(const Options& o, const tg::Tensor& x) {
+  const std::string op = o.at("op");
+  if (op == "max_dim") return tg::max(x, o.at("dim"), o.at("keepdim")).second;
+  if (op == "min_dim") return tg::min(x, o.at("dim"), o.at("keepdim")).second;
+  if (op == "sort") return tg::argsort(x, o.at("dim"), o.at("descending"));
+  if (op == "topk") return tg::topk(x, o.at("k"), o.at("dim"), o.at("largest")).second;
+  FAIL("no indices for op ", op);
+  return {};
+}
+
+// Every case of one reference file through the table; max / min along a dim, sort and topk
+// also give torch's indices.
 static void check_file(const char* file, std::size_t at_least) {
   torch_data::check_table(file, ops(), at_least, [](const nlohmann::json& c, const Inputs& in) {
     if (!c.contains("indices")) return;
-    const Options& o = c.at("options");
-    const tg::Tensor idx = o.at("op") == "max_dim" ? tg::max(in[0], o["dim"], o["keepdim"]).second
-                                                   : tg::min(in[0], o["dim"], o["keepdim"]).second;
+    const tg::Tensor idx = indices_of(c.at("options"), in[0]);
     CHECK(idx.to_vector<std::int64_t>() == c.at("indices").get<std::vector<std::int64_t>>());
   });
 }

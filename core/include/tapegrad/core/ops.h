@@ -22,5 +22,6 @@
 #include "tapegrad/core/ops/reduce.h"
 #include "tapegrad/core/ops/shape.h"
 #include "tapegrad/core/ops/softmax.h"
+#include "tapegrad/core/ops/sort.h"
 #include "tapegrad/core/ops/stats.h"
 #include "tapegrad/core/ops/where.h"
