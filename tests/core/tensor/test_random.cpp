@@ -1,5 +1,7 @@
 // Random tensors: manual_seed's reproducibility, randn's moments, and generators shared by
 // threads.
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <thread>
 
@@ -67,4 +69,80 @@ TEST_CASE("Generator: a copy continues from the same state, and threads may seed
     });
   for (auto& th : threads) th.join();
   CHECK_NOTHROW(g.set_state(g.state()));
+}
+
+namespace {
+// How often each category appears among the draws.
+std::vector<double> frequencies(const std::vector<std::int64_t>& draws, std::size_t n) {
+  std::vector<double> f(n, 0);
+  for (std::int64_t d : draws) f.at(static_cast<std::size_t>(d)) += 1.0 / draws.size();
+  return f;
+}
+}  // namespace
+
+TEST_CASE("multinomial: with replacement, categories come as often as their weights say") {
+  tg::Generator gen(17);
+  constexpr int kDraws = 200000;
+  const tg::Tensor w = tg::tensor({1, 0, 3, 6});  // unnormalised: probabilities .1 0 .3 .6
+  const tg::Tensor d = tg::multinomial(w, kDraws, true, &gen);
+  CHECK(d.dtype() == tg::kInt64);
+  CHECK(d.shape() == tg::Shape{kDraws});
+  const std::vector<double> f = frequencies(d.to_vector<std::int64_t>(), 4);
+  // Four standard deviations of a frequency near 0.5 over 200k draws is 0.0045.
+  CHECK(std::abs(f[0] - 0.1) < 0.0045);
+  CHECK(f[1] == 0);  // a zero weight is never drawn
+  CHECK(std::abs(f[2] - 0.3) < 0.0045);
+  CHECK(std::abs(f[3] - 0.6) < 0.0045);
+  // The same seed gives the same draws.
+  tg::Generator again(17);
+  CHECK(tg::multinomial(w, kDraws, true, &again).to_vector<std::int64_t>() ==
+        d.to_vector<std::int64_t>());
+}
+
+TEST_CASE("multinomial: without replacement, draws are distinct and in draw order") {
+  tg::Generator gen(23);
+  // Rows of a 2-D input are separate distributions.
+  const tg::Tensor w = tg::tensor({1, 2, 3, 0, 0, 5, 0, 1}, {2, 4}, {.dtype = tg::kFloat64});
+  constexpr int kRuns = 40000;
+  std::vector<std::int64_t> first, second;
+  int bad = 0;  // runs whose draws repeat, or take a zero weight, or miss row 1's pair
+  for (int r = 0; r < kRuns; ++r) {
+    const std::vector<std::int64_t> d =
+        tg::multinomial(w, 2, false, &gen).to_vector<std::int64_t>();
+    REQUIRE(d.size() == 4);
+    bad += d[0] == d[1] || d[0] == 3 || d[1] == 3 ||
+           !((d[2] == 1 && d[3] == 3) || (d[2] == 3 && d[3] == 1));
+    first.push_back(d[0]);
+    second.push_back(d[1]);
+  }
+  CHECK(bad == 0);
+  // Row 0, weights 1 2 3: the first draw is 0 with probability 1/6; the second, after one of
+  // the others is gone, with 2/6 * 1/4 + 3/6 * 1/3 = 1/4.
+  const std::vector<double> f1 = frequencies(first, 4), f2 = frequencies(second, 4);
+  CHECK(std::abs(f1[0] - 1.0 / 6) < 0.008);
+  CHECK(std::abs(f1[2] - 3.0 / 6) < 0.01);
+  CHECK(std::abs(f2[0] - 0.25) < 0.009);
+  // All of a row's categories with weight: a permutation of them.
+  std::vector<std::int64_t> all =
+      tg::multinomial(tg::tensor({4, 1, 2}), 3, false, &gen).to_vector<std::int64_t>();
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<std::int64_t>{0, 1, 2});
+}
+
+TEST_CASE("multinomial: bad weights and counts are named") {
+  auto fails = [](const tg::Tensor& w, std::int64_t k, bool repl, const char* what) {
+    CAPTURE(what);
+    CHECK_THROWS_WITH_AS(tg::multinomial(w, k, repl), doctest::Contains(what), tg::Error);
+  };
+  fails(tg::tensor({1, -0.5}), 1, true, "row 0, category 1 is -0.5");
+  fails(tg::tensor({1, NAN}), 1, true, "finite and non-negative");
+  fails(tg::tensor({1, 2, INFINITY, 0}, {2, 2}), 1, true, "row 1, category 0 is inf");
+  fails(tg::tensor({1, 2, 0, 0}, {2, 2}), 1, true, "row 1's weights sum to 0");
+  fails(tg::zeros({2, 2, 2}), 1, true, "1-D or 2-D, got shape [2, 2, 2]");
+  fails(tg::tensor({1, 2}, {}, {.dtype = tg::kInt64}), 1, true, "floating");
+  fails(tg::tensor({1, 2}), 0, true, "num_samples must be positive, got 0");
+  fails(tg::tensor({1, 0, 2}), 3, false,
+        "cannot draw 3 distinct samples without replacement "
+        "from row 0, which has 2 categories of non-zero weight");
+  fails(tg::zeros({0}), 1, true, "no categories");
 }

@@ -68,4 +68,14 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape,
 /// A random permutation of 0..n-1 (int64).
 Tensor randperm(std::int64_t n, Generator* gen = nullptr);
 
+/// num_samples category indices drawn from each row of weights (torch.multinomial): weights
+/// is 1-D (n categories; the result is (num_samples)) or 2-D (one distribution per row; the
+/// result is (rows, num_samples)), floating, finite and non-negative, each row with a positive
+/// sum; the weights need not sum to 1. With replacement every draw sees every category;
+/// without, a row's draws are distinct, so num_samples may not exceed its categories of
+/// non-zero weight. Draws come from gen (the global generator when null) as one run of its
+/// stream; they follow the distribution, not torch's stream (the generators differ).
+Tensor multinomial(const Tensor& weights, std::int64_t num_samples, bool replacement = false,
+                   Generator* gen = nullptr);
+
 }  // namespace tapegrad
