@@ -502,6 +502,18 @@ def reduce_cases():
                      {"op": "topk", "k": k, "dim": dim, "largest": largest})
             cm["indices"] = torch.topk(x, k, dim, largest).indices.reshape(-1).tolist()
             cases.append(cm)
+    # softmax over attention scores masked with -inf: a causal mask (triu above the diagonal)
+    # and a key-padding mask broadcast over the queries; no row is masked entirely (that row is
+    # NaN, which JSON cannot hold: the C++ tests check it).
+    neg_inf = float("-inf")
+    causal = torch.triu(torch.ones(4, 4, dtype=torch.int64), 1)
+    case("masked_softmax", lambda x, m: torch.softmax(x.masked_fill(m.bool(), neg_inf), -1),
+         [randn(2, 4, 4), causal], no_grad=[1], dim=-1)
+    padding = torch.tensor([[[0, 0, 0, 1, 1]], [[0, 1, 0, 0, 1]]])
+    case("masked_softmax", lambda x, m: torch.softmax(x.masked_fill(m.bool(), neg_inf), -1),
+         [randn(2, 3, 5), padding], no_grad=[1], dim=-1)
+    case("masked_softmax", lambda x, m: torch.softmax(x.masked_fill(m.bool(), neg_inf), 1),
+         [randn(2, 5, 3), padding.transpose(1, 2)], no_grad=[1], dim=1)
     return cases
 
 

@@ -59,6 +59,34 @@ TEST_CASE("softmax: a bad dim is named") {
                        tg::ValueError);
 }
 
+TEST_CASE("softmax/log_softmax: masked (-inf) logits, and a row masked entirely, as torch") {
+  // torch 1.13: softmax(x.masked_fill(m, -inf), 1) with row 0 masked entirely is NaN there,
+  // and x's gradient through masked_fill is 0 at every masked logit (NaN included).
+  tg::Tensor x = leaf_of({1, 2, 3, 0.5, 0.1, 0.2}, {2, 3});
+  const tg::Tensor m = tg::tensor({1, 1, 1, 0, 1, 0}, {2, 3}, {.dtype = tg::kInt64});
+  const tg::Tensor g = tg::tensor({1, 2, 3, 1, 2, 3}, {2, 3}, {.dtype = tg::kFloat64});
+  const tg::Tensor y = tg::softmax(tg::masked_fill(x, m, -INFINITY), 1);
+  for (std::int64_t j = 0; j < 3; ++j) CHECK(std::isnan(y.at({0, j})));
+  // Row 1 is the softmax of its two unmasked logits, and 0 at the masked one.
+  const double p0 = 1 / (1 + std::exp(0.2 - 0.5)), p2 = 1 - p0;
+  CHECK(y.at({1, 0}) == doctest::Approx(p0).epsilon(1e-15));
+  CHECK(y.at({1, 1}) == 0);
+  CHECK(y.at({1, 2}) == doctest::Approx(p2).epsilon(1e-15));
+  (y * g).sum().backward();
+  // gx = y (g - sum(g y)) on the unmasked logits: p0 (1 - (p0 + 3 p2)) and p2 (3 - ...).
+  const double s = p0 * 1 + p2 * 3;
+  check_values(x.grad(), {0, 0, 0, p0 * (1 - s), 0, p2 * (3 - s)}, 1e-14);
+
+  tg::Tensor x2 = leaf_of({1, 2, 3, 0.5, 0.1, 0.2}, {2, 3});
+  const tg::Tensor ls = tg::log_softmax(tg::masked_fill(x2, m, -INFINITY), 1);
+  CHECK(std::isnan(ls.at({0, 1})));
+  CHECK(ls.at({1, 1}) == -INFINITY);
+  CHECK(ls.at({1, 0}) == doctest::Approx(std::log(p0)).epsilon(1e-15));
+  (tg::masked_fill(ls, m, 0) * g).sum().backward();
+  // gx = g - softmax * sum(g) over the unmasked logits (sum(g) = 1 + 3 in row 1).
+  check_values(x2.grad(), {0, 0, 0, 1 - p0 * 4, 0, 3 - p2 * 4}, 1e-14);
+}
+
 TEST_CASE("softplus/elu/gelu/silu/hardtanh/relu6: values") {
   const std::vector<double> v{-3, -0.5, 0, 0.7, 2};
   tg::Tensor x = tg::from_vector(v, {5}, {.dtype = tg::kFloat64});

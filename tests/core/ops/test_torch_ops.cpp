@@ -146,6 +146,10 @@ const torch_data::OpTable& ops() {
       {"cumsum", [](const Inputs& x, const Options& o) { return tg::cumsum(x[0], o.at("dim")); }},
       {"softmax",
        [](const Inputs& x, const Options& o) { return tg::softmax(x[0], o.at("dim")); }},
+      {"masked_softmax",
+       [](const Inputs& x, const Options& o) {
+         return tg::softmax(tg::masked_fill(x[0], x[1], -INFINITY), o.at("dim"));
+       }},
       {"log_softmax",
        [](const Inputs& x, const Options& o) { return tg::log_softmax(x[0], o.at("dim")); }},
       {"argmax",
