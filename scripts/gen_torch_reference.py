@@ -589,6 +589,14 @@ def shape_cases():
     for d in [0, 1, -1, 3, -4, 9]:
         case("tril", lambda x: torch.tril(x, d), [randn(2, 3, 4)], diagonal=d)
         case("triu", lambda x: torch.triu(x, d), [randn(4, 3)], diagonal=d)
+    # matmul reading an operand transposed (attention's q k^T): torch's product with the
+    # operand's last two dims swapped.
+    tr = lambda x, on: x.transpose(-2, -1) if on else x
+    for (sa, sb, ta, tb) in [((2, 3, 4), (2, 5, 4), False, True), ((4, 3), (4, 5), True, False),
+                             ((3, 1, 4, 2), (5, 3, 4), True, True), ((4,), (2, 5, 4), False, True),
+                             ((2, 4, 3), (4,), True, False), ((6, 3), (2, 6, 5), True, False)]:
+        case("matmul_t", lambda a, b: torch.matmul(tr(a, ta), tr(b, tb)), [randn(*sa), randn(*sb)],
+             transpose_a=ta, transpose_b=tb)
     return cases
 
 

@@ -41,16 +41,22 @@ struct MatmulDims {
   }
 };
 
-MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b) {
+MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b,
+                       MatmulOptions opts) {
   const std::size_t ra = a.shape.size(), rb = b.shape.size();
-  auto shapes = [&] { return msg(op, ": ", shape_str(a.shape), " x ", shape_str(b.shape)); };
+  auto shapes = [&] {
+    return msg(op, ": ", shape_str(a.shape), opts.transpose_a ? "^T" : "", " x ",
+               shape_str(b.shape), opts.transpose_b ? "^T" : "");
+  };
   if (ra == 0 || rb == 0)
     throw ShapeError(msg(shapes(), ": both operands need at least one dim (0-d: use mul)"));
+  if ((opts.transpose_a && ra < 2) || (opts.transpose_b && rb < 2))
+    throw ShapeError(msg(shapes(), ": an operand read transposed needs at least two dims"));
   MatmulDims d;
-  d.n = ra == 1 ? 1 : a.shape[ra - 2];
-  d.k = a.shape[ra - 1];
-  d.m = rb == 1 ? 1 : b.shape[rb - 1];
-  const std::int64_t kb = rb == 1 ? b.shape[0] : b.shape[rb - 2];
+  d.n = ra == 1 ? 1 : a.shape[ra - (opts.transpose_a ? 1 : 2)];
+  d.k = a.shape[ra - (opts.transpose_a ? 2 : 1)];
+  d.m = rb == 1 ? 1 : b.shape[rb - (opts.transpose_b ? 2 : 1)];
+  const std::int64_t kb = rb == 1 ? b.shape[0] : b.shape[rb - (opts.transpose_b ? 1 : 2)];
   if (kb != d.k) throw ShapeError(msg(shapes(), ": inner sizes differ (", d.k, " vs ", kb, ")"));
   const Shape batch_a(a.shape.begin(),
                       a.shape.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(ra, 2)));
@@ -83,15 +89,27 @@ MatmulDims matmul_dims(const char* op, const TensorImpl& a, const TensorImpl& b)
   return d;
 }
 
+// f(the rows x cols matrix at p), or f(its transpose) when p holds it transposed (cols x rows):
+// an Eigen view either way, never a copy.
+template <typename T, typename F>
+void as_matrix(const T* p, std::int64_t rows, std::int64_t cols, bool transposed, F&& f) {
+  if (transposed)
+    f(Eigen::Map<const MatrixRM<T>>(p, cols, rows).transpose());
+  else
+    f(Eigen::Map<const MatrixRM<T>>(p, rows, cols));
+}
+
 }  // namespace
 
-// y_i = a_i b_i for each entry i of the broadcast batch (torch.matmul).
-// ga_i += g_i b_i^T      gb_i += a_i^T g_i   (summed over the entries that share a_i or b_i)
-Tensor matmul(const Tensor& a0, const Tensor& b0) {
+// y_i = A_i B_i for each entry i of the broadcast batch (torch.matmul), A = a or a^T, B = b or
+// b^T as opts say.   gA_i += g_i B_i^T   gB_i += A_i^T g_i, written transposed into ga (gb)
+// when a (b) is read transposed (ga_i += B_i g_i^T, gb_i += g_i^T A_i); summed over the
+// entries that share a matrix.
+Tensor matmul(const Tensor& a0, const Tensor& b0, MatmulOptions opts) {
   const TensorImpl &ia0 = impl_of(a0, "matmul"), &ib0 = impl_of(b0, "matmul");
   check_floating("matmul", ia0);
   check_floating("matmul", ib0);
-  const MatmulDims d = matmul_dims("matmul", ia0, ib0);
+  const MatmulDims d = matmul_dims("matmul", ia0, ib0, opts);
   const Promoted p = promote("matmul", a0, b0);
   const Tensor &a = p.a, &b = p.b;
   const TensorImpl &ia = *impl_ptr(a), &ib = *impl_ptr(b);
@@ -99,22 +117,32 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
     ImplPtr y = make_impl(d.out, ia.dtype);
     const std::int64_t n = d.n, k = d.k, m = d.m;
     d.each([&](std::int64_t i, std::int64_t a_at, std::int64_t b_at) {
-      gemm<false>(Eigen::Map<MatrixRM<T>>(y->data<T>() + i * n * m, n, m),
-                  Eigen::Map<const MatrixRM<T>>(ia.data<T>() + a_at, n, k),
-                  Eigen::Map<const MatrixRM<T>>(ib.data<T>() + b_at, k, m));
+      Eigen::Map<MatrixRM<T>> yi(y->data<T>() + i * n * m, n, m);
+      as_matrix(ia.data<T>() + a_at, n, k, opts.transpose_a, [&](const auto& A) {
+        as_matrix(ib.data<T>() + b_at, k, m, opts.transpose_b,
+                  [&](const auto& B) { gemm<false>(yi, A, B); });
+      });
     });
-    return record("matmul", y, {a, b}, [d](BackwardCtx& c) {
+    return record("matmul", y, {a, b}, [d, opts](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
       TensorImpl* gb = c.grad_in(1);
       const std::int64_t n = d.n, k = d.k, m = d.m;
       d.each([&](std::int64_t i, std::int64_t a_at, std::int64_t b_at) {
         Eigen::Map<const MatrixRM<T>> g(c.grad_out().data<T>() + i * n * m, n, m);
         if (ga)
-          gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + a_at, n, k), g,
-                     Eigen::Map<const MatrixRM<T>>(c.in(1).data<T>() + b_at, k, m).transpose());
+          as_matrix(c.in(1).data<T>() + b_at, k, m, opts.transpose_b, [&](const auto& B) {
+            if (opts.transpose_a)
+              gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + a_at, k, n), B, g.transpose());
+            else
+              gemm<true>(Eigen::Map<MatrixRM<T>>(ga->data<T>() + a_at, n, k), g, B.transpose());
+          });
         if (gb)
-          gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + b_at, k, m),
-                     Eigen::Map<const MatrixRM<T>>(c.in(0).data<T>() + a_at, n, k).transpose(), g);
+          as_matrix(c.in(0).data<T>() + a_at, n, k, opts.transpose_a, [&](const auto& A) {
+            if (opts.transpose_b)
+              gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + b_at, m, k), g.transpose(), A);
+            else
+              gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + b_at, k, m), A.transpose(), g);
+          });
       });
     });
   });

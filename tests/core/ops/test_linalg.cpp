@@ -163,3 +163,44 @@ TEST_CASE("matmul/linear: products big enough to be split across threads match a
   }
   tg::set_num_threads(threads);
 }
+
+TEST_CASE("matmul: operands read transposed match the product of the transposes") {
+  // Every combination, batched and broadcast, and split across two threads (> 1M MACs), against
+  // matmul of the materialised transposes: values and both gradients.
+  const int threads = tg::get_num_threads();
+  tg::set_num_threads(2);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [n, k, m] : {std::array<std::int64_t, 3>{3, 4, 5}, {120, 90, 110}}) {
+        CAPTURE(ta);
+        CAPTURE(tb);
+        CAPTURE(n);
+        tg::Tensor a = leaf(ta ? tg::Shape{2, k, n} : tg::Shape{2, n, k}, 4);
+        tg::Tensor b = leaf(tb ? tg::Shape{m, k} : tg::Shape{k, m}, 5);
+        const tg::Tensor g = leaf({2, n, m}, 6).detach();
+        tg::Tensor y = tg::matmul(a, b, {.transpose_a = ta, .transpose_b = tb});
+        y.backward(g);
+        tg::Tensor a2 = a.detach().requires_grad_(), b2 = b.detach().requires_grad_();
+        tg::Tensor y2 =
+            tg::matmul(ta ? tg::transpose(a2, -2, -1) : a2, tb ? tg::transpose(b2, -2, -1) : b2);
+        y2.backward(g);
+        check_values(y, y2.to_vector<double>(), 1e-10);
+        check_values(a.grad(), a2.grad().to_vector<double>(), 1e-10);
+        check_values(b.grad(), b2.grad().to_vector<double>(), 1e-10);
+      }
+  tg::set_num_threads(threads);
+  tg::Tensor q = leaf({2, 3, 4}, 7), kk = leaf({2, 5, 4}, 8);
+  check_gradient([&] { return tg::matmul(q, kk, {.transpose_b = true}); }, {q, kk});
+  tg::Tensor v = leaf({2, 3, 5}, 9);  // kk^T (2, 4, 5) times v^T (2, 5, 3)
+  check_gradient([&] { return tg::matmul(kk, v, {.transpose_a = true, .transpose_b = true}); },
+                 {kk, v});
+}
+
+TEST_CASE("matmul: a transposed operand's shapes are named, and it needs two dims") {
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({2, 3}), tg::zeros({4, 5}), {.transpose_b = true}),
+                       doctest::Contains("matmul: [2, 3] x [4, 5]^T: inner sizes differ (3 vs 5)"),
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul(tg::zeros({3}), tg::zeros({3, 2}), {.transpose_a = true}),
+                       doctest::Contains("an operand read transposed needs at least two dims"),
+                       tg::ShapeError);
+}

@@ -214,6 +214,11 @@ const torch_data::OpTable& ops() {
       {"stack", [](const Inputs& x, const Options& o) { return tg::stack(x, o.at("dim")); }},
       {"matmul", [](const Inputs& x, const Options&) { return tg::matmul(x[0], x[1]); }},
       {"bmm", [](const Inputs& x, const Options&) { return tg::bmm(x[0], x[1]); }},
+      {"matmul_t",
+       [](const Inputs& x, const Options& o) {
+         return tg::matmul(x[0], x[1],
+                           {.transpose_a = o.at("transpose_a"), .transpose_b = o.at("transpose_b")});
+       }},
       {"tril", [](const Inputs& x, const Options& o) { return tg::tril(x[0], o.at("diagonal")); }},
       {"triu", [](const Inputs& x, const Options& o) { return tg::triu(x[0], o.at("diagonal")); }},
       {"linear",
