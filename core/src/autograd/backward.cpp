@@ -233,7 +233,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
       if (capture) capture->node_ready(*node);
       const std::size_t reached = touched.size();
       BackwardCtx ctx{*node, touched, capture, pass};
-      node->backward(ctx);
+      node->run_backward(ctx);
       for (std::size_t i = reached; i < touched.size(); ++i) {
         ready.push_back(touched[i].get());
         std::push_heap(ready.begin(), ready.end(), recorded_before);

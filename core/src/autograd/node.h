@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -15,7 +14,26 @@
 namespace tapegrad {
 
 struct BackwardCtx;
-using BackwardClosure = std::function<void(BackwardCtx&)>;
+
+/// How to move, run and destroy one type of backward closure kept in raw bytes (a tape entry's
+/// own block): what std::function does, without its allocation for closures past 16 bytes.
+struct ClosureType {
+  std::size_t size, align;
+  void (*move_to)(void* from, void* to);  // move-constructs the closure at `to`
+  void (*run)(void* self, BackwardCtx& c);
+  void (*destroy)(void* self) noexcept;
+
+  /// The type of closure F.
+  template <typename F>
+  static const ClosureType& of() {
+    static constexpr ClosureType type{
+        sizeof(F), alignof(F),
+        [](void* from, void* to) { new (to) F(std::move(*static_cast<F*>(from))); },
+        [](void* self, BackwardCtx& c) { (*static_cast<F*>(self))(c); },
+        [](void* self) noexcept { static_cast<F*>(self)->~F(); }};
+    return type;
+  }
+};
 
 /// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
 /// by later entries that consume it), so a graph nobody can reach frees itself: when the last
@@ -23,9 +41,9 @@ using BackwardClosure = std::function<void(BackwardCtx&)>;
 /// until the recording thread's tape list lets go of them (tape_state), which stands in for
 /// the weak reference shared_ptr would need.
 struct Node : RefCounted<Node> {
-  /// A new entry with room for n_inputs inputs, from the caching allocator, listed on the
-  /// calling thread's tape.
-  static NodePtr make(std::size_t n_inputs);
+  /// A new entry with room for n_inputs inputs and a closure of the given type behind it, in
+  /// one block from the caching allocator.
+  static NodePtr make(std::size_t n_inputs, const ClosureType& closure);
   /// The last reference went: drops what the entry holds, then frees it unless the tape's list
   /// still names it (the list frees it when it next compacts).
   static void destroy(Node* n) noexcept;
@@ -79,7 +97,8 @@ struct Node : RefCounted<Node> {
   /// pass needs no reference to the output's handle).
   std::atomic<bool> out_retains_grad{false};
   ImplPtr retained_grad;
-  BackwardClosure backward;
+  /// Runs the backward closure (which must still be there: not released).
+  void run_backward(BackwardCtx& c) { closure_type_->run(closure_, c); }
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
   /// The backward pass differentiating this entry right now (0: none). A pass claims every
@@ -93,6 +112,15 @@ struct Node : RefCounted<Node> {
   void release_saved() noexcept;
   Node();  // use make(): an entry lives in the caching allocator's block and on the tape
   ~Node();
+
+  /// The closure's bytes (behind the inputs in the entry's block) and its type; the closure is
+  /// moved in by record() and destroyed by release_saved().
+  ///@{
+  void* closure_ = nullptr;
+  const ClosureType* closure_type_ = nullptr;
+  bool has_closure_ = false;
+  ///@}
+  std::size_t block_bytes_ = 0;  // the whole block's size, to give it back
 };
 
 struct GradCapture;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "autograd/anomaly.h"
@@ -63,29 +64,31 @@ NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
 Node::Node() = default;
 Node::~Node() = default;
 
-namespace {
-std::size_t node_block_bytes(std::size_t n_inputs) {
-  return sizeof(Node) + n_inputs * sizeof(Node::Input);
-}
-}  // namespace
-
-NodePtr Node::make(std::size_t n_inputs) {
+NodePtr Node::make(std::size_t n_inputs, const ClosureType& closure) {
   static_assert(sizeof(Node) % alignof(Node::Input) == 0);
-  Node* n = new (memory::allocate(node_block_bytes(n_inputs))) Node;
+  const std::size_t inputs_end = sizeof(Node) + n_inputs * sizeof(Input);
+  const std::size_t at = (inputs_end + closure.align - 1) / closure.align * closure.align;
+  const std::size_t bytes = at + closure.size;
+  void* block = memory::allocate(bytes);  // 64-byte aligned: enough for any closure we make
+  Node* n = new (block) Node;
   n->inputs.data_ = reinterpret_cast<Input*>(n + 1);
   n->inputs.capacity_ = static_cast<std::uint32_t>(n_inputs);
+  n->closure_ = static_cast<char*>(block) + at;
+  n->closure_type_ = &closure;
+  n->block_bytes_ = bytes;
   return NodePtr::adopt(n);
 }
 
 void Node::release_saved() noexcept {
-  backward = nullptr;
+  if (has_closure_) closure_type_->destroy(closure_);
+  has_closure_ = false;
   inputs.clear();
   out.storage.reset();
 }
 
 namespace {
 void free_node(Node* n) noexcept {
-  const std::size_t bytes = node_block_bytes(n->inputs.capacity());
+  const std::size_t bytes = n->block_bytes_;
   n->~Node();
   memory::deallocate(n, bytes);
 }
@@ -121,39 +124,32 @@ bool any_requires_grad(const std::vector<Tensor>& ins) {
                                        [](const Tensor& t) { return t.defined() && tracked(t); });
 }
 
-namespace {
-template <typename Range>
-Tensor record_range(const char* op, ImplPtr out, const Range& inputs, BackwardClosure fn) {
+Tensor record_erased(const char* op, ImplPtr out, const Tensor* inputs, std::size_t n_inputs,
+                     const ClosureType& type, void* closure) {
   // The one place that decides: integer results never carry gradients (as in PyTorch), so ops
   // written once for every dtype need no branch of their own for int64.
   if (is_floating(out->dtype) && t_grad_enabled &&
-      std::any_of(inputs.begin(), inputs.end(), tracked)) {
-    NodePtr node = Node::make(inputs.size());
+      std::any_of(inputs, inputs + n_inputs, tracked)) {
+    static_assert(alignof(std::max_align_t) <= 64);
+    if (type.align > 64) throw std::logic_error("record: a closure aligned past 64 bytes");
+    NodePtr node = Node::make(n_inputs, type);
     node->op = op;
     node->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
-    for (const Tensor& t : inputs)
-      node->inputs.push_back({impl_ptr(t), impl_ptr(t)->storage->version});
+    for (std::size_t i = 0; i < n_inputs; ++i)
+      node->inputs.push_back({impl_ptr(inputs[i]), impl_ptr(inputs[i])->storage->version});
     node->out.shape = out->shape;
     node->out.numel = out->numel;
     node->out.dtype = out->dtype;
     node->out.storage = out->storage;
     node->out_version = out->storage->version;
-    node->backward = std::move(fn);
+    type.move_to(closure, node->closure_);
+    node->has_closure_ = true;
     out->node = node;
     t_tape.entries.push_back({node->seq, node.get()});
     if (t_tape.entries.size() >= t_tape.compact_at) t_tape.compact();
   }
   if (detail::t_anomaly) check_finite("an output", op, out->node ? out->node->seq : 0, *out);
   return Tensor(std::move(out));
-}
-}  // namespace
-
-Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
-              BackwardClosure fn) {
-  return record_range(op, std::move(out), inputs, std::move(fn));
-}
-Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn) {
-  return record_range(op, std::move(out), inputs, std::move(fn));
 }
 
 void compact_tape() { t_tape.compact(); }

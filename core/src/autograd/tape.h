@@ -2,8 +2,11 @@
 // of its entries in recording order, which owns none of them: Node::tape_state); entries are
 // owned by the tensors they produced.
 #pragma once
+#include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/node.h"
@@ -13,12 +16,28 @@ namespace tapegrad {
 /// Whether an op on these inputs would be recorded (grad mode on, some input requires grad).
 bool any_requires_grad(const std::vector<Tensor>& ins);
 
+/// record()'s work for a closure of any type: `closure` points at one of `type`, moved into
+/// the entry when one is recorded (and left alone otherwise).
+Tensor record_erased(const char* op, ImplPtr out, const Tensor* inputs, std::size_t n_inputs,
+                     const ClosureType& type, void* closure);
+
 /// Wraps out as a Tensor and, when needed (grad mode on, some input tracked, a floating-point
-/// output: int64 results never carry gradients), records one tape entry whose backward is fn.
+/// output: int64 results never carry gradients), records one tape entry whose backward is fn,
+/// a callable taking BackwardCtx&, kept in the entry's own block (no allocation of its own).
 /// The op name must be a string literal (it is kept by pointer).
-Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs,
-              BackwardClosure fn);
-Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, BackwardClosure fn);
+template <typename F>
+Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs, F&& fn) {
+  std::decay_t<F> closure(std::forward<F>(fn));
+  return record_erased(op, std::move(out), inputs.begin(), inputs.size(),
+                       ClosureType::of<std::decay_t<F>>(), &closure);
+}
+/// The same for inputs in a vector.
+template <typename F>
+Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, F&& fn) {
+  std::decay_t<F> closure(std::forward<F>(fn));
+  return record_erased(op, std::move(out), inputs.data(), inputs.size(),
+                       ClosureType::of<std::decay_t<F>>(), &closure);
+}
 
 /// This thread's live tape entries in recording order (after dropping released ones).
 std::vector<NodePtr> live_tape_entries();

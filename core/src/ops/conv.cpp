@@ -182,7 +182,7 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
                       },
                       L);
     });
-    BackwardClosure back = [g](BackwardCtx& c) {
+    auto back = [g](BackwardCtx& c) {
       const std::int64_t block = block_size(g, sizeof(T)), L = g.L(), K = g.K(), O = g.O;
       TensorImpl* gx = c.grad_in(0);
       TensorImpl* gw = c.grad_in(1);

@@ -245,7 +245,7 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
     gemm<false>(ym, cmat<T>(*impl_ptr(x), N, n_in), cmat<T>(iw, n_out, n_in).transpose());
     if (has_bias) ym.rowwise() += cmat<T>(*impl_ptr(b), 1, n_out).row(0);
     // Sizes come from the saved inputs: a capture-free closure never allocates.
-    BackwardClosure back = [](BackwardCtx& c) {
+    auto back = [](BackwardCtx& c) {
       const std::int64_t n_out = c.in(1).shape[0], n_in = c.in(1).shape[1];
       const std::int64_t N = c.in(0).numel / std::max<std::int64_t>(n_in, 1);
       auto g = cmat<T>(c.grad_out(), N, n_out);
