@@ -216,6 +216,24 @@ def embedding_cases():
         case = run(lambda i, w: F.embedding(i, w, padding_idx), [i, w],
                    {"op": "embedding", "padding_idx": padding_idx})
         cases.append(case)
+    # max_norm renormalises the rows looked up, in the weight itself (weight_after); with
+    # scale_grad_by_freq a row's gradient is divided by its index's count.
+    for (v, d, idx, padding_idx, max_norm, norm_type, freq) in [
+            (7, 3, [[1, 4, 1], [6, 0, 4]], None, 1.0, 2.0, False),
+            (6, 4, [2, 0, 2, 3, 0, 5], 0, 1.5, 1.0, True),
+            (5, 3, [[4, 4], [1, 4]], None, 0.8, float("inf"), False),
+            (6, 2, [[[5, 1], [5, 5]]], -1, None, 2.0, True)]:
+        w = torch.randn(v, d, dtype=torch.float64) * 2
+        i = torch.tensor(idx, dtype=torch.int64)
+        case = run(lambda i, w: F.embedding(i, w, padding_idx, max_norm, norm_type, freq), [i, w],
+                   {"op": "embedding", "padding_idx": padding_idx, "max_norm": max_norm,
+                    "norm_type": norm_type if norm_type != float("inf") else "inf",
+                    "scale_grad_by_freq": freq})
+        w_after = w.clone()
+        with torch.no_grad():
+            F.embedding(i, w_after, padding_idx, max_norm, norm_type, freq)
+        case["weight_after"] = t(w_after)
+        cases.append(case)
     return cases
 
 

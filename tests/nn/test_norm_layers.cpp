@@ -91,6 +91,26 @@ TEST_CASE("Embedding: N(0, 1) rows, the padding row zero and kept zero by traini
                        tg::ValueError);
 }
 
+TEST_CASE("Embedding: max_norm renormalises the rows looked up, options in its repr") {
+  nn::EmbeddingOptions opts;
+  opts.max_norm = 1.0;
+  opts.scale_grad_by_freq = true;
+  nn::Embedding emb(6, 3, opts);
+  const tg::Tensor idx = tg::from_vector(std::vector<double>{2, 2, 5}, {3}, {.dtype = tg::kInt64});
+  const std::vector<double> before = emb.weight().to_vector<double>();
+  emb.forward(idx).sum().backward();
+  const std::vector<double> after = emb.weight().to_vector<double>();
+  for (int row : {2, 5}) {
+    double norm = 0;
+    for (int d = 0; d < 3; ++d) norm += after[row * 3 + d] * after[row * 3 + d];
+    CHECK(std::sqrt(norm) <= 1.0);
+  }
+  for (int d = 0; d < 3; ++d) CHECK(after[d] == before[d]);  // row 0 never looked up
+  // Row 2 appears twice: its gradient is divided by 2.
+  check_values(emb.weight().grad(), {0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1});
+  CHECK(repr(emb) == "Embedding(6, 3, max_norm=1, scale_grad_by_freq=True)");
+}
+
 TEST_CASE("Embedding::from_pretrained copies the table, frozen or trainable") {
   const tg::Tensor table =
       tg::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 2}, {.dtype = tg::kFloat64});

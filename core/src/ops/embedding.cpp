@@ -1,7 +1,9 @@
 // embedding: a lookup table's rows at integer indices. The forward copies rows (in parallel:
 // scattered rows wait on memory); the backward adds each output row into its table row,
 // serially, so that repeated indices accumulate without races.
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
@@ -11,8 +13,27 @@
 
 namespace tapegrad {
 
+namespace {
+// torch's embedding_renorm_: each distinct row named by idx whose p-norm exceeds max_norm is
+// scaled by max_norm / (norm + 1e-7), in place.
+template <typename T>
+void renorm_rows(T* w, std::int64_t V, std::int64_t D, const std::int64_t* idx, std::int64_t n,
+                 double max_norm, double p) {
+  std::vector<unsigned char> seen(static_cast<std::size_t>(V), 0);
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (seen[static_cast<std::size_t>(idx[j])]++) continue;
+    Eigen::Map<ArrayX<T>> row(w + idx[j] * D, D);
+    const double norm = std::isinf(p)
+                            ? static_cast<double>(row.abs().maxCoeff())
+                            : std::pow(row.abs().template cast<double>().pow(p).sum(), 1 / p);
+    if (norm > max_norm) row *= static_cast<T>(max_norm / (norm + 1e-7));
+  }
+}
+}  // namespace
+
 Tensor embedding(const Tensor& indices, const Tensor& weight,
-                 std::optional<std::int64_t> padding_idx) {
+                 std::optional<std::int64_t> padding_idx, std::optional<double> max_norm,
+                 double norm_type, bool scale_grad_by_freq) {
   const TensorImpl& ii = impl_of(indices, "embedding");
   const TensorImpl& iw = impl_of(weight, "embedding");
   check_index_dtype("embedding", "indices", ii);
@@ -27,12 +48,20 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
           msg("embedding: padding_idx ", *padding_idx, " is out of range for ", V, " embeddings"));
     skip = *padding_idx < 0 ? *padding_idx + V : *padding_idx;
   }
+  if (max_norm && !(std::isfinite(*max_norm) && *max_norm >= 0))
+    throw ValueError(msg("embedding: max_norm must be finite and >= 0, got ", *max_norm));
+  if (max_norm && !(norm_type > 0))
+    throw ValueError(msg("embedding: norm_type must be > 0, got ", norm_type));
   const std::int64_t* idx = ii.data<std::int64_t>();
   check_index_range("embedding", ii, V, msg(V, " embeddings"));
   Shape out = ii.shape;
   out.push_back(D);
   const std::int64_t n = ii.numel;
   return dispatch_float(iw.dtype, "embedding", [&]<typename T>() {
+    if (max_norm) {  // checked above, so the table changes only when the lookup will succeed
+      renorm_rows(iw.data<T>(), V, D, idx, ii.numel, *max_norm, norm_type);
+      ++iw.storage->version;
+    }
     ImplPtr y = make_impl(std::move(out), iw.dtype);
     parallel_chunks(
         n,
@@ -42,16 +71,27 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
                         static_cast<std::size_t>(D) * sizeof(T));
         },
         D);
-    return record("embedding", y, {weight, indices}, [n, D, skip](BackwardCtx& c) {
-      TensorImpl* gw = c.grad_in(0);
-      if (!gw) return;
-      const std::int64_t* id = c.in(1).data<std::int64_t>();
-      const T* g = c.grad_out().data<T>();
-      for (std::int64_t j = 0; j < n; ++j)
-        if (id[j] != skip)
-          Eigen::Map<ArrayX<T>>(gw->data<T>() + id[j] * D, D) +=
-              Eigen::Map<const ArrayX<T>>(g + j * D, D);
-    });
+    return record("embedding", y, {weight, indices},
+                  [n, D, skip, scale_grad_by_freq](BackwardCtx& c) {
+                    TensorImpl* gw = c.grad_in(0);
+                    if (!gw) return;
+                    const std::int64_t* id = c.in(1).data<std::int64_t>();
+                    const T* g = c.grad_out().data<T>();
+                    std::vector<std::int64_t> count;  // occurrences of each row's index
+                    if (scale_grad_by_freq) {
+                      count.assign(static_cast<std::size_t>(gw->shape[0]), 0);
+                      for (std::int64_t j = 0; j < n; ++j) ++count[static_cast<std::size_t>(id[j])];
+                    }
+                    for (std::int64_t j = 0; j < n; ++j) {
+                      if (id[j] == skip) continue;
+                      auto gj = Eigen::Map<const ArrayX<T>>(g + j * D, D);
+                      auto row = Eigen::Map<ArrayX<T>>(gw->data<T>() + id[j] * D, D);
+                      if (scale_grad_by_freq)
+                        row += gj / static_cast<T>(count[static_cast<std::size_t>(id[j])]);
+                      else
+                        row += gj;
+                    }
+                  });
   });
 }
 

@@ -5,8 +5,10 @@
 #include "../helpers.h"
 
 TEST_CASE("embedding: torch 1.13's outputs and gradients, with repeats and padding_idx") {
+  // The last four add max_norm (the renormalised table is weight_after) and
+  // scale_grad_by_freq.
   const auto cases = torch_data::cases("embedding.json");
-  CHECK(cases.size() == 3);
+  CHECK(cases.size() == 7);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto& c = cases[i];
     const auto& o = c.at("options");
@@ -14,8 +16,17 @@ TEST_CASE("embedding: torch 1.13's outputs and gradients, with repeats and paddi
     const std::vector<tg::Tensor> in = torch_data::leaves(c);
     std::optional<std::int64_t> padding;
     if (!o.at("padding_idx").is_null()) padding = o.at("padding_idx").get<std::int64_t>();
+    std::optional<double> max_norm;
+    if (o.contains("max_norm") && !o.at("max_norm").is_null()) max_norm = o.at("max_norm");
+    double norm_type = 2;
+    if (o.contains("norm_type"))
+      norm_type = o.at("norm_type") == "inf" ? INFINITY : o.at("norm_type").get<double>();
+    const bool freq = o.contains("scale_grad_by_freq") && o.at("scale_grad_by_freq").get<bool>();
     CHECK(in[0].dtype() == tg::kInt64);
-    torch_data::check_case(c, in, tg::embedding(in[0], in[1], padding), 1e-12);
+    torch_data::check_case(c, in, tg::embedding(in[0], in[1], padding, max_norm, norm_type, freq),
+                           1e-12);
+    if (c.contains("weight_after"))
+      check_values(in[1], c.at("weight_after").at("data").get<std::vector<double>>(), 1e-12);
   }
 }
 
@@ -58,4 +69,12 @@ TEST_CASE("embedding: errors name the index, its position and the table") {
                        "embedding: weight must be (num_embeddings, embedding_dim): got [4]",
                        tg::ShapeError);
   CHECK_THROWS_AS(tg::embedding(tg::zeros({1}), w), tg::ValueError);  // float indices
+  CHECK_THROWS_WITH_AS(tg::embedding(ok, w, std::nullopt, -1.0),
+                       "embedding: max_norm must be finite and >= 0, got -1", tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::embedding(ok, w, std::nullopt, 1.0, 0),
+                       "embedding: norm_type must be > 0, got 0", tg::ValueError);
+  // A lookup that fails leaves the table as it was: nothing is renormalised first.
+  const tg::Tensor big = tg::full({4, 2}, 5.0);
+  CHECK_THROWS_AS(tg::embedding(bad, big, std::nullopt, 1.0), tg::ValueError);
+  CHECK(big.to_vector<double>() == std::vector<double>(8, 5.0));
 }
