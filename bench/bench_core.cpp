@@ -109,6 +109,42 @@ void bench_matmul(int n, int k, int m, int threads) {
       n, k, k, m, threads, flops / o * 1e-9, flops / e * 1e-9, o / e);
 }
 
+// Attention's scores q k^T, forward and backward, for a batch of heads: k read transposed by
+// the GEMM ({.transpose_b = true}) against k transposed by a copy first (what
+// matmul(q, transpose(k, -2, -1)) costs).
+void bench_matmul_t(int heads, int len, int dim, int threads) {
+  tg::set_num_threads(threads);
+  tg::Generator gen(2);
+  tg::Tensor q = tg::randn({heads, len, dim}, {.requires_grad = true}, &gen);
+  tg::Tensor k = tg::randn({heads, len, dim}, {.requires_grad = true}, &gen);
+  tg::Tensor g = tg::randn({heads, len, len}, {}, &gen);
+  const double flops = 3.0 * 2.0 * heads * len * len * dim;
+  const int iters = std::max(3, static_cast<int>(1e9 / flops));
+  auto run = [&](bool flag) {
+    return [&, flag] {
+      for (int i = 0; i < iters; ++i) {
+        (flag ? tg::matmul(q, k, {.transpose_b = true}) : tg::matmul(q, tg::transpose(k, -2, -1)))
+            .backward(g);
+        q.zero_grad();
+        k.zero_grad();
+      }
+    };
+  };
+  auto flag = run(true), copy = run(false);
+  flag();  // warm up
+  copy();
+  std::vector<double> t_flag, t_copy;
+  for (int r = 0; r < 5; ++r) {
+    t_flag.push_back(seconds(flag) / iters);
+    t_copy.push_back(seconds(copy) / iters);
+  }
+  const double f = median(t_flag), c = median(t_copy);
+  std::printf(
+      "BENCH matmul_qkT shape=(%dx%dx%d) threads=%d flag_gflops=%.1f copy_gflops=%.1f "
+      "flag_over_copy=%.3f\n",
+      heads, len, dim, threads, flops / f * 1e-9, flops / c * 1e-9, f / c);
+}
+
 #ifdef TAPEGRAD_BENCH_SGEMM
 // A row-major product C (m x n) = op(A) op(B) with inner size k, as one OpenBLAS call:
 // column-major C^T = op(B)^T op(A)^T.
@@ -359,6 +395,7 @@ int main(int argc, char** argv) {
     if (on("matmul")) {
       bench_matmul(64, 784, 128, threads);
       bench_matmul(256, 1024, 1024, threads);
+      bench_matmul_t(32, 64, 32, threads);
     }
 #ifdef TAPEGRAD_BENCH_SGEMM
     if (on("conv")) bench_conv(threads);
