@@ -99,6 +99,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
       throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
                            ") was already released by an earlier backward; pass "
                            "retain_graph=true to the first backward to go through it twice"));
+    touched.reserve(touched.size() + 1);  // a failed push_back below must not strand a claim
     claim(up, pass);
     if (!up.grad) {
       up.grad = make_zeros(x.shape, x.dtype);
@@ -115,6 +116,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (!x.node || x.node->released.load(std::memory_order_relaxed)) return nullptr;
+  touched.reserve(touched.size() + 1);  // a failed push_back below must not strand a claim
   const bool fresh = claim(*x.node, pass);
   if (x.node->grad || node.grad.use_count() != 1 || x.shape != node.grad->shape ||
       x.dtype != node.grad->dtype || node.out_retains_grad.load(std::memory_order_relaxed)) {
@@ -213,6 +215,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
         throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
                              ") was already released by an earlier backward; pass "
                              "retain_graph=true to the first backward to go through it twice"));
+      touched.reserve(touched.size() + 1);
       if (claim(*start, pass)) touched.push_back(start);
       if (start->grad) {  // the same result twice among the roots: seeds add up
         add_into(*start->grad, *seed);

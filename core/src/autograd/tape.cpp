@@ -76,6 +76,9 @@ NodePtr Node::make(std::size_t n_inputs, const ClosureType& closure) {
   n->closure_ = static_cast<char*>(block) + at;
   n->closure_type_ = &closure;
   n->block_bytes_ = bytes;
+  // Not on a list until record_erased has put it there: if recording fails in between, the
+  // entry frees itself.
+  n->tape_state.store(kUnlisted, std::memory_order_relaxed);
   return NodePtr::adopt(n);
 }
 
@@ -146,6 +149,8 @@ Tensor record_erased(const char* op, ImplPtr out, const Tensor* inputs, std::siz
     node->has_closure_ = true;
     out->node = node;
     t_tape.entries.push_back({node->seq, node.get()});
+    node->tape_state.store(Node::kListed,
+                           std::memory_order_relaxed);  // no other thread sees it yet
     if (t_tape.entries.size() >= t_tape.compact_at) t_tape.compact();
   }
   if (detail::t_anomaly) check_finite("an output", op, out->node ? out->node->seq : 0, *out);
