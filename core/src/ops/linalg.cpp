@@ -165,6 +165,19 @@ struct SwapDims {
 
 template <typename T, bool kAccumulate>
 void swap_copy(const SwapDims& s, const T* src, T* dst) {
+  if (s.B == 1 && s.C == 1) {
+    // Adjacent dims with nothing after them (a matrix transpose, as attention's k^T): one
+    // blocked Eigen transpose per matrix instead of runs of a single element.
+    for (std::int64_t a = 0; a < s.A; ++a) {
+      Eigen::Map<MatrixRM<T>> out(dst + a * s.n0 * s.n1, s.n1, s.n0);
+      Eigen::Map<const MatrixRM<T>> in(src + a * s.n0 * s.n1, s.n0, s.n1);
+      if constexpr (kAccumulate)
+        out += in.transpose();
+      else
+        out = in.transpose();
+    }
+    return;
+  }
   for (std::int64_t a = 0; a < s.A; ++a)
     for (std::int64_t j1 = 0; j1 < s.n1; ++j1)
       for (std::int64_t b = 0; b < s.B; ++b)
