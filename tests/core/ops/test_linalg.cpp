@@ -171,7 +171,9 @@ TEST_CASE("matmul: operands read transposed match the product of the transposes"
   tg::set_num_threads(2);
   for (bool ta : {false, true})
     for (bool tb : {false, true})
-      for (auto [n, k, m] : {std::array<std::int64_t, 3>{3, 4, 5}, {120, 90, 110}}) {
+      for (const auto& nkm : {std::array<std::int64_t, 3>{3, 4, 5}, {120, 90, 110}}) {
+        // Named, not a structured binding: clang 16 with OpenMP cannot capture one in CAPTURE.
+        const std::int64_t n = nkm[0], k = nkm[1], m = nkm[2];
         CAPTURE(ta);
         CAPTURE(tb);
         CAPTURE(n);

@@ -6,16 +6,18 @@
 #include "../helpers.h"
 
 namespace {
-std::vector<std::int64_t> ints(const tg::Tensor& t) { return t.to_vector<std::int64_t>(); }
+std::vector<std::int64_t> ints(const tg::Tensor &t) { return t.to_vector<std::int64_t>(); }
 }  // namespace
 
 TEST_CASE("sort/topk: NaN counts as the largest value, as torch 1.13's") {
   // Expected values and indices printed by torch 1.13 for this input.
   const tg::Tensor x = tg::tensor({1, NAN, 3, 2, NAN, 0}, {}, {.dtype = tg::kFloat64});
-  const auto [up, up_i] = tg::sort(x);
+  const auto up_up_i = tg::sort(x);
+  const tg::Tensor &up = up_up_i.first, &up_i = up_up_i.second;
   CHECK(ints(up_i) == std::vector<std::int64_t>{5, 0, 3, 2, 1, 4});
   CHECK(std::isnan(up.at({4})));
-  const auto [down, down_i] = tg::sort(x, 0, true);
+  const auto down_down_i = tg::sort(x, 0, true);
+  const tg::Tensor &down = down_down_i.first, &down_i = down_down_i.second;
   CHECK(ints(down_i) == std::vector<std::int64_t>{1, 4, 2, 3, 0, 5});
   CHECK(down.at({2}) == 3);
   CHECK(ints(tg::topk(x, 3).second) == std::vector<std::int64_t>{1, 4, 2});
@@ -28,26 +30,31 @@ TEST_CASE("sort/argsort: equal values keep their order, ascending and descending
   CHECK(ints(tg::argsort(t, -1, true)) == std::vector<std::int64_t>{0, 2, 5, 1, 4, 3});
   // topk: ties go to the earlier index (torch's own order among ties is an artifact of its
   // selection; the values agree).
-  const auto [v, i] = tg::topk(t, 4);
+  const auto v_i = tg::topk(t, 4);
+  const tg::Tensor &v = v_i.first, &i = v_i.second;
   check_values(v, {2, 2, 2, 1});
   CHECK(ints(i) == std::vector<std::int64_t>{0, 2, 5, 1});
 }
 
 TEST_CASE("sort/topk: along any dim, int64 too, and on 0-d and empty tensors") {
   const tg::Tensor x = tg::tensor({3, 1, 2, 9, 7, 8}, {2, 3}, {.dtype = tg::kInt64});
-  const auto [v0, i0] = tg::sort(x, 0, true);
+  const auto v0_i0 = tg::sort(x, 0, true);
+  const tg::Tensor &v0 = v0_i0.first, &i0 = v0_i0.second;
   CHECK(v0.dtype() == tg::kInt64);
   CHECK(ints(v0) == std::vector<std::int64_t>{9, 7, 8, 3, 1, 2});
   CHECK(ints(i0) == std::vector<std::int64_t>{1, 1, 1, 0, 0, 0});
-  const auto [v1, i1] = tg::topk(x, 2, 1);
+  const auto v1_i1 = tg::topk(x, 2, 1);
+  const tg::Tensor &v1 = v1_i1.first, &i1 = v1_i1.second;
   CHECK(v1.shape() == tg::Shape{2, 2});
   CHECK(ints(v1) == std::vector<std::int64_t>{3, 2, 9, 8});
   CHECK(ints(i1) == std::vector<std::int64_t>{0, 2, 0, 2});
-  const auto [s, si] = tg::sort(tg::full({}, 4.0));
+  const auto s_si = tg::sort(tg::full({}, 4.0));
+  const tg::Tensor &s = s_si.first, &si = s_si.second;
   CHECK(s.shape() == tg::Shape{});
   CHECK(s.item() == 4.0);
   CHECK(ints(si) == std::vector<std::int64_t>{0});
-  const auto [e, ei] = tg::topk(tg::zeros({3, 4}), 0, 1);
+  const auto e_ei = tg::topk(tg::zeros({3, 4}), 0, 1);
+  const tg::Tensor &e = e_ei.first, &ei = e_ei.second;
   CHECK(e.shape() == tg::Shape{3, 0});
   CHECK(ei.shape() == tg::Shape{3, 0});
   CHECK(tg::sort(tg::zeros({0, 5}), 0).first.shape() == tg::Shape{0, 5});
