@@ -55,6 +55,13 @@ bool claim(Node& n, std::uint64_t pass) {
                        "two passes through one graph must not overlap: join the other thread "
                        "first, or give each thread a graph of its own"));
 }
+// Room for one more entry in touched before an entry is claimed, so that a failed push_back
+// cannot strand a claim; geometric, as push_back's own growth (reserve(size() + 1) alone would
+// reallocate on every call).
+void make_room(std::vector<NodePtr>& touched) {
+  if (touched.size() == touched.capacity()) touched.reserve(2 * touched.size() + 16);
+}
+
 // A pass's work lists, kept from pass to pass on each thread (their capacity is the point: a
 // small model's step is one short pass, and growing two fresh vectors cost several allocations
 // per pass). A hook that starts a pass of its own takes a second pair.
@@ -99,7 +106,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
       throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
                            ") was already released by an earlier backward; pass "
                            "retain_graph=true to the first backward to go through it twice"));
-    touched.reserve(touched.size() + 1);  // a failed push_back below must not strand a claim
+    make_room(touched);
     claim(up, pass);
     if (!up.grad) {
       up.grad = make_zeros(x.shape, x.dtype);
@@ -116,7 +123,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (!x.node || x.node->released.load(std::memory_order_relaxed)) return nullptr;
-  touched.reserve(touched.size() + 1);  // a failed push_back below must not strand a claim
+  make_room(touched);
   const bool fresh = claim(*x.node, pass);
   if (x.node->grad || node.grad.use_count() != 1 || x.shape != node.grad->shape ||
       x.dtype != node.grad->dtype || node.out_retains_grad.load(std::memory_order_relaxed)) {
@@ -215,7 +222,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
         throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
                              ") was already released by an earlier backward; pass "
                              "retain_graph=true to the first backward to go through it twice"));
-      touched.reserve(touched.size() + 1);
+      make_room(touched);
       if (claim(*start, pass)) touched.push_back(start);
       if (start->grad) {  // the same result twice among the roots: seeds add up
         add_into(*start->grad, *seed);
