@@ -50,7 +50,10 @@ TorchValue TorchValue::dict(Items items) {
   for (auto& [k, value] : items) {
     if (k.kind_ != Kind::String && k.kind_ != Kind::Int)
       throw ValueError(msg("TorchValue: dict keys must be str or int, not ", k.kind_name()));
-    const std::string text = (k.kind_ == Kind::String ? "s" : "i") + key_text(k);
+    // Appended, not "s" + key_text(k): GCC 12 warns falsely (-Wrestrict) on that form when
+    // torch_value.cpp shares a unity batch with the other torch readers.
+    std::string text(1, k.kind_ == Kind::String ? 's' : 'i');
+    text += key_text(k);
     const auto [it, fresh] = index.emplace(text, v.items_.size());
     if (fresh)
       v.items_.emplace_back(std::move(k), std::move(value));
