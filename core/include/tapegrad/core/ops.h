@@ -20,6 +20,7 @@
 #include "tapegrad/core/ops/permute.h"
 #include "tapegrad/core/ops/pool.h"
 #include "tapegrad/core/ops/reduce.h"
+#include "tapegrad/core/ops/rnn.h"
 #include "tapegrad/core/ops/shape.h"
 #include "tapegrad/core/ops/softmax.h"
 #include "tapegrad/core/ops/sort.h"

@@ -1,0 +1,312 @@
+// rnn_layer: one recurrent layer in one direction, forward and backward through time.
+// Legend: steps T, batch B, features I in and H hidden, G gate blocks (1, 4 or 3); a "gates" row
+// holds G*H values. The result is recorded as one tensor P (T + 1 or T + 2, B, H): the outputs,
+// then h_n, then (LSTM) c_n, since a tape entry has one output; rnn_layer hands out its parts.
+#include "tapegrad/core/ops/rnn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "autograd/tape.h"
+#include "kernels/dispatch.h"
+#include "kernels/gemm.h"
+#include "runtime/parallel_chunks.h"
+#include "tapegrad/core/ops/shape.h"
+#include "tensor/check.h"
+
+namespace tapegrad {
+
+std::int64_t rnn_gate_count(RNNMode mode) {
+  switch (mode) {
+    case RNNMode::LSTM: return 4;
+    case RNNMode::GRU: return 3;
+    default: return 1;
+  }
+}
+
+namespace {
+
+const char* op_name(RNNMode mode) {
+  switch (mode) {
+    case RNNMode::Tanh: return "rnn_tanh";
+    case RNNMode::Relu: return "rnn_relu";
+    case RNNMode::LSTM: return "lstm";
+    default: return "gru";
+  }
+}
+
+template <typename T>
+T sigmoid(T v) {
+  return T(1) / (T(1) + std::exp(-v));
+}
+
+// One call's sizes and its lengths: which (step, sequence) pairs run.
+struct Steps {
+  std::int64_t n, batch, in, hidden, gates;  // T, B, I, H, G*H
+  bool reverse;
+  std::vector<std::int64_t> lengths;  // empty: every sequence runs all n steps
+  std::int64_t time(std::int64_t s) const { return reverse ? n - 1 - s : s; }
+  bool active(std::int64_t b, std::int64_t t) const { return lengths.empty() || t < lengths[b]; }
+};
+
+// What the backward pass reads, kept from the forward one ((T, B, .) each, indexed by time).
+struct Saved {
+  ImplPtr act;    // the gates after their nonlinearities (the Elman RNN's: h itself)
+  ImplPtr hprev;  // the h each step started from
+  ImplPtr cprev;  // LSTM: the c each step started from
+  ImplPtr c;      // LSTM: the c each step ended with
+  ImplPtr hn;     // GRU: W_hn h + b_hn, which r multiplies
+};
+
+// The forward pass: P's last rows hold the state (h, then c) from h0 and c0 to h_n and c_n;
+// act starts as the input projection and each step turns its rows into the gates' values.
+template <typename T, RNNMode M>
+void forward_steps(const Steps& st, const TensorImpl& w_hh, const TensorImpl* b_hh,
+                   TensorImpl& P, Saved& sv, TensorImpl& hp_buf) {
+  const std::int64_t B = st.batch, H = st.hidden, GH = st.gates;
+  T* const h = P.data<T>() + st.n * B * H;
+  T* const c = M == RNNMode::LSTM ? h + B * H : nullptr;
+  auto hp = mat<T>(hp_buf, B, GH);
+  const auto whh = cmat<T>(w_hh, GH, H);
+  for (std::int64_t s = 0; s < st.n; ++s) {
+    const std::int64_t t = st.time(s);
+    gemm<false>(hp, Eigen::Map<const MatrixRM<T>>(h, B, H), whh.transpose());
+    if (b_hh) hp.rowwise() += cmat<T>(*b_hh, 1, GH).row(0);
+    if (sv.hprev) std::copy_n(h, B * H, sv.hprev->data<T>() + t * B * H);
+    if constexpr (M == RNNMode::LSTM)
+      if (sv.cprev) std::copy_n(c, B * H, sv.cprev->data<T>() + t * B * H);
+    parallel_chunks(
+        B,
+        [&](std::int64_t b0, std::int64_t b1) {
+          for (std::int64_t b = b0; b < b1; ++b) {
+            T* out = P.data<T>() + (t * B + b) * H;
+            if (!st.active(b, t)) {
+              std::fill_n(out, H, T(0));
+              continue;
+            }
+            T* a = sv.act->data<T>() + (t * B + b) * GH;
+            const T* g = hp.data() + b * GH;
+            T* hb = h + b * H;
+            for (std::int64_t j = 0; j < H; ++j) {
+              if constexpr (M == RNNMode::LSTM) {
+                const T i = sigmoid(a[j] + g[j]), f = sigmoid(a[H + j] + g[H + j]),
+                        gg = std::tanh(a[2 * H + j] + g[2 * H + j]),
+                        o = sigmoid(a[3 * H + j] + g[3 * H + j]);
+                a[j] = i, a[H + j] = f, a[2 * H + j] = gg, a[3 * H + j] = o;
+                T& cb = c[b * H + j];
+                cb = f * cb + i * gg;
+                if (sv.c) sv.c->data<T>()[(t * B + b) * H + j] = cb;
+                hb[j] = o * std::tanh(cb);
+              } else if constexpr (M == RNNMode::GRU) {
+                const T r = sigmoid(a[j] + g[j]), z = sigmoid(a[H + j] + g[H + j]);
+                const T n = std::tanh(a[2 * H + j] + r * g[2 * H + j]);
+                a[j] = r, a[H + j] = z, a[2 * H + j] = n;
+                if (sv.hn) sv.hn->data<T>()[(t * B + b) * H + j] = g[2 * H + j];
+                hb[j] = (hb[j] - n) * z + n;  // torch's order of operations
+              } else if constexpr (M == RNNMode::Tanh) {
+                hb[j] = a[j] = std::tanh(a[j] + g[j]);
+              } else {
+                hb[j] = a[j] = std::max(a[j] + g[j], T(0));
+              }
+              out[j] = hb[j];
+            }
+          }
+        },
+        GH * 8);
+  }
+}
+
+// The backward pass through time. dgi and dgh (T, B, G*H) receive the gradients of the input
+// and hidden projections (one buffer but for the GRU, where r scales W_hn h's); dh and dc
+// (B, H) carry the state's gradient from step to step, starting from h_n's and c_n's.
+template <typename T, RNNMode M>
+void backward_steps(const Steps& st, const Saved& sv, const TensorImpl& gP, const TensorImpl& w_hh,
+                    TensorImpl& dgi, TensorImpl& dgh, T* dh, T* dc) {
+  const std::int64_t B = st.batch, H = st.hidden, GH = st.gates;
+  const auto whh = cmat<T>(w_hh, GH, H);
+  for (std::int64_t s = st.n - 1; s >= 0; --s) {
+    const std::int64_t t = st.time(s);
+    parallel_chunks(
+        B,
+        [&](std::int64_t b0, std::int64_t b1) {
+          for (std::int64_t b = b0; b < b1; ++b) {
+            const std::int64_t row = t * B + b;
+            T* gi = dgi.data<T>() + row * GH;
+            T* gh = dgh.data<T>() + row * GH;
+            if (!st.active(b, t)) {  // the state passes through untouched
+              std::fill_n(gi, GH, T(0));
+              if (gh != gi) std::fill_n(gh, GH, T(0));
+              continue;
+            }
+            const T* a = sv.act->data<T>() + row * GH;
+            const T* go = gP.data<T>() + row * H;
+            T* dhb = dh + b * H;
+            for (std::int64_t j = 0; j < H; ++j) {
+              const T dht = dhb[j] + go[j];
+              if constexpr (M == RNNMode::LSTM) {
+                const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j];
+                const T tc = std::tanh(sv.c->data<T>()[row * H + j]);
+                const T dct = dc[b * H + j] + dht * o * (T(1) - tc * tc);
+                gi[j] = dct * gg * i * (T(1) - i);
+                gi[H + j] = dct * sv.cprev->data<T>()[row * H + j] * f * (T(1) - f);
+                gi[2 * H + j] = dct * i * (T(1) - gg * gg);
+                gi[3 * H + j] = dht * tc * o * (T(1) - o);
+                dc[b * H + j] = dct * f;
+                dhb[j] = 0;
+              } else if constexpr (M == RNNMode::GRU) {
+                const T r = a[j], z = a[H + j], n = a[2 * H + j];
+                const T hprev = sv.hprev->data<T>()[row * H + j];
+                const T dn = dht * (T(1) - z) * (T(1) - n * n);
+                gi[2 * H + j] = dn;
+                gh[2 * H + j] = dn * r;
+                gi[j] = gh[j] = dn * sv.hn->data<T>()[row * H + j] * r * (T(1) - r);
+                gi[H + j] = gh[H + j] = dht * (hprev - n) * z * (T(1) - z);
+                dhb[j] = dht * z;
+              } else if constexpr (M == RNNMode::Tanh) {
+                gi[j] = dht * (T(1) - a[j] * a[j]);
+                dhb[j] = 0;
+              } else {
+                gi[j] = a[j] > T(0) ? dht : T(0);
+                dhb[j] = 0;
+              }
+            }
+          }
+        },
+        GH * 8);
+    gemm<true>(Eigen::Map<MatrixRM<T>>(dh, B, H), cmat<T>(dgh, st.n * B, GH).middleRows(t * B, B),
+               whh);
+  }
+}
+
+template <RNNMode M>
+struct ModeTag {};
+
+// Calls f(ModeTag<M>{}) for the runtime mode, so the step loops are compiled once per mode.
+template <typename F>
+decltype(auto) dispatch_mode(RNNMode mode, F&& f) {
+  switch (mode) {
+    case RNNMode::Tanh: return f(ModeTag<RNNMode::Tanh>{});
+    case RNNMode::Relu: return f(ModeTag<RNNMode::Relu>{});
+    case RNNMode::LSTM: return f(ModeTag<RNNMode::LSTM>{});
+    default: return f(ModeTag<RNNMode::GRU>{});
+  }
+}
+
+// Throws unless t is (rows, cols) of dtype d, naming the op and the operand.
+void check_matrix(const char* op, const char* name, const TensorImpl& t, std::int64_t rows,
+                  std::int64_t cols, Dtype d) {
+  if (t.dtype != d)
+    throw ValueError(msg(op, ": ", name, " is ", dtype_name(t.dtype), " but x is ", dtype_name(d),
+                         "; convert with .to()"));
+  const Shape want = cols < 0 ? Shape{rows} : Shape{rows, cols};
+  if (t.shape != want)
+    throw ShapeError(msg(op, ": ", name, " must be ", shape_str(want), ": got ",
+                         shape_str(t.shape)));
+}
+
+}  // namespace
+
+RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const Tensor& c0,
+                         const RNNWeights& w, const std::vector<std::int64_t>& lengths,
+                         bool reverse) {
+  const char* op = op_name(mode);
+  const bool lstm = mode == RNNMode::LSTM;
+  const TensorImpl &ix = impl_of(x, op), &iwi = impl_of(w.w_ih, op), &iwh = impl_of(w.w_hh, op);
+  check_floating(op, ix);
+  check_rank(op, "x", ix, 3);
+  check_rank(op, "w_hh", iwh, 2);
+  const Dtype d = ix.dtype;
+  const std::int64_t G = rnn_gate_count(mode), H = iwh.shape[1];
+  Steps st{ix.shape[0], ix.shape[1], ix.shape[2], H, checked_mul(G, H, op), reverse, lengths};
+  check_matrix(op, "w_hh", iwh, st.gates, H, d);
+  check_matrix(op, "w_ih", iwi, st.gates, st.in, d);
+  if (w.b_ih.defined() != w.b_hh.defined())
+    throw ValueError(msg(op, ": b_ih and b_hh must both be given or both be left out"));
+  const bool bias = w.b_ih.defined();
+  if (bias) {
+    check_matrix(op, "b_ih", impl_of(w.b_ih, op), st.gates, -1, d);
+    check_matrix(op, "b_hh", impl_of(w.b_hh, op), st.gates, -1, d);
+  }
+  if (h0.defined()) check_matrix(op, "h0", impl_of(h0, op), st.batch, H, d);
+  if (c0.defined() && !lstm) throw ValueError(msg(op, ": c0 is for an LSTM only"));
+  if (c0.defined()) check_matrix(op, "c0", impl_of(c0, op), st.batch, H, d);
+  if (!lengths.empty()) {
+    if (static_cast<std::int64_t>(lengths.size()) != st.batch)
+      throw ShapeError(msg(op, ": ", lengths.size(), " lengths for a batch of ", st.batch));
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+      if (lengths[b] < 1 || lengths[b] > st.n)
+        throw ValueError(msg(op, ": length ", lengths[b], " of sequence ", b,
+                             " is outside [1, ", st.n, "] (x has ", st.n, " steps)"));
+  }
+  const std::int64_t rows = checked_mul(st.n, st.batch, op);
+  checked_mul(checked_mul(rows, st.gates, op), 2, op);  // act and its gradient's sizes fit
+  const Tensor h_init = h0.defined() ? h0 : zeros({st.batch, H}, {.dtype = d});
+  const Tensor c_init = !lstm ? Tensor() : c0.defined() ? c0 : zeros({st.batch, H}, {.dtype = d});
+  std::vector<Tensor> inputs{x, w.w_ih, w.w_hh, h_init};
+  if (lstm) inputs.push_back(c_init);
+  if (bias) inputs.insert(inputs.end(), {w.b_ih, w.b_hh});
+  const bool track = any_requires_grad(inputs);
+
+  const std::int64_t B = st.batch, GH = st.gates, n_rows = st.n + 1 + (lstm ? 1 : 0);
+  Tensor P = dispatch_float(d, op, [&]<typename T>() {
+    return dispatch_mode(mode, [&]<RNNMode M>(ModeTag<M>) {
+      Saved sv;
+      sv.act = make_impl({st.n, B, GH}, d);
+      gemm<false>(mat<T>(*sv.act, rows, GH), cmat<T>(ix, rows, st.in),
+                  cmat<T>(iwi, GH, st.in).transpose());
+      if (bias) mat<T>(*sv.act, rows, GH).rowwise() += cmat<T>(*impl_ptr(w.b_ih), 1, GH).row(0);
+      if (track && M != RNNMode::LSTM) sv.hprev = make_impl({st.n, B, H}, d);
+      if (track && M == RNNMode::LSTM) {
+        sv.hprev = make_impl({st.n, B, H}, d);
+        sv.cprev = make_impl({st.n, B, H}, d);
+        sv.c = make_impl({st.n, B, H}, d);
+      }
+      if (track && M == RNNMode::GRU) sv.hn = make_impl({st.n, B, H}, d);
+      ImplPtr out = make_impl({n_rows, B, H}, d);
+      std::copy_n(impl_ptr(h_init)->data<T>(), B * H, out->data<T>() + st.n * B * H);
+      if constexpr (M == RNNMode::LSTM)
+        std::copy_n(impl_ptr(c_init)->data<T>(), B * H, out->data<T>() + (st.n + 1) * B * H);
+      const ImplPtr hp = make_impl({B, GH}, d);
+      forward_steps<T, M>(st, iwh, bias ? impl_ptr(w.b_hh).get() : nullptr, *out, sv, *hp);
+      return record(op, std::move(out), inputs, [st, sv, bias](BackwardCtx& c) {
+        const std::int64_t B = st.batch, H = st.hidden, GH = st.gates, R = st.n * B;
+        const ImplPtr dgi = make_impl({st.n, B, GH}, c.grad_out().dtype);
+        const ImplPtr dgh = M == RNNMode::GRU ? make_impl({st.n, B, GH}, dgi->dtype) : dgi;
+        // The state's gradient starts as h_n's and c_n's, the rows of P after the outputs.
+        const ImplPtr dh = make_impl({B, H}, dgi->dtype);
+        const T* gP = c.grad_out().data<T>();
+        std::copy_n(gP + st.n * B * H, B * H, dh->data<T>());
+        ImplPtr dc;
+        if (M == RNNMode::LSTM) {
+          dc = make_impl({B, H}, dgi->dtype);
+          std::copy_n(gP + (st.n + 1) * B * H, B * H, dc->data<T>());
+        }
+        backward_steps<T, M>(st, sv, c.grad_out(), c.in(2), *dgi, *dgh, dh->data<T>(),
+                             dc ? dc->data<T>() : nullptr);
+        const auto gi = cmat<T>(*dgi, R, GH), gh = cmat<T>(*dgh, R, GH);
+        if (TensorImpl* gx = c.grad_in(0))
+          gemm<true>(mat<T>(*gx, R, st.in), gi, cmat<T>(c.in(1), GH, st.in));
+        if (TensorImpl* gw = c.grad_in(1))
+          gemm<true>(mat<T>(*gw, GH, st.in), gi.transpose(), cmat<T>(c.in(0), R, st.in));
+        if (TensorImpl* gw = c.grad_in(2))
+          gemm<true>(mat<T>(*gw, GH, H), gh.transpose(), cmat<T>(*sv.hprev, R, H));
+        if (TensorImpl* g = c.grad_in(3)) vec<T>(*g) += cvec<T>(*dh);
+        const std::size_t next = M == RNNMode::LSTM ? 5 : 4;
+        if (M == RNNMode::LSTM)
+          if (TensorImpl* g = c.grad_in(4)) vec<T>(*g) += cvec<T>(*dc);
+        if (bias) {
+          if (TensorImpl* g = c.grad_in(next)) mat<T>(*g, 1, GH) += gi.colwise().sum();
+          if (TensorImpl* g = c.grad_in(next + 1)) mat<T>(*g, 1, GH) += gh.colwise().sum();
+        }
+      });
+    });
+  });
+  RNNLayerResult r;
+  r.output = narrow(P, 0, 0, st.n);
+  r.h_n = narrow(P, 0, st.n, 1).reshape({B, H});
+  if (lstm) r.c_n = narrow(P, 0, st.n + 1, 1).reshape({B, H});
+  return r;
+}
+
+}  // namespace tapegrad
