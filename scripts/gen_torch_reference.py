@@ -1020,6 +1020,101 @@ def lbfgs_cases():
     return cases
 
 
+def rnn_cases():
+    """nn.RNN, LSTM and GRU (stacked, bidirectional, batch_first, unbatched, and packed with
+    unsorted lengths) and their cells, with torch's default parameters after the seed: the
+    output, h_n and c_n, and the gradients (input, initial state, every parameter) of
+    sum(output * mix_output) + sum(h_n * mix_h_n) + sum(c_n * mix_c_n). With lengths, the
+    output is padded back to the full T with zeros past each sequence's end."""
+    torch.manual_seed(23)
+    nn = torch.nn
+    configs = [
+        # (module, config, T (None for a cell), B (None unbatched), lengths, initial state)
+        ("RNN", {"input_size": 3, "hidden_size": 4, "nonlinearity": "tanh"}, 5, 2, None, True),
+        ("RNN", {"input_size": 3, "hidden_size": 4, "num_layers": 2, "nonlinearity": "relu",
+                 "bias": False, "batch_first": True}, 4, 3, None, False),
+        ("RNN", {"input_size": 2, "hidden_size": 3, "nonlinearity": "tanh",
+                 "bidirectional": True}, 5, 3, [5, 2, 4], True),
+        ("LSTM", {"input_size": 3, "hidden_size": 5}, 4, 3, None, True),
+        ("LSTM", {"input_size": 4, "hidden_size": 3, "num_layers": 2, "bidirectional": True,
+                  "batch_first": True}, 5, 2, None, False),
+        ("LSTM", {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True},
+         6, 3, [4, 6, 2], True),
+        ("LSTM", {"input_size": 3, "hidden_size": 4, "bias": False}, 5, None, None, True),
+        ("GRU", {"input_size": 3, "hidden_size": 4}, 5, 2, None, True),
+        ("GRU", {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True,
+                 "batch_first": True}, 5, 2, [3, 5], False),
+        ("GRU", {"input_size": 2, "hidden_size": 3, "num_layers": 3, "bias": False}, 3, 4,
+         [3, 1, 2, 3], True),
+        ("RNNCell", {"input_size": 3, "hidden_size": 4, "nonlinearity": "tanh"}, None, 2, None,
+         True),
+        ("RNNCell", {"input_size": 3, "hidden_size": 4, "nonlinearity": "relu", "bias": False},
+         None, 3, None, False),
+        ("LSTMCell", {"input_size": 3, "hidden_size": 5}, None, 2, None, True),
+        ("LSTMCell", {"input_size": 4, "hidden_size": 3}, None, 3, None, False),
+        ("GRUCell", {"input_size": 3, "hidden_size": 4}, None, 2, None, True),
+        ("GRUCell", {"input_size": 3, "hidden_size": 2}, None, None, None, True),
+    ]
+    cases = []
+    for (name, options, steps, batch, lengths, state) in configs:
+        cell = name.endswith("Cell")
+        config = {"input_size": options["input_size"], "hidden_size": options["hidden_size"],
+                  "bias": options.get("bias", True)}
+        if not cell:
+            config.update(num_layers=options.get("num_layers", 1),
+                          batch_first=options.get("batch_first", False),
+                          bidirectional=options.get("bidirectional", False))
+        if name in ("RNN", "RNNCell"):
+            config["nonlinearity"] = options["nonlinearity"]
+        m = getattr(nn, name)(**config).double()
+        lstm = name.startswith("LSTM")
+        i, h = config["input_size"], config["hidden_size"]
+        if cell:
+            xshape = (batch, i) if batch is not None else (i,)
+            sshape = (batch, h) if batch is not None else (h,)
+        else:
+            layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
+            if batch is None:
+                xshape = (steps, i)
+            else:
+                xshape = (batch, steps, i) if config["batch_first"] else (steps, batch, i)
+            sshape = (layers, batch, h) if batch is not None else (layers, h)
+        x = torch.randn(*xshape, dtype=torch.float64).requires_grad_(True)
+        h0 = torch.randn(*sshape, dtype=torch.float64).requires_grad_(True) if state else None
+        c0 = (torch.randn(*sshape, dtype=torch.float64).requires_grad_(True)
+              if state and lstm else None)
+        hx = (h0, c0) if lstm and state else h0
+        pack = nn.utils.rnn
+        if cell:
+            y = m(x, hx)
+            (output, h_n, c_n) = (y[0], None, y[1]) if lstm else (y, None, None)
+        else:
+            xin = x
+            if lengths is not None:
+                xin = pack.pack_padded_sequence(x, lengths, batch_first=config["batch_first"],
+                                                enforce_sorted=False)
+            (output, hn) = m(xin, hx)
+            (h_n, c_n) = hn if lstm else (hn, None)
+            if lengths is not None:
+                output = pack.pad_packed_sequence(output, batch_first=config["batch_first"],
+                                                  total_length=steps)[0]
+        outs = [output, h_n, c_n]
+        mixes = [torch.randn(y.shape, dtype=torch.float64) if y is not None else None
+                 for y in outs]
+        sum((y * mix).sum() for (y, mix) in zip(outs, mixes) if y is not None).backward()
+        opt = lambda y: t(y) if y is not None else None
+        cases.append({
+            "module": name, "config": config,
+            "params": [{"name": k, "value": t(p)} for (k, p) in m.named_parameters()],
+            "x": t(x), "lengths": lengths, "h0": opt(h0), "c0": opt(c0),
+            "output": t(output), "h_n": opt(h_n), "c_n": opt(c_n),
+            "mix_output": t(mixes[0]), "mix_h_n": opt(mixes[1]), "mix_c_n": opt(mixes[2]),
+            "grad_x": t(x.grad), "grad_h0": opt(h0.grad if h0 is not None else None),
+            "grad_c0": opt(c0.grad if c0 is not None else None),
+            "grads": [{"name": k, "value": t(p.grad)} for (k, p) in m.named_parameters()]})
+    return cases
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1048,3 +1143,4 @@ if __name__ == "__main__":
     write("optimizers.json", cases, problem=problem)
     write("lbfgs.json", lbfgs_cases())
     write("modules.json", module_cases())
+    write("rnn.json", rnn_cases())

@@ -16,4 +16,6 @@
 #include "tapegrad/nn/normalization.h"
 #include "tapegrad/nn/padding.h"
 #include "tapegrad/nn/pooling.h"
+#include "tapegrad/nn/rnn.h"
+#include "tapegrad/nn/rnn_cell.h"
 #include "tapegrad/nn/serialize.h"
