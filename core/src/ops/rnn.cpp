@@ -36,9 +36,20 @@ const char* op_name(RNNMode mode) {
   }
 }
 
+// Eigen array views of n values: the gates' loops are whole-segment expressions, so exp and
+// tanh run vectorised.
 template <typename T>
-T sigmoid(T v) {
-  return T(1) / (T(1) + std::exp(-v));
+Eigen::Map<ArrayX<T>> seg(T* p, std::int64_t n) {
+  return {p, n};
+}
+template <typename T>
+Eigen::Map<const ArrayX<T>> cseg(const T* p, std::int64_t n) {
+  return {p, n};
+}
+template <typename E>
+auto sigmoid_of(const E& e) {
+  using T = typename E::Scalar;
+  return ((-e).exp() + T(1)).inverse();
 }
 
 // One call's sizes and its lengths: which (step, sequence) pairs run.
@@ -52,18 +63,18 @@ struct Steps {
 
 // What the backward pass reads, kept from the forward one ((T, B, .) each, indexed by time).
 struct Saved {
-  ImplPtr act;    // the gates after their nonlinearities (the Elman RNN's: h itself)
-  ImplPtr hprev;  // the h each step started from
-  ImplPtr cprev;  // LSTM: the c each step started from
-  ImplPtr c;      // LSTM: the c each step ended with
-  ImplPtr hn;     // GRU: W_hn h + b_hn, which r multiplies
+  ImplPtr act;     // the gates after their nonlinearities (the Elman RNN's: h itself)
+  ImplPtr hprev;   // the h each step started from
+  ImplPtr cprev;   // LSTM: the c each step started from
+  ImplPtr tanh_c;  // LSTM: tanh of the c each step ended with
+  ImplPtr hn;      // GRU: W_hn h + b_hn, which r multiplies
 };
 
 // The forward pass: P's last rows hold the state (h, then c) from h0 and c0 to h_n and c_n;
 // act starts as the input projection and each step turns its rows into the gates' values.
 template <typename T, RNNMode M>
-void forward_steps(const Steps& st, const TensorImpl& w_hh, const TensorImpl* b_hh,
-                   TensorImpl& P, Saved& sv, TensorImpl& hp_buf) {
+void forward_steps(const Steps& st, const TensorImpl& w_hh, const TensorImpl* b_hh, TensorImpl& P,
+                   Saved& sv, TensorImpl& hp_buf) {
   const std::int64_t B = st.batch, H = st.hidden, GH = st.gates;
   T* const h = P.data<T>() + st.n * B * H;
   T* const c = M == RNNMode::LSTM ? h + B * H : nullptr;
@@ -80,37 +91,48 @@ void forward_steps(const Steps& st, const TensorImpl& w_hh, const TensorImpl* b_
         B,
         [&](std::int64_t b0, std::int64_t b1) {
           for (std::int64_t b = b0; b < b1; ++b) {
-            T* out = P.data<T>() + (t * B + b) * H;
+            const std::int64_t row = t * B + b;
+            auto out = seg(P.data<T>() + row * H, H);
             if (!st.active(b, t)) {
-              std::fill_n(out, H, T(0));
+              out.setZero();
               continue;
             }
-            T* a = sv.act->data<T>() + (t * B + b) * GH;
+            T* a = sv.act->data<T>() + row * GH;
             const T* g = hp.data() + b * GH;
-            T* hb = h + b * H;
-            for (std::int64_t j = 0; j < H; ++j) {
-              if constexpr (M == RNNMode::LSTM) {
-                const T i = sigmoid(a[j] + g[j]), f = sigmoid(a[H + j] + g[H + j]),
-                        gg = std::tanh(a[2 * H + j] + g[2 * H + j]),
-                        o = sigmoid(a[3 * H + j] + g[3 * H + j]);
-                a[j] = i, a[H + j] = f, a[2 * H + j] = gg, a[3 * H + j] = o;
-                T& cb = c[b * H + j];
-                cb = f * cb + i * gg;
-                if (sv.c) sv.c->data<T>()[(t * B + b) * H + j] = cb;
-                hb[j] = o * std::tanh(cb);
-              } else if constexpr (M == RNNMode::GRU) {
-                const T r = sigmoid(a[j] + g[j]), z = sigmoid(a[H + j] + g[H + j]);
-                const T n = std::tanh(a[2 * H + j] + r * g[2 * H + j]);
-                a[j] = r, a[H + j] = z, a[2 * H + j] = n;
-                if (sv.hn) sv.hn->data<T>()[(t * B + b) * H + j] = g[2 * H + j];
-                hb[j] = (hb[j] - n) * z + n;  // torch's order of operations
-              } else if constexpr (M == RNNMode::Tanh) {
-                hb[j] = a[j] = std::tanh(a[j] + g[j]);
+            auto hb = seg(h + b * H, H);
+            if constexpr (M == RNNMode::LSTM) {
+              auto i = seg(a, H), f = seg(a + H, H), gg = seg(a + 2 * H, H), o = seg(a + 3 * H, H);
+              i = sigmoid_of(i + cseg(g, H));
+              f = sigmoid_of(f + cseg(g + H, H));
+              gg = (gg + cseg(g + 2 * H, H)).tanh();
+              o = sigmoid_of(o + cseg(g + 3 * H, H));
+              auto cb = seg(c + b * H, H);
+              cb = f * cb + i * gg;
+              if (sv.tanh_c) {
+                auto tc = seg(sv.tanh_c->data<T>() + row * H, H);
+                tc = cb.tanh();
+                hb = o * tc;
               } else {
-                hb[j] = a[j] = std::max(a[j] + g[j], T(0));
+                hb = o * cb.tanh();
               }
-              out[j] = hb[j];
+            } else if constexpr (M == RNNMode::GRU) {
+              auto r = seg(a, H), z = seg(a + H, H), n = seg(a + 2 * H, H);
+              const auto hn = cseg(g + 2 * H, H);
+              r = sigmoid_of(r + cseg(g, H));
+              z = sigmoid_of(z + cseg(g + H, H));
+              n = (n + r * hn).tanh();
+              if (sv.hn) seg(sv.hn->data<T>() + row * H, H) = hn;
+              hb = (hb - n) * z + n;  // torch's order of operations
+            } else if constexpr (M == RNNMode::Tanh) {
+              auto y = seg(a, H);
+              y = (y + cseg(g, H)).tanh();
+              hb = y;
+            } else {
+              auto y = seg(a, H);
+              y = (y + cseg(g, H)).max(T(0));
+              hb = y;
             }
+            out = hb;
           }
         },
         GH * 8);
@@ -135,41 +157,43 @@ void backward_steps(const Steps& st, const Saved& sv, const TensorImpl& gP, cons
             T* gi = dgi.data<T>() + row * GH;
             T* gh = dgh.data<T>() + row * GH;
             if (!st.active(b, t)) {  // the state passes through untouched
-              std::fill_n(gi, GH, T(0));
-              if (gh != gi) std::fill_n(gh, GH, T(0));
+              seg(gi, GH).setZero();
+              if (gh != gi) seg(gh, GH).setZero();
               continue;
             }
             const T* a = sv.act->data<T>() + row * GH;
-            const T* go = gP.data<T>() + row * H;
-            T* dhb = dh + b * H;
-            for (std::int64_t j = 0; j < H; ++j) {
-              const T dht = dhb[j] + go[j];
-              if constexpr (M == RNNMode::LSTM) {
-                const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j];
-                const T tc = std::tanh(sv.c->data<T>()[row * H + j]);
-                const T dct = dc[b * H + j] + dht * o * (T(1) - tc * tc);
-                gi[j] = dct * gg * i * (T(1) - i);
-                gi[H + j] = dct * sv.cprev->data<T>()[row * H + j] * f * (T(1) - f);
-                gi[2 * H + j] = dct * i * (T(1) - gg * gg);
-                gi[3 * H + j] = dht * tc * o * (T(1) - o);
-                dc[b * H + j] = dct * f;
-                dhb[j] = 0;
-              } else if constexpr (M == RNNMode::GRU) {
-                const T r = a[j], z = a[H + j], n = a[2 * H + j];
-                const T hprev = sv.hprev->data<T>()[row * H + j];
-                const T dn = dht * (T(1) - z) * (T(1) - n * n);
-                gi[2 * H + j] = dn;
-                gh[2 * H + j] = dn * r;
-                gi[j] = gh[j] = dn * sv.hn->data<T>()[row * H + j] * r * (T(1) - r);
-                gi[H + j] = gh[H + j] = dht * (hprev - n) * z * (T(1) - z);
-                dhb[j] = dht * z;
-              } else if constexpr (M == RNNMode::Tanh) {
-                gi[j] = dht * (T(1) - a[j] * a[j]);
-                dhb[j] = 0;
-              } else {
-                gi[j] = a[j] > T(0) ? dht : T(0);
-                dhb[j] = 0;
-              }
+            auto dht = seg(dh + b * H, H);  // becomes dL/dh_t, then the part h_(t-1) gets here
+            dht += cseg(gP.data<T>() + row * H, H);
+            if constexpr (M == RNNMode::LSTM) {
+              const auto i = cseg(a, H), f = cseg(a + H, H), gg = cseg(a + 2 * H, H),
+                         o = cseg(a + 3 * H, H);
+              const auto tc = cseg(sv.tanh_c->data<T>() + row * H, H);
+              auto dct = seg(dc + b * H, H);
+              dct += dht * o * (T(1) - tc.square());
+              seg(gi, H) = dct * gg * i * (T(1) - i);
+              seg(gi + H, H) = dct * cseg(sv.cprev->data<T>() + row * H, H) * f * (T(1) - f);
+              seg(gi + 2 * H, H) = dct * i * (T(1) - gg.square());
+              seg(gi + 3 * H, H) = dht * tc * o * (T(1) - o);
+              dct *= f;
+              dht.setZero();
+            } else if constexpr (M == RNNMode::GRU) {
+              const auto r = cseg(a, H), z = cseg(a + H, H), n = cseg(a + 2 * H, H);
+              const auto hprev = cseg(sv.hprev->data<T>() + row * H, H);
+              auto dn = seg(gi + 2 * H, H);
+              dn = dht * (T(1) - z) * (T(1) - n.square());
+              seg(gh + 2 * H, H) = dn * r;
+              seg(gi, H) = dn * cseg(sv.hn->data<T>() + row * H, H) * r * (T(1) - r);
+              seg(gh, H) = seg(gi, H);
+              seg(gi + H, H) = dht * (hprev - n) * z * (T(1) - z);
+              seg(gh + H, H) = seg(gi + H, H);
+              dht *= z;
+            } else if constexpr (M == RNNMode::Tanh) {
+              const auto y = cseg(a, H);
+              seg(gi, H) = dht * (T(1) - y.square());
+              dht.setZero();
+            } else {
+              seg(gi, H) = (cseg(a, H) > T(0)).select(dht, T(0));
+              dht.setZero();
             }
           }
         },
@@ -177,6 +201,14 @@ void backward_steps(const Steps& st, const Saved& sv, const TensorImpl& gP, cons
     gemm<true>(Eigen::Map<MatrixRM<T>>(dh, B, H), cmat<T>(dgh, st.n * B, GH).middleRows(t * B, B),
                whh);
   }
+}
+
+// g (1, G*H) += the sum of d's rows (R, G*H), row by row: contiguous, unlike a column sum of a
+// row-major matrix.
+template <typename T>
+void add_row_sums(TensorImpl& g, const TensorImpl& d, std::int64_t R, std::int64_t GH) {
+  auto acc = seg(g.data<T>(), GH);
+  for (std::int64_t r = 0; r < R; ++r) acc += cseg(d.data<T>() + r * GH, GH);
 }
 
 template <RNNMode M>
@@ -201,8 +233,8 @@ void check_matrix(const char* op, const char* name, const TensorImpl& t, std::in
                          "; convert with .to()"));
   const Shape want = cols < 0 ? Shape{rows} : Shape{rows, cols};
   if (t.shape != want)
-    throw ShapeError(msg(op, ": ", name, " must be ", shape_str(want), ": got ",
-                         shape_str(t.shape)));
+    throw ShapeError(
+        msg(op, ": ", name, " must be ", shape_str(want), ": got ", shape_str(t.shape)));
 }
 
 }  // namespace
@@ -236,8 +268,8 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
       throw ShapeError(msg(op, ": ", lengths.size(), " lengths for a batch of ", st.batch));
     for (std::size_t b = 0; b < lengths.size(); ++b)
       if (lengths[b] < 1 || lengths[b] > st.n)
-        throw ValueError(msg(op, ": length ", lengths[b], " of sequence ", b,
-                             " is outside [1, ", st.n, "] (x has ", st.n, " steps)"));
+        throw ValueError(msg(op, ": length ", lengths[b], " of sequence ", b, " is outside [1, ",
+                             st.n, "] (x has ", st.n, " steps)"));
   }
   const std::int64_t rows = checked_mul(st.n, st.batch, op);
   checked_mul(checked_mul(rows, st.gates, op), 2, op);  // act and its gradient's sizes fit
@@ -260,7 +292,7 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
       if (track && M == RNNMode::LSTM) {
         sv.hprev = make_impl({st.n, B, H}, d);
         sv.cprev = make_impl({st.n, B, H}, d);
-        sv.c = make_impl({st.n, B, H}, d);
+        sv.tanh_c = make_impl({st.n, B, H}, d);
       }
       if (track && M == RNNMode::GRU) sv.hn = make_impl({st.n, B, H}, d);
       ImplPtr out = make_impl({n_rows, B, H}, d);
@@ -296,8 +328,8 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
         if (M == RNNMode::LSTM)
           if (TensorImpl* g = c.grad_in(4)) vec<T>(*g) += cvec<T>(*dc);
         if (bias) {
-          if (TensorImpl* g = c.grad_in(next)) mat<T>(*g, 1, GH) += gi.colwise().sum();
-          if (TensorImpl* g = c.grad_in(next + 1)) mat<T>(*g, 1, GH) += gh.colwise().sum();
+          if (TensorImpl* g = c.grad_in(next)) add_row_sums<T>(*g, *dgi, R, GH);
+          if (TensorImpl* g = c.grad_in(next + 1)) add_row_sums<T>(*g, *dgh, R, GH);
         }
       });
     });
