@@ -24,14 +24,14 @@ Tensor state_row(const Tensor& s, std::int64_t k) {
 // Throws unless the state part s is undefined or has the given shape.
 void check_state(const char* what, const char* part, const Tensor& s, const Shape& want) {
   if (s.defined() && s.shape() != want)
-    throw ShapeError(msg(what, ": ", part, " must be ", shape_str(want), ": got ",
-                         shape_str(s.shape())));
+    throw ShapeError(
+        msg(what, ": ", part, " must be ", shape_str(want), ": got ", shape_str(s.shape())));
 }
 
 }  // namespace
 
-RNNBase::RNNBase(RNNMode mode, const char* what, std::int64_t input_size,
-                 std::int64_t hidden_size, const RNNOptions& opts, Generator* gen)
+RNNBase::RNNBase(RNNMode mode, const char* what, std::int64_t input_size, std::int64_t hidden_size,
+                 const RNNOptions& opts, Generator* gen)
     : mode_(mode), what_(what), input_size_(input_size), hidden_size_(hidden_size), opts_(opts) {
   if (input_size < 1 || hidden_size < 1 || opts.num_layers < 1)
     throw ValueError(msg(what, ": input_size, hidden_size and num_layers must be positive: got ",
@@ -68,9 +68,8 @@ RNNBase::RNNBase(RNNMode mode, const char* what, std::int64_t input_size,
 RNNWeights RNNBase::weights(std::int64_t layer, bool reverse) const {
   if (layer < 0 || layer >= opts_.num_layers || (reverse && !opts_.bidirectional))
     throw ValueError(msg(what_, ": no layer ", layer, reverse ? " in reverse" : "", " (",
-                         opts_.num_layers, " layers, ", opts_.bidirectional ? "two directions"
-                                                                            : "one direction",
-                         ")"));
+                         opts_.num_layers, " layers, ",
+                         opts_.bidirectional ? "two directions" : "one direction", ")"));
   return weights_[layer * (opts_.bidirectional ? 2 : 1) + (reverse ? 1 : 0)];
 }
 
@@ -104,8 +103,8 @@ RNNResult RNNBase::forward(const Tensor& x, const RNNState& state,
     outs.clear();
     for (std::int64_t dir = 0; dir < D; ++dir) {
       const std::int64_t row = k * D + dir;
-      RNNLayerResult r = rnn_layer(mode_, in, state_row(h0, row), state_row(c0, row),
-                                   weights_[row], lengths, dir == 1);
+      RNNLayerResult r = rnn_layer(mode_, in, state_row(h0, row), state_row(c0, row), weights_[row],
+                                   lengths, dir == 1);
       outs.push_back(r.output);
       hs.push_back(r.h_n);
       if (lstm) cs.push_back(r.c_n);
@@ -136,16 +135,14 @@ std::string RNNBase::extra_repr() const {
   return r;
 }
 
-RNN::RNN(std::int64_t input_size, std::int64_t hidden_size, const RNNOptions& opts,
-         Generator* gen)
+RNN::RNN(std::int64_t input_size, std::int64_t hidden_size, const RNNOptions& opts, Generator* gen)
     : RNNBase(rnn_mode(opts.nonlinearity), "RNN", input_size, hidden_size, opts, gen) {}
 
 LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, const RNNOptions& opts,
            Generator* gen)
     : RNNBase(RNNMode::LSTM, "LSTM", input_size, hidden_size, opts, gen) {}
 
-GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, const RNNOptions& opts,
-         Generator* gen)
+GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, const RNNOptions& opts, Generator* gen)
     : RNNBase(RNNMode::GRU, "GRU", input_size, hidden_size, opts, gen) {}
 
 }  // namespace tapegrad::nn

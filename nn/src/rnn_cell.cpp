@@ -35,14 +35,14 @@ RNNCellBase::RNNCellBase(RNNMode mode, const char* what, std::int64_t input_size
 RNNState RNNCellBase::step(const Tensor& x, const RNNState& state) {
   if (!x.defined()) throw ValueError(msg(what_, ": x is undefined"));
   if ((x.dim() != 1 && x.dim() != 2) || x.size(-1) != input_size_)
-    throw ShapeError(msg(what_, ": x must be (B, ", input_size_, ") or (", input_size_,
-                         "): got ", shape_str(x.shape())));
+    throw ShapeError(msg(what_, ": x must be (B, ", input_size_, ") or (", input_size_, "): got ",
+                         shape_str(x.shape())));
   const bool batched = x.dim() == 2;
   const Shape want = batched ? Shape{x.size(0), hidden_size_} : Shape{hidden_size_};
   for (const auto* part : {&state.h, &state.c})
     if (part->defined() && part->shape() != want)
-      throw ShapeError(msg(what_, ": ", part == &state.h ? "h" : "c", " must be ",
-                           shape_str(want), ": got ", shape_str(part->shape())));
+      throw ShapeError(msg(what_, ": ", part == &state.h ? "h" : "c", " must be ", shape_str(want),
+                           ": got ", shape_str(part->shape())));
   if (state.c.defined() && mode_ != RNNMode::LSTM)
     throw ValueError(msg(what_, ": a cell state is an LSTM's only"));
   auto as_batch = [&](const Tensor& t) { return t.defined() && !batched ? t.unsqueeze(0) : t; };

@@ -54,8 +54,8 @@ inline int check_cases(
       const tg::Tensor w = torch_data::tensor(want_value);
       CHECK(part.second->shape() == w.shape());
       torch_data::check_parity_values(*part.second, w);
-      loss = loss + (*part.second * torch_data::tensor(c.at(std::string("mix_") + part.first)))
-                        .sum();
+      loss =
+          loss + (*part.second * torch_data::tensor(c.at(std::string("mix_") + part.first))).sum();
     }
     loss.backward();
     const std::pair<const char*, const tg::Tensor*> inputs[] = {

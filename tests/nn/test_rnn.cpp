@@ -64,11 +64,10 @@ TEST_CASE("LSTM in float32 matches torch's float64 numbers to float precision") 
                        torch_data::tensor(p.at("value")).to(tg::kFloat32));
   m->load_state_dict(state);
   const auto lengths = c.at("lengths").get<std::vector<std::int64_t>>();
-  const tg::nn::RNNResult r =
-      (*m)(torch_data::tensor(c.at("x")).to(tg::kFloat32),
-           {torch_data::tensor(c.at("h0")).to(tg::kFloat32),
-            torch_data::tensor(c.at("c0")).to(tg::kFloat32)},
-           lengths);
+  const tg::nn::RNNResult r = (*m)(torch_data::tensor(c.at("x")).to(tg::kFloat32),
+                                   {torch_data::tensor(c.at("h0")).to(tg::kFloat32),
+                                    torch_data::tensor(c.at("c0")).to(tg::kFloat32)},
+                                   lengths);
   CHECK(r.output.dtype() == tg::kFloat32);
   check_values(r.output, torch_data::tensor(c.at("output")).to_vector<double>(), 1e-5);
   check_values(r.h_n, torch_data::tensor(c.at("h_n")).to_vector<double>(), 1e-5);
@@ -145,14 +144,12 @@ TEST_CASE("LSTM: dropout acts between layers in training only") {
   check_values(lstm(x), want.to_vector<double>(), 0);
   lstm.eval();
   const tg::Tensor first = tg::rnn_layer(tg::RNNMode::LSTM, x, {}, {}, lstm.weights(0)).output;
-  const tg::Tensor second =
-      tg::rnn_layer(tg::RNNMode::LSTM, first, {}, {}, lstm.weights(1)).output;
+  const tg::Tensor second = tg::rnn_layer(tg::RNNMode::LSTM, first, {}, {}, lstm.weights(1)).output;
   check_values(lstm(x), second.to_vector<double>(), 0);
 }
 
 TEST_CASE("RNN, LSTM and GRU: wrong shapes and options are named") {
-  CHECK_THROWS_WITH_AS(tg::nn::LSTM(0, 3), doctest::Contains("LSTM: input_size"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::nn::LSTM(0, 3), doctest::Contains("LSTM: input_size"), tg::ValueError);
   tg::nn::RNNOptions relu;
   relu.nonlinearity = tg::nn::Nonlinearity::ReLU;
   CHECK_THROWS_WITH_AS(tg::nn::GRU(2, 3, relu), doctest::Contains("Elman"), tg::ValueError);
@@ -175,8 +172,7 @@ TEST_CASE("RNN, LSTM and GRU: wrong shapes and options are named") {
   CHECK_THROWS_WITH_AS(gru(tg::zeros({5, 2, 3}), {{}, tg::zeros({1, 2, 4})}),
                        doctest::Contains("LSTM's only"), tg::ValueError);
   CHECK_THROWS_WITH_AS(gru(tg::zeros({5, 2, 3}, {.dtype = tg::kFloat64})),
-                       doctest::Contains("gru: w_hh is float32 but x is float64"),
-                       tg::ValueError);
+                       doctest::Contains("gru: w_hh is float32 but x is float64"), tg::ValueError);
 }
 
 TEST_CASE("LSTM trains in a Sequential: a copy task's loss falls") {

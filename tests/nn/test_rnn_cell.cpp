@@ -77,8 +77,7 @@ TEST_CASE("RNNCell, LSTMCell and GRUCell: wrong shapes are named") {
   CHECK_THROWS_WITH_AS(gru(tg::zeros({2, 5})), doctest::Contains("GRUCell: x must be (B, 3)"),
                        tg::ShapeError);
   CHECK_THROWS_WITH_AS(gru(tg::zeros({2, 3}), tg::zeros({3, 4})),
-                       doctest::Contains("GRUCell: h must be [2, 4]: got [3, 4]"),
-                       tg::ShapeError);
+                       doctest::Contains("GRUCell: h must be [2, 4]: got [3, 4]"), tg::ShapeError);
   tg::nn::LSTMCell lstm(3, 4);
   CHECK_THROWS_WITH_AS(lstm(tg::zeros({3}), {tg::zeros({4}), tg::zeros({2, 4})}),
                        doctest::Contains("LSTMCell: c must be [4]"), tg::ShapeError);

@@ -47,8 +47,8 @@ TEST_CASE("rnn_layer: gradients of every mode match finite differences") {
         std::vector<tg::Tensor> inputs{x, h0, w.w_ih, w.w_hh};
         if (lstm) inputs.push_back(c0);
         if (w.b_ih.defined()) inputs.insert(inputs.end(), {w.b_ih, w.b_hh});
-        check_gradient(
-            [&] { return all_of(tg::rnn_layer(mode, x, h0, c0, w, lengths, reverse)); }, inputs);
+        check_gradient([&] { return all_of(tg::rnn_layer(mode, x, h0, c0, w, lengths, reverse)); },
+                       inputs);
       }
 }
 
@@ -64,9 +64,9 @@ TEST_CASE("rnn_layer: a padded sequence gives what the sequence alone gives") {
       const tg::RNNLayerResult all = tg::rnn_layer(mode, x, h0, c0, w, lengths, reverse);
       for (std::int64_t b = 0; b < 3; ++b) {
         auto row = [&](const tg::Tensor& t) { return tg::narrow(t, 0, b, 1); };
-        const tg::RNNLayerResult one = tg::rnn_layer(
-            mode, tg::narrow(tg::narrow(x, 1, b, 1), 0, 0, lengths[b]), row(h0),
-            lstm ? row(c0) : tg::Tensor(), w, {}, reverse);
+        const tg::RNNLayerResult one =
+            tg::rnn_layer(mode, tg::narrow(tg::narrow(x, 1, b, 1), 0, 0, lengths[b]), row(h0),
+                          lstm ? row(c0) : tg::Tensor(), w, {}, reverse);
         const tg::Tensor out = tg::narrow(all.output, 1, b, 1);
         check_values(tg::narrow(out, 0, 0, lengths[b]), one.output.to_vector<double>(), 1e-15);
         check_values(tg::narrow(out, 0, lengths[b], 5 - lengths[b]),
@@ -112,18 +112,16 @@ TEST_CASE("rnn_layer: bad operands are named") {
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, x.reshape({10, 3}), {}, {}, w),
                        doctest::Contains("lstm"), tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::GRU, x, {}, {}, w),
-                       doctest::Contains("gru: w_hh must be [12, 4]: got [16, 4]"),
-                       tg::ShapeError);
+                       doctest::Contains("gru: w_hh must be [12, 4]: got [16, 4]"), tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, leaf({5, 2, 2}), {}, {}, w),
                        doctest::Contains("lstm: w_ih must be [16, 2]: got [16, 3]"),
                        tg::ShapeError);
   tg::RNNWeights half = w;
   half.b_hh = tg::Tensor();
-  CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, x, {}, {}, half),
-                       doctest::Contains("both"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, x, {}, {}, half), doctest::Contains("both"),
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, x, leaf({3, 4}), {}, w),
-                       doctest::Contains("lstm: h0 must be [2, 4]: got [3, 4]"),
-                       tg::ShapeError);
+                       doctest::Contains("lstm: h0 must be [2, 4]: got [3, 4]"), tg::ShapeError);
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::Tanh, x, {}, leaf({2, 4}),
                                      weights(tg::RNNMode::Tanh, 3, 4, false, 1)),
                        doctest::Contains("rnn_tanh: c0 is for an LSTM only"), tg::ValueError);
@@ -131,6 +129,5 @@ TEST_CASE("rnn_layer: bad operands are named") {
                        doctest::Contains("lstm: length 0 of sequence 0 is outside [1, 5]"),
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::rnn_layer(tg::RNNMode::LSTM, x.to(tg::kFloat32), {}, {}, w),
-                       doctest::Contains("lstm: w_hh is float64 but x is float32"),
-                       tg::ValueError);
+                       doctest::Contains("lstm: w_hh is float64 but x is float32"), tg::ValueError);
 }
