@@ -54,6 +54,45 @@ void mnist(torch::nn::Sequential& model, torch::optim::Optimizer& opt, std::int6
   const double secs = bench::now() - t0;
   bench::report(secs, accuracy(model, test));
 }
+
+// B5: a character-level LSTM language model with libtorch's modules (its LSTM runs the fused
+// kernels of at::lstm).
+void b5() {
+  using namespace bench;
+  const Text text = b5_text();
+  const std::int64_t V = text.vocab;
+  torch::nn::Embedding embed(V, kB5Embed);
+  torch::nn::LSTM lstm(torch::nn::LSTMOptions(kB5Embed, kB5Hidden).num_layers(kB5Layers));
+  torch::nn::Linear head(kB5Hidden, V);
+  std::vector<torch::Tensor> params = embed->parameters();
+  for (const auto& p : lstm->parameters()) params.push_back(p);
+  for (const auto& p : head->parameters()) params.push_back(p);
+  auto init = b5_initial(text.vocab);
+  {
+    torch::NoGradGuard no_grad;
+    for (std::size_t k = 0; k < params.size(); ++k)
+      params[k].copy_(torch::from_blob(init[k].data(), params[k].sizes()));
+  }
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(2e-3));
+  const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB5Seq);
+  const std::int64_t steps = b5_steps(text);
+  std::vector<std::int64_t> x, y;
+  double recent = 0;
+  const double t0 = now();
+  for (std::int64_t k = 0; k < steps; ++k) {
+    b5_batch(text, order, k, x, y);
+    const auto xs = torch::from_blob(x.data(), {kB5Seq, kB5Batch}, torch::kInt64);
+    const auto ys = torch::from_blob(y.data(), {kB5Seq * kB5Batch}, torch::kInt64);
+    const auto logits = head->forward(std::get<0>(lstm->forward(embed->forward(xs))));
+    const auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, V}), ys);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    if (k >= steps - 32)
+      recent += loss.item<double>() / static_cast<double>(std::min<std::int64_t>(32, steps));
+  }
+  report_loss(now() - t0, recent);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +123,8 @@ int main(int argc, char** argv) {
     load_initial(model, bench::b4_initial());
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.5));
     mnist(model, opt, 64, true);
+  } else if (w.name == "B5") {
+    b5();
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);

@@ -59,6 +59,43 @@ void mnist(nn::Sequential& model, Opt& opt, std::int64_t batch, bool nll = false
   const double secs = bench::now() - t0;
   bench::report(secs, accuracy(model, test));
 }
+
+// B5: a character-level LSTM language model, as a user writes it with the library's modules.
+void b5() {
+  using namespace bench;
+  const Text text = b5_text();
+  const std::int64_t V = text.vocab;
+  nn::Embedding embed(V, kB5Embed);
+  nn::LSTM lstm(kB5Embed, kB5Hidden, {.num_layers = kB5Layers});
+  nn::Linear head(kB5Hidden, V);
+  std::vector<tg::Tensor> params = embed.parameters();
+  for (const nn::Module* m : {static_cast<nn::Module*>(&lstm), static_cast<nn::Module*>(&head)})
+    for (const tg::Tensor& p : m->parameters()) params.push_back(p);
+  {
+    const auto init = b5_initial(text.vocab);
+    tg::NoGradGuard no_grad;
+    for (std::size_t k = 0; k < params.size(); ++k)
+      params[k].copy_(tg::from_vector(init[k], params[k].shape()));
+  }
+  tg::optim::Adam opt(params, {.lr = 2e-3});
+  const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB5Seq);
+  const std::int64_t steps = b5_steps(text);
+  std::vector<std::int64_t> x, y;
+  double recent = 0;
+  const double t0 = now();
+  for (std::int64_t k = 0; k < steps; ++k) {
+    b5_batch(text, order, k, x, y);
+    const tg::Tensor logits = head(lstm(embed(tg::from_vector(x, {kB5Seq, kB5Batch}))));
+    const tg::Tensor loss =
+        nn::functional::cross_entropy(logits.reshape({-1, V}), tg::from_vector(y));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    if (k >= steps - 32)
+      recent += loss.item() / static_cast<double>(std::min<std::int64_t>(32, steps));
+  }
+  report_loss(now() - t0, recent);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +124,8 @@ int main(int argc, char** argv) {
     load_initial(model, bench::b4_initial());
     tg::optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.5});
     mnist(model, opt, 64, true);
+  } else if (w.name == "B5") {
+    b5();
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);

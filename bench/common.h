@@ -19,7 +19,7 @@
 
 namespace bench {
 
-/// B1 small, B2 wide, B3 overhead, B4 convolutional (see bench/README.md).
+/// B1 small, B2 wide, B3 overhead, B4 convolutional, B5 sequence (see bench/README.md).
 struct Workload {
   std::string name;
   int threads;  // 0: "default", the library's own choice
@@ -27,7 +27,7 @@ struct Workload {
 
 inline Workload parse_args(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s B1|B2|B3|B4 THREADS|default\n", argv[0]);
+    std::fprintf(stderr, "usage: %s B1|B2|B3|B4|B5 THREADS|default\n", argv[0]);
     std::exit(2);
   }
   return {argv[1], std::string(argv[2]) == "default" ? 0 : std::max(1, std::atoi(argv[2]))};
@@ -116,6 +116,86 @@ inline void b3_data(std::vector<float>& x, std::vector<float>& y) {
   }
 }
 
+/// B5, a character-level LSTM language model: Embedding(V, 64) - LSTM(64, 256, 2 layers) -
+/// Linear(256, V) on every step's output, cross-entropy against the next character, Adam lr 2e-3,
+/// batches of 32 windows of 64 characters in a shuffled order, one pass over 1 MiB of text.
+inline constexpr int kB5Embed = 64, kB5Hidden = 256, kB5Layers = 2, kB5Seq = 64, kB5Batch = 32;
+
+/// B5's text: the first 1 MiB of the Brown corpus's training text (scripts/get_data.sh makes
+/// data/brown/train.txt; TAPEGRAD_BENCH_TEXT names another file) as indices into its
+/// vocabulary, the sorted distinct bytes.
+struct Text {
+  std::vector<std::int64_t> ids;
+  int vocab = 0;
+};
+inline Text b5_text() {
+  const char* env = std::getenv("TAPEGRAD_BENCH_TEXT");
+  const std::string path = env ? env : "data/brown/train.txt";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "B5: cannot read %s (scripts/get_data.sh makes it)\n", path.c_str());
+    std::exit(1);
+  }
+  std::vector<unsigned char> bytes(1 << 20);
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), f));
+  std::fclose(f);
+  std::vector<int> index(256, -1);
+  for (unsigned char c : bytes) index[c] = 0;
+  Text t;
+  for (int& i : index)
+    if (i == 0) i = t.vocab++;
+  for (unsigned char c : bytes) t.ids.push_back(index[c]);
+  return t;
+}
+
+/// B5's starting parameters in torch's order: the embedding (V x 64, N(0, 1)), each layer's
+/// weight_ih, weight_hh, bias_ih, bias_hh (U(-1/16, 1/16)), the output layer's w and b
+/// (U(-1/16, 1/16)); from mt19937_64 seeded 0.
+inline std::vector<std::vector<float>> b5_initial(int vocab) {
+  std::mt19937_64 rng(0);
+  std::normal_distribution<float> n(0, 1);
+  std::uniform_real_distribution<float> u(-1.0f / 16, 1.0f / 16);
+  std::vector<std::vector<float>> r;
+  auto draw = [&](std::size_t size, auto& dist) {
+    std::vector<float> v(size);
+    for (float& x : v) x = dist(rng);
+    r.push_back(std::move(v));
+  };
+  draw(std::size_t(vocab) * kB5Embed, n);
+  const std::size_t gates = 4 * kB5Hidden;
+  for (int l = 0; l < kB5Layers; ++l) {
+    draw(gates * (l == 0 ? kB5Embed : kB5Hidden), u);
+    draw(gates * kB5Hidden, u);
+    draw(gates, u);
+    draw(gates, u);
+  }
+  draw(std::size_t(vocab) * kB5Hidden, u);
+  draw(std::size_t(vocab), u);
+  return r;
+}
+
+/// B5's steps: every window of 65 characters starting at a multiple of 64 (inputs the first 64,
+/// targets the last 64), in batch_order; TAPEGRAD_BENCH_STEPS caps the count (a quick check).
+inline std::int64_t b5_steps(const Text& t) {
+  const std::int64_t all = (static_cast<std::int64_t>(t.ids.size()) - 1) / kB5Seq / kB5Batch;
+  const char* cap = std::getenv("TAPEGRAD_BENCH_STEPS");
+  return cap ? std::min<std::int64_t>(all, std::max(1, std::atoi(cap))) : all;
+}
+
+/// Batch k's inputs and targets, time first (64 x 32, row-major), as indices.
+inline void b5_batch(const Text& t, const std::vector<std::int64_t>& order, std::int64_t k,
+                     std::vector<std::int64_t>& x, std::vector<std::int64_t>& y) {
+  x.resize(kB5Seq * kB5Batch);
+  y.resize(kB5Seq * kB5Batch);
+  for (int b = 0; b < kB5Batch; ++b) {
+    const std::int64_t start = order[k * kB5Batch + b] * kB5Seq;
+    for (int s = 0; s < kB5Seq; ++s) {
+      x[s * kB5Batch + b] = t.ids[start + s];
+      y[s * kB5Batch + b] = t.ids[start + s + 1];
+    }
+  }
+}
+
 inline double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -130,6 +210,11 @@ inline double peak_rss_mib() {
 inline void report(double seconds, double accuracy) {
   std::printf("RESULT seconds=%.6f accuracy=%.4f rss_mib=%.1f\n", seconds, accuracy,
               peak_rss_mib());
+}
+
+/// B5's result line: its figure is the mean loss of the last 32 steps, not an accuracy.
+inline void report_loss(double seconds, double loss) {
+  std::printf("RESULT seconds=%.6f loss=%.4f rss_mib=%.1f\n", seconds, loss, peak_rss_mib());
 }
 
 }  // namespace bench
