@@ -1115,6 +1115,34 @@ def rnn_cases():
     return cases
 
 
+def lstm_lm_trajectory():
+    """A tiny character LSTM language model (Embedding(7, 4) - LSTM(4, 5, 2 layers, dropout 0) -
+    Linear(5, 7), cross-entropy on every step) trained 20 steps by Adam (lr 0.02) on random
+    batches (T 6, B 3) in float64: the starting parameters by name, each step's batch and
+    loss, and the parameters after the last step."""
+    torch.manual_seed(24)
+    nn = torch.nn
+    embed = nn.Embedding(7, 4).double()
+    lstm = nn.LSTM(4, 5, num_layers=2).double()
+    head = nn.Linear(5, 7).double()
+    named = ([("embed." + n, p) for (n, p) in embed.named_parameters()] +
+             [("lstm." + n, p) for (n, p) in lstm.named_parameters()] +
+             [("head." + n, p) for (n, p) in head.named_parameters()])
+    case = {"params": [{"name": n, "value": t(p)} for (n, p) in named], "steps": []}
+    opt = torch.optim.Adam([p for (_, p) in named], lr=0.02)
+    for _ in range(20):
+        x = torch.randint(0, 7, (6, 3))
+        y = torch.randint(0, 7, (6, 3))
+        logits = head(lstm(embed(x))[0])
+        loss = F.cross_entropy(logits.reshape(-1, 7), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        case["steps"].append({"x": t(x), "y": t(y), "loss": float(loss)})
+    case["final"] = [{"name": n, "value": t(p)} for (n, p) in named]
+    return [case]
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1144,3 +1172,4 @@ if __name__ == "__main__":
     write("lbfgs.json", lbfgs_cases())
     write("modules.json", module_cases())
     write("rnn.json", rnn_cases())
+    write("rnn_lm.json", lstm_lm_trajectory())

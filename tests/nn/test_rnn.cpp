@@ -192,3 +192,69 @@ TEST_CASE("LSTM trains in a Sequential: a copy task's loss falls") {
   }
   CHECK(last < 0.1 * first);
 }
+
+TEST_CASE("LSTM, GRU and RNN: gradients through two bidirectional layers match differences") {
+  for (const char* module : {"LSTM", "GRU", "RNN"}) {
+    INFO(module);
+    tg::Generator gen(12);
+    const nlohmann::json config = {{"input_size", 2},     {"hidden_size", 2},
+                                   {"num_layers", 2},     {"bias", true},
+                                   {"batch_first", true}, {"bidirectional", true}};
+    auto m = make(module, config, &gen);
+    m->to(tg::kFloat64);
+    const bool lstm = std::string(module) == "LSTM";
+    const tg::Tensor x = leaf({2, 3, 2}, 13), h0 = leaf({4, 2, 2}, 14);
+    const tg::Tensor c0 = lstm ? leaf({4, 2, 2}, 15) : tg::Tensor();
+    std::vector<tg::Tensor> inputs{x, h0};
+    if (lstm) inputs.push_back(c0);
+    for (const tg::Tensor& p : m->parameters()) inputs.push_back(p);
+    check_gradient(
+        [&] {
+          const tg::nn::RNNResult r = (*m)(x, {h0, c0}, {3, 2});
+          std::vector<tg::Tensor> parts{r.output.reshape({-1}), r.h_n.reshape({-1})};
+          if (lstm) parts.push_back(r.c_n.reshape({-1}));
+          return tg::cat(parts, 0);
+        },
+        inputs);
+  }
+}
+
+TEST_CASE("A tiny LSTM language model follows torch's 20-step Adam trajectory") {
+  const nlohmann::json c = torch_data::cases("rnn_lm.json").at(0);
+  tg::nn::Embedding embed(7, 4);
+  tg::nn::LSTM lstm(4, 5, {.num_layers = 2});
+  tg::nn::Linear head(5, 7);
+  std::vector<std::pair<std::string, tg::Tensor>> named;
+  for (const auto& m : {std::pair<const char*, tg::nn::Module*>{"embed.", &embed},
+                        {"lstm.", &lstm},
+                        {"head.", &head}}) {
+    m.second->to(tg::kFloat64);
+    for (const auto& p : m.second->named_parameters())
+      named.emplace_back(m.first + p.first, p.second);
+  }
+  REQUIRE(named.size() == c.at("params").size());
+  std::vector<tg::Tensor> params;
+  {
+    tg::NoGradGuard off;
+    for (std::size_t k = 0; k < named.size(); ++k) {
+      CHECK(named[k].first == c.at("params")[k].at("name"));
+      named[k].second.copy_(torch_data::tensor(c.at("params")[k].at("value")));
+      params.push_back(named[k].second);
+    }
+  }
+  tg::optim::Adam opt(params, {.lr = 0.02});
+  for (const auto& step : c.at("steps")) {
+    const tg::Tensor logits = head(lstm(embed(torch_data::tensor(step.at("x")))));
+    const tg::Tensor loss = tg::nn::functional::cross_entropy(
+        logits.reshape({-1, 7}), torch_data::tensor(step.at("y")).reshape({-1}));
+    const double want = step.at("loss");
+    CHECK(std::abs(loss.item() - want) <= 1e-9 * std::abs(want));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    INFO(named[k].first);
+    torch_data::check_parity_values(params[k], torch_data::tensor(c.at("final")[k].at("value")));
+  }
+}

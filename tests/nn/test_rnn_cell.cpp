@@ -84,3 +84,24 @@ TEST_CASE("RNNCell, LSTMCell and GRUCell: wrong shapes are named") {
   CHECK_THROWS_WITH_AS(tg::nn::RNNCell(3, 0), doctest::Contains("RNNCell: input_size"),
                        tg::ValueError);
 }
+
+TEST_CASE("RNNCell, LSTMCell and GRUCell: gradients match finite differences") {
+  tg::Generator gen(6);
+  tg::nn::RNNCell rnn(3, 2, true, tg::nn::Nonlinearity::Tanh, &gen);
+  tg::nn::LSTMCell lstm(3, 2, true, &gen);
+  tg::nn::GRUCell gru(3, 2, false, &gen);
+  const tg::Tensor x = leaf({2, 3}, 21), h = leaf({2, 2}, 22), c = leaf({2, 2}, 23);
+  auto with_params = [](tg::nn::Module& m, std::vector<tg::Tensor> inputs) {
+    m.to(tg::kFloat64);
+    for (const tg::Tensor& p : m.parameters()) inputs.push_back(p);
+    return inputs;
+  };
+  check_gradient([&] { return rnn(x, h); }, with_params(rnn, {x, h}));
+  check_gradient([&] { return gru(x, h); }, with_params(gru, {x, h}));
+  check_gradient(
+      [&] {
+        const tg::nn::RNNState s = lstm(x, {h, c});
+        return tg::cat({s.h, s.c}, 1);
+      },
+      with_params(lstm, {x, h, c}));
+}
