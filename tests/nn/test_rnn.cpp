@@ -56,7 +56,7 @@ TEST_CASE("RNN, LSTM and GRU match torch: outputs, final states and every gradie
 
 TEST_CASE("LSTM in float32 matches torch's float64 numbers to float precision") {
   const nlohmann::json c = torch_data::cases("rnn.json").at(5);  // two layers, both ways, lengths
-  REQUIRE(c.at("module") == "LSTM");
+  REQUIRE(c.at("module").get<std::string>() == "LSTM");
   auto m = make("LSTM", c.at("config"));
   tg::nn::StateDict state;
   for (const auto& p : c.at("params"))
@@ -237,7 +237,7 @@ TEST_CASE("A tiny LSTM language model follows torch's 20-step Adam trajectory") 
   {
     tg::NoGradGuard off;
     for (std::size_t k = 0; k < named.size(); ++k) {
-      CHECK(named[k].first == c.at("params")[k].at("name"));
+      CHECK(named[k].first == c.at("params")[k].at("name").get<std::string>());
       named[k].second.copy_(torch_data::tensor(c.at("params")[k].at("value")));
       params.push_back(named[k].second);
     }
