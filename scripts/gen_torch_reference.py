@@ -11,6 +11,7 @@ gradients of sum(output * mix) for a fixed random mix, so that every output elem
 gradient differs.
 """
 import json
+import math
 import os
 
 import torch
@@ -19,8 +20,16 @@ import torch.nn.functional as F
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference")
 
 
+def number(v):
+    """v as JSON holds it: a float, or "inf", "-inf", "nan" (JSON has no non-finite numbers)."""
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "nan" if v != v else ("inf" if v > 0 else "-inf")
+
+
 def t(x):
-    j = {"shape": list(x.shape), "data": [float(v) for v in x.detach().reshape(-1).tolist()]}
+    j = {"shape": list(x.shape), "data": [number(v) for v in x.detach().reshape(-1).tolist()]}
     if not x.is_floating_point():
         j["dtype"] = "int64"
     return j
@@ -1143,6 +1152,172 @@ def lstm_lm_trajectory():
     return [case]
 
 
+def attention_cases():
+    """Scaled dot-product attention written in torch's ops (softmax(q k^T * scale + mask) v,
+    the weights after it when asked: output and weights flattened into one), and
+    nn.MultiheadAttention with torch's init after the seed: its output and averaged or per-head
+    weights, and the gradients (query, key, value, every parameter) of
+    sum(output * mix_output) + sum(weights * mix_weights). Boolean masks are stored as int64
+    (1 shuts a key out), the form tapegrad takes."""
+    torch.manual_seed(25)
+    nn = torch.nn
+    cases = []
+
+    def sdpa(q, k, v, mask, causal, need_weights, scale):
+        s = q @ k.transpose(-2, -1) * scale
+        if mask is not None:
+            s = s + mask
+        if causal:
+            cut = torch.ones(s.shape[-2], s.shape[-1], dtype=torch.bool).triu(1)
+            s = s.masked_fill(cut, float("-inf"))
+        w = torch.softmax(s, -1)
+        out = w @ v
+        return torch.cat([out.reshape(-1), w.reshape(-1)]) if need_weights else out
+
+    for (batch, L, S, E, Ev, mask, causal, need_weights, scale) in [
+            ((2, 3), 4, 5, 6, 3, None, False, True, None),
+            ((3,), 5, 5, 4, 4, "shared", True, False, None),
+            ((2,), 3, 6, 5, 2, "batch", False, True, 0.3),
+            ((), 4, 3, 2, 5, "shared", False, True, None)]:
+        q = torch.randn(*batch, L, E, dtype=torch.float64)
+        k = torch.randn(*batch, S, E, dtype=torch.float64)
+        v = torch.randn(*batch, S, Ev, dtype=torch.float64)
+        m = None
+        if mask is not None:
+            m = torch.randn(*(batch if mask == "batch" else ()), L, S, dtype=torch.float64)
+            m[..., 0, 1] = float("-inf")  # a key shut out of one row
+        sc = scale if scale is not None else 1 / E ** 0.5
+        cases.append(run(lambda q, k, v, m: sdpa(q, k, v, m, causal, need_weights, sc),
+                         [q, k, v, m], {"op": "sdpa", "causal": causal,
+                                        "need_weights": need_weights, "scale": scale},
+                         no_grad=(3,)))
+    mha = [
+        # (E, H, bias, batch_first, self, L, S, N, key_padding, attn_mask, need, average)
+        (8, 2, True, False, True, 5, 5, 3, None, None, True, True),
+        (6, 3, True, True, False, 4, 6, 2, "bool", None, True, False),
+        (8, 4, True, False, True, 5, 5, 2, "bool", "causal", False, True),
+        (4, 1, False, False, False, 3, 4, 2, None, "float3d", True, True),
+        (6, 2, True, False, False, 3, 4, None, "float", "bool2d", True, True)]
+    for (E, H, bias, batch_first, self_attn, L, S, N, kpm, am, need, average) in mha:
+        m = nn.MultiheadAttention(E, H, bias=bias, batch_first=batch_first).double()
+
+        def shape(T):
+            if N is None:
+                return (T, E)
+            return (N, T, E) if batch_first else (T, N, E)
+        query = torch.randn(*shape(L), dtype=torch.float64)
+        key = None if self_attn else torch.randn(*shape(S), dtype=torch.float64)
+        value = None if self_attn else torch.randn(*shape(S), dtype=torch.float64)
+        pad = None
+        if kpm is not None:
+            pad = torch.zeros(*((N, S) if N is not None else (S,)), dtype=torch.bool)
+            pad[..., -1] = True  # every element ignores its last key
+            if N is not None and N > 1 and am != "causal":  # causal: query 0 needs key 0
+                pad[1, 0] = True
+            if kpm == "float":
+                pad = torch.zeros(pad.shape, dtype=torch.float64).masked_fill(pad, float("-inf"))
+        mask = None
+        if am == "causal":
+            mask = torch.ones(L, S, dtype=torch.bool).triu(1)
+        elif am == "bool2d":
+            mask = torch.zeros(L, S, dtype=torch.bool)
+            mask[0, 1] = True
+        elif am == "float3d":
+            mask = torch.randn((N or 1) * H, L, S, dtype=torch.float64)
+        leaves = [x.clone().requires_grad_(True) if x is not None else None
+                  for x in (query, key, value)]
+        q_in = leaves[0]
+        out, weights = m(q_in, leaves[1] if not self_attn else q_in,
+                         leaves[2] if not self_attn else q_in, key_padding_mask=pad,
+                         need_weights=need, attn_mask=mask, average_attn_weights=average)
+        mix_o = torch.randn(out.shape, dtype=torch.float64)
+        loss = (out * mix_o).sum()
+        mix_w = None
+        if need:
+            mix_w = torch.randn(weights.shape, dtype=torch.float64)
+            loss = loss + (weights * mix_w).sum()
+        loss.backward()
+
+        def stored(mask_tensor):
+            if mask_tensor is None:
+                return None
+            return t(mask_tensor.to(torch.int64) if mask_tensor.dtype == torch.bool
+                     else mask_tensor)
+        cases.append({
+            "module": "MultiheadAttention",
+            "config": {"embed_dim": E, "num_heads": H, "bias": bias, "batch_first": batch_first},
+            "params": [{"name": n, "value": t(p)} for (n, p) in m.named_parameters()],
+            "self": self_attn, "query": t(query), "key": t(key) if key is not None else None,
+            "value": t(value) if value is not None else None,
+            "key_padding_mask": stored(pad), "attn_mask": stored(mask),
+            "need_weights": need, "average_attn_weights": average,
+            "output": t(out), "weights": t(weights) if need else None, "mix_output": t(mix_o),
+            "mix_weights": t(mix_w) if need else None,
+            "grad_query": t(leaves[0].grad),
+            "grad_key": t(leaves[1].grad) if not self_attn else None,
+            "grad_value": t(leaves[2].grad) if not self_attn else None,
+            "grads": [{"name": n, "value": t(p.grad)} for (n, p) in m.named_parameters()]})
+    return cases
+
+
+def transformer_cases():
+    """nn.TransformerEncoderLayer and nn.TransformerEncoder (dropout 0, both norm orders, relu
+    and gelu, time-first and batch_first, causal and key-padding masks), torch's init after the
+    seed with the LayerNorms' weights and biases moved off 1 and 0: the output and the
+    gradients (src, every parameter) of sum(output * mix)."""
+    torch.manual_seed(26)
+    nn = torch.nn
+    cases = []
+    for (layers, norm_first, activation, batch_first, final_norm, masks) in [
+            (None, False, "relu", False, False, "float"),
+            (2, False, "relu", False, False, "both"),
+            (2, True, "gelu", True, True, "padding"),
+            (1, True, "relu", False, False, None)]:
+        (S, N, E, H, FF) = (5, 3, 8, 2, 16)
+        layer = nn.TransformerEncoderLayer(E, H, dim_feedforward=FF, dropout=0.0,
+                                           activation=activation, batch_first=batch_first,
+                                           norm_first=norm_first).double()
+        if layers is None:
+            m = layer
+        else:
+            norm = nn.LayerNorm(E).double() if final_norm else None
+            m = nn.TransformerEncoder(layer, layers, norm=norm).double()
+        with torch.no_grad():
+            for (n, p) in m.named_parameters():
+                if "norm" in n:
+                    p.add_(torch.randn(p.shape, dtype=torch.float64) * 0.1)
+        src = torch.randn(*((N, S, E) if batch_first else (S, N, E)), dtype=torch.float64)
+        mask, pad = None, None
+        if masks in ("both", "padding"):
+            pad = torch.zeros(N, S, dtype=torch.bool)
+            pad[0, -2:] = True
+            pad[2, -1] = True
+        if masks == "both":
+            mask = torch.ones(S, S, dtype=torch.bool).triu(1)
+        if masks == "float":
+            mask = torch.randn(S, S, dtype=torch.float64)
+        x = src.clone().requires_grad_(True)
+        if layers is None:
+            out = m(x, src_mask=mask, src_key_padding_mask=pad)
+        else:
+            out = m(x, mask=mask, src_key_padding_mask=pad)
+        mix = torch.randn(out.shape, dtype=torch.float64)
+        (out * mix).sum().backward()
+        cases.append({
+            "module": "TransformerEncoderLayer" if layers is None else "TransformerEncoder",
+            "config": {"d_model": E, "nhead": H, "dim_feedforward": FF, "activation": activation,
+                       "batch_first": batch_first, "norm_first": norm_first,
+                       "num_layers": layers, "final_norm": final_norm},
+            "params": [{"name": n, "value": t(p)} for (n, p) in m.named_parameters()],
+            "src": t(src),
+            "mask": t(mask.to(torch.int64) if mask.dtype == torch.bool else mask)
+            if mask is not None else None,
+            "src_key_padding_mask": t(pad.to(torch.int64)) if pad is not None else None,
+            "output": t(out), "mix": t(mix), "grad_src": t(x.grad),
+            "grads": [{"name": n, "value": t(p.grad)} for (n, p) in m.named_parameters()]})
+    return cases
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1173,3 +1348,5 @@ if __name__ == "__main__":
     write("modules.json", module_cases())
     write("rnn.json", rnn_cases())
     write("rnn_lm.json", lstm_lm_trajectory())
+    write("attention.json", attention_cases())
+    write("transformer.json", transformer_cases())

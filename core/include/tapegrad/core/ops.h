@@ -3,6 +3,7 @@
 #pragma once
 #include "tapegrad/core/ops/activation.h"
 #include "tapegrad/core/ops/arith.h"
+#include "tapegrad/core/ops/attention.h"
 #include "tapegrad/core/ops/batch_norm.h"
 #include "tapegrad/core/ops/cat.h"
 #include "tapegrad/core/ops/compare.h"

@@ -1,0 +1,124 @@
+// scaled_dot_product_attention: torch's numbers, finite differences (masks, causal, dropout with
+// a fixed generator, the weights as an output), a row shut out entirely, and the errors.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "../../torch_data.h"
+#include "../helpers.h"
+
+namespace {
+
+// The output, and the weights after it when asked, as one flat tensor (torch's cases store so).
+tg::Tensor flat(const tg::AttentionResult& r) {
+  if (!r.weights.defined()) return r.output;
+  return tg::cat({r.output.reshape({-1}), r.weights.reshape({-1})}, 0);
+}
+
+}  // namespace
+
+TEST_CASE("scaled_dot_product_attention matches torch: masks, causal, scale, weights") {
+  const nlohmann::json all = torch_data::cases("attention.json");
+  int n = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const nlohmann::json& c = all[i];
+    if (!c.contains("options") || c.at("options").at("op") != "sdpa") continue;
+    ++n;
+    INFO("attention.json case " << i << ": " << c.at("options").dump());
+    const std::vector<tg::Tensor> in = torch_data::leaves(c);
+    tg::AttentionOptions o;
+    o.attn_mask = in[3];
+    o.is_causal = c.at("options").at("causal");
+    o.need_weights = c.at("options").at("need_weights");
+    if (!c.at("options").at("scale").is_null()) o.scale = c.at("options").at("scale").get<double>();
+    torch_data::check_parity(c, in, flat(tg::scaled_dot_product_attention(in[0], in[1], in[2], o)));
+  }
+  CHECK(n == 4);
+}
+
+TEST_CASE("scaled_dot_product_attention: gradients match finite differences") {
+  const tg::Tensor q = leaf({2, 3, 4}, 1), k = leaf({2, 5, 4}, 2), v = leaf({2, 5, 3}, 3);
+  tg::Generator draw(11);
+  // Keys shut out here and there, never a causal row's first key (that row would be all -inf).
+  const tg::Tensor mask = tg::masked_fill(
+      tg::randn({3, 5}, {.dtype = tg::kFloat64}, &draw),
+      tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, {3, 5}),
+      -std::numeric_limits<double>::infinity());
+  for (const bool causal : {false, true})
+    for (const bool weights : {false, true})
+      for (const double p : {0.0, 0.4}) {
+        INFO((causal ? "causal " : "") << (weights ? "with weights " : "") << "dropout " << p);
+        check_gradient(
+            [&] {
+              tg::Generator gen(77);  // the same dropout draws at every evaluation
+              tg::AttentionOptions o;
+              o.attn_mask = mask;
+              o.is_causal = causal;
+              o.need_weights = weights;
+              o.dropout_p = p;
+              o.gen = &gen;
+              return flat(tg::scaled_dot_product_attention(q, k, v, o));
+            },
+            {q, k, v});
+      }
+}
+
+TEST_CASE("scaled_dot_product_attention: dropout's weights are the ones the output used") {
+  const tg::Tensor q = leaf({4, 6, 3}, 4), k = leaf({4, 7, 3}, 5), v = leaf({4, 7, 2}, 6);
+  tg::Generator gen(3);
+  tg::AttentionOptions o;
+  o.dropout_p = 0.5;
+  o.need_weights = true;
+  o.gen = &gen;
+  const tg::AttentionResult r = tg::scaled_dot_product_attention(q, k, v, o);
+  check_values(r.output, tg::matmul(r.weights, v).to_vector<double>(), 1e-14);
+  const std::vector<double> w = r.weights.to_vector<double>();
+  const auto zeros = std::count(w.begin(), w.end(), 0.0);
+  CHECK(zeros > 40);  // about half of 168
+  CHECK(zeros < 128);
+  // Without dropout the same call is softmax(q k^T / sqrt(3)) v.
+  const tg::AttentionResult plain = tg::scaled_dot_product_attention(q, k, v);
+  const tg::Tensor want =
+      tg::matmul(tg::softmax(tg::matmul(q, k, {.transpose_b = true}) / std::sqrt(3.0), -1), v);
+  check_values(plain.output, want.to_vector<double>(), 1e-14);
+}
+
+TEST_CASE("scaled_dot_product_attention: a query with every key shut out gives NaN") {
+  const tg::Tensor q = leaf({2, 3}, 7), k = leaf({3, 3}, 8), v = leaf({3, 2}, 9);
+  tg::Tensor mask = tg::zeros({2, 3}, {.dtype = tg::kFloat64});
+  mask = tg::masked_fill(mask, tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 1, 1}, {2, 3}),
+                         -std::numeric_limits<double>::infinity());
+  tg::AttentionOptions o;
+  o.attn_mask = mask;
+  const std::vector<double> y = tg::scaled_dot_product_attention(q, k, v, o).output.to_vector<double>();
+  CHECK(std::isfinite(y[0]));
+  CHECK(std::isnan(y[2]));  // torch 1.13's softmax of an all -inf row
+}
+
+TEST_CASE("scaled_dot_product_attention: bad operands are named") {
+  const tg::Tensor q = leaf({2, 3, 4}), k = leaf({2, 5, 4}), v = leaf({2, 5, 3});
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, leaf({2, 5, 3}), v),
+                       doctest::Contains("expected (..., L, E), (..., S, E)"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, leaf({3, 5, 4}), v),
+                       doctest::Contains("same batch dims"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k.reshape({10, 4}), v),
+                       doctest::Contains("same rank"), tg::ShapeError);
+  tg::AttentionOptions o;
+  o.attn_mask = tg::zeros({3, 4}, {.dtype = tg::kFloat64});
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o),
+                       doctest::Contains("attn_mask must be [3, 5] or [2, 3, 5]: got [3, 4]"),
+                       tg::ShapeError);
+  o.attn_mask = tg::zeros({3, 5}, {.dtype = tg::kInt64});
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o),
+                       doctest::Contains("additive float mask"), tg::ValueError);
+  o.attn_mask = leaf({3, 5});
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o),
+                       doctest::Contains("no gradient"), tg::ValueError);
+  o.attn_mask = tg::Tensor();
+  o.dropout_p = 1.5;
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o),
+                       doctest::Contains("dropout_p"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v.to(tg::kFloat32)),
+                       doctest::Contains("q is float64 but k or v is float32"), tg::ValueError);
+}
