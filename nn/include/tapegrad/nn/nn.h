@@ -1,6 +1,7 @@
 // Everything in tapegrad::nn.
 #pragma once
 #include "tapegrad/nn/activation.h"
+#include "tapegrad/nn/attention.h"
 #include "tapegrad/nn/batchnorm.h"
 #include "tapegrad/nn/containers.h"
 #include "tapegrad/nn/conv.h"
@@ -19,3 +20,4 @@
 #include "tapegrad/nn/rnn.h"
 #include "tapegrad/nn/rnn_cell.h"
 #include "tapegrad/nn/serialize.h"
+#include "tapegrad/nn/transformer.h"
