@@ -105,9 +105,10 @@ TEST_CASE("MultiheadAttention: gradients match finite differences, masks include
   m.to(tg::kFloat64);
   const tg::Tensor q = leaf({3, 2, 4}, 6), kv = leaf({4, 2, 4}, 7);
   tg::nn::AttentionCall call;
-  call.key_padding_mask = tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 1, 0, 0, 0}, {2, 4});
-  call.attn_mask = tg::from_vector(std::vector<std::int64_t>{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0},
-                                   {3, 4});
+  call.key_padding_mask =
+      tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 1, 0, 0, 0}, {2, 4});
+  call.attn_mask =
+      tg::from_vector(std::vector<std::int64_t>{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {3, 4});
   std::vector<tg::Tensor> inputs{q, kv};
   for (const tg::Tensor& p : m.parameters()) inputs.push_back(p);
   check_gradient(
@@ -119,9 +120,10 @@ TEST_CASE("MultiheadAttention: gradients match finite differences, masks include
 }
 
 TEST_CASE("MultiheadAttention: wrong shapes and options are named") {
-  CHECK_THROWS_WITH_AS(tg::nn::MultiheadAttention(6, 4),
-                       doctest::Contains("embed_dim (6) must be a positive multiple of num_heads (4)"),
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(
+      tg::nn::MultiheadAttention(6, 4),
+      doctest::Contains("embed_dim (6) must be a positive multiple of num_heads (4)"),
+      tg::ValueError);
   tg::nn::MultiheadAttention m(4, 2);
   const tg::Tensor x = tg::zeros({3, 2, 4});
   CHECK_THROWS_WITH_AS(m(tg::zeros({3, 2, 5})), doctest::Contains("must be (L, N, 4)"),

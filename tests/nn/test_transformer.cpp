@@ -38,7 +38,8 @@ TEST_CASE("TransformerEncoderLayer and TransformerEncoder match torch: output an
     } else {
       std::shared_ptr<tg::nn::Module> norm;
       if (config.at("final_norm"))
-        norm = std::make_shared<tg::nn::LayerNorm>(tg::Shape{config.at("d_model").get<std::int64_t>()});
+        norm = std::make_shared<tg::nn::LayerNorm>(
+            tg::Shape{config.at("d_model").get<std::int64_t>()});
       const tg::nn::TransformerEncoderLayer layer(config.at("d_model"), config.at("nhead"),
                                                   options_of(config));
       owned = std::make_unique<tg::nn::TransformerEncoder>(layer, config.at("num_layers"), norm);

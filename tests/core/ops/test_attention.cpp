@@ -43,7 +43,8 @@ TEST_CASE("scaled_dot_product_attention: gradients match finite differences") {
   // Keys shut out here and there, never a causal row's first key (that row would be all -inf).
   const tg::Tensor mask = tg::masked_fill(
       tg::randn({3, 5}, {.dtype = tg::kFloat64}, &draw),
-      tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, {3, 5}),
+      tg::from_vector(std::vector<std::int64_t>{0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1},
+                      {3, 5}),
       -std::numeric_limits<double>::infinity());
   for (const bool causal : {false, true})
     for (const bool weights : {false, true})
@@ -91,7 +92,8 @@ TEST_CASE("scaled_dot_product_attention: a query with every key shut out gives N
                          -std::numeric_limits<double>::infinity());
   tg::AttentionOptions o;
   o.attn_mask = mask;
-  const std::vector<double> y = tg::scaled_dot_product_attention(q, k, v, o).output.to_vector<double>();
+  const std::vector<double> y =
+      tg::scaled_dot_product_attention(q, k, v, o).output.to_vector<double>();
   CHECK(std::isfinite(y[0]));
   CHECK(std::isnan(y[2]));  // torch 1.13's softmax of an all -inf row
 }
@@ -117,8 +119,8 @@ TEST_CASE("scaled_dot_product_attention: bad operands are named") {
                        doctest::Contains("no gradient"), tg::ValueError);
   o.attn_mask = tg::Tensor();
   o.dropout_p = 1.5;
-  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o),
-                       doctest::Contains("dropout_p"), tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v, o), doctest::Contains("dropout_p"),
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v.to(tg::kFloat32)),
                        doctest::Contains("q is float64 but k or v is float32"), tg::ValueError);
 }

@@ -24,9 +24,9 @@ struct TransformerEncoderLayerOptions {
   double dropout = 0.1;  ///< on the attention weights, in the feed-forward block and on each
                          ///< block's output, in training
   TransformerActivation activation = TransformerActivation::ReLU;  ///< the feed-forward's
-  double layer_norm_eps = 1e-5;  ///< norm1's and norm2's eps
-  bool batch_first = false;      ///< (N, S, E) instead of (S, N, E)
-  bool norm_first = false;       ///< pre-norm (x + f(norm(x))) instead of post-norm
+  double layer_norm_eps = 1e-5;                                    ///< norm1's and norm2's eps
+  bool batch_first = false;  ///< (N, S, E) instead of (S, N, E)
+  bool norm_first = false;   ///< pre-norm (x + f(norm(x))) instead of post-norm
 };
 
 /// Self-attention then a feed-forward block, each with a residual connection and a LayerNorm:
