@@ -57,8 +57,7 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     throw ValueError(msg(kWhat, ": query, key and value must be defined"));
   const bool batched = query.dim() == 3;
   if ((query.dim() != 2 && query.dim() != 3) || key.dim() != query.dim() ||
-      value.dim() != query.dim() || query.size(-1) != E || key.size(-1) != E ||
-      value.size(-1) != E)
+      value.dim() != query.dim() || query.size(-1) != E || key.size(-1) != E || value.size(-1) != E)
     throw ShapeError(msg(kWhat, ": query, key and value must be ",
                          opts_.batch_first ? "(N, L, " : "(L, N, ", E, "), or (L, ", E,
                          ") unbatched, all of one rank: got ", shape_str(query.shape()), ", ",
@@ -75,17 +74,14 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     throw ShapeError(msg(kWhat, ": key and value must hold the query's ", N,
                          " batch elements and one sequence length: got ", shape_str(key.shape()),
                          " and ", shape_str(value.shape())));
-  Tensor q, k, v;
-  if (self) {  // torch's packed projection: one product, split in three
-    const std::vector<Tensor> qkv = chunk(linear(q0, in_proj_weight_, in_proj_bias_), 3, -1);
-    q = qkv[0], k = qkv[1], v = qkv[2];
-  } else {
-    auto part = [&](const Tensor& x, std::int64_t i) {
-      return linear(x, narrow(in_proj_weight_, 0, i * E, E),
-                    in_proj_bias_.defined() ? narrow(in_proj_bias_, 0, i * E, E) : Tensor());
-    };
-    q = part(q0, 0), k = part(k0, 1), v = part(v0, 2);
-  }
+  // Each projection through its block of in_proj_weight: splitting one product's output
+  // instead (torch's packed self-attention path, the same numbers) copies the whole output
+  // three times, forward and backward.
+  auto part = [&](const Tensor& x, std::int64_t i) {
+    return linear(x, narrow(in_proj_weight_, 0, i * E, E),
+                  in_proj_bias_.defined() ? narrow(in_proj_bias_, 0, i * E, E) : Tensor());
+  };
+  const Tensor q = part(q0, 0), k = part(k0, 1), v = part(v0, 2);
   // (T, N, E) -> (N * H, T, Dh): each batch element's heads side by side.
   auto heads = [&](const Tensor& t, std::int64_t T) {
     return transpose(t.reshape({T, N * H, Dh}), 0, 1);
@@ -106,9 +102,10 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
       throw ShapeError(msg(kWhat, ": key_padding_mask must be ", shape_str(want), ": got ",
                            shape_str(call.key_padding_mask.shape())));
     Tensor pad = additive(call.key_padding_mask, d).reshape({N, 1, 1, S});
-    Tensor merged = mask.defined() ? mask.reshape({mask.dim() == 2 ? 1 : N, mask.dim() == 2 ? 1 : H,
-                                                   L, S}) + pad
-                                   : pad;
+    Tensor merged =
+        mask.defined()
+            ? mask.reshape({mask.dim() == 2 ? 1 : N, mask.dim() == 2 ? 1 : H, L, S}) + pad
+            : pad;
     mask = broadcast_to(merged, {N, H, L, S}).reshape({N * H, L, S});
   }
   AttentionOptions ao;

@@ -66,8 +66,8 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                          shape_str(iv.shape)));
   for (const TensorImpl* t : {&ik, &iv})
     if (t->dtype != iq.dtype)
-      throw ValueError(msg(kOp, ": q is ", dtype_name(iq.dtype), " but k or v is ",
-                           dtype_name(t->dtype)));
+      throw ValueError(
+          msg(kOp, ": q is ", dtype_name(iq.dtype), " but k or v is ", dtype_name(t->dtype)));
   const Shape batch(iq.shape.begin(), iq.shape.end() - 2);
   const std::int64_t L = iq.shape[rank - 2], E = iq.shape[rank - 1], S = ik.shape[rank - 2],
                      Ev = iv.shape[rank - 1];
@@ -75,7 +75,8 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
       Shape(iv.shape.begin(), iv.shape.end() - 2) != batch || ik.shape[rank - 1] != E ||
       iv.shape[rank - 2] != S)
     throw ShapeError(msg(kOp, ": q ", shape_str(iq.shape), ", k ", shape_str(ik.shape), ", v ",
-                         shape_str(iv.shape), ": expected (..., L, E), (..., S, E), (..., S, Ev) "
+                         shape_str(iv.shape),
+                         ": expected (..., L, E), (..., S, E), (..., S, Ev) "
                          "with the same batch dims"));
   if (!(o.dropout_p >= 0 && o.dropout_p <= 1))
     throw ValueError(msg(kOp, ": dropout_p must be in [0, 1]: got ", o.dropout_p));
@@ -90,8 +91,10 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   if (o.attn_mask.defined()) {
     const TensorImpl& im = impl_of(o.attn_mask, kOp);
     if (!is_floating(im.dtype))
-      throw ValueError(msg(kOp, ": attn_mask must be an additive float mask (-inf shuts a key "
-                                "out): got ", dtype_name(im.dtype)));
+      throw ValueError(msg(kOp,
+                           ": attn_mask must be an additive float mask (-inf shuts a key "
+                           "out): got ",
+                           dtype_name(im.dtype)));
     if (o.attn_mask.requires_grad())
       throw ValueError(msg(kOp, ": attn_mask gets no gradient; detach() it"));
     Shape full = batch;
@@ -194,8 +197,8 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                 gemm<true>(Eigen::Map<MatrixRM<T>>(gq->data<T>() + b * L * E, L, E), dS,
                            Eigen::Map<const MatrixRM<T>>(kp + b * S * E, S, E));
               if (gk)
-                gemm<true>(Eigen::Map<MatrixRM<T>>(gk->data<T>() + b * S * E, S, E),
-                           dS.transpose(), Eigen::Map<const MatrixRM<T>>(qp + b * L * E, L, E));
+                gemm<true>(Eigen::Map<MatrixRM<T>>(gk->data<T>() + b * S * E, S, E), dS.transpose(),
+                           Eigen::Map<const MatrixRM<T>>(qp + b * L * E, L, E));
             }
           },
           L * S * (E + Ev) * 2);
@@ -205,7 +208,9 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   out_shape.insert(out_shape.end(), {L, Ev});
   w_shape.insert(w_shape.end(), {L, S});
   AttentionResult r;
-  r.output = narrow(packed, 0, 0, out_n).reshape(out_shape);
+  // Without the weights the packed result is the output: a view, not a copy.
+  r.output =
+      o.need_weights ? narrow(packed, 0, 0, out_n).reshape(out_shape) : packed.reshape(out_shape);
   if (o.need_weights) r.weights = narrow(packed, 0, out_n, scores).reshape(w_shape);
   return r;
 }

@@ -62,6 +62,27 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
                 1 / std::sqrt((row - mu).square().sum() / static_cast<double>(K) + eps);
             (*stats)[2 * r] = mu;
             (*stats)[2 * r + 1] = is;
+            if (d.S == 1 && d.G == 1) {  // layer norm: the row is the affine positions, in order
+              const auto x = Eigen::Map<const ArrayX<T>>(xv + at, K);
+              auto yr = Eigen::Map<ArrayX<T>>(yv + at, K);
+              if (w) {
+                const auto wd = Eigen::Map<const ArrayX<T>>(w, K).template cast<double>();
+                const auto scale = (wd * is).template cast<T>();
+                if (b)
+                  yr = x * scale +
+                       (Eigen::Map<const ArrayX<T>>(b, K).template cast<double>() - wd * (mu * is))
+                           .template cast<T>();
+                else
+                  yr = x * scale + (-wd * (mu * is)).template cast<T>();
+              } else if (b) {
+                yr = x * static_cast<T>(is) +
+                     (Eigen::Map<const ArrayX<T>>(b, K).template cast<double>() - mu * is)
+                         .template cast<T>();
+              } else {
+                yr = x * static_cast<T>(is) + static_cast<T>(-mu * is);
+              }
+              continue;
+            }
             const std::int64_t p0 = r % d.G * per;
             for (std::int64_t c = 0; c < per; ++c) {  // one affine position: S values
               const double wc = w ? w[p0 + c] : 1, bc = b ? b[p0 + c] : 0;
@@ -88,7 +109,31 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
       const auto xhat = [&](std::int64_t r, std::int64_t at) {
         return (xv[at] - (*stats)[2 * r]) * (*stats)[2 * r + 1];
       };
-      if (gx)
+      const bool rows_are_positions = d.S == 1 && d.G == 1;  // layer norm
+      if (gx && rows_are_positions)
+        parallel_chunks(
+            d.rows(),
+            [&](std::int64_t r0, std::int64_t r1) {
+              for (std::int64_t r = r0; r < r1; ++r) {
+                const std::int64_t at = r * K;
+                const double mu = (*stats)[2 * r], is = (*stats)[2 * r + 1];
+                const auto xhat =
+                    (Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() - mu) * is;
+                const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
+                auto out = Eigen::Map<ArrayX<T>>(gx->data<T>() + at, K);
+                const double kk = static_cast<double>(K);
+                if (w) {
+                  const auto g = gd * Eigen::Map<const ArrayX<T>>(w, K).template cast<double>();
+                  const double sg = g.sum(), sgx = (g * xhat).sum();
+                  out += (is * (g - (sg + xhat * sgx) / kk)).template cast<T>();
+                } else {
+                  const double sg = gd.sum(), sgx = (gd * xhat).sum();
+                  out += (is * (gd - (sg + xhat * sgx) / kk)).template cast<T>();
+                }
+              }
+            },
+            K);
+      else if (gx)
         parallel_chunks(
             d.rows(),
             [&](std::int64_t r0, std::int64_t r1) {
@@ -112,7 +157,20 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
               }
             },
             K);
-      if (gw || gb)
+      if ((gw || gb) && rows_are_positions) {  // row after row: contiguous, unlike by position
+        ArrayX<double> sw = ArrayX<double>::Zero(K), sb = ArrayX<double>::Zero(K);
+        for (std::int64_t r = 0; r < d.rows(); ++r) {
+          const std::int64_t at = r * K;
+          const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
+          sb += gd;
+          sw +=
+              gd *
+              ((Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() - (*stats)[2 * r]) *
+               (*stats)[2 * r + 1]);
+        }
+        if (gw) Eigen::Map<ArrayX<T>>(gw->data<T>(), K) += sw.template cast<T>();
+        if (gb) Eigen::Map<ArrayX<T>>(gb->data<T>(), K) += sb.template cast<T>();
+      } else if (gw || gb)
         parallel_chunks(
             d.P,
             [&](std::int64_t p0, std::int64_t p1) {
