@@ -1,6 +1,7 @@
 // Pointwise activations. Each comment gives y and dy/dx as torch 1.13 computes them (kinks and
 // thresholds included); backward adds g * dy/dx into gx.
 #include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>  // erf over whole arrays, vectorised for float
 
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
@@ -109,16 +110,11 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
   return unary_op(
       "gelu", x,
       [](const auto& v) {
-        using S = typename std::decay_t<decltype(v)>::Scalar;
-        return v * scalar_like(v, 0.5) *
-               (scalar_like(v, 1) +
-                (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+        return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + (v * scalar_like(v, kRsqrt2)).erf());
       },
       [](const auto& g, const auto& v, const auto&) {
-        using S = typename std::decay_t<decltype(v)>::Scalar;
-        const auto cdf = scalar_like(v, 0.5) *
-                         (scalar_like(v, 1) +
-                          (v * scalar_like(v, kRsqrt2)).unaryExpr([](S u) { return std::erf(u); }));
+        const auto cdf =
+            scalar_like(v, 0.5) * (scalar_like(v, 1) + (v * scalar_like(v, kRsqrt2)).erf());
         const auto pdf = (v.square() * scalar_like(v, -0.5)).exp() * scalar_like(v, kRsqrt2Pi);
         return g * (cdf + v * pdf);
       });
