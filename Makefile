@@ -7,7 +7,7 @@
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang-16)
 #   make tsan      the threading tests under ThreadSanitizer
 #   make install-check   install, then build and run an outside project against the package
-#   make bench     micro-benchmarks, then B1-B5 against libtorch (B1-B4 and hand-written Eigen), quiet
+#   make bench     micro-benchmarks, then B1-B6 against libtorch (B1-B4 and hand-written Eigen), quiet
 #                  and beside a busy process, and the ecosystem figures; appends a row to
 #                  bench/history.csv
 #   make bench-dist  B2 as 1 process x 1 and 2 threads and as 2 MPI ranks x 1 thread, with a
@@ -68,7 +68,7 @@ tsan: setup
 install-check: build
 	scripts/check_install.sh $(BUILD)
 
-# B5 reads data/brown, which the main build's brown_to_text makes.
+# B5 and B6 read data/brown, which the main build's brown_to_text makes.
 bench: data
 	scripts/setup.sh libtorch-dev libopenblas0-openmp
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \

@@ -2,6 +2,8 @@
 // the straightforward code a careful libtorch user writes.
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "common.h"
 
 namespace {
@@ -80,10 +82,65 @@ void b5() {
   double recent = 0;
   const double t0 = now();
   for (std::int64_t k = 0; k < steps; ++k) {
-    b5_batch(text, order, k, x, y);
+    text_batch(text, order, k, kB5Seq, kB5Batch, x, y);
     const auto xs = torch::from_blob(x.data(), {kB5Seq, kB5Batch}, torch::kInt64);
     const auto ys = torch::from_blob(y.data(), {kB5Seq * kB5Batch}, torch::kInt64);
     const auto logits = head->forward(std::get<0>(lstm->forward(embed->forward(xs))));
+    const auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, V}), ys);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    if (k >= steps - 32)
+      recent += loss.item<double>() / static_cast<double>(std::min<std::int64_t>(32, steps));
+  }
+  report_loss(now() - t0, recent);
+}
+
+// B6: a small GPT-style character model with libtorch's TransformerEncoder (time first,
+// post-norm: what its C++ layer offers).
+void b6() {
+  using namespace bench;
+  const Text text = b5_text();
+  const std::int64_t V = text.vocab;
+  torch::nn::Embedding tok(V, kB6Dim), pos(kB6Seq, kB6Dim);
+  torch::nn::TransformerEncoderLayer layer(
+      torch::nn::TransformerEncoderLayerOptions(kB6Dim, kB6Heads)
+          .dim_feedforward(kB6Ff)
+          .dropout(0.0)
+          .activation(torch::kGELU));
+  torch::nn::TransformerEncoder encoder(
+      torch::nn::TransformerEncoderOptions(layer, kB6Layers)
+          .norm(torch::nn::AnyModule(torch::nn::LayerNorm(torch::nn::LayerNormOptions({kB6Dim})))));
+  torch::nn::Linear head(kB6Dim, V);
+  std::vector<torch::Tensor> params;
+  auto load = [&](const std::string& prefix, torch::nn::Module& m) {
+    torch::NoGradGuard no_grad;
+    for (const auto& item : m.named_parameters()) {
+      const auto shape = item.value().sizes().vec();
+      auto v = b6_value(prefix + item.key(), shape);
+      item.value().copy_(torch::from_blob(v.data(), item.value().sizes()));
+      params.push_back(item.value());
+    }
+  };
+  load("tok.", *tok);
+  load("pos.", *pos);
+  load("encoder.", *encoder);
+  load("head.", *head);
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
+  const auto causal =
+      torch::full({kB6Seq, kB6Seq}, -std::numeric_limits<float>::infinity()).triu(1);
+  const auto positions = torch::arange(kB6Seq);
+  const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB6Seq);
+  const std::int64_t steps = b6_steps(text);
+  std::vector<std::int64_t> x, y;
+  double recent = 0;
+  const double t0 = now();
+  for (std::int64_t k = 0; k < steps; ++k) {
+    text_batch(text, order, k, kB6Seq, kB6Batch, x, y);
+    const auto xs = torch::from_blob(x.data(), {kB6Seq, kB6Batch}, torch::kInt64);
+    const auto ys = torch::from_blob(y.data(), {kB6Seq * kB6Batch}, torch::kInt64);
+    const auto h = tok->forward(xs) + pos->forward(positions).unsqueeze(1);
+    const auto logits = head->forward(encoder->forward(h, causal));
     const auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, V}), ys);
     opt.zero_grad();
     loss.backward();
@@ -125,6 +182,8 @@ int main(int argc, char** argv) {
     mnist(model, opt, 64, true);
   } else if (w.name == "B5") {
     b5();
+  } else if (w.name == "B6") {
+    b6();
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);

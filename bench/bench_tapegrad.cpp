@@ -1,4 +1,5 @@
 // tapegrad's side of the benchmark: the workloads as a user writes them with the library.
+#include <limits>
 #include <tapegrad/tapegrad.hpp>
 
 #include "common.h"
@@ -84,8 +85,57 @@ void b5() {
   double recent = 0;
   const double t0 = now();
   for (std::int64_t k = 0; k < steps; ++k) {
-    b5_batch(text, order, k, x, y);
+    text_batch(text, order, k, kB5Seq, kB5Batch, x, y);
     const tg::Tensor logits = head(lstm(embed(tg::from_vector(x, {kB5Seq, kB5Batch}))));
+    const tg::Tensor loss =
+        nn::functional::cross_entropy(logits.reshape({-1, V}), tg::from_vector(y));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    if (k >= steps - 32)
+      recent += loss.item() / static_cast<double>(std::min<std::int64_t>(32, steps));
+  }
+  report_loss(now() - t0, recent);
+}
+
+// B6: a small GPT-style character model, as a user writes it with the library's modules.
+void b6() {
+  using namespace bench;
+  const Text text = b5_text();
+  const std::int64_t V = text.vocab;
+  nn::Embedding tok(V, kB6Dim), pos(kB6Seq, kB6Dim);
+  nn::TransformerEncoderLayerOptions lo;
+  lo.dim_feedforward = kB6Ff;
+  lo.dropout = 0;
+  lo.activation = nn::TransformerActivation::GELU;
+  nn::TransformerEncoder encoder(nn::TransformerEncoderLayer(kB6Dim, kB6Heads, lo), kB6Layers,
+                                 std::make_shared<nn::LayerNorm>(tg::Shape{kB6Dim}));
+  nn::Linear head(kB6Dim, V);
+  std::vector<tg::Tensor> params;
+  auto load = [&](const std::string& prefix, nn::Module& m) {
+    tg::NoGradGuard no_grad;
+    for (const auto& [name, p] : m.named_parameters()) {
+      p.copy_(tg::from_vector(b6_value(prefix + name, p.shape()), p.shape()));
+      params.push_back(p);
+    }
+  };
+  load("tok.", tok);
+  load("pos.", pos);
+  load("encoder.", encoder);
+  load("head.", head);
+  tg::optim::Adam opt(params, {.lr = 1e-3});
+  const tg::Tensor causal =
+      tg::triu(tg::full({kB6Seq, kB6Seq}, -std::numeric_limits<double>::infinity()), 1);
+  const tg::Tensor positions = tg::arange(std::int64_t{kB6Seq}, {.dtype = tg::kInt64});
+  const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB6Seq);
+  const std::int64_t steps = b6_steps(text);
+  std::vector<std::int64_t> x, y;
+  double recent = 0;
+  const double t0 = now();
+  for (std::int64_t k = 0; k < steps; ++k) {
+    text_batch(text, order, k, kB6Seq, kB6Batch, x, y);
+    const tg::Tensor h = tok(tg::from_vector(x, {kB6Seq, kB6Batch})) + pos(positions).unsqueeze(1);
+    const tg::Tensor logits = head(encoder(h, causal));
     const tg::Tensor loss =
         nn::functional::cross_entropy(logits.reshape({-1, V}), tg::from_vector(y));
     opt.zero_grad();
@@ -126,6 +176,8 @@ int main(int argc, char** argv) {
     mnist(model, opt, 64, true);
   } else if (w.name == "B5") {
     b5();
+  } else if (w.name == "B6") {
+    b6();
   } else {
     std::vector<float> xs, ys;
     bench::b3_data(xs, ys);

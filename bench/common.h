@@ -182,16 +182,60 @@ inline std::int64_t b5_steps(const Text& t) {
   return cap ? std::min<std::int64_t>(all, std::max(1, std::atoi(cap))) : all;
 }
 
-/// Batch k's inputs and targets, time first (64 x 32, row-major), as indices.
-inline void b5_batch(const Text& t, const std::vector<std::int64_t>& order, std::int64_t k,
-                     std::vector<std::int64_t>& x, std::vector<std::int64_t>& y) {
-  x.resize(kB5Seq * kB5Batch);
-  y.resize(kB5Seq * kB5Batch);
-  for (int b = 0; b < kB5Batch; ++b) {
-    const std::int64_t start = order[k * kB5Batch + b] * kB5Seq;
-    for (int s = 0; s < kB5Seq; ++s) {
-      x[s * kB5Batch + b] = t.ids[start + s];
-      y[s * kB5Batch + b] = t.ids[start + s + 1];
+/// B6, a small GPT-style character model: token and position embeddings (128) - a
+/// TransformerEncoder of 4 post-norm layers (4 heads, feed-forward 512, gelu, dropout 0) under a
+/// causal mask - LayerNorm - Linear(128, V), cross-entropy on every position, Adam lr 1e-3,
+/// batches of 32 windows of 128 characters, one pass over B5's text. Time first, post-norm:
+/// what libtorch 1.13's C++ TransformerEncoderLayer offers.
+inline constexpr int kB6Dim = 128, kB6Heads = 4, kB6Layers = 4, kB6Ff = 512, kB6Seq = 128,
+                     kB6Batch = 32;
+
+/// A B6 parameter's starting values, from its name alone (both libraries name them as torch
+/// does, in different orders): LayerNorm weights 1 and biases 0, embeddings N(0, 0.02^2),
+/// other matrices U(+-1/sqrt(columns)), other vectors U(+-0.02); each from mt19937_64 seeded
+/// with the name's FNV-1a hash.
+inline std::vector<float> b6_value(const std::string& name,
+                                   const std::vector<std::int64_t>& shape) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  std::mt19937_64 rng(h);
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  std::vector<float> v(static_cast<std::size_t>(n));
+  const bool norm = name.find("norm") != std::string::npos;
+  const bool weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+  if (norm) {
+    std::fill(v.begin(), v.end(), weight ? 1.0f : 0.0f);
+  } else if (name.rfind("tok.", 0) == 0 || name.rfind("pos.", 0) == 0) {
+    std::normal_distribution<float> d(0, 0.02f);
+    for (float& x : v) x = d(rng);
+  } else {
+    const float b = shape.size() == 2 ? 1 / std::sqrt(static_cast<float>(shape[1])) : 0.02f;
+    std::uniform_real_distribution<float> d(-b, b);
+    for (float& x : v) x = d(rng);
+  }
+  return v;
+}
+
+/// B6's steps: every window of 129 characters starting at a multiple of 128, in batch_order;
+/// TAPEGRAD_BENCH_STEPS caps the count.
+inline std::int64_t b6_steps(const Text& t) {
+  const std::int64_t all = (static_cast<std::int64_t>(t.ids.size()) - 1) / kB6Seq / kB6Batch;
+  const char* cap = std::getenv("TAPEGRAD_BENCH_STEPS");
+  return cap ? std::min<std::int64_t>(all, std::max(1, std::atoi(cap))) : all;
+}
+
+/// Batch k's inputs and targets for windows of `seq` characters, time first (seq x batch).
+inline void text_batch(const Text& t, const std::vector<std::int64_t>& order, std::int64_t k,
+                       int seq, int batch, std::vector<std::int64_t>& x,
+                       std::vector<std::int64_t>& y) {
+  x.resize(static_cast<std::size_t>(seq) * batch);
+  y.resize(x.size());
+  for (int b = 0; b < batch; ++b) {
+    const std::int64_t start = order[k * batch + b] * seq;
+    for (int s = 0; s < seq; ++s) {
+      x[s * batch + b] = t.ids[start + s];
+      y[s * batch + b] = t.ids[start + s + 1];
     }
   }
 }
@@ -212,7 +256,8 @@ inline void report(double seconds, double accuracy) {
               peak_rss_mib());
 }
 
-/// B5's result line: its figure is the mean loss of the last 32 steps, not an accuracy.
+/// B5's and B6's result line: its figure is the mean loss of the last 32 steps, not an
+/// accuracy.
 inline void report_loss(double seconds, double loss) {
   std::printf("RESULT seconds=%.6f loss=%.4f rss_mib=%.1f\n", seconds, loss, peak_rss_mib());
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the side-by-side benchmark: B1-B5 at 1 and 2 threads, each implementation in its own
+# Runs the side-by-side benchmark: B1-B6 at 1 and 2 threads, each implementation in its own
 # process, interleaved (tapegrad libtorch eigen, tapegrad libtorch eigen, ...) REPS times; prints
 # medians and ratios from this one run.
 # MODE contention: each workload at 1 thread and at the library's default thread count beside one
@@ -94,21 +94,22 @@ for t in 1 2; do
   a=$(median_of "$f32") b=$(median_of "$f64")
   echo "BENCH B1 dtype=float64 threads=$t float32_s=$a float64_s=$b float64_over_float32=$(ratio "$b" "$a")"
 done
-# B5, the character LSTM: tapegrad against libtorch (no hand-written Eigen LSTM), interleaved;
-# the figure beside the time is the mean loss of the pass's last 32 steps.
-for t in 1 2; do
+# B5, the character LSTM, and B6, the small GPT: tapegrad against libtorch (nothing written by
+# hand in Eigen), interleaved; the figure beside the time is the mean loss of the pass's last 32
+# steps.
+for w in B5 B6; do for t in 1 2; do
   declare -A secs=() loss=() rss=()
   for ((r = 0; r < reps; ++r)); do
     for i in tapegrad libtorch; do
-      line=$(OMP_NUM_THREADS=$t "$build/bench/bench_$i" B5 "$t" | grep '^RESULT')
+      line=$(OMP_NUM_THREADS=$t "$build/bench/bench_$i" $w "$t" | grep '^RESULT')
       secs[$i]+="$(echo "$line" | field seconds) "
       loss[$i]+="$(echo "$line" | field loss) "
       rss[$i]+="$(echo "$line" | field rss_mib) "
     done
   done
   ts=$(median_of "${secs[tapegrad]}") ls=$(median_of "${secs[libtorch]}")
-  echo "BENCH B5 threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
+  echo "BENCH $w threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
        "loss_tapegrad=$(median_of "${loss[tapegrad]}") loss_libtorch=$(median_of "${loss[libtorch]}")" \
        "rss_tapegrad_mib=$(median_of "${rss[tapegrad]}") rss_libtorch_mib=$(median_of "${rss[libtorch]}")"
   unset secs loss rss
-done
+done; done
