@@ -41,6 +41,7 @@ struct Saved {
 template <typename T>
 void softmax_rows(T* s, const T* mask, std::int64_t L, std::int64_t S, T scale, bool causal) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  if (S == 0) return;  // no keys: nothing to weigh (the output is then zero, as torch's)
   for (std::int64_t i = 0; i < L; ++i) {
     Eigen::Map<ArrayX<T>> row(s + i * S, S);
     row *= scale;
@@ -108,7 +109,8 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   const bool dropout = o.dropout_p > 0;
   Tensor draws;  // uniform draws, turned into dropout's factors in place
   if (dropout) draws = rand({Bn, L, S}, {.dtype = dt}, o.gen);
-  const double scale = o.scale.value_or(1 / std::sqrt(static_cast<double>(E)));
+  // E = 0: torch divides an empty q, so its scores are 0 (uniform weights), not 0 * inf.
+  const double scale = o.scale.value_or(E > 0 ? 1 / std::sqrt(static_cast<double>(E)) : 1.0);
   const std::int64_t out_n = checked_mul(checked_mul(Bn, L, kOp), Ev, kOp);
   const std::int64_t total = checked_add(out_n, o.need_weights ? scores : 0, kOp);
 

@@ -98,6 +98,18 @@ TEST_CASE("scaled_dot_product_attention: a query with every key shut out gives N
   CHECK(std::isnan(y[2]));  // torch 1.13's softmax of an all -inf row
 }
 
+TEST_CASE("scaled_dot_product_attention: no keys give zeros, no features uniform weights") {
+  const tg::Tensor none =
+      tg::scaled_dot_product_attention(leaf({2, 3, 4}), leaf({2, 0, 4}), leaf({2, 0, 5})).output;
+  CHECK(none.shape() == tg::Shape{2, 3, 5});
+  check_values(none, std::vector<double>(30, 0.0), 0);
+  const tg::Tensor v = leaf({2, 3, 5}, 12);
+  const tg::Tensor flat_scores =
+      tg::scaled_dot_product_attention(leaf({2, 4, 0}), leaf({2, 3, 0}), v).output;
+  const tg::Tensor mean_v = tg::mean(v, 1, true).expand({2, 4, 5});  // torch: uniform weights
+  check_values(flat_scores, mean_v.to_vector<double>(), 1e-15);
+}
+
 TEST_CASE("scaled_dot_product_attention: bad operands are named") {
   const tg::Tensor q = leaf({2, 3, 4}), k = leaf({2, 5, 4}), v = leaf({2, 5, 3});
   CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, leaf({2, 5, 3}), v),
