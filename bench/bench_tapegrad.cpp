@@ -82,7 +82,7 @@ void b5() {
   const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB5Seq);
   const std::int64_t steps = b5_steps(text);
   std::vector<std::int64_t> x, y;
-  double recent = 0;
+  TailMean recent{steps};
   const double t0 = now();
   for (std::int64_t k = 0; k < steps; ++k) {
     text_batch(text, order, k, kB5Seq, kB5Batch, x, y);
@@ -92,10 +92,9 @@ void b5() {
     opt.zero_grad();
     loss.backward();
     opt.step();
-    if (k >= steps - 32)
-      recent += loss.item() / static_cast<double>(std::min<std::int64_t>(32, steps));
+    recent.add(k, loss.item());
   }
-  report_loss(now() - t0, recent);
+  report_loss(now() - t0, recent.mean);
 }
 
 // B6: a small GPT-style character model, as a user writes it with the library's modules.
@@ -130,7 +129,7 @@ void b6() {
   const auto order = batch_order((static_cast<std::int64_t>(text.ids.size()) - 1) / kB6Seq);
   const std::int64_t steps = b6_steps(text);
   std::vector<std::int64_t> x, y;
-  double recent = 0;
+  TailMean recent{steps};
   const double t0 = now();
   for (std::int64_t k = 0; k < steps; ++k) {
     text_batch(text, order, k, kB6Seq, kB6Batch, x, y);
@@ -141,10 +140,9 @@ void b6() {
     opt.zero_grad();
     loss.backward();
     opt.step();
-    if (k >= steps - 32)
-      recent += loss.item() / static_cast<double>(std::min<std::int64_t>(32, steps));
+    recent.add(k, loss.item());
   }
-  report_loss(now() - t0, recent);
+  report_loss(now() - t0, recent.mean);
 }
 }  // namespace
 

@@ -256,6 +256,15 @@ inline void report(double seconds, double accuracy) {
               peak_rss_mib());
 }
 
+/// The mean loss of a pass's last 32 steps (B5's and B6's figure), fed step by step.
+struct TailMean {
+  std::int64_t steps;
+  double mean = 0;
+  void add(std::int64_t k, double loss) {
+    if (k >= steps - 32) mean += loss / static_cast<double>(std::min<std::int64_t>(32, steps));
+  }
+};
+
 /// B5's and B6's result line: its figure is the mean loss of the last 32 steps, not an
 /// accuracy.
 inline void report_loss(double seconds, double loss) {

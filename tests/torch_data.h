@@ -47,6 +47,16 @@ inline tapegrad::Tensor tensor(const nlohmann::json& j) {
   return shape.empty() ? t.reshape({}) : t;  // from_vector reads an empty shape as 1-D
 }
 
+/// A list of {"name", "value"} tensors (a module's parameters as torch named them) as a state
+/// dict of the given dtype, in the list's order.
+inline tapegrad::nn::StateDict state_dict(const nlohmann::json& named,
+                                          tapegrad::Dtype dtype = tapegrad::kFloat64) {
+  tapegrad::nn::StateDict state;
+  for (const auto& p : named)
+    state.emplace_back(p.at("name").get<std::string>(), tensor(p.at("value")).to(dtype));
+  return state;
+}
+
 /// A case's inputs: floating ones as leaves that require grad (unless the case lists them in
 /// "no_grad"), others as stored.
 inline std::vector<tapegrad::Tensor> leaves(const nlohmann::json& c) {

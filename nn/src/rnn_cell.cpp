@@ -63,12 +63,10 @@ std::string RNNCellBase::extra_repr() const {
 RNNCell::RNNCell(std::int64_t input_size, std::int64_t hidden_size, bool bias,
                  Nonlinearity nonlinearity, Generator* gen)
     : RNNCellBase(nonlinearity == Nonlinearity::ReLU ? RNNMode::Relu : RNNMode::Tanh, "RNNCell",
-                  input_size, hidden_size, bias, gen),
-      nonlinearity_(nonlinearity) {}
+                  input_size, hidden_size, bias, gen) {}
 
 std::string RNNCell::extra_repr() const {
-  return RNNCellBase::extra_repr() +
-         (nonlinearity_ == Nonlinearity::ReLU ? ", nonlinearity=relu" : "");
+  return RNNCellBase::extra_repr() + (mode() == RNNMode::Relu ? ", nonlinearity=relu" : "");
 }
 
 LSTMCell::LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator* gen)

@@ -31,9 +31,7 @@ inline int check_cases(
     if (!want(module)) continue;
     ++n;
     INFO("rnn.json case " << i << ": " << module << " " << c.at("config").dump());
-    tg::nn::StateDict state;
-    for (const auto& p : c.at("params"))
-      state.emplace_back(p.at("name").get<std::string>(), torch_data::tensor(p.at("value")));
+    const tg::nn::StateDict state = torch_data::state_dict(c.at("params"));
     auto leaf = [&](const char* key) {
       tg::Tensor t = torch_data::tensor(c.at(key));
       if (t.defined()) t.requires_grad_();

@@ -22,9 +22,7 @@ TEST_CASE("MultiheadAttention matches torch: output, weights and every gradient"
     o.batch_first = config.at("batch_first");
     tg::nn::MultiheadAttention m(config.at("embed_dim"), config.at("num_heads"), o);
     m.to(tg::kFloat64);
-    tg::nn::StateDict state;
-    for (const auto& p : c.at("params"))
-      state.emplace_back(p.at("name").get<std::string>(), torch_data::tensor(p.at("value")));
+    const tg::nn::StateDict state = torch_data::state_dict(c.at("params"));
     m.load_state_dict(state);
     const auto named = m.named_parameters();
     REQUIRE(named.size() == state.size());

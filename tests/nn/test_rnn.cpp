@@ -58,11 +58,7 @@ TEST_CASE("LSTM in float32 matches torch's float64 numbers to float precision") 
   const nlohmann::json c = torch_data::cases("rnn.json").at(5);  // two layers, both ways, lengths
   REQUIRE(c.at("module").get<std::string>() == "LSTM");
   auto m = make("LSTM", c.at("config"));
-  tg::nn::StateDict state;
-  for (const auto& p : c.at("params"))
-    state.emplace_back(p.at("name").get<std::string>(),
-                       torch_data::tensor(p.at("value")).to(tg::kFloat32));
-  m->load_state_dict(state);
+  m->load_state_dict(torch_data::state_dict(c.at("params"), tg::kFloat32));
   const auto lengths = c.at("lengths").get<std::vector<std::int64_t>>();
   const tg::nn::RNNResult r = (*m)(torch_data::tensor(c.at("x")).to(tg::kFloat32),
                                    {torch_data::tensor(c.at("h0")).to(tg::kFloat32),

@@ -46,9 +46,7 @@ TEST_CASE("TransformerEncoderLayer and TransformerEncoder match torch: output an
       m = owned.get();
     }
     m->to(tg::kFloat64);
-    tg::nn::StateDict state;
-    for (const auto& p : c.at("params"))
-      state.emplace_back(p.at("name").get<std::string>(), torch_data::tensor(p.at("value")));
+    const tg::nn::StateDict state = torch_data::state_dict(c.at("params"));
     m->load_state_dict(state);
     const auto named = m->named_parameters();
     REQUIRE(named.size() == state.size());

@@ -13,6 +13,7 @@
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
+#include "kernels/softmax_row.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/core/ops/shape.h"
 #include "tensor/check.h"
@@ -48,9 +49,7 @@ void softmax_rows(T* s, const T* mask, std::int64_t L, std::int64_t S, T scale, 
     if (mask) row += Eigen::Map<const ArrayX<T>>(mask + i * S, S);
     if (causal)
       for (std::int64_t j = i + 1; j < S; ++j) row[j] = kNegInf;
-    const T m = row.maxCoeff();  // -inf for a row shut out entirely: NaN follows, as in torch
-    row = (row - m).exp();
-    row /= row.sum();
+    softmax_row(row, row);  // a row shut out entirely gives NaN, as torch's
   }
 }
 
@@ -83,7 +82,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
     throw ValueError(msg(kOp, ": dropout_p must be in [0, 1]: got ", o.dropout_p));
   const Dtype dt = iq.dtype;
   std::int64_t Bn = 1;
-  for (std::int64_t b : batch) Bn *= b;
+  for (std::int64_t b : batch) Bn = checked_mul(Bn, b, kOp);  // a 0-sized dim hides no overflow
   const Dims d{Bn, L, S, E, Ev};
   const std::int64_t scores = checked_mul(checked_mul(Bn, L, kOp), S, kOp);
 
@@ -191,8 +190,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
               for (std::int64_t i = 0; i < L; ++i) {  // the softmax's backward, then the scale
                 Eigen::Map<ArrayX<T>> r(dP->data<T>() + at + i * S, S);
                 const Eigen::Map<const ArrayX<T>> pr(P + i * S, S);
-                const T dot = (r * pr).sum();
-                r = pr * (r - dot) * static_cast<T>(sv.scale);
+                r = softmax_row_backward(r, pr) * static_cast<T>(sv.scale);
               }
               const auto dS = Eigen::Map<const MatrixRM<T>>(dP->data<T>() + at, L, S);
               if (gq)

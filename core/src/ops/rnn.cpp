@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "autograd/tape.h"
+#include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 #include "runtime/parallel_chunks.h"
@@ -203,14 +204,6 @@ void backward_steps(const Steps& st, const Saved& sv, const TensorImpl& gP, cons
   }
 }
 
-// g (1, G*H) += the sum of d's rows (R, G*H), row by row: contiguous, unlike a column sum of a
-// row-major matrix.
-template <typename T>
-void add_row_sums(TensorImpl& g, const TensorImpl& d, std::int64_t R, std::int64_t GH) {
-  auto acc = seg(g.data<T>(), GH);
-  for (std::int64_t r = 0; r < R; ++r) acc += cseg(d.data<T>() + r * GH, GH);
-}
-
 template <RNNMode M>
 struct ModeTag {};
 
@@ -328,8 +321,10 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
         if (M == RNNMode::LSTM)
           if (TensorImpl* g = c.grad_in(4)) vec<T>(*g) += cvec<T>(*dc);
         if (bias) {
-          if (TensorImpl* g = c.grad_in(next)) add_row_sums<T>(*g, *dgi, R, GH);
-          if (TensorImpl* g = c.grad_in(next + 1)) add_row_sums<T>(*g, *dgh, R, GH);
+          if (TensorImpl* g = c.grad_in(next))
+            sum_into(g->data<T>(), g->shape, dgi->data<T>(), dgi->shape);
+          if (TensorImpl* g = c.grad_in(next + 1))
+            sum_into(g->data<T>(), g->shape, dgh->data<T>(), dgh->shape);
         }
       });
     });

@@ -3,6 +3,7 @@
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
 #include "kernels/layout.h"
+#include "kernels/softmax_row.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/core/ops.h"
 #include "tensor/check.h"
@@ -42,12 +43,10 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
     for_each_row(s, [&](std::int64_t o) {
       Strided<T> xr(ix.data<T>() + o, s.n, st);
       StridedMut<T> yr(y->data<T>() + o, s.n, st);
-      const T m = xr.maxCoeff();
       if constexpr (K == Soft::Softmax) {
-        yr = (xr - m).exp();
-        yr /= yr.sum();
+        softmax_row(yr, xr);
       } else {
-        yr = xr - m;
+        yr = xr - xr.maxCoeff();
         yr -= std::log(yr.exp().sum());
       }
     });
@@ -59,7 +58,7 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
         Strided<T> g(c.grad_out().data<T>() + o, s.n, st), yr(c.out().data<T>() + o, s.n, st);
         StridedMut<T> gr(gx->data<T>() + o, s.n, st);
         if constexpr (K == Soft::Softmax)
-          gr += yr * (g - (g * yr).sum());
+          gr += softmax_row_backward(g, yr);
         else
           gr += g - yr.exp() * g.sum();
       });

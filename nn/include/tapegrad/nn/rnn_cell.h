@@ -28,6 +28,8 @@ class RNNCellBase : public Module {
               bool bias, Generator* gen);
   /// One step from x (B, I) or (I) and the state (B, H) or (H), undefined parts zero.
   RNNState step(const Tensor& x, const RNNState& state);
+  /// The recurrence the cell runs.
+  RNNMode mode() const { return mode_; }
 
  private:
   RNNMode mode_;
@@ -51,9 +53,6 @@ class RNNCell : public RNNCellBase {
   Tensor operator()(const Tensor& x, const Tensor& h) { return forward(x, h); }
   std::string name() const override { return "RNNCell"; }
   std::string extra_repr() const override;
-
- private:
-  Nonlinearity nonlinearity_;
 };
 
 /// One LSTM step: (h', c') from x and (h, c).
