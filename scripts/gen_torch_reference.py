@@ -1318,6 +1318,41 @@ def transformer_cases():
     return cases
 
 
+def transformer_lm_trajectory():
+    """A tiny GPT (token Embedding(7, 8) plus position Embedding(6, 8), a 2-layer pre-norm
+    TransformerEncoder (2 heads, feed-forward 16, gelu, dropout 0, batch_first) under a causal
+    mask with a final LayerNorm, Linear(8, 7)) trained 20 steps by Adam (lr 0.02) on random
+    batches (B 3, T 6) in float64: the starting parameters by name, each step's batch and loss,
+    and the parameters after the last step."""
+    torch.manual_seed(25)
+    nn = torch.nn
+    tok = nn.Embedding(7, 8).double()
+    pos = nn.Embedding(6, 8).double()
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation="gelu",
+                                       batch_first=True, norm_first=True)
+    encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8),
+                                    enable_nested_tensor=False).double()
+    head = nn.Linear(8, 7).double()
+    named = ([("tok." + n, p) for (n, p) in tok.named_parameters()] +
+             [("pos." + n, p) for (n, p) in pos.named_parameters()] +
+             [("encoder." + n, p) for (n, p) in encoder.named_parameters()] +
+             [("head." + n, p) for (n, p) in head.named_parameters()])
+    case = {"params": [{"name": n, "value": t(p)} for (n, p) in named], "steps": []}
+    opt = torch.optim.Adam([p for (_, p) in named], lr=0.02)
+    causal = torch.full((6, 6), float("-inf"), dtype=torch.float64).triu(1)
+    for _ in range(20):
+        x = torch.randint(0, 7, (3, 6))
+        y = torch.randint(0, 7, (3, 6))
+        logits = head(encoder(tok(x) + pos(torch.arange(6)), mask=causal))
+        loss = F.cross_entropy(logits.reshape(-1, 7), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        case["steps"].append({"x": t(x), "y": t(y), "loss": float(loss)})
+    case["final"] = [{"name": n, "value": t(p)} for (n, p) in named]
+    return [case]
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1350,3 +1385,4 @@ if __name__ == "__main__":
     write("rnn_lm.json", lstm_lm_trajectory())
     write("attention.json", attention_cases())
     write("transformer.json", transformer_cases())
+    write("transformer_lm.json", transformer_lm_trajectory())

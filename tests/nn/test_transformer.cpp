@@ -91,3 +91,56 @@ TEST_CASE("TransformerEncoder: every layer starts as the given one, dropout only
   CHECK_THROWS_WITH_AS(tg::nn::TransformerEncoder(layer, 0), doctest::Contains("num_layers"),
                        tg::ValueError);
 }
+
+TEST_CASE("a tiny Transformer language model follows torch's 20-step Adam trajectory") {
+  const nlohmann::json c = torch_data::cases("transformer_lm.json").at(0);
+  tg::nn::Embedding tok(7, 8), pos(6, 8);
+  tg::nn::TransformerEncoderLayerOptions o;
+  o.dim_feedforward = 16;
+  o.dropout = 0;
+  o.activation = tg::nn::TransformerActivation::GELU;
+  o.batch_first = true;
+  o.norm_first = true;
+  tg::nn::TransformerEncoder encoder(tg::nn::TransformerEncoderLayer(8, 2, o), 2,
+                                     std::make_shared<tg::nn::LayerNorm>(tg::Shape{8}));
+  tg::nn::Linear head(8, 7);
+  std::vector<std::pair<std::string, tg::Tensor>> named;
+  for (const auto& m : {std::pair<const char*, tg::nn::Module*>{"tok.", &tok},
+                        {"pos.", &pos},
+                        {"encoder.", &encoder},
+                        {"head.", &head}}) {
+    m.second->to(tg::kFloat64);
+    for (const auto& p : m.second->named_parameters())
+      named.emplace_back(m.first + p.first, p.second);
+  }
+  REQUIRE(named.size() == c.at("params").size());
+  std::vector<tg::Tensor> params;
+  {
+    tg::NoGradGuard off;
+    for (std::size_t k = 0; k < named.size(); ++k) {
+      const std::string want = c.at("params")[k].at("name").get<std::string>();
+      CHECK(named[k].first == want);
+      named[k].second.copy_(torch_data::tensor(c.at("params")[k].at("value")));
+      params.push_back(named[k].second);
+    }
+  }
+  tg::optim::Adam opt(params, {.lr = 0.02});
+  const tg::Tensor causal = tg::triu(
+      tg::full({6, 6}, -std::numeric_limits<double>::infinity(), {.dtype = tg::kFloat64}), 1);
+  const tg::Tensor positions = tg::arange(std::int64_t{6}, {.dtype = tg::kInt64});
+  for (const auto& step : c.at("steps")) {
+    const tg::Tensor h = tok(torch_data::tensor(step.at("x"))) + pos(positions);
+    const tg::Tensor logits = head(encoder(h, causal));
+    const tg::Tensor loss = tg::nn::functional::cross_entropy(
+        logits.reshape({-1, 7}), torch_data::tensor(step.at("y")).reshape({-1}));
+    const double want = step.at("loss");
+    CHECK(std::abs(loss.item() - want) <= 1e-9 * std::abs(want));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    INFO(named[k].first);
+    torch_data::check_parity_values(params[k], torch_data::tensor(c.at("final")[k].at("value")));
+  }
+}
