@@ -1318,6 +1318,70 @@ def transformer_cases():
     return cases
 
 
+def transformer_decoder_cases():
+    """nn.TransformerDecoderLayer and nn.TransformerDecoder (dropout 0, both norm orders, relu
+    and gelu, time-first and batch_first, causal, memory and both key-padding masks), torch's
+    init after the seed with the LayerNorms moved off 1 and 0: the output and the gradients
+    (tgt, memory, every parameter) of sum(output * mix)."""
+    torch.manual_seed(27)
+    nn = torch.nn
+    cases = []
+    for (layers, norm_first, activation, batch_first, final_norm, masks) in [
+            (None, False, "relu", False, False, "causal"),
+            (None, True, "gelu", True, False, "float"),
+            (2, False, "gelu", True, True, "all"),
+            (2, True, "relu", False, False, "padding")]:
+        (T, S, N, E, H, FF) = (4, 5, 3, 8, 2, 16)
+        layer = nn.TransformerDecoderLayer(E, H, dim_feedforward=FF, dropout=0.0,
+                                           activation=activation, batch_first=batch_first,
+                                           norm_first=norm_first).double()
+        if layers is None:
+            m = layer
+        else:
+            norm = nn.LayerNorm(E).double() if final_norm else None
+            m = nn.TransformerDecoder(layer, layers, norm=norm).double()
+        with torch.no_grad():
+            for (n, p) in m.named_parameters():
+                if "norm" in n:
+                    p.add_(torch.randn(p.shape, dtype=torch.float64) * 0.1)
+        tgt = torch.randn(*((N, T, E) if batch_first else (T, N, E)), dtype=torch.float64)
+        memory = torch.randn(*((N, S, E) if batch_first else (S, N, E)), dtype=torch.float64)
+        given = {}
+        if masks in ("causal", "all"):
+            given["tgt_mask"] = torch.ones(T, T, dtype=torch.bool).triu(1)
+        if masks == "float":
+            given["tgt_mask"] = torch.randn(T, T, dtype=torch.float64)
+            given["memory_mask"] = torch.randn(T, S, dtype=torch.float64)
+        if masks in ("all", "padding"):
+            pad = torch.zeros(N, S, dtype=torch.bool)
+            pad[0, -2:] = True
+            pad[2, 0] = True
+            given["memory_key_padding_mask"] = pad
+            tpad = torch.zeros(N, T, dtype=torch.bool)
+            tpad[1, -1] = True
+            given["tgt_key_padding_mask"] = tpad
+        if masks == "all":
+            given["memory_mask"] = torch.zeros(T, S, dtype=torch.bool)
+            given["memory_mask"][0, 1] = True
+        x = tgt.clone().requires_grad_(True)
+        mem = memory.clone().requires_grad_(True)
+        out = m(x, mem, **given)
+        mix = torch.randn(out.shape, dtype=torch.float64)
+        (out * mix).sum().backward()
+        cases.append({
+            "module": "TransformerDecoderLayer" if layers is None else "TransformerDecoder",
+            "config": {"d_model": E, "nhead": H, "dim_feedforward": FF, "activation": activation,
+                       "batch_first": batch_first, "norm_first": norm_first,
+                       "num_layers": layers, "final_norm": final_norm},
+            "params": [{"name": n, "value": t(p)} for (n, p) in m.named_parameters()],
+            "tgt": t(tgt), "memory": t(memory),
+            "masks": {k: t(v.to(torch.int64) if v.dtype == torch.bool else v)
+                      for (k, v) in given.items()},
+            "output": t(out), "mix": t(mix), "grad_tgt": t(x.grad), "grad_memory": t(mem.grad),
+            "grads": [{"name": n, "value": t(p.grad)} for (n, p) in m.named_parameters()]})
+    return cases
+
+
 def transformer_lm_trajectory():
     """A tiny GPT (token Embedding(7, 8) plus position Embedding(6, 8), a 2-layer pre-norm
     TransformerEncoder (2 heads, feed-forward 16, gelu, dropout 0, batch_first) under a causal
@@ -1386,3 +1450,4 @@ if __name__ == "__main__":
     write("attention.json", attention_cases())
     write("transformer.json", transformer_cases())
     write("transformer_lm.json", transformer_lm_trajectory())
+    write("transformer_decoder.json", transformer_decoder_cases())

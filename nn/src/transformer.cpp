@@ -4,7 +4,7 @@
 
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
-#include "tapegrad/core/ops.h"
+#include "transformer_block.h"
 
 namespace tapegrad::nn {
 
@@ -12,9 +12,7 @@ TransformerEncoderLayer::TransformerEncoderLayer(std::int64_t d_model, std::int6
                                                  const TransformerEncoderLayerOptions& opts,
                                                  Generator* gen)
     : d_model_(d_model), nhead_(nhead), opts_(opts) {
-  if (opts.dim_feedforward < 1)
-    throw ValueError(msg("TransformerEncoderLayer: dim_feedforward must be positive: got ",
-                         opts.dim_feedforward));
+  detail::check_layer_options("TransformerEncoderLayer", opts);
   MultiheadAttentionOptions mo;
   mo.dropout = opts.dropout;
   mo.batch_first = opts.batch_first;
@@ -28,12 +26,6 @@ TransformerEncoderLayer::TransformerEncoderLayer(std::int64_t d_model, std::int6
   dropout2_ = register_module("dropout2", Dropout(opts.dropout));
 }
 
-Tensor TransformerEncoderLayer::feed_forward(const Tensor& x) {
-  const Tensor h = (*linear1_)(x);
-  const Tensor a = opts_.activation == TransformerActivation::GELU ? gelu(h) : relu(h);
-  return (*dropout2_)((*linear2_)((*dropout_)(a)));
-}
-
 Tensor TransformerEncoderLayer::forward(const Tensor& src) { return forward(src, {}, {}); }
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mask,
@@ -45,13 +37,16 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
   auto attend = [&](const Tensor& x) {
     return (*dropout1_)(self_attn_->forward(x, x, x, call).output);
   };
+  auto ff = [&](const Tensor& x) {
+    return (*dropout2_)(detail::feed_forward(*linear1_, *dropout_, *linear2_, opts_.activation, x));
+  };
   Tensor x = src;
   if (opts_.norm_first) {
     x = x + attend((*norm1_)(x));
-    x = x + feed_forward((*norm2_)(x));
+    x = x + ff((*norm2_)(x));
   } else {
     x = (*norm1_)(x + attend(x));
-    x = (*norm2_)(x + feed_forward(x));
+    x = (*norm2_)(x + ff(x));
   }
   return x;
 }

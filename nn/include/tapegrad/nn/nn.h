@@ -21,3 +21,4 @@
 #include "tapegrad/nn/rnn_cell.h"
 #include "tapegrad/nn/serialize.h"
 #include "tapegrad/nn/transformer.h"
+#include "tapegrad/nn/transformer_decoder.h"

@@ -56,7 +56,6 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<TransformerEncoderLayer> copy() const;
 
  private:
-  Tensor feed_forward(const Tensor& x);
   std::int64_t d_model_, nhead_;
   TransformerEncoderLayerOptions opts_;
   std::shared_ptr<MultiheadAttention> self_attn_;
