@@ -52,7 +52,7 @@ Tensor MultiheadAttention::forward(const Tensor& x) {
 
 AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key,
                                             const Tensor& value, const AttentionCall& call) {
-  const std::int64_t E = embed_dim_, H = num_heads_, Dh = E / H;
+  const std::int64_t E = embed_dim_, H = num_heads_;
   if (!query.defined() || !key.defined() || !value.defined())
     throw ValueError(msg(kWhat, ": query, key and value must be defined"));
   const bool batched = query.dim() == 3;
@@ -62,15 +62,16 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
                          opts_.batch_first ? "(N, L, " : "(L, N, ", E, "), or (L, ", E,
                          ") unbatched, all of one rank: got ", shape_str(query.shape()), ", ",
                          shape_str(key.shape()), ", ", shape_str(value.shape())));
-  // Time first, as torch computes: (L, N, E).
-  auto time_first = [&](const Tensor& t) {
-    return !batched ? t.unsqueeze(1) : opts_.batch_first ? transpose(t, 0, 1) : t;
-  };
+  // Unbatched input is one batch entry; batch_first stays as it is: the kernel reads the heads
+  // where the projections leave them, in either layout.
+  const bool bf = batched && opts_.batch_first;
+  auto batch_of = [&](const Tensor& t) { return batched ? t : t.unsqueeze(1); };
   const bool self = query.is_same(key) && key.is_same(value);
-  const Tensor q0 = time_first(query), k0 = self ? q0 : time_first(key),
-               v0 = self ? q0 : time_first(value);
-  const std::int64_t L = q0.size(0), N = q0.size(1), S = k0.size(0);
-  if (k0.size(1) != N || v0.size(1) != N || v0.size(0) != S)
+  const Tensor q0 = batch_of(query), k0 = self ? q0 : batch_of(key),
+               v0 = self ? q0 : batch_of(value);
+  const int seq = bf ? 1 : 0, bat = bf ? 0 : 1;
+  const std::int64_t L = q0.size(seq), N = q0.size(bat), S = k0.size(seq);
+  if (k0.size(bat) != N || v0.size(bat) != N || v0.size(seq) != S)
     throw ShapeError(msg(kWhat, ": key and value must hold the query's ", N,
                          " batch elements and one sequence length: got ", shape_str(key.shape()),
                          " and ", shape_str(value.shape())));
@@ -82,44 +83,36 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
                   in_proj_bias_.defined() ? narrow(in_proj_bias_, 0, i * E, E) : Tensor());
   };
   const Tensor q = part(q0, 0), k = part(k0, 1), v = part(v0, 2);
-  // (T, N, E) -> (N * H, T, Dh): each batch element's heads side by side.
-  auto heads = [&](const Tensor& t, std::int64_t T) {
-    return transpose(t.reshape({T, N * H, Dh}), 0, 1);
-  };
 
   const Dtype d = q.dtype();
-  Tensor mask;
+  Tensor mask;  // additive, (L, S) or (N, H, L, S)
   if (call.attn_mask.defined()) {
     const Shape& ms = call.attn_mask.shape();
     if (ms != Shape{L, S} && ms != Shape{N * H, L, S})
       throw ShapeError(msg(kWhat, ": attn_mask must be ", shape_str(Shape{L, S}), " or ",
                            shape_str(Shape{N * H, L, S}), ": got ", shape_str(ms)));
     mask = additive(call.attn_mask, d);
+    if (mask.dim() == 3) mask = mask.reshape({N, H, L, S});
   }
   if (call.key_padding_mask.defined()) {
     const Shape want = batched ? Shape{N, S} : Shape{S};
     if (call.key_padding_mask.shape() != want)
       throw ShapeError(msg(kWhat, ": key_padding_mask must be ", shape_str(want), ": got ",
                            shape_str(call.key_padding_mask.shape())));
-    Tensor pad = additive(call.key_padding_mask, d).reshape({N, 1, 1, S});
-    Tensor merged =
-        mask.defined()
-            ? mask.reshape({mask.dim() == 2 ? 1 : N, mask.dim() == 2 ? 1 : H, L, S}) + pad
-            : pad;
-    mask = broadcast_to(merged, {N, H, L, S}).reshape({N * H, L, S});
+    const Tensor pad = additive(call.key_padding_mask, d).reshape({N, 1, 1, S});
+    mask = broadcast_to(mask.defined() ? mask + pad : pad, {N, H, L, S});
   }
   AttentionOptions ao;
   ao.attn_mask = mask;
   ao.is_causal = call.is_causal;
   ao.dropout_p = is_training() ? opts_.dropout : 0;
   ao.need_weights = call.need_weights;
-  const AttentionResult a = scaled_dot_product_attention(heads(q, L), heads(k, S), heads(v, S), ao);
-  Tensor out = (*out_proj_)(transpose(a.output, 0, 1).reshape({L, N, E}));
+  const AttentionResult a = multi_head_attention(q, k, v, {.num_heads = H, .batch_first = bf}, ao);
+  const Tensor out = (*out_proj_)(a.output);
   AttentionOutput r;
-  r.output = !batched ? out.squeeze(1) : opts_.batch_first ? transpose(out, 0, 1) : out;
+  r.output = batched ? out : out.squeeze(1);
   if (call.need_weights) {
-    Tensor w = a.weights.reshape({N, H, L, S});
-    if (call.average_attn_weights) w = mean(w, 1);
+    Tensor w = call.average_attn_weights ? mean(a.weights, 1) : a.weights;
     r.weights = batched ? w : w.squeeze(0);
   }
   return r;

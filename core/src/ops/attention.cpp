@@ -3,7 +3,9 @@
 // Legend: Bn batch elements, L queries, S keys, E features of q and k, Ev of v; P the softmax
 // (L, S) of a batch element, D its dropout factors (0 or 1/(1-p)), W = P * D the weights used.
 // The result is recorded as one flat tensor (the output, then the weights when asked for),
-// since a tape entry has one output; the op hands out its parts.
+// since a tape entry has one output; the op hands out its parts. multi_head_attention runs the
+// same kernel over heads read in place: batch element b = (n, h) is a strided block of q, k, v
+// and the output (a Walk), so MultiheadAttention's projections need no transposes.
 #include "tapegrad/core/ops/attention.h"
 
 #include <cmath>
@@ -28,9 +30,38 @@ struct Dims {
   std::int64_t batch, L, S, E, Ev;
 };
 
+// Where batch element b's matrix lies in a tensor: b = n * heads + h starts at n * n_stride +
+// h * width, and its rows are row apart. A contiguous (Bn, rows, cols) tensor has heads 1,
+// n_stride rows * cols and row cols.
+struct Walk {
+  std::int64_t heads, n_stride, width, row;
+  std::int64_t at(std::int64_t b) const { return (b / heads) * n_stride + (b % heads) * width; }
+};
+
+// q, k, v and the output (and so their gradients, laid out alike).
+struct Geometry {
+  Dims d;
+  Walk q, k, v, o;
+};
+
+template <typename T>
+using Strided = Eigen::Map<MatrixRM<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using CStrided = Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>;
+
+// Element b's (rows x cols) matrix of a tensor walked by w.
+template <typename T>
+Strided<T> block(T* p, const Walk& w, std::int64_t b, std::int64_t rows, std::int64_t cols) {
+  return Strided<T>(p + w.at(b), rows, cols, Eigen::OuterStride<>(w.row));
+}
+template <typename T>
+CStrided<T> block(const T* p, const Walk& w, std::int64_t b, std::int64_t rows, std::int64_t cols) {
+  return CStrided<T>(p + w.at(b), rows, cols, Eigen::OuterStride<>(w.row));
+}
+
 // What the backward pass reads.
 struct Saved {
-  Dims d;
+  Geometry g;
   double scale;
   ImplPtr P;       // (Bn, L, S) the softmax
   ImplPtr factor;  // (Bn, L, S) dropout's factors, or null without dropout
@@ -53,58 +84,42 @@ void softmax_rows(T* s, const T* mask, std::int64_t L, std::int64_t S, T scale, 
   }
 }
 
-}  // namespace
+// The additive mask as dtype dt, checked: (L, S) for every batch element, or batch_shape then
+// (L, S) (per_batch set). Undefined when none is given.
+Tensor checked_mask(const AttentionOptions& o, const Shape& batch_shape, std::int64_t L,
+                    std::int64_t S, Dtype dt, bool& per_batch) {
+  per_batch = false;
+  if (!o.attn_mask.defined()) return {};
+  const TensorImpl& im = impl_of(o.attn_mask, kOp);
+  if (!is_floating(im.dtype))
+    throw ValueError(msg(kOp,
+                         ": attn_mask must be an additive float mask (-inf shuts a key "
+                         "out): got ",
+                         dtype_name(im.dtype)));
+  if (o.attn_mask.requires_grad())
+    throw ValueError(msg(kOp, ": attn_mask gets no gradient; detach() it"));
+  Shape full = batch_shape;
+  full.insert(full.end(), {L, S});
+  per_batch = im.shape == full;
+  if (!per_batch && im.shape != Shape{L, S})
+    throw ShapeError(msg(kOp, ": attn_mask must be ", shape_str(Shape{L, S}), " or ",
+                         shape_str(full), ": got ", shape_str(im.shape)));
+  return im.dtype == dt ? o.attn_mask : o.attn_mask.to(dt);
+}
 
-AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                             const AttentionOptions& o) {
+// The whole op over checked inputs: the packed result (the output laid out as g.o says, then
+// the weights (Bn, L, S) when asked for), recorded.
+Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry& g,
+              const AttentionOptions& o, const Shape& batch_shape) {
   const TensorImpl &iq = impl_of(q, kOp), &ik = impl_of(k, kOp), &iv = impl_of(v, kOp);
-  check_floating(kOp, iq);
-  const std::size_t rank = iq.shape.size();
-  if (rank < 2 || ik.shape.size() != rank || iv.shape.size() != rank)
-    throw ShapeError(msg(kOp, ": q, k and v must have the same rank, at least 2: got ",
-                         shape_str(iq.shape), ", ", shape_str(ik.shape), ", ",
-                         shape_str(iv.shape)));
-  for (const TensorImpl* t : {&ik, &iv})
-    if (t->dtype != iq.dtype)
-      throw ValueError(
-          msg(kOp, ": q is ", dtype_name(iq.dtype), " but k or v is ", dtype_name(t->dtype)));
-  const Shape batch(iq.shape.begin(), iq.shape.end() - 2);
-  const std::int64_t L = iq.shape[rank - 2], E = iq.shape[rank - 1], S = ik.shape[rank - 2],
-                     Ev = iv.shape[rank - 1];
-  if (Shape(ik.shape.begin(), ik.shape.end() - 2) != batch ||
-      Shape(iv.shape.begin(), iv.shape.end() - 2) != batch || ik.shape[rank - 1] != E ||
-      iv.shape[rank - 2] != S)
-    throw ShapeError(msg(kOp, ": q ", shape_str(iq.shape), ", k ", shape_str(ik.shape), ", v ",
-                         shape_str(iv.shape),
-                         ": expected (..., L, E), (..., S, E), (..., S, Ev) "
-                         "with the same batch dims"));
+  const Dtype dt = iq.dtype;
+  // Named copies, not a structured binding: clang 16 cannot capture those in OpenMP regions.
+  const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
   if (!(o.dropout_p >= 0 && o.dropout_p <= 1))
     throw ValueError(msg(kOp, ": dropout_p must be in [0, 1]: got ", o.dropout_p));
-  const Dtype dt = iq.dtype;
-  std::int64_t Bn = 1;
-  for (std::int64_t b : batch) Bn = checked_mul(Bn, b, kOp);  // a 0-sized dim hides no overflow
-  const Dims d{Bn, L, S, E, Ev};
-  const std::int64_t scores = checked_mul(checked_mul(Bn, L, kOp), S, kOp);
-
-  Tensor mask;
   bool mask_per_batch = false;
-  if (o.attn_mask.defined()) {
-    const TensorImpl& im = impl_of(o.attn_mask, kOp);
-    if (!is_floating(im.dtype))
-      throw ValueError(msg(kOp,
-                           ": attn_mask must be an additive float mask (-inf shuts a key "
-                           "out): got ",
-                           dtype_name(im.dtype)));
-    if (o.attn_mask.requires_grad())
-      throw ValueError(msg(kOp, ": attn_mask gets no gradient; detach() it"));
-    Shape full = batch;
-    full.insert(full.end(), {L, S});
-    mask_per_batch = im.shape == full;
-    if (!mask_per_batch && im.shape != Shape{L, S})
-      throw ShapeError(msg(kOp, ": attn_mask must be ", shape_str(Shape{L, S}), " or ",
-                           shape_str(full), ": got ", shape_str(im.shape)));
-    mask = im.dtype == dt ? o.attn_mask : o.attn_mask.to(dt);
-  }
+  const Tensor mask = checked_mask(o, batch_shape, L, S, dt, mask_per_batch);
+  const std::int64_t scores = checked_mul(checked_mul(Bn, L, kOp), S, kOp);
   const bool dropout = o.dropout_p > 0;
   Tensor draws;  // uniform draws, turned into dropout's factors in place
   if (dropout) draws = rand({Bn, L, S}, {.dtype = dt}, o.gen);
@@ -113,8 +128,8 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   const std::int64_t out_n = checked_mul(checked_mul(Bn, L, kOp), Ev, kOp);
   const std::int64_t total = checked_add(out_n, o.need_weights ? scores : 0, kOp);
 
-  Tensor packed = dispatch_float(dt, kOp, [&]<typename T>() {
-    Saved sv{d, scale, make_impl({Bn, L, S}, dt), dropout ? impl_ptr(draws) : nullptr,
+  return dispatch_float(dt, kOp, [&]<typename T>() {
+    Saved sv{g, scale, make_impl({Bn, L, S}, dt), dropout ? impl_ptr(draws) : nullptr,
              o.need_weights};
     // Where the weights used go: the result's second part, else (with dropout) scratch.
     const ImplPtr scratch = dropout && !o.need_weights ? make_impl({Bn, L, S}, dt) : nullptr;
@@ -131,8 +146,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
           for (std::int64_t b = b0; b < b1; ++b) {
             T* P = sv.P->data<T>() + b * L * S;
             auto Pm = Eigen::Map<MatrixRM<T>>(P, L, S);
-            gemm<false>(Pm, Eigen::Map<const MatrixRM<T>>(qp + b * L * E, L, E),
-                        Eigen::Map<const MatrixRM<T>>(kp + b * S * E, S, E).transpose());
+            gemm<false>(Pm, block(qp, g.q, b, L, E), block(kp, g.k, b, S, E).transpose());
             softmax_rows<T>(P, mp ? mp + (mask_per_batch ? b * L * S : 0) : nullptr, L, S,
                             static_cast<T>(scale), o.is_causal);
             const T* W = P;
@@ -147,18 +161,18 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
             } else if (w) {
               std::copy_n(P, L * S, w);
             }
-            gemm<false>(Eigen::Map<MatrixRM<T>>(out->data<T>() + b * L * Ev, L, Ev),
-                        Eigen::Map<const MatrixRM<T>>(W, L, S),
-                        Eigen::Map<const MatrixRM<T>>(vp + b * S * Ev, S, Ev));
+            gemm<false>(block(out->data<T>(), g.o, b, L, Ev),
+                        Eigen::Map<const MatrixRM<T>>(W, L, S), block(vp, g.v, b, S, Ev));
           }
         },
         L * S * (E + Ev));
     return record(kOp, std::move(out), {q, k, v}, [sv](BackwardCtx& c) {
-      const std::int64_t Bn = sv.d.batch, L = sv.d.L, S = sv.d.S, E = sv.d.E, Ev = sv.d.Ev;
+      const Geometry& g = sv.g;
+      const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
       const Dtype dt = c.grad_out().dtype;
       TensorImpl *gq = c.grad_in(0), *gk = c.grad_in(1), *gv = c.grad_in(2);
       const ImplPtr dP = make_impl({Bn, L, S}, dt);  // each element's dL/dW, then dL/dscores
-      const T* g = c.grad_out().data<T>();
+      const T* gp = c.grad_out().data<T>();
       const T* qp = c.in(0).data<T>();
       const T* kp = c.in(1).data<T>();
       const T* vp = c.in(2).data<T>();
@@ -170,8 +184,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
               const std::int64_t at = b * L * S;
               const T* P = sv.P->data<T>() + at;
               const T* F = sv.factor ? sv.factor->data<T>() + at : nullptr;
-              const auto gy = Eigen::Map<const MatrixRM<T>>(g + b * L * Ev, L, Ev);
-              const auto vb = Eigen::Map<const MatrixRM<T>>(vp + b * S * Ev, S, Ev);
+              const auto gy = block(gp, g.o, b, L, Ev);
               auto dW = Eigen::Map<MatrixRM<T>>(dP->data<T>() + at, L, S);
               if (gv) {  // v's gradient first: with dropout, dP's block holds W = P * F till then
                 const T* W = P;
@@ -180,11 +193,11 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                                Eigen::Map<const MatrixRM<T>>(F, L, S).array();
                   W = dP->data<T>() + at;
                 }
-                gemm<true>(Eigen::Map<MatrixRM<T>>(gv->data<T>() + b * S * Ev, S, Ev),
+                gemm<true>(block(gv->data<T>(), g.v, b, S, Ev),
                            Eigen::Map<const MatrixRM<T>>(W, L, S).transpose(), gy);
               }
-              gemm<false>(dW, gy, vb.transpose());
-              if (sv.weights) dW += Eigen::Map<const MatrixRM<T>>(g + out_n + at, L, S);
+              gemm<false>(dW, gy, block(vp, g.v, b, S, Ev).transpose());
+              if (sv.weights) dW += Eigen::Map<const MatrixRM<T>>(gp + out_n + at, L, S);
               auto ds = Eigen::Map<ArrayX<T>>(dP->data<T>() + at, L * S);
               if (F) ds *= Eigen::Map<const ArrayX<T>>(F, L * S);
               for (std::int64_t i = 0; i < L; ++i) {  // the softmax's backward, then the scale
@@ -193,25 +206,94 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                 r = softmax_row_backward(r, pr) * static_cast<T>(sv.scale);
               }
               const auto dS = Eigen::Map<const MatrixRM<T>>(dP->data<T>() + at, L, S);
-              if (gq)
-                gemm<true>(Eigen::Map<MatrixRM<T>>(gq->data<T>() + b * L * E, L, E), dS,
-                           Eigen::Map<const MatrixRM<T>>(kp + b * S * E, S, E));
+              if (gq) gemm<true>(block(gq->data<T>(), g.q, b, L, E), dS, block(kp, g.k, b, S, E));
               if (gk)
-                gemm<true>(Eigen::Map<MatrixRM<T>>(gk->data<T>() + b * S * E, S, E), dS.transpose(),
-                           Eigen::Map<const MatrixRM<T>>(qp + b * L * E, L, E));
+                gemm<true>(block(gk->data<T>(), g.k, b, S, E), dS.transpose(),
+                           block(qp, g.q, b, L, E));
             }
           },
           L * S * (E + Ev) * 2);
     });
   });
+}
+
+// q, k and v floating, of one dtype and one rank (at least min_rank).
+void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, std::size_t min_rank) {
+  const TensorImpl &iq = impl_of(q, kOp), &ik = impl_of(k, kOp), &iv = impl_of(v, kOp);
+  check_floating(kOp, iq);
+  const std::size_t rank = iq.shape.size();
+  if (rank < min_rank || ik.shape.size() != rank || iv.shape.size() != rank)
+    throw ShapeError(msg(kOp, ": q, k and v must have the same rank, ",
+                         min_rank == 3 ? "3" : "at least 2", ": got ", shape_str(iq.shape), ", ",
+                         shape_str(ik.shape), ", ", shape_str(iv.shape)));
+  for (const TensorImpl* t : {&ik, &iv})
+    if (t->dtype != iq.dtype)
+      throw ValueError(
+          msg(kOp, ": q is ", dtype_name(iq.dtype), " but k or v is ", dtype_name(t->dtype)));
+}
+
+}  // namespace
+
+AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                             const AttentionOptions& o) {
+  check_inputs(q, k, v, 2);
+  const Shape &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
+  const std::size_t rank = qs.size();
+  const Shape batch(qs.begin(), qs.end() - 2);
+  const std::int64_t L = qs[rank - 2], E = qs[rank - 1], S = ks[rank - 2], Ev = vs[rank - 1];
+  if (Shape(ks.begin(), ks.end() - 2) != batch || Shape(vs.begin(), vs.end() - 2) != batch ||
+      ks[rank - 1] != E || vs[rank - 2] != S)
+    throw ShapeError(msg(kOp, ": q ", shape_str(qs), ", k ", shape_str(ks), ", v ", shape_str(vs),
+                         ": expected (..., L, E), (..., S, E), (..., S, Ev) "
+                         "with the same batch dims"));
+  std::int64_t Bn = 1;
+  for (std::int64_t b : batch) Bn = checked_mul(Bn, b, kOp);  // a 0-sized dim hides no overflow
+  const Geometry g{{Bn, L, S, E, Ev},
+                   {1, L * E, 0, E},
+                   {1, S * E, 0, E},
+                   {1, S * Ev, 0, Ev},
+                   {1, L * Ev, 0, Ev}};
+  const Tensor packed = attend(q, k, v, g, o, batch);
   Shape out_shape = batch, w_shape = batch;
   out_shape.insert(out_shape.end(), {L, Ev});
   w_shape.insert(w_shape.end(), {L, S});
+  const std::int64_t out_n = Bn * L * Ev;
   AttentionResult r;
   // Without the weights the packed result is the output: a view, not a copy.
   r.output =
       o.need_weights ? narrow(packed, 0, 0, out_n).reshape(out_shape) : packed.reshape(out_shape);
-  if (o.need_weights) r.weights = narrow(packed, 0, out_n, scores).reshape(w_shape);
+  if (o.need_weights) r.weights = narrow(packed, 0, out_n, Bn * L * S).reshape(w_shape);
+  return r;
+}
+
+AttentionResult multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                     const HeadsLayout& layout, const AttentionOptions& o) {
+  check_inputs(q, k, v, 3);
+  const Shape &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
+  const std::int64_t H = layout.num_heads;
+  const bool bf = layout.batch_first;
+  const std::int64_t N = qs[bf ? 0 : 1], L = qs[bf ? 1 : 0], S = ks[bf ? 1 : 0];
+  if (H < 1 || qs[2] % H != 0 || vs[2] % H != 0 || ks[2] != qs[2] || ks[bf ? 0 : 1] != N ||
+      vs[bf ? 0 : 1] != N || vs[bf ? 1 : 0] != S)
+    throw ShapeError(msg(kOp, ": q ", shape_str(qs), ", k ", shape_str(ks), ", v ", shape_str(vs),
+                         " in ", H, " heads: expected ",
+                         bf ? "(N, L, H * E), (N, S, H * E), (N, S, H * Ev)"
+                            : "(L, N, H * E), (S, N, H * E), (S, N, H * Ev)",
+                         " with H >= 1"));
+  const std::int64_t E = qs[2] / H, Ev = vs[2] / H, Bn = checked_mul(N, H, kOp);
+  // Batch entry n starts n * (its rows x the full width) in, or one row of width in, time first.
+  auto walk = [&](std::int64_t rows, std::int64_t width) {
+    const std::int64_t full = H * width;
+    return bf ? Walk{H, rows * full, width, full} : Walk{H, full, width, N * full};
+  };
+  const Geometry g{{Bn, L, S, E, Ev}, walk(L, E), walk(S, E), walk(S, Ev), walk(L, Ev)};
+  const Tensor packed = attend(q, k, v, g, o, {N, H});
+  const Shape out_shape = bf ? Shape{N, L, H * Ev} : Shape{L, N, H * Ev};
+  const std::int64_t out_n = Bn * L * Ev;
+  AttentionResult r;
+  r.output =
+      o.need_weights ? narrow(packed, 0, 0, out_n).reshape(out_shape) : packed.reshape(out_shape);
+  if (o.need_weights) r.weights = narrow(packed, 0, out_n, Bn * L * S).reshape({N, H, L, S});
   return r;
 }
 

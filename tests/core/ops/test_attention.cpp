@@ -136,3 +136,69 @@ TEST_CASE("scaled_dot_product_attention: bad operands are named") {
   CHECK_THROWS_WITH_AS(tg::scaled_dot_product_attention(q, k, v.to(tg::kFloat32)),
                        doctest::Contains("q is float64 but k or v is float32"), tg::ValueError);
 }
+
+namespace {
+
+// (L, N, H * E) or (N, L, H * E) -> (N, H, L, E): the heads split out, as a reference.
+tg::Tensor split_heads(const tg::Tensor& x, std::int64_t H, bool batch_first) {
+  const tg::Tensor nl = batch_first ? x : tg::transpose(x, 0, 1);  // (N, L, H * E)
+  return tg::transpose(nl.reshape({nl.size(0), nl.size(1), H, -1}), 1, 2);
+}
+
+// (N, H, L, Ev) -> the layout multi_head_attention gives back.
+tg::Tensor join_heads(const tg::Tensor& y, bool batch_first) {
+  const tg::Tensor nl = tg::transpose(y, 1, 2);
+  const tg::Tensor joined = nl.reshape({nl.size(0), nl.size(1), -1});
+  return batch_first ? joined : tg::transpose(joined, 0, 1);
+}
+
+}  // namespace
+
+TEST_CASE("multi_head_attention: the heads read in place give the split heads' numbers") {
+  const std::int64_t N = 2, H = 3, L = 4, S = 5, E = 2, Ev = 3;
+  // Additive noise, and a fifth of the keys shut out, never key 0 (a causal first row keeps it).
+  tg::Generator draw(21);
+  std::vector<double> m(static_cast<std::size_t>(N * H * L * S));
+  for (std::size_t i = 0; i < m.size(); ++i)
+    m[i] = static_cast<std::int64_t>(i) % S > 0 && draw.uniform() < 0.2
+               ? -std::numeric_limits<double>::infinity()
+               : draw.normal();
+  const tg::Tensor mask = tg::from_vector(m, {N, H, L, S});
+  for (const bool batch_first : {false, true}) {
+    INFO("batch_first " << batch_first);
+    auto shape = [&](std::int64_t T, std::int64_t width) {
+      return batch_first ? tg::Shape{N, T, H * width} : tg::Shape{T, N, H * width};
+    };
+    const tg::Tensor q = leaf(shape(L, E), 31), k = leaf(shape(S, E), 32),
+                     v = leaf(shape(S, Ev), 33);
+    for (const bool causal : {false, true}) {
+      tg::AttentionOptions o;
+      o.attn_mask = mask;
+      o.is_causal = causal;
+      o.need_weights = true;
+      const tg::AttentionResult got =
+          tg::multi_head_attention(q, k, v, {.num_heads = H, .batch_first = batch_first}, o);
+      const tg::AttentionResult want = tg::scaled_dot_product_attention(
+          split_heads(q, H, batch_first), split_heads(k, H, batch_first),
+          split_heads(v, H, batch_first), o);
+      CHECK(got.output.shape() == shape(L, Ev));
+      CHECK(got.weights.shape() == tg::Shape{N, H, L, S});
+      check_values(got.output, join_heads(want.output, batch_first).to_vector<double>(), 1e-14);
+      check_values(got.weights, want.weights.to_vector<double>(), 1e-14);
+    }
+    tg::AttentionOptions o;
+    o.attn_mask = tg::narrow(tg::narrow(mask, 0, 0, 1), 1, 0, 1).reshape({L, S});  // (L, S)
+    o.need_weights = true;
+    check_gradient(
+        [&] {
+          return flat(
+              tg::multi_head_attention(q, k, v, {.num_heads = H, .batch_first = batch_first}, o));
+        },
+        {q, k, v});
+  }
+  const tg::Tensor x = tg::zeros({4, 2, 6});
+  CHECK_THROWS_WITH_AS(tg::multi_head_attention(x, x, x, {.num_heads = 4}),
+                       doctest::Contains("in 4 heads"), tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::multi_head_attention(x, tg::zeros({4, 3, 6}), x, {.num_heads = 2}),
+                       doctest::Contains("(L, N, H * E), (S, N, H * E)"), tg::ShapeError);
+}

@@ -1,6 +1,7 @@
 // Scaled dot-product attention, fused: softmax(q k^T * scale + mask) v with the scale, the mask
 // and the softmax in one pass over the scores, forward and backward, as one tape entry.
 #pragma once
+#include <cstdint>
 #include <optional>
 
 #include "tapegrad/core/random.h"
@@ -38,5 +39,22 @@ struct AttentionResult {
 /// and row pass run on one thread, the batch split across threads. float32 or float64.
 AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                              const AttentionOptions& options = {});
+
+/// How multi_head_attention finds the heads: num_heads of them side by side in the last dim,
+/// the sequence first ((L, N, H * E), as MultiheadAttention's projections give it) or the
+/// batch first ((N, L, H * E)).
+struct HeadsLayout {
+  std::int64_t num_heads = 1;  ///< H: the last dim holds H blocks of E features
+  bool batch_first = false;    ///< (N, L, H * E) instead of (L, N, H * E)
+};
+
+/// scaled_dot_product_attention of every (batch entry, head) pair, read where the heads lie:
+/// q (L, N, H * E), k (S, N, H * E), v (S, N, H * Ev), or batch first (N, L, H * E) and so
+/// on. The output has q's layout with H * Ev features (head h's in block h), the weights are
+/// (N, H, L, S), and attn_mask is (L, S) or (N, H, L, S). The same numbers as splitting the
+/// heads into (N * H, L, E) and back, without the four copies that takes each way.
+AttentionResult multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                     const HeadsLayout& layout,
+                                     const AttentionOptions& options = {});
 
 }  // namespace tapegrad
