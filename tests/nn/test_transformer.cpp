@@ -144,3 +144,24 @@ TEST_CASE("a tiny Transformer language model follows torch's 20-step Adam trajec
     torch_data::check_parity_values(params[k], torch_data::tensor(c.at("final")[k].at("value")));
   }
 }
+
+TEST_CASE("TransformerEncoderLayer: gradients match finite differences, masks included") {
+  tg::Generator gen(9);
+  tg::nn::TransformerEncoderLayerOptions o;
+  o.dim_feedforward = 6;
+  o.dropout = 0;
+  o.activation = tg::nn::TransformerActivation::GELU;
+  o.batch_first = true;
+  for (const bool norm_first : {false, true}) {
+    INFO("norm_first " << norm_first);
+    o.norm_first = norm_first;
+    tg::nn::TransformerEncoderLayer m(4, 2, o, &gen);
+    m.to(tg::kFloat64);
+    const tg::Tensor src = leaf({2, 3, 4}, 12);
+    const tg::Tensor causal = tg::triu(tg::ones({3, 3}, {.dtype = tg::kInt64}), 1);
+    const tg::Tensor pad = tg::from_vector(std::vector<std::int64_t>{0, 0, 1, 0, 0, 0}, {2, 3});
+    std::vector<tg::Tensor> inputs{src};
+    for (const tg::Tensor& p : m.parameters()) inputs.push_back(p);
+    check_gradient([&] { return m(src, causal, pad); }, inputs);
+  }
+}
