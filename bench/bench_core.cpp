@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
 
+#include "common.h"
 #include "runtime/cpu_load.h"  // core's reading of /proc/stat: how busy the other processes kept us
 
 #ifdef TAPEGRAD_BENCH_SGEMM
@@ -151,6 +153,10 @@ void bench_matmul_t(int heads, int len, int dim, int threads) {
 struct Product {
   int m, n, k;
   bool ta, tb;  // A stored k x m, B stored n x k
+  /// How many such products a step makes, and whether they are independent (attention's per
+  /// head, spread over the threads) or each waits for the one before (a recurrent step's).
+  int count = 1;
+  bool independent = false;
 };
 
 double sgemm_seconds_at(const Product& p, int threads) {
@@ -195,10 +201,20 @@ std::optional<double> when_quiet(const std::function<double()>& measure, double*
 }
 
 // The best OpenBLAS does with up to `threads` threads: its own threading loses on small shapes.
+// All of p's count products; independent ones may instead run one a thread at a time.
 double sgemm_seconds(const Product& p, int threads) {
-  double best = sgemm_seconds_at(p, 1);
+  const double one = sgemm_seconds_at(p, 1);
+  double best = one;
   for (int t = 2; t <= threads; ++t) best = std::min(best, sgemm_seconds_at(p, t));
+  best *= p.count;
+  if (p.independent) best = std::min(best, one * ((p.count + threads - 1) / threads));
   return best;
+}
+
+double flops_of(const std::vector<Product>& products) {
+  double flops = 0;
+  for (const Product& p : products) flops += 2.0 * p.m * p.n * p.k * p.count;
+  return flops;
 }
 
 // B4's two convolutions at batch 64, forward and backward through tapegrad (the first layer's
@@ -222,8 +238,8 @@ void bench_conv(int threads) {
     const tg::Tensor g = tg::randn({64, l.o, ho, ho}, {}, &gen);
     std::vector<Product> products{{l.o, rows, ckk, false, false}, {l.o, ckk, rows, false, true}};
     if (l.input_grad) products.push_back({ckk, rows, l.o, true, false});
-    double flops = 0, others = 0;
-    for (const Product& p : products) flops += 2.0 * p.m * p.n * p.k;
+    double others = 0;
+    const double flops = flops_of(products);
     const std::optional<double> bound = when_quiet(
         [&] {
           double secs = 0;
@@ -253,10 +269,60 @@ void bench_conv(int threads) {
   }
 }
 
-// The GEMM bound of a whole epoch: every product a training step of the workload makes, timed
-// as one OpenBLAS call each (the best of 1 to `threads` threads), times the steps of a 60,000-
-// image epoch. run.sh divides it by tapegrad's epoch: of_gemm_bound. Linear(in, out) at batch
-// b makes y = x W^T, gW = gy^T x and, past the first layer, gx = gy W.
+// B5's products a step: per LSTM layer the input projection of all steps, one recurrent
+// product per step (each waits for the last), and backward the same per step, then one each
+// for dx, dW_ih and dW_hh over the whole sequence (core/src/ops/rnn.cpp's); then the head.
+std::vector<Product> b5_products(int vocab) {
+  using namespace bench;
+  const int rows = kB5Seq * kB5Batch, g = 4 * kB5Hidden, h = kB5Hidden;
+  std::vector<Product> ps;
+  for (int l = 0; l < kB5Layers; ++l) {
+    const int in = l == 0 ? kB5Embed : kB5Hidden;
+    ps.push_back({rows, g, in, false, true});
+    ps.push_back({kB5Batch, g, h, false, true, kB5Seq});
+    ps.push_back({kB5Batch, h, g, false, false, kB5Seq});
+    ps.insert(ps.end(),
+              {{rows, in, g, false, false}, {g, in, rows, true, false}, {g, h, rows, true, false}});
+  }
+  ps.push_back({rows, vocab, h, false, true});
+  ps.push_back({vocab, h, rows, true, false});
+  ps.push_back({rows, h, vocab, false, false});
+  return ps;
+}
+
+// B6's products a step: per layer the q, k and v projections and the output one, per (batch
+// entry, head) the scores q k^T and their product with v, and backward the four per head
+// (core/src/ops/attention.cpp's), then the feed-forward block; then the head.
+std::vector<Product> b6_products(int vocab) {
+  using namespace bench;
+  const int rows = kB6Seq * kB6Batch, d = kB6Dim, t = kB6Seq, dh = kB6Dim / kB6Heads;
+  const int heads = kB6Batch * kB6Heads;
+  std::vector<Product> ps;
+  auto linear = [&](int in, int out) {
+    ps.insert(ps.end(), {{rows, out, in, false, true},
+                         {out, in, rows, true, false},
+                         {rows, in, out, false, false}});
+  };
+  for (int l = 0; l < kB6Layers; ++l) {
+    for (int k = 0; k < 4; ++k) linear(d, d);
+    ps.insert(ps.end(), {{t, t, dh, false, true, heads, true},
+                         {t, dh, t, false, false, heads, true},
+                         {t, dh, t, true, false, heads, true},
+                         {t, t, dh, false, true, heads, true},
+                         {t, dh, t, false, false, heads, true},
+                         {t, dh, t, true, false, heads, true}});
+    linear(d, kB6Ff);
+    linear(kB6Ff, d);
+  }
+  linear(d, vocab);
+  return ps;
+}
+
+// The GEMM bound of a whole run: every product a training step of the workload makes, timed
+// as one OpenBLAS call each (the best of 1 to `threads` threads), times the run's steps (a
+// 60,000-image epoch; B5's and B6's pass over their text). run.sh divides it by tapegrad's
+// time: of_gemm_bound. Linear(in, out) at batch b makes y = x W^T, gW = gy^T x and, past the
+// first layer, gx = gy W.
 void bench_bound(int threads) {
   auto linear = [](std::vector<Product>& ps, int b, int in, int out, bool input_grad) {
     ps.push_back({b, out, in, false, true});
@@ -265,10 +331,11 @@ void bench_bound(int threads) {
   };
   struct Workload {
     const char* name;
-    int batch;
+    std::int64_t steps;
     std::vector<Product> products;
   };
-  std::vector<Workload> workloads{{"B1", 64, {}}, {"B2", 256, {}}, {"B4", 64, {}}};
+  std::vector<Workload> workloads{
+      {"B1", 60000 / 64, {}}, {"B2", 60000 / 256, {}}, {"B4", 60000 / 64, {}}};
   linear(workloads[0].products, 64, 784, 128, false);
   linear(workloads[0].products, 64, 128, 10, true);
   linear(workloads[1].products, 256, 784, 1024, false);
@@ -284,6 +351,14 @@ void bench_bound(int threads) {
                          {250, 64 * 64, 20, true, false}});
   linear(cnn, 64, 320, 50, true);
   linear(cnn, 64, 50, 10, true);
+  if (std::filesystem::exists(bench::b5_text_path())) {
+    const bench::Text text = bench::b5_text();
+    workloads.push_back({"B5", bench::b5_steps(text), b5_products(text.vocab)});
+    workloads.push_back({"B6", bench::b6_steps(text), b6_products(text.vocab)});
+  } else {
+    std::fprintf(stderr, "bench_core bound: no B5 or B6 rows without %s (make data)\n",
+                 bench::b5_text_path().c_str());
+  }
   // Rounds over all the workloads, each workload's fastest quiet one kept: a slow spell that
   // /proc/stat does not show (another guest on the same host) lasts seconds, so spread-out
   // rounds see past it where back-to-back repetitions do not.
@@ -303,9 +378,8 @@ void bench_bound(int threads) {
     }
   for (std::size_t i = 0; i < workloads.size(); ++i) {
     const Workload& w = workloads[i];
-    const int steps = 60000 / w.batch;
-    double flops = 0;
-    for (const Product& p : w.products) flops += 2.0 * p.m * p.n * p.k;
+    const auto steps = static_cast<double>(w.steps);
+    const double flops = flops_of(w.products);
     std::printf("BENCH bound workload=%s threads=%d products_per_step=%zu gflop_per_epoch=%.2f ",
                 w.name, threads, w.products.size(), flops * steps * 1e-9);
     // A machine busy through every try gets no figure rather than a wrong one (run.sh then

@@ -128,9 +128,14 @@ struct Text {
   std::vector<std::int64_t> ids;
   int vocab = 0;
 };
-inline Text b5_text() {
+/// Where B5's text is read from: $TAPEGRAD_BENCH_TEXT, else data/brown/train.txt.
+inline std::string b5_text_path() {
   const char* env = std::getenv("TAPEGRAD_BENCH_TEXT");
-  const std::string path = env ? env : "data/brown/train.txt";
+  return env ? env : "data/brown/train.txt";
+}
+
+inline Text b5_text() {
+  const std::string path = b5_text_path();
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     std::fprintf(stderr, "B5: cannot read %s (scripts/get_data.sh makes it)\n", path.c_str());

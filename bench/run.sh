@@ -110,6 +110,7 @@ for w in B5 B6; do for t in 1 2; do
   ts=$(median_of "${secs[tapegrad]}") ls=$(median_of "${secs[libtorch]}")
   echo "BENCH $w threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
        "loss_tapegrad=$(median_of "${loss[tapegrad]}") loss_libtorch=$(median_of "${loss[libtorch]}")" \
-       "rss_tapegrad_mib=$(median_of "${rss[tapegrad]}") rss_libtorch_mib=$(median_of "${rss[libtorch]}")"
+       "rss_tapegrad_mib=$(median_of "${rss[tapegrad]}") rss_libtorch_mib=$(median_of "${rss[libtorch]}")" \
+       "gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "$ts")"
   unset secs loss rss
 done; done
