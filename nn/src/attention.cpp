@@ -1,6 +1,6 @@
-// MultiheadAttention: torch's projections and head layout around core's fused
-// scaled_dot_product_attention; the masks become one additive float mask first, as torch's
-// multi_head_attention_forward merges them.
+// MultiheadAttention: torch's projections and head layout around core's fused attention
+// (multi_head_attention, which reads the heads where the projections leave them); the masks
+// become one additive float mask first, as torch's multi_head_attention_forward merges them.
 #include "tapegrad/nn/attention.h"
 
 #include <cmath>
