@@ -62,9 +62,12 @@ struct Vocabulary {
   }
   std::int64_t size() const { return static_cast<std::int64_t>(chars.size()); }
   std::int64_t of(char c) const {
-    const int k = id[static_cast<unsigned char>(c)];
-    if (k < 0) throw tg::ValueError(tg::msg("char_lm: the texts never use '", c, "'"));
-    return k;
+    const auto byte = static_cast<unsigned char>(c);
+    if (id[byte] < 0)
+      throw tg::ValueError(tg::msg("the texts never use the byte ", static_cast<int>(byte),
+                                   byte >= 32 && byte < 127 ? std::string(" '") + c + "'" : "",
+                                   ", so the model cannot read it"));
+    return id[byte];
   }
 };
 
@@ -76,7 +79,7 @@ class TextWindows : public data::Dataset {
               const std::string& name)
       : context_(context) {
     if (static_cast<std::int64_t>(text.size()) < context + 1)
-      throw tg::ValueError(tg::msg("char_lm: ", name, " has ", text.size(),
+      throw tg::ValueError(tg::msg(name, " has ", text.size(),
                                    " characters; a window needs context + 1 = ", context + 1));
     ids_.reserve(text.size());
     for (char c : text) ids_.push_back(static_cast<unsigned char>(vocab.of(c)));
@@ -276,6 +279,11 @@ int main(int argc, char** argv) {
     const std::string train_raw = read_text(f.train_text, f.train_chars);
     const std::string valid_raw = read_text(f.valid_text, f.valid_chars);
     const Vocabulary vocab(train_raw, valid_raw);
+    if (f.sample_chars > 0) {  // before training, not after it: the prompt must be usable
+      if (f.prompt.empty())
+        throw tg::ValueError("--prompt is empty; generation needs a first character");
+      for (char c : f.prompt) vocab.of(c);
+    }
     const TextWindows train_set(train_raw, vocab, f.context, f.train_text);
     const TextWindows valid_set(valid_raw, vocab, f.context, f.valid_text);
     data::DataLoader loader(train_set, {.batch_size = f.batch, .shuffle = true, .seed = f.seed});
@@ -299,8 +307,7 @@ int main(int argc, char** argv) {
     if (f.schedule == "onecycle") {
       sched = std::make_unique<optim::OneCycleLR>(*opt, f.lr, total);
     } else if (f.schedule == "cosine" && f.warmup > 0) {
-      if (f.warmup >= total)
-        throw tg::ValueError("char_lm: --warmup must be below the run's steps");
+      if (f.warmup >= total) throw tg::ValueError("--warmup must be below the run's steps");
       sched = std::make_unique<optim::SequentialLR>(
           *opt,
           std::vector<std::shared_ptr<optim::LRScheduler>>{
