@@ -46,14 +46,16 @@ Tensor logits_bce_pos_weight(const Tensor& logits, const Tensor& target, const T
     auto xv = cvec<T>(x), tv = cvec<T>(t), qv = cvec<T>(*impl_ptr(q));
     vec<T>(*y) = (T(1) - tv) * xv +
                  ((qv - T(1)) * tv + T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0)));
-    return record("binary_cross_entropy_with_logits", y, {logits, target, q}, [](BackwardCtx& c) {
-      auto xv = cvec<T>(c.in(0)), tv = cvec<T>(c.in(1)), qv = cvec<T>(c.in(2));
-      auto g = cvec<T>(c.grad_out());
-      if (TensorImpl* gx = c.grad_in(0))
-        vec<T>(*gx) += g * ((T(1) - tv) - ((qv - T(1)) * tv + T(1)) * (T(1) + xv.exp()).inverse());
-      if (TensorImpl* gt = c.grad_in(1))
-        vec<T>(*gt) += g * ((qv - T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0))) - xv);
-    });
+    return record(
+        "binary_cross_entropy_with_logits", std::move(y), {logits, target, q}, [](BackwardCtx& c) {
+          auto xv = cvec<T>(c.in(0)), tv = cvec<T>(c.in(1)), qv = cvec<T>(c.in(2));
+          auto g = cvec<T>(c.grad_out());
+          if (TensorImpl* gx = c.grad_in(0))
+            vec<T>(*gx) +=
+                g * ((T(1) - tv) - ((qv - T(1)) * tv + T(1)) * (T(1) + xv.exp()).inverse());
+          if (TensorImpl* gt = c.grad_in(1))
+            vec<T>(*gt) += g * ((qv - T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0))) - xv);
+        });
   });
 }
 

@@ -3,6 +3,7 @@
 // owned by the tensors they produced.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <type_traits>
@@ -17,16 +18,26 @@ namespace tapegrad {
 bool any_requires_grad(const std::vector<Tensor>& ins);
 
 /// record()'s work for a closure of any type: `closure` points at one of `type`, moved into
-/// the entry when one is recorded (and left alone otherwise).
+/// the entry when one is recorded (and left alone otherwise). The inputs as handles or as
+/// references to them.
+///@{
 Tensor record_erased(const char* op, ImplPtr out, const Tensor* inputs, std::size_t n_inputs,
                      const ClosureType& type, void* closure);
+Tensor record_erased(const char* op, ImplPtr out,
+                     const std::reference_wrapper<const Tensor>* inputs, std::size_t n_inputs,
+                     const ClosureType& type, void* closure);
+///@}
 
 /// Wraps out as a Tensor and, when needed (grad mode on, some input tracked, a floating-point
 /// output: int64 results never carry gradients), records one tape entry whose backward is fn,
 /// a callable taking BackwardCtx&, kept in the entry's own block (no allocation of its own).
 /// The op name must be a string literal (it is kept by pointer).
+/// The braced inputs are references, not copies: a copied handle costs two atomic count
+/// updates, and an op names each input on the way in (a braced temporary, which a reference
+/// cannot name, takes the vector form below instead).
 template <typename F>
-Tensor record(const char* op, ImplPtr out, std::initializer_list<Tensor> inputs, F&& fn) {
+Tensor record(const char* op, ImplPtr out,
+              std::initializer_list<std::reference_wrapper<const Tensor>> inputs, F&& fn) {
   std::decay_t<F> closure(std::forward<F>(fn));
   return record_erased(op, std::move(out), inputs.begin(), inputs.size(),
                        ClosureType::of<std::decay_t<F>>(), &closure);

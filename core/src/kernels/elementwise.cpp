@@ -3,12 +3,21 @@
 
 namespace tapegrad {
 
-Promoted promote(const char* op, const Tensor& a, const Tensor& b) {
+namespace {
+Dtype common_dtype(const char* op, const Tensor& a, const Tensor& b) {
   const Dtype da = impl_of(a, op).dtype, db = impl_of(b, op).dtype;
-  if (da == db) return {a, b};
   auto rank = [](Dtype d) { return d == kInt64 ? 0 : d == kFloat32 ? 1 : 2; };
-  const Dtype d = rank(da) > rank(db) ? da : db;
-  return {a.to(d), b.to(d)};
+  return rank(da) >= rank(db) ? da : db;
 }
+}  // namespace
+
+Promoted::Promoted(const char* op, const Tensor& a0, const Tensor& b0)
+    : Promoted(a0, b0, common_dtype(op, a0, b0)) {}
+
+Promoted::Promoted(const Tensor& a0, const Tensor& b0, Dtype common)
+    : converted_a_(a0.dtype() == common ? Tensor() : a0.to(common)),
+      converted_b_(b0.dtype() == common ? Tensor() : b0.to(common)),
+      a(converted_a_.defined() ? converted_a_ : a0),
+      b(converted_b_.defined() ? converted_b_ : b0) {}
 
 }  // namespace tapegrad

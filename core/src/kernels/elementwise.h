@@ -77,11 +77,23 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
   });
 }
 
-/// Two operands in their common dtype (int64 < float32 < float64), as PyTorch promotes.
-struct Promoted {
-  Tensor a, b;
+/// Two operands in their common dtype (int64 < float32 < float64), as PyTorch promotes. a and b
+/// name the caller's tensors when their dtype is already the common one (a copied handle is two
+/// atomic count updates, on every op), else the converted copies held here.
+class Promoted {
+ public:
+  Promoted(const char* op, const Tensor& a0, const Tensor& b0);
+  Promoted(const Promoted&) = delete;
+  Promoted& operator=(const Promoted&) = delete;
+
+ private:
+  Promoted(const Tensor& a0, const Tensor& b0, Dtype common);
+  Tensor converted_a_, converted_b_;  // set only when a conversion was needed
+
+ public:
+  const Tensor& a;
+  const Tensor& b;
 };
-Promoted promote(const char* op, const Tensor& a, const Tensor& b);
 
 /// y = f(a, b) with a and b broadcast to y's shape; f takes two Eigen array expressions of
 /// equal length (a broadcast operand arrives as a Constant).
@@ -193,7 +205,7 @@ void binary_backward(BackwardCtx& c, const Da& da, const Db& db) {
 /// int64 results are computed but never recorded (record skips them).
 template <typename Fwd, typename Da, typename Db>
 Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db) {
-  const Promoted p = promote(op, a0, b0);
+  const Promoted p(op, a0, b0);
   const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   return dispatch_all(ia.dtype, [&]<typename T>() {

@@ -46,12 +46,13 @@ Tensor affine_as(const char* op, const Tensor& x0, double s, double t) {
   const TensorImpl& ix0 = impl_of(x0, op);
   // An int64 tensor stays int64 only under integer scalars, as in PyTorch.
   const bool to_float = ix0.dtype == kInt64 && (s != std::floor(s) || t != std::floor(t));
-  Tensor x = to_float ? x0.to(kFloat32) : x0;
+  const Tensor converted = to_float ? x0.to(kFloat32) : Tensor();
+  const Tensor& x = to_float ? converted : x0;  // a reference: no count traffic on x0
   const TensorImpl& ix = *impl_ptr(x);
   return dispatch_all(ix.dtype, [&]<typename T>() {
     const T ts = static_cast<T>(s), tt = static_cast<T>(t);
     ImplPtr y = map_unary<T>(ix, [&](const auto& v) { return (v * ts + tt); });
-    return record(op, y, {x}, [ts](BackwardCtx& c) {
+    return record(op, std::move(y), {x}, [ts](BackwardCtx& c) {
       // gx = ts * g over g's own buffer when it can be handed down, else gx += ts * g.
       if (TensorImpl* gx = c.steal_grad_out(0))
         vec<T>(*gx) *= ts;

@@ -114,7 +114,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (weight.defined()) inputs.push_back(weight);
     if (bias.defined()) inputs.push_back(bias);
     const bool training = o.training, has_w = weight.defined(), has_b = bias.defined();
-    return record("batch_norm", y, inputs,
+    return record("batch_norm", std::move(y), inputs,
                   [d, M, mean, invstd, training, has_w, has_b](BackwardCtx& c) {
                     TensorImpl* gx = c.grad_in(0);
                     TensorImpl* gw = has_w ? c.grad_in(1) : nullptr;

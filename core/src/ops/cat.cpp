@@ -44,7 +44,7 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
                     n[k] * s.inner * sizeof(T));
       off += n[k];
     }
-    return record("cat", y, xs, [s, n](BackwardCtx& c) {
+    return record("cat", std::move(y), xs, [s, n](BackwardCtx& c) {
       std::int64_t off = 0;
       for (std::size_t k = 0; k < n.size(); ++k) {
         if (TensorImpl* gx = c.grad_in(k))

@@ -9,7 +9,7 @@ namespace tapegrad {
 namespace {
 template <typename Rel>
 Tensor compare(const char* op, const Tensor& a0, const Tensor& b0, Rel rel) {
-  const Promoted p = promote(op, a0, b0);
+  const Promoted p(op, a0, b0);
   const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   dispatch_all(ia.dtype, [&]<typename T>() {

@@ -233,8 +233,8 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
         for (std::int64_t k = 0; k < blocks; ++k)
           vec<T>(*gw) += Eigen::Map<const ArrayX<T>>(partial->data<T>() + k * slot, slot);
     };
-    return has_bias ? record("conv2d", y, {x, w, b}, std::move(back))
-                    : record("conv2d", y, {x, w}, std::move(back));
+    return has_bias ? record("conv2d", std::move(y), {x, w, b}, std::move(back))
+                    : record("conv2d", std::move(y), {x, w}, std::move(back));
   });
 }
 

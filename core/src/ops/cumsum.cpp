@@ -35,7 +35,7 @@ Tensor cumsum(const Tensor& x, std::int64_t dim) {
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {
-      return record("cumsum", y, {x}, [s](BackwardCtx& c) {
+      return record("cumsum", std::move(y), {x}, [s](BackwardCtx& c) {
         if (TensorImpl* gx = c.grad_in(0))
           running_sum<T, true>(s, c.grad_out().data<T>(), gx->data<T>());
       });

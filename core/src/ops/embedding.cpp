@@ -71,7 +71,7 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
                         static_cast<std::size_t>(D) * sizeof(T));
         },
         D);
-    return record("embedding", y, {weight, indices},
+    return record("embedding", std::move(y), {weight, indices},
                   [n, D, skip, scale_grad_by_freq](BackwardCtx& c) {
                     TensorImpl* gw = c.grad_in(0);
                     if (!gw) return;

@@ -55,7 +55,7 @@ Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keep
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {
-      return record(op, y, {x}, [kept = p.kept](BackwardCtx& c) {
+      return record(op, std::move(y), {x}, [kept = p.kept](BackwardCtx& c) {
         TensorImpl* gx = c.grad_in(0);
         if (!gx) return;
         const TensorImpl& xi = c.in(0);

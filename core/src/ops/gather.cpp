@@ -54,7 +54,7 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ii.shape, ix.dtype);
     for (std::int64_t p = 0; p < ii.numel; ++p) y->data<T>()[p] = ix.data<T>()[(*off)[p]];
-    return record("gather", y, {x}, [off](BackwardCtx& c) {
+    return record("gather", std::move(y), {x}, [off](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const T* g = c.grad_out().data<T>();

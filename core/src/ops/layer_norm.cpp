@@ -98,7 +98,7 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
     if (weight.defined()) inputs.push_back(weight);
     if (bias.defined()) inputs.push_back(bias);
     const bool has_w = weight.defined(), has_b = bias.defined();
-    return record(op, y, inputs, [d, stats, has_w, has_b](BackwardCtx& c) {
+    return record(op, std::move(y), inputs, [d, stats, has_w, has_b](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       TensorImpl* gw = has_w ? c.grad_in(1) : nullptr;
       TensorImpl* gb = has_b ? c.grad_in(has_w ? 2 : 1) : nullptr;

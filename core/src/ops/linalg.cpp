@@ -110,7 +110,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0, MatmulOptions opts) {
   check_floating("matmul", ia0);
   check_floating("matmul", ib0);
   const MatmulDims d = matmul_dims("matmul", ia0, ib0, opts);
-  const Promoted p = promote("matmul", a0, b0);
+  const Promoted p("matmul", a0, b0);
   const Tensor &a = p.a, &b = p.b;
   const TensorImpl &ia = *impl_ptr(a), &ib = *impl_ptr(b);
   return dispatch_float(ia.dtype, "matmul", [&]<typename T>() {
@@ -123,7 +123,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0, MatmulOptions opts) {
                   [&](const auto& B) { gemm<false>(yi, A, B); });
       });
     });
-    return record("matmul", y, {a, b}, [d, opts](BackwardCtx& c) {
+    return record("matmul", std::move(y), {a, b}, [d, opts](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
       TensorImpl* gb = c.grad_in(1);
       const std::int64_t n = d.n, k = d.k, m = d.m;
@@ -212,7 +212,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(out, ix.dtype);
     swap_copy<T, false>(s, ix.data<T>(), y->data<T>());
-    return record("transpose", y, {x}, [back](BackwardCtx& c) {
+    return record("transpose", std::move(y), {x}, [back](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0))
         swap_copy<T, true>(back, c.grad_out().data<T>(), gx->data<T>());
     });
@@ -269,8 +269,8 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
       if (c.node.inputs.size() > 2)
         if (TensorImpl* gb = c.grad_in(2)) mat<T>(*gb, 1, n_out) += g.colwise().sum();
     };
-    return has_bias ? record("linear", y, {x, w0, b}, std::move(back))
-                    : record("linear", y, {x, w0}, std::move(back));
+    return has_bias ? record("linear", std::move(y), {x, w0, b}, std::move(back))
+                    : record("linear", std::move(y), {x, w0}, std::move(back));
   });
 }
 

@@ -34,7 +34,7 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
                [tp](const auto& xs) { return xs.abs().pow(tp); });
       vec<T>(*y) = vec<T>(*y).pow(T(1) / tp);
     }
-    return record("norm", y, {x}, [kept = plan.kept, p, tp](BackwardCtx& c) {
+    return record("norm", std::move(y), {x}, [kept = plan.kept, p, tp](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const TensorImpl& xi = c.in(0);

@@ -146,7 +146,7 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode,
             }
           },
           len);
-    return record("pad", y, {x}, [plan](BackwardCtx& c) {
+    return record("pad", std::move(y), {x}, [plan](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx || c.grad_out().numel == 0) return;
       const std::int64_t len = plan->row_len();

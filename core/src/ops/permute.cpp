@@ -72,7 +72,7 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(out, ix.dtype);
     strided_copy<T, false>(ix.data<T>(), 0, read, out, y->data<T>());
-    return record("permute", y, {x}, [back](BackwardCtx& c) {
+    return record("permute", std::move(y), {x}, [back](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0))
         strided_copy<T, true>(c.grad_out().data<T>(), 0, back, gx->shape, gx->data<T>());
     });
@@ -93,7 +93,7 @@ Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ix.shape, ix.dtype);
     strided_copy<T, false>(ix.data<T>(), base, st, ix.shape, y->data<T>());
-    return record("flip", y, {x}, [base, st](BackwardCtx& c) {
+    return record("flip", std::move(y), {x}, [base, st](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0))
         strided_copy<T, true>(c.grad_out().data<T>(), base, st, gx->shape, gx->data<T>());
     });

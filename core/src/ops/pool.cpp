@@ -250,7 +250,7 @@ Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) s += plane[ih * p.w.in + iw];
       yv[win.o] = s / static_cast<T>(divisor(win.oh, win.ow));
     });
-    return record(op, y, {x}, [p, divisor](BackwardCtx& c) {
+    return record(op, std::move(y), {x}, [p, divisor](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const T* gy = c.grad_out().data<T>();

@@ -53,7 +53,7 @@ Tensor divided_sum(const char* op, const Tensor& x, double divisor) {
     } else {
       const T d = static_cast<T>(divisor);
       *y->data<T>() = cvec<T>(ix).sum() / d;
-      return record(op, y, {x}, [d](BackwardCtx& c) {
+      return record(op, std::move(y), {x}, [d](BackwardCtx& c) {
         if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += *c.grad_out().data<T>() / d;
       });
     }
@@ -74,7 +74,7 @@ Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepd
     } else {
       const T d = static_cast<T>(divisor);
       if (d != T(1)) vec<T>(*y) /= d;
-      return record(op, y, {x}, [kept, d](BackwardCtx& c) {
+      return record(op, std::move(y), {x}, [kept, d](BackwardCtx& c) {
         if (TensorImpl* gx = c.grad_in(0))
           expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept, d);
       });

@@ -44,7 +44,7 @@ Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
 Tensor reshape(const Tensor& x, const Shape& shape) {
   const TensorImpl& ix = impl_of(x, "reshape");
   ImplPtr y = alias_impl(ix, infer_shape("reshape", ix.shape, shape));
-  return record("reshape", y, {x}, [](BackwardCtx& c) {
+  return record("reshape", std::move(y), {x}, [](BackwardCtx& c) {
     if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });
 }
@@ -109,7 +109,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_zeros(out, ix.dtype);
     expand_into(y->data<T>(), out, ix.data<T>(), ix.shape);
-    return record("expand", y, {x}, [](BackwardCtx& c) {
+    return record("expand", std::move(y), {x}, [](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
     });
   });
@@ -159,7 +159,7 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
       for (std::int64_t j = 0; j < len; ++j)
         std::memcpy(y->data<T>() + (o * len + j) * s.inner,
                     ix.data<T>() + (o * s.n + start + j * step) * s.inner, s.inner * sizeof(T));
-    return record("slice", y, {x}, [s, len, start, step](BackwardCtx& c) {
+    return record("slice", std::move(y), {x}, [s, len, start, step](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       for (std::int64_t o = 0; o < s.outer; ++o)
@@ -256,7 +256,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
                         ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
         },
         s.inner);
-    return record("index_select", y, {x, index}, [s, m](BackwardCtx& c) {
+    return record("index_select", std::move(y), {x, index}, [s, m](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const std::int64_t* id = c.in(1).data<std::int64_t>();

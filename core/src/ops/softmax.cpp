@@ -50,7 +50,7 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
         yr -= std::log(yr.exp().sum());
       }
     });
-    return record(op, y, {x}, [s](BackwardCtx& c) {
+    return record(op, std::move(y), {x}, [s](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const Eigen::InnerStride<> st(s.inner);

@@ -24,7 +24,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     sum_over(y->data<T>(), p.kept, ix.data<T>(), ix.shape, m->data<T>(),
              [](const auto& xs, const auto& ms) { return (xs - ms).exp(); });
     vec<T>(*y) = vec<T>(*y).log() + mv;
-    return record("logsumexp", y, {x}, [kept = p.kept](BackwardCtx& c) {
+    return record("logsumexp", std::move(y), {x}, [kept = p.kept](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0))
         reduce_backward(
             gx->data<T>(), c.in(0).data<T>(), c.in(0).shape, c.out().data<T>(),
@@ -56,7 +56,7 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
     const double n_minus_c = static_cast<double>(p.count) - correction;
     vec<T>(*y) /= static_cast<T>(std::max(0.0, n_minus_c));
     if constexpr (kStd) vec<T>(*y) = vec<T>(*y).sqrt();
-    return record(op, y, {x}, [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
+    return record(op, std::move(y), {x}, [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const TensorImpl& xi = c.in(0);

@@ -86,7 +86,7 @@ Tensor scalar_beside(const Tensor& other, double v, const char* op) {
 }  // namespace
 
 Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
-  const Promoted p = promote("where", a0, b0);
+  const Promoted p("where", a0, b0);
   const Shape out =
       broadcast_shapes("where", impl_of(cond, "where").shape,
                        broadcast_shapes("where", impl_ptr(p.a)->shape, impl_ptr(p.b)->shape));
@@ -144,7 +144,7 @@ Tensor triangle(const char* op, const Tensor& x, std::int64_t diagonal, bool low
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ix.shape, ix.dtype);
     keep_triangle<T, false>(ix.data<T>(), y->data<T>(), matrices, rows, cols, diagonal, lower);
-    return record(op, y, {x}, [=](BackwardCtx& c) {
+    return record(op, std::move(y), {x}, [=](BackwardCtx& c) {
       if (TensorImpl* gx = c.grad_in(0))
         keep_triangle<T, true>(c.grad_out().data<T>(), gx->data<T>(), matrices, rows, cols,
                                diagonal, lower);

@@ -209,7 +209,7 @@ Tensor Tensor::to(Dtype d) const {
       }
     dispatch_all(d, [&]<typename D>() { vec<D>(*y) = cvec<S>(ix).template cast<D>(); });
   });
-  return record("to", y, {*this}, [](BackwardCtx& c) {
+  return record("to", std::move(y), {*this}, [](BackwardCtx& c) {
     TensorImpl* gx = c.grad_in(0);
     if (!gx) return;
     dispatch_float(gx->dtype, "to", [&]<typename S>() {
@@ -224,7 +224,7 @@ Tensor Tensor::to(Dtype d) const {
 Tensor Tensor::clone() const {
   const TensorImpl& ix = impl_of(*this, "clone");
   ImplPtr y = copy_impl(ix);
-  return record("clone", y, {*this}, [](BackwardCtx& c) {
+  return record("clone", std::move(y), {*this}, [](BackwardCtx& c) {
     if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
   });
 }
