@@ -90,6 +90,17 @@ def conv_cases():
                 "groups": groups}
         cases.append(run(lambda x, wt, b: F.conv1d(x, wt, b, stride, padding, dilation, groups),
                          [x, wt, b], opts))
+    # One input channel, stride 1, unpadded (a first layer on grey images); drawn after the
+    # cases above, so their values stay as they were.
+    plain = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+    x = torch.randn(3, 1, 7, 6, dtype=torch.float64)
+    wt = torch.randn(4, 1, 3, 2, dtype=torch.float64)
+    b = torch.randn(4, dtype=torch.float64)
+    cases.append(run(lambda x, wt, b: F.conv2d(x, wt, b), [x, wt, b], {"op": "conv2d", **plain}))
+    x = torch.randn(2, 1, 10, dtype=torch.float64)
+    wt = torch.randn(3, 1, 4, dtype=torch.float64)
+    b = torch.randn(3, dtype=torch.float64)
+    cases.append(run(lambda x, wt, b: F.conv1d(x, wt, b), [x, wt, b], {"op": "conv1d", **plain}))
     return cases
 
 

@@ -60,7 +60,7 @@ CStrided<T> block(const T* p, const Walk& w, std::int64_t b, std::int64_t rows, 
 }
 
 // What the backward pass reads.
-struct Saved {
+struct AttentionSaved {
   Geometry g;
   double scale;
   ImplPtr P;       // (Bn, L, S) the softmax
@@ -129,8 +129,8 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry&
   const std::int64_t total = checked_add(out_n, o.need_weights ? scores : 0, kOp);
 
   return dispatch_float(dt, kOp, [&]<typename T>() {
-    Saved sv{g, scale, make_impl({Bn, L, S}, dt), dropout ? impl_ptr(draws) : nullptr,
-             o.need_weights};
+    AttentionSaved sv{g, scale, make_impl({Bn, L, S}, dt), dropout ? impl_ptr(draws) : nullptr,
+                      o.need_weights};
     // Where the weights used go: the result's second part, else (with dropout) scratch.
     const ImplPtr scratch = dropout && !o.need_weights ? make_impl({Bn, L, S}, dt) : nullptr;
     ImplPtr out = make_impl({total}, dt);

@@ -1,7 +1,7 @@
 // conv2d and conv1d: values against a direct loop written here, gradients by finite differences
 // in float64 over odd sizes, strides, padding ("same" with even kernels too), dilation and
-// groups (depthwise too); against PyTorch's own numbers (tests/reference/conv.json); the chunked
-// path for big batches; errors naming what does not fit.
+// groups (depthwise too), one input channel; against PyTorch's own numbers
+// (tests/reference/conv.json); the chunked path for big batches; errors naming what does not fit.
 #include "../../torch_data.h"
 #include "../helpers.h"
 
@@ -79,6 +79,10 @@ TEST_CASE("conv2d: values and gradients over strides, padding, dilation and grou
       {2, 3, 5, 4, 2, 1, 1, {}, false},                              // 1x1, no bias
       {1, 2, 4, 4, 2, 4, 4, {.padding = "valid"}},                   // kernel = input
       {3, 1, 8, 9, 2, 3, 3, {.stride = 3, .padding = 2, .dilation = 2}, false},
+      // One input channel, unpadded, stride 1 (a first layer on grey images).
+      {3, 1, 7, 6, 4, 3, 2, {}},
+      {2, 1, 5, 9, 3, 1, 4, {}, false},
+      {1, 1, 4, 4, 2, 4, 4, {}},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     INFO("case " << i);
@@ -205,7 +209,7 @@ TEST_CASE("conv2d: errors name the op, the shapes and the option that does not f
 
 TEST_CASE("conv2d and conv1d: torch 1.13's outputs and gradients (tests/reference/conv.json)") {
   const auto cases = torch_data::cases("conv.json");
-  CHECK(cases.size() == 11);
+  CHECK(cases.size() == 13);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto& c = cases[i];
     const auto& o = c.at("options");
