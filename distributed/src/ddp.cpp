@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "mpi_types.h"
+#include "replicas.h"
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/distributed/collectives.h"
 #include "tapegrad/distributed/context.h"
@@ -76,33 +77,9 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     named.emplace_back(name, b);  // checked alike
   }
 
-  // Same parameters everywhere: the count, then each name, shape and dtype as one hash, whose
-  // smallest and largest values across ranks must agree.
-  std::vector<std::int64_t> sig{static_cast<std::int64_t>(named.size())};
-  for (const auto& [name, p] : named)
-    sig.push_back(static_cast<std::int64_t>(std::hash<std::string>{}(
-        msg(name, ' ', shape_str(p.shape()), ' ', dtype_name(p.dtype())))));
-  Tensor count = from_vector(std::vector<std::int64_t>{sig[0], -sig[0]}, {2});
-  all_reduce(count, ReduceOp::Max);
-  const auto c = count.to_vector<std::int64_t>();
-  if (c[0] != -c[1])
-    throw ValueError(msg("DistributedDataParallel: the ranks' models differ: between ", -c[1],
-                         " and ", c[0], " parameters and buffers (this rank, ", rank(), ", has ",
-                         sig[0], ")"));
-  Tensor hi = from_vector(sig, {static_cast<std::int64_t>(sig.size())}), lo = hi.clone();
-  all_reduce(hi, ReduceOp::Max);
-  all_reduce(lo, ReduceOp::Min);
-  const auto h = hi.to_vector<std::int64_t>(), l = lo.to_vector<std::int64_t>();
-  for (std::size_t i = 1; i < sig.size(); ++i)
-    if (h[i] != l[i])
-      throw ValueError(msg("DistributedDataParallel: the ranks' models differ at '",
-                           named[i - 1].first, "' (here ", shape_str(named[i - 1].second.shape()),
-                           " ", dtype_name(named[i - 1].second.dtype()), " on rank ", rank(), ")"));
-  {
-    NoGradGuard no_grad;
-    for (const Tensor& p : params_) broadcast(p, 0);
-    for (const Tensor& b : buffers_) broadcast(b, 0);
-  }
+  detail::check_replicas("DistributedDataParallel", named);
+  detail::broadcast_from_rank0(params_);
+  detail::broadcast_from_rank0(buffers_);
 
   // Buckets in reverse parameter order (backward produces the last layers' gradients first),
   // one dtype each, closed when they pass bucket_mb.

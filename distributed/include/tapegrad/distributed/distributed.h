@@ -4,3 +4,4 @@
 #include "tapegrad/distributed/collectives.h"
 #include "tapegrad/distributed/context.h"
 #include "tapegrad/distributed/ddp.h"
+#include "tapegrad/distributed/local_sgd.h"
