@@ -10,6 +10,7 @@
 #include "tapegrad/core/detail/msg.h"
 #include "tapegrad/core/errors.h"
 #include "tapegrad/core/ops.h"
+#include "tensor/tensor_impl.h"
 #include "validate.h"
 
 namespace tapegrad::optim {
@@ -67,6 +68,9 @@ void ElementwiseOptimizer::step() {
       ParamState& s = param_state(g, i);
       ++s.step;
       update(g, s, ps[i], grad);
+      // An in-place update as torch's: a graph that saved the parameter before this step then
+      // refuses its backward instead of differentiating at the new values.
+      ++impl_ptr(ps[i])->storage->version;
     }
   }
 }

@@ -77,6 +77,32 @@ TEST_CASE("optimizer: parameters without a gradient are skipped and keep no stat
   CHECK_FALSE(opt.state(1).buffers[0].defined());
 }
 
+TEST_CASE("optimizer: a step between forward and backward is refused, as in torch") {
+  // The second forward saved w; the step then changed it in place: backward would
+  // differentiate at values the forward never saw.
+  for (const bool lbfgs : {false, true}) {
+    INFO((lbfgs ? "LBFGS" : "SGD"));
+    tg::Tensor w = tg::from_vector(std::vector<double>{1, 2}).requires_grad_();
+    std::unique_ptr<optim::Optimizer> opt;
+    if (lbfgs)
+      opt = std::make_unique<optim::LBFGS>(std::vector<tg::Tensor>{w},
+                                           optim::LBFGSOptions{.max_iter = 1});
+    else
+      opt = std::make_unique<optim::SGD>(std::vector<tg::Tensor>{w}, optim::SGDOptions{.lr = 0.1});
+    const auto loss = [&] { return (w * w).sum(); };
+    const tg::Tensor saved = loss();
+    opt->step([&] {
+      opt->zero_grad();
+      const tg::Tensor l = loss();
+      l.backward();
+      return l;
+    });
+    CHECK_THROWS_WITH_AS(saved.backward(),
+                         doctest::Contains("was modified in place after it was recorded"),
+                         tg::StateError);
+  }
+}
+
 TEST_CASE("optimizer: zero_grad and per-group learning rates") {
   tg::Tensor a = leaf_of({1.0}), b = leaf_of({1.0});
   optim::SGD opt(std::vector<tg::Tensor>{a}, {.lr = 0.1});
