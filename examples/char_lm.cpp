@@ -155,11 +155,16 @@ struct TransformerLM : nn::Module {
   // (B, T) characters, T <= context -> (B, T, vocab) logits; position t sees positions <= t.
   tg::Tensor forward(const tg::Tensor& x) override {
     const std::int64_t t = x.size(-1);
-    const tg::Tensor causal =
-        tg::triu(tg::full({t, t}, -std::numeric_limits<double>::infinity()), 1);
-    const tg::Tensor h = (*tok)(x) + (*pos)(tg::arange(t, {.dtype = tg::kInt64}));
+    if (!causal.defined() || causal.size(0) != t) {
+      causal = tg::triu(tg::full({t, t}, -std::numeric_limits<double>::infinity()), 1);
+      positions = tg::arange(t, {.dtype = tg::kInt64});
+    }
+    const tg::Tensor h = (*tok)(x) + (*pos)(positions);
     return (*head)((*encoder)(h, causal));
   }
+  // The mask and positions of the last length seen, made again only when it changes: training
+  // runs one length throughout, sampling a growing one.
+  tg::Tensor causal, positions;
 };
 
 // The next character after `prompt`, `n` times: logits / temperature, the top_k most likely,
