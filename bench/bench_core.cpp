@@ -12,8 +12,10 @@
 #include <optional>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
+#include <thread>
 
 #include "common.h"
+#include "hogwild_update.h"    // train's element updates, timed against a plain loop
 #include "runtime/cpu_load.h"  // core's reading of /proc/stat: how busy the other processes kept us
 
 #ifdef TAPEGRAD_BENCH_SGEMM
@@ -451,9 +453,105 @@ void bench_fit() {
   std::printf("BENCH train op=fit_epoch hand_s=%.4f fit_s=%.4f fit_over_hand=%.3f\n", median(hand),
               median(fit), median(fit) / median(hand));
 }
+
+// Hogwild's update of a shared tensor against the plain loop a data race would be: nanoseconds
+// per element over B1's 101,770 parameters, every element changed. The plain loop runs on one
+// thread only (on two it would be the race); the atomic forms also on two threads updating the
+// same tensor at once, where the cache lines travel between the cores.
+void bench_hogwild_update() {
+  constexpr std::int64_t kN = 784 * 128 + 128 + 128 * 10 + 10;
+  constexpr int kReps = 200;
+  std::vector<float> shared(kN, 1.0f), was(kN, 1.0f), now(kN, 0.999f);
+  using tg::train::HogwildUpdate;
+  auto per_element = [&](auto&& update, int threads) {
+    std::vector<double> t;
+    for (int r = 0; r < 5; ++r)
+      t.push_back(seconds([&] {
+        std::vector<std::thread> pool;
+        for (int k = 0; k < threads; ++k)
+          pool.emplace_back([&] {
+            for (int i = 0; i < kReps; ++i) update();
+          });
+        for (auto& th : pool) th.join();
+      }));
+    return median(t) / (static_cast<double>(kReps) * kN) * 1e9;
+  };
+  const double plain = per_element(
+      [&] {
+        for (std::int64_t j = 0; j < kN; ++j) shared[j] += now[j] - was[j];
+      },
+      1);
+  auto atomic = [&](HogwildUpdate how, int threads) {
+    return per_element(
+        [&] { tg::train::detail::publish(shared.data(), was.data(), now.data(), kN, how); },
+        threads);
+  };
+  std::vector<float> into(kN);
+  const double read =
+      per_element([&] { tg::train::detail::read_shared(shared.data(), into.data(), kN); }, 1);
+  std::printf(
+      "BENCH hogwild op=update threads=1 plain_ns=%.3f add_ns=%.3f loadstore_ns=%.3f "
+      "read_ns=%.3f\n",
+      plain, atomic(HogwildUpdate::Add, 1), atomic(HogwildUpdate::LoadStore, 1), read);
+  std::printf("BENCH hogwild op=update threads=2 add_ns=%.3f loadstore_ns=%.3f\n",
+              atomic(HogwildUpdate::Add, 2), atomic(HogwildUpdate::LoadStore, 2));
+}
+
+// B1's network (784-128-10, SGD + momentum, batch 64) over 6400 random samples, epochs of the
+// loop written by hand (at 1 and 2 threads) against hogwild() with 1 and 2 workers, each update
+// form: samples per second.
+void bench_hogwild_epoch() {
+  tg::Generator gen(3);
+  const tg::Tensor x = tg::randn({6400, 784}, {}, &gen),
+                   y = tg::randint(0, 10, {6400}, {.dtype = tg::kInt64}, &gen);
+  const tg::data::TensorDataset ds(x, y);
+  auto make = [] {
+    return std::make_shared<tg::nn::Sequential>(tg::nn::Linear(784, 128), tg::nn::Sigmoid(),
+                                                tg::nn::Linear(128, 10));
+  };
+  auto make_opt = [](tg::nn::Module& m) {
+    return std::make_unique<tg::optim::SGD>(m.parameters(),
+                                            tg::optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+  };
+  auto hand = [&](int threads) {
+    tg::set_num_threads(threads);
+    auto model = make();
+    auto opt = make_opt(*model);
+    tg::data::DataLoader loader(ds, {.batch_size = 64, .shuffle = true, .seed = 1});
+    std::vector<double> t;
+    for (int r = 0; r < 5; ++r)
+      t.push_back(seconds([&] {
+        for (auto& [xb, yb] : loader) {
+          tg::Tensor loss = tg::nn::functional::cross_entropy((*model)(xb), yb);
+          opt->zero_grad();
+          loss.backward();
+          opt->step();
+        }
+      }));
+    tg::set_num_threads(1);
+    return 6400 / median(t);
+  };
+  auto hogwild = [&](int workers, tg::train::HogwildUpdate how) {
+    auto model = make();
+    std::vector<double> t;
+    for (int r = 0; r < 5; ++r)
+      t.push_back(tg::train::hogwild(*model, make, make_opt, ds,
+                                     {.workers = workers, .batch_size = 64, .update = how})
+                      .seconds);
+    return 6400 / median(t);
+  };
+  using tg::train::HogwildUpdate;
+  const double h1 = hand(1), h2 = hand(2);
+  const double w1 = hogwild(1, HogwildUpdate::LoadStore), w2 = hogwild(2, HogwildUpdate::LoadStore);
+  const double a1 = hogwild(1, HogwildUpdate::Add), a2 = hogwild(2, HogwildUpdate::Add);
+  std::printf(
+      "BENCH hogwild op=epoch samples_per_s hand_1t=%.0f hand_2t=%.0f loadstore_1w=%.0f "
+      "loadstore_2w=%.0f add_1w=%.0f add_2w=%.0f\n",
+      h1, h2, w1, w2, a1, a2);
+}
 }  // namespace
 
-// bench_core [overhead|train|matmul|conv|bound ...]: the named parts, or all of them.
+// bench_core [overhead|train|hogwild|matmul|conv|bound ...]: the named parts, or all of them.
 int main(int argc, char** argv) {
   const std::vector<std::string> want(argv + 1, argv + argc);
   auto on = [&](const char* part) {
@@ -464,6 +562,10 @@ int main(int argc, char** argv) {
   if (on("train")) {
     bench_train_furniture();
     bench_fit();
+  }
+  if (on("hogwild")) {
+    bench_hogwild_update();
+    bench_hogwild_epoch();
   }
   for (int threads : {1, 2}) {
     if (on("matmul")) {

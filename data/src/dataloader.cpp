@@ -71,7 +71,8 @@ std::int64_t DataLoader::num_batches() const {
 
 DataLoader::Iterator DataLoader::begin() {
   // Once, before the first batch: every rank reaches here at the same point of its program.
-  if (options_.num_replicas > 1 && !replicas_checked_ && replica_check()) {
+  if (options_.num_replicas > 1 && options_.check_replicas && !replicas_checked_ &&
+      replica_check()) {
     replica_check()(num_batches());
     replicas_checked_ = true;
   }

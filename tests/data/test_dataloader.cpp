@@ -179,3 +179,21 @@ TEST_CASE("dataloader: the replicas' batches of a step are the single-process gl
     CHECK(seen == all);  // every sample exactly once per epoch
   }
 }
+
+TEST_CASE("dataloader: replicas run the installed check once, unless they are threads") {
+  data::TensorDataset ds = numbered(10);
+  std::vector<std::int64_t> counts;
+  const data::ReplicaCheck before =
+      data::set_replica_check([&](std::int64_t batches) { counts.push_back(batches); });
+  data::DataLoader ranks(ds, {.batch_size = 2, .num_replicas = 2, .rank = 1});
+  data::DataLoader threads(
+      ds, {.batch_size = 2, .num_replicas = 2, .rank = 1, .check_replicas = false});
+  data::DataLoader single(ds, {.batch_size = 2});
+  for (int e = 0; e < 2; ++e) {
+    epoch(ranks);
+    epoch(threads);
+    epoch(single);
+  }
+  data::set_replica_check(before);
+  CHECK(counts == std::vector<std::int64_t>{3});
+}

@@ -36,6 +36,7 @@ Sampler& sampler() {
 }
 
 thread_local bool in_chunk = false;  // a ChunkScope is open on this thread
+thread_local int t_cap = 0;          // a NumThreadsGuard's count on this thread (0: none)
 
 // Applies n to the calling thread's OpenMP count (a per-thread setting) when it changed.
 int apply(int n) {
@@ -52,6 +53,7 @@ int apply(int n) {
 namespace detail {
 
 int thread_cap() {
+  if (t_cap != 0) return t_cap;
   int n = cap.load(std::memory_order_relaxed);
   if (n == 0) {
     const int first = std::max(1, std::min(omp_get_max_threads(), sampler().allowed));
@@ -99,5 +101,16 @@ void set_thread_adaptation(bool on) { adaptive.store(on); }
 bool thread_adaptation() { return adaptive.load(); }
 
 int active_num_threads() { return detail::team_threads(); }
+
+NumThreadsGuard::NumThreadsGuard(int n) : outer_(t_cap) {
+  if (n < 1) throw ValueError(msg("NumThreadsGuard: need at least 1 thread, got ", n));
+  t_cap = n;
+  detail::team_threads();
+}
+
+NumThreadsGuard::~NumThreadsGuard() {
+  t_cap = outer_;
+  detail::team_threads();
+}
 
 }  // namespace tapegrad

@@ -5,7 +5,8 @@
 
 namespace tapegrad::detail {
 
-/// The count set by set_num_threads, or OpenMP's default capped by allowed_cpus().
+/// The count of the calling thread's NumThreadsGuard, else the one set by set_num_threads, else
+/// OpenMP's default capped by allowed_cpus().
 int thread_cap();
 
 /// Threads for the parallel region about to start: thread_cap(), lowered while other processes

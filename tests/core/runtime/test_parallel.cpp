@@ -1,5 +1,7 @@
 // Thread control: work is divided by the thread cap alone, so a result has the same bits
 // whether its pieces ran on a team or one after another (the team follows the machine's load).
+#include <thread>
+
 #include "../helpers.h"
 #include "runtime/team.h"
 
@@ -85,6 +87,42 @@ TEST_CASE("parallel: the cap bounds the team and set_num_threads checks its argu
   CHECK(tg::get_num_threads() == before);
   CHECK_THROWS_WITH_AS(tg::set_num_threads(0), "set_num_threads: need at least 1 thread, got 0",
                        tg::ValueError);
+}
+
+TEST_CASE("parallel: a NumThreadsGuard sets its own thread's count, nests, and restores it") {
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(2);
+  {
+    const tg::NumThreadsGuard one(1);
+    CHECK(tg::get_num_threads() == 1);
+    CHECK(tg::active_num_threads() == 1);
+    {
+      const tg::NumThreadsGuard three(3);
+      CHECK(tg::get_num_threads() == 3);
+    }
+    CHECK(tg::get_num_threads() == 1);
+    int other = 0;  // another thread still sees the process's count
+    std::thread([&] { other = tg::get_num_threads(); }).join();
+    CHECK(other == 2);
+  }
+  CHECK(tg::get_num_threads() == 2);
+  tg::set_num_threads(before);
+  CHECK_THROWS_WITH_AS(tg::NumThreadsGuard(0), "NumThreadsGuard: need at least 1 thread, got 0",
+                       tg::ValueError);
+}
+
+TEST_CASE("parallel: an MLP trained under NumThreadsGuard(1) has set_num_threads(1)'s bits") {
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(1);
+  const std::vector<float> process = train_mlp();
+  tg::set_num_threads(2);
+  std::vector<float> guarded;
+  std::thread([&] {
+    const tg::NumThreadsGuard one(1);
+    guarded = train_mlp();
+  }).join();
+  tg::set_num_threads(before);
+  CHECK(guarded == process);
 }
 
 TEST_CASE("parallel: adaptation can be switched off and on") {

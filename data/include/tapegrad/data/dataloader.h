@@ -34,6 +34,10 @@ struct DataLoaderOptions {
   std::int64_t rank = 0;  ///< this replica's index, in [0, num_replicas)
   /// Drop the tail of the order that does not divide evenly, instead of padding it.
   bool drop_uneven = false;
+  /// Run the installed ReplicaCheck (below) before the first epoch. False for replicas that are
+  /// threads of one process (Hogwild's workers), which run their own counts of batches and share
+  /// no collective.
+  bool check_replicas = true;
 };
 
 /// How the replicas of a sharded loader (num_replicas > 1) agree that they run the same number

@@ -6,6 +6,7 @@
 #include "tapegrad/train/early_stopping.h"
 #include "tapegrad/train/evaluate.h"
 #include "tapegrad/train/fit.h"
+#include "tapegrad/train/hogwild.h"
 #include "tapegrad/train/metrics_log.h"
 #include "tapegrad/train/plot.h"
 #include "tapegrad/train/printer.h"

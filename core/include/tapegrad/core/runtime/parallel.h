@@ -23,4 +23,20 @@ bool thread_adaptation();
 /// Threads the next parallel op would run on right now (at most get_num_threads()).
 int active_num_threads();
 
+/// set_num_threads(n) for the calling thread alone, while the guard lives: the kernels this
+/// thread starts divide their work by n and run on at most n threads, whatever other threads
+/// use. A thread-parallel trainer gives each worker NumThreadsGuard(1), so that N workers keep N
+/// cores busy instead of starting N teams. Guards nest; each restores what was in force before.
+class NumThreadsGuard {
+ public:
+  /// ValueError when n < 1.
+  explicit NumThreadsGuard(int n);
+  ~NumThreadsGuard();
+  NumThreadsGuard(const NumThreadsGuard&) = delete;
+  NumThreadsGuard& operator=(const NumThreadsGuard&) = delete;
+
+ private:
+  int outer_;
+};
+
 }  // namespace tapegrad
