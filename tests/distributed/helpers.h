@@ -7,8 +7,7 @@ namespace dist = tg::dist;
 namespace nn = tg::nn;
 namespace data = tg::data;
 
-namespace {
-data::TensorDataset global_data(tg::Dtype d) {
+inline data::TensorDataset global_data(tg::Dtype d) {
   tg::Generator gen(21);
   tg::Tensor x = tg::randn({64, 5}, {.dtype = d}, &gen);
   std::vector<std::int64_t> y(64);
@@ -16,7 +15,7 @@ data::TensorDataset global_data(tg::Dtype d) {
   return {x, tg::from_vector(y, {64})};
 }
 
-std::shared_ptr<nn::Sequential> make_net(std::uint64_t seed, tg::Dtype d) {
+inline std::shared_ptr<nn::Sequential> make_net(std::uint64_t seed, tg::Dtype d) {
   tg::Generator gen(seed);
   auto m = std::make_shared<nn::Sequential>(nn::Linear(5, 16, true, &gen), nn::Tanh(),
                                             nn::Linear(16, 16, true, &gen), nn::ReLU(),
@@ -25,7 +24,7 @@ std::shared_ptr<nn::Sequential> make_net(std::uint64_t seed, tg::Dtype d) {
   return m;
 }
 
-std::vector<double> flat(const nn::Module& m) {
+inline std::vector<double> flat(const nn::Module& m) {
   std::vector<double> r;
   for (const tg::Tensor& p : m.parameters())
     for (double v : p.to(tg::kFloat64).to_vector<double>()) r.push_back(v);
@@ -34,8 +33,8 @@ std::vector<double> flat(const nn::Module& m) {
 
 // float64: the largest elementwise |a - b| / |b| (|b| below 1e-3 counts as 1e-3); float32,
 // whose sums in another order drift by an ulp a step: ||a - b|| / ||b||.
-double relative_error(const std::vector<double>& a, const std::vector<double>& b,
-                      bool elementwise) {
+inline double relative_error(const std::vector<double>& a, const std::vector<double>& b,
+                             bool elementwise) {
   double worst = 0, diff = 0, norm = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(1e-3, std::abs(b[i])));
@@ -44,4 +43,3 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& b
   }
   return elementwise ? worst : std::sqrt(diff / norm);
 }
-}  // namespace

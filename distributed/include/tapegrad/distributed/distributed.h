@@ -5,3 +5,4 @@
 #include "tapegrad/distributed/context.h"
 #include "tapegrad/distributed/ddp.h"
 #include "tapegrad/distributed/local_sgd.h"
+#include "tapegrad/distributed/parameter_server.h"
