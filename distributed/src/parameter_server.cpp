@@ -1,7 +1,8 @@
 // The parameter server's protocol, on a communicator of its own (MPI_Comm_dup, so no other
 // message can match its tags):
 //   pull    worker -> server, empty; answered by
-//   params  server -> worker: [version] then every parameter's and buffer's raw values
+//   params  server -> worker: [version] then every parameter's and buffer's raw values, or
+//           [-1] alone once the sample budget is spent
 //   push    worker -> server: [pulled version, step, samples, loss] then every parameter's
 //           gradient and every buffer's values
 //   finish  worker -> server, empty
@@ -78,6 +79,9 @@ ParameterServer::ParameterServer(nn::Module& model, ParameterServerOptions optio
   if (world_ < 2)
     throw ValueError(
         msg("ParameterServer: needs a server and at least one worker, got ", world_, " rank"));
+  if (options.max_samples < 0)
+    throw ValueError(
+        msg("ParameterServer: max_samples must be >= 0 (0: no budget), got ", options.max_samples));
   if (options.max_staleness < -1)
     throw ValueError(msg("ParameterServer: max_staleness must be >= 0 or -1 (no bound), got ",
                          options.max_staleness));
@@ -158,7 +162,13 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
       }
     return version_ - oldest + computing - 1 <= options_.max_staleness;
   };
+  auto spent = [&] { return options_.max_samples > 0 && stats.samples >= options_.max_samples; };
   auto grant = [&](int worker) {
+    if (spent()) {
+      const std::int64_t stop = -1;
+      MPI_Send(&stop, sizeof stop, MPI_BYTE, worker, kParams, comm);
+      return;
+    }
     if (packed != version_) {
       std::memcpy(out.data(), &version_, sizeof version_);
       pack_values(out.data() + kParamsHeader);
@@ -168,7 +178,7 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
     MPI_Send(out.data(), static_cast<int>(params_bytes), MPI_BYTE, worker, kParams, comm);
   };
   auto grant_held = [&] {
-    while (!held.empty() && grantable()) {
+    while (!held.empty() && (spent() || grantable())) {
       grant(held.front());
       held.pop_front();
     }
@@ -187,7 +197,7 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
     if (st.MPI_TAG == kPull) {
       receive(in, 0, from, kPull, comm, "pull");
       pulled[w] = -1;  // a second pull without a push starts over
-      if (grantable()) {
+      if (spent() || grantable()) {
         grant(from);
       } else {
         held.push_back(from);
@@ -242,17 +252,34 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
 std::int64_t ParameterServer::pull() {
   if (is_server()) throw StateError("ParameterServer: pull() is a worker's, not the server's");
   if (finished_) throw StateError("ParameterServer: pull() after finish()");
+  if (stopped_) throw StateError("ParameterServer: pull() after the server said stop");
   const MPI_Comm comm = comm_->comm;
   MPI_Send(nullptr, 0, MPI_BYTE, 0, kPull, comm);
-  receive(message_, kParamsHeader + values_bytes(), 0, kParams, comm, "params message");
-  std::memcpy(&pulled_version_, message_.data(), sizeof pulled_version_);
+  MPI_Status st;
+  MPI_Probe(0, kParams, comm, &st);
+  int count = 0;
+  MPI_Get_count(&st, MPI_BYTE, &count);
+  const bool stop = static_cast<std::size_t>(count) == kParamsHeader;
+  receive(message_, stop ? kParamsHeader : kParamsHeader + values_bytes(), 0, kParams, comm,
+          "params message");
+  std::int64_t version = 0;
+  std::memcpy(&version, message_.data(), sizeof version);
+  if (stop) {
+    if (version != -1)
+      throw ValueError(msg("ParameterServer: a stop message of version ", version));
+    stopped_ = true;
+    pulled_version_ = -1;
+    return -1;
+  }
   unpack_values(message_.data() + kParamsHeader);
+  pulled_version_ = version;
   return pulled_version_;
 }
 
 void ParameterServer::push(double loss, std::int64_t samples) {
   if (is_server()) throw StateError("ParameterServer: push() is a worker's, not the server's");
   if (finished_) throw StateError("ParameterServer: push() after finish()");
+  if (stopped_) throw StateError("ParameterServer: push() after the server said stop");
   if (pulled_version_ < 0)
     throw StateError(
         "ParameterServer: push() needs a pull() first: a gradient is computed on "

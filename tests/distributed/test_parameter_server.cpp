@@ -40,14 +40,17 @@ data::DataLoader worker_loader(const data::TensorDataset& ds, int workers, int i
                                .check_replicas = false});
 }
 
-// A worker's whole run: pull, gradient, push, for `epochs`, then finish; `pause` between the
-// pull and the push (a slow worker).
+// A worker's whole run: pull, gradient, push, for `epochs` or until the server says stop, then
+// finish; `pause` between the pull and the push (a slow worker).
 void work(dist::ParameterServer& ps, nn::Module& net, const data::TensorDataset& ds, int epochs,
           std::chrono::microseconds pause = {}) {
   data::DataLoader loader = worker_loader(ds, ps.num_workers(), ps.worker_index());
   for (int e = 0; e < epochs; ++e)
     for (auto& [x, y] : loader) {
-      ps.pull();
+      if (ps.pull() < 0) {
+        ps.finish();
+        return;
+      }
       net.zero_grad();
       tg::Tensor loss = nn::functional::cross_entropy(net(x), y);
       loss.backward();
@@ -177,8 +180,29 @@ TEST_CASE("parameter server: two workers: a slowed worker's staleness is bounded
   }
 }
 
+TEST_CASE("parameter server: two workers: a sample budget, the faster worker taking more") {
+  REQUIRE(dist::world_size() == 3);
+  const data::TensorDataset ds = global_data(tg::kFloat64);
+  auto net = make_net(4, tg::kFloat64);
+  dist::ParameterServer ps(*net, {.max_samples = 200});
+  if (ps.is_server()) {
+    Opt opt = tg::optim::make("sgd", net->named_parameters(), {.lr = 0.05});
+    const dist::ServerStats s = ps.serve(*opt);
+    CHECK(s.samples >= 200);
+    CHECK(s.samples <= 204);  // the other worker's push under way, at most
+    CHECK(s.worker_steps[1] > 2 * s.worker_steps[2]);
+  } else {
+    // Many epochs: the budget ends the run. Rank 2 sleeps 3 ms a step.
+    work(ps, *net, ds, 1000, std::chrono::microseconds(dist::rank() == 2 ? 3000 : 0));
+    CHECK_THROWS_WITH_AS(ps.pull(), "ParameterServer: pull() after finish()", tg::StateError);
+  }
+}
+
 TEST_CASE("parameter server: misuse is refused by name") {
   auto net = make_net(4, tg::kFloat64);
+  CHECK_THROWS_WITH_AS(dist::ParameterServer(*net, {.max_samples = -1}),
+                       "ParameterServer: max_samples must be >= 0 (0: no budget), got -1",
+                       tg::ValueError);
   CHECK_THROWS_WITH_AS(dist::ParameterServer(*net, {.max_staleness = -2}),
                        "ParameterServer: max_staleness must be >= 0 or -1 (no bound), got -2",
                        tg::ValueError);

@@ -2,6 +2,7 @@
 // seeds' linear regression reaches its least-squares line on 2 and 4 threads, and bad set-ups
 // are refused before any thread starts.
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "helpers.h"
 
 namespace optim = tg::optim;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -195,22 +197,51 @@ TEST_CASE("hogwild: every step is reported once, on its worker's thread, as samp
     CHECK(samples[i] == 4 * static_cast<std::int64_t>(i + 1));
 }
 
+TEST_CASE("hogwild: a sample budget ends the run, the faster worker taking more of it") {
+  const data::TensorDataset ds = classes(64);
+  auto model = make_mlp();
+  const train::HogwildResult r =
+      train::hogwild(*model, make_mlp, momentum_sgd, ds,
+                     {.workers = 2,
+                      .epochs = 1000,
+                      .max_samples = 400,
+                      .batch_size = 4,
+                      .on_step = [](const train::HogwildStep& s) {
+                        if (s.worker == 1)
+                          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                      }});
+  CHECK(r.samples >= 400);
+  CHECK(r.samples <= 404);  // the other worker's step under way, at most
+  CHECK(r.worker_steps[0] + r.worker_steps[1] == r.samples / 4);
+  CHECK(r.worker_steps[0] > 2 * r.worker_steps[1]);
+}
+
 TEST_CASE("hogwild: a worker's exception stops the run and reaches the caller") {
   const data::TensorDataset ds = classes(400);
   auto model = make_mlp();
-  std::atomic<std::int64_t> calls{0};
-  CHECK_THROWS_WITH_AS(train::hogwild(*model, make_mlp, momentum_sgd, ds,
-                                      {.workers = 2,
-                                       .epochs = 5,
-                                       .batch_size = 4,
-                                       .loss =
-                                           [&](const tg::Tensor& out, const tg::Tensor& y) {
-                                             if (++calls == 10)
-                                               throw std::runtime_error("worker failed");
-                                             return train::default_loss(out, y);
-                                           }}),
-                       "worker failed", std::runtime_error);
-  CHECK(calls < 100);  // the other worker stopped long before its 250 steps
+  std::atomic<bool> thrown{false};
+  std::atomic<int> later_steps{0};
+  // Worker 0 throws at its third step. Worker 1, after its first, waits for that throw and
+  // then long enough for worker 0 to reach its handler: its next step must not happen.
+  auto on_step = [&](const train::HogwildStep& s) {
+    if (s.worker == 0 && s.step == 3) {
+      thrown = true;
+      throw std::runtime_error("worker failed");
+    }
+    if (s.worker != 1) return;
+    if (s.step > 1) {
+      ++later_steps;
+      return;
+    }
+    for (int i = 0; i < 10000 && !thrown; ++i) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(200ms);
+  };
+  CHECK_THROWS_WITH_AS(
+      train::hogwild(*model, make_mlp, momentum_sgd, ds,
+                     {.workers = 2, .epochs = 5, .batch_size = 4, .on_step = on_step}),
+      "worker failed", std::runtime_error);
+  CHECK(thrown);
+  CHECK(later_steps == 0);
 }
 
 TEST_CASE("hogwild: bad options and replicas are refused before any thread starts") {
@@ -224,6 +255,8 @@ TEST_CASE("hogwild: bad options and replicas are refused before any thread start
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(run(make_mlp, {.epochs = -1}), "hogwild: epochs must be >= 0, got -1",
                        tg::ValueError);
+  CHECK_THROWS_WITH_AS(run(make_mlp, {.max_samples = -5}),
+                       "hogwild: max_samples must be >= 0, got -5", tg::ValueError);
   CHECK_THROWS_WITH_AS(run(make_mlp, {.batch_size = 0}), "hogwild: batch_size must be >= 1, got 0",
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(run(nullptr, {}), "hogwild: a replica or optimizer factory is empty",

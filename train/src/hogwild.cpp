@@ -70,11 +70,7 @@ std::vector<Shared> pair_up(const nn::Module& model, nn::Module& replica) {
 // What the workers share besides the model: progress counters and the first error.
 struct Run {
   Run(const data::Dataset& d, const HogwildOptions& o, std::uint64_t s)
-      : dataset(d),
-        options(o),
-        seed(s),
-        loss_sum(static_cast<std::size_t>(o.epochs), 0.0),
-        loss_count(static_cast<std::size_t>(o.epochs), 0) {}
+      : dataset(d), options(o), seed(s) {}
 
   const data::Dataset& dataset;
   const HogwildOptions& options;
@@ -84,7 +80,7 @@ struct Run {
   std::atomic<bool> failed{false};
   std::mutex mutex;  // guards error and the epoch sums
   std::exception_ptr error;
-  std::vector<double> loss_sum;
+  std::vector<double> loss_sum;  // per epoch, grown as the first worker ends each
   std::vector<std::int64_t> loss_count;
 };
 
@@ -122,11 +118,18 @@ void train_worker(Run& run, Worker& w) {
                                         .num_replicas = o.workers,
                                         .rank = w.index,
                                         .check_replicas = false});
-  for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+  auto budget_spent = [&] {
+    return o.max_samples > 0 && run.samples.load(std::memory_order_relaxed) >= o.max_samples;
+  };
+  bool stop = false;
+  for (std::int64_t epoch = 0; epoch < o.epochs && !stop; ++epoch) {
     double sum = 0;
     std::int64_t count = 0;
     for (auto& [x, y] : loader) {
-      if (run.failed.load(std::memory_order_relaxed)) return;
+      if (run.failed.load(std::memory_order_relaxed) || budget_spent()) {
+        stop = true;
+        break;
+      }
       pull(w);
       double loss = 0;
       w.optimizer->step([&] {
@@ -152,9 +155,15 @@ void train_worker(Run& run, Worker& w) {
                    .loss = loss,
                    .replica = w.replica.get()});
     }
+    if (count == 0) continue;
     const std::lock_guard lock(run.mutex);
-    run.loss_sum[epoch] += sum;
-    run.loss_count[epoch] += count;
+    const auto e = static_cast<std::size_t>(epoch);
+    if (run.loss_sum.size() <= e) {
+      run.loss_sum.resize(e + 1, 0.0);
+      run.loss_count.resize(e + 1, 0);
+    }
+    run.loss_sum[e] += sum;
+    run.loss_count[e] += count;
   }
 }
 
@@ -166,6 +175,8 @@ HogwildResult hogwild(nn::Module& model, const ReplicaFactory& make_replica,
   const HogwildOptions& o = options;
   if (o.workers < 1) throw ValueError(msg("hogwild: workers must be >= 1, got ", o.workers));
   if (o.epochs < 0) throw ValueError(msg("hogwild: epochs must be >= 0, got ", o.epochs));
+  if (o.max_samples < 0)
+    throw ValueError(msg("hogwild: max_samples must be >= 0, got ", o.max_samples));
   if (o.batch_size < 1)
     throw ValueError(msg("hogwild: batch_size must be >= 1, got ", o.batch_size));
   if (!make_replica || !make_optimizer)

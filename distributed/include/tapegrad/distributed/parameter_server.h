@@ -23,6 +23,11 @@ struct ParameterServerOptions {
   /// gradient is ever dropped; 0 lets one worker compute at a time (sequential SGD spread over
   /// the workers).
   std::int64_t max_staleness = -1;
+  /// A budget for the whole job (0: none): once the applied updates hold this many samples,
+  /// every pull is answered "stop" (pull() returns -1), so the workers share the budget by
+  /// their speed and a slow one does not hold the end up. Pushes under way when it is reached
+  /// are still applied: at most one batch per other worker past it.
+  std::int64_t max_samples = 0;
 };
 
 /// One update the server applied (serve()'s on_update).
@@ -103,8 +108,9 @@ class ParameterServer {
                     const std::function<void(const ServerUpdate&)>& on_update = nullptr);
 
   /// Worker: waits for the server's current parameters and buffers and writes them into the
-  /// model; returns their version (the updates applied so far). StateError on the server or
-  /// after finish().
+  /// model; returns their version (the updates applied so far), or -1 when the server's
+  /// max_samples is spent (the model is left as it was: push no more, call finish()).
+  /// StateError on the server, after a stop, or after finish().
   std::int64_t pull();
   /// Worker: sends the model's gradients and buffers, with the batch's loss and sample count,
   /// as one update computed on the last pull's values. StateError without a pull since the last
@@ -130,7 +136,7 @@ class ParameterServer {
   std::int64_t pulled_version_ = -1;    // -1: no pull since the last push
   std::int64_t steps_ = 0;
   std::int64_t version_ = 0;  // the server's: updates applied so far
-  bool finished_ = false;
+  bool finished_ = false, stopped_ = false;
 };
 
 }  // namespace tapegrad::dist

@@ -47,8 +47,13 @@ struct HogwildStep {
 
 /// hogwild()'s settings.
 struct HogwildOptions {
-  int workers = 2;              ///< threads, each with its own shard of the dataset (>= 1)
-  std::int64_t epochs = 1;      ///< passes each worker makes over its shard (>= 0)
+  int workers = 2;          ///< threads, each with its own shard of the dataset (>= 1)
+  std::int64_t epochs = 1;  ///< passes each worker makes over its shard (>= 0)
+  /// A budget shared by the workers (0: none): no worker starts a step once they have trained
+  /// on this many samples together, so a fast worker takes more of it than a slow one (with
+  /// epochs set high enough not to end the run first). The steps under way when it is reached
+  /// finish: at most workers - 1 batches past it.
+  std::int64_t max_samples = 0;
   std::int64_t batch_size = 1;  ///< samples per step of a worker (>= 1)
   bool shuffle = true;          ///< a new order of the dataset every epoch
   /// The order's seed, shared by the workers so that their shards never overlap; unset: drawn
@@ -67,7 +72,8 @@ struct HogwildResult {
   std::int64_t samples = 0;                ///< trained on, all workers together
   std::vector<std::int64_t> worker_steps;  ///< steps each worker took
   /// Each epoch's mean training loss over every worker's batches of that epoch (each worker's
-  /// epoch e is its e-th pass over its shard, whenever it happened).
+  /// epoch e is its e-th pass over its shard, whenever it happened; a pass that max_samples cut
+  /// short counts with the batches it took).
   std::vector<double> epoch_loss;
   double seconds = 0;  ///< wall time of the whole run
 };
