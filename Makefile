@@ -3,6 +3,7 @@
 #   make demo-dist the same on two MPI ranks (data-parallel; Open MPI from setup.sh)
 #   make data      data/fashion-mnist, data/mnist and data/brown (the Brown corpus as text)
 #   make compare   every optimizer on the same MLP: docs/optimizer-comparison/{loss.png,results.md}
+#   make compare-async  synchronous and asynchronous SGD: docs/async-comparison/{async.png,results.md}
 #   make test      the whole test suite
 #   make sanitize  the tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang-16)
 #   make tsan      the threading tests under ThreadSanitizer
@@ -21,7 +22,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build data demo demo-dist compare bench-dist test sanitize tsan install-check bench fuzz docs format clean
+.PHONY: all setup configure build data demo demo-dist compare compare-async bench-dist test sanitize tsan install-check bench fuzz docs format clean
 
 all: build
 
@@ -47,6 +48,9 @@ demo-dist: data
 
 compare: data
 	$(BUILD)/examples/optimizer_comparison --out docs/optimizer-comparison
+
+compare-async: data
+	scripts/compare_async.sh $(BUILD) docs/async-comparison
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
