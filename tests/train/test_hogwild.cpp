@@ -3,6 +3,8 @@
 // are refused before any thread starts.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -99,6 +101,35 @@ TEST_CASE("hogwild: one worker is plain training at one thread, bit for bit") {
       REQUIRE(r.epoch_loss.size() == 3);
       CHECK(r.epoch_loss[2] < r.epoch_loss[0]);
     }
+}
+
+TEST_CASE("hogwild: a shared model saved and loaded continues at start_epoch, bit for bit") {
+  // Plain SGD keeps no state, so one worker's run split in two is the whole run.
+  const data::TensorDataset ds = classes(60);
+  auto sgd = [](nn::Module& m) {
+    return std::make_unique<optim::SGD>(m.parameters(), optim::SGDOptions{.lr = 0.05});
+  };
+  const train::HogwildOptions o{.workers = 1, .epochs = 3, .batch_size = 8, .seed = 21};
+  auto whole = make_mlp();
+  train::hogwild(*whole, make_mlp, sgd, ds, o);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "tapegrad-hogwild-resume.tg").string();
+  {
+    auto first = make_mlp();
+    train::HogwildOptions two = o;
+    two.epochs = 2;
+    train::hogwild(*first, make_mlp, sgd, ds, two);
+    first->save(path);
+  }
+  auto resumed = make_mlp();
+  resumed->load(path);
+  train::HogwildOptions last = o;
+  last.start_epoch = 2;
+  const train::HogwildResult r = train::hogwild(*resumed, make_mlp, sgd, ds, last);
+  std::remove(path.c_str());
+  CHECK(r.epoch_loss.size() == 1);
+  CHECK(r.worker_steps == std::vector<std::int64_t>{8});
+  CHECK(values(*resumed) == values(*whole));
 }
 
 TEST_CASE("hogwild: with atomic adds no update is lost, however the workers interleave") {
@@ -255,6 +286,8 @@ TEST_CASE("hogwild: bad options and replicas are refused before any thread start
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(run(make_mlp, {.epochs = -1}), "hogwild: epochs must be >= 0, got -1",
                        tg::ValueError);
+  CHECK_THROWS_WITH_AS(run(make_mlp, {.start_epoch = -1}),
+                       "hogwild: start_epoch must be >= 0, got -1", tg::ValueError);
   CHECK_THROWS_WITH_AS(run(make_mlp, {.max_samples = -5}),
                        "hogwild: max_samples must be >= 0, got -5", tg::ValueError);
   CHECK_THROWS_WITH_AS(run(make_mlp, {.batch_size = 0}), "hogwild: batch_size must be >= 1, got 0",

@@ -122,10 +122,13 @@ void train_worker(Run& run, Worker& w) {
     return o.max_samples > 0 && run.samples.load(std::memory_order_relaxed) >= o.max_samples;
   };
   bool stop = false;
-  for (std::int64_t epoch = 0; epoch < o.epochs && !stop; ++epoch) {
+  loader.set_epoch(o.start_epoch);
+  for (std::int64_t epoch = o.start_epoch; epoch < o.epochs && !stop; ++epoch) {
     double sum = 0;
     std::int64_t count = 0;
-    for (auto& [x, y] : loader) {
+    for (const data::Batch& batch : loader) {
+      // Named, not bound: clang cannot capture a structured binding where OpenMP is on.
+      const Tensor &x = batch.first, &y = batch.second;
       if (run.failed.load(std::memory_order_relaxed) || budget_spent()) {
         stop = true;
         break;
@@ -157,7 +160,7 @@ void train_worker(Run& run, Worker& w) {
     }
     if (count == 0) continue;
     const std::lock_guard lock(run.mutex);
-    const auto e = static_cast<std::size_t>(epoch);
+    const auto e = static_cast<std::size_t>(epoch - o.start_epoch);
     if (run.loss_sum.size() <= e) {
       run.loss_sum.resize(e + 1, 0.0);
       run.loss_count.resize(e + 1, 0);
@@ -175,6 +178,8 @@ HogwildResult hogwild(nn::Module& model, const ReplicaFactory& make_replica,
   const HogwildOptions& o = options;
   if (o.workers < 1) throw ValueError(msg("hogwild: workers must be >= 1, got ", o.workers));
   if (o.epochs < 0) throw ValueError(msg("hogwild: epochs must be >= 0, got ", o.epochs));
+  if (o.start_epoch < 0)
+    throw ValueError(msg("hogwild: start_epoch must be >= 0, got ", o.start_epoch));
   if (o.max_samples < 0)
     throw ValueError(msg("hogwild: max_samples must be >= 0, got ", o.max_samples));
   if (o.batch_size < 1)

@@ -48,7 +48,11 @@ struct HogwildStep {
 /// hogwild()'s settings.
 struct HogwildOptions {
   int workers = 2;          ///< threads, each with its own shard of the dataset (>= 1)
-  std::int64_t epochs = 1;  ///< passes each worker makes over its shard (>= 0)
+  std::int64_t epochs = 1;  ///< each worker trains until this many passes over its shard are done
+  /// The pass each worker starts at (a run resumed from its shared model, saved after an
+  /// earlier call: the shards' orders continue where they were; the workers' optimizers start
+  /// afresh, as in every call).
+  std::int64_t start_epoch = 0;
   /// A budget shared by the workers (0: none): no worker starts a step once they have trained
   /// on this many samples together, so a fast worker takes more of it than a slow one (with
   /// epochs set high enough not to end the run first). The steps under way when it is reached
@@ -71,9 +75,9 @@ struct HogwildOptions {
 struct HogwildResult {
   std::int64_t samples = 0;                ///< trained on, all workers together
   std::vector<std::int64_t> worker_steps;  ///< steps each worker took
-  /// Each epoch's mean training loss over every worker's batches of that epoch (each worker's
-  /// epoch e is its e-th pass over its shard, whenever it happened; a pass that max_samples cut
-  /// short counts with the batches it took).
+  /// Each epoch's mean training loss over every worker's batches of that epoch, from
+  /// start_epoch on (each worker's epoch e is its e-th pass over its shard, whenever it
+  /// happened; a pass that max_samples cut short counts with the batches it took).
   std::vector<double> epoch_loss;
   double seconds = 0;  ///< wall time of the whole run
 };
