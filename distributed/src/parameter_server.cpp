@@ -249,6 +249,14 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
   return stats;
 }
 
+void ParameterServer::set_version(std::int64_t version) {
+  if (!is_server())
+    throw StateError(msg("ParameterServer: set_version() is rank 0's; this is rank ", rank_));
+  if (version < 0)
+    throw ValueError(msg("ParameterServer: set_version needs a count >= 0, got ", version));
+  version_ = version;
+}
+
 std::int64_t ParameterServer::pull() {
   if (is_server()) throw StateError("ParameterServer: pull() is a worker's, not the server's");
   if (finished_) throw StateError("ParameterServer: pull() after finish()");

@@ -5,7 +5,10 @@
 // bit for bit; a staleness bound holds with one worker slowed, and binds where the unbounded
 // run goes past it. Run by ctest as `-n 2 -tc="parameter server: one worker*"` and `-n 3
 // -tc="parameter server: two workers*"`; the remaining cases run in both.
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -90,6 +93,85 @@ TEST_CASE("parameter server: one worker at staleness 0 is plain training, bit fo
     } else {
       work(ps, *net, ds, 3);
     }
+  }
+}
+
+TEST_CASE("parameter server: one worker: the server's Checkpointer resumes it, bit for bit") {
+  REQUIRE(dist::world_size() == 2);
+  const data::TensorDataset ds = global_data(tg::kFloat64);
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("tapegrad-ps-" + std::to_string(::getpid())))
+          .string();
+  auto momentum = [](nn::Module& m) {
+    return tg::optim::make("momentum", m.named_parameters(), {.lr = 0.05});
+  };
+  // The uninterrupted run: 3 epochs of 16 batches in one process.
+  auto plain = make_bn_net(3);
+  Opt popt = momentum(*plain);
+  {
+    data::DataLoader loader = worker_loader(ds, 1, 0);
+    for (int e = 0; e < 3; ++e)
+      for (auto& [x, y] : loader) {
+        popt->zero_grad();
+        nn::functional::cross_entropy((*plain)(x), y).backward();
+        popt->step();
+      }
+  }
+  // Interrupted: a budget of 100 samples ends the first job after 25 updates; the server saved
+  // at 8, 16 and 24.
+  {
+    auto net = make_bn_net(3);
+    dist::ParameterServer ps(*net, {.max_samples = 100});
+    if (ps.is_server()) {
+      Opt opt = momentum(*net);
+      tg::train::Checkpointer ckpt(*net, *opt, nullptr,
+                                   {.dir = dir, .every_epochs = 0, .every_steps = 8});
+      const dist::ServerStats s =
+          ps.serve(*opt, [&](const dist::ServerUpdate& u) { ckpt.on_step({.step = u.version}); });
+      CHECK(s.updates == 25);
+      CHECK(ckpt.checkpoints().size() == 3);
+    } else {
+      work(ps, *net, ds, 3);
+    }
+  }
+  // Resumed: a new job from other weights; the server resumes at step 24, the worker continues
+  // its order there (epoch 1, batch 8) to the end of epoch 3.
+  auto net = make_bn_net(99);
+  Opt opt = momentum(*net);
+  std::int64_t step = 0;
+  if (dist::rank() == 0) {
+    tg::train::Checkpointer ckpt(*net, *opt, nullptr, {.dir = dir, .verbose = false});
+    const std::optional<tg::train::Progress> p = ckpt.resume();
+    CHECK(p.has_value());
+    step = p ? p->step : 0;
+  }
+  tg::Tensor shared = tg::scalar_tensor(static_cast<double>(step), {.dtype = tg::kInt64});
+  dist::broadcast(shared, 0);
+  step = static_cast<std::int64_t>(shared.item());
+  CHECK(step == 24);
+  dist::ParameterServer ps(*net);
+  if (ps.is_server()) {
+    ps.set_version(step);
+    const dist::ServerStats s = ps.serve(*opt);
+    CHECK(s.updates == 24);
+    CHECK(ps.version() == 48);
+    CHECK(state_of(*net) == state_of(*plain));
+    std::filesystem::remove_all(dir);
+  } else {
+    data::DataLoader loader = worker_loader(ds, 1, 0);
+    loader.set_epoch(step / loader.num_batches(), step % loader.num_batches());
+    for (std::int64_t e = step / loader.num_batches(); e < 3; ++e)
+      for (auto& [x, y] : loader) {
+        ps.pull();
+        net->zero_grad();
+        tg::Tensor loss = nn::functional::cross_entropy((*net)(x), y);
+        loss.backward();
+        ps.push(loss.item(), x.size(0));
+      }
+    ps.finish();
+    CHECK_THROWS_WITH_AS(ps.set_version(1),
+                         "ParameterServer: set_version() is rank 0's; this is rank 1",
+                         tg::StateError);
   }
 }
 

@@ -82,6 +82,10 @@ struct ServerStats {
 /// returns the worker's after its forward, which become the server's. A parameter without a
 /// gradient is pushed as zeros. Messages are Open MPI point-to-point sends of the raw values.
 /// A rank that fails ends the job through dist::Context, as in data-parallel training.
+///
+/// Checkpoints are the server's: a Checkpointer over its model and optimizer, stepped from
+/// on_update (`ckpt.on_step({.step = u.version})`), saves both on its schedule; a resumed server
+/// calls set_version(progress.step), and its workers pull the resumed values as usual.
 class ParameterServer {
  public:
   /// Checks that every rank's model has the same parameters and buffers (a ValueError naming
@@ -106,6 +110,11 @@ class ParameterServer {
   /// after each, e.g. to record a curve or save a checkpoint. StateError on a worker.
   ServerStats serve(optim::Optimizer& optimizer,
                     const std::function<void(const ServerUpdate&)>& on_update = nullptr);
+  /// Server: the updates applied so far (across serve() calls).
+  std::int64_t version() const { return version_; }
+  /// Server: sets that count, as a server resumed at that step continues it (the Progress::step
+  /// a Checkpointer saved from on_update's version). ValueError when negative.
+  void set_version(std::int64_t version);
 
   /// Worker: waits for the server's current parameters and buffers and writes them into the
   /// model; returns their version (the updates applied so far), or -1 when the server's
