@@ -118,6 +118,18 @@ inline void check_parity_values(const tapegrad::Tensor& got, const tapegrad::Ten
   }
 }
 
+/// Every parameter's gradient against torch's, in named_parameters() order: grads holds one
+/// {"name", "value"} per parameter, each naming the same parameter.
+inline void check_param_grads(const std::vector<std::pair<std::string, tapegrad::Tensor>>& named,
+                              const nlohmann::json& grads) {
+  REQUIRE(grads.size() == named.size());
+  for (std::size_t k = 0; k < named.size(); ++k) {
+    INFO("the gradient of " << named[k].first);
+    CHECK(grads[k].at("name").get<std::string>() == named[k].first);
+    check_parity_values(named[k].second.grad(), tensor(grads[k].at("value")));
+  }
+}
+
 /// check_against at the parity tolerance.
 inline void check_parity(const nlohmann::json& c, const std::vector<tapegrad::Tensor>& leaves,
                          const tapegrad::Tensor& y) {

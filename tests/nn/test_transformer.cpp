@@ -60,11 +60,7 @@ TEST_CASE("TransformerEncoderLayer and TransformerEncoder match torch: output an
     torch_data::check_parity_values(out, torch_data::tensor(c.at("output")));
     (out * torch_data::tensor(c.at("mix"))).sum().backward();
     torch_data::check_parity_values(src.grad(), torch_data::tensor(c.at("grad_src")));
-    for (std::size_t k = 0; k < named.size(); ++k) {
-      INFO("the gradient of " << named[k].first);
-      torch_data::check_parity_values(named[k].second.grad(),
-                                      torch_data::tensor(c.at("grads")[k].at("value")));
-    }
+    torch_data::check_param_grads(named, c.at("grads"));
   }
 }
 

@@ -65,11 +65,7 @@ TEST_CASE("TransformerDecoderLayer and TransformerDecoder match torch: output an
     (out * torch_data::tensor(c.at("mix"))).sum().backward();
     torch_data::check_parity_values(tgt.grad(), torch_data::tensor(c.at("grad_tgt")));
     torch_data::check_parity_values(memory.grad(), torch_data::tensor(c.at("grad_memory")));
-    for (std::size_t k = 0; k < named.size(); ++k) {
-      INFO("the gradient of " << named[k].first);
-      torch_data::check_parity_values(named[k].second.grad(),
-                                      torch_data::tensor(c.at("grads")[k].at("value")));
-    }
+    torch_data::check_param_grads(named, c.at("grads"));
   }
 }
 
