@@ -19,9 +19,10 @@ namespace tapegrad {
 
 namespace {
 
+// A tape entry: not a reference on the node (see Node::tape_state). Its recording number is
+// the node's own seq.
 struct Entry {
-  std::uint64_t seq;
-  Node* node;  // not a reference: see Node::tape_state
+  Node* node;
 };
 
 // Recording numbers: each entry's is above its inputs' entries' (this thread's last number, or
@@ -159,7 +160,7 @@ Tensor record_inputs(const char* op, ImplPtr out, const In* inputs, std::size_t 
     node->out_version = out->storage->version;
     type.move_to(closure, node->closure_);
     node->has_closure_ = true;
-    t_tape.entries.push_back({node->seq, node.get()});
+    t_tape.entries.push_back({node.get()});
     node->tape_state.store(Node::kListed,
                            std::memory_order_relaxed);  // no other thread sees it yet
     out->node = std::move(node);
