@@ -142,33 +142,36 @@ TEST_CASE("max_pool2d: the 2x2 stride-2 kernel gives the general loop's values a
   // size (even sizes), and ceil_mode, whose extra partial windows are cut off (odd sizes, where
   // a last row and column no window reads). The input holds ties, NaNs and -infinity (a window
   // of only -infinity keeps its first place).
-  for (const tg::Shape& shape :
-       {tg::Shape{2, 3, 8, 6}, tg::Shape{1, 2, 7, 5}, tg::Shape{3, 4, 4}}) {
-    tg::Generator gen(7);
-    std::vector<double> v =
-        tg::randint(0, 4, shape, {.dtype = tg::kFloat64}, &gen).to_vector<double>();
-    for (std::size_t k = 0; k < v.size(); k += 5) v[k] = NAN;
-    for (std::size_t k = 3; k < v.size(); k += 7) v[k] = -INFINITY;
-    const auto W = static_cast<std::size_t>(shape.back());
-    v[0] = v[1] = v[W] = v[W + 1] = -INFINITY;  // the first window: all -infinity
-    const tg::Tensor x = tg::from_vector(v, shape);
-    const std::int64_t h = shape[shape.size() - 2] / 2, w = shape.back() / 2;
-    const bool odd = shape.back() % 2 != 0;
-    const auto [y, i] = tg::max_pool2d_with_indices(x, {.kernel_size = 2});
-    auto [yr, ir] = odd ? tg::max_pool2d_with_indices(x, {.kernel_size = 2, .ceil_mode = true})
-                        : tg::adaptive_max_pool2d_with_indices(x, {h, w});
-    if (odd) {
-      const auto r = static_cast<std::int64_t>(shape.size());
-      yr = yr.narrow(r - 2, 0, h).narrow(r - 1, 0, w);
-      ir = ir.narrow(r - 2, 0, h).narrow(r - 1, 0, w);
+  // Rows of 19 and 16 windows take the float32 kernel's eight-wide blocks and its tail.
+  for (const tg::Dtype dtype : {tg::kFloat64, tg::kFloat32})
+    for (const tg::Shape& shape : {tg::Shape{2, 3, 8, 6}, tg::Shape{1, 2, 7, 5}, tg::Shape{3, 4, 4},
+                                   tg::Shape{2, 3, 6, 38}, tg::Shape{1, 1, 5, 33}}) {
+      tg::Generator gen(7);
+      std::vector<double> v =
+          tg::randint(0, 4, shape, {.dtype = tg::kFloat64}, &gen).to_vector<double>();
+      for (std::size_t k = 0; k < v.size(); k += 5) v[k] = NAN;
+      for (std::size_t k = 3; k < v.size(); k += 7) v[k] = -INFINITY;
+      const auto W = static_cast<std::size_t>(shape.back());
+      v[0] = v[1] = v[W] = v[W + 1] = -INFINITY;  // the first window: all -infinity
+      const tg::Tensor x = tg::from_vector(v, shape).to(dtype);
+      const std::int64_t h = shape[shape.size() - 2] / 2, w = shape.back() / 2;
+      const bool odd = shape.back() % 2 != 0;
+      const auto [y, i] = tg::max_pool2d_with_indices(x, {.kernel_size = 2});
+      auto [yr, ir] = odd ? tg::max_pool2d_with_indices(x, {.kernel_size = 2, .ceil_mode = true})
+                          : tg::adaptive_max_pool2d_with_indices(x, {h, w});
+      if (odd) {
+        const auto r = static_cast<std::int64_t>(shape.size());
+        yr = yr.narrow(r - 2, 0, h).narrow(r - 1, 0, w);
+        ir = ir.narrow(r - 2, 0, h).narrow(r - 1, 0, w);
+      }
+      INFO("shape ", tg::shape_str(shape), " ", tg::dtype_name(dtype));
+      REQUIRE(y.shape() == yr.shape());
+      CHECK(i.to_vector<std::int64_t>() == ir.to_vector<std::int64_t>());
+      const auto a = y.to(tg::kFloat64).to_vector<double>(),
+                 b = yr.to(tg::kFloat64).to_vector<double>();
+      for (std::size_t k = 0; k < a.size(); ++k)
+        CHECK(((a[k] == b[k]) || (std::isnan(a[k]) && std::isnan(b[k]))));
+      CHECK(a[0] == -INFINITY);
+      CHECK(i.to_vector<std::int64_t>()[0] == 0);
     }
-    INFO("shape ", tg::shape_str(shape));
-    REQUIRE(y.shape() == yr.shape());
-    CHECK(i.to_vector<std::int64_t>() == ir.to_vector<std::int64_t>());
-    const auto a = y.to_vector<double>(), b = yr.to_vector<double>();
-    for (std::size_t k = 0; k < a.size(); ++k)
-      CHECK(((a[k] == b[k]) || (std::isnan(a[k]) && std::isnan(b[k]))));
-    CHECK(a[0] == -INFINITY);
-    CHECK(i.to_vector<std::int64_t>()[0] == 0);
-  }
 }
