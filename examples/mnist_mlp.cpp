@@ -1,7 +1,8 @@
 // The main job: an MLP on Fashion-MNIST (or the MNIST digits), trained by a loop you can read
 // and change: forward, loss, backward, step, batch after batch, with a progress bar, the test
 // set after every epoch, a log, checkpoints to resume from, and plots. Any optimizer and
-// schedule by name (optim::make, optim::make_schedule); --distributed for MPI ranks.
+// schedule by name (optim::make, optim::make_schedule); --distributed for MPI ranks, with
+// --local-sgd K for periodic averaging instead of averaging the gradients every step.
 //   mnist_mlp            defaults: 784-256-128-10 ReLU, Adam 1e-3, batch 128, 15 epochs, cosine lr
 //   mnist_mlp --optimizer sgd --batch-size full --lr 0.5      batch gradient descent
 //   mnist_mlp --stop-after 3, then mnist_mlp --resume          continue a saved run
@@ -27,6 +28,7 @@ struct Flags {
   std::string batch = "128", schedule = "cosine", save = "mnist_mlp-checkpoints", log, plot;
   bool resume = false, distributed = false;
   int epochs = 15, threads = 0, stop_after = 0;
+  std::int64_t local_sgd = 0;  // with --distributed: average every this many steps (0: DDP)
   std::uint64_t seed = 42;
   std::int64_t train_limit = 0, test_limit = 0;
 };
@@ -104,10 +106,18 @@ int main(int argc, char** argv) {
   app.add_flag("--distributed", f.distributed,
                "Data-parallel over an MPI job's ranks (mpiexec -n N mnist_mlp --distributed): "
                "each takes batch-size / N of every batch");
+  app.add_option("--local-sgd", f.local_sgd,
+                 "With --distributed: local SGD, the ranks averaging their models every K steps "
+                 "(and at each epoch's end) instead of their gradients every step")
+      ->check(CLI::PositiveNumber);
   std::unique_ptr<tg::dist::Context> mpi;
 #endif
   CLI11_PARSE(app, argc, argv);
 #if TAPEGRAD_HAS_DIST
+  if (f.local_sgd > 0 && !f.distributed) {
+    std::fprintf(stderr, "mnist_mlp: --local-sgd needs --distributed\n");
+    return 1;
+  }
   if (f.distributed) mpi = std::make_unique<tg::dist::Context>(argc, argv);
   const int rank = tg::dist::rank(), world = tg::dist::world_size();
 #else
@@ -147,7 +157,8 @@ int main(int argc, char** argv) {
     auto net = std::make_shared<nn::Sequential>(mlp(f));
     std::unique_ptr<nn::Module> ddp;
 #if TAPEGRAD_HAS_DIST
-    if (f.distributed) ddp = std::make_unique<tg::dist::DistributedDataParallel>(net);
+    if (f.distributed && f.local_sgd == 0)
+      ddp = std::make_unique<tg::dist::DistributedDataParallel>(net);
 #endif
     nn::Module& model = ddp ? *ddp : *net;
     auto opt = optim::make(f.optimizer, net->named_parameters(),
@@ -213,6 +224,20 @@ int main(int argc, char** argv) {
         std::printf("nothing to resume in %s: training from the start\n", f.save.c_str());
     }
     loader.set_epoch(p.epoch, p.batch);
+#if TAPEGRAD_HAS_DIST
+    // Local SGD: each rank steps its own replica; the optimizers' state is averaged too, so a
+    // checkpoint (taken after an epoch's averaging) holds every rank's state.
+    std::unique_ptr<tg::dist::LocalSGD> local;
+    if (f.local_sgd > 0) {
+      local = std::make_unique<tg::dist::LocalSGD>(
+          *net, *opt,
+          tg::dist::LocalSGDOptions{.period = f.local_sgd, .average_optimizer_state = true});
+      local->set_steps(p.step);
+      if (lead)
+        std::printf("local SGD: the ranks average every %lld steps\n",
+                    static_cast<long long>(f.local_sgd));
+    }
+#endif
 
     // The loop.
     std::vector<train::Record> epochs;
@@ -230,6 +255,9 @@ int main(int argc, char** argv) {
         loss.backward();
         if (f.clip_norm > 0) optim::clip_grad_norm_(net->parameters(), f.clip_norm);
         opt->step();
+#if TAPEGRAD_HAS_DIST
+        if (local) local->step();
+#endif
         if (sched && per_batch) sched->step();
         sums[0] += loss.item() * static_cast<double>(x.size(0));
         sums[1] += static_cast<double>(x.size(0));
@@ -237,6 +265,9 @@ int main(int argc, char** argv) {
         if (lead) bar.update(1, loss.item());
         if (ckpt) ckpt->on_step(p);
       }
+#if TAPEGRAD_HAS_DIST
+      if (local && local->steps() % f.local_sgd != 0) local->average();  // one model to evaluate
+#endif
       bar.finish();
       const double seconds = bar.elapsed_seconds();
       ++p.epoch, p.batch = 0;
