@@ -1,7 +1,12 @@
 // LocalSGD on two ranks: averaging after every step equals DistributedDataParallel (float64 to
 // 1e-12 relative, with and without momentum); average_optimizer_state makes the momentum buffers
 // agree; a period of 4 equals four local steps on each rank's own batches, then the mean,
-// computed here by hand for both ranks; errors name what is wrong.
+// computed here by hand for both ranks; a run resumed from rank 0's checkpoint after an averaging
+// is the uninterrupted one; errors name what is wrong.
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "helpers.h"
 
 namespace {
@@ -213,4 +218,56 @@ TEST_CASE("LocalSGD: bad options and models that differ between ranks are refuse
   CHECK_THROWS_WITH_AS(dist::LocalSGD(wide, *wide_opt),
                        doctest::Contains("LocalSGD: the ranks' models differ at '0.weight'"),
                        tg::ValueError);
+}
+
+TEST_CASE("LocalSGD: every rank resumes from rank 0's Checkpointer after an averaging, exactly") {
+  // 3 epochs of 4 steps per rank, averaging model and momentum every 2 steps; the interrupted
+  // run stops after 6 (mid-epoch) and a new job resumes from the checkpoint rank 0 wrote there.
+  const data::TensorDataset ds = global_data(tg::kFloat64);
+  tg::Tensor pid = tg::scalar_tensor(static_cast<double>(::getpid()), {.dtype = tg::kInt64});
+  dist::broadcast(pid, 0);
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("tapegrad-local-sgd-" + std::to_string(pid.to_vector<std::int64_t>()[0])))
+          .string();
+  auto train = [&](std::uint64_t seed, std::int64_t stop_at, bool resume) {
+    data::DataLoader loader = shard(ds, dist::rank());
+    auto net = make_net(seed, tg::kFloat64);
+    Opt opt = make_sgd(net->parameters(), 0.9);
+    tg::train::Checkpointer ckpt(*net, *opt, nullptr,
+                                 {.dir = dir,
+                                  .every_epochs = 0,
+                                  .every_steps = 2,
+                                  .write = dist::rank() == 0,
+                                  .verbose = false});
+    ckpt.attach(loader);
+    tg::train::Progress p;
+    if (resume) p = ckpt.resume().value_or(tg::train::Progress{});
+    dist::LocalSGD local(*net, *opt, {.period = 2, .average_optimizer_state = true});
+    local.set_steps(p.step);
+    while (p.epoch < 3 && p.step < stop_at) {
+      for (auto& [x, y] : loader) {
+        opt->zero_grad();
+        nn::functional::cross_entropy((*net)(x), y).backward();
+        opt->step();
+        local.step();
+        ++p.step, ++p.batch;
+        if (stop_at < 12) ckpt.on_step(p);
+        if (p.step == stop_at) break;
+      }
+      if (p.step == stop_at && p.batch < loader.num_batches()) break;
+      ++p.epoch, p.batch = 0;
+    }
+    return std::pair(p, flat(*net));
+  };
+  const auto whole = train(1, 12, false);
+  const auto first = train(1, 6, false);
+  CHECK(first.first.step == 6);
+  dist::barrier();  // rank 0's last checkpoint is written before any rank looks for it
+  const auto resumed = train(99, 12, true);  // other weights: the checkpoint replaces them
+  CHECK(resumed.first.step == 12);
+  CHECK(resumed.second == whole.second);
+  CHECK(same_on_every_rank(resumed.second));
+  dist::barrier();
+  if (dist::rank() == 0) std::filesystem::remove_all(dir);
 }
