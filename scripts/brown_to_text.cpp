@@ -15,56 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "brown_text.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-// The word of a `word/tag` token; `` and '' become ".
-std::string word_of(const std::string& token, const std::string& path) {
-  const std::size_t slash = token.rfind('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == token.size())
-    throw std::runtime_error(path + ": token '" + token + "' is not word/tag");
-  const std::string w = token.substr(0, slash);
-  return w == "``" || w == "''" ? "\"" : w;
-}
-
-bool closes(const std::string& w) {  // written right after the previous word
-  static const char* const kClosing[] = {",", ".", ";", ":", "!", "?", ")", "]", "'", "--"};
-  return std::find(std::begin(kClosing), std::end(kClosing), w) != std::end(kClosing);
-}
-
-// One file as text: each paragraph (a run of non-blank lines) one line.
+// One file as text, or an error naming it.
 std::string convert(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path.string() + ": cannot open");
-  std::string out, line, paragraph;
-  bool quote_open = false;  // whether the next " opens (no space after) or closes
-  bool glue = true;         // no space before the next word
-  auto end_paragraph = [&] {
-    if (!paragraph.empty()) out += paragraph + '\n';
-    paragraph.clear();
-    glue = true;
-    quote_open = false;
-  };
-  while (std::getline(in, line)) {
-    std::istringstream tokens(line);
-    std::string token;
-    bool any = false;
-    while (tokens >> token) {
-      any = true;
-      const std::string w = word_of(token, path.string());
-      const bool quote = w == "\"";
-      const bool opening = quote ? !quote_open : w == "(" || w == "[";
-      const bool closing = quote ? quote_open : closes(w);
-      if (!glue && !closing) paragraph += ' ';
-      paragraph += w;
-      if (quote) quote_open = !quote_open;
-      glue = opening;
-    }
-    if (!any) end_paragraph();
-  }
-  end_paragraph();
-  return out;
+  return brown::convert(in, path.string());
 }
 
 }  // namespace

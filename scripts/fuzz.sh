@@ -14,7 +14,7 @@ build=${FUZZ_BUILD:-build-asan}
 
 # The sanitizer tree (make sanitize builds the same one): only the fuzz targets are built here.
 scripts/configure_asan.sh "$build"
-targets=(idx mnist archive module_load checkpoint csv log npy safetensors torch pickle)
+targets=(idx mnist archive module_load checkpoint csv log npy safetensors torch pickle brown)
 cmake --build "$build" -j "$(nproc)" --target make_seeds "${targets[@]/#/fuzz_}"
 rm -rf "$build/seeds"
 "$build/tests/fuzz/make_seeds" "$build/seeds"

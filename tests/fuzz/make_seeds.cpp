@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   }
   const fs::path out = argv[1];
   for (const char* t : {"idx", "mnist", "archive", "module_load", "checkpoint", "csv", "log", "npy",
-                        "safetensors", "torch", "pickle"})
+                        "safetensors", "torch", "pickle", "brown"})
     fs::create_directories(out / t);
 
   // IDX: images and labels, raw and gzip.
@@ -140,6 +140,12 @@ int main(int argc, char** argv) {
     seed.insert(seed.end(), text.begin(), text.end());
     write_bytes((out / "csv" / ("seed" + std::to_string(i++))).string(), seed);
   }
+  // The Brown corpus's tagged form (brown_to_text's input): two paragraphs, quotes, brackets.
+  const std::string brown =
+      "\n\tThe/at Fulton/np-tl County/nn-tl Grand/jj-tl Jury/nn-tl said/vbd ``/`` no/at\n"
+      "\tevidence/nn ''/'' (/( any/dti )/) was/bedz found/vbn ./.\n\n\n"
+      "\tIt/pps said/vbd :/: 1/2/cd ,/, --/-- ;/. ?/. ''/''\n";
+  write_bytes((out / "brown" / "seed0").string(), std::vector<char>(brown.begin(), brown.end()));
   // Logs: a byte (even: CSV, odd: JSON Lines), then a file MetricsLog wrote.
   for (const char* ext : {".csv", ".jsonl"}) {
     const fs::path tmp = out / "log" / (std::string("tmp") + ext);
