@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 
@@ -51,18 +52,21 @@ const unsigned char* unpack(const std::vector<Tensor>& ts, const unsigned char* 
   return at;
 }
 
-// The whole message, checked against the size the protocol gives it before it is read.
-void receive(std::vector<unsigned char>& into, std::size_t bytes, int from, int tag, MPI_Comm comm,
-             const char* what) {
+// The whole message, checked against the size the protocol gives it (`bytes`, or `or_bytes`
+// where two are allowed) before it is read; returns its size.
+std::size_t receive(std::vector<unsigned char>& into, std::size_t bytes, int from, int tag,
+                    MPI_Comm comm, const char* what, std::size_t or_bytes = SIZE_MAX) {
   MPI_Status st;
   MPI_Probe(from, tag, comm, &st);
   int count = 0;
   MPI_Get_count(&st, MPI_BYTE, &count);
-  if (static_cast<std::size_t>(count) != bytes)
+  const auto got = static_cast<std::size_t>(count);
+  if (got != bytes && got != or_bytes)
     throw ValueError(msg("ParameterServer: a ", what, " from rank ", st.MPI_SOURCE, " holds ",
                          count, " bytes, expected ", bytes));
-  into.resize(std::max(into.size(), bytes));
+  into.resize(std::max(into.size(), got));
   MPI_Recv(into.data(), count, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
+  return got;
 }
 }  // namespace
 
@@ -97,11 +101,10 @@ ParameterServer::ParameterServer(nn::Module& model, ParameterServerOptions optio
   }
   detail::check_replicas("ParameterServer", named);
   // A message is one MPI call, whose count is an int.
-  std::size_t bytes = kPushHeader;
-  for (const Tensor& t : params_) bytes += bytes_of(t);
-  for (const Tensor& t : buffers_) bytes += bytes_of(t);
-  if (bytes > static_cast<std::size_t>(INT_MAX))
-    throw ValueError(msg("ParameterServer: a push of ", bytes,
+  for (const Tensor& t : params_) values_bytes_ += bytes_of(t);
+  for (const Tensor& t : buffers_) values_bytes_ += bytes_of(t);
+  if (kPushHeader + values_bytes_ > static_cast<std::size_t>(INT_MAX))
+    throw ValueError(msg("ParameterServer: a push of ", kPushHeader + values_bytes_,
                          " bytes is more than one MPI message takes (2^31 - 1)"));
   detail::broadcast_from_rank0(params_);
   detail::broadcast_from_rank0(buffers_);
@@ -112,13 +115,6 @@ ParameterServer::~ParameterServer() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized && comm_->comm != MPI_COMM_NULL) MPI_Comm_free(&comm_->comm);
-}
-
-std::size_t ParameterServer::values_bytes() const {
-  std::size_t n = 0;
-  for (const Tensor& t : params_) n += bytes_of(t);
-  for (const Tensor& t : buffers_) n += bytes_of(t);
-  return n;
 }
 
 void ParameterServer::pack_values(unsigned char* out) const { pack(buffers_, pack(params_, out)); }
@@ -133,14 +129,17 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
     throw StateError(msg("ParameterServer: serve() is rank 0's; this is rank ", rank_));
   const MPI_Comm comm = comm_->comm;
   const Clock::time_point start = Clock::now();
-  const std::size_t push_bytes = kPushHeader + values_bytes();
-  const std::size_t params_bytes = kParamsHeader + values_bytes();
+  const std::size_t push_bytes = kPushHeader + values_bytes_;
+  const std::size_t params_bytes = kParamsHeader + values_bytes_;
   std::vector<unsigned char> in, out(params_bytes);
   std::int64_t packed = -1;  // the version `out` holds
 
   // The gradients land in tensors of their own, each parameter's .grad while serving.
   std::vector<Tensor> grads;
-  for (const Tensor& p : params_) grads.push_back(empty(p.shape(), {.dtype = p.dtype()}));
+  for (const Tensor& p : params_) {
+    grads.push_back(empty(p.shape(), {.dtype = p.dtype()}));
+    p.set_grad(grads.back());
+  }
 
   ServerStats stats;
   stats.worker_steps.assign(static_cast<std::size_t>(world_), 0);
@@ -213,7 +212,6 @@ ServerStats ParameterServer::serve(optim::Optimizer& optimizer,
         throw ValueError(msg("ParameterServer: rank ", from, " pushed a gradient of version ",
                              head[0], " without pulling it"));
       unpack(buffers_, unpack(grads, in.data() + kPushHeader));
-      for (std::size_t i = 0; i < params_.size(); ++i) params_[i].set_grad(grads[i]);
       optimizer.step();
       ++version_;
       const std::int64_t staleness = version_ - 1 - pulled[w];
@@ -263,13 +261,8 @@ std::int64_t ParameterServer::pull() {
   if (stopped_) throw StateError("ParameterServer: pull() after the server said stop");
   const MPI_Comm comm = comm_->comm;
   MPI_Send(nullptr, 0, MPI_BYTE, 0, kPull, comm);
-  MPI_Status st;
-  MPI_Probe(0, kParams, comm, &st);
-  int count = 0;
-  MPI_Get_count(&st, MPI_BYTE, &count);
-  const bool stop = static_cast<std::size_t>(count) == kParamsHeader;
-  receive(message_, stop ? kParamsHeader : kParamsHeader + values_bytes(), 0, kParams, comm,
-          "params message");
+  const bool stop = receive(message_, kParamsHeader + values_bytes_, 0, kParams, comm,
+                            "params message", kParamsHeader) == kParamsHeader;
   std::int64_t version = 0;
   std::memcpy(&version, message_.data(), sizeof version);
   if (stop) {
@@ -293,7 +286,7 @@ void ParameterServer::push(double loss, std::int64_t samples) {
         "ParameterServer: push() needs a pull() first: a gradient is computed on "
         "the values the last pull gave");
   if (samples < 0) throw ValueError(msg("ParameterServer: push() of ", samples, " samples"));
-  const std::size_t bytes = kPushHeader + values_bytes();
+  const std::size_t bytes = kPushHeader + values_bytes_;
   message_.resize(std::max(message_.size(), bytes));
   const std::int64_t head[3] = {pulled_version_, steps_ + 1, samples};
   std::memcpy(message_.data(), head, sizeof head);

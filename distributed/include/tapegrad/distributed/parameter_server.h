@@ -132,7 +132,6 @@ class ParameterServer {
  private:
   struct Comm;  // MPI's communicator, kept out of this header
 
-  std::size_t values_bytes() const;
   void pack_values(unsigned char* out) const;
   void unpack_values(const unsigned char* in) const;
 
@@ -141,6 +140,7 @@ class ParameterServer {
   ParameterServerOptions options_;
   int rank_ = 0, world_ = 1;
   std::vector<Tensor> params_, buffers_;
+  std::size_t values_bytes_ = 0;        // every parameter's and buffer's raw bytes
   std::vector<unsigned char> message_;  // the last message sent or received, reused
   std::int64_t pulled_version_ = -1;    // -1: no pull since the last push
   std::int64_t steps_ = 0;
