@@ -43,6 +43,20 @@ data::DataLoader worker_loader(const data::TensorDataset& ds, int workers, int i
                                .check_replicas = false});
 }
 
+// The one worker's three epochs, as a script writes them in one process.
+std::shared_ptr<nn::Sequential> plain_run(const data::TensorDataset& ds, const char* optimizer) {
+  auto plain = make_bn_net(3);
+  Opt opt = tg::optim::make(optimizer, plain->named_parameters(), {.lr = 0.05});
+  data::DataLoader loader = worker_loader(ds, 1, 0);
+  for (int e = 0; e < 3; ++e)
+    for (auto& [x, y] : loader) {
+      opt->zero_grad();
+      nn::functional::cross_entropy((*plain)(x), y).backward();
+      opt->step();
+    }
+  return plain;
+}
+
 // A worker's whole run: pull, gradient, push, for `epochs` or until the server says stop, then
 // finish; `pause` between the pull and the push (a slow worker).
 void work(dist::ParameterServer& ps, nn::Module& net, const data::TensorDataset& ds, int epochs,
@@ -79,17 +93,7 @@ TEST_CASE("parameter server: one worker at staleness 0 is plain training, bit fo
       CHECK(s.worker_steps == std::vector<std::int64_t>{0, 48});
       CHECK(s.samples == 192);
       CHECK(s.max_staleness == 0);
-      // The same three epochs as a script writes them in one process.
-      auto plain = make_bn_net(3);
-      Opt popt = tg::optim::make(name, plain->named_parameters(), {.lr = 0.05});
-      data::DataLoader loader = worker_loader(ds, 1, 0);
-      for (int e = 0; e < 3; ++e)
-        for (auto& [x, y] : loader) {
-          popt->zero_grad();
-          nn::functional::cross_entropy((*plain)(x), y).backward();
-          popt->step();
-        }
-      CHECK(state_of(*net) == state_of(*plain));
+      CHECK(state_of(*net) == state_of(*plain_run(ds, name)));
     } else {
       work(ps, *net, ds, 3);
     }
@@ -106,17 +110,7 @@ TEST_CASE("parameter server: one worker: the server's Checkpointer resumes it, b
     return tg::optim::make("momentum", m.named_parameters(), {.lr = 0.05});
   };
   // The uninterrupted run: 3 epochs of 16 batches in one process.
-  auto plain = make_bn_net(3);
-  Opt popt = momentum(*plain);
-  {
-    data::DataLoader loader = worker_loader(ds, 1, 0);
-    for (int e = 0; e < 3; ++e)
-      for (auto& [x, y] : loader) {
-        popt->zero_grad();
-        nn::functional::cross_entropy((*plain)(x), y).backward();
-        popt->step();
-      }
-  }
+  const auto plain = plain_run(ds, "momentum");
   // Interrupted: a budget of 100 samples ends the first job after 25 updates; the server saved
   // at 8, 16 and 24.
   {
