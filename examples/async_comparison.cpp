@@ -401,16 +401,19 @@ int main(int argc, char** argv) {
   CLI::App app{"Synchronous and asynchronous SGD compared: one run, or --report"};
   Settings s;
   bool do_report = false;
-  app.add_option("--problem", s.problem, "line or mlp");
-  app.add_option("--method", s.method, "sync, local, ps or hogwild");
+  app.add_option("--problem", s.problem, "line or mlp")->check(CLI::IsMember({"line", "mlp"}));
+  app.add_option("--method", s.method, "sync, local, ps or hogwild")
+      ->check(CLI::IsMember({"sync", "local", "ps", "hogwild"}));
   app.add_option("--label", s.label, "the run's name in <out>/<problem>/");
   app.add_option("--period", s.period, "local SGD: steps between averagings");
   app.add_option("--staleness", s.staleness, "parameter server: the bound (-1: none)");
-  app.add_option("--slow-ms", s.slow_ms, "the last worker sleeps this long in each step");
+  app.add_option("--slow-ms", s.slow_ms, "the last worker sleeps this long in each step")
+      ->check(CLI::Range(0.0, 60000.0));
   app.add_option("--out", s.out);
   app.add_option("--data", s.data_dir);
-  app.add_option("--epochs", s.epochs, "0: the problem's own (line 10, mlp 2)");
-  app.add_option("--train-limit", s.train_limit);
+  app.add_option("--epochs", s.epochs, "0: the problem's own (line 10, mlp 2)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--train-limit", s.train_limit)->check(CLI::NonNegativeNumber);
   app.add_flag("--report", do_report, "read every run and write results.md and async.png");
   CLI11_PARSE(app, argc, argv);
   if (s.label.empty()) s.label = s.method;
