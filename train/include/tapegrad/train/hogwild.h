@@ -28,7 +28,7 @@ enum class HogwildUpdate {
   LoadStore,
   /// An atomic read-modify-write (a compare-and-swap loop): the update is added to the
   /// element's current value, so no update is ever lost (the componentwise atomic addition the
-  /// paper's analysis assumes), at 14 times LoadStore's cost.
+  /// paper's analysis assumes), at 13 times LoadStore's cost.
   Add,
 };
 
