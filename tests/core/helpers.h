@@ -13,6 +13,15 @@
 
 namespace tg = tapegrad;
 
+/// A module's whole state (parameters and buffers, in state_dict order) as numbers: to see that
+/// two runs ended alike, or that a refused load changed nothing.
+inline std::vector<double> state_values(const tg::nn::Module& m) {
+  std::vector<double> r;
+  for (const auto& [name, t] : m.state_dict())
+    for (double v : t.to(tg::kFloat64).to_vector<double>()) r.push_back(v);
+  return r;
+}
+
 /// A float64 leaf that requires grad, drawn from N(0, 1) with a fixed seed.
 inline tg::Tensor leaf(const tg::Shape& shape, std::uint64_t seed = 7) {
   tg::Generator gen(seed);

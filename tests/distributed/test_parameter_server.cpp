@@ -26,13 +26,6 @@ std::shared_ptr<nn::Sequential> make_bn_net(std::uint64_t seed) {
   return m;
 }
 
-std::vector<double> state_of(const nn::Module& m) {
-  std::vector<double> r;
-  for (const auto& [name, t] : m.state_dict())
-    for (double v : t.to(tg::kFloat64).to_vector<double>()) r.push_back(v);
-  return r;
-}
-
 // Worker `index` of `workers`: its shard of the data, shuffled per epoch.
 data::DataLoader worker_loader(const data::TensorDataset& ds, int workers, int index) {
   return data::DataLoader(ds, {.batch_size = 4,
@@ -93,7 +86,7 @@ TEST_CASE("parameter server: one worker at staleness 0 is plain training, bit fo
       CHECK(s.worker_steps == std::vector<std::int64_t>{0, 48});
       CHECK(s.samples == 192);
       CHECK(s.max_staleness == 0);
-      CHECK(state_of(*net) == state_of(*plain_run(ds, name)));
+      CHECK(state_values(*net) == state_values(*plain_run(ds, name)));
     } else {
       work(ps, *net, ds, 3);
     }
@@ -149,7 +142,7 @@ TEST_CASE("parameter server: one worker: the server's Checkpointer resumes it, b
     const dist::ServerStats s = ps.serve(*opt);
     CHECK(s.updates == 24);
     CHECK(ps.version() == 48);
-    CHECK(state_of(*net) == state_of(*plain));
+    CHECK(state_values(*net) == state_values(*plain));
     std::filesystem::remove_all(dir);
   } else {
     data::DataLoader loader = worker_loader(ds, 1, 0);

@@ -29,14 +29,6 @@ std::vector<std::string> names(const nn::StateDict& sd) {
   return r;
 }
 
-// The module's state as numbers, to see that a refused load changed nothing.
-std::vector<double> values(const nn::Module& m) {
-  std::vector<double> r;
-  for (const auto& [n, t] : m.state_dict())
-    for (double v : t.to(tg::kFloat64).to_vector<double>()) r.push_back(v);
-  return r;
-}
-
 // A state dict with other values everywhere, built from another module's.
 nn::StateDict shifted(const nn::Module& m) {
   nn::StateDict sd;
@@ -106,7 +98,7 @@ TEST_CASE("load_state_dict: a round trip copies every value") {
   const auto r = b.load_state_dict(shifted(a));
   CHECK(r.missing_keys.empty());
   CHECK(r.unexpected_keys.empty());
-  const std::vector<double> va = values(a), vb = values(b);
+  const std::vector<double> va = state_values(a), vb = state_values(b);
   REQUIRE(va.size() == vb.size());
   for (std::size_t i = 0; i < va.size(); ++i)
     CHECK(vb[i] == doctest::Approx(va[i] + (i + 1 == va.size() ? 7 : 0.5)));
@@ -115,7 +107,7 @@ TEST_CASE("load_state_dict: a round trip copies every value") {
 
 TEST_CASE("load_state_dict: missing, unexpected, wrong shapes and dtypes change nothing") {
   Net a, b;
-  const std::vector<double> before = values(b);
+  const std::vector<double> before = state_values(b);
   nn::StateDict sd = shifted(a);
   sd.erase(sd.begin() + 3);  // bn.running_mean
   sd.emplace_back("bn.extra", tg::zeros({1}));
@@ -123,7 +115,7 @@ TEST_CASE("load_state_dict: missing, unexpected, wrong shapes and dtypes change 
                        "load_state_dict: error(s) loading the state dict for Net: missing "
                        "key(s): 'bn.running_mean'. unexpected key(s): 'bn.extra'.",
                        tg::ValueError);
-  CHECK(values(b) == before);
+  CHECK(state_values(b) == before);
   // Non-strict: the rest is loaded, and what was left out is returned.
   const auto r = b.load_state_dict(sd, /*strict=*/false);
   CHECK(r.missing_keys == std::vector<std::string>{"bn.running_mean"});
@@ -132,7 +124,7 @@ TEST_CASE("load_state_dict: missing, unexpected, wrong shapes and dtypes change 
   CHECK(b.bn->running_mean.to_vector<float>() == std::vector<float>{0, 0, 0});
 
   Net c;
-  const std::vector<double> c_before = values(c);
+  const std::vector<double> c_before = state_values(c);
   nn::StateDict bad = shifted(a);
   bad[4].second = tg::zeros({2}, {.dtype = tg::kInt64});
   CHECK_THROWS_WITH_AS(c.load_state_dict(bad, false),
@@ -149,7 +141,7 @@ TEST_CASE("load_state_dict: missing, unexpected, wrong shapes and dtypes change 
   bad.push_back(bad[1]);
   CHECK_THROWS_WITH_AS(c.load_state_dict(bad), "load_state_dict: entry 'fc.bias' appears twice",
                        tg::ValueError);
-  CHECK(values(c) == c_before);
+  CHECK(state_values(c) == c_before);
 }
 
 TEST_CASE("buffers travel in checkpoints, and a checkpoint without them is refused") {
@@ -158,7 +150,7 @@ TEST_CASE("buffers travel in checkpoints, and a checkpoint without them is refus
   a.load_state_dict(shifted(a));
   a.save(path);
   b.load(path);
-  CHECK(values(b) == values(a));
+  CHECK(state_values(b) == state_values(a));
   // A model that gained a buffer cannot read a file written before it had one.
   struct Plain : nn::Module {
     std::shared_ptr<nn::Linear> fc = register_module("fc", nn::Linear(2, 3));

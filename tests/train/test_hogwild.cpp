@@ -32,18 +32,6 @@ data::TensorDataset classes(std::int64_t n) {
   return {x, y};
 }
 
-std::vector<double> values(const nn::Module& m) {
-  std::vector<double> out;
-  for (const auto& [name, t] : m.state_dict()) {
-    if (t.dtype() == tg::kInt64) {
-      for (auto v : t.to_vector<std::int64_t>()) out.push_back(static_cast<double>(v));
-    } else {
-      for (double v : t.to_vector<double>()) out.push_back(v);
-    }
-  }
-  return out;
-}
-
 double entry(const nn::Module& m, const std::string& name) {
   for (const auto& [n, t] : m.state_dict())
     if (n == name) return t.item();
@@ -72,7 +60,7 @@ std::vector<double> plain(const data::Dataset& ds,
       train::default_loss((*model)(x), y).backward();
       opt->step();
     }
-  return values(*model);
+  return state_values(*model);
 }
 
 // Each step subtracts exactly 1 from every element (SGD at lr 1 on the sum): a lost update
@@ -95,7 +83,7 @@ TEST_CASE("hogwild: one worker is plain training at one thread, bit for bit") {
       const train::HogwildResult r = train::hogwild(
           *model, make_mlp, make_opt, ds,
           {.workers = 1, .epochs = 3, .batch_size = 8, .seed = 21, .update = update});
-      CHECK(values(*model) == plain(ds, make_opt));
+      CHECK(state_values(*model) == plain(ds, make_opt));
       CHECK(r.samples == 180);
       CHECK(r.worker_steps == std::vector<std::int64_t>{24});
       REQUIRE(r.epoch_loss.size() == 3);
@@ -129,7 +117,7 @@ TEST_CASE("hogwild: a shared model saved and loaded continues at start_epoch, bi
   std::remove(path.c_str());
   CHECK(r.epoch_loss.size() == 1);
   CHECK(r.worker_steps == std::vector<std::int64_t>{8});
-  CHECK(values(*resumed) == values(*whole));
+  CHECK(state_values(*resumed) == state_values(*whole));
 }
 
 TEST_CASE("hogwild: with atomic adds no update is lost, however the workers interleave") {
@@ -278,7 +266,7 @@ TEST_CASE("hogwild: a worker's exception stops the run and reaches the caller") 
 TEST_CASE("hogwild: bad options and replicas are refused before any thread starts") {
   const data::TensorDataset ds = classes(10);
   auto model = make_mlp();
-  const std::vector<double> before = values(*model);
+  const std::vector<double> before = state_values(*model);
   auto run = [&](const train::ReplicaFactory& make, train::HogwildOptions o) {
     return train::hogwild(*model, make, momentum_sgd, ds, o);
   };
@@ -319,5 +307,5 @@ TEST_CASE("hogwild: bad options and replicas are refused before any thread start
                        "hogwild: the replica's '0.weight' [16, 5] float32 is not the model's "
                        "'0.weight' [16, 5] float64",
                        tg::ValueError);
-  CHECK(values(*model) == before);
+  CHECK(state_values(*model) == before);
 }
