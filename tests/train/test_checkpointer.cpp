@@ -242,3 +242,40 @@ TEST_CASE("Checkpointer: a new run in the folder replaces an earlier run's check
   CHECK_THROWS_WITH_AS(train::Checkpointer(run.net, run.opt, nullptr, {.keep_last = 0}),
                        "Checkpointer: keep_last must be >= 1, got 0", tg::ValueError);
 }
+
+TEST_CASE("Checkpointer: a model-only one saves no optimizer and resumes the model alone") {
+  TempDir d;
+  Run run;
+  train::Checkpointer model_only(run.net, {.dir = d.file("model"), .verbose = false});
+  train::Checkpointer whole(run.net, run.opt, &run.sched, {.dir = d.file("whole")});
+  CHECK(model_only.model_only());
+  CHECK(!whole.model_only());
+  CHECK(&model_only.model() == &run.net);
+  train::fit(run.net, run.opt, run.loader,
+             {.epochs = 2, .callbacks = {&model_only, &whole}, .verbose = false});
+  const std::string file = model_only.checkpoints().back();
+  const tg::Archive ar = tg::Archive::load(file);
+  CHECK(ar.names_with_prefix("optim.").empty());
+  CHECK(ar.names_with_prefix("sched.").empty());
+  CHECK(ar.get_int64("progress.epoch") == 2);
+
+  // The model from its own file or from a whole run's; the optimizer is left alone.
+  for (const std::string& from : {file, whole.checkpoints().back()}) {
+    Run fresh;
+    const double lr = fresh.opt.lr();
+    train::Checkpointer again(fresh.net, {.dir = d.file("model"), .verbose = false});
+    CHECK(again.resume(from).epoch == 2);
+    CHECK(fresh.state() == run.state());
+    CHECK(fresh.opt.lr() == lr);
+    CHECK(fresh.opt.state(0).step == 0);
+  }
+
+  // A whole-run Checkpointer needs the optimizer's state a model-only file lacks.
+  Run fresh;
+  const auto before = fresh.params();
+  train::Checkpointer needs_opt(fresh.net, fresh.opt, nullptr, {.dir = d.file("model")});
+  CHECK_THROWS_WITH_AS(needs_opt.resume(file),
+                       doctest::Contains("Adam: cannot load state: no 'optim.type' entry"),
+                       tg::ValueError);
+  CHECK(fresh.params() == before);
+}

@@ -10,10 +10,10 @@
 namespace tapegrad::train {
 namespace detail {
 
-void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer& opt,
+void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer* opt,
                const optim::SchedulerState* schedule, Progress progress) {
   nn::save_state(model, ar);
-  opt.save_state(ar);
+  if (opt) opt->save_state(ar);
   if (schedule) schedule->save_state(ar, "sched.");
   auto int64 = [](std::int64_t v) {
     return scalar_tensor(static_cast<double>(v), {.dtype = kInt64});
@@ -30,7 +30,7 @@ std::string name_file(const std::string& path, const std::string& what, const ch
 }
 
 LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module& model,
-                   const optim::Optimizer& opt, const optim::SchedulerState* schedule) {
+                   const optim::Optimizer* opt, const optim::SchedulerState* schedule) {
   // Each piece is read and checked into the result, so a bad entry anywhere leaves model,
   // optimizer, schedule and generator as they were.
   LoadedRun run;
@@ -45,7 +45,7 @@ LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module&
           msg("progress is negative: epoch ", p.epoch, ", step ", p.step, ", batch ", p.batch));
     run.rng.set_state(ar.get_text("progress.rng"));
     run.model = nn::read_state(model, ar);
-    run.optimizer = opt.read_state(ar);
+    if (opt) run.optimizer = opt->read_state(ar);
     if (schedule) run.schedule = schedule->read_state(ar, "sched.");
   } catch (const Error& e) {
     throw ValueError(name_file(path, e.what(), "load_checkpoint"));
@@ -53,10 +53,10 @@ LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module&
   return run;
 }
 
-void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer& opt,
+void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer* opt,
                optim::SchedulerState* schedule) {
   nn::apply_state(model, run.model);
-  opt.apply_state(*run.optimizer);
+  if (opt) opt->apply_state(*run.optimizer);
   if (schedule) schedule->apply_state(*run.schedule);
   default_generator() = run.rng;
 }
@@ -66,15 +66,15 @@ void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer& opt,
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& opt,
                      const optim::SchedulerState* schedule, Progress progress) {
   Archive ar;
-  detail::write_run(ar, model, opt, schedule, progress);
+  detail::write_run(ar, model, &opt, schedule, progress);
   ar.save(path);
 }
 
 Progress load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt,
                          optim::SchedulerState* schedule) {
   const Archive ar = Archive::load(path);
-  detail::LoadedRun run = detail::read_run(ar, path, model, opt, schedule);
-  detail::apply_run(run, model, opt, schedule);
+  detail::LoadedRun run = detail::read_run(ar, path, model, &opt, schedule);
+  detail::apply_run(run, model, &opt, schedule);
   return run.progress;
 }
 

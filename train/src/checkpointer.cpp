@@ -17,7 +17,14 @@
 namespace tapegrad::train {
 namespace fs = std::filesystem;
 
+Checkpointer::Checkpointer(nn::Module& model, CheckpointerOptions options)
+    : Checkpointer(model, nullptr, nullptr, std::move(options)) {}
+
 Checkpointer::Checkpointer(nn::Module& model, optim::Optimizer& opt,
+                           optim::SchedulerState* schedule, CheckpointerOptions options)
+    : Checkpointer(model, &opt, schedule, std::move(options)) {}
+
+Checkpointer::Checkpointer(nn::Module& model, optim::Optimizer* opt,
                            optim::SchedulerState* schedule, CheckpointerOptions o)
     : model_(model), opt_(opt), schedule_(schedule), options_(std::move(o)) {
   if (options_.dir.empty()) throw ValueError("Checkpointer: dir is empty");
@@ -124,19 +131,23 @@ std::string Checkpointer::on_epoch(const Progress& p, const Record& r) {
   return "";
 }
 
-void Checkpointer::on_fit_begin(FitState& state) {
+std::optional<Progress> Checkpointer::begin(data::DataLoader& loader, bool epoch_ends_only) {
   // The loader's order travels in the checkpoints; a resume restores it (at the checkpoint's
   // epoch and batch).
-  attach(state.loader);
-  if (!options_.resume) return;
+  attach(loader);
+  epoch_ends_only_ = epoch_ends_only;
+  if (!options_.resume) return std::nullopt;
   const std::optional<Progress> restored = resume();
-  if (!restored) return;
-  state.progress = *restored;
-  if (options_.verbose)
+  if (restored && options_.verbose)
     std::printf("resumed from %s after epoch %lld%s (step %lld)\n", resumed_from_.c_str(),
                 static_cast<long long>(restored->epoch),
                 restored->batch ? msg(", batch ", restored->batch, " of the next").c_str() : "",
                 static_cast<long long>(restored->step));
+  return restored;
+}
+
+void Checkpointer::on_fit_begin(FitState& state) {
+  if (const std::optional<Progress> restored = begin(state.loader)) state.progress = *restored;
 }
 
 Signal Checkpointer::on_batch_end(const BatchEnd& b) {
@@ -157,6 +168,9 @@ Progress Checkpointer::resume(const std::string& path) {
   std::optional<LogPosition> pos;
   std::optional<double> best;
   try {
+    if (epoch_ends_only_ && state.progress.batch != 0)
+      throw ValueError(msg("the checkpoint is at batch ", state.progress.batch,
+                           " of an epoch, and this run resumes at an epoch's end only"));
     if (loader_ && ar.contains("train.data.seed")) {
       const std::string text = ar.get_text("train.data.seed");
       std::uint64_t v = 0;

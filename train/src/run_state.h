@@ -21,13 +21,15 @@ struct LoadedRun {
   std::unique_ptr<LoadedState> optimizer, schedule;
 };
 
-void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer& opt,
+// A null optimizer is a model-only run (Hogwild's shared model, whose workers' optimizers
+// start afresh): none written, and an optimizer's entries in the file are left unread.
+void write_run(Archive& ar, const nn::Module& model, const optim::Optimizer* opt,
                const optim::SchedulerState* schedule, Progress progress);
 /// Reads and checks every piece load_checkpoint applies, changing nothing; errors name path.
 LoadedRun read_run(const Archive& ar, const std::string& path, const nn::Module& model,
-                   const optim::Optimizer& opt, const optim::SchedulerState* schedule);
+                   const optim::Optimizer* opt, const optim::SchedulerState* schedule);
 /// Applies what read_run returned (nothing in it can fail).
-void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer& opt,
+void apply_run(LoadedRun& run, nn::Module& model, optim::Optimizer* opt,
                optim::SchedulerState* schedule);
 /// e's message with path in it (Archive's messages already name the file).
 std::string name_file(const std::string& path, const std::string& what, const char* op);

@@ -1,7 +1,8 @@
 // Checkpointer: whole-run checkpoints on a schedule (every N epochs or steps) into one folder,
 // keeping the last k and the best by a chosen metric, each written atomically; resume() picks
 // the newest one that loads and restores everything: model, optimizer, schedule, progress,
-// global generator, the data loader's order and the log's position.
+// global generator, the data loader's order and the log's position. A model-only Checkpointer
+// does the same without an optimizer (hogwild's shared model).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -43,12 +44,18 @@ class Checkpointer : public Callback {
   /// schedule may be null. Keeps references: all must outlive the Checkpointer.
   Checkpointer(nn::Module& model, optim::Optimizer& opt, optim::SchedulerState* schedule = nullptr,
                CheckpointerOptions options = {});
+  /// A model-only Checkpointer: its checkpoints hold no optimizer state, and it resumes the
+  /// model (and progress) from any checkpoint, leaving an optimizer's entries unread. For a run
+  /// whose optimizers are not one object kept across it (hogwild's workers).
+  explicit Checkpointer(nn::Module& model, CheckpointerOptions options = {});
 
   /// The loader's seed (its order) travels in checkpoints and resume() restores it and the
   /// position in the epoch.
   void attach(data::DataLoader& loader) { loader_ = &loader; }
   /// The log's position travels in checkpoints and resume() cuts the log back to it.
   void attach(MetricsLog& log) { log_ = &log; }
+  /// Forgets the attached loader (one that is about to go away: hogwild's own).
+  void detach_loader() { loader_ = nullptr; }
 
   /// After an optimizer step: saves when every_steps divides p.step. The path, or "".
   std::string on_step(const Progress& p);
@@ -67,6 +74,13 @@ class Checkpointer : public Callback {
   /// Resumes from one file: everything checked first, nothing changed on an error.
   Progress resume(const std::string& path);
 
+  /// What a training loop does before its first epoch: attaches loader and, when
+  /// options().resume, resumes (saying where on stdout when options().verbose). The progress
+  /// resumed, or nullopt. epoch_ends_only: a loop that can only continue from an epoch's end
+  /// (hogwild) skips checkpoints taken within an epoch, as it skips a corrupt one.
+  std::optional<Progress> begin(data::DataLoader& loader, bool epoch_ends_only = false);
+
+  /// begin() with fit's loader; a resume moves state.progress.
   void on_fit_begin(FitState& state) override;
   /// on_step() with the batch's progress; always continues.
   Signal on_batch_end(const BatchEnd& b) override;
@@ -82,16 +96,22 @@ class Checkpointer : public Callback {
   const std::string& resumed_from() const { return resumed_from_; }
   /// The best value of best_metric so far (nullopt before the first).
   std::optional<double> best() const { return best_; }
+  /// The model it saves and resumes.
+  const nn::Module& model() const { return model_; }
+  /// True when built without an optimizer.
+  bool model_only() const { return opt_ == nullptr; }
   /// The options it was built with.
   const CheckpointerOptions& options() const { return options_; }
 
  private:
+  Checkpointer(nn::Module& model, optim::Optimizer* opt, optim::SchedulerState* schedule,
+               CheckpointerOptions options);
   std::string write(const std::string& path, const Progress& p) const;
   void prune() const;
   void replace_earlier_run();
 
   nn::Module& model_;
-  optim::Optimizer& opt_;
+  optim::Optimizer* opt_;  // null: model-only
   optim::SchedulerState* schedule_;
   CheckpointerOptions options_;
   data::DataLoader* loader_ = nullptr;
@@ -100,6 +120,7 @@ class Checkpointer : public Callback {
   std::string resumed_from_;
   std::int64_t last_saved_step_ = -1;
   std::string last_saved_;
+  bool epoch_ends_only_ = false;
   bool started_ = false;  // this run has saved or resumed  // no second file for the same step
 };
 
