@@ -1,6 +1,7 @@
 // hogwild(): one worker is plain training to the bit, no update is lost under contention, the
-// seeds' linear regression reaches its least-squares line on 2 and 4 threads, and bad set-ups
-// are refused before any thread starts.
+// seeds' linear regression reaches its least-squares line on 2 and 4 threads, a Checkpointer
+// saves every completed pass and resumes the run, and bad set-ups are refused before any thread
+// starts.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -73,6 +74,12 @@ struct Counter : nn::Module {
   tg::Tensor forward(const tg::Tensor& x) override { return p.sum() + 0.0 * x.sum(); }
 };
 
+std::vector<std::string> names_of(const std::vector<std::string>& paths) {
+  std::vector<std::string> r;
+  for (const auto& p : paths) r.push_back(std::filesystem::path(p).filename().string());
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("hogwild: one worker is plain training at one thread, bit for bit") {
@@ -118,6 +125,142 @@ TEST_CASE("hogwild: a shared model saved and loaded continues at start_epoch, bi
   CHECK(r.epoch_loss.size() == 1);
   CHECK(r.worker_steps == std::vector<std::int64_t>{8});
   CHECK(state_values(*resumed) == state_values(*whole));
+}
+
+TEST_CASE("hogwild: a Checkpointer resumes the shared model and the shards' order, bit for bit") {
+  // One worker with plain SGD (no state to lose) and no seed: the order's seed is drawn from the
+  // global generator, so only the checkpoint can give the resumed run the same order.
+  const data::TensorDataset ds = classes(60);
+  auto sgd = [](nn::Module& m) {
+    return std::make_unique<optim::SGD>(m.parameters(), optim::SGDOptions{.lr = 0.05});
+  };
+  const train::HogwildOptions o{.workers = 1, .epochs = 3, .batch_size = 8};
+  tg::manual_seed(1);
+  auto whole = make_mlp();
+  train::hogwild(*whole, make_mlp, sgd, ds, o);
+
+  TempDir d;
+  const train::CheckpointerOptions every{
+      .dir = d.path.string(), .best_metric = "loss", .verbose = false};
+  tg::manual_seed(1);
+  {
+    auto first = make_mlp();
+    train::Checkpointer ckpt(*first, every);
+    train::HogwildOptions two = o;
+    two.epochs = 2;
+    two.checkpointer = &ckpt;
+    train::hogwild(*first, make_mlp, sgd, ds, two);
+    CHECK(
+        names_of(ckpt.checkpoints()) ==
+        std::vector<std::string>{"checkpoint-e0001-s00000008.tg", "checkpoint-e0002-s00000016.tg"});
+    CHECK(std::filesystem::exists(ckpt.best_path()));
+  }
+  tg::manual_seed(2);
+  auto resumed = make_mlp();
+  train::Checkpointer ckpt(*resumed, every);
+  train::HogwildOptions last = o;
+  last.checkpointer = &ckpt;
+  const train::HogwildResult r = train::hogwild(*resumed, make_mlp, sgd, ds, last);
+  CHECK(ckpt.resumed_from() == ckpt.checkpoints()[1]);
+  CHECK(r.epoch_loss.size() == 1);
+  CHECK(r.worker_steps == std::vector<std::int64_t>{8});
+  CHECK(state_values(*resumed) == state_values(*whole));
+  CHECK(names_of(ckpt.checkpoints()).back() == "checkpoint-e0003-s00000024.tg");
+}
+
+TEST_CASE("hogwild: with a Checkpointer each completed pass is saved while the workers wait") {
+  const data::TensorDataset ds = classes(64);
+  TempDir d;
+  auto model = make_mlp();
+  train::Checkpointer ckpt(*model, {.dir = d.path.string(), .keep_last = 5, .verbose = false});
+  std::atomic<std::int64_t> steps{0};
+  train::hogwild(*model, make_mlp, momentum_sgd, ds,
+                 {.workers = 2,
+                  .epochs = 3,
+                  .batch_size = 4,
+                  .on_step = [&](const train::HogwildStep&) { ++steps; },
+                  .checkpointer = &ckpt});
+  // 8 steps a worker a pass: a step of the next pass in a file would show in its step count.
+  CHECK(steps == 48);
+  CHECK(names_of(ckpt.checkpoints()) == std::vector<std::string>{"checkpoint-e0001-s00000016.tg",
+                                                                 "checkpoint-e0002-s00000032.tg",
+                                                                 "checkpoint-e0003-s00000048.tg"});
+  // The last file is the model as the run left it.
+  auto saved = make_mlp();
+  train::Checkpointer reader(*saved, {.dir = d.path.string(), .verbose = false});
+  CHECK(reader.resume()->epoch == 3);
+  CHECK(state_values(*saved) == state_values(*model));
+
+  // A pass the sample budget cuts short is not saved; a worker that threw lets the other go.
+  TempDir budget_dir;
+  auto cut = make_mlp();
+  train::Checkpointer budget(*cut, {.dir = budget_dir.path.string(), .verbose = false});
+  const train::HogwildResult r = train::hogwild(
+      *cut, make_mlp, momentum_sgd, ds,
+      {.workers = 2, .epochs = 1000, .max_samples = 100, .batch_size = 4, .checkpointer = &budget});
+  CHECK(r.samples >= 100);
+  CHECK(names_of(budget.checkpoints()) ==
+        std::vector<std::string>{"checkpoint-e0001-s00000016.tg"});
+  TempDir throw_dir;
+  train::Checkpointer thrown(*cut, {.dir = throw_dir.path.string(), .verbose = false});
+  CHECK_THROWS_WITH_AS(train::hogwild(*cut, make_mlp, momentum_sgd, ds,
+                                      {.workers = 2,
+                                       .epochs = 3,
+                                       .batch_size = 4,
+                                       .on_step =
+                                           [](const train::HogwildStep& s) {
+                                             if (s.worker == 0 && s.epoch == 1)
+                                               throw std::runtime_error("worker failed");
+                                           },
+                                       .checkpointer = &thrown}),
+                       "worker failed", std::runtime_error);
+  CHECK(names_of(thrown.checkpoints()) ==
+        std::vector<std::string>{"checkpoint-e0001-s00000016.tg"});
+}
+
+TEST_CASE("hogwild: a checkpoint within a pass is skipped, a Checkpointer it cannot use refused") {
+  const data::TensorDataset ds = classes(64);
+  TempDir d;
+  auto model = make_mlp();
+  const std::vector<double> at_pass_end = state_values(*model);
+  {
+    train::Checkpointer writer(*model, {.dir = d.path.string()});
+    writer.save({.epoch = 1, .step = 8, .batch = 0});
+    writer.save({.epoch = 1, .step = 10, .batch = 2});  // a fit run's, within its second epoch
+  }
+  auto resumed = make_mlp();
+  train::Checkpointer ckpt(*resumed, {.dir = d.path.string(), .verbose = false});
+  train::HogwildResult r;
+  const std::string err = stderr_of([&] {
+    r = train::hogwild(*resumed, make_mlp, momentum_sgd, ds,
+                       {.workers = 1, .epochs = 2, .batch_size = 8, .checkpointer = &ckpt});
+  });
+  CHECK(err.find("Checkpointer: skipping " + (d.path / "checkpoint-e0001-s00000010.tg").string() +
+                 ": ") == 0);
+  CHECK(err.find("the checkpoint is at batch 2 of an epoch, and this run resumes at an epoch's "
+                 "end only") != std::string::npos);
+  CHECK(ckpt.resumed_from() == (d.path / "checkpoint-e0001-s00000008.tg").string());
+  CHECK(r.worker_steps == std::vector<std::int64_t>{8});
+
+  optim::SGD opt(model->parameters(), {.lr = 0.1});
+  train::Checkpointer whole(*model, opt, nullptr, {.dir = d.path.string(), .resume = false});
+  train::Checkpointer other(*resumed, {.dir = d.path.string(), .resume = false});
+  train::Checkpointer by_step(*model, {.dir = d.path.string(), .every_steps = 5});
+  auto run = [&](train::Checkpointer& c) {
+    train::hogwild(*model, make_mlp, momentum_sgd, ds, {.workers = 1, .checkpointer = &c});
+  };
+  CHECK_THROWS_WITH_AS(run(whole),
+                       "hogwild: the checkpointer must be model-only (Checkpointer(model, "
+                       "options)): the workers' optimizers are their own",
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(run(other),
+                       "hogwild: the checkpointer saves another model than the shared one",
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(run(by_step),
+                       "hogwild: the checkpointer's every_steps must be 0, got 5: it saves at the "
+                       "ends of passes only",
+                       tg::ValueError);
+  CHECK(state_values(*model) == at_pass_end);
 }
 
 TEST_CASE("hogwild: with atomic adds no update is lost, however the workers interleave") {

@@ -3,6 +3,7 @@
 #include "tapegrad/train/hogwild.h"
 
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -67,22 +68,63 @@ std::vector<Shared> pair_up(const nn::Module& model, nn::Module& replica) {
   return out;
 }
 
+struct Run;
+
+// The end of a pass with a checkpointer: run once by the last worker to arrive, while the
+// others wait, so the shared model holds still while it is saved.
+struct SavePass {
+  Run* run;
+  void operator()() noexcept;
+};
+
 // What the workers share besides the model: progress counters and the first error.
 struct Run {
-  Run(const data::Dataset& d, const HogwildOptions& o, std::uint64_t s)
-      : dataset(d), options(o), seed(s) {}
+  Run(const data::Dataset& d, const HogwildOptions& o, std::uint64_t s, std::int64_t first_epoch,
+      std::int64_t first_step)
+      : dataset(d), options(o), seed(s), start_epoch(first_epoch), step0(first_step) {
+    if (o.checkpointer)
+      pass_end = std::make_unique<std::barrier<SavePass>>(o.workers, SavePass{this});
+  }
+
+  void fail(std::exception_ptr e) {
+    const std::lock_guard lock(mutex);
+    if (!error) error = std::move(e);
+    failed.store(true, std::memory_order_relaxed);
+  }
 
   const data::Dataset& dataset;
   const HogwildOptions& options;
   std::uint64_t seed;
+  std::int64_t start_epoch;
+  std::int64_t step0;  // steps before this call (a resumed run's)
   Clock::time_point start = Clock::now();
-  std::atomic<std::int64_t> samples{0};
+  std::atomic<std::int64_t> samples{0}, steps{0};
   std::atomic<bool> failed{false};
-  std::mutex mutex;  // guards error and the epoch sums
+  std::mutex mutex;  // guards error and the per-epoch vectors
   std::exception_ptr error;
   std::vector<double> loss_sum;  // per epoch, grown as the first worker ends each
   std::vector<std::int64_t> loss_count;
+  std::vector<int> completed;  // per epoch: workers that finished the whole pass
+  std::unique_ptr<std::barrier<SavePass>> pass_end;  // with a checkpointer only
+  std::int64_t next_pass = 0;  // passes ended, from start_epoch; SavePass's alone
 };
+
+void SavePass::operator()() noexcept {
+  Run& r = *run;
+  const std::int64_t epoch = r.start_epoch + r.next_pass;
+  const auto e = static_cast<std::size_t>(r.next_pass++);
+  // Also run when the last workers leave after their last pass: nothing was completed then.
+  if (r.failed.load(std::memory_order_relaxed) || e >= r.completed.size() ||
+      r.completed[e] < r.options.workers)
+    return;
+  try {
+    r.options.checkpointer->on_epoch(
+        {.epoch = epoch + 1, .step = r.step0 + r.steps.load(), .batch = 0},
+        Record{{"loss", r.loss_sum[e] / static_cast<double>(r.loss_count[e])}});
+  } catch (...) {
+    r.fail(std::current_exception());
+  }
+}
 
 struct Worker {
   int index = 0;
@@ -122,8 +164,8 @@ void train_worker(Run& run, Worker& w) {
     return o.max_samples > 0 && run.samples.load(std::memory_order_relaxed) >= o.max_samples;
   };
   bool stop = false;
-  loader.set_epoch(o.start_epoch);
-  for (std::int64_t epoch = o.start_epoch; epoch < o.epochs && !stop; ++epoch) {
+  loader.set_epoch(run.start_epoch);
+  for (std::int64_t epoch = run.start_epoch; epoch < o.epochs && !stop; ++epoch) {
     double sum = 0;
     std::int64_t count = 0;
     for (const data::Batch& batch : loader) {
@@ -148,6 +190,7 @@ void train_worker(Run& run, Worker& w) {
       sum += loss * static_cast<double>(n);
       count += n;
       ++w.steps;
+      run.steps.fetch_add(1, std::memory_order_relaxed);
       const std::int64_t seen = run.samples.fetch_add(n, std::memory_order_relaxed) + n;
       if (o.on_step)
         o.on_step({.worker = w.index,
@@ -158,15 +201,20 @@ void train_worker(Run& run, Worker& w) {
                    .loss = loss,
                    .replica = w.replica.get()});
     }
-    if (count == 0) continue;
-    const std::lock_guard lock(run.mutex);
-    const auto e = static_cast<std::size_t>(epoch - o.start_epoch);
-    if (run.loss_sum.size() <= e) {
-      run.loss_sum.resize(e + 1, 0.0);
-      run.loss_count.resize(e + 1, 0);
+    if (count > 0) {
+      const std::lock_guard lock(run.mutex);
+      const auto e = static_cast<std::size_t>(epoch - run.start_epoch);
+      if (run.loss_sum.size() <= e) {
+        run.loss_sum.resize(e + 1, 0.0);
+        run.loss_count.resize(e + 1, 0);
+        run.completed.resize(e + 1, 0);
+      }
+      run.loss_sum[e] += sum;
+      run.loss_count[e] += count;
+      if (!stop) ++run.completed[e];
     }
-    run.loss_sum[e] += sum;
-    run.loss_count[e] += count;
+    // A worker that stops arrives by leaving (hogwild's arrive_and_drop).
+    if (!stop && run.pass_end) run.pass_end->arrive_and_wait();
   }
 }
 
@@ -186,13 +234,24 @@ HogwildResult hogwild(nn::Module& model, const ReplicaFactory& make_replica,
     throw ValueError(msg("hogwild: batch_size must be >= 1, got ", o.batch_size));
   if (!make_replica || !make_optimizer)
     throw ValueError("hogwild: a replica or optimizer factory is empty");
+  if (const Checkpointer* c = o.checkpointer) {
+    if (!c->model_only())
+      throw ValueError(
+          "hogwild: the checkpointer must be model-only (Checkpointer(model, options)): the "
+          "workers' optimizers are their own");
+    if (&c->model() != &model)
+      throw ValueError("hogwild: the checkpointer saves another model than the shared one");
+    if (c->options().every_steps != 0)
+      throw ValueError(msg("hogwild: the checkpointer's every_steps must be 0, got ",
+                           c->options().every_steps, ": it saves at the ends of passes only"));
+  }
   // The loaders' own checks (an empty dataset, more workers than samples) before any thread,
   // and the seed every shard must share, drawn as a loader draws it.
-  const data::DataLoader first(dataset, {.batch_size = o.batch_size,
-                                         .shuffle = o.shuffle,
-                                         .seed = o.seed,
-                                         .num_replicas = o.workers,
-                                         .check_replicas = false});
+  data::DataLoader first(dataset, {.batch_size = o.batch_size,
+                                   .shuffle = o.shuffle,
+                                   .seed = o.seed,
+                                   .num_replicas = o.workers,
+                                   .check_replicas = false});
   std::vector<Worker> workers(static_cast<std::size_t>(o.workers));
   for (int i = 0; i < o.workers; ++i) {
     Worker& w = workers[static_cast<std::size_t>(i)];
@@ -211,7 +270,23 @@ HogwildResult hogwild(nn::Module& model, const ReplicaFactory& make_replica,
     if (!w.optimizer) throw ValueError("hogwild: the optimizer factory returned null");
   }
 
-  Run run(dataset, o, first.seed());
+  // Resumed last, once everything else is known to be good: the shared model, the shards'
+  // seed (in first) and the pass to start at.
+  std::int64_t start_epoch = o.start_epoch, step0 = 0;
+  Checkpointer* const ckpt = o.checkpointer;
+  struct Detach {
+    Checkpointer* c;
+    ~Detach() {
+      if (c) c->detach_loader();
+    }
+  } const detach{ckpt};
+  if (ckpt)
+    if (const std::optional<Progress> p = ckpt->begin(first, /*epoch_ends_only=*/true)) {
+      start_epoch = p->epoch;
+      step0 = p->step;
+    }
+
+  Run run(dataset, o, first.seed(), start_epoch, step0);
   {
     std::vector<std::jthread> threads;
     for (Worker& w : workers)
@@ -219,10 +294,10 @@ HogwildResult hogwild(nn::Module& model, const ReplicaFactory& make_replica,
         try {
           train_worker(run, w);
         } catch (...) {
-          const std::lock_guard lock(run.mutex);
-          if (!run.error) run.error = std::current_exception();
-          run.failed.store(true, std::memory_order_relaxed);
+          run.fail(std::current_exception());
         }
+        // Leaving lets the others past every later pass end without this worker.
+        if (run.pass_end) run.pass_end->arrive_and_drop();
       });
   }
   if (run.error) std::rethrow_exception(run.error);

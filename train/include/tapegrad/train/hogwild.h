@@ -14,6 +14,7 @@
 #include "tapegrad/data/dataset.h"
 #include "tapegrad/nn/module.h"
 #include "tapegrad/optim/optimizer.h"
+#include "tapegrad/train/checkpointer.h"
 #include "tapegrad/train/evaluate.h"
 
 namespace tapegrad::train {
@@ -51,7 +52,7 @@ struct HogwildOptions {
   std::int64_t epochs = 1;  ///< each worker trains until this many passes over its shard are done
   /// The pass each worker starts at (a run resumed from its shared model, saved after an
   /// earlier call: the shards' orders continue where they were; the workers' optimizers start
-  /// afresh, as in every call).
+  /// afresh, as in every call). A checkpointer that resumes overrides it.
   std::int64_t start_epoch = 0;
   /// A budget shared by the workers (0: none): no worker starts a step once they have trained
   /// on this many samples together, so a fast worker takes more of it than a slow one (with
@@ -69,6 +70,14 @@ struct HogwildOptions {
   /// several calls may run at once, so what it shares needs a lock. The experiment's hook
   /// (record the loss, clone the replica at sample counts, slow one worker down).
   std::function<void(const HogwildStep&)> on_step = nullptr;
+  /// A model-only Checkpointer over the shared model (null: none). hogwild() first resumes from
+  /// it (when its options say resume: the shared model, the shards' order and the pass to start
+  /// at), then hands it every pass all workers completed, with the pass's mean loss as the
+  /// record's "loss" (so best_metric = "loss" keeps the best pass). To save a consistent model,
+  /// the workers wait for each other at the end of every pass while one of them saves: the only
+  /// wait hogwild has, and only with a checkpointer. A pass max_samples cut short is not saved.
+  /// Its every_steps must be 0: the workers' steps have no common order to save at.
+  Checkpointer* checkpointer = nullptr;
 };
 
 /// What hogwild() returns.
