@@ -14,6 +14,8 @@
 #include "autograd/hooks.h"
 #include "autograd/tape.h"
 #include "kernels/broadcast.h"
+#include "tapegrad/core/autograd/tape.h"
+#include "tapegrad/core/ops/arith.h"
 
 namespace tapegrad {
 
@@ -120,6 +122,43 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
   return x.grad.get();
 }
 
+bool GraphCtx::needs(std::size_t i) const {
+  const TensorImpl& x = *node.inputs[i].t;
+  if (x.node) return true;
+  if (!x.requires_grad) return false;
+  return !capture || capture->wants(x);
+}
+
+void GraphCtx::add(std::size_t i, const Tensor& g) {
+  TensorImpl& x = *node.inputs[i].t;
+  const TensorImpl& ig = impl_of(g, node.op);
+  if (ig.shape != x.shape || ig.dtype != x.dtype)
+    throw std::logic_error(msg("create_graph: op '", node.op, "' gave input ", i, " a gradient ",
+                               shape_str(ig.shape), " ", dtype_name(ig.dtype), " for ",
+                               shape_str(x.shape), " ", dtype_name(x.dtype)));
+  if (x.node) {
+    Node& up = *x.node;
+    if (up.released.load(std::memory_order_relaxed))
+      throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
+                           ") was already released by an earlier backward; pass "
+                           "retain_graph=true to the first backward to go through it twice"));
+    make_room(touched);
+    claim(up, pass);
+    if (!up.grad) {
+      up.grad = impl_ptr(g);
+      touched.push_back(x.node);
+    } else {
+      up.grad = impl_ptr(Tensor(up.grad) + g);
+    }
+    return;
+  }
+  if (!x.requires_grad) return;
+  if (capture)
+    capture->add_to_leaf(x, g);
+  else
+    accumulate_grad_graph(x.grad, g);
+}
+
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (!x.node || x.node->released.load(std::memory_order_relaxed)) return nullptr;
@@ -144,16 +183,32 @@ TensorImpl* GradCapture::leaf_buffer(const TensorImpl& x) {
   return nullptr;
 }
 
+bool GradCapture::wants(const TensorImpl& x) const {
+  return std::find(leaves.begin(), leaves.end(), &x) != leaves.end();
+}
+
+void GradCapture::add_to_leaf(const TensorImpl& x, const Tensor& g) {
+  for (std::size_t k = 0; k < leaves.size(); ++k)
+    if (leaves[k] == &x) grads[k] = grads[k] ? impl_ptr(Tensor(grads[k]) + g) : impl_ptr(g);
+}
+
 void GradCapture::node_ready(const Node& node) {
   for (std::size_t k = 0; k < nodes.size(); ++k)
-    if (nodes[k] == &node) {
-      grads[k] = copy_impl(*node.grad);
-    }
+    if (nodes[k] == &node) grads[k] = create_graph ? node.grad : copy_impl(*node.grad);
 }
 
 void accumulate_grad(ImplPtr& slot, const TensorImpl& like, const TensorImpl& g) {
-  if (!slot) slot = make_zeros(like.shape, like.dtype);
+  if (!slot)
+    slot = make_zeros(like.shape, like.dtype);
+  else if (slot->node)
+    slot = copy_impl(*slot);  // a create_graph gradient: its graph stays intact
   add_into(*slot, g);
+}
+
+void accumulate_grad_graph(ImplPtr& slot, const Tensor& g) {
+  // clone(): the slot gets storage of its own, so a later in-place accumulation or zero_grad
+  // cannot reach another gradient that shares g.
+  slot = impl_ptr(slot ? Tensor(slot) + g : g.clone());
 }
 
 namespace {
@@ -168,10 +223,10 @@ void check_root_grad(const char* op, const TensorImpl& root, const TensorImpl& g
 }
 
 }  // namespace
-ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad) {
+ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad, bool create_graph) {
   if (grad.defined()) {
     check_root_grad(op, root, *impl_ptr(grad));
-    return copy_impl(*impl_ptr(grad));
+    return create_graph ? impl_ptr(grad) : copy_impl(*impl_ptr(grad));
   }
   if (root.numel != 1)
     throw StateError(msg(op, ": the tensor has shape ", shape_str(root.shape),
@@ -190,7 +245,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
 }
 
 void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_graph,
-                  GradCapture* capture) {
+                  GradCapture* capture, bool create_graph) {
   // Entries a gradient has reached wait in a max-heap by recording number, so each runs after
   // every entry that consumes its output, wherever (on whichever thread's tape) they were
   // recorded; entries the gradient never reaches cost nothing. `touched` keeps them alive until
@@ -198,6 +253,15 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   // entries still waiting for their gradient.
   std::unique_lock<std::recursive_mutex> turn(g_grad_pass_mutex, std::defer_lock);
   if (!capture) turn.lock();
+  // A create_graph pass records what it computes, whatever the caller's grad mode (torch's
+  // engine runs it with grad mode set to create_graph, so under no_grad too).
+  const bool grad_mode = is_grad_enabled();
+  if (create_graph) set_grad_enabled(true);
+  struct RestoreGradMode {
+    bool on;
+    ~RestoreGradMode() { set_grad_enabled(on); }
+  } const restore{grad_mode};
+  if (capture) capture->create_graph = create_graph;
   const std::uint64_t pass = g_next_pass.fetch_add(1, std::memory_order_relaxed);
   BorrowedLists lists;
   std::vector<NodePtr>& touched = (*lists).touched;
@@ -209,12 +273,17 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   try {
     for (auto& [root, seed] : roots) {
       if (!root->node) {  // a leaf: its gradient is the seed itself
-        if (!capture) {
+        if (create_graph) {
+          if (capture)
+            capture->add_to_leaf(*root, Tensor(seed));
+          else
+            accumulate_grad_graph(root->grad, Tensor(seed));
+        } else if (!capture) {
           accumulate_grad(root->grad, *root, *seed);
-          leaf_grad_complete(root);
         } else if (TensorImpl* g = capture->leaf_buffer(*root)) {
           add_into(*g, *seed);
         }
+        if (!capture) leaf_grad_complete(root);
         continue;
       }
       const NodePtr& start = root->node;
@@ -225,7 +294,10 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
       make_room(touched);
       if (claim(*start, pass)) touched.push_back(start);
       if (start->grad) {  // the same result twice among the roots: seeds add up
-        add_into(*start->grad, *seed);
+        if (create_graph)
+          start->grad = impl_ptr(Tensor(start->grad) + Tensor(seed));
+        else
+          add_into(*start->grad, *seed);
         continue;
       }
       start->grad = std::move(seed);
@@ -242,8 +314,17 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
       check_versions(*node);
       if (capture) capture->node_ready(*node);
       const std::size_t reached = touched.size();
-      BackwardCtx ctx{*node, touched, capture, pass};
-      node->run_backward(ctx);
+      if (create_graph) {
+        if (!node->has_graph())
+          throw StateError(msg("backward: op '", node->op, "' (tape entry #", node->seq,
+                               ") has no second derivative in tapegrad yet: create_graph "
+                               "cannot go through it"));
+        GraphCtx ctx{*node, touched, capture, pass};
+        node->run_graph(ctx);
+      } else {
+        BackwardCtx ctx{*node, touched, capture, pass};
+        node->run_backward(ctx);
+      }
       for (std::size_t i = reached; i < touched.size(); ++i) {
         ready.push_back(touched[i].get());
         std::push_heap(ready.begin(), ready.end(), recorded_before);
@@ -255,8 +336,12 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
           if (g) check_finite("a gradient", node->op, node->seq, *g);
         }
       if (hooked) hooked->entry_done(*node);
-      if (!capture && node->out_retains_grad.load(std::memory_order_relaxed))
-        accumulate_grad(node->retained_grad, node->out, *node->grad);
+      if (!capture && node->out_retains_grad.load(std::memory_order_relaxed)) {
+        if (create_graph)
+          accumulate_grad_graph(node->retained_grad, Tensor(node->grad));
+        else
+          accumulate_grad(node->retained_grad, node->out, *node->grad);
+      }
       node->grad.reset();
       if (!retain_graph) {
         node->release_saved();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "runtime/allocator.h"
@@ -14,26 +15,52 @@
 namespace tapegrad {
 
 struct BackwardCtx;
+struct GraphCtx;
 
 /// How to move, run and destroy one type of backward closure kept in raw bytes (a tape entry's
 /// own block): what std::function does, without its allocation for closures past 16 bytes.
+/// A closure that can also be called with a GraphCtx has a derivative in recorded ops, for
+/// create_graph (run_graph; null when it has none).
 struct ClosureType {
   std::size_t size, align;
   void (*move_to)(void* from, void* to);  // move-constructs the closure at `to`
   void (*run)(void* self, BackwardCtx& c);
   void (*destroy)(void* self) noexcept;
+  void (*run_graph)(void* self, GraphCtx& c);
 
   /// The type of closure F.
   template <typename F>
   static const ClosureType& of() {
     static constexpr ClosureType type{
-        sizeof(F), alignof(F),
+        sizeof(F),
+        alignof(F),
         [](void* from, void* to) { new (to) F(std::move(*static_cast<F*>(from))); },
         [](void* self, BackwardCtx& c) { (*static_cast<F*>(self))(c); },
-        [](void* self) noexcept { static_cast<F*>(self)->~F(); }};
+        [](void* self) noexcept { static_cast<F*>(self)->~F(); },
+        graph_of<F>()};
     return type;
   }
+
+ private:
+  template <typename F>
+  static constexpr auto graph_of() -> void (*)(void*, GraphCtx&) {
+    if constexpr (std::is_invocable_v<F&, GraphCtx&>)
+      return [](void* self, GraphCtx& c) { (*static_cast<F*>(self))(c); };
+    else
+      return nullptr;
+  }
 };
+
+/// A backward closure of both kinds: Fast (BackwardCtx&: the kernels on raw buffers) and
+/// Graph (GraphCtx&: the same derivative in recorded ops, for create_graph). Written
+/// `WithGraph{[..](BackwardCtx& c) {..}, [..](GraphCtx& c) {..}}` in an op's record().
+template <typename Fast, typename Graph>
+struct WithGraph : Fast, Graph {
+  using Fast::operator();
+  using Graph::operator();
+};
+template <typename Fast, typename Graph>
+WithGraph(Fast, Graph) -> WithGraph<Fast, Graph>;
 
 /// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
 /// by later entries that consume it), so a graph nobody can reach frees itself: when the last
@@ -99,6 +126,10 @@ struct Node : RefCounted<Node> {
   ImplPtr retained_grad;
   /// Runs the backward closure (which must still be there: not released).
   void run_backward(BackwardCtx& c) { closure_type_->run(closure_, c); }
+  /// Whether the closure has a derivative in recorded ops (create_graph).
+  bool has_graph() const { return closure_type_->run_graph != nullptr; }
+  /// Runs it (has_graph() must hold).
+  void run_graph(GraphCtx& c) { closure_type_->run_graph(closure_, c); }
   ImplPtr grad;  // gradient with respect to the output, alive only during a backward pass
   std::atomic<bool> released{false};  // set by backward, read by the recording thread's tape
   /// The backward pass differentiating this entry right now (0: none). A pass claims every
@@ -145,5 +176,28 @@ struct BackwardCtx {
   /// use grad_in.
   TensorImpl* steal_grad_out(std::size_t i);
 };
+
+/// Passed to a backward closure's recorded form (create_graph): the saved inputs and the
+/// incoming gradient as tensors, with their graphs, and a way to add each input's gradient.
+/// Everything it computes is recorded, so the gradients can be differentiated again; nothing
+/// is written in place (a gradient may be another's tensor).
+struct GraphCtx {
+  Node& node;
+  std::vector<NodePtr>& touched;
+  GradCapture* capture = nullptr;
+  std::uint64_t pass = 0;
+  /// Input i as recorded (its own graph included: the second derivative runs through it).
+  Tensor in(std::size_t i) const { return Tensor(node.inputs[i].t); }
+  /// The gradient with respect to the output (recorded, when it came through recorded ops).
+  Tensor grad_out() const { return Tensor(node.grad); }
+  /// Whether input i takes a gradient (skip computing one it does not).
+  bool needs(std::size_t i) const;
+  /// Adds g, in input i's shape and dtype, to input i's gradient; nothing when !needs(i).
+  void add(std::size_t i, const Tensor& g);
+};
+
+/// g summed over the dimensions broadcasting added or stretched, back to shape (recorded): a
+/// broadcasting op's gradient for an input of that shape.
+Tensor sum_to(const Tensor& g, const Shape& shape);
 
 }  // namespace tapegrad

@@ -52,13 +52,15 @@ auto min_nan(const A& a, const B& b) {
 }
 
 /// A float op of one input, elementwise: y = fwd(x) and gx += bwd(g, x, y), each given Eigen
-/// array segments. The backward is split across threads like the forward.
-template <typename Fwd, typename Bwd>
-Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+/// array segments. The backward is split across threads like the forward. graph, when given,
+/// is the same derivative in recorded ops for create_graph: gx = graph(g, x) on tensors.
+template <typename Fwd, typename Bwd, typename... Graph>
+Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd, Graph... graph) {
+  static_assert(sizeof...(Graph) <= 1, "unary_op: one recorded-ops derivative at most");
   const TensorImpl& ix = impl_of(x, op);
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = map_unary<T>(ix, fwd);
-    return record(op, std::move(y), {x}, [bwd](BackwardCtx& c) {
+    auto fast = [bwd](BackwardCtx& c) {
       // gx = bwd(g) written over g itself when the buffer can be handed down, else gx += bwd(g).
       TensorImpl* gx = c.steal_grad_out(0);
       const bool in_place = gx != nullptr;
@@ -73,7 +75,15 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
         else
           gxv.segment(b, n) += bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
       });
-    });
+    };
+    if constexpr (sizeof...(Graph) == 0) {
+      return record(op, std::move(y), {x}, std::move(fast));
+    } else {
+      return record(op, std::move(y), {x}, WithGraph{std::move(fast), [graph...](GraphCtx& c) {
+                                                       if (c.needs(0))
+                                                         c.add(0, graph(c.grad_out(), c.in(0))...);
+                                                     }});
+    }
   });
 }
 
@@ -199,19 +209,37 @@ void binary_backward(BackwardCtx& c, const Da& da, const Db& db) {
   }
 }
 
+/// binary_op's create_graph derivative: each input's gradient from its recorded-ops formula
+/// (ga(g, a, b), gb(g, a, b) on tensors), summed back to the input's shape.
+template <typename Ga, typename Gb>
+void binary_graph(GraphCtx& c, const Ga& ga, const Gb& gb) {
+  const Tensor g = c.grad_out(), a = c.in(0), b = c.in(1);
+  if (c.needs(0)) c.add(0, sum_to(ga(g, a, b), a.shape()));
+  if (c.needs(1)) c.add(1, sum_to(gb(g, a, b), b.shape()));
+}
+
 /// A broadcasting op of two inputs in their promoted dtype: y = fwd(a, b), and backward
 /// ga += da(g, a, b, y), gb += db(g, a, b, y), each summed to its input's shape. fwd and the
 /// derivatives take Eigen array segments of equal length; a derivative may be PassGrad.
 /// int64 results are computed but never recorded (record skips them).
-template <typename Fwd, typename Da, typename Db>
-Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db) {
+template <typename Fwd, typename Da, typename Db, typename... Graph>
+Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db,
+                 Graph... graph) {
+  static_assert(sizeof...(Graph) == 0 || sizeof...(Graph) == 2,
+                "binary_op: recorded-ops derivatives for both inputs, or none");
   const Promoted p(op, a0, b0);
   const TensorImpl &ia = *impl_ptr(p.a), &ib = *impl_ptr(p.b);
   ImplPtr y = make_impl(broadcast_shapes(op, ia.shape, ib.shape), ia.dtype);
   return dispatch_all(ia.dtype, [&]<typename T>() {
     broadcast_binary<T>(ia, ib, *y, fwd);
-    return record(op, std::move(y), {p.a, p.b},
-                  [da, db](BackwardCtx& c) { binary_backward<T>(c, da, db); });
+    auto fast = [da, db](BackwardCtx& c) { binary_backward<T>(c, da, db); };
+    if constexpr (sizeof...(Graph) == 0) {
+      return record(op, std::move(y), {p.a, p.b}, std::move(fast));
+    } else {
+      return record(
+          op, std::move(y), {p.a, p.b},
+          WithGraph{std::move(fast), [graph...](GraphCtx& c) { binary_graph(c, graph...); }});
+    }
   });
 }
 

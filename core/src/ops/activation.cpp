@@ -8,12 +8,20 @@
 #include "tapegrad/core/ops.h"
 
 namespace tapegrad {
+namespace {
+// 1 where v > 0, else 0, in v's dtype: relu's derivative, a constant to the graph.
+Tensor step_mask(const Tensor& v) { return gt(v, zeros({}, {.dtype = v.dtype()})).to(v.dtype()); }
+}  // namespace
 
 // y = 1 / (1 + e^-x).   dy/dx = y (1 - y).   e^-x overflows to inf for x << 0, giving y = 0.
 Tensor sigmoid(const Tensor& x) {
   return unary_op(
       "sigmoid", x, [](const auto& v) { return ((-v).exp() + scalar_like(v, 1)).inverse(); },
-      [](const auto& g, const auto&, const auto& y) { return g * y * (scalar_like(y, 1) - y); });
+      [](const auto& g, const auto&, const auto& y) { return g * y * (scalar_like(y, 1) - y); },
+      [](const Tensor& g, const Tensor& v) {
+        const Tensor y = sigmoid(v);
+        return g * y * (1.0 - y);
+      });
 }
 
 // y = tanh x.   dy/dx = 1 - y^2.
@@ -22,7 +30,8 @@ Tensor tanh(const Tensor& x) {
       "tanh", x, [](const auto& v) { return v.tanh(); },
       [](const auto& g, const auto&, const auto& y) {
         return g * (scalar_like(y, 1) - y.square());
-      });
+      },
+      [](const Tensor& g, const Tensor& v) { return g * (1.0 - square(tanh(v))); });
 }
 
 // y = max(x, 0).   dy/dx = 1 for x > 0, else 0.
@@ -32,7 +41,8 @@ Tensor relu(const Tensor& x) {
       [](const auto& g, const auto& v, const auto&) {
         using S = typename std::decay_t<decltype(v)>::Scalar;
         return g * (v > S(0)).template cast<S>();
-      });
+      },
+      [](const Tensor& g, const Tensor& v) { return g * step_mask(v); });
 }
 
 // y = x for x > 0, slope x otherwise.   dy/dx = 1 or slope.

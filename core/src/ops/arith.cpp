@@ -12,14 +12,18 @@ namespace tapegrad {
 // y = a + b.   dy/da = 1, dy/db = 1.
 Tensor add(const Tensor& a, const Tensor& b) {
   return binary_op(
-      "add", a, b, [](const auto& x, const auto& z) { return x + z; }, PassGrad{}, PassGrad{});
+      "add", a, b, [](const auto& x, const auto& z) { return x + z; }, PassGrad{}, PassGrad{},
+      [](const Tensor& g, const Tensor&, const Tensor&) { return g; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 
 // y = a - b.   dy/da = 1, dy/db = -1.
 Tensor sub(const Tensor& a, const Tensor& b) {
   return binary_op(
       "sub", a, b, [](const auto& x, const auto& z) { return x - z; }, PassGrad{},
-      [](const auto& g, const auto&, const auto&, const auto&) { return -g; });
+      [](const auto& g, const auto&, const auto&, const auto&) { return -g; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return g; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 
 // y = a b.   dy/da = b, dy/db = a.
@@ -27,7 +31,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return binary_op(
       "mul", a, b, [](const auto& x, const auto& z) { return x * z; },
       [](const auto& g, const auto&, const auto& bb, const auto&) { return g * bb; },
-      [](const auto& g, const auto& aa, const auto&, const auto&) { return g * aa; });
+      [](const auto& g, const auto& aa, const auto&, const auto&) { return g * aa; },
+      [](const Tensor& g, const Tensor&, const Tensor& bb) { return g * bb; },
+      [](const Tensor& g, const Tensor& aa, const Tensor&) { return g * aa; });
 }
 
 // y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b (reusing y saves a product).
@@ -36,7 +42,9 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return binary_op(
       "div", a, b, [](const auto& x, const auto& z) { return x / z; },
       [](const auto& g, const auto&, const auto& bb, const auto&) { return g / bb; },
-      [](const auto& g, const auto&, const auto& bb, const auto& y) { return -g * y / bb; });
+      [](const auto& g, const auto&, const auto& bb, const auto& y) { return -g * y / bb; },
+      [](const Tensor& g, const Tensor&, const Tensor& bb) { return g / bb; },
+      [](const Tensor& g, const Tensor& aa, const Tensor& bb) { return -g * (aa / bb) / bb; });
 }
 
 namespace {
@@ -52,13 +60,18 @@ Tensor affine_as(const char* op, const Tensor& x0, double s, double t) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     const T ts = static_cast<T>(s), tt = static_cast<T>(t);
     ImplPtr y = map_unary<T>(ix, [&](const auto& v) { return (v * ts + tt); });
-    return record(op, std::move(y), {x}, [ts](BackwardCtx& c) {
-      // gx = ts * g over g's own buffer when it can be handed down, else gx += ts * g.
-      if (TensorImpl* gx = c.steal_grad_out(0))
-        vec<T>(*gx) *= ts;
-      else if ((gx = c.grad_in(0)))
-        vec<T>(*gx) += ts * cvec<T>(c.grad_out());
-    });
+    return record(op, std::move(y), {x},
+                  WithGraph{[ts](BackwardCtx& c) {
+                              // gx = ts * g over g's own buffer when it can be handed down,
+                              // else gx += ts * g.
+                              if (TensorImpl* gx = c.steal_grad_out(0))
+                                vec<T>(*gx) *= ts;
+                              else if ((gx = c.grad_in(0)))
+                                vec<T>(*gx) += ts * cvec<T>(c.grad_out());
+                            },
+                            [ts](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, c.grad_out() * static_cast<double>(ts));
+                            }});
   });
 }
 }  // namespace

@@ -123,7 +123,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0, MatmulOptions opts) {
                   [&](const auto& B) { gemm<false>(yi, A, B); });
       });
     });
-    return record("matmul", std::move(y), {a, b}, [d, opts](BackwardCtx& c) {
+    auto back = [d, opts](BackwardCtx& c) {
       TensorImpl* ga = c.grad_in(0);
       TensorImpl* gb = c.grad_in(1);
       const std::int64_t n = d.n, k = d.k, m = d.m;
@@ -144,7 +144,31 @@ Tensor matmul(const Tensor& a0, const Tensor& b0, MatmulOptions opts) {
               gemm<true>(Eigen::Map<MatrixRM<T>>(gb->data<T>() + b_at, k, m), A.transpose(), g);
           });
       });
-    });
+    };
+    // create_graph: the same products as recorded matmuls. A 1-D operand is a matrix with a
+    // dim of 1 inserted (as the forward treats it), the gradient reshaped to match; batch dims
+    // that broadcasting stretched are summed back.
+    auto graph = [opts](GraphCtx& c) {
+      const Tensor a = c.in(0), b = c.in(1);
+      const bool a1 = a.dim() == 1, b1 = b.dim() == 1;
+      Shape o = c.grad_out().shape();
+      if (a1) o.insert(o.end() - (b1 ? 0 : 1), 1);
+      if (b1) o.push_back(1);
+      const Tensor A = a1 ? unsqueeze(a, 0) : a, B = b1 ? unsqueeze(b, 1) : b;
+      const Tensor G = reshape(c.grad_out(), o);
+      const bool ta = opts.transpose_a, tb = opts.transpose_b;
+      if (c.needs(0)) {
+        const Tensor ga = ta ? matmul(B, G, {.transpose_a = tb, .transpose_b = true})
+                             : matmul(G, B, {.transpose_b = !tb});
+        c.add(0, reshape(sum_to(ga, A.shape()), a.shape()));
+      }
+      if (c.needs(1)) {
+        const Tensor gb = tb ? matmul(G, A, {.transpose_a = true, .transpose_b = ta})
+                             : matmul(A, G, {.transpose_a = !ta});
+        c.add(1, reshape(sum_to(gb, B.shape()), b.shape()));
+      }
+    };
+    return record("matmul", std::move(y), {a, b}, WithGraph{std::move(back), std::move(graph)});
   });
 }
 
@@ -212,10 +236,14 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(out, ix.dtype);
     swap_copy<T, false>(s, ix.data<T>(), y->data<T>());
-    return record("transpose", std::move(y), {x}, [back](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0))
-        swap_copy<T, true>(back, c.grad_out().data<T>(), gx->data<T>());
-    });
+    return record("transpose", std::move(y), {x},
+                  WithGraph{[back](BackwardCtx& c) {
+                              if (TensorImpl* gx = c.grad_in(0))
+                                swap_copy<T, true>(back, c.grad_out().data<T>(), gx->data<T>());
+                            },
+                            [d0, d1](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, transpose(c.grad_out(), d0, d1));
+                            }});
   });
 }
 
@@ -269,8 +297,18 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& b0) {
       if (c.node.inputs.size() > 2)
         if (TensorImpl* gb = c.grad_in(2)) mat<T>(*gb, 1, n_out) += g.colwise().sum();
     };
-    return has_bias ? record("linear", std::move(y), {x, w0, b}, std::move(back))
-                    : record("linear", std::move(y), {x, w0}, std::move(back));
+    // create_graph: the same products as recorded ops (x's leading dims flattened likewise).
+    auto graph = [](GraphCtx& c) {
+      const Tensor x = c.in(0), w = c.in(1);
+      const std::int64_t n_out = w.size(0), n_in = w.size(1);
+      const std::int64_t N = x.numel() / std::max<std::int64_t>(n_in, 1);
+      const Tensor g = reshape(c.grad_out(), {N, n_out});
+      if (c.needs(0)) c.add(0, reshape(matmul(g, w), x.shape()));
+      if (c.needs(1)) c.add(1, matmul(g, reshape(x, {N, n_in}), {.transpose_a = true}));
+      if (c.node.inputs.size() > 2 && c.needs(2)) c.add(2, sum(g, 0));
+    };
+    return has_bias ? record("linear", std::move(y), {x, w0, b}, WithGraph{back, graph})
+                    : record("linear", std::move(y), {x, w0}, WithGraph{back, graph});
   });
 }
 

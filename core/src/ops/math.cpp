@@ -14,37 +14,43 @@ Tensor pow(const Tensor& x, double p) {
   if (p == 2)
     return unary_op(
         "pow", x, [](const auto& v) { return v.square(); },
-        [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); });
+        [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); },
+        [](const Tensor& g, const Tensor& v) { return g * v * 2.0; });
   if (p == 0.5)
     return unary_op(
         "pow", x, [](const auto& v) { return v.sqrt(); },
-        [](const auto& g, const auto&, const auto& y) { return g * scalar_like(y, 0.5) / y; });
+        [](const auto& g, const auto&, const auto& y) { return g * scalar_like(y, 0.5) / y; },
+        [](const Tensor& g, const Tensor& v) { return g * 0.5 / sqrt(v); });
   return unary_op(
       "pow", x, [p](const auto& v) { return v.pow(scalar_like(v, p)); },
       [p](const auto& g, const auto& v, const auto&) {
         return g * scalar_like(v, p) * v.pow(scalar_like(v, p - 1));
-      });
+      },
+      [p](const Tensor& g, const Tensor& v) { return g * p * pow(v, p - 1); });
 }
 
 // y = e^x.   dy/dx = y.
 Tensor exp(const Tensor& x) {
   return unary_op(
       "exp", x, [](const auto& v) { return v.exp(); },
-      [](const auto& g, const auto&, const auto& y) { return g * y; });
+      [](const auto& g, const auto&, const auto& y) { return g * y; },
+      [](const Tensor& g, const Tensor& v) { return g * exp(v); });
 }
 
 // y = ln x.   dy/dx = 1/x.
 Tensor log(const Tensor& x) {
   return unary_op(
       "log", x, [](const auto& v) { return v.log(); },
-      [](const auto& g, const auto& v, const auto&) { return g / v; });
+      [](const auto& g, const auto& v, const auto&) { return g / v; },
+      [](const Tensor& g, const Tensor& v) { return g / v; });
 }
 
 // y = sqrt(x).   dy/dx = 1 / (2 y).
 Tensor sqrt(const Tensor& x) {
   return unary_op(
       "sqrt", x, [](const auto& v) { return v.sqrt(); },
-      [](const auto& g, const auto&, const auto& y) { return g * scalar_like(y, 0.5) / y; });
+      [](const auto& g, const auto&, const auto& y) { return g * scalar_like(y, 0.5) / y; },
+      [](const Tensor& g, const Tensor& v) { return g * 0.5 / sqrt(v); });
 }
 
 // y = |x|.   dy/dx = sign(x), taken as 0 at x = 0 as PyTorch does.
@@ -59,7 +65,8 @@ Tensor square(const Tensor& x) {
   if (impl_of(x, "square").dtype == kInt64) return x * x;
   return unary_op(
       "square", x, [](const auto& v) { return v.square(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); });
+      [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); },
+      [](const Tensor& g, const Tensor& v) { return g * v * 2.0; });
 }
 
 // y = 1 / sqrt(x).   dy/dx = -y^3 / 2.
@@ -75,14 +82,16 @@ Tensor rsqrt(const Tensor& x) {
 Tensor sin(const Tensor& x) {
   return unary_op(
       "sin", x, [](const auto& v) { return v.sin(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v.cos(); });
+      [](const auto& g, const auto& v, const auto&) { return g * v.cos(); },
+      [](const Tensor& g, const Tensor& v) { return g * cos(v); });
 }
 
 // y = cos x.   dy/dx = -sin x.
 Tensor cos(const Tensor& x) {
   return unary_op(
       "cos", x, [](const auto& v) { return v.cos(); },
-      [](const auto& g, const auto& v, const auto&) { return -g * v.sin(); });
+      [](const auto& g, const auto& v, const auto&) { return -g * v.sin(); },
+      [](const Tensor& g, const Tensor& v) { return -g * sin(v); });
 }
 
 // y = min(max(x, lo), hi), either bound absent; NaN propagates as torch's.

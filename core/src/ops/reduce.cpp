@@ -53,9 +53,16 @@ Tensor divided_sum(const char* op, const Tensor& x, double divisor) {
     } else {
       const T d = static_cast<T>(divisor);
       *y->data<T>() = cvec<T>(ix).sum() / d;
-      return record(op, std::move(y), {x}, [d](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0)) vec<T>(*gx) += *c.grad_out().data<T>() / d;
-      });
+      return record(op, std::move(y), {x},
+                    WithGraph{[d](BackwardCtx& c) {
+                                if (TensorImpl* gx = c.grad_in(0))
+                                  vec<T>(*gx) += *c.grad_out().data<T>() / d;
+                              },
+                              [d](GraphCtx& c) {
+                                if (!c.needs(0)) return;
+                                const Tensor g = d == T(1) ? c.grad_out() : c.grad_out() / d;
+                                c.add(0, broadcast_to(g, c.in(0).shape()));
+                              }});
     }
   });
 }
@@ -74,16 +81,39 @@ Tensor divided_sum(const char* op, const Tensor& x, std::int64_t dim, bool keepd
     } else {
       const T d = static_cast<T>(divisor);
       if (d != T(1)) vec<T>(*y) /= d;
-      return record(op, std::move(y), {x}, [kept, d](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0))
-          expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(), kept, d);
-      });
+      return record(op, std::move(y), {x},
+                    WithGraph{[kept, d](BackwardCtx& c) {
+                                if (TensorImpl* gx = c.grad_in(0))
+                                  expand_into(gx->data<T>(), gx->shape, c.grad_out().data<T>(),
+                                              kept, d);
+                              },
+                              [kept, d](GraphCtx& c) {
+                                if (!c.needs(0)) return;
+                                Tensor g = reshape(c.grad_out(), kept);
+                                if (d != T(1)) g = g / d;
+                                c.add(0, broadcast_to(g, c.in(0).shape()));
+                              }});
     }
   });
 }
 }  // namespace
 
 Tensor sum(const Tensor& x) { return divided_sum("sum", x, 1.0); }
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+  const Shape& from = g.shape();
+  if (from == shape) return g;
+  if (from.size() < shape.size())
+    throw ShapeError(msg("sum_to: ", shape_str(from), " cannot be summed to ", shape_str(shape)));
+  // Leading dims broadcasting added go first, then the dims it stretched from size 1.
+  Tensor r = g;
+  for (std::size_t i = shape.size(); i < from.size(); ++i) r = sum(r, 0);
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 1 && r.shape()[i] != 1) r = sum(r, static_cast<std::int64_t>(i), true);
+  if (r.shape() != shape)
+    throw ShapeError(msg("sum_to: ", shape_str(from), " cannot be summed to ", shape_str(shape)));
+  return r;
+}
 Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   return divided_sum("sum", x, dim, keepdim, 1.0);
 }

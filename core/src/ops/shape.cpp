@@ -44,9 +44,13 @@ Shape infer_shape(const char* op, const Shape& have, const Shape& want) {
 Tensor reshape(const Tensor& x, const Shape& shape) {
   const TensorImpl& ix = impl_of(x, "reshape");
   ImplPtr y = alias_impl(ix, infer_shape("reshape", ix.shape, shape));
-  return record("reshape", std::move(y), {x}, [](BackwardCtx& c) {
-    if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
-  });
+  return record("reshape", std::move(y), {x},
+                WithGraph{[](BackwardCtx& c) {
+                            if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
+                          },
+                          [](GraphCtx& c) {
+                            if (c.needs(0)) c.add(0, reshape(c.grad_out(), c.in(0).shape()));
+                          }});
 }
 Tensor view(const Tensor& x, const Shape& shape) { return reshape(x, shape); }
 
@@ -109,9 +113,13 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_zeros(out, ix.dtype);
     expand_into(y->data<T>(), out, ix.data<T>(), ix.shape);
-    return record("expand", std::move(y), {x}, [](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
-    });
+    return record("expand", std::move(y), {x},
+                  WithGraph{[](BackwardCtx& c) {
+                              if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
+                            },
+                            [](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, sum_to(c.grad_out(), c.in(0).shape()));
+                            }});
   });
 }
 Tensor broadcast_to(const Tensor& x, const Shape& shape) { return expand(x, shape); }

@@ -224,9 +224,13 @@ Tensor Tensor::to(Dtype d) const {
 Tensor Tensor::clone() const {
   const TensorImpl& ix = impl_of(*this, "clone");
   ImplPtr y = copy_impl(ix);
-  return record("clone", std::move(y), {*this}, [](BackwardCtx& c) {
-    if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
-  });
+  return record("clone", std::move(y), {*this},
+                WithGraph{[](BackwardCtx& c) {
+                            if (TensorImpl* gx = c.grad_in(0)) add_into(*gx, c.grad_out());
+                          },
+                          [](GraphCtx& c) {
+                            if (c.needs(0)) c.add(0, c.grad_out());
+                          }});
 }
 
 }  // namespace tapegrad

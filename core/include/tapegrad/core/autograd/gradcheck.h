@@ -42,4 +42,11 @@ std::ostream& operator<<(std::ostream& os, const GradcheckResult& r);
 GradcheckResult gradcheck(const std::function<Tensor()>& fn, const std::vector<Tensor>& inputs,
                           GradcheckOptions opts = {});
 
+/// Second derivatives (torch.autograd.gradgradcheck): gradcheck of the first-order gradients
+/// grad(fn(), inputs, v, create_graph) as functions of the inputs and of v, fixed random
+/// grad_outputs (drawn from opts.seed), against central differences of those gradients. The
+/// result's input index counts the inputs, then v last. Use float64 inputs.
+GradcheckResult gradgradcheck(const std::function<Tensor()>& fn, const std::vector<Tensor>& inputs,
+                              GradcheckOptions opts = {});
+
 }  // namespace tapegrad
