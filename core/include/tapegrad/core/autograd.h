@@ -3,6 +3,7 @@
 #pragma once
 #include "tapegrad/core/autograd/anomaly.h"
 #include "tapegrad/core/autograd/function.h"
+#include "tapegrad/core/autograd/functional.h"
 #include "tapegrad/core/autograd/grad.h"
 #include "tapegrad/core/autograd/gradcheck.h"
 #include "tapegrad/core/autograd/hooks.h"
