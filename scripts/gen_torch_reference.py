@@ -1428,6 +1428,100 @@ def transformer_lm_trajectory():
     return [case]
 
 
+def double_backward_cases():
+    """Second derivatives through create_graph: for each op, its inputs, a grad_outputs v and a
+    direction u per input, the first-order gradients grad(y, inputs, v, create_graph=True) and
+    the second-order d/dx_i <those gradients, u>. C++ names the op by "op"."""
+    torch.manual_seed(31)
+    r = lambda *s: torch.randn(*s, dtype=torch.float64)
+    pos = lambda *s: torch.rand(*s, dtype=torch.float64) * 1.5 + 0.5
+    specs = [
+        ("add", lambda a, b: a + b, [r(3, 1), r(4)]),
+        ("sub", lambda a, b: a - b, [r(3, 4), r(4)]),
+        ("mul", lambda a, b: a * b, [r(3, 1), r(1, 4)]),
+        ("div", lambda a, b: a / b, [r(3, 4), pos(4)]),
+        ("affine", lambda a: a * 3.0 - 2.0, [r(2, 3)]),
+        ("pow3", lambda a: a ** 3, [r(2, 3)]),
+        ("pow-1.5", lambda a: a ** -1.5, [pos(2, 3)]),
+        ("sqrt", torch.sqrt, [pos(5)]),
+        ("square", torch.square, [r(5)]),
+        ("exp", torch.exp, [r(2, 3)]),
+        ("log", torch.log, [pos(2, 3)]),
+        ("sin", torch.sin, [r(2, 3)]),
+        ("cos", torch.cos, [r(2, 3)]),
+        ("sigmoid", torch.sigmoid, [r(2, 3)]),
+        ("tanh", torch.tanh, [r(2, 3)]),
+        ("relu", lambda a: torch.relu(a) * a, [r(2, 3)]),
+        ("sum", lambda a: (a * a).sum(), [r(2, 3)]),
+        ("sum_dim", lambda a: (a * a).sum(1), [r(2, 3, 4)]),
+        ("mean_dim_keepdim", lambda a: (a * a).mean(2, keepdim=True), [r(2, 3, 4)]),
+        ("linear", lambda x, w, b: torch.tanh(F.linear(x, w, b)), [r(2, 3, 5), r(4, 5), r(4)]),
+        ("matmul", lambda a, b: torch.matmul(a, b) ** 2, [r(2, 3, 5), r(5, 2)]),
+        ("matmul_vector", lambda a, b: torch.matmul(a, b) ** 2, [r(3, 5), r(5)]),
+        ("transpose", lambda a: torch.transpose(a, 0, 2) ** 2, [r(2, 3, 4)]),
+        ("expand", lambda a: a.expand(2, 3, 4) ** 2, [r(3, 1)]),
+        ("reshape", lambda a: a.reshape(6, 4) ** 2, [r(2, 3, 4)]),
+    ]
+    cases = []
+    for (op, fn, inputs) in specs:
+        leaves = [x.clone().requires_grad_() for x in inputs]
+        y = fn(*leaves)
+        v = torch.randn(y.shape, dtype=torch.float64)
+        us = [torch.randn(x.shape, dtype=torch.float64) for x in inputs]
+        first = torch.autograd.grad(y, leaves, v, create_graph=True)
+        s = sum((g * u).sum() for (g, u) in zip(first, us))
+        # A gradient linear in nothing (add's, affine's) has no second derivative at all.
+        second = (torch.autograd.grad(s, leaves, allow_unused=True) if s.requires_grad
+                  else [None] * len(leaves))
+        cases.append({"op": op, "inputs": [t(x) for x in inputs], "v": t(v),
+                      "u": [t(u) for u in us], "first": [t(g) for g in first],
+                      "second": [t(g) if g is not None else None for g in second]})
+    return cases
+
+
+def functional_cases():
+    """torch.autograd.functional on small functions, and a Hessian-vector product of an MLP's
+    loss with respect to all its parameters (the MLP: Linear(3, 5), tanh, Linear(5, 2), MSE
+    against fixed targets on 4 samples)."""
+    torch.manual_seed(32)
+    r = lambda *s: torch.randn(*s, dtype=torch.float64)
+    AF = torch.autograd.functional
+    f = lambda x: torch.exp(x) * (x * x).sum()
+    x = r(3)
+    v = r(3)
+    g = lambda a, b: torch.tanh(torch.matmul(a, b)).sum()
+    a, b = r(3, 2), r(2, 2)
+    va, vb = r(3, 2), r(2, 2)
+    cases = [
+        {"name": "jacobian", "x": t(x), "value": t(AF.jacobian(f, x))},
+        {"name": "vjp", "x": t(x), "v": t(v), "value": t(AF.vjp(f, x, v)[1])},
+        {"name": "jvp", "x": t(x), "v": t(v), "value": t(AF.jvp(f, x, v)[1])},
+        {"name": "hessian", "a": t(a), "b": t(b),
+         "value": [[t(h) for h in row] for row in AF.hessian(g, (a, b))]},
+        {"name": "hvp", "a": t(a), "b": t(b), "va": t(va), "vb": t(vb),
+         "value": [t(h) for h in AF.hvp(g, (a, b), (va, vb))[1]]},
+        {"name": "vhp", "a": t(a), "b": t(b), "va": t(va), "vb": t(vb),
+         "value": [t(h) for h in AF.vhp(g, (a, b), (va, vb))[1]]},
+    ]
+    mlp = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(),
+                              torch.nn.Linear(5, 2)).double()
+    xs, ys = r(4, 3), r(4, 2)
+    params = [p.detach().clone() for p in mlp.parameters()]
+    names = [n for (n, _) in mlp.named_parameters()]
+    directions = [r(*p.shape) for p in params]
+
+    def loss(*ps):
+        h = torch.tanh(F.linear(xs, ps[0], ps[1]))
+        return F.mse_loss(F.linear(h, ps[2], ps[3]), ys)
+
+    hv = AF.hvp(loss, tuple(params), tuple(directions))[1]
+    cases.append({"name": "mlp_hvp", "x": t(xs), "y": t(ys),
+                  "params": [{"name": n, "value": t(p)} for (n, p) in zip(names, params)],
+                  "v": [{"name": n, "value": t(d)} for (n, d) in zip(names, directions)],
+                  "value": [{"name": n, "value": t(h)} for (n, h) in zip(names, hv)]})
+    return cases
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1439,7 +1533,15 @@ def write(name, cases, **fields):
 
 
 if __name__ == "__main__":
+    import sys
     torch.set_num_threads(1)
+    # File names as arguments write only those (a new case, without rewriting every file).
+    ONLY = set(sys.argv[1:])
+    if ONLY:
+        real_write = write
+        write = lambda name, *a, **k: real_write(name, *a, **k) if name in ONLY else None
+    write("double_backward.json", double_backward_cases())
+    write("functional.json", functional_cases())
     write("conv.json", conv_cases())
     write("pool.json", pool_cases())
     write("batch_norm.json", batch_norm_cases())

@@ -2,7 +2,9 @@
 // derivative passes gradgradcheck (second-order central differences, float64) over odd and
 // broadcasting shapes, and its first-order gradient equals the fast kernel's to rounding;
 // third order matches closed forms; the graph frees itself, honours grad mode as torch's, and
-// refuses saved values changed in place; an op without the form says so by name.
+// refuses saved values changed in place; an op without the form says so by name; and the
+// second derivatives are torch's (tests/reference/double_backward.json).
+#include "../../torch_data.h"
 #include "../helpers.h"
 
 namespace {
@@ -249,4 +251,71 @@ TEST_CASE("create_graph: an op without a recorded derivative is named, nothing h
         std::string::npos);
   // The failed pass left the graph usable for a first-order one.
   CHECK(tg::grad({y}, {x})[0].shape() == tg::Shape{2, 3});
+}
+
+TEST_CASE("create_graph: first and second derivatives match torch's for every op") {
+  using Fn = std::function<tg::Tensor(const std::vector<tg::Tensor>&)>;
+  const std::map<std::string, Fn> ops = {
+      {"add", [](const auto& in) { return in[0] + in[1]; }},
+      {"sub", [](const auto& in) { return in[0] - in[1]; }},
+      {"mul", [](const auto& in) { return in[0] * in[1]; }},
+      {"div", [](const auto& in) { return in[0] / in[1]; }},
+      {"affine", [](const auto& in) { return in[0] * 3.0 - 2.0; }},
+      {"pow3", [](const auto& in) { return tg::pow(in[0], 3); }},
+      {"pow-1.5", [](const auto& in) { return tg::pow(in[0], -1.5); }},
+      {"sqrt", [](const auto& in) { return tg::sqrt(in[0]); }},
+      {"square", [](const auto& in) { return tg::square(in[0]); }},
+      {"exp", [](const auto& in) { return tg::exp(in[0]); }},
+      {"log", [](const auto& in) { return tg::log(in[0]); }},
+      {"sin", [](const auto& in) { return tg::sin(in[0]); }},
+      {"cos", [](const auto& in) { return tg::cos(in[0]); }},
+      {"sigmoid", [](const auto& in) { return tg::sigmoid(in[0]); }},
+      {"tanh", [](const auto& in) { return tg::tanh(in[0]); }},
+      {"relu", [](const auto& in) { return tg::relu(in[0]) * in[0]; }},
+      {"sum", [](const auto& in) { return tg::sum(in[0] * in[0]); }},
+      {"sum_dim", [](const auto& in) { return tg::sum(in[0] * in[0], 1); }},
+      {"mean_dim_keepdim", [](const auto& in) { return tg::mean(in[0] * in[0], 2, true); }},
+      {"linear", [](const auto& in) { return tg::tanh(tg::linear(in[0], in[1], in[2])); }},
+      {"matmul", [](const auto& in) { return tg::pow(tg::matmul(in[0], in[1]), 2); }},
+      {"matmul_vector", [](const auto& in) { return tg::pow(tg::matmul(in[0], in[1]), 2); }},
+      {"transpose", [](const auto& in) { return tg::pow(tg::transpose(in[0], 0, 2), 2); }},
+      {"expand",
+       [](const auto& in) {
+         return tg::pow(tg::expand(in[0], {2, 3, 4}), 2);
+       }},
+      {"reshape",
+       [](const auto& in) {
+         return tg::pow(tg::reshape(in[0], {6, 4}), 2);
+       }},
+  };
+  const nlohmann::json cases = torch_data::cases("double_backward.json");
+  CHECK(cases.size() == ops.size());
+  for (const auto& c : cases) {
+    const std::string op = c.at("op");
+    CAPTURE(op);
+    REQUIRE(ops.count(op) == 1);
+    std::vector<tg::Tensor> in;
+    for (const auto& j : c.at("inputs")) in.push_back(torch_data::tensor(j).requires_grad_());
+    const tg::Tensor y = ops.at(op)(in);
+    const std::vector<tg::Tensor> first =
+        tg::grad({y}, in, {torch_data::tensor(c.at("v"))}, {.create_graph = true});
+    tg::Tensor s = tg::zeros({}, {.dtype = tg::kFloat64});
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      check_values(first[i].detach(), torch_data::tensor(c.at("first")[i]).to_vector<double>());
+      s = s + tg::sum(first[i] * torch_data::tensor(c.at("u")[i]));
+    }
+    if (!s.requires_grad()) {  // a gradient torch found independent of every input
+      for (const auto& j : c.at("second")) CHECK(j.is_null());
+      continue;
+    }
+    const std::vector<tg::Tensor> second = tg::grad({s}, in, {}, {.allow_unused = true});
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      CAPTURE(i);
+      const nlohmann::json& want = c.at("second")[i];
+      if (want.is_null())
+        CHECK((!second[i].defined() || second[i].abs().max().item() == 0));
+      else
+        check_values(second[i], torch_data::tensor(want).to_vector<double>());
+    }
+  }
 }

@@ -1,6 +1,8 @@
 // tapegrad::autograd's functional derivatives: jacobian and hessian against closed forms, vjp,
 // jvp, vhp and hvp against the full matrices they multiply, Newton's method on a logistic
-// regression in ten lines, strict mode, create_graph, and bad arguments named.
+// regression in ten lines, strict mode, create_graph, and bad arguments named; and torch's
+// own values (tests/reference/functional.json), an MLP loss's Hessian-vector product included.
+#include "../../torch_data.h"
 #include "../helpers.h"
 
 namespace ag = tg::autograd;
@@ -208,4 +210,67 @@ TEST_CASE("functional: bad arguments are named") {
                        "jacobian: input 0 is int64; derivatives need a floating-point tensor",
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(ag::jacobian(nullptr, x), "jacobian: the function is empty", tg::ValueError);
+}
+
+TEST_CASE("functional: the values torch.autograd.functional gives") {
+  namespace td = torch_data;
+  const nlohmann::json cases = td::cases("functional.json");
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& c : cases) by_name[c.at("name")] = c;
+  REQUIRE(by_name.size() == 7);
+  auto values = [](const tg::Tensor& t) { return t.to_vector<double>(); };
+  {
+    const auto& c = by_name.at("jacobian");
+    check_values(ag::jacobian(f_exp, td::tensor(c.at("x"))), values(td::tensor(c.at("value"))));
+  }
+  for (const char* name : {"vjp", "jvp"}) {
+    CAPTURE(name);
+    const auto& c = by_name.at(name);
+    const tg::Tensor x = td::tensor(c.at("x")), v = td::tensor(c.at("v"));
+    const tg::Tensor got =
+        std::string(name) == "vjp" ? ag::vjp(f_exp, x, v).second : ag::jvp(f_exp, x, v).second;
+    check_values(got, values(td::tensor(c.at("value"))));
+  }
+  const ag::FunctionN g = [](const std::vector<tg::Tensor>& in) {
+    return tg::sum(tg::tanh(tg::matmul(in[0], in[1])));
+  };
+  {
+    const auto& c = by_name.at("hessian");
+    const auto h = ag::hessian(g, {td::tensor(c.at("a")), td::tensor(c.at("b"))});
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t j = 0; j < 2; ++j) {
+        CAPTURE(i);
+        CAPTURE(j);
+        const tg::Tensor want = td::tensor(c.at("value")[i][j]);
+        CHECK(h[i][j].shape() == want.shape());
+        check_values(h[i][j], values(want));
+      }
+  }
+  for (const char* name : {"hvp", "vhp"}) {
+    CAPTURE(name);
+    const auto& c = by_name.at(name);
+    const std::vector<tg::Tensor> in = {td::tensor(c.at("a")), td::tensor(c.at("b"))};
+    const std::vector<tg::Tensor> v = {td::tensor(c.at("va")), td::tensor(c.at("vb"))};
+    const auto got = std::string(name) == "hvp" ? ag::hvp(g, in, v) : ag::vhp(g, in, v);
+    for (std::size_t i = 0; i < 2; ++i)
+      check_values(got.second[i], values(td::tensor(c.at("value")[i])));
+  }
+  {
+    // The MLP's loss as a function of all its parameters at once.
+    const auto& c = by_name.at("mlp_hvp");
+    const tg::Tensor x = td::tensor(c.at("x")), y = td::tensor(c.at("y"));
+    std::vector<tg::Tensor> params, v;
+    for (const auto& p : c.at("params")) params.push_back(td::tensor(p.at("value")));
+    for (const auto& p : c.at("v")) v.push_back(td::tensor(p.at("value")));
+    const ag::FunctionN loss = [&](const std::vector<tg::Tensor>& p) {
+      const tg::Tensor h = tg::tanh(tg::linear(x, p[0], p[1]));
+      return tg::mean(tg::square(tg::linear(h, p[2], p[3]) - y));
+    };
+    const auto [value, hv] = ag::hvp(loss, params, v);
+    REQUIRE(hv.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CAPTURE(i);
+      check_values(hv[i], values(td::tensor(c.at("value")[i].at("value"))));
+    }
+  }
 }
