@@ -1435,6 +1435,7 @@ def double_backward_cases():
     torch.manual_seed(31)
     r = lambda *s: torch.randn(*s, dtype=torch.float64)
     pos = lambda *s: torch.rand(*s, dtype=torch.float64) * 1.5 + 0.5
+    ce_weight = torch.tensor([0.5, 2.0, 1.0, 1.5], dtype=torch.float64)
     specs = [
         ("add", lambda a, b: a + b, [r(3, 1), r(4)]),
         ("sub", lambda a, b: a - b, [r(3, 4), r(4)]),
@@ -1461,6 +1462,15 @@ def double_backward_cases():
         ("transpose", lambda a: torch.transpose(a, 0, 2) ** 2, [r(2, 3, 4)]),
         ("expand", lambda a: a.expand(2, 3, 4) ** 2, [r(3, 1)]),
         ("reshape", lambda a: a.reshape(6, 4) ** 2, [r(2, 3, 4)]),
+        ("softmax", lambda a: torch.softmax(a, 1) ** 2, [r(2, 3, 4)]),
+        ("log_softmax", lambda a: torch.log_softmax(a, 2) ** 2, [r(2, 3, 4)]),
+        ("mse_loss", lambda a, b: F.mse_loss(torch.tanh(a), b), [r(3, 4), r(3, 4)]),
+        ("cross_entropy", lambda a: F.cross_entropy(a * a, torch.tensor([1, -100, 3]),
+                                                    weight=ce_weight, label_smoothing=0.1),
+         [r(3, 4)]),
+        ("cross_entropy_probabilities",
+         lambda a, b: F.cross_entropy(a * a, torch.softmax(b, 1), weight=ce_weight,
+                                      label_smoothing=0.1), [r(3, 4), r(3, 4)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

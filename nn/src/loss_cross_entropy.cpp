@@ -107,8 +107,50 @@ Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
     }
     // The weights ride in the closure, not as an input: no gradient flows to them.
     const ImplPtr wimpl = weight.defined() ? impl_ptr(weight) : nullptr;
-    return record("cross_entropy", impl_ptr(out), {logits, target},
-                  [lse, M, C, r, D, by_index, ignore, keep, spread, W, wimpl](BackwardCtx& c) {
+    // create_graph: the same closed forms in recorded ops, p and log p from softmax and
+    // log_softmax (recorded too, so the logits' second derivatives come through them); the
+    // parts fixed by the targets and weights are constants.
+    auto graph = [M, C, r, D, by_index, ignore, keep, spread, W, wimpl](GraphCtx& c) {
+      const Tensor x = c.in(0), g = c.grad_out();
+      const Tensor s =
+          r == Reduction::None
+              ? reshape(g, {M, 1})
+              : broadcast_to(reshape(r == Reduction::Mean ? g / static_cast<double>(D) : g, {1, 1}),
+                             {M, 1});
+      auto wv = [&](std::int64_t j) { return wimpl ? double(wimpl->data<T>()[j]) : 1.0; };
+      if (by_index) {
+        if (!c.needs(0)) return;
+        // gx_ij = s_i (p_ij a_i - b_ij): a_i = keep w_t + spread W, b_ij = keep w_t [j = t] +
+        // spread w_j (both 0 on an ignored row).
+        std::vector<double> a(static_cast<std::size_t>(M), 0.0),
+            b(static_cast<std::size_t>(M * C), 0.0);
+        const std::int64_t* t = c.node.inputs[1].t->data<std::int64_t>();
+        for (std::int64_t i = 0; i < M; ++i) {
+          if (t[i] == ignore) continue;
+          a[static_cast<std::size_t>(i)] = double(keep) * wv(t[i]) + double(spread) * double(W);
+          for (std::int64_t j = 0; j < C; ++j)
+            b[static_cast<std::size_t>(i * C + j)] = double(spread) * wv(j);
+          b[static_cast<std::size_t>(i * C + t[i])] += double(keep) * wv(t[i]);
+        }
+        const Tensor av = from_vector(a, {M, 1}, {.dtype = x.dtype()}),
+                     bv = from_vector(b, {M, C}, {.dtype = x.dtype()});
+        c.add(0, s * (softmax(x, 1) * av - bv));
+        return;
+      }
+      // gx_ij = s_i (p_ij sum_k w_k t'_ik - w_j t'_ij); gt_ij = -s_i keep w_j log p_ij.
+      const Tensor w = wimpl ? reshape(Tensor(wimpl), {1, C}) : Tensor();
+      Tensor wt = c.in(1) * double(keep) + double(spread);
+      if (w.defined()) wt = wt * w;
+      if (c.needs(0)) c.add(0, s * (softmax(x, 1) * sum(wt, 1, true) - wt));
+      if (c.needs(1)) {
+        Tensor d = log_softmax(x, 1) * -double(keep);
+        if (w.defined()) d = d * w;
+        c.add(1, s * d);
+      }
+    };
+    return record(
+        "cross_entropy", impl_ptr(out), {logits, target},
+        WithGraph{[lse, M, C, r, D, by_index, ignore, keep, spread, W, wimpl](BackwardCtx& c) {
                     const T* g = c.grad_out().data<T>();
                     auto scale = [&](std::int64_t i) {
                       return r == Reduction::None ? g[i] : r == Reduction::Mean ? g[0] / D : g[0];
@@ -150,7 +192,8 @@ Tensor cross_entropy_rows(const Tensor& logits, const Tensor& target,
                       run(Eigen::Map<const Row>(wimpl->data<T>(), C));
                     else
                       run(Row::Ones(C));
-                  });
+                  },
+                  std::move(graph)});
   });
 }
 

@@ -1,5 +1,6 @@
 // MSE, L1, Huber, smooth L1, KL divergence and NLL, and the loss modules.
 #include <cmath>
+#include <utility>
 
 #include "kernels/dispatch.h"
 #include "pointwise_loss.h"
@@ -17,7 +18,10 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
     return pointwise_loss<T>(
         "mse_loss", input, target, r, [](const auto& x, const auto& t) { return (x - t).square(); },
         [](const auto& x, const auto& t) { return T(2) * (x - t); },
-        [](const auto& x, const auto& t) { return T(2) * (t - x); });
+        [](const auto& x, const auto& t) { return T(2) * (t - x); }, false,
+        [](const Tensor& x, const Tensor& t) {
+          return std::pair{(x - t) * 2.0, (t - x) * 2.0};
+        });
   });
 }
 

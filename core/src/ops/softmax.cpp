@@ -33,10 +33,13 @@ enum class Soft { Softmax, LogSoftmax };
 // softmax:      y = e^(x - m) / sum e^(x - m)        gx = y (g - sum(g y))
 // log_softmax:  y = x - m - log sum e^(x - m)         gx = g - e^y sum(g)
 // Subtracting the row max m keeps every exponent <= 0: finite for logits of +-1000.
+// create_graph forms, recomputing y from x:
+// softmax:      gx = y (g - sum(g y))       log_softmax:  gx = g - e^y sum(g)
 template <Soft K>
 Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
   const TensorImpl& ix = impl_of(x, op);
-  const Split3 s = split_at(ix.shape, normalize_dim(op, dim, ix.shape.size()));
+  dim = normalize_dim(op, dim, ix.shape.size());
+  const Split3 s = split_at(ix.shape, dim);
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = make_impl(ix.shape, ix.dtype);
     const Eigen::InnerStride<> st(s.inner);
@@ -50,7 +53,7 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
         yr -= std::log(yr.exp().sum());
       }
     });
-    return record(op, std::move(y), {x}, [s](BackwardCtx& c) {
+    auto fast = [s](BackwardCtx& c) {
       TensorImpl* gx = c.grad_in(0);
       if (!gx) return;
       const Eigen::InnerStride<> st(s.inner);
@@ -62,7 +65,18 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
         else
           gr += g - yr.exp() * g.sum();
       });
-    });
+    };
+    auto graph = [dim](GraphCtx& c) {
+      if (!c.needs(0)) return;
+      const Tensor g = c.grad_out();
+      if constexpr (K == Soft::Softmax) {
+        const Tensor y = softmax(c.in(0), dim);
+        c.add(0, y * (g - sum(g * y, dim, true)));
+      } else {
+        c.add(0, g - exp(log_softmax(c.in(0), dim)) * sum(g, dim, true));
+      }
+    };
+    return record(op, std::move(y), {x}, WithGraph{std::move(fast), std::move(graph)});
   });
 }
 

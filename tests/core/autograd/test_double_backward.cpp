@@ -56,6 +56,12 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
   const tg::Tensor x3 = leaf({2, 3, 5}, 7), w = leaf({4, 5}, 8), bias = leaf({4}, 9);
   const tg::Tensor m1 = leaf({3, 5}, 10), m2 = leaf({5, 2}, 11), batch = leaf({2, 3, 5}, 12),
                    vec5 = leaf({5}, 13), wt = leaf({2, 5}, 14);
+  namespace F = tg::nn::functional;
+  const tg::Tensor classes = tg::from_vector(std::vector<std::int64_t>{3, 0, 2}, {3});
+  const tg::Tensor with_ignored = tg::from_vector(std::vector<std::int64_t>{1, -100, 3}, {3});
+  F::CrossEntropyOptions ce_options;
+  ce_options.weight = tg::from_vector(std::vector<double>{0.5, 2.0, 1.0, 1.5}, {4});
+  ce_options.label_smoothing = 0.1;
   const std::vector<Case> cases = {
       {"add", [&] { return a + b; }, {a, b}},
       {"add, broadcast", [&] { return col + row; }, {col, row}},
@@ -110,6 +116,25 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
        },
        {col}},
       {"transpose", [&] { return tg::square(tg::transpose(x3, 0, 2)) * 1.5; }, {x3}},
+      {"softmax", [&] { return tg::square(tg::softmax(x3, 1)); }, {x3}},
+      {"softmax, last dim", [&] { return tg::softmax(a, -1) * b; }, {a, b}},
+      {"log_softmax", [&] { return tg::square(tg::log_softmax(x3, 2)); }, {x3}},
+      {"mse_loss", [&] { return F::mse_loss(tg::tanh(a), b); }, {a, b}},
+      {"mse_loss, sum", [&] { return F::mse_loss(a * a, b, tg::nn::Reduction::Sum); }, {a, b}},
+      {"mse_loss, none", [&] { return F::mse_loss(a * a, b, tg::nn::Reduction::None); }, {a, b}},
+      {"cross_entropy", [&] { return F::cross_entropy(a * a, classes); }, {a}},
+      {"cross_entropy, sum",
+       [&] { return F::cross_entropy(a * b, classes, tg::nn::Reduction::Sum); },
+       {a, b}},
+      {"cross_entropy, none",
+       [&] { return F::cross_entropy(a * a, classes, tg::nn::Reduction::None); },
+       {a}},
+      {"cross_entropy, weights, smoothing, ignored",
+       [&] { return F::cross_entropy(a * a, with_ignored, ce_options); },
+       {a}},
+      {"cross_entropy, probabilities",
+       [&] { return F::cross_entropy(a * a, tg::softmax(b, 1), ce_options); },
+       {a, b}},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
@@ -255,6 +280,10 @@ TEST_CASE("create_graph: an op without a recorded derivative is named, nothing h
 
 TEST_CASE("create_graph: first and second derivatives match torch's for every op") {
   using Fn = std::function<tg::Tensor(const std::vector<tg::Tensor>&)>;
+  namespace F = tg::nn::functional;
+  F::CrossEntropyOptions ce;
+  ce.weight = tg::from_vector(std::vector<double>{0.5, 2.0, 1.0, 1.5}, {4});
+  ce.label_smoothing = 0.1;
   const std::map<std::string, Fn> ops = {
       {"add", [](const auto& in) { return in[0] + in[1]; }},
       {"sub", [](const auto& in) { return in[0] - in[1]; }},
@@ -287,6 +316,16 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
        [](const auto& in) {
          return tg::pow(tg::reshape(in[0], {6, 4}), 2);
        }},
+      {"softmax", [](const auto& in) { return tg::pow(tg::softmax(in[0], 1), 2); }},
+      {"log_softmax", [](const auto& in) { return tg::pow(tg::log_softmax(in[0], 2), 2); }},
+      {"mse_loss", [](const auto& in) { return F::mse_loss(tg::tanh(in[0]), in[1]); }},
+      {"cross_entropy",
+       [&](const auto& in) {
+         return F::cross_entropy(in[0] * in[0],
+                                 tg::from_vector(std::vector<std::int64_t>{1, -100, 3}, {3}), ce);
+       }},
+      {"cross_entropy_probabilities",
+       [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
   };
   const nlohmann::json cases = torch_data::cases("double_backward.json");
   CHECK(cases.size() == ops.size());
