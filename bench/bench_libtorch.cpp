@@ -148,6 +148,29 @@ void b6() {
   }
   report_loss(now() - t0, recent.mean);
 }
+// HVP as bench_tapegrad runs it.
+void hvp() {
+  torch::nn::Sequential model(torch::nn::Linear(784, 128), torch::nn::Sigmoid(),
+                              torch::nn::Linear(128, 10));
+  load_initial(model, bench::initial_parameters({784, 128, 10}));
+  std::vector<float> xs;
+  std::vector<std::int64_t> ys;
+  bench::hvp_batch(xs, ys);
+  const auto x = torch::from_blob(xs.data(), {64, 784});
+  const auto y = torch::from_blob(ys.data(), {64}, torch::kInt64);
+  const std::vector<torch::Tensor> params = model->parameters();
+  std::vector<torch::Tensor> v;
+  for (const auto& p : params) v.push_back(torch::ones_like(p) * 0.01);
+  auto loss = [&] { return torch::nn::functional::cross_entropy(model->forward(x), y); };
+  const double first = bench::us_per_call([&] { torch::autograd::grad({loss()}, params); });
+  const double hv = bench::us_per_call([&] {
+    const auto g = torch::autograd::grad({loss()}, params, {}, true, true);
+    auto dot = (g[0] * v[0]).sum();
+    for (std::size_t i = 1; i < g.size(); ++i) dot = dot + (g[i] * v[i]).sum();
+    torch::autograd::grad({dot}, params);
+  });
+  bench::report_hvp(first, hv);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +201,8 @@ int main(int argc, char** argv) {
     load_initial(model, bench::b4_initial());
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.5));
     mnist(model, opt, 64, true);
+  } else if (w.name == "HVP") {
+    hvp();
   } else if (w.name == "B5") {
     b5();
   } else if (w.name == "B6") {

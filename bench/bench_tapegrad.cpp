@@ -144,6 +144,28 @@ void b6() {
   }
   report_loss(now() - t0, recent.mean);
 }
+// A Hessian-vector product of B1's loss with respect to all its parameters, by double
+// backward, against one first-order gradient.
+void hvp() {
+  nn::Sequential model(nn::Linear(784, 128), nn::Sigmoid(), nn::Linear(128, 10));
+  load_initial(model, bench::initial_parameters({784, 128, 10}));
+  std::vector<float> xs;
+  std::vector<std::int64_t> ys;
+  bench::hvp_batch(xs, ys);
+  const tg::Tensor x = tg::from_vector(xs, {64, 784}), y = tg::from_vector(ys, {64});
+  const std::vector<tg::Tensor> params = model.parameters();
+  std::vector<tg::Tensor> v;
+  for (const tg::Tensor& p : params) v.push_back(tg::ones_like(p) * 0.01);
+  auto loss = [&] { return nn::functional::cross_entropy(model(x), y); };
+  const double first = bench::us_per_call([&] { tg::grad({loss()}, params); });
+  const double hv = bench::us_per_call([&] {
+    const std::vector<tg::Tensor> g = tg::grad({loss()}, params, {}, {.create_graph = true});
+    tg::Tensor dot = tg::sum(g[0] * v[0]);
+    for (std::size_t i = 1; i < g.size(); ++i) dot = dot + tg::sum(g[i] * v[i]);
+    tg::grad({dot}, params);
+  });
+  bench::report_hvp(first, hv);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,6 +194,8 @@ int main(int argc, char** argv) {
     load_initial(model, bench::b4_initial());
     tg::optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.5});
     mnist(model, opt, 64, true);
+  } else if (w.name == "HVP") {
+    hvp();
   } else if (w.name == "B5") {
     b5();
   } else if (w.name == "B6") {

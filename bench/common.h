@@ -27,7 +27,7 @@ struct Workload {
 
 inline Workload parse_args(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s B1|B2|B3|B4|B5 THREADS|default\n", argv[0]);
+    std::fprintf(stderr, "usage: %s B1|B2|B3|B4|B5|B6|HVP THREADS|default\n", argv[0]);
     std::exit(2);
   }
   return {argv[1], std::string(argv[2]) == "default" ? 0 : std::max(1, std::atoi(argv[2]))};
@@ -274,6 +274,37 @@ struct TailMean {
 /// accuracy.
 inline void report_loss(double seconds, double loss) {
   std::printf("RESULT seconds=%.6f loss=%.4f rss_mib=%.1f\n", seconds, loss, peak_rss_mib());
+}
+
+/// HVP's batch: 64 inputs of B1's network (784 values from a fixed formula, so that both
+/// libraries see the same numbers without a data file) and their labels.
+inline void hvp_batch(std::vector<float>& x, std::vector<std::int64_t>& y) {
+  x.resize(64 * 784);
+  y.resize(64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>(i * 7 % 10);
+}
+
+/// Microseconds per call of f: the median of 5 rounds of `iters` calls, after a warm-up.
+template <typename F>
+double us_per_call(F f, int iters = 200) {
+  for (int i = 0; i < 20; ++i) f();
+  std::vector<double> rounds;
+  for (int r = 0; r < 5; ++r) {
+    const double t0 = now();
+    for (int i = 0; i < iters; ++i) f();
+    rounds.push_back((now() - t0) / iters * 1e6);
+  }
+  std::sort(rounds.begin(), rounds.end());
+  return rounds[2];
+}
+
+/// HVP's result line: a first-order gradient of B1's loss (forward included), a
+/// Hessian-vector product of it (forward, a create_graph gradient, a second gradient), and
+/// their ratio.
+inline void report_hvp(double first_us, double hvp_us) {
+  std::printf("RESULT first_us=%.1f hvp_us=%.1f hvp_over_first=%.2f\n", first_us, hvp_us,
+              hvp_us / first_us);
 }
 
 }  // namespace bench

@@ -114,3 +114,13 @@ for w in B5 B6; do for t in 1 2; do
        "gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "$ts")"
   unset secs loss rss
 done; done
+# HVP: a Hessian-vector product of B1's loss (double backward) over one first-order gradient,
+# in each library, one after the other; each run's figures are already medians of five rounds.
+for t in 1 2; do
+  out="BENCH HVP threads=$t"
+  for i in tapegrad libtorch; do
+    line=$(OMP_NUM_THREADS=$t "$build/bench/bench_$i" HVP "$t" | grep '^RESULT')
+    for f in first_us hvp_us hvp_over_first; do out+=" ${i}_$f=$(echo "$line" | field $f)"; done
+  done
+  echo "$out"
+done
