@@ -1471,6 +1471,15 @@ def double_backward_cases():
         ("cross_entropy_probabilities",
          lambda a, b: F.cross_entropy(a * a, torch.softmax(b, 1), weight=ce_weight,
                                       label_smoothing=0.1), [r(3, 4), r(3, 4)]),
+        ("leaky_relu", lambda a: F.leaky_relu(a, 0.1) * a, [r(2, 5)]),
+        ("softplus", lambda a: F.softplus(a, 2.0, 1.0) * a, [r(2, 5)]),
+        ("elu", lambda a: F.elu(a, 1.3) * a, [r(2, 5)]),
+        ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh") * a, [r(2, 5)]),
+        ("silu", lambda a: F.silu(a) * a, [r(2, 5)]),
+        ("hardtanh", lambda a: F.hardtanh(a * 2.0, -1.0, 1.0) * a, [r(2, 5)]),
+        ("abs", lambda a: torch.abs(a) * a, [r(2, 5)]),
+        ("rsqrt", torch.rsqrt, [pos(2, 5)]),
+        ("clamp", lambda a: torch.clamp(a, -0.5, 0.7) * a, [r(2, 5)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

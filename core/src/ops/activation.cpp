@@ -9,8 +9,10 @@
 
 namespace tapegrad {
 namespace {
-// 1 where v > 0, else 0, in v's dtype: relu's derivative, a constant to the graph.
-Tensor step_mask(const Tensor& v) { return gt(v, zeros({}, {.dtype = v.dtype()})).to(v.dtype()); }
+// 1 where v > c (v < c), else 0, in v's dtype: the pieces of a piecewise derivative, constants
+// to the graph (comparisons are never recorded).
+Tensor above(const Tensor& v, double c) { return gt(v, scalar_tensor(c, {.dtype = v.dtype()})); }
+Tensor below(const Tensor& v, double c) { return lt(v, scalar_tensor(c, {.dtype = v.dtype()})); }
 }  // namespace
 
 // y = 1 / (1 + e^-x).   dy/dx = y (1 - y).   e^-x overflows to inf for x << 0, giving y = 0.
@@ -42,7 +44,7 @@ Tensor relu(const Tensor& x) {
         using S = typename std::decay_t<decltype(v)>::Scalar;
         return g * (v > S(0)).template cast<S>();
       },
-      [](const Tensor& g, const Tensor& v) { return g * step_mask(v); });
+      [](const Tensor& g, const Tensor& v) { return g * above(v, 0); });
 }
 
 // y = x for x > 0, slope x otherwise.   dy/dx = 1 or slope.
@@ -54,6 +56,9 @@ Tensor leaky_relu(const Tensor& x, double slope) {
       },
       [slope](const auto& g, const auto& v, const auto&) {
         return (v > scalar_like(v, 0)).select(g, g * scalar_like(v, slope));
+      },
+      [slope](const Tensor& g, const Tensor& v) {
+        return g * (above(v, 0) * (1 - slope) + slope);
       });
 }
 
@@ -75,6 +80,11 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
         const auto bx = v * scalar_like(v, beta);
         const auto z = bx.exp();
         return (bx > scalar_like(v, threshold)).select(g, g * z / (z + scalar_like(v, 1)));
+      },
+      [beta, threshold](const Tensor& g, const Tensor& v) {
+        // z / (z + 1) is sigmoid(beta x); past the threshold the derivative is 1.
+        const Tensor past = above(v * beta, threshold);
+        return g * (past + (1.0 - past) * sigmoid(v * beta));
       });
 }
 
@@ -88,6 +98,10 @@ Tensor elu(const Tensor& x, double alpha) {
       },
       [alpha](const auto& g, const auto& v, const auto&) {
         return (v > scalar_like(v, 0)).select(g, g * v.exp() * scalar_like(v, alpha));
+      },
+      [alpha](const Tensor& g, const Tensor& v) {
+        const Tensor pos = above(v, 0);
+        return g * (pos + (1.0 - pos) * exp(v) * alpha);
       });
 }
 
@@ -116,6 +130,11 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
             return S(0.5) * (1 + th) +
                    S(0.5) * e * (1 - th * th) * S(kBeta) * (1 + S(3 * kKappa) * e * e);
           });
+        },
+        [](const Tensor& g, const Tensor& v) {
+          const Tensor th = tanh((v + kKappa * v * v * v) * kBeta);
+          return g * (0.5 * (1.0 + th) +
+                      0.5 * v * (1.0 - th * th) * kBeta * (1.0 + 3 * kKappa * v * v));
         });
   return unary_op(
       "gelu", x,
@@ -140,6 +159,10 @@ Tensor silu(const Tensor& x) {
           const S s = 1 / (1 + std::exp(-e));
           return s * (1 + e * (1 - s));
         });
+      },
+      [](const Tensor& g, const Tensor& v) {
+        const Tensor s = sigmoid(v);
+        return g * (s * (1.0 + v * (1.0 - s)));
       });
 }
 
@@ -154,7 +177,8 @@ Tensor hardtanh(const Tensor& x, double lo, double hi) {
       },
       [lo, hi](const auto& g, const auto& v, const auto&) {
         return (v > scalar_like(v, lo) && v < scalar_like(v, hi)).select(g, scalar_like(v, 0));
-      });
+      },
+      [lo, hi](const Tensor& g, const Tensor& v) { return g * (above(v, lo) * below(v, hi)); });
 }
 
 Tensor relu6(const Tensor& x) { return hardtanh(x, 0, 6); }

@@ -57,7 +57,8 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   return unary_op(
       "abs", x, [](const auto& v) { return v.abs(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v.sign(); });
+      [](const auto& g, const auto& v, const auto&) { return g * v.sign(); },
+      [](const Tensor& g, const Tensor& v) { return g * sign(v); });
 }
 
 // y = x^2.   dy/dx = 2x.   int64 squares exactly through mul.
@@ -73,9 +74,8 @@ Tensor square(const Tensor& x) {
 Tensor rsqrt(const Tensor& x) {
   return unary_op(
       "rsqrt", x, [](const auto& v) { return v.rsqrt(); },
-      [](const auto& g, const auto&, const auto& y) {
-        return g * scalar_like(y, -0.5) * y.cube();
-      });
+      [](const auto& g, const auto&, const auto& y) { return g * scalar_like(y, -0.5) * y.cube(); },
+      [](const Tensor& g, const Tensor& v) { return g * -0.5 * pow(rsqrt(v), 3); });
 }
 
 // y = sin x.   dy/dx = cos x.
@@ -107,6 +107,12 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
       [l, h](const auto& v) { return min_nan(max_nan(v, scalar_like(v, l)), scalar_like(v, h)); },
       [l, h](const auto& g, const auto& v, const auto&) {
         return (v >= scalar_like(v, l) && v <= scalar_like(v, h)).select(g, scalar_like(v, 0));
+      },
+      [l, h](const Tensor& g, const Tensor& v) {
+        // 1 on [l, h]: not below l and not above h (either bound may be infinite).
+        const Tensor one = scalar_tensor(1, {.dtype = v.dtype()});
+        return g * ((one - lt(v, scalar_tensor(l, {.dtype = v.dtype()}))) *
+                    (one - gt(v, scalar_tensor(h, {.dtype = v.dtype()}))));
       });
 }
 Tensor clamp_min(const Tensor& x, double lo) { return clamp(x, lo, std::nullopt); }

@@ -117,6 +117,15 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
        {col}},
       {"transpose", [&] { return tg::square(tg::transpose(x3, 0, 2)) * 1.5; }, {x3}},
       {"softmax", [&] { return tg::square(tg::softmax(x3, 1)); }, {x3}},
+      {"leaky_relu", [&] { return tg::leaky_relu(signs - 0.6, 0.1) * signs; }, {signs}},
+      {"softplus", [&] { return tg::softplus(a, 2.0, 1.0) * a; }, {a}},
+      {"elu", [&] { return tg::elu(a, 1.3) * a; }, {a}},
+      {"gelu, tanh", [&] { return tg::gelu(a, tg::GeluApproximate::Tanh) * a; }, {a}},
+      {"silu", [&] { return tg::silu(a) * a; }, {a}},
+      {"hardtanh", [&] { return tg::hardtanh(a * 2.0, -1.0, 1.0) * a; }, {a}},
+      {"abs", [&] { return tg::abs(a) * a; }, {a}},
+      {"rsqrt", [&] { return tg::rsqrt(pos); }, {pos}},
+      {"clamp", [&] { return tg::clamp(a, -0.5, 0.7) * a; }, {a}},
       {"softmax, last dim", [&] { return tg::softmax(a, -1) * b; }, {a, b}},
       {"log_softmax", [&] { return tg::square(tg::log_softmax(x3, 2)); }, {x3}},
       {"mse_loss", [&] { return F::mse_loss(tg::tanh(a), b); }, {a, b}},
@@ -143,21 +152,26 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
   }
 }
 
-TEST_CASE("create_graph: third order of x^3 and tanh matches the closed forms") {
+TEST_CASE("create_graph: third order of x^3, tanh and softplus matches the closed forms") {
   const tg::Tensor x = leaf_of({-1.3, 0.4, 2.0}, {3});
-  for (const bool use_tanh : {false, true}) {
-    CAPTURE(use_tanh);
-    const tg::Tensor y = use_tanh ? tg::tanh(x) : tg::pow(x, 3);
+  for (const int which : {0, 1, 2}) {
+    CAPTURE(which);
+    const tg::Tensor y = which == 0 ? tg::pow(x, 3) : which == 1 ? tg::tanh(x) : tg::softplus(x);
     const tg::Tensor d1 = tg::grad({y.sum()}, {x}, {}, {.create_graph = true})[0];
     const tg::Tensor d2 = tg::grad({d1.sum()}, {x}, {}, {.create_graph = true})[0];
     const tg::Tensor d3 = tg::grad({d2.sum()}, {x})[0];
     std::vector<double> e1, e2, e3;
     for (const double v : x.to_vector<double>()) {
-      if (use_tanh) {
+      if (which == 1) {
         const double t = std::tanh(v), s = 1 - t * t;  // tanh' = 1 - t^2
         e1.push_back(s);
         e2.push_back(-2 * t * s);
         e3.push_back(-2 * s * s + 4 * t * t * s);
+      } else if (which == 2) {
+        const double s = 1 / (1 + std::exp(-v));  // softplus' = sigmoid
+        e1.push_back(s);
+        e2.push_back(s * (1 - s));
+        e3.push_back(s * (1 - s) * (1 - 2 * s));
       } else {
         e1.push_back(3 * v * v);
         e2.push_back(6 * v);
@@ -264,14 +278,14 @@ TEST_CASE("create_graph: a saved value changed in place is refused, as on the fi
 
 TEST_CASE("create_graph: an op without a recorded derivative is named, nothing half-done") {
   const tg::Tensor x = leaf({2, 3}, 31);
-  const tg::Tensor y = tg::sum(tg::softplus(x) * x);
+  const tg::Tensor y = tg::sum(tg::gelu(x) * x);
   std::string what;
   try {
     tg::grad({y}, {x}, {}, {.create_graph = true});
   } catch (const tg::StateError& e) {
     what = e.what();
   }
-  CHECK(what.find("backward: op 'softplus' (tape entry #") == 0);
+  CHECK(what.find("backward: op 'gelu' (tape entry #") == 0);
   CHECK(what.find("has no second derivative in tapegrad yet: create_graph cannot go through it") !=
         std::string::npos);
   // The failed pass left the graph usable for a first-order one.
@@ -324,6 +338,16 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
          return F::cross_entropy(in[0] * in[0],
                                  tg::from_vector(std::vector<std::int64_t>{1, -100, 3}, {3}), ce);
        }},
+      {"leaky_relu", [](const auto& in) { return tg::leaky_relu(in[0], 0.1) * in[0]; }},
+      {"softplus", [](const auto& in) { return tg::softplus(in[0], 2.0, 1.0) * in[0]; }},
+      {"elu", [](const auto& in) { return tg::elu(in[0], 1.3) * in[0]; }},
+      {"gelu_tanh",
+       [](const auto& in) { return tg::gelu(in[0], tg::GeluApproximate::Tanh) * in[0]; }},
+      {"silu", [](const auto& in) { return tg::silu(in[0]) * in[0]; }},
+      {"hardtanh", [](const auto& in) { return tg::hardtanh(in[0] * 2.0, -1.0, 1.0) * in[0]; }},
+      {"abs", [](const auto& in) { return tg::abs(in[0]) * in[0]; }},
+      {"rsqrt", [](const auto& in) { return tg::rsqrt(in[0]); }},
+      {"clamp", [](const auto& in) { return tg::clamp(in[0], -0.5, 0.7) * in[0]; }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
   };
