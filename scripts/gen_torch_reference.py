@@ -1480,6 +1480,8 @@ def double_backward_cases():
         ("abs", lambda a: torch.abs(a) * a, [r(2, 5)]),
         ("rsqrt", torch.rsqrt, [pos(2, 5)]),
         ("clamp", lambda a: torch.clamp(a, -0.5, 0.7) * a, [r(2, 5)]),
+        ("layer_norm", lambda x, w, b: F.layer_norm(x, (5,), w, b) ** 2, [r(2, 3, 5), r(5), r(5)]),
+        ("group_norm", lambda x, w, b: F.group_norm(x, 2, w, b) ** 2, [r(2, 4, 3), r(4), r(4)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

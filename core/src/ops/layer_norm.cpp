@@ -98,97 +98,128 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
     if (weight.defined()) inputs.push_back(weight);
     if (bias.defined()) inputs.push_back(bias);
     const bool has_w = weight.defined(), has_b = bias.defined();
-    return record(op, std::move(y), inputs, [d, stats, has_w, has_b](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      TensorImpl* gw = has_w ? c.grad_in(1) : nullptr;
-      TensorImpl* gb = has_b ? c.grad_in(has_w ? 2 : 1) : nullptr;
-      const T* xv = c.in(0).data<T>();
-      const T* gy = c.grad_out().data<T>();
-      const T* w = has_w ? c.in(1).data<T>() : nullptr;
-      const std::int64_t K = d.K(), per = d.per_group();
-      const auto xhat = [&](std::int64_t r, std::int64_t at) {
-        return (xv[at] - (*stats)[2 * r]) * (*stats)[2 * r + 1];
-      };
-      const bool rows_are_positions = d.S == 1 && d.G == 1;  // layer norm
-      if (gx && rows_are_positions)
-        parallel_chunks(
-            d.rows(),
-            [&](std::int64_t r0, std::int64_t r1) {
-              for (std::int64_t r = r0; r < r1; ++r) {
-                const std::int64_t at = r * K;
-                const double mu = (*stats)[2 * r], is = (*stats)[2 * r + 1];
-                const auto xhat =
-                    (Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() - mu) * is;
-                const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
-                auto out = Eigen::Map<ArrayX<T>>(gx->data<T>() + at, K);
-                const double kk = static_cast<double>(K);
-                if (w) {
-                  const auto g = gd * Eigen::Map<const ArrayX<T>>(w, K).template cast<double>();
-                  const double sg = g.sum(), sgx = (g * xhat).sum();
-                  out += (is * (g - (sg + xhat * sgx) / kk)).template cast<T>();
-                } else {
-                  const double sg = gd.sum(), sgx = (gd * xhat).sum();
-                  out += (is * (gd - (sg + xhat * sgx) / kk)).template cast<T>();
+    // create_graph: the statistics and the same formulas in recorded ops, on x seen as
+    // (O, G, K) rows and as (O, P, S) positions.
+    auto graph = [d, eps, has_w, has_b](GraphCtx& c) {
+      const Tensor x = c.in(0);
+      const std::int64_t K = d.K();
+      const Tensor rows = reshape(x, {d.O, d.G, K});
+      const Tensor centred = rows - mean(rows, 2, true);
+      const Tensor invstd = rsqrt(mean(square(centred), 2, true) + eps);
+      const Tensor xhat = centred * invstd;
+      const Tensor gy = reshape(c.grad_out(), {d.O, d.P, d.S});
+      const Tensor w = has_w ? reshape(c.in(1), {1, d.P, 1}) : Tensor();
+      if (c.needs(0)) {
+        const Tensor g = reshape(has_w ? gy * w : gy, {d.O, d.G, K});
+        const Tensor gx = invstd * (g - mean(g, 2, true) - xhat * mean(g * xhat, 2, true));
+        c.add(0, reshape(gx, x.shape()));
+      }
+      if (has_w && c.needs(1)) {
+        const Tensor per_position = sum(sum(gy * reshape(xhat, {d.O, d.P, d.S}), 2), 0);
+        c.add(1, reshape(per_position, c.in(1).shape()));
+      }
+      const std::size_t b = has_w ? 2 : 1;
+      if (has_b && c.needs(b)) c.add(b, reshape(sum(sum(gy, 2), 0), c.in(b).shape()));
+    };
+    return record(
+        op, std::move(y), inputs,
+        WithGraph{
+            [d, stats, has_w, has_b](BackwardCtx& c) {
+              TensorImpl* gx = c.grad_in(0);
+              TensorImpl* gw = has_w ? c.grad_in(1) : nullptr;
+              TensorImpl* gb = has_b ? c.grad_in(has_w ? 2 : 1) : nullptr;
+              const T* xv = c.in(0).data<T>();
+              const T* gy = c.grad_out().data<T>();
+              const T* w = has_w ? c.in(1).data<T>() : nullptr;
+              const std::int64_t K = d.K(), per = d.per_group();
+              const auto xhat = [&](std::int64_t r, std::int64_t at) {
+                return (xv[at] - (*stats)[2 * r]) * (*stats)[2 * r + 1];
+              };
+              const bool rows_are_positions = d.S == 1 && d.G == 1;  // layer norm
+              if (gx && rows_are_positions)
+                parallel_chunks(
+                    d.rows(),
+                    [&](std::int64_t r0, std::int64_t r1) {
+                      for (std::int64_t r = r0; r < r1; ++r) {
+                        const std::int64_t at = r * K;
+                        const double mu = (*stats)[2 * r], is = (*stats)[2 * r + 1];
+                        const auto xhat =
+                            (Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() - mu) *
+                            is;
+                        const auto gd =
+                            Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
+                        auto out = Eigen::Map<ArrayX<T>>(gx->data<T>() + at, K);
+                        const double kk = static_cast<double>(K);
+                        if (w) {
+                          const auto g =
+                              gd * Eigen::Map<const ArrayX<T>>(w, K).template cast<double>();
+                          const double sg = g.sum(), sgx = (g * xhat).sum();
+                          out += (is * (g - (sg + xhat * sgx) / kk)).template cast<T>();
+                        } else {
+                          const double sg = gd.sum(), sgx = (gd * xhat).sum();
+                          out += (is * (gd - (sg + xhat * sgx) / kk)).template cast<T>();
+                        }
+                      }
+                    },
+                    K);
+              else if (gx)
+                parallel_chunks(
+                    d.rows(),
+                    [&](std::int64_t r0, std::int64_t r1) {
+                      for (std::int64_t r = r0; r < r1; ++r) {
+                        const std::int64_t at = r * K, p0 = r % d.G * per;
+                        double sg = 0, sgx = 0;
+                        for (std::int64_t ch = 0; ch < per; ++ch) {
+                          const double wc = w ? w[p0 + ch] : 1.0;
+                          for (std::int64_t j = at + ch * d.S; j < at + (ch + 1) * d.S; ++j) {
+                            sg += gy[j] * wc;
+                            sgx += gy[j] * wc * xhat(r, j);
+                          }
+                        }
+                        const double is = (*stats)[2 * r + 1], kk = static_cast<double>(K);
+                        T* out = gx->data<T>();
+                        for (std::int64_t ch = 0; ch < per; ++ch) {
+                          const double wc = w ? w[p0 + ch] : 1.0;
+                          for (std::int64_t j = at + ch * d.S; j < at + (ch + 1) * d.S; ++j)
+                            out[j] +=
+                                static_cast<T>(is * (gy[j] * wc - (sg + xhat(r, j) * sgx) / kk));
+                        }
+                      }
+                    },
+                    K);
+              if ((gw || gb) &&
+                  rows_are_positions) {  // row after row: contiguous, unlike by position
+                ArrayX<double> sw = ArrayX<double>::Zero(K), sb = ArrayX<double>::Zero(K);
+                for (std::int64_t r = 0; r < d.rows(); ++r) {
+                  const std::int64_t at = r * K;
+                  const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
+                  sb += gd;
+                  sw += gd * ((Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() -
+                               (*stats)[2 * r]) *
+                              (*stats)[2 * r + 1]);
                 }
-              }
+                if (gw) Eigen::Map<ArrayX<T>>(gw->data<T>(), K) += sw.template cast<T>();
+                if (gb) Eigen::Map<ArrayX<T>>(gb->data<T>(), K) += sb.template cast<T>();
+              } else if (gw || gb)
+                parallel_chunks(
+                    d.P,
+                    [&](std::int64_t p0, std::int64_t p1) {
+                      for (std::int64_t p = p0; p < p1; ++p) {
+                        double sw = 0, sb = 0;
+                        for (std::int64_t o = 0; o < d.O; ++o) {
+                          const std::int64_t r = o * d.G + p / per, at = (o * d.P + p) * d.S;
+                          for (std::int64_t s = 0; s < d.S; ++s) {
+                            sb += gy[at + s];
+                            sw += gy[at + s] * xhat(r, at + s);
+                          }
+                        }
+                        if (gw) gw->data<T>()[p] += static_cast<T>(sw);
+                        if (gb) gb->data<T>()[p] += static_cast<T>(sb);
+                      }
+                    },
+                    d.O * d.S);
             },
-            K);
-      else if (gx)
-        parallel_chunks(
-            d.rows(),
-            [&](std::int64_t r0, std::int64_t r1) {
-              for (std::int64_t r = r0; r < r1; ++r) {
-                const std::int64_t at = r * K, p0 = r % d.G * per;
-                double sg = 0, sgx = 0;
-                for (std::int64_t ch = 0; ch < per; ++ch) {
-                  const double wc = w ? w[p0 + ch] : 1.0;
-                  for (std::int64_t j = at + ch * d.S; j < at + (ch + 1) * d.S; ++j) {
-                    sg += gy[j] * wc;
-                    sgx += gy[j] * wc * xhat(r, j);
-                  }
-                }
-                const double is = (*stats)[2 * r + 1], kk = static_cast<double>(K);
-                T* out = gx->data<T>();
-                for (std::int64_t ch = 0; ch < per; ++ch) {
-                  const double wc = w ? w[p0 + ch] : 1.0;
-                  for (std::int64_t j = at + ch * d.S; j < at + (ch + 1) * d.S; ++j)
-                    out[j] += static_cast<T>(is * (gy[j] * wc - (sg + xhat(r, j) * sgx) / kk));
-                }
-              }
-            },
-            K);
-      if ((gw || gb) && rows_are_positions) {  // row after row: contiguous, unlike by position
-        ArrayX<double> sw = ArrayX<double>::Zero(K), sb = ArrayX<double>::Zero(K);
-        for (std::int64_t r = 0; r < d.rows(); ++r) {
-          const std::int64_t at = r * K;
-          const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
-          sb += gd;
-          sw +=
-              gd *
-              ((Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() - (*stats)[2 * r]) *
-               (*stats)[2 * r + 1]);
-        }
-        if (gw) Eigen::Map<ArrayX<T>>(gw->data<T>(), K) += sw.template cast<T>();
-        if (gb) Eigen::Map<ArrayX<T>>(gb->data<T>(), K) += sb.template cast<T>();
-      } else if (gw || gb)
-        parallel_chunks(
-            d.P,
-            [&](std::int64_t p0, std::int64_t p1) {
-              for (std::int64_t p = p0; p < p1; ++p) {
-                double sw = 0, sb = 0;
-                for (std::int64_t o = 0; o < d.O; ++o) {
-                  const std::int64_t r = o * d.G + p / per, at = (o * d.P + p) * d.S;
-                  for (std::int64_t s = 0; s < d.S; ++s) {
-                    sb += gy[at + s];
-                    sw += gy[at + s] * xhat(r, at + s);
-                  }
-                }
-                if (gw) gw->data<T>()[p] += static_cast<T>(sw);
-                if (gb) gb->data<T>()[p] += static_cast<T>(sb);
-              }
-            },
-            d.O * d.S);
-    });
+            std::move(graph)});
   });
 }
 }  // namespace

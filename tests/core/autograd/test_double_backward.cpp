@@ -56,6 +56,8 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
   const tg::Tensor x3 = leaf({2, 3, 5}, 7), w = leaf({4, 5}, 8), bias = leaf({4}, 9);
   const tg::Tensor m1 = leaf({3, 5}, 10), m2 = leaf({5, 2}, 11), batch = leaf({2, 3, 5}, 12),
                    vec5 = leaf({5}, 13), wt = leaf({2, 5}, 14);
+  const tg::Tensor ln_w = leaf({5}, 15), ln_b = leaf({5}, 16), gn_x = leaf({2, 4, 3}, 17),
+                   gn_w = leaf({4}, 18), gn_b = leaf({4}, 19);
   namespace F = tg::nn::functional;
   const tg::Tensor classes = tg::from_vector(std::vector<std::int64_t>{3, 0, 2}, {3});
   const tg::Tensor with_ignored = tg::from_vector(std::vector<std::int64_t>{1, -100, 3}, {3});
@@ -117,6 +119,17 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
        {col}},
       {"transpose", [&] { return tg::square(tg::transpose(x3, 0, 2)) * 1.5; }, {x3}},
       {"softmax", [&] { return tg::square(tg::softmax(x3, 1)); }, {x3}},
+      {"layer_norm",
+       [&] { return tg::square(tg::layer_norm(x3, {5}, ln_w, ln_b)); },
+       {x3, ln_w, ln_b}},
+      {"layer_norm, two dims, no affine",
+       [&] {
+         return tg::layer_norm(x3, {3, 5}) * x3;
+       },
+       {x3}},
+      {"group_norm",
+       [&] { return tg::square(tg::group_norm(gn_x, 2, gn_w, gn_b)); },
+       {gn_x, gn_w, gn_b}},
       {"leaky_relu", [&] { return tg::leaky_relu(signs - 0.6, 0.1) * signs; }, {signs}},
       {"softplus", [&] { return tg::softplus(a, 2.0, 1.0) * a; }, {a}},
       {"elu", [&] { return tg::elu(a, 1.3) * a; }, {a}},
@@ -348,6 +361,10 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
       {"abs", [](const auto& in) { return tg::abs(in[0]) * in[0]; }},
       {"rsqrt", [](const auto& in) { return tg::rsqrt(in[0]); }},
       {"clamp", [](const auto& in) { return tg::clamp(in[0], -0.5, 0.7) * in[0]; }},
+      {"layer_norm",
+       [](const auto& in) { return tg::pow(tg::layer_norm(in[0], {5}, in[1], in[2]), 2); }},
+      {"group_norm",
+       [](const auto& in) { return tg::pow(tg::group_norm(in[0], 2, in[1], in[2]), 2); }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
   };
