@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <numbers>
 
 #include "common.h"
 
@@ -171,6 +172,33 @@ void hvp() {
   });
   bench::report_hvp(first, hv);
 }
+// PINN as bench_tapegrad runs it.
+void pinn() {
+  torch::nn::Sequential u(torch::nn::Linear(1, 32), torch::nn::Tanh(), torch::nn::Linear(32, 32),
+                          torch::nn::Tanh(), torch::nn::Linear(32, 1));
+  load_initial(u, bench::initial_parameters({1, 32, 32, 1}));
+  u->to(torch::kFloat64);
+  auto points = bench::pinn_points(64), end_points = bench::pinn_points(2);
+  const auto x =
+      torch::from_blob(points.data(), {64, 1}, torch::kFloat64).clone().requires_grad_(true);
+  const auto ends = torch::from_blob(end_points.data(), {2, 1}, torch::kFloat64).clone();
+  const double pi = std::numbers::pi;
+  torch::optim::Adam opt(u->parameters(), torch::optim::AdamOptions(1e-3));
+  double last = 0;
+  const double t0 = bench::now();
+  for (int step = 0; step < bench::kPinnSteps; ++step) {
+    const auto y = u->forward(x);
+    const auto du = torch::autograd::grad({y.sum()}, {x}, {}, true, true)[0];
+    const auto d2u = torch::autograd::grad({du.sum()}, {x}, {}, true, true)[0];
+    const auto loss =
+        (d2u + pi * pi * torch::sin(x * pi)).square().mean() + u->forward(ends).square().mean();
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    last = loss.item<double>();
+  }
+  bench::report_loss(bench::now() - t0, last);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -203,6 +231,8 @@ int main(int argc, char** argv) {
     mnist(model, opt, 64, true);
   } else if (w.name == "HVP") {
     hvp();
+  } else if (w.name == "PINN") {
+    pinn();
   } else if (w.name == "B5") {
     b5();
   } else if (w.name == "B6") {

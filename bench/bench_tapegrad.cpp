@@ -1,5 +1,6 @@
 // tapegrad's side of the benchmark: the workloads as a user writes them with the library.
 #include <limits>
+#include <numbers>
 #include <tapegrad/tapegrad.hpp>
 
 #include "common.h"
@@ -166,6 +167,32 @@ void hvp() {
   });
   bench::report_hvp(first, hv);
 }
+// PINN: u'' = -pi^2 sin(pi x) on [0, 1] with u(0) = u(1) = 0, its loss through two
+// create_graph gradients of the network with respect to its input (examples/pinn.cpp).
+void pinn() {
+  nn::Sequential u(nn::Linear(1, 32), nn::Tanh(), nn::Linear(32, 32), nn::Tanh(),
+                   nn::Linear(32, 1));
+  load_initial(u, bench::initial_parameters({1, 32, 32, 1}));
+  u.to(tg::kFloat64);
+  const tg::Tensor x = tg::from_vector(bench::pinn_points(64), {64, 1}).requires_grad_(true);
+  const tg::Tensor ends = tg::from_vector(bench::pinn_points(2), {2, 1});
+  const double pi = std::numbers::pi;
+  tg::optim::Adam opt(u.parameters(), {.lr = 1e-3});
+  double last = 0;
+  const double t0 = bench::now();
+  for (int step = 0; step < bench::kPinnSteps; ++step) {
+    const tg::Tensor y = u(x);
+    const tg::Tensor du = tg::grad({y.sum()}, {x}, {}, {.create_graph = true})[0];
+    const tg::Tensor d2u = tg::grad({du.sum()}, {x}, {}, {.create_graph = true})[0];
+    const tg::Tensor loss =
+        tg::mean(tg::square(d2u + pi * pi * tg::sin(x * pi))) + tg::mean(tg::square(u(ends)));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    last = loss.item();
+  }
+  bench::report_loss(bench::now() - t0, last);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,6 +223,8 @@ int main(int argc, char** argv) {
     mnist(model, opt, 64, true);
   } else if (w.name == "HVP") {
     hvp();
+  } else if (w.name == "PINN") {
+    pinn();
   } else if (w.name == "B5") {
     b5();
   } else if (w.name == "B6") {

@@ -27,7 +27,7 @@ struct Workload {
 
 inline Workload parse_args(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s B1|B2|B3|B4|B5|B6|HVP THREADS|default\n", argv[0]);
+    std::fprintf(stderr, "usage: %s B1|B2|B3|B4|B5|B6|HVP|PINN THREADS|default\n", argv[0]);
     std::exit(2);
   }
   return {argv[1], std::string(argv[2]) == "default" ? 0 : std::max(1, std::atoi(argv[2]))};
@@ -298,6 +298,17 @@ double us_per_call(F f, int iters = 200) {
   std::sort(rounds.begin(), rounds.end());
   return rounds[2];
 }
+
+/// PINN's collocation points: 64 evenly over [0, 1], and the two ends.
+inline std::vector<double> pinn_points(std::int64_t n) {
+  std::vector<double> v;
+  for (std::int64_t i = 0; i < n; ++i)
+    v.push_back(static_cast<double>(i) / static_cast<double>(n - 1));
+  return v;
+}
+/// PINN: examples/pinn.cpp's network (1-32-32-1, tanh, float64, from initial_parameters) and
+/// loss, this many Adam steps (lr 1e-3); its figure is the last step's loss.
+inline constexpr int kPinnSteps = 500;
 
 /// HVP's result line: a first-order gradient of B1's loss (forward included), a
 /// Hessian-vector product of it (forward, a create_graph gradient, a second gradient), and

@@ -114,6 +114,22 @@ for w in B5 B6; do for t in 1 2; do
        "gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "$ts")"
   unset secs loss rss
 done; done
+# PINN: examples/pinn.cpp's training (two create_graph gradients a step), tapegrad against
+# libtorch, interleaved; the figure beside the time is the last step's loss.
+for t in 1 2; do
+  declare -A secs=() loss=()
+  for ((r = 0; r < reps; ++r)); do
+    for i in tapegrad libtorch; do
+      line=$(OMP_NUM_THREADS=$t "$build/bench/bench_$i" PINN "$t" | grep '^RESULT')
+      secs[$i]+="$(echo "$line" | field seconds) "
+      loss[$i]+="$(echo "$line" | field loss) "
+    done
+  done
+  ts=$(median_of "${secs[tapegrad]}") ls=$(median_of "${secs[libtorch]}")
+  echo "BENCH PINN threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
+       "loss_tapegrad=$(median_of "${loss[tapegrad]}") loss_libtorch=$(median_of "${loss[libtorch]}")"
+  unset secs loss
+done
 # HVP: a Hessian-vector product of B1's loss (double backward) over one first-order gradient,
 # in each library, one after the other; each run's figures are already medians of five rounds.
 for t in 1 2; do
