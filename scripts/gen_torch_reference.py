@@ -1482,6 +1482,14 @@ def double_backward_cases():
         ("clamp", lambda a: torch.clamp(a, -0.5, 0.7) * a, [r(2, 5)]),
         ("layer_norm", lambda x, w, b: F.layer_norm(x, (5,), w, b) ** 2, [r(2, 3, 5), r(5), r(5)]),
         ("group_norm", lambda x, w, b: F.group_norm(x, 2, w, b) ** 2, [r(2, 4, 3), r(4), r(4)]),
+        ("permute", lambda a: a.permute(2, 0, 1) ** 2, [r(2, 3, 5)]),
+        ("flip", lambda a: a.flip(0, 2) ** 2 * a, [r(2, 3, 5)]),
+        ("cumsum", lambda a: a.cumsum(1) ** 2, [r(2, 3, 5)]),
+        ("cat", lambda a, b, c: torch.cat([a, b * a, c], 1) ** 2, [r(3, 4), r(3, 4), r(3, 1)]),
+        ("slice", lambda a: a[:, :, 1:5:2] ** 2, [r(2, 3, 5)]),
+        ("where", lambda a, b, c: torch.where(a > b, a * b, c) ** 2, [r(3, 4), r(3, 4), r(4)]),
+        ("masked_fill", lambda a, b: (a * b).masked_fill(a > b, 2.0) ** 2, [r(3, 4), r(3, 4)]),
+        ("tril_triu", lambda a, b: a.tril(1) ** 2 + b.triu(-1) ** 2, [r(3, 4), r(3, 4)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

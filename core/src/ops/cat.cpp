@@ -44,17 +44,29 @@ Tensor cat(const std::vector<Tensor>& xs, std::int64_t dim) {
                     n[k] * s.inner * sizeof(T));
       off += n[k];
     }
-    return record("cat", std::move(y), xs, [s, n](BackwardCtx& c) {
+    // create_graph: each input's part of g, taken out with narrow.
+    auto graph = [dim, n](GraphCtx& c) {
       std::int64_t off = 0;
       for (std::size_t k = 0; k < n.size(); ++k) {
-        if (TensorImpl* gx = c.grad_in(k))
-          for (std::int64_t o = 0; o < s.outer; ++o)
-            Eigen::Map<ArrayX<T>>(gx->data<T>() + o * n[k] * s.inner, n[k] * s.inner) +=
-                Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * s.n + off) * s.inner,
-                                            n[k] * s.inner);
+        if (c.needs(k)) c.add(k, narrow(c.grad_out(), dim, off, n[k]));
         off += n[k];
       }
-    });
+    };
+    return record("cat", std::move(y), xs,
+                  WithGraph{[s, n](BackwardCtx& c) {
+                              std::int64_t off = 0;
+                              for (std::size_t k = 0; k < n.size(); ++k) {
+                                if (TensorImpl* gx = c.grad_in(k))
+                                  for (std::int64_t o = 0; o < s.outer; ++o)
+                                    Eigen::Map<ArrayX<T>>(gx->data<T>() + o * n[k] * s.inner,
+                                                          n[k] * s.inner) +=
+                                        Eigen::Map<const ArrayX<T>>(
+                                            c.grad_out().data<T>() + (o * s.n + off) * s.inner,
+                                            n[k] * s.inner);
+                                off += n[k];
+                              }
+                            },
+                            std::move(graph)});
   });
 }
 

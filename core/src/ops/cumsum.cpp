@@ -28,17 +28,26 @@ void running_sum(const Split3& s, const T* src, T* dst) {
 // y[o, j, i] = sum_{j' <= j} x[o, j', i].   gx[o, j, i] += sum_{j' >= j} g[o, j', i].
 Tensor cumsum(const Tensor& x, std::int64_t dim) {
   const TensorImpl& ix = impl_of(x, "cumsum");
-  const Split3 s = split_at(ix.shape, normalize_dim("cumsum", dim, ix.shape.size()));
+  dim = normalize_dim("cumsum", dim, ix.shape.size());
+  const Split3 s = split_at(ix.shape, dim);
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_zeros(ix.shape, ix.dtype);
     running_sum<T, false>(s, ix.data<T>(), y->data<T>());
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {
-      return record("cumsum", std::move(y), {x}, [s](BackwardCtx& c) {
-        if (TensorImpl* gx = c.grad_in(0))
-          running_sum<T, true>(s, c.grad_out().data<T>(), gx->data<T>());
-      });
+      // create_graph: the suffix sums as a cumsum of g reversed along dim.
+      return record("cumsum", std::move(y), {x},
+                    WithGraph{[s](BackwardCtx& c) {
+                                if (TensorImpl* gx = c.grad_in(0))
+                                  running_sum<T, true>(s, c.grad_out().data<T>(), gx->data<T>());
+                              },
+                              [dim](GraphCtx& c) {
+                                if (!c.needs(0)) return;
+                                const Tensor g = c.grad_out();
+                                c.add(0,
+                                      g.dim() == 0 ? g : flip(cumsum(flip(g, {dim}), dim), {dim}));
+                              }});
     }
   });
 }

@@ -72,10 +72,20 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(out, ix.dtype);
     strided_copy<T, false>(ix.data<T>(), 0, read, out, y->data<T>());
-    return record("permute", std::move(y), {x}, [back](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0))
-        strided_copy<T, true>(c.grad_out().data<T>(), 0, back, gx->shape, gx->data<T>());
-    });
+    return record("permute", std::move(y), {x},
+                  WithGraph{[back](BackwardCtx& c) {
+                              if (TensorImpl* gx = c.grad_in(0))
+                                strided_copy<T, true>(c.grad_out().data<T>(), 0, back, gx->shape,
+                                                      gx->data<T>());
+                            },
+                            [perm](GraphCtx& c) {
+                              if (!c.needs(0)) return;
+                              std::vector<std::int64_t> inverse(perm.size());
+                              for (std::size_t d = 0; d < perm.size(); ++d)
+                                inverse[static_cast<std::size_t>(perm[d])] =
+                                    static_cast<std::int64_t>(d);
+                              c.add(0, permute(c.grad_out(), inverse));
+                            }});
   });
 }
 
@@ -93,10 +103,15 @@ Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ix.shape, ix.dtype);
     strided_copy<T, false>(ix.data<T>(), base, st, ix.shape, y->data<T>());
-    return record("flip", std::move(y), {x}, [base, st](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0))
-        strided_copy<T, true>(c.grad_out().data<T>(), base, st, gx->shape, gx->data<T>());
-    });
+    return record("flip", std::move(y), {x},
+                  WithGraph{[base, st](BackwardCtx& c) {
+                              if (TensorImpl* gx = c.grad_in(0))
+                                strided_copy<T, true>(c.grad_out().data<T>(), base, st, gx->shape,
+                                                      gx->data<T>());
+                            },
+                            [dims](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, flip(c.grad_out(), dims));
+                            }});
   });
 }
 

@@ -145,6 +145,40 @@ Tensor repeat(const Tensor& x, const std::vector<std::int64_t>& repeats) {
   return reshape(expand(reshape(x, spread), tiled), out);
 }
 
+namespace {
+// slice's gradient as an op of its own (torch's slice_backward), for create_graph: y = 0 of
+// shape, y[o, start + j step, i] = g[o, j, i] (start, end and step already normalised). Its
+// own gradient is the slice again.
+Tensor slice_scatter(const Tensor& g, const Shape& shape, std::int64_t dim, std::int64_t start,
+                     std::int64_t end, std::int64_t step) {
+  const TensorImpl& ig = impl_of(g, "slice_backward");
+  const Split3 s = split_at(shape, dim);
+  const std::int64_t len = ig.shape[dim];
+  return dispatch_all(ig.dtype, [&]<typename T>() {
+    ImplPtr y = make_zeros(shape, ig.dtype);
+    for (std::int64_t o = 0; o < s.outer; ++o)
+      for (std::int64_t j = 0; j < len; ++j)
+        std::memcpy(y->data<T>() + (o * s.n + start + j * step) * s.inner,
+                    ig.data<T>() + (o * len + j) * s.inner, s.inner * sizeof(T));
+    return record(
+        "slice_backward", std::move(y), {g},
+        WithGraph{[s, len, start, step](BackwardCtx& c) {
+                    TensorImpl* gg = c.grad_in(0);
+                    if (!gg) return;
+                    for (std::int64_t o = 0; o < s.outer; ++o)
+                      for (std::int64_t j = 0; j < len; ++j)
+                        Eigen::Map<ArrayX<T>>(gg->data<T>() + (o * len + j) * s.inner, s.inner) +=
+                            Eigen::Map<const ArrayX<T>>(
+                                c.grad_out().data<T>() + (o * s.n + start + j * step) * s.inner,
+                                s.inner);
+                  },
+                  [dim, start, end, step](GraphCtx& c) {
+                    if (c.needs(0)) c.add(0, slice(c.grad_out(), dim, start, end, step));
+                  }});
+  });
+}
+}  // namespace
+
 // y[o, j, i] = x[o, start + j step, i].   gx[o, start + j step, i] += g[o, j, i].
 Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
              std::int64_t step) {
@@ -167,15 +201,22 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
       for (std::int64_t j = 0; j < len; ++j)
         std::memcpy(y->data<T>() + (o * len + j) * s.inner,
                     ix.data<T>() + (o * s.n + start + j * step) * s.inner, s.inner * sizeof(T));
-    return record("slice", std::move(y), {x}, [s, len, start, step](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      for (std::int64_t o = 0; o < s.outer; ++o)
-        for (std::int64_t j = 0; j < len; ++j)
-          Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
-              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * len + j) * s.inner,
-                                          s.inner);
-    });
+    auto graph = [dim, start, end, step](GraphCtx& c) {
+      if (c.needs(0)) c.add(0, slice_scatter(c.grad_out(), c.in(0).shape(), dim, start, end, step));
+    };
+    return record(
+        "slice", std::move(y), {x},
+        WithGraph{[s, len, start, step](BackwardCtx& c) {
+                    TensorImpl* gx = c.grad_in(0);
+                    if (!gx) return;
+                    for (std::int64_t o = 0; o < s.outer; ++o)
+                      for (std::int64_t j = 0; j < len; ++j)
+                        Eigen::Map<ArrayX<T>>(
+                            gx->data<T>() + (o * s.n + start + j * step) * s.inner, s.inner) +=
+                            Eigen::Map<const ArrayX<T>>(
+                                c.grad_out().data<T>() + (o * len + j) * s.inner, s.inner);
+                  },
+                  std::move(graph)});
   });
 }
 

@@ -66,12 +66,22 @@ Tensor select(const char* op, const Tensor& cond, const Tensor& a, const Tensor&
     const T *pa = at_shape<T>(ia, out, ba), *pb = at_shape<T>(ib, out, bb);
     T* py = y->data<T>();
     for (std::size_t k = 0; k < m.size(); ++k) py[k] = m[k] ? pa[k] : pb[k];
-    return record(op, std::move(y), {cond, a, b}, [](BackwardCtx& c) {
-      if (!c.grad_in(1) && !c.grad_in(2)) return;
-      const std::vector<unsigned char> m = mask_at(c.in(0), c.grad_out().shape);
-      select_grad<T>(c, 1, m, 1);
-      select_grad<T>(c, 2, m, 0);
-    });
+    return record(op, std::move(y), {cond, a, b},
+                  WithGraph{[](BackwardCtx& c) {
+                              if (!c.grad_in(1) && !c.grad_in(2)) return;
+                              const std::vector<unsigned char> m =
+                                  mask_at(c.in(0), c.grad_out().shape);
+                              select_grad<T>(c, 1, m, 1);
+                              select_grad<T>(c, 2, m, 0);
+                            },
+                            [](GraphCtx& c) {
+                              // g where the condition picked the input, 0 elsewhere.
+                              const Tensor cond = c.in(0), g = c.grad_out();
+                              if (c.needs(1))
+                                c.add(1, sum_to(where(cond, g, 0.0), c.in(1).shape()));
+                              if (c.needs(2))
+                                c.add(2, sum_to(where(cond, 0.0, g), c.in(2).shape()));
+                            }});
   });
 }
 
@@ -144,11 +154,17 @@ Tensor triangle(const char* op, const Tensor& x, std::int64_t diagonal, bool low
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ix.shape, ix.dtype);
     keep_triangle<T, false>(ix.data<T>(), y->data<T>(), matrices, rows, cols, diagonal, lower);
-    return record(op, std::move(y), {x}, [=](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0))
-        keep_triangle<T, true>(c.grad_out().data<T>(), gx->data<T>(), matrices, rows, cols,
-                               diagonal, lower);
-    });
+    return record(
+        op, std::move(y), {x},
+        WithGraph{[=](BackwardCtx& c) {
+                    if (TensorImpl* gx = c.grad_in(0))
+                      keep_triangle<T, true>(c.grad_out().data<T>(), gx->data<T>(), matrices, rows,
+                                             cols, diagonal, lower);
+                  },
+                  [diagonal, lower](GraphCtx& c) {
+                    if (c.needs(0))
+                      c.add(0, lower ? tril(c.grad_out(), diagonal) : triu(c.grad_out(), diagonal));
+                  }});
   });
 }
 }  // namespace

@@ -119,6 +119,35 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
        {col}},
       {"transpose", [&] { return tg::square(tg::transpose(x3, 0, 2)) * 1.5; }, {x3}},
       {"softmax", [&] { return tg::square(tg::softmax(x3, 1)); }, {x3}},
+      {"permute",
+       [&] {
+         return tg::square(tg::permute(x3, {2, 0, 1})) * 1.5;
+       },
+       {x3}},
+      {"flip",
+       [&] {
+         return tg::square(tg::flip(x3, {0, 2})) * x3;
+       },
+       {x3}},
+      {"cumsum", [&] { return tg::square(tg::cumsum(x3, 1)); }, {x3}},
+      {"cat",
+       [&] {
+         return tg::square(tg::cat({a, b * a, col}, 1));
+       },
+       {a, b, col}},
+      {"slice, narrow",
+       [&] {
+         return tg::square(tg::slice(x3, 2, 1, 5, 2)) * 2.0 +
+                tg::square(tg::narrow(x3, 1, 1, 2)).sum();
+       },
+       {x3}},
+      {"where", [&] { return tg::square(tg::where(tg::gt(a, b), a * b, row)); }, {a, b, row}},
+      {"masked_fill",
+       [&] { return tg::square(tg::masked_fill(a * b, tg::gt(a, b), 2.0)); },
+       {a, b}},
+      {"tril, triu",
+       [&] { return tg::square(tg::tril(a, 1)) + tg::square(tg::triu(b, -1)); },
+       {a, b}},
       {"layer_norm",
        [&] { return tg::square(tg::layer_norm(x3, {5}, ln_w, ln_b)); },
        {x3, ln_w, ln_b}},
@@ -365,6 +394,32 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
        [](const auto& in) { return tg::pow(tg::layer_norm(in[0], {5}, in[1], in[2]), 2); }},
       {"group_norm",
        [](const auto& in) { return tg::pow(tg::group_norm(in[0], 2, in[1], in[2]), 2); }},
+      {"permute",
+       [](const auto& in) {
+         return tg::pow(tg::permute(in[0], {2, 0, 1}), 2);
+       }},
+      {"flip",
+       [](const auto& in) {
+         return tg::pow(tg::flip(in[0], {0, 2}), 2) * in[0];
+       }},
+      {"cumsum", [](const auto& in) { return tg::pow(tg::cumsum(in[0], 1), 2); }},
+      {"cat",
+       [](const auto& in) {
+         return tg::pow(tg::cat({in[0], in[1] * in[0], in[2]}, 1), 2);
+       }},
+      {"slice", [](const auto& in) { return tg::pow(tg::slice(in[0], 2, 1, 5, 2), 2); }},
+      {"where",
+       [](const auto& in) {
+         return tg::pow(tg::where(tg::gt(in[0], in[1]), in[0] * in[1], in[2]), 2);
+       }},
+      {"masked_fill",
+       [](const auto& in) {
+         return tg::pow(tg::masked_fill(in[0] * in[1], tg::gt(in[0], in[1]), 2.0), 2);
+       }},
+      {"tril_triu",
+       [](const auto& in) {
+         return tg::pow(tg::tril(in[0], 1), 2) + tg::pow(tg::triu(in[1], -1), 2);
+       }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
   };
