@@ -1490,6 +1490,11 @@ def double_backward_cases():
         ("where", lambda a, b, c: torch.where(a > b, a * b, c) ** 2, [r(3, 4), r(3, 4), r(4)]),
         ("masked_fill", lambda a, b: (a * b).masked_fill(a > b, 2.0) ** 2, [r(3, 4), r(3, 4)]),
         ("tril_triu", lambda a, b: a.tril(1) ** 2 + b.triu(-1) ** 2, [r(3, 4), r(3, 4)]),
+        ("conv2d", lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)) ** 2,
+         [r(2, 2, 5, 4), r(3, 2, 3, 2), r(3)]),
+        ("conv2d_groups", lambda x, w: F.conv2d(x, w, None, stride=(2, 1), dilation=(1, 2),
+                                                groups=2) ** 2, [r(1, 4, 5, 6), r(4, 2, 2, 2)]),
+        ("conv1d", lambda x, w: F.conv1d(x, w, None, padding=1) ** 2, [r(2, 3, 7), r(2, 3, 3)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

@@ -151,6 +151,83 @@ void each_block(const ConvGeom& g, std::int64_t block, Dtype dtype, F&& f) {
     run(0, blocks);
 }
 
+// For create_graph, the unfolding and its reverse as ops of their own on the whole batch:
+// im2col (x (N, C, H, W) -> cols (N, K, L)) and col2im (back, adding), each the other's
+// gradient, so that a convolution's recorded form (matmuls on the columns) is differentiable
+// to any order.
+Tensor fold_cols(const Tensor& cols, const ConvGeom& g);
+
+Tensor unfold_cols(const Tensor& x, const ConvGeom& g) {
+  const TensorImpl& ix = impl_of(x, "im2col");
+  const std::int64_t per = g.K() * g.L();
+  return dispatch_float(ix.dtype, "im2col", [&]<typename T>() {
+    ImplPtr y = make_impl({g.N, g.K(), g.L()}, ix.dtype);
+    for (std::int64_t n = 0; n < g.N; ++n)
+      im2col(g, ix.data<T>(), n, n + 1, y->data<T>() + n * per);
+    return record("im2col", std::move(y), {x},
+                  WithGraph{[g, per](BackwardCtx& c) {
+                              TensorImpl* gx = c.grad_in(0);
+                              if (!gx) return;
+                              for (std::int64_t n = 0; n < g.N; ++n)
+                                col2im(g, c.grad_out().data<T>() + n * per, n, n + 1,
+                                       gx->data<T>());
+                            },
+                            [g](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, fold_cols(c.grad_out(), g));
+                            }});
+  });
+}
+
+Tensor fold_cols(const Tensor& cols, const ConvGeom& g) {
+  const TensorImpl& ic = impl_of(cols, "col2im");
+  const std::int64_t per = g.K() * g.L();
+  return dispatch_float(ic.dtype, "col2im", [&]<typename T>() {
+    ImplPtr y = make_zeros({g.N, g.C, g.H, g.W}, ic.dtype);
+    for (std::int64_t n = 0; n < g.N; ++n)
+      col2im(g, ic.data<T>() + n * per, n, n + 1, y->data<T>());
+    return record("col2im", std::move(y), {cols},
+                  WithGraph{[g, per](BackwardCtx& c) {
+                              TensorImpl* gc = c.grad_in(0);
+                              if (!gc) return;
+                              const ImplPtr tmp = make_impl({per}, gc->dtype);
+                              for (std::int64_t n = 0; n < g.N; ++n) {
+                                im2col(g, c.grad_out().data<T>(), n, n + 1, tmp->data<T>());
+                                Eigen::Map<ArrayX<T>>(gc->data<T>() + n * per, per) +=
+                                    Eigen::Map<const ArrayX<T>>(tmp->data<T>(), per);
+                              }
+                            },
+                            [g](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, unfold_cols(c.grad_out(), g));
+                            }});
+  });
+}
+
+// A convolution's gradients in recorded ops: per group, gcols = W^T gy folded back, gW = the
+// batch's sum of gy cols^T, gb = gy summed over the batch and the positions.
+void conv_graph(GraphCtx& c, const ConvGeom& g) {
+  const Tensor x = c.in(0), w = c.in(1);
+  const Tensor gy = reshape(c.grad_out(), {g.N, g.O, g.L()});
+  const Tensor wm = reshape(w, {g.O, g.Kg()});
+  const std::int64_t Og = g.Og(), Kg = g.Kg();
+  if (c.needs(0)) {
+    std::vector<Tensor> parts;
+    for (std::int64_t grp = 0; grp < g.G; ++grp)
+      parts.push_back(
+          matmul(narrow(wm, 0, grp * Og, Og), narrow(gy, 1, grp * Og, Og), {.transpose_a = true}));
+    c.add(0, fold_cols(g.G == 1 ? parts[0] : cat(parts, 1), g));
+  }
+  if (c.needs(1)) {
+    const Tensor cols = unfold_cols(x, g);
+    std::vector<Tensor> parts;
+    for (std::int64_t grp = 0; grp < g.G; ++grp)
+      parts.push_back(sum(
+          matmul(narrow(gy, 1, grp * Og, Og), narrow(cols, 1, grp * Kg, Kg), {.transpose_b = true}),
+          0));
+    c.add(1, reshape(g.G == 1 ? parts[0] : cat(parts, 0), w.shape()));
+  }
+  if (c.node.inputs.size() > 2 && c.needs(2)) c.add(2, sum(sum(gy, 2), 0));
+}
+
 Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tensor& b,
                    const Conv2dOptions& o, const Shown& shown) {
   const TensorImpl &ix = *impl_ptr(x), &iw = impl_of(w, "conv2d");
@@ -233,8 +310,9 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
         for (std::int64_t k = 0; k < blocks; ++k)
           vec<T>(*gw) += Eigen::Map<const ArrayX<T>>(partial->data<T>() + k * slot, slot);
     };
-    return has_bias ? record("conv2d", std::move(y), {x, w, b}, std::move(back))
-                    : record("conv2d", std::move(y), {x, w}, std::move(back));
+    auto graph = [g](GraphCtx& c) { conv_graph(c, g); };
+    return has_bias ? record("conv2d", std::move(y), {x, w, b}, WithGraph{back, graph})
+                    : record("conv2d", std::move(y), {x, w}, WithGraph{back, graph});
   });
 }
 

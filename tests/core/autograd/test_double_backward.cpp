@@ -56,6 +56,11 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
   const tg::Tensor x3 = leaf({2, 3, 5}, 7), w = leaf({4, 5}, 8), bias = leaf({4}, 9);
   const tg::Tensor m1 = leaf({3, 5}, 10), m2 = leaf({5, 2}, 11), batch = leaf({2, 3, 5}, 12),
                    vec5 = leaf({5}, 13), wt = leaf({2, 5}, 14);
+  using tg::Tensor;
+  const tg::Tensor img = leaf({2, 2, 5, 4}, 40), kern = leaf({3, 2, 3, 2}, 41),
+                   kbias = leaf({3}, 42), img4 = leaf({1, 4, 5, 6}, 43),
+                   kern_g = leaf({4, 2, 2, 2}, 44), seq = leaf({2, 3, 7}, 45),
+                   kern1 = leaf({2, 3, 3}, 46);
   const tg::Tensor ln_w = leaf({5}, 15), ln_b = leaf({5}, 16), gn_x = leaf({2, 4, 3}, 17),
                    gn_w = leaf({4}, 18), gn_b = leaf({4}, 19);
   namespace F = tg::nn::functional;
@@ -159,6 +164,20 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
       {"group_norm",
        [&] { return tg::square(tg::group_norm(gn_x, 2, gn_w, gn_b)); },
        {gn_x, gn_w, gn_b}},
+      {"conv2d",
+       [&] {
+         return tg::square(tg::conv2d(img, kern, kbias, {.padding = {1, 0}}));
+       },
+       {img, kern, kbias}},
+      {"conv2d, groups, stride, dilation",
+       [&] {
+         return tg::square(tg::conv2d(img4, kern_g, Tensor(),
+                                      {.stride = {2, 1}, .dilation = {1, 2}, .groups = 2}));
+       },
+       {img4, kern_g}},
+      {"conv1d",
+       [&] { return tg::square(tg::conv1d(seq, kern1, Tensor(), {.padding = 1})); },
+       {seq, kern1}},
       {"leaky_relu", [&] { return tg::leaky_relu(signs - 0.6, 0.1) * signs; }, {signs}},
       {"softplus", [&] { return tg::softplus(a, 2.0, 1.0) * a; }, {a}},
       {"elu", [&] { return tg::elu(a, 1.3) * a; }, {a}},
@@ -419,6 +438,20 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
       {"tril_triu",
        [](const auto& in) {
          return tg::pow(tg::tril(in[0], 1), 2) + tg::pow(tg::triu(in[1], -1), 2);
+       }},
+      {"conv2d",
+       [](const auto& in) {
+         return tg::pow(tg::conv2d(in[0], in[1], in[2], {.padding = {1, 0}}), 2);
+       }},
+      {"conv2d_groups",
+       [](const auto& in) {
+         return tg::pow(tg::conv2d(in[0], in[1], tg::Tensor(),
+                                   {.stride = {2, 1}, .dilation = {1, 2}, .groups = 2}),
+                        2);
+       }},
+      {"conv1d",
+       [](const auto& in) {
+         return tg::pow(tg::conv1d(in[0], in[1], tg::Tensor(), {.padding = 1}), 2);
        }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
