@@ -1495,6 +1495,10 @@ def double_backward_cases():
         ("conv2d_groups", lambda x, w: F.conv2d(x, w, None, stride=(2, 1), dilation=(1, 2),
                                                 groups=2) ** 2, [r(1, 4, 5, 6), r(4, 2, 2, 2)]),
         ("conv1d", lambda x, w: F.conv1d(x, w, None, padding=1) ** 2, [r(2, 3, 7), r(2, 3, 3)]),
+        ("max_pool2d", lambda x: F.max_pool2d(x * x, 2) ** 2, [r(2, 2, 5, 4)]),
+        ("avg_pool2d", lambda x: F.avg_pool2d(x * x, 2, stride=1) ** 2, [r(2, 2, 5, 4)]),
+        ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)) ** 2,
+         [r(2, 2, 5, 4)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

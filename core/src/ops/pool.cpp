@@ -202,6 +202,66 @@ void max_pool_pairs(const Pool& p, const T* in, T* yv, std::int64_t* iv) {
       Ho * Wo * 4);
 }
 
+// For create_graph, max pooling's gradient and its adjoint as ops of their own, each the
+// other's gradient: max_pool2d_backward scatters g (the pooled shape) to the chosen element of
+// each window (idx: the flat position within its plane of HW), max_pool2d_gather reads those
+// elements back.
+Tensor plane_gather(const Tensor& t, const ImplPtr& idx, std::int64_t per, std::int64_t HW);
+
+Tensor plane_scatter(const Tensor& g, const ImplPtr& idx, const Shape& shape, std::int64_t per,
+                     std::int64_t HW) {
+  const TensorImpl& ig = impl_of(g, "max_pool2d_backward");
+  return dispatch_float(ig.dtype, "max_pool2d_backward", [&]<typename T>() {
+    ImplPtr y = make_zeros(shape, ig.dtype);
+    const std::int64_t* iv = idx->data<std::int64_t>();
+    const std::int64_t planes = ig.numel / std::max<std::int64_t>(per, 1);
+    for (std::int64_t pl = 0; pl < planes; ++pl)
+      for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k)
+        y->data<T>()[pl * HW + iv[k]] += ig.data<T>()[k];
+    return record("max_pool2d_backward", std::move(y), {g},
+                  WithGraph{[idx, per, HW](BackwardCtx& c) {
+                              TensorImpl* gg = c.grad_in(0);
+                              if (!gg) return;
+                              const std::int64_t* iv = idx->data<std::int64_t>();
+                              const std::int64_t planes =
+                                  gg->numel / std::max<std::int64_t>(per, 1);
+                              for (std::int64_t pl = 0; pl < planes; ++pl)
+                                for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k)
+                                  gg->data<T>()[k] += c.grad_out().data<T>()[pl * HW + iv[k]];
+                            },
+                            [idx, per, HW](GraphCtx& c) {
+                              if (c.needs(0)) c.add(0, plane_gather(c.grad_out(), idx, per, HW));
+                            }});
+  });
+}
+
+Tensor plane_gather(const Tensor& t, const ImplPtr& idx, std::int64_t per, std::int64_t HW) {
+  const TensorImpl& it = impl_of(t, "max_pool2d_gather");
+  return dispatch_float(it.dtype, "max_pool2d_gather", [&]<typename T>() {
+    ImplPtr y = make_impl(idx->shape, it.dtype);
+    const std::int64_t* iv = idx->data<std::int64_t>();
+    const std::int64_t planes = idx->numel / std::max<std::int64_t>(per, 1);
+    for (std::int64_t pl = 0; pl < planes; ++pl)
+      for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k)
+        y->data<T>()[k] = it.data<T>()[pl * HW + iv[k]];
+    return record(
+        "max_pool2d_gather", std::move(y), {t},
+        WithGraph{[idx, per, HW](BackwardCtx& c) {
+                    TensorImpl* gt = c.grad_in(0);
+                    if (!gt) return;
+                    const std::int64_t* iv = idx->data<std::int64_t>();
+                    const std::int64_t planes = idx->numel / std::max<std::int64_t>(per, 1);
+                    for (std::int64_t pl = 0; pl < planes; ++pl)
+                      for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k)
+                        gt->data<T>()[pl * HW + iv[k]] += c.grad_out().data<T>()[k];
+                  },
+                  [idx, per, HW](GraphCtx& c) {
+                    if (c.needs(0))
+                      c.add(0, plane_scatter(c.grad_out(), idx, c.in(0).shape(), per, HW));
+                  }});
+  });
+}
+
 std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& p) {
   const TensorImpl& ix = *impl_ptr(x);
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
@@ -225,22 +285,69 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const Pool& 
         iv[win.o] = best;
       });
     const std::int64_t per = p.h.out * p.w.out;
-    Tensor values = record(op, y, {x}, [idx, per, HW](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const T* gy = c.grad_out().data<T>();
-      const std::int64_t* iv = idx->data<std::int64_t>();
-      T* g = gx->data<T>();
-      const std::int64_t planes = c.grad_out().numel / std::max<std::int64_t>(per, 1);
-      parallel_chunks(
-          planes,
-          [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t pl = b; pl < e; ++pl)
-              for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k) g[pl * HW + iv[k]] += gy[k];
-          },
-          per);
-    });
+    auto graph = [idx, per, HW](GraphCtx& c) {
+      if (c.needs(0)) c.add(0, plane_scatter(c.grad_out(), idx, c.in(0).shape(), per, HW));
+    };
+    Tensor values = record(
+        op, y, {x},
+        WithGraph{[idx, per, HW](BackwardCtx& c) {
+                    TensorImpl* gx = c.grad_in(0);
+                    if (!gx) return;
+                    const T* gy = c.grad_out().data<T>();
+                    const std::int64_t* iv = idx->data<std::int64_t>();
+                    T* g = gx->data<T>();
+                    const std::int64_t planes = c.grad_out().numel / std::max<std::int64_t>(per, 1);
+                    parallel_chunks(
+                        planes,
+                        [&](std::int64_t b, std::int64_t e) {
+                          for (std::int64_t pl = b; pl < e; ++pl)
+                            for (std::int64_t k = pl * per; k < (pl + 1) * per; ++k)
+                              g[pl * HW + iv[k]] += gy[k];
+                        },
+                        per);
+                  },
+                  std::move(graph)});
     return std::pair<Tensor, Tensor>(values, Tensor(idx));
+  });
+}
+
+template <typename Divisor>
+Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor);
+
+// For create_graph, average pooling's gradient as an op of its own (its gradient is the pooling
+// again): each window's share of g spread over the window's elements of x's shape.
+template <typename Divisor>
+Tensor avg_spread(const Tensor& g, const Shape& shape, const Pool& p, Divisor divisor) {
+  const TensorImpl& ig = impl_of(g, "avg_pool2d_backward");
+  return dispatch_float(ig.dtype, "avg_pool2d_backward", [&]<typename T>() {
+    ImplPtr y = make_zeros(shape, ig.dtype);
+    const T* gy = ig.data<T>();
+    const std::int64_t HW = p.h.in * p.w.in;
+    each_output(p, [&](std::int64_t pl, const Window& win) {
+      const T share = gy[win.o] / static_cast<T>(divisor(win.oh, win.ow));
+      T* plane = y->data<T>() + pl * HW;
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) plane[ih * p.w.in + iw] += share;
+    });
+    return record("avg_pool2d_backward", std::move(y), {g},
+                  WithGraph{[p, divisor](BackwardCtx& c) {
+                              TensorImpl* gg = c.grad_in(0);
+                              if (!gg) return;
+                              const T* in = c.grad_out().data<T>();
+                              const std::int64_t HW = p.h.in * p.w.in;
+                              each_output(p, [&](std::int64_t pl, const Window& win) {
+                                const T* plane = in + pl * HW;
+                                T s = 0;
+                                for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+                                  for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+                                    s += plane[ih * p.w.in + iw];
+                                gg->data<T>()[win.o] += s / static_cast<T>(divisor(win.oh, win.ow));
+                              });
+                            },
+                            [p, divisor](GraphCtx& c) {
+                              if (c.needs(0))
+                                c.add(0, avg_pool("avg_pool2d", c.grad_out(), p, divisor));
+                            }});
   });
 }
 
@@ -260,19 +367,25 @@ Tensor avg_pool(const char* op, const Tensor& x, const Pool& p, Divisor divisor)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) s += plane[ih * p.w.in + iw];
       yv[win.o] = s / static_cast<T>(divisor(win.oh, win.ow));
     });
-    return record(op, std::move(y), {x}, [p, divisor](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const T* gy = c.grad_out().data<T>();
-      T* g = gx->data<T>();
-      const std::int64_t HW = p.h.in * p.w.in;
-      each_output(p, [&](std::int64_t pl, const Window& win) {
-        const T share = gy[win.o] / static_cast<T>(divisor(win.oh, win.ow));
-        T* plane = g + pl * HW;
-        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
-          for (std::int64_t iw = win.w0; iw < win.w1; ++iw) plane[ih * p.w.in + iw] += share;
-      });
-    });
+    auto graph = [p, divisor](GraphCtx& c) {
+      if (c.needs(0)) c.add(0, avg_spread(c.grad_out(), c.in(0).shape(), p, divisor));
+    };
+    return record(op, std::move(y), {x},
+                  WithGraph{[p, divisor](BackwardCtx& c) {
+                              TensorImpl* gx = c.grad_in(0);
+                              if (!gx) return;
+                              const T* gy = c.grad_out().data<T>();
+                              T* g = gx->data<T>();
+                              const std::int64_t HW = p.h.in * p.w.in;
+                              each_output(p, [&](std::int64_t pl, const Window& win) {
+                                const T share = gy[win.o] / static_cast<T>(divisor(win.oh, win.ow));
+                                T* plane = g + pl * HW;
+                                for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+                                  for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+                                    plane[ih * p.w.in + iw] += share;
+                              });
+                            },
+                            std::move(graph)});
   });
 }
 

@@ -175,6 +175,23 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
                                       {.stride = {2, 1}, .dilation = {1, 2}, .groups = 2}));
        },
        {img4, kern_g}},
+      {"max_pool2d",
+       [&] { return tg::square(tg::max_pool2d(img * img, {.kernel_size = 2})); },
+       {img}},
+      {"max_pool2d, stride 1, padding",
+       [&] {
+         return tg::square(
+             tg::max_pool2d(img * img4.sum(), {.kernel_size = 3, .stride = 1, .padding = 1}));
+       },
+       {img, img4}},
+      {"avg_pool2d",
+       [&] { return tg::square(tg::avg_pool2d(img * img, {.kernel_size = 2, .stride = 1})); },
+       {img}},
+      {"adaptive_avg_pool2d",
+       [&] {
+         return tg::square(tg::adaptive_avg_pool2d(img * img, {2, 3}));
+       },
+       {img}},
       {"conv1d",
        [&] { return tg::square(tg::conv1d(seq, kern1, Tensor(), {.padding = 1})); },
        {seq, kern1}},
@@ -452,6 +469,18 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
       {"conv1d",
        [](const auto& in) {
          return tg::pow(tg::conv1d(in[0], in[1], tg::Tensor(), {.padding = 1}), 2);
+       }},
+      {"max_pool2d",
+       [](const auto& in) {
+         return tg::pow(tg::max_pool2d(in[0] * in[0], {.kernel_size = 2}), 2);
+       }},
+      {"avg_pool2d",
+       [](const auto& in) {
+         return tg::pow(tg::avg_pool2d(in[0] * in[0], {.kernel_size = 2, .stride = 1}), 2);
+       }},
+      {"adaptive_avg_pool2d",
+       [](const auto& in) {
+         return tg::pow(tg::adaptive_avg_pool2d(in[0] * in[0], {2, 3}), 2);
        }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
