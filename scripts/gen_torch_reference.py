@@ -1499,6 +1499,12 @@ def double_backward_cases():
         ("avg_pool2d", lambda x: F.avg_pool2d(x * x, 2, stride=1) ** 2, [r(2, 2, 5, 4)]),
         ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)) ** 2,
          [r(2, 2, 5, 4)]),
+        ("batch_norm_training", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)
+         ** 2, [r(2, 2, 5, 4), r(2), r(2)]),
+        ("batch_norm_eval", lambda x, w, b: F.batch_norm(
+            x * x, torch.tensor([0.3, -0.2], dtype=torch.float64),
+            torch.tensor([1.5, 0.7], dtype=torch.float64), w, b, training=False) ** 2,
+         [r(2, 2, 5, 4), r(2), r(2)]),
     ]
     cases = []
     for (op, fn, inputs) in specs:

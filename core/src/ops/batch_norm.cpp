@@ -114,8 +114,35 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (weight.defined()) inputs.push_back(weight);
     if (bias.defined()) inputs.push_back(bias);
     const bool training = o.training, has_w = weight.defined(), has_b = bias.defined();
-    return record("batch_norm", std::move(y), inputs,
-                  [d, M, mean, invstd, training, has_w, has_b](BackwardCtx& c) {
+    // create_graph: x as (N, C, S); in training the statistics again in recorded ops (means
+    // over N and S), in evaluation the running ones as constants; then the formulas above.
+    auto graph = [d, mean, invstd, training, has_w, has_b, eps = o.eps](GraphCtx& c) {
+      const Tensor x = reshape(c.in(0), {d.N, d.C, d.S});
+      auto over_ns = [](const Tensor& t) {
+        return tapegrad::mean(tapegrad::mean(t, 2, true), 0, true);
+      };
+      Tensor mu, is;
+      if (training) {
+        mu = over_ns(x);
+        is = rsqrt(over_ns(square(x - mu)) + eps);
+      } else {
+        mu = reshape(Tensor(mean), {1, d.C, 1});
+        is = reshape(Tensor(invstd), {1, d.C, 1});
+      }
+      const Tensor xhat = (x - mu) * is;
+      const Tensor gy = reshape(c.grad_out(), {d.N, d.C, d.S});
+      if (c.needs(0)) {
+        const Tensor g = has_w ? gy * reshape(c.in(1), {1, d.C, 1}) : gy;
+        const Tensor gx = training ? is * (g - over_ns(g) - xhat * over_ns(g * xhat)) : g * is;
+        c.add(0, reshape(gx, c.in(0).shape()));
+      }
+      if (has_w && c.needs(1)) c.add(1, sum(sum(gy * xhat, 2), 0));
+      const std::size_t b = has_w ? 2 : 1;
+      if (has_b && c.needs(b)) c.add(b, sum(sum(gy, 2), 0));
+    };
+    return record(
+        "batch_norm", std::move(y), inputs,
+        WithGraph{[d, M, mean, invstd, training, has_w, has_b](BackwardCtx& c) {
                     TensorImpl* gx = c.grad_in(0);
                     TensorImpl* gw = has_w ? c.grad_in(1) : nullptr;
                     TensorImpl* gb = has_b ? c.grad_in(has_w ? 2 : 1) : nullptr;
@@ -152,7 +179,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                           }
                         },
                         M);
-                  });
+                  },
+                  std::move(graph)});
   });
 }
 

@@ -61,6 +61,9 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
                    kbias = leaf({3}, 42), img4 = leaf({1, 4, 5, 6}, 43),
                    kern_g = leaf({4, 2, 2, 2}, 44), seq = leaf({2, 3, 7}, 45),
                    kern1 = leaf({2, 3, 3}, 46);
+  const tg::Tensor bn_w = leaf({2}, 47), bn_b = leaf({2}, 48),
+                   bn_mean = tg::from_vector(std::vector<double>{0.3, -0.2}, {2}),
+                   bn_var = tg::from_vector(std::vector<double>{1.5, 0.7}, {2});
   const tg::Tensor ln_w = leaf({5}, 15), ln_b = leaf({5}, 16), gn_x = leaf({2, 4, 3}, 17),
                    gn_w = leaf({4}, 18), gn_b = leaf({4}, 19);
   namespace F = tg::nn::functional;
@@ -175,6 +178,18 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
                                       {.stride = {2, 1}, .dilation = {1, 2}, .groups = 2}));
        },
        {img4, kern_g}},
+      {"batch_norm, training",
+       [&] {
+         return tg::square(
+             tg::batch_norm(img, tg::Tensor(), tg::Tensor(), bn_w, bn_b, {.training = true}));
+       },
+       {img, bn_w, bn_b}},
+      {"batch_norm, eval",
+       [&] {
+         return tg::square(
+             tg::batch_norm(img * img, bn_mean, bn_var, bn_w, bn_b, {.training = false}));
+       },
+       {img, bn_w, bn_b}},
       {"max_pool2d",
        [&] { return tg::square(tg::max_pool2d(img * img, {.kernel_size = 2})); },
        {img}},
@@ -481,6 +496,20 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
       {"adaptive_avg_pool2d",
        [](const auto& in) {
          return tg::pow(tg::adaptive_avg_pool2d(in[0] * in[0], {2, 3}), 2);
+       }},
+      {"batch_norm_training",
+       [](const auto& in) {
+         return tg::pow(
+             tg::batch_norm(in[0], tg::Tensor(), tg::Tensor(), in[1], in[2], {.training = true}),
+             2);
+       }},
+      {"batch_norm_eval",
+       [](const auto& in) {
+         return tg::pow(
+             tg::batch_norm(in[0] * in[0], tg::from_vector(std::vector<double>{0.3, -0.2}, {2}),
+                            tg::from_vector(std::vector<double>{1.5, 0.7}, {2}), in[1], in[2],
+                            {.training = false}),
+             2);
        }},
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
