@@ -255,12 +255,13 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   if (!capture) turn.lock();
   // A create_graph pass records what it computes, whatever the caller's grad mode (torch's
   // engine runs it with grad mode set to create_graph, so under no_grad too).
-  const bool grad_mode = is_grad_enabled();
-  if (create_graph) set_grad_enabled(true);
   struct RestoreGradMode {
-    bool on;
-    ~RestoreGradMode() { set_grad_enabled(on); }
-  } const restore{grad_mode};
+    bool active, on;
+    ~RestoreGradMode() {
+      if (active) set_grad_enabled(on);
+    }
+  } const restore{create_graph, create_graph && is_grad_enabled()};
+  if (create_graph) set_grad_enabled(true);
   if (capture) capture->create_graph = create_graph;
   const std::uint64_t pass = g_next_pass.fetch_add(1, std::memory_order_relaxed);
   BorrowedLists lists;
