@@ -14,6 +14,7 @@
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
 #include "runtime/parallel_chunks.h"
+#include "tapegrad/core/ops.h"
 #include "tapegrad/core/ops/batch_norm.h"
 #include "tensor/check.h"
 
