@@ -442,6 +442,7 @@ def elementwise_cases():
         case("masked_fill", lambda x, m: x.masked_fill(m, value), [randn(*sx),
                                                                    torch.randn(*sm) > 0],
              value=value)
+    case("erf", torch.erf, [randn(4, 5) * 1.5])
     return cases
 
 
@@ -1495,6 +1496,8 @@ def double_backward_cases():
         ("conv2d_groups", lambda x, w: F.conv2d(x, w, None, stride=(2, 1), dilation=(1, 2),
                                                 groups=2) ** 2, [r(1, 4, 5, 6), r(4, 2, 2, 2)]),
         ("conv1d", lambda x, w: F.conv1d(x, w, None, padding=1) ** 2, [r(2, 3, 7), r(2, 3, 3)]),
+        ("erf", lambda a: torch.erf(a) * a, [r(2, 5)]),
+        ("gelu", lambda a: F.gelu(a) * a, [r(2, 5)]),
         ("max_pool2d", lambda x: F.max_pool2d(x * x, 2) ** 2, [r(2, 2, 5, 4)]),
         ("avg_pool2d", lambda x: F.avg_pool2d(x * x, 2, stride=1) ** 2, [r(2, 2, 5, 4)]),
         ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)) ** 2,
@@ -1566,6 +1569,42 @@ def functional_cases():
     return cases
 
 
+def penalty_cases():
+    """Training steps that differentiate a gradient: one WGAN-GP critic step (critic Linear(2, 8),
+    tanh, Linear(8, 1) on 6 real and 6 fake points, penalty weight 10) and one physics-informed
+    loss (Linear(1, 8), tanh, Linear(8, 8), tanh, Linear(8, 1); the residual of u'' + pi^2
+    sin(pi x) at 10 points of [0, 1] and the boundary values): the loss and the gradients of
+    every parameter, by name."""
+    torch.manual_seed(33)
+    r = lambda *s: torch.randn(*s, dtype=torch.float64)
+    named = lambda m: [{"name": n, "value": t(p)} for (n, p) in m.named_parameters()]
+    critic = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(),
+                                 torch.nn.Linear(8, 1)).double()
+    real, fake, eps = r(6, 2), r(6, 2), torch.rand(6, 1, dtype=torch.float64)
+    mix = (eps * real + (1 - eps) * fake).requires_grad_()
+    g = torch.autograd.grad(critic(mix).sum(), mix, create_graph=True)[0]
+    penalty = ((torch.sqrt((g * g).sum(1)) - 1) ** 2).mean()
+    loss = critic(fake).mean() - critic(real).mean() + 10 * penalty
+    grads = torch.autograd.grad(loss, list(critic.parameters()))
+    cases = [{"name": "wgan_gp", "real": t(real), "fake": t(fake), "eps": t(eps),
+              "params": named(critic), "loss": float(loss),
+              "grads": [{"name": n, "value": t(gr)}
+                        for ((n, _), gr) in zip(critic.named_parameters(), grads)]}]
+    net = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8),
+                              torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
+    x = torch.linspace(0, 1, 10, dtype=torch.float64).reshape(10, 1).requires_grad_()
+    u = net(x)
+    du = torch.autograd.grad(u.sum(), x, create_graph=True)[0]
+    d2u = torch.autograd.grad(du.sum(), x, create_graph=True)[0]
+    ends = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    loss = ((d2u + math.pi ** 2 * torch.sin(math.pi * x)) ** 2).mean() + (net(ends) ** 2).mean()
+    grads = torch.autograd.grad(loss, list(net.parameters()))
+    cases.append({"name": "pinn", "x": t(x), "params": named(net), "loss": float(loss),
+                  "grads": [{"name": n, "value": t(gr)}
+                            for ((n, _), gr) in zip(net.named_parameters(), grads)]})
+    return cases
+
+
 def write(name, cases, **fields):
     """fields: what every case shares (optimizers.json's problem), beside the cases."""
     path = os.path.normpath(os.path.join(OUT, name))
@@ -1586,6 +1625,7 @@ if __name__ == "__main__":
         write = lambda name, *a, **k: real_write(name, *a, **k) if name in ONLY else None
     write("double_backward.json", double_backward_cases())
     write("functional.json", functional_cases())
+    write("penalties.json", penalty_cases())
     write("conv.json", conv_cases())
     write("pool.json", pool_cases())
     write("batch_norm.json", batch_norm_cases())

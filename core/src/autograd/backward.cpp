@@ -14,6 +14,7 @@
 #include "autograd/hooks.h"
 #include "autograd/tape.h"
 #include "kernels/broadcast.h"
+#include "tapegrad/core/autograd/grad.h"
 #include "tapegrad/core/autograd/tape.h"
 #include "tapegrad/core/ops/arith.h"
 
@@ -236,12 +237,17 @@ ImplPtr seed_grad(const char* op, const TensorImpl& root, const Tensor& grad, bo
 }
 
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
+  backward(grad, BackwardOptions{.retain_graph = retain_graph});
+}
+
+void Tensor::backward(const Tensor& grad, const BackwardOptions& options) const {
   TensorImpl& root = impl_of(*this, "backward");
   if (!root.requires_grad && !root.node)
     throw StateError(
         "backward: the tensor does not require grad: no input was marked requires_grad_(), "
         "or it was computed under NoGradGuard or detach()");
-  run_backward({{impl_ptr(*this), seed_grad("backward", root, grad)}}, retain_graph, nullptr);
+  run_backward({{impl_ptr(*this), seed_grad("backward", root, grad, options.create_graph)}},
+               options.retain_graph.value_or(options.create_graph), nullptr, options.create_graph);
 }
 
 void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_graph,

@@ -146,6 +146,11 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
             scalar_like(v, 0.5) * (scalar_like(v, 1) + (v * scalar_like(v, kRsqrt2)).erf());
         const auto pdf = (v.square() * scalar_like(v, -0.5)).exp() * scalar_like(v, kRsqrt2Pi);
         return g * (cdf + v * pdf);
+      },
+      [](const Tensor& g, const Tensor& v) {
+        const Tensor cdf = 0.5 * (1.0 + erf(v * kRsqrt2));
+        const Tensor pdf = exp(square(v) * -0.5) * kRsqrt2Pi;
+        return g * (cdf + v * pdf);
       });
 }
 

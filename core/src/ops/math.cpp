@@ -1,6 +1,7 @@
 // Elementwise math of one input.
 // Each comment gives y and dy/dx; backward adds g * dy/dx into gx.
 #include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>  // erf over whole arrays
 
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
@@ -92,6 +93,17 @@ Tensor cos(const Tensor& x) {
       "cos", x, [](const auto& v) { return v.cos(); },
       [](const auto& g, const auto& v, const auto&) { return -g * v.sin(); },
       [](const Tensor& g, const Tensor& v) { return -g * sin(v); });
+}
+
+// y = erf x.   dy/dx = 2 / sqrt(pi) e^(-x^2).
+Tensor erf(const Tensor& x) {
+  constexpr double k2OverSqrtPi = 1.12837916709551257390;
+  return unary_op(
+      "erf", x, [](const auto& v) { return v.erf(); },
+      [](const auto& g, const auto& v, const auto&) {
+        return g * (-v.square()).exp() * scalar_like(v, k2OverSqrtPi);
+      },
+      [](const Tensor& g, const Tensor& v) { return g * exp(-square(v)) * k2OverSqrtPi; });
 }
 
 // y = min(max(x, lo), hi), either bound absent; NaN propagates as torch's.

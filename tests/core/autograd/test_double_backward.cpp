@@ -4,6 +4,8 @@
 // third order matches closed forms; the graph frees itself, honours grad mode as torch's, and
 // refuses saved values changed in place; an op without the form says so by name; and the
 // second derivatives are torch's (tests/reference/double_backward.json).
+#include <numbers>
+
 #include "../../torch_data.h"
 #include "../helpers.h"
 
@@ -214,6 +216,8 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
       {"softplus", [&] { return tg::softplus(a, 2.0, 1.0) * a; }, {a}},
       {"elu", [&] { return tg::elu(a, 1.3) * a; }, {a}},
       {"gelu, tanh", [&] { return tg::gelu(a, tg::GeluApproximate::Tanh) * a; }, {a}},
+      {"gelu", [&] { return tg::gelu(a) * a; }, {a}},
+      {"erf", [&] { return tg::erf(a) * a; }, {a}},
       {"silu", [&] { return tg::silu(a) * a; }, {a}},
       {"hardtanh", [&] { return tg::hardtanh(a * 2.0, -1.0, 1.0) * a; }, {a}},
       {"abs", [&] { return tg::abs(a) * a; }, {a}},
@@ -371,14 +375,14 @@ TEST_CASE("create_graph: a saved value changed in place is refused, as on the fi
 
 TEST_CASE("create_graph: an op without a recorded derivative is named, nothing half-done") {
   const tg::Tensor x = leaf({2, 3}, 31);
-  const tg::Tensor y = tg::sum(tg::gelu(x) * x);
+  const tg::Tensor y = tg::nn::functional::l1_loss(x * x, tg::zeros_like(x));
   std::string what;
   try {
     tg::grad({y}, {x}, {}, {.create_graph = true});
   } catch (const tg::StateError& e) {
     what = e.what();
   }
-  CHECK(what.find("backward: op 'gelu' (tape entry #") == 0);
+  CHECK(what.find("backward: op 'l1_loss' (tape entry #") == 0);
   CHECK(what.find("has no second derivative in tapegrad yet: create_graph cannot go through it") !=
         std::string::npos);
   // The failed pass left the graph usable for a first-order one.
@@ -497,6 +501,8 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
        [](const auto& in) {
          return tg::pow(tg::adaptive_avg_pool2d(in[0] * in[0], {2, 3}), 2);
        }},
+      {"erf", [](const auto& in) { return tg::erf(in[0]) * in[0]; }},
+      {"gelu", [](const auto& in) { return tg::gelu(in[0]) * in[0]; }},
       {"batch_norm_training",
        [](const auto& in) {
          return tg::pow(
@@ -544,4 +550,63 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
         check_values(second[i], torch_data::tensor(want).to_vector<double>());
     }
   }
+}
+
+TEST_CASE("create_graph: a WGAN-GP step and a physics-informed loss give torch's gradients") {
+  namespace td = torch_data;
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& c : td::cases("penalties.json")) by_name[c.at("name")] = c;
+  REQUIRE(by_name.size() == 2);
+  namespace nn = tg::nn;
+  auto check_grads = [](nn::Module& m, const nlohmann::json& want) {
+    const auto named = m.named_parameters();
+    REQUIRE(named.size() == want.size());
+    for (std::size_t i = 0; i < named.size(); ++i) {
+      CAPTURE(named[i].first);
+      CHECK(named[i].first == want[i].at("name").get<std::string>());
+      check_values(named[i].second.grad(), td::tensor(want[i].at("value")).to_vector<double>());
+    }
+  };
+  {
+    // The README's penalty, as written there.
+    const auto& c = by_name.at("wgan_gp");
+    nn::Sequential critic(nn::Linear(2, 8), nn::Tanh(), nn::Linear(8, 1));
+    critic.to(tg::kFloat64);
+    critic.load_state_dict(td::state_dict(c.at("params")));
+    const tg::Tensor real = td::tensor(c.at("real")), fake = td::tensor(c.at("fake")),
+                     eps = td::tensor(c.at("eps"));
+    const tg::Tensor x = (eps * real + (1.0 - eps) * fake).detach().requires_grad_(true);
+    const tg::Tensor g = tg::grad({critic(x).sum()}, {x}, {}, {.create_graph = true})[0];
+    const tg::Tensor penalty = tg::mean(tg::square(tg::sqrt(tg::sum(g * g, 1)) - 1.0));
+    const tg::Tensor loss = tg::mean(critic(fake)) - tg::mean(critic(real)) + 10.0 * penalty;
+    loss.backward();
+    CHECK(loss.item() == doctest::Approx(c.at("loss").get<double>()).epsilon(1e-12));
+    check_grads(critic, c.at("grads"));
+  }
+  {
+    // examples/pinn.cpp's loss on a smaller network, with Tensor::backward's options form.
+    const auto& c = by_name.at("pinn");
+    nn::Sequential u(nn::Linear(1, 8), nn::Tanh(), nn::Linear(8, 8), nn::Tanh(), nn::Linear(8, 1));
+    u.to(tg::kFloat64);
+    u.load_state_dict(td::state_dict(c.at("params")));
+    const tg::Tensor x = td::tensor(c.at("x")).requires_grad_(true);
+    const tg::Tensor du = tg::grad({u(x).sum()}, {x}, {}, {.create_graph = true})[0];
+    const tg::Tensor d2u = tg::grad({du.sum()}, {x}, {}, {.create_graph = true})[0];
+    const double pi = std::numbers::pi;
+    const tg::Tensor ends = tg::from_vector(std::vector<double>{0.0, 1.0}, {2, 1});
+    const tg::Tensor loss =
+        tg::mean(tg::square(d2u + pi * pi * tg::sin(x * pi))) + tg::mean(tg::square(u(ends)));
+    loss.backward({}, {.retain_graph = false});
+    CHECK(loss.item() == doctest::Approx(c.at("loss").get<double>()).epsilon(1e-12));
+    check_grads(u, c.at("grads"));
+  }
+}
+
+TEST_CASE("create_graph: Tensor::backward takes the options too") {
+  tg::Tensor x = leaf_of({0.5, -1.5}, {2});
+  tg::sum(x * x * x).backward({}, {.create_graph = true});
+  REQUIRE(x.grad().requires_grad());
+  check_values(x.grad().detach(), {0.75, 6.75});
+  const tg::Tensor second = tg::grad({x.grad().sum()}, {x})[0];  // d/dx 3x^2 = 6x
+  check_values(second, {3, -9});
 }

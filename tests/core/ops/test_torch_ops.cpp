@@ -57,6 +57,7 @@ const torch_data::OpTable& ops() {
       {"square", [](const Inputs& x, const Options&) { return tg::square(x[0]); }},
       {"sin", [](const Inputs& x, const Options&) { return tg::sin(x[0]); }},
       {"cos", [](const Inputs& x, const Options&) { return tg::cos(x[0]); }},
+      {"erf", [](const Inputs& x, const Options&) { return tg::erf(x[0]); }},
       {"neg", [](const Inputs& x, const Options&) { return tg::neg(x[0]); }},
       {"sign", [](const Inputs& x, const Options&) { return tg::sign(x[0]); }},
       {"eq", [](const Inputs& x, const Options&) { return tg::eq(x[0], x[1]); }},

@@ -20,6 +20,8 @@ struct TensorAccess;  // how tapegrad's own libraries reach a handle's TensorImp
 }
 
 /// How a new tensor is made: element type and whether gradients flow into it.
+struct BackwardOptions;
+
 struct TensorOptions {
   Dtype dtype = kFloat32;  ///< element type of the values
   /// True: a leaf whose gradient backward() accumulates (floating dtypes only).
@@ -119,6 +121,9 @@ class Tensor {
   void remove_post_accumulate_grad_hook(int handle) const;
   /// Reverse-mode differentiation from here; grad defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+  /// The same with backward()'s options (autograd/grad.h): `loss.backward({}, {.create_graph =
+  /// true})` leaves .grad tensors that can be differentiated again.
+  void backward(const Tensor& grad, const BackwardOptions& options) const;
 
   // ---- in-place updates (never recorded: for optimizers and initialisers) ----
   /// Sets every element to value; returns *this.

@@ -27,6 +27,8 @@ Tensor rsqrt(const Tensor& x);
 Tensor sin(const Tensor& x);
 /// The cosine (x in radians).
 Tensor cos(const Tensor& x);
+/// The error function, 2 / sqrt(pi) times the integral of e^(-t^2) from 0 to x (torch.erf).
+Tensor erf(const Tensor& x);
 
 /// Limits x to [lo, hi], either bound optional (at least one given), as torch.clamp: with
 /// lo > hi every element becomes hi. NaN elements stay NaN. The gradient passes only where
