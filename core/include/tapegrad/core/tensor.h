@@ -18,10 +18,9 @@ struct TensorImpl;  // defined in core/src/tensor/tensor_impl.h; users never nee
 namespace detail {
 struct TensorAccess;  // how tapegrad's own libraries reach a handle's TensorImpl
 }
+struct BackwardOptions;  // autograd/grad.h
 
 /// How a new tensor is made: element type and whether gradients flow into it.
-struct BackwardOptions;
-
 struct TensorOptions {
   Dtype dtype = kFloat32;  ///< element type of the values
   /// True: a leaf whose gradient backward() accumulates (floating dtypes only).
