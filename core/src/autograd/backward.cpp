@@ -47,6 +47,14 @@ void check_versions(const Node& node) {
     fail("the output", node.out.storage->version, node.out_version);
 }
 
+// An entry a backward without retain_graph already went through has lost its saved values.
+void check_not_released(const Node& n) {
+  if (n.released.load(std::memory_order_relaxed))
+    throw StateError(msg("backward: op '", n.op, "' (tape entry #", n.seq,
+                         ") was already released by an earlier backward; pass "
+                         "retain_graph=true to the first backward to go through it twice"));
+}
+
 // Claims n for this pass; true when the claim is new. Throws when another pass holds it.
 bool claim(Node& n, std::uint64_t pass) {
   std::uint64_t owner = n.pass.load(std::memory_order_acquire);
@@ -105,10 +113,7 @@ TensorImpl* BackwardCtx::grad_in(std::size_t i) {
   TensorImpl& x = *node.inputs[i].t;
   if (x.node) {
     Node& up = *x.node;
-    if (up.released.load(std::memory_order_relaxed))
-      throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
-                           ") was already released by an earlier backward; pass "
-                           "retain_graph=true to the first backward to go through it twice"));
+    check_not_released(up);
     make_room(touched);
     claim(up, pass);
     if (!up.grad) {
@@ -139,10 +144,7 @@ void GraphCtx::add(std::size_t i, const Tensor& g) {
                                shape_str(x.shape), " ", dtype_name(x.dtype)));
   if (x.node) {
     Node& up = *x.node;
-    if (up.released.load(std::memory_order_relaxed))
-      throw StateError(msg("backward: op '", up.op, "' (tape entry #", up.seq,
-                           ") was already released by an earlier backward; pass "
-                           "retain_graph=true to the first backward to go through it twice"));
+    check_not_released(up);
     make_room(touched);
     claim(up, pass);
     if (!up.grad) {
@@ -294,10 +296,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
         continue;
       }
       const NodePtr& start = root->node;
-      if (start->released.load(std::memory_order_relaxed))
-        throw StateError(msg("backward: op '", start->op, "' (tape entry #", start->seq,
-                             ") was already released by an earlier backward; pass "
-                             "retain_graph=true to the first backward to go through it twice"));
+      check_not_released(*start);
       make_room(touched);
       if (claim(*start, pass)) touched.push_back(start);
       if (start->grad) {  // the same result twice among the roots: seeds add up

@@ -100,6 +100,14 @@ std::vector<Tensor> fill(const char* op, std::vector<Tensor> gs, const std::vect
   return gs;
 }
 
+/// dy/dx_i for each input, with graphs (what vhp, hvp and hessian differentiate again); zeros
+/// for an input y does not depend on, or an error under strict.
+std::vector<Tensor> first_derivatives(const char* op, const Tensor& y,
+                                      const std::vector<Tensor>& in, const FunctionalOptions& o) {
+  return fill(op, grads_or_none({y}, in, {}, true), in, {.create_graph = true, .strict = o.strict},
+              "the output does not depend on");
+}
+
 Tensor result(const Tensor& y, const FunctionalOptions& o) {
   return o.create_graph ? y : y.detach();
 }
@@ -145,9 +153,7 @@ std::pair<Tensor, std::vector<Tensor>> vhp(const FunctionN& f, const std::vector
   const std::vector<Tensor> v = directions("vhp", vs, xs);
   const Tensor y = call("vhp", f, in);
   check_scalar("vhp", y);
-  const std::vector<Tensor> jac =
-      fill("vhp", grads_or_none({y}, in, {}, true), in, {.create_graph = true, .strict = o.strict},
-           "the output does not depend on");
+  const std::vector<Tensor> jac = first_derivatives("vhp", y, in, o);
   return {result(y, o), fill("vhp", grads_or_none(jac, in, v, o.create_graph), in, o,
                              "the output's Jacobian does not depend on")};
 }
@@ -160,9 +166,7 @@ std::pair<Tensor, std::vector<Tensor>> hvp(const FunctionN& f, const std::vector
   const std::vector<Tensor> v = directions("hvp", vs, xs);
   const Tensor y = call("hvp", f, in);
   check_scalar("hvp", y);
-  const std::vector<Tensor> jac =
-      fill("hvp", grads_or_none({y}, in, {}, true), in, {.create_graph = true, .strict = o.strict},
-           "the output does not depend on");
+  const std::vector<Tensor> jac = first_derivatives("hvp", y, in, o);
   std::vector<Tensor> u;
   for (const Tensor& x : in) u.push_back(zeros(x.shape(), {.dtype = x.dtype()}).requires_grad_());
   const std::vector<Tensor> back = grads_or_none(jac, in, u, true);
@@ -215,9 +219,7 @@ std::vector<std::vector<Tensor>> hessian(const FunctionN& f, const std::vector<T
   const std::vector<Tensor> in = prepare("hessian", xs, o.create_graph);
   const Tensor y = call("hessian", f, in);
   check_scalar("hessian", y);
-  const std::vector<Tensor> jac =
-      fill("hessian", grads_or_none({y}, in, {}, true), in,
-           {.create_graph = true, .strict = o.strict}, "the output does not depend on");
+  const std::vector<Tensor> jac = first_derivatives("hessian", y, in, o);
   std::vector<std::vector<Tensor>> h(in.size(), std::vector<Tensor>(in.size()));
   for (std::size_t i = 0; i < in.size(); ++i) {
     std::vector<std::vector<Tensor>> rows(in.size());
