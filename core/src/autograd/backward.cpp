@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -195,6 +196,24 @@ void GradCapture::add_to_leaf(const TensorImpl& x, const Tensor& g) {
     if (leaves[k] == &x) grads[k] = grads[k] ? impl_ptr(Tensor(grads[k]) + g) : impl_ptr(g);
 }
 
+// grad() needs nothing upstream of its inputs. When every input is a recorded result, an entry
+// none of whose inputs was recorded at or after the earliest of them (the numbering is
+// topological) leads to none, so it is not run, as torch's engine runs only what leads to an
+// input. A derivative that differentiates a recomputation of its op inside a pass relies on
+// this: its inner pass stays out of the outer pass's entries.
+std::uint64_t GradCapture::done_at() const {
+  if (std::any_of(nodes.begin(), nodes.end(), [](const Node* n) { return n == nullptr; })) return 0;
+  std::uint64_t at = std::numeric_limits<std::uint64_t>::max();
+  for (const Node* n : nodes) at = std::min(at, n->seq);
+  return at;
+}
+
+bool GradCapture::leads_to(const Node& node, std::uint64_t done_at) {
+  return std::any_of(node.inputs.begin(), node.inputs.end(), [done_at](const Node::Input& in) {
+    return in.t->node && in.t->node->seq >= done_at;
+  });
+}
+
 void GradCapture::node_ready(const Node& node) {
   for (std::size_t k = 0; k < nodes.size(); ++k)
     if (nodes[k] == &node) grads[k] = create_graph ? node.grad : copy_impl(*node.grad);
@@ -312,13 +331,20 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
     }
     std::optional<HookedLeaves> hooked;
     if (!capture) hooked = find_hooked_leaves(ready);
+    const std::uint64_t done_at = capture ? capture->done_at() : 0;
     while (!ready.empty()) {
       std::pop_heap(ready.begin(), ready.end(), recorded_before);
       Node* node = ready.back();
       ready.pop_back();
       assert(node->grad && node->grad->shape == node->out.shape);
       check_versions(*node);
-      if (capture) capture->node_ready(*node);
+      if (capture) {
+        capture->node_ready(*node);
+        if (done_at != 0 && !GradCapture::leads_to(*node, done_at)) {
+          node->grad.reset();
+          continue;
+        }
+      }
       const std::size_t reached = touched.size();
       if (create_graph) {
         if (!node->has_graph())

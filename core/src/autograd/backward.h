@@ -24,6 +24,11 @@ struct GradCapture {
   void add_to_leaf(const TensorImpl& x, const Tensor& g);
   /// Called as node's backward is about to run: its gradient is complete.
   void node_ready(const Node& node);
+  /// When every requested tensor is a recorded result: the earliest one's entry number, past
+  /// which no entry leads to any (0 when a leaf is requested: every entry may lead to it).
+  std::uint64_t done_at() const;
+  /// Whether an input of node was recorded at or after done_at (only such entries are run).
+  static bool leads_to(const Node& node, std::uint64_t done_at);
 };
 
 /// root's seed gradient for a pass: a copy of grad (checked against root's shape and dtype), or
