@@ -7,6 +7,7 @@
 
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
+#include "ops/take.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/core/ops.h"
 #include "tensor/check.h"
@@ -71,27 +72,55 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
                         static_cast<std::size_t>(D) * sizeof(T));
         },
         D);
+    // The recorded form: weight's gradient is g (scaled per index) added into the named rows.
+    auto graph = [n, D, skip, scale_grad_by_freq](GraphCtx& c) {
+      if (!c.needs(0)) return;
+      const Tensor ids = c.in(1);
+      const std::int64_t* id = impl_of(ids, "embedding").data<std::int64_t>();
+      const std::int64_t V = c.in(0).shape()[0];
+      auto off = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(n * D));
+      for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t d = 0; d < D; ++d)
+          (*off)[static_cast<std::size_t>(j * D + d)] = id[j] == skip ? -1 : id[j] * D + d;
+      Tensor g = c.grad_out();
+      // The scale is applied to the value only: as torch's double backward ("the first backward
+      // takes care of scaling by frequency"), the derivative with respect to g is unscaled,
+      // since differentiating on through the lookup scales once more.
+      if (scale_grad_by_freq) {
+        std::vector<T> count(static_cast<std::size_t>(V), T(0)), scale(static_cast<std::size_t>(n));
+        for (std::int64_t j = 0; j < n; ++j) count[static_cast<std::size_t>(id[j])] += 1;
+        for (std::int64_t j = 0; j < n; ++j)
+          scale[static_cast<std::size_t>(j)] = T(1) / count[static_cast<std::size_t>(id[j])];
+        Shape s = ids.shape();
+        s.push_back(1);
+        g = g + (g * (from_vector(scale, s) - 1.0)).detach();
+      }
+      c.add(0, put_add_at(g, std::move(off), c.in(0).shape()));
+    };
     return record("embedding", std::move(y), {weight, indices},
-                  [n, D, skip, scale_grad_by_freq](BackwardCtx& c) {
-                    TensorImpl* gw = c.grad_in(0);
-                    if (!gw) return;
-                    const std::int64_t* id = c.in(1).data<std::int64_t>();
-                    const T* g = c.grad_out().data<T>();
-                    std::vector<std::int64_t> count;  // occurrences of each row's index
-                    if (scale_grad_by_freq) {
-                      count.assign(static_cast<std::size_t>(gw->shape[0]), 0);
-                      for (std::int64_t j = 0; j < n; ++j) ++count[static_cast<std::size_t>(id[j])];
-                    }
-                    for (std::int64_t j = 0; j < n; ++j) {
-                      if (id[j] == skip) continue;
-                      auto gj = Eigen::Map<const ArrayX<T>>(g + j * D, D);
-                      auto row = Eigen::Map<ArrayX<T>>(gw->data<T>() + id[j] * D, D);
-                      if (scale_grad_by_freq)
-                        row += gj / static_cast<T>(count[static_cast<std::size_t>(id[j])]);
-                      else
-                        row += gj;
-                    }
-                  });
+                  WithGraph{[n, D, skip, scale_grad_by_freq](BackwardCtx& c) {
+                              TensorImpl* gw = c.grad_in(0);
+                              if (!gw) return;
+                              const std::int64_t* id = c.in(1).data<std::int64_t>();
+                              const T* g = c.grad_out().data<T>();
+                              std::vector<std::int64_t> count;  // occurrences of each row's index
+                              if (scale_grad_by_freq) {
+                                count.assign(static_cast<std::size_t>(gw->shape[0]), 0);
+                                for (std::int64_t j = 0; j < n; ++j)
+                                  ++count[static_cast<std::size_t>(id[j])];
+                              }
+                              for (std::int64_t j = 0; j < n; ++j) {
+                                if (id[j] == skip) continue;
+                                auto gj = Eigen::Map<const ArrayX<T>>(g + j * D, D);
+                                auto row = Eigen::Map<ArrayX<T>>(gw->data<T>() + id[j] * D, D);
+                                if (scale_grad_by_freq)
+                                  row +=
+                                      gj / static_cast<T>(count[static_cast<std::size_t>(id[j])]);
+                                else
+                                  row += gj;
+                              }
+                            },
+                            std::move(graph)});
   });
 }
 

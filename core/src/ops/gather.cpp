@@ -5,6 +5,7 @@
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
 #include "kernels/layout.h"
+#include "ops/take.h"
 #include "tapegrad/core/ops.h"
 #include "tensor/check.h"
 
@@ -54,12 +55,18 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return dispatch_all(ix.dtype, [&]<typename T>() {
     ImplPtr y = make_impl(ii.shape, ix.dtype);
     for (std::int64_t p = 0; p < ii.numel; ++p) y->data<T>()[p] = ix.data<T>()[(*off)[p]];
-    return record("gather", std::move(y), {x}, [off](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const T* g = c.grad_out().data<T>();
-      for (std::size_t p = 0; p < off->size(); ++p) gx->data<T>()[(*off)[p]] += g[p];
-    });
+    return record("gather", std::move(y), {x},
+                  WithGraph{[off](BackwardCtx& c) {
+                              TensorImpl* gx = c.grad_in(0);
+                              if (!gx) return;
+                              const T* g = c.grad_out().data<T>();
+                              for (std::size_t p = 0; p < off->size(); ++p)
+                                gx->data<T>()[(*off)[p]] += g[p];
+                            },
+                            [off](GraphCtx& c) {
+                              if (c.needs(0))
+                                c.add(0, put_add_at(c.grad_out(), off, c.in(0).shape()));
+                            }});
   });
 }
 

@@ -7,6 +7,7 @@
 
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
+#include "ops/take.h"
 #include "runtime/parallel_chunks.h"
 
 namespace tapegrad {
@@ -146,21 +147,41 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode,
             }
           },
           len);
-    return record("pad", std::move(y), {x}, [plan](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx || c.grad_out().numel == 0) return;
+    // The recorded form: g added back at each output element's source (none for the fill).
+    auto graph = [plan](GraphCtx& c) {
+      if (!c.needs(0)) return;
+      const Tensor g = c.grad_out();
       const std::int64_t len = plan->row_len();
       const std::vector<std::int64_t>& last = plan->map.back();
-      const T* g = c.grad_out().data<T>();
-      for (std::int64_t r = 0; r < plan->rows(); ++r) {  // serial: copies share input elements
-        const std::int64_t base = plan->row_base(r);
-        if (base < 0) continue;
-        for (std::int64_t j = 0; j < len; ++j) {
-          const std::int64_t i = last[static_cast<std::size_t>(j)];
-          if (i >= 0) gx->data<T>()[base + i] += g[r * len + j];
+      auto off = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(g.numel()));
+      if (g.numel() > 0)
+        for (std::int64_t r = 0; r < plan->rows(); ++r) {
+          const std::int64_t base = plan->row_base(r);
+          for (std::int64_t j = 0; j < len; ++j) {
+            const std::int64_t i = last[static_cast<std::size_t>(j)];
+            (*off)[static_cast<std::size_t>(r * len + j)] = base < 0 || i < 0 ? -1 : base + i;
+          }
         }
-      }
-    });
+      c.add(0, put_add_at(g, std::move(off), c.in(0).shape()));
+    };
+    return record("pad", std::move(y), {x},
+                  WithGraph{[plan](BackwardCtx& c) {
+                              TensorImpl* gx = c.grad_in(0);
+                              if (!gx || c.grad_out().numel == 0) return;
+                              const std::int64_t len = plan->row_len();
+                              const std::vector<std::int64_t>& last = plan->map.back();
+                              const T* g = c.grad_out().data<T>();
+                              for (std::int64_t r = 0; r < plan->rows();
+                                   ++r) {  // serial: copies share input elements
+                                const std::int64_t base = plan->row_base(r);
+                                if (base < 0) continue;
+                                for (std::int64_t j = 0; j < len; ++j) {
+                                  const std::int64_t i = last[static_cast<std::size_t>(j)];
+                                  if (i >= 0) gx->data<T>()[base + i] += g[r * len + j];
+                                }
+                              }
+                            },
+                            std::move(graph)});
   });
 }
 

@@ -6,6 +6,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
 #include "kernels/layout.h"
+#include "ops/take.h"
 #include "tapegrad/core/autograd.h"
 #include "tensor/check.h"
 
@@ -164,15 +165,29 @@ std::pair<Tensor, Tensor> extreme(const char* op, const Tensor& x, std::int64_t 
     if constexpr (!std::is_floating_point_v<T>) {
       values = Tensor(y);
     } else {
-      values = record(op, y, {x}, [s, idx](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        const T* g = c.grad_out().data<T>();
-        const std::int64_t* pi = idx->data<std::int64_t>();
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t i = 0; i < s.inner; ++i)
-            gx->data<T>()[(o * s.n + pi[o * s.inner + i]) * s.inner + i] += g[o * s.inner + i];
-      });
+      values =
+          record(op, y, {x},
+                 WithGraph{[s, idx](BackwardCtx& c) {
+                             TensorImpl* gx = c.grad_in(0);
+                             if (!gx) return;
+                             const T* g = c.grad_out().data<T>();
+                             const std::int64_t* pi = idx->data<std::int64_t>();
+                             for (std::int64_t o = 0; o < s.outer; ++o)
+                               for (std::int64_t i = 0; i < s.inner; ++i)
+                                 gx->data<T>()[(o * s.n + pi[o * s.inner + i]) * s.inner + i] +=
+                                     g[o * s.inner + i];
+                           },
+                           [s, idx](GraphCtx& c) {
+                             if (!c.needs(0)) return;
+                             const std::int64_t* pi = idx->data<std::int64_t>();
+                             auto off = std::make_shared<std::vector<std::int64_t>>(
+                                 static_cast<std::size_t>(s.outer * s.inner));
+                             for (std::int64_t o = 0; o < s.outer; ++o)
+                               for (std::int64_t i = 0; i < s.inner; ++i)
+                                 (*off)[static_cast<std::size_t>(o * s.inner + i)] =
+                                     (o * s.n + pi[o * s.inner + i]) * s.inner + i;
+                             c.add(0, put_add_at(c.grad_out(), std::move(off), c.in(0).shape()));
+                           }});
     }
     return std::pair<Tensor, Tensor>{values, Tensor(idx)};
   });

@@ -9,6 +9,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/dispatch.h"
 #include "kernels/layout.h"
+#include "ops/take.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/core/ops.h"
 #include "tensor/check.h"
@@ -305,15 +306,32 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
                         ix.data<T>() + (r / m * s.n + idx[r % m]) * s.inner, s.inner * sizeof(T));
         },
         s.inner);
-    return record("index_select", std::move(y), {x, index}, [s, m](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const std::int64_t* id = c.in(1).data<std::int64_t>();
-      for (std::int64_t o = 0; o < s.outer; ++o)
-        for (std::int64_t j = 0; j < m; ++j)
-          Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + id[j]) * s.inner, s.inner) +=
-              Eigen::Map<const ArrayX<T>>(c.grad_out().data<T>() + (o * m + j) * s.inner, s.inner);
-    });
+    return record("index_select", std::move(y), {x, index},
+                  WithGraph{[s, m](BackwardCtx& c) {
+                              TensorImpl* gx = c.grad_in(0);
+                              if (!gx) return;
+                              const std::int64_t* id = c.in(1).data<std::int64_t>();
+                              for (std::int64_t o = 0; o < s.outer; ++o)
+                                for (std::int64_t j = 0; j < m; ++j)
+                                  Eigen::Map<ArrayX<T>>(gx->data<T>() + (o * s.n + id[j]) * s.inner,
+                                                        s.inner) +=
+                                      Eigen::Map<const ArrayX<T>>(
+                                          c.grad_out().data<T>() + (o * m + j) * s.inner, s.inner);
+                            },
+                            [s, m](GraphCtx& c) {
+                              if (!c.needs(0)) return;
+                              // Every output element's source, row by row: (o, idx[j], i).
+                              auto off = std::make_shared<std::vector<std::int64_t>>();
+                              off->reserve(static_cast<std::size_t>(s.outer * m * s.inner));
+                              const Tensor index = c.in(1);
+                              const std::int64_t* id =
+                                  impl_of(index, "index_select").data<std::int64_t>();
+                              for (std::int64_t o = 0; o < s.outer; ++o)
+                                for (std::int64_t j = 0; j < m; ++j)
+                                  for (std::int64_t i = 0; i < s.inner; ++i)
+                                    off->push_back((o * s.n + id[j]) * s.inner + i);
+                              c.add(0, put_add_at(c.grad_out(), std::move(off), c.in(0).shape()));
+                            }});
   });
 }
 

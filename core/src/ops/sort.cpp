@@ -12,6 +12,7 @@
 #include "autograd/tape.h"
 #include "kernels/dispatch.h"
 #include "kernels/layout.h"
+#include "ops/take.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/core/autograd/tape.h"
 #include "tapegrad/core/checked.h"
@@ -92,26 +93,43 @@ std::pair<Tensor, Tensor> ordered(const char* op, const Tensor& x, std::int64_t 
     else
       order_lanes<T, false>(ix.data<T>(), s, k, y->data<T>(), idx->data<std::int64_t>(),
                             perm.data());
-    Tensor values = record(op, y, {x}, [s, k, idx](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const T* g = c.grad_out().data<T>();
+    // The recorded form: g added back at each kept element's source.
+    auto graph = [s, k, idx](GraphCtx& c) {
+      if (!c.needs(0)) return;
       const std::int64_t* pi = idx->data<std::int64_t>();
-      T* px = gx->data<T>();
-      // Lanes are disjoint and, within a lane, the indices distinct: no two writes collide.
-      parallel_chunks(
-          s.outer * s.inner,
-          [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t lane = begin; lane < end; ++lane) {
-              const std::int64_t o = lane / s.inner, i = lane % s.inner;
-              for (std::int64_t j = 0; j < k; ++j) {
-                const std::int64_t at = (o * k + j) * s.inner + i;
-                px[(o * s.n + pi[at]) * s.inner + i] += g[at];
-              }
-            }
-          },
-          k);
-    });
+      auto off = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(idx->numel));
+      for (std::int64_t o = 0; o < s.outer; ++o)
+        for (std::int64_t j = 0; j < k; ++j)
+          for (std::int64_t i = 0; i < s.inner; ++i) {
+            const std::int64_t at = (o * k + j) * s.inner + i;
+            (*off)[static_cast<std::size_t>(at)] = (o * s.n + pi[at]) * s.inner + i;
+          }
+      c.add(0, put_add_at(c.grad_out(), std::move(off), c.in(0).shape()));
+    };
+    Tensor values = record(op, y, {x},
+                           WithGraph{[s, k, idx](BackwardCtx& c) {
+                                       TensorImpl* gx = c.grad_in(0);
+                                       if (!gx) return;
+                                       const T* g = c.grad_out().data<T>();
+                                       const std::int64_t* pi = idx->data<std::int64_t>();
+                                       T* px = gx->data<T>();
+                                       // Lanes are disjoint and, within a lane, the indices
+                                       // distinct: no two writes collide.
+                                       parallel_chunks(
+                                           s.outer * s.inner,
+                                           [&](std::int64_t begin, std::int64_t end) {
+                                             for (std::int64_t lane = begin; lane < end; ++lane) {
+                                               const std::int64_t o = lane / s.inner,
+                                                                  i = lane % s.inner;
+                                               for (std::int64_t j = 0; j < k; ++j) {
+                                                 const std::int64_t at = (o * k + j) * s.inner + i;
+                                                 px[(o * s.n + pi[at]) * s.inner + i] += g[at];
+                                               }
+                                             }
+                                           },
+                                           k);
+                                     },
+                                     std::move(graph)});
     return std::pair<Tensor, Tensor>{values, Tensor(idx)};
   });
 }
