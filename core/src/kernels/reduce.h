@@ -94,6 +94,16 @@ void tie_backward(T* gx, const T* x, const Shape& xs, const T* y, const T* g, co
                   });
 }
 
+/// tie_backward's shares as a tensor of x's shape, s(x) tie(x, y) / count(tie): what an
+/// extreme's recorded gradient multiplies g by (a constant: ties do not move with x).
+template <typename T, bool kSigned, typename Tie>
+Tensor tie_shares(const TensorImpl& x, const TensorImpl& y, const Shape& kept, Tie tie) {
+  ImplPtr w = make_zeros(x.shape, x.dtype);
+  const ArrayX<T> ones = ArrayX<T>::Ones(shape_numel(kept));
+  tie_backward<T, kSigned>(w->data<T>(), x.data<T>(), x.shape, y.data<T>(), ones.data(), kept, tie);
+  return Tensor(w);
+}
+
 /// y (kept shape) = the largest (kMax) or smallest element of x over the reduced dims, NaN
 /// where any is NaN; an empty reduction leaves the identity (-inf or +inf, int64's extremes).
 template <typename T, bool kMax>

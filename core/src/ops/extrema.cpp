@@ -8,6 +8,14 @@
 
 namespace tapegrad {
 
+namespace {
+// The recorded form of an elementwise extreme's gradient for one input: g, halved where x == z
+// and 0 where x < z. maximum's a passes (a, b), minimum's a (b, a): 0 where a loses.
+Tensor winner_share(const Tensor& g, const Tensor& x, const Tensor& z) {
+  return where(eq(x, z), g * 0.5, masked_fill(g, lt(x, z), 0.0));
+}
+}  // namespace
+
 // y = max(a, b), NaN if either is.   dy/da = 1 where a > b, 1/2 where a == b, else 0 (and 1
 // where a or b is NaN, as torch's where(a == b, g / 2, g).masked_fill_(a < b, 0)).
 Tensor maximum(const Tensor& a, const Tensor& b) {
@@ -18,7 +26,9 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
       },
       [](const auto& g, const auto& x, const auto& z, const auto&) {
         return (x == z).select(g * scalar_like(g, 0.5), (x > z).select(scalar_like(g, 0), g));
-      });
+      },
+      [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, x, z); },
+      [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, z, x); });
 }
 
 // y = min(a, b), NaN if either is.   dy/da = 1 where a < b, 1/2 where a == b, else 0.
@@ -30,7 +40,9 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
       },
       [](const auto& g, const auto& x, const auto& z, const auto&) {
         return (x == z).select(g * scalar_like(g, 0.5), (x < z).select(scalar_like(g, 0), g));
-      });
+      },
+      [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, z, x); },
+      [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, x, z); });
 }
 
 namespace {
@@ -55,22 +67,31 @@ Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keep
     if constexpr (!std::is_floating_point_v<T>) {
       return Tensor(y);
     } else {
-      return record(op, std::move(y), {x}, [kept = p.kept](BackwardCtx& c) {
-        TensorImpl* gx = c.grad_in(0);
-        if (!gx) return;
-        const TensorImpl& xi = c.in(0);
-        // Tied: equal to the result (and, for a NaN max(), NaN beside a NaN result).
-        auto tie = [](const auto& xs, const auto& ys) {
-          if constexpr (std::is_arithmetic_v<std::decay_t<decltype(ys)>>)
-            return xs.unaryExpr([y = ys](T v) {
-              return T(v == y || (kTies == Ties::NanShares && v != v && y != y));
-            });
-          else
-            return (xs == ys).template cast<T>();
-        };
-        tie_backward<T, false>(gx->data<T>(), xi.data<T>(), xi.shape, c.out().data<T>(),
-                               c.grad_out().data<T>(), kept, tie);
-      });
+      // Tied: equal to the result (and, for a NaN max(), NaN beside a NaN result).
+      auto tie = [](const auto& xs, const auto& ys) {
+        if constexpr (std::is_arithmetic_v<std::decay_t<decltype(ys)>>)
+          return xs.unaryExpr([y = ys](T v) {
+            return T(v == y || (kTies == Ties::NanShares && v != v && y != y));
+          });
+        else
+          return (xs == ys).template cast<T>();
+      };
+      return record(op, std::move(y), {x},
+                    WithGraph{[kept = p.kept, tie](BackwardCtx& c) {
+                                TensorImpl* gx = c.grad_in(0);
+                                if (!gx) return;
+                                const TensorImpl& xi = c.in(0);
+                                tie_backward<T, false>(gx->data<T>(), xi.data<T>(), xi.shape,
+                                                       c.out().data<T>(), c.grad_out().data<T>(),
+                                                       kept, tie);
+                              },
+                              [kept = p.kept, tie](GraphCtx& c) {
+                                // The shares do not depend on x (as torch's): only g is recorded.
+                                if (!c.needs(0)) return;
+                                const TensorImpl& xi = *c.node.inputs[0].t;
+                                c.add(0, tie_shares<T, false>(xi, c.node.out, kept, tie) *
+                                             expand(reshape(c.grad_out(), kept), xi.shape));
+                              }});
     }
   });
 }

@@ -24,13 +24,21 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     sum_over(y->data<T>(), p.kept, ix.data<T>(), ix.shape, m->data<T>(),
              [](const auto& xs, const auto& ms) { return (xs - ms).exp(); });
     vec<T>(*y) = vec<T>(*y).log() + mv;
-    return record("logsumexp", std::move(y), {x}, [kept = p.kept](BackwardCtx& c) {
-      if (TensorImpl* gx = c.grad_in(0))
-        reduce_backward(
-            gx->data<T>(), c.in(0).data<T>(), c.in(0).shape, c.out().data<T>(),
-            c.grad_out().data<T>(), kept,
-            [](const auto& xs, const auto& ys, const auto& gs) { return (xs - ys).exp() * gs; });
-    });
+    return record(
+        "logsumexp", std::move(y), {x},
+        WithGraph{[kept = p.kept](BackwardCtx& c) {
+                    if (TensorImpl* gx = c.grad_in(0))
+                      reduce_backward(gx->data<T>(), c.in(0).data<T>(), c.in(0).shape,
+                                      c.out().data<T>(), c.grad_out().data<T>(), kept,
+                                      [](const auto& xs, const auto& ys, const auto& gs) {
+                                        return (xs - ys).exp() * gs;
+                                      });
+                  },
+                  [kept = p.kept, dims](GraphCtx& c) {
+                    if (!c.needs(0)) return;
+                    const Tensor x = c.in(0);
+                    c.add(0, reshape(c.grad_out(), kept) * exp(x - logsumexp(x, dims, true)));
+                  }});
   });
 }
 
@@ -56,27 +64,45 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
     const double n_minus_c = static_cast<double>(p.count) - correction;
     vec<T>(*y) /= static_cast<T>(std::max(0.0, n_minus_c));
     if constexpr (kStd) vec<T>(*y) = vec<T>(*y).sqrt();
-    return record(op, std::move(y), {x}, [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
-      TensorImpl* gx = c.grad_in(0);
-      if (!gx) return;
-      const TensorImpl& xi = c.in(0);
-      const T d = static_cast<T>(n_minus_c);
-      // The mean broadcasts through y's slot: reduce_backward pairs x with one kept tensor.
-      const T* pm = mean->data<T>();
-      if constexpr (kStd) {
-        // g / y first (kept shape), then gx += (x - mean) g / (y d).
-        const ImplPtr gy = make_impl(kept, xi.dtype);
-        vec<T>(*gy) = cvec<T>(c.grad_out()) / cvec<T>(c.out());
-        reduce_backward(
-            gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(), kept,
-            [d](const auto& xs, const auto& ms, const auto& gs) { return (xs - ms) * gs / d; });
-      } else {
-        reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, c.grad_out().data<T>(), kept,
-                        [d](const auto& xs, const auto& ms, const auto& gs) {
-                          return (xs - ms) * gs * (T(2) / d);
-                        });
-      }
-    });
+    // The recorded form: var's gx = g 2 (x - mean) / d, std's gx = g (x - mean) / (d y), with
+    // the mean (and std's y) recomputed in recorded ops.
+    // (Captures by copy: std's uses op, dims and correction, var's does not.)
+    auto graph = [=, kept = p.kept, count = static_cast<double>(p.count)](GraphCtx& c) {
+      if (!c.needs(0)) return;
+      const Tensor x = c.in(0), g = reshape(c.grad_out(), kept);
+      const Tensor centered = x - sum_to(x, kept) * (1.0 / count);
+      if constexpr (kStd)
+        c.add(0, g * centered / (variance<true>(op, x, dims, correction, true) * n_minus_c));
+      else
+        c.add(0, g * centered * (2.0 / n_minus_c));
+    };
+    return record(
+        op, std::move(y), {x},
+        WithGraph{[kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
+                    TensorImpl* gx = c.grad_in(0);
+                    if (!gx) return;
+                    const TensorImpl& xi = c.in(0);
+                    const T d = static_cast<T>(n_minus_c);
+                    // The mean broadcasts through y's slot: reduce_backward pairs x with one kept
+                    // tensor.
+                    const T* pm = mean->data<T>();
+                    if constexpr (kStd) {
+                      // g / y first (kept shape), then gx += (x - mean) g / (y d).
+                      const ImplPtr gy = make_impl(kept, xi.dtype);
+                      vec<T>(*gy) = cvec<T>(c.grad_out()) / cvec<T>(c.out());
+                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(),
+                                      kept, [d](const auto& xs, const auto& ms, const auto& gs) {
+                                        return (xs - ms) * gs / d;
+                                      });
+                    } else {
+                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm,
+                                      c.grad_out().data<T>(), kept,
+                                      [d](const auto& xs, const auto& ms, const auto& gs) {
+                                        return (xs - ms) * gs * (T(2) / d);
+                                      });
+                    }
+                  },
+                  std::move(graph)});
   });
 }
 

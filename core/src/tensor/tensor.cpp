@@ -209,15 +209,19 @@ Tensor Tensor::to(Dtype d) const {
       }
     dispatch_all(d, [&]<typename D>() { vec<D>(*y) = cvec<S>(ix).template cast<D>(); });
   });
-  return record("to", std::move(y), {*this}, [](BackwardCtx& c) {
-    TensorImpl* gx = c.grad_in(0);
-    if (!gx) return;
-    dispatch_float(gx->dtype, "to", [&]<typename S>() {
-      dispatch_float(c.grad_out().dtype, "to", [&]<typename D>() {
-        vec<S>(*gx) += cvec<D>(c.grad_out()).template cast<S>();
-      });
-    });
-  });
+  return record("to", std::move(y), {*this},
+                WithGraph{[](BackwardCtx& c) {
+                            TensorImpl* gx = c.grad_in(0);
+                            if (!gx) return;
+                            dispatch_float(gx->dtype, "to", [&]<typename S>() {
+                              dispatch_float(c.grad_out().dtype, "to", [&]<typename D>() {
+                                vec<S>(*gx) += cvec<D>(c.grad_out()).template cast<S>();
+                              });
+                            });
+                          },
+                          [](GraphCtx& c) {
+                            if (c.needs(0)) c.add(0, c.grad_out().to(c.in(0).dtype()));
+                          }});
 }
 
 // y = a copy of x with its own storage.   gx = g.
