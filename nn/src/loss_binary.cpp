@@ -47,15 +47,23 @@ Tensor logits_bce_pos_weight(const Tensor& logits, const Tensor& target, const T
     vec<T>(*y) = (T(1) - tv) * xv +
                  ((qv - T(1)) * tv + T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0)));
     return record(
-        "binary_cross_entropy_with_logits", std::move(y), {logits, target, q}, [](BackwardCtx& c) {
-          auto xv = cvec<T>(c.in(0)), tv = cvec<T>(c.in(1)), qv = cvec<T>(c.in(2));
-          auto g = cvec<T>(c.grad_out());
-          if (TensorImpl* gx = c.grad_in(0))
-            vec<T>(*gx) +=
-                g * ((T(1) - tv) - ((qv - T(1)) * tv + T(1)) * (T(1) + xv.exp()).inverse());
-          if (TensorImpl* gt = c.grad_in(1))
-            vec<T>(*gt) += g * ((qv - T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0))) - xv);
-        });
+        "binary_cross_entropy_with_logits", std::move(y), {logits, target, q},
+        WithGraph{[](BackwardCtx& c) {
+                    auto xv = cvec<T>(c.in(0)), tv = cvec<T>(c.in(1)), qv = cvec<T>(c.in(2));
+                    auto g = cvec<T>(c.grad_out());
+                    if (TensorImpl* gx = c.grad_in(0))
+                      vec<T>(*gx) += g * ((T(1) - tv) -
+                                          ((qv - T(1)) * tv + T(1)) * (T(1) + xv.exp()).inverse());
+                    if (TensorImpl* gt = c.grad_in(1))
+                      vec<T>(*gt) +=
+                          g * ((qv - T(1)) * ((-xv.abs()).exp().log1p() + (-xv).max(T(0))) - xv);
+                  },
+                  [](GraphCtx& c) {  // q is detached: only x and t take gradients
+                    const Tensor x = c.in(0), t = c.in(1), q = c.in(2), g = c.grad_out();
+                    if (c.needs(0)) c.add(0, g * ((1.0 - t) - ((q - 1.0) * t + 1.0) * sigmoid(-x)));
+                    if (c.needs(1))
+                      c.add(1, g * ((q - 1.0) * (log(exp(-abs(x)) + 1.0) + relu(-x)) - x));
+                  }});
   });
 }
 
@@ -86,7 +94,12 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction
           return -(t * p.log().max(T(-100)) + (T(1) - t) * (T(1) - p).log().max(T(-100)));
         },
         [](const auto& p, const auto& t) { return (p - t) / (p * (T(1) - p)).max(T(1e-12f)); },
-        NoTargetGrad{});
+        NoTargetGrad{}, false,
+        [](const Tensor& p, const Tensor& t) {
+          // The target takes no gradient (refused above): its slot stays empty.
+          return std::pair{(p - t) / clamp_min(p * (1.0 - p), static_cast<double>(T(1e-12f))),
+                           Tensor()};
+        });
   });
 }
 
@@ -109,7 +122,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         "binary_cross_entropy_with_logits", logits, target, r,
         [](const auto& x, const auto& t) { return x.max(T(0)) - x * t + (-x.abs()).exp().log1p(); },
         [](const auto& x, const auto& t) { return (T(1) + (-x).exp()).inverse() - t; },
-        [](const auto& x, const auto&) { return -x; });
+        [](const auto& x, const auto&) { return -x; }, false,
+        [](const Tensor& x, const Tensor& t) {
+          return std::pair{sigmoid(x) - t, -x};
+        });
   });
 }
 

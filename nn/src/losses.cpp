@@ -31,7 +31,10 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
     return pointwise_loss<T>(
         "l1_loss", input, target, r, [](const auto& x, const auto& t) { return (x - t).abs(); },
         [](const auto& x, const auto& t) { return (x - t).sign(); },
-        [](const auto& x, const auto& t) { return (t - x).sign(); });
+        [](const auto& x, const auto& t) { return (t - x).sign(); }, false,
+        [](const Tensor& x, const Tensor& t) {
+          return std::pair{sign(x - t), sign(t - x)};
+        });
   });
 }
 
@@ -49,7 +52,10 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double
           return (e < d).select(T(0.5) * e.square(), d * (e - T(0.5) * d));
         },
         [d](const auto& x, const auto& t) { return (x - t).max(-d).min(d); },
-        [d](const auto& x, const auto& t) { return (t - x).max(-d).min(d); });
+        [d](const auto& x, const auto& t) { return (t - x).max(-d).min(d); }, false,
+        [delta](const Tensor& x, const Tensor& t) {
+          return std::pair{clamp(x - t, -delta, delta), clamp(t - x, -delta, delta)};
+        });
   });
 }
 
@@ -69,7 +75,10 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, do
               return (e < b).select(T(0.5) * e.square() / b, e - T(0.5) * b);
             },
             [b](const auto& x, const auto& t) { return ((x - t) / b).max(T(-1)).min(T(1)); },
-            [b](const auto& x, const auto& t) { return ((t - x) / b).max(T(-1)).min(T(1)); });
+            [b](const auto& x, const auto& t) { return ((t - x) / b).max(T(-1)).min(T(1)); }, false,
+            [beta](const Tensor& x, const Tensor& t) {
+              return std::pair{clamp((x - t) / beta, -1.0, 1.0), clamp((t - x) / beta, -1.0, 1.0)};
+            });
       });
 }
 
@@ -82,14 +91,22 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_t
           "kl_div", input, target, r,
           [](const auto& x, const auto& t) { return t.exp() * (t - x); },
           [](const auto&, const auto& t) { return -t.exp(); },
-          [](const auto& x, const auto& t) { return t.exp() * (t - x + T(1)); }, true);
+          [](const auto& x, const auto& t) { return t.exp() * (t - x + T(1)); }, true,
+          [](const Tensor& x, const Tensor& t) {
+            return std::pair{-exp(t), exp(t) * (t - x + 1.0)};
+          });
     return pointwise_loss<T>(
         "kl_div", input, target, r,
         [](const auto& x, const auto& t) { return (t == T(0)).select(T(0), t * t.log()) - t * x; },
         [](const auto&, const auto& t) { return -t; },
         // As torch's xlogy backward: 0/0 (NaN) at t = 0.
         [](const auto& x, const auto& t) { return (t == T(0)).select(T(0), t.log()) + t / t - x; },
-        true);
+        true,
+        [](const Tensor& x, const Tensor& t) {
+          // log t with t = 0 replaced first, so that no branch of the graph takes log 0.
+          const Tensor zero = eq(t, zeros_like(t));
+          return std::pair{-t, masked_fill(log(masked_fill(t, zero, 1.0)), zero, 0.0) + t / t - x};
+        });
   });
 }
 

@@ -25,17 +25,15 @@ inline void check_pair(const char* op, const TensorImpl& x, const TensorImpl& t)
 
 /// No gradient formula for the target (the op refuses targets that require grad).
 struct NoTargetGrad {};
-/// No create_graph form.
-struct NoGraph {};
 
 /// loss_i = value(x_i, t_i), then reduced by r. Backward: gx_i += s_i dx(x_i, t_i) and
 /// gt_i += s_i dt(x_i, t_i), with s_i = g / n (mean; n the batch size for batchmean), g (sum) or
 /// g_i (none). value, dx and dt map Eigen array segments to array expressions, like unary_op's
-/// functions. graph, when given, is dx and dt again on tensors for create_graph:
-/// graph(x, t) -> std::pair{dx, dt}.
-template <typename T, typename Value, typename DX, typename DT, typename Graph = NoGraph>
+/// functions. graph is dx and dt again on tensors for create_graph: graph(x, t) ->
+/// std::pair{dx, dt} (dt unused, and may be undefined, with NoTargetGrad).
+template <typename T, typename Value, typename DX, typename DT, typename Graph>
 Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target, Reduction r,
-                      Value value, DX dx, DT dt, bool batchmean_ok = false, Graph graph = {}) {
+                      Value value, DX dx, DT dt, bool batchmean_ok, Graph graph) {
   const TensorImpl &x = impl_of(input, op), &t = impl_of(target, op);
   check_pair(op, x, t);
   check_reduction(op, r, batchmean_ok);
@@ -77,21 +75,16 @@ Tensor pointwise_loss(const char* op, const Tensor& input, const Tensor& target,
     else
       (void)dt;  // captured for the other case; clang warns about an unused capture
   };
-  if constexpr (std::is_same_v<Graph, NoGraph>) {
-    (void)graph;
-    return record(op, std::move(y), {input, target}, std::move(fast));
-  } else {
-    return record(op, std::move(y), {input, target},
-                  WithGraph{std::move(fast), [r, divisor, graph](GraphCtx& c) {
-                              const Tensor g = c.grad_out();
-                              const Tensor s = r == Reduction::None || r == Reduction::Sum
-                                                   ? g
-                                                   : g / static_cast<double>(divisor);
-                              const auto [gx, gt] = graph(c.in(0), c.in(1));
-                              if (c.needs(0)) c.add(0, s * gx);
-                              if (c.needs(1)) c.add(1, s * gt);
-                            }});
-  }
+  return record(op, std::move(y), {input, target},
+                WithGraph{std::move(fast), [r, divisor, graph](GraphCtx& c) {
+                            const Tensor g = c.grad_out();
+                            const Tensor s = r == Reduction::None || r == Reduction::Sum
+                                                 ? g
+                                                 : g / static_cast<double>(divisor);
+                            const auto [gx, gt] = graph(c.in(0), c.in(1));
+                            if (c.needs(0)) c.add(0, s * gx);
+                            if (c.needs(1)) c.add(1, s * gt);
+                          }});
 }
 
 }  // namespace tapegrad::nn

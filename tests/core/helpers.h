@@ -54,6 +54,55 @@ inline void check_gradient(const std::function<tg::Tensor()>& fn,
   CHECK(r.max_mixed_error <= 1e-6);
 }
 
+/// gradgradcheck passes (second-order central differences, float64) and no element is off by
+/// more than 1e-6 relative (absolute below 1).
+inline void check_second(const std::function<tg::Tensor()>& fn,
+                         const std::vector<tg::Tensor>& inputs) {
+  const tg::GradcheckResult r = tg::gradgradcheck(fn, inputs);
+  INFO(r.message);
+  CHECK(r.ok);
+  CHECK(r.max_mixed_error <= 1e-6);
+}
+
+/// The first-order gradients with and without create_graph agree to float64 rounding: the
+/// fast kernels and their recorded-ops formulas cannot drift apart.
+inline void check_same_first_order(const std::function<tg::Tensor()>& fn,
+                                   const std::vector<tg::Tensor>& inputs) {
+  tg::Generator gen(11);
+  const tg::Tensor y = fn();
+  const tg::Tensor v = tg::randn(y.shape(), {.dtype = y.dtype()}, &gen);
+  const std::vector<tg::Tensor> fast = tg::grad({fn()}, inputs, {v});
+  const std::vector<tg::Tensor> graph = tg::grad({fn()}, inputs, {v}, {.create_graph = true});
+  REQUIRE(fast.size() == graph.size());
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    CAPTURE(i);
+    CHECK(graph[i].shape() == fast[i].shape());
+    check_values(graph[i].detach(), fast[i].to_vector<double>(), 1e-14);
+  }
+}
+
+/// A float64 leaf with values in [lo, hi).
+inline tg::Tensor leaf_in(const tg::Shape& shape, double lo, double hi, std::uint64_t seed = 3) {
+  tg::Generator gen(seed);
+  return (tg::rand(shape, {.dtype = tg::kFloat64}, &gen) * (hi - lo) + lo).requires_grad_(true);
+}
+
+/// A function of some float64 leaves, named, for a table of second-order checks.
+struct SecondOrderCase {
+  std::string name;
+  std::function<tg::Tensor()> fn;
+  std::vector<tg::Tensor> inputs;
+};
+
+/// check_second and check_same_first_order on every case of a table.
+inline void check_second_order(const std::vector<SecondOrderCase>& cases) {
+  for (const SecondOrderCase& c : cases) {
+    CAPTURE(c.name);
+    check_second(c.fn, c.inputs);
+    check_same_first_order(c.fn, c.inputs);
+  }
+}
+
 /// The corruption sweep: every truncation of `bytes` (each length below its size) and one bit
 /// flipped in every byte, each written to `path` and loaded by `load`, which must either
 /// succeed or throw a tapegrad::Error naming the file, after which `unchanged()` must hold.

@@ -2,54 +2,12 @@
 // derivative passes gradgradcheck (second-order central differences, float64) over odd and
 // broadcasting shapes, and its first-order gradient equals the fast kernel's to rounding;
 // third order matches closed forms; the graph frees itself, honours grad mode as torch's, and
-// refuses saved values changed in place; an op without the form says so by name; and the
-// second derivatives are torch's (tests/reference/double_backward.json).
+// refuses saved values changed in place; and the second derivatives are torch's
+// (tests/reference/double_backward.json). The indexing ops, extrema, statistics, losses,
+// attention and recurrent layers are in test_double_backward_ops.cpp.
 #include <numbers>
 
-#include "../../torch_data.h"
-#include "../helpers.h"
-
-namespace {
-
-/// gradgradcheck passes and no element is off by more than 1e-6 relative (absolute below 1).
-inline void check_second(const std::function<tg::Tensor()>& fn,
-                         const std::vector<tg::Tensor>& inputs) {
-  const tg::GradcheckResult r = tg::gradgradcheck(fn, inputs);
-  INFO(r.message);
-  CHECK(r.ok);
-  CHECK(r.max_mixed_error <= 1e-6);
-}
-
-/// The first-order gradients with and without create_graph agree to float64 rounding: the
-/// fast kernels and their recorded-ops formulas cannot drift apart.
-inline void check_same_first_order(const std::function<tg::Tensor()>& fn,
-                                   const std::vector<tg::Tensor>& inputs) {
-  tg::Generator gen(11);
-  const tg::Tensor y = fn();
-  const tg::Tensor v = tg::randn(y.shape(), {.dtype = y.dtype()}, &gen);
-  const std::vector<tg::Tensor> fast = tg::grad({fn()}, inputs, {v});
-  const std::vector<tg::Tensor> graph = tg::grad({fn()}, inputs, {v}, {.create_graph = true});
-  REQUIRE(fast.size() == graph.size());
-  for (std::size_t i = 0; i < fast.size(); ++i) {
-    CAPTURE(i);
-    CHECK(graph[i].shape() == fast[i].shape());
-    check_values(graph[i].detach(), fast[i].to_vector<double>(), 1e-14);
-  }
-}
-
-/// A float64 leaf with values in [lo, hi).
-inline tg::Tensor leaf_in(const tg::Shape& shape, double lo, double hi, std::uint64_t seed = 3) {
-  tg::Generator gen(seed);
-  return (tg::rand(shape, {.dtype = tg::kFloat64}, &gen) * (hi - lo) + lo).requires_grad_(true);
-}
-
-struct Case {
-  std::string name;
-  std::function<tg::Tensor()> fn;
-  std::vector<tg::Tensor> inputs;
-};
-
-}  // namespace
+#include "torch_second_order.h"
 
 TEST_CASE("create_graph: every op with a recorded derivative passes gradgradcheck") {
   const tg::Tensor a = leaf({3, 4}, 1), b = leaf({3, 4}, 2), col = leaf({3, 1}, 3),
@@ -74,7 +32,7 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
   F::CrossEntropyOptions ce_options;
   ce_options.weight = tg::from_vector(std::vector<double>{0.5, 2.0, 1.0, 1.5}, {4});
   ce_options.label_smoothing = 0.1;
-  const std::vector<Case> cases = {
+  const std::vector<SecondOrderCase> cases = {
       {"add", [&] { return a + b; }, {a, b}},
       {"add, broadcast", [&] { return col + row; }, {col, row}},
       {"sub, broadcast", [&] { return a - row; }, {a, row}},
@@ -242,11 +200,7 @@ TEST_CASE("create_graph: every op with a recorded derivative passes gradgradchec
        [&] { return F::cross_entropy(a * a, tg::softmax(b, 1), ce_options); },
        {a, b}},
   };
-  for (const Case& c : cases) {
-    CAPTURE(c.name);
-    check_second(c.fn, c.inputs);
-    check_same_first_order(c.fn, c.inputs);
-  }
+  check_second_order(cases);
 }
 
 TEST_CASE("create_graph: third order of x^3, tanh and softplus matches the closed forms") {
@@ -373,24 +327,8 @@ TEST_CASE("create_graph: a saved value changed in place is refused, as on the fi
                        tg::StateError);
 }
 
-TEST_CASE("create_graph: an op without a recorded derivative is named, nothing half-done") {
-  const tg::Tensor x = leaf({2, 3}, 31);
-  const tg::Tensor y = tg::nn::functional::l1_loss(x * x, tg::zeros_like(x));
-  std::string what;
-  try {
-    tg::grad({y}, {x}, {}, {.create_graph = true});
-  } catch (const tg::StateError& e) {
-    what = e.what();
-  }
-  CHECK(what.find("backward: op 'l1_loss' (tape entry #") == 0);
-  CHECK(what.find("has no second derivative in tapegrad yet: create_graph cannot go through it") !=
-        std::string::npos);
-  // The failed pass left the graph usable for a first-order one.
-  CHECK(tg::grad({y}, {x})[0].shape() == tg::Shape{2, 3});
-}
-
 TEST_CASE("create_graph: first and second derivatives match torch's for every op") {
-  using Fn = std::function<tg::Tensor(const std::vector<tg::Tensor>&)>;
+  using Fn = SecondOrderFn;
   namespace F = tg::nn::functional;
   F::CrossEntropyOptions ce;
   ce.weight = tg::from_vector(std::vector<double>{0.5, 2.0, 1.0, 1.5}, {4});
@@ -520,36 +458,7 @@ TEST_CASE("create_graph: first and second derivatives match torch's for every op
       {"cross_entropy_probabilities",
        [&](const auto& in) { return F::cross_entropy(in[0] * in[0], tg::softmax(in[1], 1), ce); }},
   };
-  const nlohmann::json cases = torch_data::cases("double_backward.json");
-  CHECK(cases.size() == ops.size());
-  for (const auto& c : cases) {
-    const std::string op = c.at("op");
-    CAPTURE(op);
-    REQUIRE(ops.count(op) == 1);
-    std::vector<tg::Tensor> in;
-    for (const auto& j : c.at("inputs")) in.push_back(torch_data::tensor(j).requires_grad_());
-    const tg::Tensor y = ops.at(op)(in);
-    const std::vector<tg::Tensor> first =
-        tg::grad({y}, in, {torch_data::tensor(c.at("v"))}, {.create_graph = true});
-    tg::Tensor s = tg::zeros({}, {.dtype = tg::kFloat64});
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      check_values(first[i].detach(), torch_data::tensor(c.at("first")[i]).to_vector<double>());
-      s = s + tg::sum(first[i] * torch_data::tensor(c.at("u")[i]));
-    }
-    if (!s.requires_grad()) {  // a gradient torch found independent of every input
-      for (const auto& j : c.at("second")) CHECK(j.is_null());
-      continue;
-    }
-    const std::vector<tg::Tensor> second = tg::grad({s}, in, {}, {.allow_unused = true});
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      CAPTURE(i);
-      const nlohmann::json& want = c.at("second")[i];
-      if (want.is_null())
-        CHECK((!second[i].defined() || second[i].abs().max().item() == 0));
-      else
-        check_values(second[i], torch_data::tensor(want).to_vector<double>());
-    }
-  }
+  check_torch_second_order("double_backward.json", ops);
 }
 
 TEST_CASE("create_graph: a WGAN-GP step and a physics-informed loss give torch's gradients") {
