@@ -17,7 +17,7 @@
 #include "kernels/gemm.h"
 #include "kernels/softmax_row.h"
 #include "runtime/parallel_chunks.h"
-#include "tapegrad/core/ops/shape.h"
+#include "tapegrad/core/ops.h"
 #include "tensor/check.h"
 
 namespace tapegrad {
@@ -68,6 +68,63 @@ struct AttentionSaved {
   bool weights;    // the weights are part of the result
 };
 
+// Where the batch elements of q, k, v and the output lie, for the recorded form: contiguous
+// (Bn, rows, cols) blocks (n = 0: scaled_dot_product_attention), or multi_head_attention's
+// heads side by side in the last dim, batch (n of it) first or time first.
+struct HeadsOf {
+  std::int64_t n = 0, heads = 1;
+  bool batch_first = false;
+};
+
+// x (in its layout, or flat) as (Bn, rows, cols), recorded.
+Tensor batched(const Tensor& x, const HeadsOf& h, std::int64_t Bn, std::int64_t rows,
+               std::int64_t cols) {
+  if (h.n == 0) return x.reshape({Bn, rows, cols});
+  if (h.batch_first)
+    return permute(x.reshape({h.n, rows, h.heads, cols}), {0, 2, 1, 3}).reshape({Bn, rows, cols});
+  return permute(x.reshape({rows, h.n, h.heads, cols}), {1, 2, 0, 3}).reshape({Bn, rows, cols});
+}
+
+// batched's inverse: x3 (Bn, rows, cols) back in the layout, of that shape.
+Tensor unbatched(const Tensor& x3, const HeadsOf& h, std::int64_t rows, std::int64_t cols,
+                 const Shape& shape) {
+  if (h.n == 0) return x3.reshape(shape);
+  const Tensor x4 = x3.reshape({h.n, h.heads, rows, cols});
+  return permute(x4, h.batch_first ? std::vector<std::int64_t>{0, 2, 1, 3}
+                                   : std::vector<std::int64_t>{2, 0, 1, 3})
+      .reshape(shape);
+}
+
+// The backward in recorded ops, for create_graph: P recomputed from q and k (so q's and k's
+// second derivatives come through the softmax), then the fast kernel's formulas. mask is the
+// checked additive mask (or undefined).
+void attention_graph(GraphCtx& c, const AttentionSaved& sv, const HeadsOf& h, const Tensor& mask,
+                     bool causal) {
+  const Geometry& g = sv.g;
+  const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
+  const std::int64_t out_n = Bn * L * Ev;
+  const Tensor q = batched(c.in(0), h, Bn, L, E), k = batched(c.in(1), h, Bn, S, E),
+               v = batched(c.in(2), h, Bn, S, Ev), gy = c.grad_out();
+  Tensor scores = matmul(q, transpose(k, 1, 2)) * sv.scale;
+  if (mask.defined()) scores = scores + (mask.dim() == 2 ? mask : mask.reshape({Bn, L, S}));
+  if (causal)
+    scores = masked_fill(scores, triu(ones({L, S}, {.dtype = scores.dtype()}), 1),
+                         -std::numeric_limits<double>::infinity());
+  const Tensor P = softmax(scores, -1);
+  const Tensor F = sv.factor ? Tensor(sv.factor) : Tensor();
+  const Tensor gO = batched(sv.weights ? narrow(gy, 0, 0, out_n) : gy, h, Bn, L, Ev);
+  if (c.needs(2))
+    c.add(2, unbatched(matmul(transpose(F.defined() ? P * F : P, 1, 2), gO), h, S, Ev,
+                       c.in(2).shape()));
+  if (!c.needs(0) && !c.needs(1)) return;
+  Tensor dW = matmul(gO, transpose(v, 1, 2));  // dL/dW, then dL/dP
+  if (sv.weights) dW = dW + narrow(gy, 0, out_n, Bn * L * S).reshape({Bn, L, S});
+  if (F.defined()) dW = dW * F;
+  const Tensor dS = P * (dW - sum(dW * P, -1, true)) * sv.scale;
+  if (c.needs(0)) c.add(0, unbatched(matmul(dS, k), h, L, E, c.in(0).shape()));
+  if (c.needs(1)) c.add(1, unbatched(matmul(transpose(dS, 1, 2), q), h, S, E, c.in(1).shape()));
+}
+
 // Row i of a batch element's scores becomes its softmax: scaled, masked (mask: its (L, S), or
 // null), cut after column i when causal.
 template <typename T>
@@ -110,7 +167,7 @@ Tensor checked_mask(const AttentionOptions& o, const Shape& batch_shape, std::in
 // The whole op over checked inputs: the packed result (the output laid out as g.o says, then
 // the weights (Bn, L, S) when asked for), recorded.
 Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry& g,
-              const AttentionOptions& o, const Shape& batch_shape) {
+              const AttentionOptions& o, const Shape& batch_shape, const HeadsOf& heads) {
   const TensorImpl &iq = impl_of(q, kOp), &ik = impl_of(k, kOp), &iv = impl_of(v, kOp);
   const Dtype dt = iq.dtype;
   // Named copies, not a structured binding: clang 16 cannot capture those in OpenMP regions.
@@ -166,54 +223,66 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry&
           }
         },
         L * S * (E + Ev));
-    return record(kOp, std::move(out), {q, k, v}, [sv](BackwardCtx& c) {
-      const Geometry& g = sv.g;
-      const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
-      const Dtype dt = c.grad_out().dtype;
-      TensorImpl *gq = c.grad_in(0), *gk = c.grad_in(1), *gv = c.grad_in(2);
-      const ImplPtr dP = make_impl({Bn, L, S}, dt);  // each element's dL/dW, then dL/dscores
-      const T* gp = c.grad_out().data<T>();
-      const T* qp = c.in(0).data<T>();
-      const T* kp = c.in(1).data<T>();
-      const T* vp = c.in(2).data<T>();
-      const std::int64_t out_n = Bn * L * Ev;
-      parallel_chunks(
-          Bn,
-          [&](std::int64_t b0, std::int64_t b1) {
-            for (std::int64_t b = b0; b < b1; ++b) {
-              const std::int64_t at = b * L * S;
-              const T* P = sv.P->data<T>() + at;
-              const T* F = sv.factor ? sv.factor->data<T>() + at : nullptr;
-              const auto gy = block(gp, g.o, b, L, Ev);
-              auto dW = Eigen::Map<MatrixRM<T>>(dP->data<T>() + at, L, S);
-              if (gv) {  // v's gradient first: with dropout, dP's block holds W = P * F till then
-                const T* W = P;
-                if (F) {
-                  dW.array() = Eigen::Map<const MatrixRM<T>>(P, L, S).array() *
-                               Eigen::Map<const MatrixRM<T>>(F, L, S).array();
-                  W = dP->data<T>() + at;
-                }
-                gemm<true>(block(gv->data<T>(), g.v, b, S, Ev),
-                           Eigen::Map<const MatrixRM<T>>(W, L, S).transpose(), gy);
-              }
-              gemm<false>(dW, gy, block(vp, g.v, b, S, Ev).transpose());
-              if (sv.weights) dW += Eigen::Map<const MatrixRM<T>>(gp + out_n + at, L, S);
-              auto ds = Eigen::Map<ArrayX<T>>(dP->data<T>() + at, L * S);
-              if (F) ds *= Eigen::Map<const ArrayX<T>>(F, L * S);
-              for (std::int64_t i = 0; i < L; ++i) {  // the softmax's backward, then the scale
-                Eigen::Map<ArrayX<T>> r(dP->data<T>() + at + i * S, S);
-                const Eigen::Map<const ArrayX<T>> pr(P + i * S, S);
-                r = softmax_row_backward(r, pr) * static_cast<T>(sv.scale);
-              }
-              const auto dS = Eigen::Map<const MatrixRM<T>>(dP->data<T>() + at, L, S);
-              if (gq) gemm<true>(block(gq->data<T>(), g.q, b, L, E), dS, block(kp, g.k, b, S, E));
-              if (gk)
-                gemm<true>(block(gk->data<T>(), g.k, b, S, E), dS.transpose(),
-                           block(qp, g.q, b, L, E));
-            }
-          },
-          L * S * (E + Ev) * 2);
-    });
+    auto graph = [sv, heads, mask, causal = o.is_causal](GraphCtx& c) {
+      attention_graph(c, sv, heads, mask, causal);
+    };
+    return record(
+        kOp, std::move(out), {q, k, v},
+        WithGraph{[sv](BackwardCtx& c) {
+                    const Geometry& g = sv.g;
+                    const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
+                    const Dtype dt = c.grad_out().dtype;
+                    TensorImpl *gq = c.grad_in(0), *gk = c.grad_in(1), *gv = c.grad_in(2);
+                    const ImplPtr dP =
+                        make_impl({Bn, L, S}, dt);  // each element's dL/dW, then dL/dscores
+                    const T* gp = c.grad_out().data<T>();
+                    const T* qp = c.in(0).data<T>();
+                    const T* kp = c.in(1).data<T>();
+                    const T* vp = c.in(2).data<T>();
+                    const std::int64_t out_n = Bn * L * Ev;
+                    parallel_chunks(
+                        Bn,
+                        [&](std::int64_t b0, std::int64_t b1) {
+                          for (std::int64_t b = b0; b < b1; ++b) {
+                            const std::int64_t at = b * L * S;
+                            const T* P = sv.P->data<T>() + at;
+                            const T* F = sv.factor ? sv.factor->data<T>() + at : nullptr;
+                            const auto gy = block(gp, g.o, b, L, Ev);
+                            auto dW = Eigen::Map<MatrixRM<T>>(dP->data<T>() + at, L, S);
+                            if (gv) {  // v's gradient first: with dropout, dP's block holds W = P *
+                                       // F till then
+                              const T* W = P;
+                              if (F) {
+                                dW.array() = Eigen::Map<const MatrixRM<T>>(P, L, S).array() *
+                                             Eigen::Map<const MatrixRM<T>>(F, L, S).array();
+                                W = dP->data<T>() + at;
+                              }
+                              gemm<true>(block(gv->data<T>(), g.v, b, S, Ev),
+                                         Eigen::Map<const MatrixRM<T>>(W, L, S).transpose(), gy);
+                            }
+                            gemm<false>(dW, gy, block(vp, g.v, b, S, Ev).transpose());
+                            if (sv.weights)
+                              dW += Eigen::Map<const MatrixRM<T>>(gp + out_n + at, L, S);
+                            auto ds = Eigen::Map<ArrayX<T>>(dP->data<T>() + at, L * S);
+                            if (F) ds *= Eigen::Map<const ArrayX<T>>(F, L * S);
+                            for (std::int64_t i = 0; i < L;
+                                 ++i) {  // the softmax's backward, then the scale
+                              Eigen::Map<ArrayX<T>> r(dP->data<T>() + at + i * S, S);
+                              const Eigen::Map<const ArrayX<T>> pr(P + i * S, S);
+                              r = softmax_row_backward(r, pr) * static_cast<T>(sv.scale);
+                            }
+                            const auto dS = Eigen::Map<const MatrixRM<T>>(dP->data<T>() + at, L, S);
+                            if (gq)
+                              gemm<true>(block(gq->data<T>(), g.q, b, L, E), dS,
+                                         block(kp, g.k, b, S, E));
+                            if (gk)
+                              gemm<true>(block(gk->data<T>(), g.k, b, S, E), dS.transpose(),
+                                         block(qp, g.q, b, L, E));
+                          }
+                        },
+                        L * S * (E + Ev) * 2);
+                  },
+                  std::move(graph)});
   });
 }
 
@@ -253,7 +322,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                    {1, S * E, 0, E},
                    {1, S * Ev, 0, Ev},
                    {1, L * Ev, 0, Ev}};
-  const Tensor packed = attend(q, k, v, g, o, batch);
+  const Tensor packed = attend(q, k, v, g, o, batch, {});
   Shape out_shape = batch, w_shape = batch;
   out_shape.insert(out_shape.end(), {L, Ev});
   w_shape.insert(w_shape.end(), {L, S});
@@ -287,7 +356,7 @@ AttentionResult multi_head_attention(const Tensor& q, const Tensor& k, const Ten
     return bf ? Walk{H, rows * full, width, full} : Walk{H, full, width, N * full};
   };
   const Geometry g{{Bn, L, S, E, Ev}, walk(L, E), walk(S, E), walk(S, Ev), walk(L, Ev)};
-  const Tensor packed = attend(q, k, v, g, o, {N, H});
+  const Tensor packed = attend(q, k, v, g, o, {N, H}, {N, H, bf});
   const Shape out_shape = bf ? Shape{N, L, H * Ev} : Shape{L, N, H * Ev};
   const std::int64_t out_n = Bn * L * Ev;
   AttentionResult r;

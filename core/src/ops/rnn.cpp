@@ -13,7 +13,8 @@
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 #include "runtime/parallel_chunks.h"
-#include "tapegrad/core/ops/shape.h"
+#include "tapegrad/core/autograd.h"
+#include "tapegrad/core/ops.h"
 #include "tensor/check.h"
 
 namespace tapegrad {
@@ -204,6 +205,76 @@ void backward_steps(const Steps& st, const Saved& sv, const TensorImpl& gP, cons
   }
 }
 
+// P recomputed in recorded ops from the layer's inputs (x, w_ih, w_hh, h0, then c0 for an
+// LSTM, then b_ih and b_hh when given), one step at a time as torch's cells compute it: what
+// the create_graph derivative differentiates, so that every order runs through these ops.
+Tensor recomputed(RNNMode mode, const Steps& st, const std::vector<Tensor>& in, bool bias) {
+  const bool lstm = mode == RNNMode::LSTM;
+  const std::int64_t B = st.batch, H = st.hidden, GH = st.gates;
+  const std::size_t nb = lstm ? 5 : 4;
+  const Tensor w_hh_t = transpose(in[2], 0, 1);
+  Tensor xp = matmul(in[0], transpose(in[1], 0, 1));  // (T, B, GH)
+  if (bias) xp = xp + in[nb];
+  Tensor h = in[3], c = lstm ? in[4] : Tensor();
+  std::vector<Tensor> rows(static_cast<std::size_t>(st.n));
+  for (std::int64_t s = 0; s < st.n; ++s) {
+    const std::int64_t t = st.time(s);
+    Tensor hp = matmul(h, w_hh_t);
+    if (bias) hp = hp + in[nb + 1];
+    const Tensor xt = narrow(xp, 0, t, 1).reshape({B, GH});
+    auto part = [H](const Tensor& a, std::int64_t k) { return narrow(a, 1, k * H, H); };
+    Tensor hn, cn;
+    if (lstm) {
+      const Tensor a = xt + hp;
+      cn = sigmoid(part(a, 1)) * c + sigmoid(part(a, 0)) * tanh(part(a, 2));
+      hn = sigmoid(part(a, 3)) * tanh(cn);
+    } else if (mode == RNNMode::GRU) {
+      const Tensor r = sigmoid(part(xt, 0) + part(hp, 0)), z = sigmoid(part(xt, 1) + part(hp, 1));
+      const Tensor n = tanh(part(xt, 2) + r * part(hp, 2));
+      hn = (h - n) * z + n;
+    } else {
+      hn = mode == RNNMode::Tanh ? tanh(xt + hp) : relu(xt + hp);
+    }
+    if (st.lengths.empty()) {
+      h = hn;
+      c = cn;
+      rows[static_cast<std::size_t>(t)] = hn;
+      continue;
+    }
+    // Sequences past their length keep their state and output zeros.
+    std::vector<double> on(static_cast<std::size_t>(B));
+    for (std::int64_t b = 0; b < B; ++b) on[static_cast<std::size_t>(b)] = st.active(b, t);
+    const Tensor m = from_vector(on, {B, 1}).to(hn.dtype());
+    rows[static_cast<std::size_t>(t)] = hn * m;
+    h = where(m, hn, h);
+    if (lstm) c = where(m, cn, c);
+  }
+  rows.push_back(h);
+  if (lstm) rows.push_back(c);
+  return stack(rows, 0);
+}
+
+// The create_graph derivative: the inputs' gradients as those of the recomputed P against the
+// incoming gradient. The recomputation starts from fresh recorded aliases of the inputs, so
+// that its inner pass ends at them and leaves the outer pass's entries alone.
+void rnn_graph(GraphCtx& c, RNNMode mode, const Steps& st, bool bias) {
+  std::vector<Tensor> in, wanted;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < c.node.inputs.size(); ++i) {
+    const Tensor x = c.in(i);
+    in.push_back(c.needs(i) ? x.reshape(x.shape()) : x);
+    if (c.needs(i)) {
+      wanted.push_back(in.back());
+      at.push_back(i);
+    }
+  }
+  if (wanted.empty()) return;
+  const std::vector<Tensor> g = grad({recomputed(mode, st, in, bias)}, wanted, {c.grad_out()},
+                                     {.create_graph = true, .allow_unused = true});
+  for (std::size_t k = 0; k < at.size(); ++k)
+    c.add(at[k], g[k].defined() ? g[k] : zeros_like(wanted[k]));
+}
+
 template <RNNMode M>
 struct ModeTag {};
 
@@ -294,39 +365,43 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
         std::copy_n(impl_ptr(c_init)->data<T>(), B * H, out->data<T>() + (st.n + 1) * B * H);
       const ImplPtr hp = make_impl({B, GH}, d);
       forward_steps<T, M>(st, iwh, bias ? impl_ptr(w.b_hh).get() : nullptr, *out, sv, *hp);
-      return record(op, std::move(out), inputs, [st, sv, bias](BackwardCtx& c) {
-        const std::int64_t B = st.batch, H = st.hidden, GH = st.gates, R = st.n * B;
-        const ImplPtr dgi = make_impl({st.n, B, GH}, c.grad_out().dtype);
-        const ImplPtr dgh = M == RNNMode::GRU ? make_impl({st.n, B, GH}, dgi->dtype) : dgi;
-        // The state's gradient starts as h_n's and c_n's, the rows of P after the outputs.
-        const ImplPtr dh = make_impl({B, H}, dgi->dtype);
-        const T* gP = c.grad_out().data<T>();
-        std::copy_n(gP + st.n * B * H, B * H, dh->data<T>());
-        ImplPtr dc;
-        if (M == RNNMode::LSTM) {
-          dc = make_impl({B, H}, dgi->dtype);
-          std::copy_n(gP + (st.n + 1) * B * H, B * H, dc->data<T>());
-        }
-        backward_steps<T, M>(st, sv, c.grad_out(), c.in(2), *dgi, *dgh, dh->data<T>(),
-                             dc ? dc->data<T>() : nullptr);
-        const auto gi = cmat<T>(*dgi, R, GH), gh = cmat<T>(*dgh, R, GH);
-        if (TensorImpl* gx = c.grad_in(0))
-          gemm<true>(mat<T>(*gx, R, st.in), gi, cmat<T>(c.in(1), GH, st.in));
-        if (TensorImpl* gw = c.grad_in(1))
-          gemm<true>(mat<T>(*gw, GH, st.in), gi.transpose(), cmat<T>(c.in(0), R, st.in));
-        if (TensorImpl* gw = c.grad_in(2))
-          gemm<true>(mat<T>(*gw, GH, H), gh.transpose(), cmat<T>(*sv.hprev, R, H));
-        if (TensorImpl* g = c.grad_in(3)) vec<T>(*g) += cvec<T>(*dh);
-        const std::size_t next = M == RNNMode::LSTM ? 5 : 4;
-        if (M == RNNMode::LSTM)
-          if (TensorImpl* g = c.grad_in(4)) vec<T>(*g) += cvec<T>(*dc);
-        if (bias) {
-          if (TensorImpl* g = c.grad_in(next))
-            sum_into(g->data<T>(), g->shape, dgi->data<T>(), dgi->shape);
-          if (TensorImpl* g = c.grad_in(next + 1))
-            sum_into(g->data<T>(), g->shape, dgh->data<T>(), dgh->shape);
-        }
-      });
+      return record(
+          op, std::move(out), inputs,
+          WithGraph{
+              [st, sv, bias](BackwardCtx& c) {
+                const std::int64_t B = st.batch, H = st.hidden, GH = st.gates, R = st.n * B;
+                const ImplPtr dgi = make_impl({st.n, B, GH}, c.grad_out().dtype);
+                const ImplPtr dgh = M == RNNMode::GRU ? make_impl({st.n, B, GH}, dgi->dtype) : dgi;
+                // The state's gradient starts as h_n's and c_n's, the rows of P after the outputs.
+                const ImplPtr dh = make_impl({B, H}, dgi->dtype);
+                const T* gP = c.grad_out().data<T>();
+                std::copy_n(gP + st.n * B * H, B * H, dh->data<T>());
+                ImplPtr dc;
+                if (M == RNNMode::LSTM) {
+                  dc = make_impl({B, H}, dgi->dtype);
+                  std::copy_n(gP + (st.n + 1) * B * H, B * H, dc->data<T>());
+                }
+                backward_steps<T, M>(st, sv, c.grad_out(), c.in(2), *dgi, *dgh, dh->data<T>(),
+                                     dc ? dc->data<T>() : nullptr);
+                const auto gi = cmat<T>(*dgi, R, GH), gh = cmat<T>(*dgh, R, GH);
+                if (TensorImpl* gx = c.grad_in(0))
+                  gemm<true>(mat<T>(*gx, R, st.in), gi, cmat<T>(c.in(1), GH, st.in));
+                if (TensorImpl* gw = c.grad_in(1))
+                  gemm<true>(mat<T>(*gw, GH, st.in), gi.transpose(), cmat<T>(c.in(0), R, st.in));
+                if (TensorImpl* gw = c.grad_in(2))
+                  gemm<true>(mat<T>(*gw, GH, H), gh.transpose(), cmat<T>(*sv.hprev, R, H));
+                if (TensorImpl* g = c.grad_in(3)) vec<T>(*g) += cvec<T>(*dh);
+                const std::size_t next = M == RNNMode::LSTM ? 5 : 4;
+                if (M == RNNMode::LSTM)
+                  if (TensorImpl* g = c.grad_in(4)) vec<T>(*g) += cvec<T>(*dc);
+                if (bias) {
+                  if (TensorImpl* g = c.grad_in(next))
+                    sum_into(g->data<T>(), g->shape, dgi->data<T>(), dgi->shape);
+                  if (TensorImpl* g = c.grad_in(next + 1))
+                    sum_into(g->data<T>(), g->shape, dgh->data<T>(), dgh->shape);
+                }
+              },
+              [mode, st, bias](GraphCtx& c) { rnn_graph(c, mode, st, bias); }});
     });
   });
   RNNLayerResult r;
