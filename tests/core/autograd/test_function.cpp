@@ -58,3 +58,31 @@ TEST_CASE("function: a gradient of the wrong shape is named") {
       tg::ShapeError);
   CHECK(tg::tape_stats().entries <= 2);
 }
+
+namespace {
+// y = e^x, its backward through the saved output, as torch's docs write Exp.
+struct Exp {
+  static tg::Tensor forward(tg::FunctionCtx& ctx, const tg::Tensor& x) {
+    tg::Tensor y = tg::exp(x);
+    ctx.save_for_backward({y});
+    return y;
+  }
+  static std::vector<tg::Tensor> backward(tg::FunctionCtx& ctx, const tg::Tensor& g) {
+    return {g * ctx.saved()[0]};
+  }
+};
+}  // namespace
+
+TEST_CASE("function: a backward written in ops has a second derivative (create_graph)") {
+  const tg::Tensor x = leaf({3, 4});
+  // Through a saved input, and through a saved output (which stands for the recorded result).
+  check_second([&] { return tg::apply<Cube>(x); }, {x});
+  check_second([&] { return tg::sigmoid(tg::apply<Cube>(x * 0.5)); }, {x});
+  check_second([&] { return tg::apply<Exp>(x) * x; }, {x});
+  const tg::Tensor a = leaf({4}), w = leaf({3, 4}, 8);
+  check_second([&] { return tg::square(tg::apply<ScaledMul>(a, w)); }, {a, w});
+  // d^2/dx^2 e^x = e^x, element for element.
+  const tg::Tensor d1 = tg::grad({tg::apply<Exp>(x).sum()}, {x}, {}, {.create_graph = true})[0];
+  const tg::Tensor d2 = tg::grad({d1.sum()}, {x})[0];
+  check_values(d2, tg::exp(x).to_vector<double>());
+}

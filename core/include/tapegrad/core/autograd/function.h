@@ -30,7 +30,10 @@ using ForwardFn = std::function<Tensor(FunctionCtx&, const std::vector<Tensor>&)
 using BackwardFn = std::function<std::vector<Tensor>(FunctionCtx&, const Tensor&)>;
 
 /// Runs forward without recording, then records one tape entry named `name` whose backward
-/// calls `backward` (also without recording).
+/// calls `backward`: without recording, or, in a create_graph pass, recording, so that a
+/// backward written in tensor ops has derivatives of its own (double backward, as torch's).
+/// There a saved output (the tensor forward returned) stands for the recorded result, so the
+/// second derivative runs through it; save inputs, or the output, not copies of either.
 Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs, ForwardFn forward,
                       BackwardFn backward);
 
