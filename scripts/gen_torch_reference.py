@@ -1509,6 +1509,13 @@ def double_backward_cases():
             torch.tensor([1.5, 0.7], dtype=torch.float64), w, b, training=False) ** 2,
          [r(2, 2, 5, 4), r(2), r(2)]),
     ]
+    return second_order_cases(specs)
+
+
+def second_order_cases(specs):
+    """For each (op, fn, inputs): a grad_outputs v and a direction u per input, the first-order
+    gradients grad(fn(inputs), inputs, v, create_graph=True) and the second-order
+    d/dx_i <those gradients, u>."""
     cases = []
     for (op, fn, inputs) in specs:
         leaves = [x.clone().requires_grad_() for x in inputs]
@@ -1524,6 +1531,87 @@ def double_backward_cases():
                       "u": [t(u) for u in us], "first": [t(g) for g in first],
                       "second": [t(g) if g is not None else None for g in second]})
     return cases
+
+
+def double_backward_op_cases():
+    """double_backward_cases' records for the indexing ops, the extrema, the statistics, the
+    losses, attention (written in torch's ops, as attention_cases) and recurrent layers (torch's
+    lstm_cell and gru_cell stepped through time: reverse runs from the end, and a sequence past
+    its length keeps its state and outputs zeros, as a packed sequence)."""
+    torch.manual_seed(37)
+    r = lambda *s: torch.randn(*s, dtype=torch.float64)
+    i64 = lambda v: torch.tensor(v, dtype=torch.int64)
+    f64 = lambda v: torch.tensor(v, dtype=torch.float64)
+
+    def attention(q, k, v):
+        s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        cut = torch.ones(s.shape[-2], s.shape[-1], dtype=torch.bool).triu(1)
+        w = torch.softmax(s.masked_fill(cut, float("-inf")), -1)
+        return ((w @ v) ** 2).sum() + torch.sin(w).sum()
+
+    def recurrent(cell, reverse, lengths):
+        def run(x, w_ih, w_hh, h, *rest):
+            lstm = cell is torch.lstm_cell
+            c, (b_ih, b_hh) = (rest[0], rest[1:]) if lstm else (None, rest)
+            outs = [None] * x.shape[0]
+            for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
+                if lstm:
+                    hn, cn = cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+                else:
+                    hn = cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+                on = (torch.ones(x.shape[1], 1, dtype=x.dtype) if lengths is None else
+                      torch.tensor([[float(t < n)] for n in lengths], dtype=x.dtype))
+                outs[t] = hn * on
+                h = torch.where(on != 0, hn, h)
+                if lstm:
+                    c = torch.where(on != 0, cn, c)
+            loss = (torch.stack(outs) ** 2).sum() + torch.sin(h).sum()
+            return loss + (c * h).sum() if lstm else loss
+        return run
+
+    H = 2
+    specs = [
+        ("gather", lambda a: torch.gather(a, 1, i64([[1, 3], [0, 0], [2, 1]])) ** 2, [r(3, 4)]),
+        ("index_select", lambda a: torch.index_select(a, 1, i64([3, 0, 3])) ** 2, [r(3, 4)]),
+        ("embedding", lambda w: F.embedding(i64([[1, 4, 1], [0, 2, 4]]), w, padding_idx=4,
+                                            scale_grad_by_freq=True) ** 2, [r(5, 3)]),
+        ("sort", lambda a: torch.sort(a, 1, descending=True).values ** 2 * a, [r(2, 3, 4)]),
+        ("topk", lambda a: torch.topk(a, 2, 1).values ** 2, [r(3, 4)]),
+        ("pad_reflect", lambda a: F.pad(a, (1, 2, 1, 1), mode="reflect") ** 2, [r(1, 2, 3, 4)]),
+        ("pad_circular", lambda a: F.pad(a, (1, 3), mode="circular") ** 2, [r(2, 3, 4)]),
+        ("max_dim", lambda a: torch.max(a, 1).values ** 2, [r(2, 3, 4)]),
+        ("amax", lambda a: torch.amax(a, (0, 2)) ** 2, [r(2, 3, 4)]),
+        ("maximum", lambda a, b: torch.maximum(a, b) * a, [r(3, 4), r(3, 4)]),
+        ("logsumexp", lambda a: torch.logsumexp(a, 1) ** 2, [r(2, 3, 4)]),
+        ("var", lambda a: torch.var(a, (1, 2)) ** 2, [r(2, 3, 4)]),
+        ("std", lambda a: torch.std(a, 1) ** 2, [r(2, 3, 4)]),
+        ("norm", lambda a: torch.linalg.vector_norm(a, 2, dim=1) ** 2, [r(2, 3, 4)]),
+        ("norm_p3", lambda a: torch.linalg.vector_norm(a, 3), [r(3, 4)]),
+        ("l1_loss", lambda a, b: F.l1_loss(torch.tanh(a), b), [r(3, 4), r(3, 4)]),
+        ("huber_loss", lambda a, b: F.huber_loss(a * a, b, reduction="sum", delta=0.8),
+         [r(3, 4), r(3, 4)]),
+        ("smooth_l1_loss", lambda a, b, c: F.smooth_l1_loss(a * b, c, beta=0.7),
+         [r(3, 4), r(3, 4), r(3, 4)]),
+        ("kl_div", lambda a, b: F.kl_div(torch.log_softmax(a, 1), torch.softmax(b, 1),
+                                         reduction="mean"), [r(3, 4), r(3, 4)]),
+        ("kl_div_log_target", lambda a, b: F.kl_div(torch.log_softmax(a, 1),
+                                                    torch.log_softmax(b, 1),
+                                                    reduction="batchmean", log_target=True),
+         [r(3, 4), r(3, 4)]),
+        ("nll_loss", lambda a: F.nll_loss(torch.log_softmax(a * a, 1), i64([3, 0, 2])),
+         [r(3, 4)]),
+        ("binary_cross_entropy", lambda a, b: F.binary_cross_entropy(
+            torch.sigmoid(a * b), torch.sigmoid(b).detach()), [r(3, 4), r(3, 4)]),
+        ("binary_cross_entropy_with_logits", lambda a, b, c: F.binary_cross_entropy_with_logits(
+            a * b, torch.sigmoid(c), reduction="sum", pos_weight=f64([0.5, 2.0, 1.0, 3.0])),
+         [r(3, 4), r(3, 4), r(3, 4)]),
+        ("scaled_dot_product_attention", attention, [r(2, 3, 4), r(2, 5, 4), r(2, 5, 3)]),
+        ("lstm", recurrent(torch.lstm_cell, False, [3, 2]),
+         [r(3, 2, 3), r(4 * H, 3), r(4 * H, H), r(2, H), r(2, H), r(4 * H), r(4 * H)]),
+        ("gru_reverse", recurrent(torch.gru_cell, True, None),
+         [r(3, 2, 3), r(3 * H, 3), r(3 * H, H), r(2, H), r(3 * H), r(3 * H)]),
+    ]
+    return second_order_cases(specs)
 
 
 def functional_cases():
@@ -1624,6 +1712,7 @@ if __name__ == "__main__":
         real_write = write
         write = lambda name, *a, **k: real_write(name, *a, **k) if name in ONLY else None
     write("double_backward.json", double_backward_cases())
+    write("double_backward_ops.json", double_backward_op_cases())
     write("functional.json", functional_cases())
     write("penalties.json", penalty_cases())
     write("conv.json", conv_cases())
