@@ -1569,6 +1569,9 @@ def double_backward_op_cases():
             return loss + (c * h).sum() if lstm else loss
         return run
 
+    def heads(x):  # (T, N, 2 * E) to (N, 2, T, E)
+        return x.reshape(x.shape[0], x.shape[1], 2, -1).permute(1, 2, 0, 3)
+
     H = 2
     specs = [
         ("gather", lambda a: torch.gather(a, 1, i64([[1, 3], [0, 0], [2, 1]])) ** 2, [r(3, 4)]),
@@ -1610,6 +1613,23 @@ def double_backward_op_cases():
          [r(3, 2, 3), r(4 * H, 3), r(4 * H, H), r(2, H), r(2, H), r(4 * H), r(4 * H)]),
         ("gru_reverse", recurrent(torch.gru_cell, True, None),
          [r(3, 2, 3), r(3 * H, 3), r(3 * H, H), r(2, H), r(3 * H), r(3 * H)]),
+        ("min_dim_keepdim", lambda a: torch.min(a, 2, keepdim=True).values ** 2, [r(2, 3, 4)]),
+        ("amin", lambda a: torch.amin(a, 1) ** 2, [r(2, 3, 4)]),
+        ("max_all", lambda a: torch.max(a) ** 2 * a, [r(3, 4)]),
+        ("minimum", lambda a, b: torch.minimum(a, b) ** 2, [r(3, 1), r(4)]),
+        ("pad_constant", lambda a: F.pad(a, (1, -1, 2, 0), value=0.5) ** 2, [r(2, 3, 4)]),
+        ("pad_replicate", lambda a: F.pad(a, (2, 1), mode="replicate") ** 2, [r(2, 3, 4)]),
+        ("norm_inf", lambda a: torch.linalg.vector_norm(a, float("inf"), dim=2) ** 2,
+         [r(2, 3, 4)]),
+        ("norm_p1", lambda a: torch.linalg.vector_norm(a, 1, dim=(0, 2)) ** 2, [r(2, 3, 4)]),
+        ("var_population", lambda a: torch.var(a, 2, unbiased=False, keepdim=True) * a,
+         [r(2, 3, 4)]),
+        # multi_head_attention's (L, N, H * E) layout, H = 2, split into heads by torch's ops.
+        ("multi_head_attention", lambda q, k, v: (
+            (torch.softmax(heads(q) @ heads(k).transpose(-2, -1) / math.sqrt(2), -1) @ heads(v))
+            .permute(2, 0, 1, 3).reshape(3, 2, 6) ** 2), [r(3, 2, 4), r(5, 2, 4), r(5, 2, 6)]),
+        ("rnn_tanh", recurrent(torch.rnn_tanh_cell, False, None),
+         [r(4, 2, 3), r(H, 3), r(H, H), r(2, H), r(H), r(H)]),
     ]
     return second_order_cases(specs)
 
