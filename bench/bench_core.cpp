@@ -552,6 +552,40 @@ void bench_hogwild_epoch() {
 }  // namespace
 
 // bench_core [overhead|train|hogwild|matmul|conv|bound ...]: the named parts, or all of them.
+// B4's two max-pools (2x2, stride 2): nanoseconds per window, forward alone and forward plus
+// backward, the median of five rounds of 50 batches.
+void bench_pool(int threads) {
+  tg::set_num_threads(threads);
+  for (const auto& [name, shape] : std::vector<std::pair<const char*, tg::Shape>>{
+           {"pool1", {64, 10, 24, 24}}, {"pool2", {64, 20, 8, 8}}}) {
+    tg::Generator gen(2);
+    tg::Tensor x = tg::randn(shape, {.requires_grad = true}, &gen);
+    const double windows = static_cast<double>(x.numel()) / 4;
+    const tg::Tensor g = tg::randn({shape[0], shape[1], shape[2] / 2, shape[3] / 2}, {}, &gen);
+    const int iters = 50;
+    auto forward = [&] {
+      tg::NoGradGuard no_grad;
+      for (int i = 0; i < iters; ++i) tg::max_pool2d(x, {.kernel_size = 2});
+    };
+    auto both = [&] {
+      for (int i = 0; i < iters; ++i) {
+        tg::max_pool2d(x, {.kernel_size = 2}).backward(g);
+        x.zero_grad();
+      }
+    };
+    both();
+    std::vector<double> f, b;
+    for (int r = 0; r < 5; ++r) {
+      f.push_back(seconds(forward) / iters);
+      b.push_back(seconds(both) / iters);
+    }
+    std::printf(
+        "BENCH pool layer=%s threads=%d forward_ns_per_window=%.2f "
+        "forward_backward_ns_per_window=%.2f\n",
+        name, threads, median(f) / windows * 1e9, median(b) / windows * 1e9);
+  }
+}
+
 int main(int argc, char** argv) {
   const std::vector<std::string> want(argv + 1, argv + argc);
   auto on = [&](const char* part) {
@@ -573,6 +607,7 @@ int main(int argc, char** argv) {
       bench_matmul(256, 1024, 1024, threads);
       bench_matmul_t(32, 64, 32, threads);
     }
+    if (on("pool")) bench_pool(threads);
 #ifdef TAPEGRAD_BENCH_SGEMM
     if (on("conv")) bench_conv(threads);
     if (on("bound")) bench_bound(threads);

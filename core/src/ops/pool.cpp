@@ -181,11 +181,15 @@ void max_pool_pairs(const Pool& p, const T* in, T* yv, std::int64_t* iv) {
             const std::int64_t o = (pl * Ho + oh) * Wo;
             std::int64_t ow = 0;
 #if defined(__AVX2__)
-            if constexpr (std::is_same_v<T, float>)
+            if constexpr (std::is_same_v<T, float>) {
               if (Wo >= 8) {  // narrower rows: the call's set-up would cost more than it saves
                 ow = Wo / 8 * 8;
                 detail::max_pool_2x2_row(r0, r1, ow, row, W, yv + o, iv + o);
               }
+              for (; ow + 4 <= Wo; ow += 4)
+                detail::max_pool_2x2_row4(r0 + 2 * ow, r1 + 2 * ow, row + 2 * ow, W, yv + o + ow,
+                                          iv + o + ow);
+            }
 #endif
             for (; ow < Wo; ++ow) {
               const std::int64_t c = 2 * ow;

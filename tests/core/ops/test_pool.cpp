@@ -142,10 +142,13 @@ TEST_CASE("max_pool2d: the 2x2 stride-2 kernel gives the general loop's values a
   // size (even sizes), and ceil_mode, whose extra partial windows are cut off (odd sizes, where
   // a last row and column no window reads). The input holds ties, NaNs and -infinity (a window
   // of only -infinity keeps its first place).
-  // Rows of 19 and 16 windows take the float32 kernel's eight-wide blocks and its tail.
+  // Rows of 19, 16, 13, 7 and 4 windows take the float32 kernels' eight- and four-wide blocks
+  // and the scalar tail.
   for (const tg::Dtype dtype : {tg::kFloat64, tg::kFloat32})
-    for (const tg::Shape& shape : {tg::Shape{2, 3, 8, 6}, tg::Shape{1, 2, 7, 5}, tg::Shape{3, 4, 4},
-                                   tg::Shape{2, 3, 6, 38}, tg::Shape{1, 1, 5, 33}}) {
+    for (const tg::Shape& shape :
+         {tg::Shape{2, 3, 8, 6}, tg::Shape{1, 2, 7, 5}, tg::Shape{3, 4, 4}, tg::Shape{2, 3, 6, 38},
+          tg::Shape{1, 1, 5, 33}, tg::Shape{2, 3, 4, 8}, tg::Shape{1, 2, 6, 26},
+          tg::Shape{1, 1, 4, 15}}) {
       tg::Generator gen(7);
       std::vector<double> v =
           tg::randint(0, 4, shape, {.dtype = tg::kFloat64}, &gen).to_vector<double>();
