@@ -183,6 +183,8 @@ Tensor record_erased(const char* op, ImplPtr out,
 
 void compact_tape() { t_tape.compact(); }
 
+void number_after(std::uint64_t seq) { t_last_seq = std::max(t_last_seq, seq); }
+
 std::vector<NodePtr> live_tape_entries() {
   t_tape.compact();
   std::vector<NodePtr> live;

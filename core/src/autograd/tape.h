@@ -50,6 +50,12 @@ Tensor record(const char* op, ImplPtr out, const std::vector<Tensor>& inputs, F&
                        ClosureType::of<std::decay_t<F>>(), &closure);
 }
 
+/// Entries this thread records from now on are numbered above `seq` (their order stays
+/// topological): a derivative that recomputes its op from fresh aliases of its inputs calls it
+/// with its inputs' largest number first, so that every alias comes after every input, which
+/// grad()'s pruning needs to keep its inner pass out of the inputs' graphs.
+void number_after(std::uint64_t seq);
+
 /// This thread's live tape entries in recording order (after dropping released ones).
 std::vector<NodePtr> live_tape_entries();
 

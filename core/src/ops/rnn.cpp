@@ -260,6 +260,9 @@ Tensor recomputed(RNNMode mode, const Steps& st, const std::vector<Tensor>& in, 
 void rnn_graph(GraphCtx& c, RNNMode mode, const Steps& st, bool bias) {
   std::vector<Tensor> in, wanted;
   std::vector<std::size_t> at;
+  // The inputs may come from another thread's tape, numbered ahead of this one's.
+  for (const Node::Input& x : c.node.inputs)
+    if (x.t->node) number_after(x.t->node->seq);
   for (std::size_t i = 0; i < c.node.inputs.size(); ++i) {
     const Tensor x = c.in(i);
     in.push_back(c.needs(i) ? x.reshape(x.shape()) : x);
