@@ -97,9 +97,14 @@ Tensor unbatched(const Tensor& x3, const HeadsOf& h, std::int64_t rows, std::int
 
 // The backward in recorded ops, for create_graph: P recomputed from q and k (so q's and k's
 // second derivatives come through the softmax), then the fast kernel's formulas. mask is the
-// checked additive mask (or undefined).
+// checked additive mask (or undefined), read again here: mask_version is its storage's version
+// when the attention ran, so that a mask changed in place since is refused, as a saved input is.
 void attention_graph(GraphCtx& c, const AttentionSaved& sv, const HeadsOf& h, const Tensor& mask,
-                     bool causal) {
+                     std::uint32_t mask_version, bool causal) {
+  if (mask.defined() && impl_ptr(mask)->storage->version != mask_version)
+    throw StateError(msg(kOp,
+                         ": attn_mask was modified in place after the attention ran; its "
+                         "create_graph derivative needs it as it was (clone it first)"));
   const Geometry& g = sv.g;
   const std::int64_t Bn = g.d.batch, L = g.d.L, S = g.d.S, E = g.d.E, Ev = g.d.Ev;
   const std::int64_t out_n = Bn * L * Ev;
@@ -223,8 +228,9 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry&
           }
         },
         L * S * (E + Ev));
-    auto graph = [sv, heads, mask, causal = o.is_causal](GraphCtx& c) {
-      attention_graph(c, sv, heads, mask, causal);
+    auto graph = [sv, heads, mask, causal = o.is_causal,
+                  version = mask.defined() ? impl_ptr(mask)->storage->version : 0u](GraphCtx& c) {
+      attention_graph(c, sv, heads, mask, version, causal);
     };
     return record(
         kOp, std::move(out), {q, k, v},

@@ -4,6 +4,7 @@
 // and second derivatives are torch's (tests/reference/double_backward_ops.json: 37 cases).
 #include <limits>
 #include <map>
+#include <thread>
 
 #include "torch_second_order.h"
 
@@ -365,4 +366,43 @@ TEST_CASE(
        }},
   };
   check_torch_second_order("double_backward_ops.json", ops);
+}
+
+TEST_CASE("create_graph: a recurrent layer recorded on another thread differentiates twice") {
+  // The forward runs on a thread whose entries are numbered far ahead of this one's: the
+  // layer's recorded derivative must still keep its inner pass inside its recomputation.
+  const Tensor x = leaf({3, 2, 3}, 40), w_ih = leaf({2, 3}, 41), w_hh = leaf({2, 2}, 42),
+               h0_leaf = leaf({2, 2}, 43);
+  auto loss_of = [&](int ahead_by) {
+    Tensor ahead = x * 1.0;
+    for (int i = 0; i < ahead_by; ++i) ahead = ahead * 1.0;
+    const Tensor h0 = h0_leaf * 1.0;
+    const tg::RNNLayerResult r =
+        tg::rnn_layer(tg::RNNMode::Tanh, x, h0, Tensor(), {w_ih, w_hh, Tensor(), Tensor()});
+    // Only ops whose recorded derivatives read no tensor of that thread before the layer's
+    // (a product's would, and would number this thread's next entries past it).
+    return tg::sum(r.output) + tg::sum(h0);
+  };
+  auto second = [&](const Tensor& loss) {
+    const Tensor g = tg::grad({loss}, {w_ih, h0_leaf}, {}, {.create_graph = true})[0];
+    return tg::grad({tg::sum(g * g)}, {w_ih})[0];
+  };
+  const std::vector<double> here = second(loss_of(0)).to_vector<double>();
+  Tensor there;
+  std::thread t([&] { there = loss_of(20000); });  // its numbers pass this thread's
+  t.join();
+  check_values(second(there), here, 0);
+}
+
+TEST_CASE("create_graph: an attention mask changed in place since is refused by name") {
+  const Tensor q = leaf({2, 3, 4}, 1), k = leaf({2, 5, 4}, 2), v = leaf({2, 5, 3}, 3);
+  const Tensor mask = tg::zeros({3, 5}, {.dtype = tg::kFloat64});
+  tg::AttentionOptions o;
+  o.attn_mask = mask;
+  const Tensor y = tg::sum(tg::square(tg::scaled_dot_product_attention(q, k, v, o).output));
+  mask.fill_(1.0);
+  CHECK_THROWS_WITH_AS(tg::grad({y}, {q}, {}, {.create_graph = true}),
+                       doctest::Contains("attn_mask was modified in place"), tg::StateError);
+  // The first-order pass reads the saved softmax only, as before.
+  CHECK(tg::grad({y}, {q})[0].shape() == tg::Shape{2, 3, 4});
 }
