@@ -46,7 +46,8 @@ namespace {
 
 // The variance (kStd: its square root) over the reduced dims. mean = sum x / N;
 // var = sum (x - mean)^2 / max(0, N - correction).
-// var: dy/dx = 2 (x - mean) / (N - correction).   std: dy/dx = (x - mean) / ((N - correction) y).
+// var: dy/dx = 2 (x - mean) / (N - correction).   std: dy/dx = (x - mean) / ((N - correction) y),
+// 0 where y = 0 (torch's masked_fill: a constant's std has gradient 0, not 0/0).
 template <bool kStd>
 Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correction,
                 bool keepdim) {
@@ -71,9 +72,12 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
       if (!c.needs(0)) return;
       const Tensor x = c.in(0), g = reshape(c.grad_out(), kept);
       const Tensor centered = x - sum_to(x, kept) * (1.0 / count);
-      if constexpr (kStd)
-        c.add(0, g * centered / (variance<true>(op, x, dims, correction, true) * n_minus_c));
-      else
+      if constexpr (kStd) {
+        // g / y, 0 where y = 0, with y replaced there so that no branch divides by zero.
+        const Tensor y = variance<true>(op, x, dims, correction, true), zero = eq(y, zeros_like(y));
+        c.add(0,
+              masked_fill(g / masked_fill(y, zero, 1.0), zero, 0.0) * centered * (1.0 / n_minus_c));
+      } else
         c.add(0, g * centered * (2.0 / n_minus_c));
     };
     return record(
@@ -89,7 +93,8 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
                     if constexpr (kStd) {
                       // g / y first (kept shape), then gx += (x - mean) g / (y d).
                       const ImplPtr gy = make_impl(kept, xi.dtype);
-                      vec<T>(*gy) = cvec<T>(c.grad_out()) / cvec<T>(c.out());
+                      vec<T>(*gy) = (cvec<T>(c.out()) == T(0))
+                                        .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()));
                       reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(),
                                       kept, [d](const auto& xs, const auto& ms, const auto& gs) {
                                         return (xs - ms) * gs / d;

@@ -80,3 +80,12 @@ TEST_CASE("amax/logsumexp/var/norm/cumsum: bad arguments are named") {
   CHECK_THROWS_WITH_AS(tg::cumsum(x, 2), doctest::Contains("cumsum: dim out of range"),
                        tg::ValueError);
 }
+
+TEST_CASE("std: a constant's gradient is 0, as torch's, on both backward paths") {
+  // torch 1.13: torch.std(torch.ones(3, requires_grad=True)).backward() gives [0, 0, 0].
+  const tg::Tensor x = leaf_of({2.0, 2.0, 2.0, 1.0, 3.0, 5.0}, {2, 3});
+  const tg::Tensor y = tg::std(x, 1);
+  check_values(tg::grad({tg::sum(y)}, {x})[0], {0, 0, 0, -0.5, 0, 0.5});
+  const tg::Tensor g = tg::grad({tg::sum(tg::std(x, 1))}, {x}, {}, {.create_graph = true})[0];
+  check_values(g.detach(), {0, 0, 0, -0.5, 0, 0.5});
+}
