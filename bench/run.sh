@@ -94,10 +94,11 @@ for t in 1 2; do
   a=$(median_of "$f32") b=$(median_of "$f64")
   echo "BENCH B1 dtype=float64 threads=$t float32_s=$a float64_s=$b float64_over_float32=$(ratio "$b" "$a")"
 done
-# B5, the character LSTM, and B6, the small GPT: tapegrad against libtorch (nothing written by
-# hand in Eigen), interleaved; the figure beside the time is the mean loss of the pass's last 32
-# steps.
-for w in B5 B6; do for t in 1 2; do
+# B5, the character LSTM, B6, the small GPT, and PINN, examples/pinn.cpp's training (two
+# create_graph gradients a step): tapegrad against libtorch (nothing written by hand in Eigen),
+# interleaved. The figure beside the time is the mean loss of the pass's last 32 steps (B5, B6)
+# or the last step's loss (PINN). PINN has no GEMM bound: its products are at most 64 x 32 x 32.
+for w in B5 B6 PINN; do for t in 1 2; do
   declare -A secs=() loss=() rss=()
   for ((r = 0; r < reps; ++r)); do
     for i in tapegrad libtorch; do
@@ -108,28 +109,15 @@ for w in B5 B6; do for t in 1 2; do
     done
   done
   ts=$(median_of "${secs[tapegrad]}") ls=$(median_of "${secs[libtorch]}")
+  bound_fields=""
+  [[ $w == PINN ]] ||
+    bound_fields="gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "$ts")"
   echo "BENCH $w threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
        "loss_tapegrad=$(median_of "${loss[tapegrad]}") loss_libtorch=$(median_of "${loss[libtorch]}")" \
        "rss_tapegrad_mib=$(median_of "${rss[tapegrad]}") rss_libtorch_mib=$(median_of "${rss[libtorch]}")" \
-       "gemm_bound_s=${bound[$w$t]:-busy} of_gemm_bound=$(bound_ratio "${bound[$w$t]:-}" "$ts")"
+       $bound_fields
   unset secs loss rss
 done; done
-# PINN: examples/pinn.cpp's training (two create_graph gradients a step), tapegrad against
-# libtorch, interleaved; the figure beside the time is the last step's loss.
-for t in 1 2; do
-  declare -A secs=() loss=()
-  for ((r = 0; r < reps; ++r)); do
-    for i in tapegrad libtorch; do
-      line=$(OMP_NUM_THREADS=$t "$build/bench/bench_$i" PINN "$t" | grep '^RESULT')
-      secs[$i]+="$(echo "$line" | field seconds) "
-      loss[$i]+="$(echo "$line" | field loss) "
-    done
-  done
-  ts=$(median_of "${secs[tapegrad]}") ls=$(median_of "${secs[libtorch]}")
-  echo "BENCH PINN threads=$t tapegrad_s=$ts libtorch_s=$ls vs_libtorch=$(ratio "$ls" "$ts")" \
-       "loss_tapegrad=$(median_of "${loss[tapegrad]}") loss_libtorch=$(median_of "${loss[libtorch]}")"
-  unset secs loss
-done
 # HVP: a Hessian-vector product of B1's loss (double backward) over one first-order gradient,
 # in each library, one after the other; each run's figures are already medians of five rounds.
 for t in 1 2; do
