@@ -22,24 +22,16 @@ void check_grad(const std::string& name, std::size_t i, const TensorImpl& g, con
                          " ", dtype_name(g.dtype), ", expected ", shape_str(x.shape), " ",
                          dtype_name(x.dtype)));
 }
-}  // namespace
 
-Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs, ForwardFn forward,
-                      BackwardFn backward) {
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (!inputs[i].defined()) throw StateError(msg(name, ": input ", i, " is undefined"));
-  auto ctx = std::make_shared<FunctionCtx>();
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = forward(*ctx, inputs);
-  }
-  if (!out.defined()) throw StateError(msg(name, ": forward returned an undefined tensor"));
-  // A fresh handle on the result's storage, so the tape entry never lands on an input's handle.
-  ImplPtr y = alias_impl(*impl_ptr(out), out.shape());
-  if (!any_requires_grad(inputs) || !is_floating(y->dtype)) return Tensor(y);
-  const std::size_t n = inputs.size();
-  auto fast = [ctx, backward, n, name](BackwardCtx& c) {
+// The entry's closure: both backward forms over one copy of what they share (the context, the
+// user's backward, the input count and the name).
+struct CustomBackward {
+  std::shared_ptr<FunctionCtx> ctx;
+  BackwardFn backward;
+  std::size_t n;
+  std::string name;
+
+  void operator()(BackwardCtx& c) const {
     Tensor g(alias_impl(c.grad_out(), c.grad_out().shape));
     std::vector<Tensor> grads;
     {
@@ -54,12 +46,13 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
       check_grad(name, i, *impl_ptr(grads[i]), *gx);
       add_into(*gx, *impl_ptr(grads[i]));
     }
-  };
+  }
+
   // create_graph: backward runs recording (the pass turned grad mode on), so a backward written
   // in tensor ops is differentiable again through the saved inputs and the incoming gradient.
   // A saved output becomes this entry's recorded result (as torch's saved outputs): constant,
   // it would leave out the part of the second derivative that goes through it.
-  auto graph = [ctx, backward, n, name](GraphCtx& c) {
+  void operator()(GraphCtx& c) const {
     FunctionCtx recorded = *ctx;
     std::vector<Tensor> saved = ctx->saved();
     for (Tensor& s : saved)
@@ -79,8 +72,26 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
       check_grad(name, i, *impl_ptr(grads[i]), *c.node.inputs[i].t);
       c.add(i, grads[i]);
     }
-  };
-  Tensor r = record("custom", y, inputs, WithGraph{std::move(fast), std::move(graph)});
+  }
+};
+}  // namespace
+
+Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs, ForwardFn forward,
+                      BackwardFn backward) {
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i].defined()) throw StateError(msg(name, ": input ", i, " is undefined"));
+  auto ctx = std::make_shared<FunctionCtx>();
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = forward(*ctx, inputs);
+  }
+  if (!out.defined()) throw StateError(msg(name, ": forward returned an undefined tensor"));
+  // A fresh handle on the result's storage, so the tape entry never lands on an input's handle.
+  ImplPtr y = alias_impl(*impl_ptr(out), out.shape());
+  if (!any_requires_grad(inputs) || !is_floating(y->dtype)) return Tensor(y);
+  Tensor r = record("custom", y, inputs,
+                    CustomBackward{std::move(ctx), std::move(backward), inputs.size(), name});
   Node& node = *impl_ptr(r)->node;
   node.custom_name = name;
   node.op = node.custom_name.c_str();
