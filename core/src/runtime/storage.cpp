@@ -40,7 +40,20 @@ StoragePtr Storage::make(std::size_t n) {
   return StoragePtr::adopt(s);
 }
 
+StoragePtr Storage::make_view(const StoragePtr& base, std::size_t offset, std::size_t n) {
+  Storage* s = new (memory::allocate(kHeader)) Storage;
+  s->owner_ = base->owner_ ? base->owner_ : base;  // a view of a view holds the block's owner
+  s->data = static_cast<char*>(base->data) + offset;
+  s->bytes = n;
+  return StoragePtr::adopt(s);
+}
+
 void Storage::destroy(Storage* s) noexcept {
+  if (s->owner_) {  // a view: the block and its bytes are the owner's
+    s->~Storage();
+    memory::deallocate(s, kHeader);
+    return;
+  }
   const std::size_t n = s->bytes;
   const bool inline_data = s->inline_data_;
   if (!inline_data) memory::deallocate(s->data, n);

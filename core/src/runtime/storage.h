@@ -17,6 +17,10 @@ using StoragePtr = RefPtr<Storage>;
 struct Storage : RefCounted<Storage> {
   /// A new block of `bytes` bytes, uninitialised. Throws std::bad_alloc.
   static StoragePtr make(std::size_t bytes);
+  /// A storage for `bytes` bytes of base's block from byte `offset` on (the caller checks the
+  /// range), keeping base alive: a tensor on it is a view into the middle of another tensor,
+  /// as data-parallel training's gradients in their reduction buffer. It has its own version.
+  static StoragePtr make_view(const StoragePtr& base, std::size_t offset, std::size_t bytes);
   static void destroy(Storage* s) noexcept;
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -29,6 +33,7 @@ struct Storage : RefCounted<Storage> {
   Storage() = default;
   ~Storage() = default;
   bool inline_data_ = false;
+  StoragePtr owner_;  // set for a view: the storage whose block data points into
 };
 
 }  // namespace tapegrad

@@ -59,6 +59,21 @@ ImplPtr alias_impl(const TensorImpl& src, const Shape& shape) {
   return t;
 }
 
+ImplPtr view_impl(const TensorImpl& base, std::int64_t offset, const Shape& shape) {
+  const std::int64_t numel = shape_numel(shape);
+  if (offset < 0 || numel < 0 || offset > base.numel || numel > base.numel - offset)
+    throw ValueError(
+        msg("view: elements [", offset, ", ", offset + numel, ") of a tensor of ", base.numel));
+  ImplPtr t = new_impl();
+  t->shape = shape;
+  t->numel = numel;
+  t->dtype = base.dtype;
+  const std::size_t size = dtype_size(base.dtype);
+  t->storage = Storage::make_view(base.storage, static_cast<std::size_t>(offset) * size,
+                                  static_cast<std::size_t>(numel) * size);
+  return t;
+}
+
 ImplPtr copy_impl(const TensorImpl& src) {
   ImplPtr t = make_impl(src.shape, src.dtype);
   std::memcpy(t->storage->data, src.storage->data, src.bytes());

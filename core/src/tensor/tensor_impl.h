@@ -60,6 +60,18 @@ ImplPtr make_impl(Shape shape, Dtype dtype);
 ImplPtr make_zeros(Shape shape, Dtype dtype);
 /// A new handle on src's storage with another shape of the same numel (views, detach).
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
+/// A tensor of `shape` on base's elements from element `offset` on, in a storage of its own
+/// (Storage::make_view): writes through either show in both. ValueError when the range does not
+/// fit in base.
+ImplPtr view_impl(const TensorImpl& base, std::int64_t offset, const Shape& shape);
+/// view_impl for handles.
+inline Tensor view_of(const Tensor& base, std::int64_t offset, const Shape& shape) {
+  return Tensor(view_impl(*impl_ptr(base), offset, shape));
+}
+/// True when a and b are on the same storage (a view made by view_impl has its own).
+inline bool same_storage(const Tensor& a, const Tensor& b) {
+  return impl_ptr(a)->storage.get() == impl_ptr(b)->storage.get();
+}
 /// A copy of src's values in fresh storage of the same shape and dtype.
 ImplPtr copy_impl(const TensorImpl& src);
 

@@ -7,6 +7,7 @@
 
 #include "../helpers.h"
 #include "runtime/allocator.h"
+#include "tensor/tensor_impl.h"
 
 TEST_CASE("memory: a freed tensor's block is cached and reused, empty_cache returns it") {
   tg::empty_cache();
@@ -120,4 +121,29 @@ TEST_CASE(
   CHECK(big.sum().item() == doctest::Approx(2 * 1024 * 1024 + 3));  // every byte is usable
   const tg::Tensor small = tg::ones({1000});
   CHECK(reinterpret_cast<std::uintptr_t>(small.data<float>()) % 64 == 0);
+}
+
+TEST_CASE("memory: a view into another tensor's block shares its elements and keeps it alive") {
+  const std::size_t live = tg::live_tensor_bytes();
+  tg::Tensor view;
+  {
+    const tg::Tensor base = tg::arange(0, 12, 1, {.dtype = tg::kFloat64});
+    view = tg::view_of(base, 4, {2, 3});
+    CHECK(view.to_vector<double>() == std::vector<double>{4, 5, 6, 7, 8, 9});
+    CHECK_FALSE(tg::same_storage(view, base));    // its own storage, with its own version
+    CHECK(tg::live_tensor_bytes() == live + 96);  // a view's bytes are its base's
+    view.fill_(-1);
+    CHECK(base.to_vector<double>()[4] == -1);
+    CHECK(base.to_vector<double>()[10] == 10);
+    // A view of the view reaches the same block.
+    tg::view_of(view, 5, {1}).fill_(7);
+    CHECK(base.to_vector<double>()[9] == 7);
+    CHECK_THROWS_WITH_AS(tg::view_of(base, 8, {5}), "view: elements [8, 13) of a tensor of 12",
+                         tg::ValueError);
+  }
+  // The base's last handle is gone; the view holds its block.
+  CHECK(tg::live_tensor_bytes() == live + 96);
+  CHECK(view.to_vector<double>() == std::vector<double>{-1, -1, -1, -1, -1, 7});
+  view = tg::Tensor();
+  CHECK(tg::live_tensor_bytes() == live);
 }
