@@ -1,7 +1,9 @@
 // DistributedDataParallel: each parameter's post-accumulate-grad hook marks its gradient
 // complete; when a bucket's gradients all are (and the buckets before it have started), the
 // bucket is packed and its MPI_Iallreduce started while backward goes on. At the end of the
-// backward the rest are started, all are waited for and the averages written back.
+// backward the rest are started, all are waited for and divided by the world size. The
+// gradients are views into their bucket after the first reduction, so packing and unpacking
+// copy nothing.
 #include "tapegrad/distributed/ddp.h"
 
 #include <mpi.h>
@@ -16,47 +18,55 @@
 #include "tapegrad/core/autograd.h"
 #include "tapegrad/distributed/collectives.h"
 #include "tapegrad/distributed/context.h"
+#include "tensor/tensor_impl.h"
 
 namespace tapegrad::dist {
 
 struct DistributedDataParallel::Bucket {
   std::vector<std::size_t> params;         // indices into params_
   Tensor flat;                             // the packed gradients
+  std::vector<Tensor> views;               // per parameter: its place in flat, in its shape
   MPI_Request request = MPI_REQUEST_NULL;  // its allreduce in flight (kept: a step allocates none)
   std::size_t pending = 0;                 // parameters whose gradient is not complete yet
 };
 
 namespace {
-// Packs the bucket's gradients into flat (an absent gradient as zeros), or unpacks flat * scale
-// into them.
+// A gradient that is its place in the bucket is reduced where backward left it; any other is
+// copied there and then replaced by that place (torch's gradient_as_bucket_view), so from the
+// next backward on the gradients accumulate in the bucket and packing copies nothing. A gradient
+// in a graph (create_graph) keeps its identity and is copied each time; an absent one
+// contributes zeros.
 template <typename T>
-void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
-                 const Tensor& flat, bool pack, double scale) {
-  T* f = flat.data<T>();
-  const auto s = static_cast<T>(scale);
-  for (std::size_t i : idx) {
-    const Tensor& p = params[i];
-    const auto n = static_cast<std::size_t>(p.numel());
+void pack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+          const std::vector<Tensor>& views) {
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const Tensor& p = params[idx[k]];
     const Tensor g = p.grad();
-    if (pack) {
-      if (g.defined())
-        std::memcpy(f, g.data<T>(), n * sizeof(T));
-      else
-        std::memset(f, 0, n * sizeof(T));  // no gradient here: contributes nothing
-    } else if (g.defined()) {
-      T* out = g.data<T>();
-      for (std::size_t k = 0; k < n; ++k) out[k] = f[k] * s;
+    T* place = views[k].data<T>();
+    const auto n = static_cast<std::size_t>(p.numel());
+    if (!g.defined()) {
+      std::memset(place, 0, n * sizeof(T));
+    } else if (!same_storage(g, views[k])) {
+      std::memcpy(place, g.data<T>(), n * sizeof(T));
+      if (!g.requires_grad()) p.set_grad(views[k]);
     }
-    f += n;
   }
 }
 
-void copy_bucket(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
-                 const Tensor& flat, bool pack, double scale) {
-  if (flat.dtype() == kFloat32)
-    copy_bucket<float>(params, idx, flat, pack, scale);
-  else
-    copy_bucket<double>(params, idx, flat, pack, scale);
+// The sums divided by the world size in place, and copied out to the gradients that are not
+// their place in the bucket.
+template <typename T>
+void unpack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
+            const std::vector<Tensor>& views, const Tensor& flat, double scale) {
+  T* f = flat.data<T>();
+  const auto s = static_cast<T>(scale);
+  const auto n = static_cast<std::size_t>(flat.numel());
+  for (std::size_t k = 0; k < n; ++k) f[k] *= s;
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const Tensor g = params[idx[k]].grad();
+    if (g.defined() && !same_storage(g, views[k]))
+      std::memcpy(g.data<T>(), views[k].data<T>(), static_cast<std::size_t>(g.numel()) * sizeof(T));
+  }
 }
 }  // namespace
 
@@ -106,6 +116,11 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     }
     b.flat = zeros({n}, {.dtype = params_[b.params.front()].dtype()});
     detail::mpi_count(n, "DistributedDataParallel");
+    std::int64_t offset = 0;
+    for (std::size_t i : b.params) {
+      b.views.push_back(view_of(b.flat, offset, params_[i].shape()));
+      offset += params_[i].numel();
+    }
   }
   ready_.assign(params_.size(), 0);
   reset_round();
@@ -155,7 +170,10 @@ void DistributedDataParallel::on_gradient_ready(std::size_t param) {
 }
 
 void DistributedDataParallel::start(Bucket& b, bool blocking) {
-  copy_bucket(params_, b.params, b.flat, true, 1.0);
+  if (b.flat.dtype() == kFloat32)
+    pack<float>(params_, b.params, b.views);
+  else
+    pack<double>(params_, b.params, b.views);
   void* data = detail::raw(b.flat);
   const int n = static_cast<int>(b.flat.numel());
   const MPI_Datatype type = detail::mpi_type(b.flat.dtype());
@@ -189,7 +207,12 @@ void DistributedDataParallel::synchronize() {
     start(buckets_[next_bucket_], next_bucket_ + 1 == buckets_.size());
   for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   const double scale = 1.0 / world_size();
-  for (Bucket& b : buckets_) copy_bucket(params_, b.params, b.flat, false, scale);
+  for (Bucket& b : buckets_) {
+    if (b.flat.dtype() == kFloat32)
+      unpack<float>(params_, b.params, b.views, b.flat, scale);
+    else
+      unpack<double>(params_, b.params, b.views, b.flat, scale);
+  }
   reset_round();
   ++stats_.reductions;
   stats_.sync_seconds +=

@@ -190,6 +190,31 @@ TEST_CASE("DistributedDataParallel: after a backward that threw half-way, the ne
   CHECK(ddp.stats().reductions == 2);
 }
 
+TEST_CASE("DistributedDataParallel: a gradient replaced, or in a graph, is averaged too") {
+  auto model = std::make_shared<PartlyUsed>();
+  dist::DistributedDataParallel ddp(model);
+  const tg::Tensor x = rank_batch();
+  ddp(x).sum().backward();  // from here on the gradients are views into the bucket
+  const std::vector<double> expected = model->a->weight().grad().to_vector<double>();
+
+  // Fresh gradient tensors in their place (torch's `p.grad = zeros`): copied into the bucket,
+  // averaged, and replaced by the bucket's views again.
+  for (const tg::Tensor& p : model->parameters())
+    p.set_grad(tg::zeros(p.shape(), {.dtype = tg::kFloat64}));
+  ddp(x).sum().backward();
+  check_values(model->a->weight().grad(), expected);
+  model->zero_grad();
+  ddp(x).sum().backward();
+  check_values(model->a->weight().grad(), expected);
+
+  // A gradient with a graph (create_graph) keeps its identity: averaged where it is.
+  for (const tg::Tensor& p : model->parameters()) p.set_grad(tg::Tensor());
+  ddp(x).sum().backward({}, {.create_graph = true});
+  const tg::Tensor g = model->a->weight().grad();
+  CHECK(g.requires_grad());
+  check_values(g, expected);
+}
+
 namespace {
 // A layer with running state, as BatchNorm keeps it.
 struct Counting : nn::Module {

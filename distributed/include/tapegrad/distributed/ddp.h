@@ -39,7 +39,11 @@ class DistributedDataParallel : public nn::Module {
   /// their gradients across ranks before returning: a bucket's reduction starts as soon as backward
   /// has completed every gradient in it (buckets start in a fixed order, the same on every
   /// rank), so it overlaps the rest of backward, and backward() waits for all of them at its
-  /// end. Parameters the pass does not reach contribute zeros.
+  /// end. Parameters the pass does not reach contribute zeros. From the first reduction on,
+  /// each parameter's gradient is a view into its bucket (torch's gradient_as_bucket_view), so
+  /// backward accumulates where the reduction reads and nothing is copied; a gradient replaced
+  /// since (set_grad) is copied in and replaced by the view again, and one in a graph
+  /// (create_graph) keeps its identity and is copied both ways.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel() override;
 
