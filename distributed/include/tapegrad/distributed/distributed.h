@@ -6,3 +6,4 @@
 #include "tapegrad/distributed/ddp.h"
 #include "tapegrad/distributed/local_sgd.h"
 #include "tapegrad/distributed/parameter_server.h"
+#include "tapegrad/distributed/zero.h"
