@@ -1,7 +1,8 @@
-// B2 data-parallel: run as `mpiexec -n R bench_dist THREADS [BUCKET_MB]`. Every rank takes its
-// share (every R-th sample, as DistributedSampler deals) of each global batch of 256 in the
+// B2 data-parallel: run as `mpiexec -n R bench_dist THREADS [BUCKET_MB [zero]]`. Every rank takes
+// its share (every R-th sample, as DistributedSampler deals) of each global batch of 256 in the
 // order all implementations share, from the same initial parameters; DistributedDataParallel
-// averages the gradients, buckets starting during backward. Rank 0 prints the epoch's time, the
+// averages the gradients, buckets starting during backward; with `zero`, Adam is sharded across
+// the ranks (ZeroRedundancyOptimizer). Rank 0 prints the epoch's time, the
 // time backward spent at its end finishing the reduction (starting the rest, waiting,
 // unpacking), how many buckets started early and, for the projection in bench/README.md, the
 // time of one allreduce of B2's gradient bytes and of 1 KiB.
@@ -14,11 +15,12 @@ namespace nn = tg::nn;
 
 int main(int argc, char** argv) {
   tg::dist::Context mpi(argc, argv);
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: mpiexec -n R %s THREADS [BUCKET_MB]\n", argv[0]);
+  const bool zero = argc == 4 && std::string(argv[3]) == "zero";
+  if (argc < 2 || argc > 4 || (argc == 4 && !zero)) {
+    std::fprintf(stderr, "usage: mpiexec -n R %s THREADS [BUCKET_MB [zero]]\n", argv[0]);
     return 2;
   }
-  const double bucket_mb = argc == 3 ? std::atof(argv[2]) : 25;
+  const double bucket_mb = argc >= 3 ? std::atof(argv[2]) : 25;
   tg::set_num_threads(std::atoi(argv[1]));
   tg::manual_seed(0);
   const int rank = tg::dist::rank(), world = tg::dist::world_size();
@@ -34,7 +36,14 @@ int main(int argc, char** argv) {
     }
   }
   tg::dist::DistributedDataParallel ddp(net, {.bucket_mb = bucket_mb});
-  tg::optim::Adam opt(net->parameters(), {.lr = 1e-3});
+  std::unique_ptr<tg::optim::Optimizer> opt;
+  if (zero)
+    opt = std::make_unique<tg::dist::ZeroRedundancyOptimizer>(
+        net->parameters(), [](const tg::optim::NamedParams& shard) {
+          return std::make_unique<tg::optim::Adam>(shard, tg::optim::AdamOptions{.lr = 1e-3});
+        });
+  else
+    opt = std::make_unique<tg::optim::Adam>(net->parameters(), tg::optim::AdamOptions{.lr = 1e-3});
   const tg::data::MNIST train(bench::data_dir(), tg::data::Split::Train);
   const tg::data::MNIST test(bench::data_dir(), tg::data::Split::Test);
   const tg::Tensor &X = train.inputs(), &Y = train.targets();
@@ -51,11 +60,11 @@ int main(int argc, char** argv) {
     const tg::Tensor idx = tg::from_vector(mine);
     const tg::Tensor loss =
         nn::functional::cross_entropy(ddp(X.index_select(0, idx)), Y.index_select(0, idx));
-    opt.zero_grad();
+    opt->zero_grad();
     const double f = bench::now();
     loss.backward();
     const double g = bench::now();
-    opt.step();
+    opt->step();
     forward += f - a;
     backward += g - f;
     step += bench::now() - g;

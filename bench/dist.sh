@@ -2,10 +2,12 @@
 # B2 on this machine four ways, interleaved REPS times (default 3): one process with one
 # thread, one process with two threads (bench_tapegrad), and two MPI ranks with one thread each
 # (bench_dist) with the default 25 MB buckets (B2's gradients fit one) and with 1 MB buckets
-# (two, the first reduced while backward runs); medians, throughput ratios, the share of the
+# (two, the first reduced while backward runs), and with Adam sharded across the ranks
+# (ZeroRedundancyOptimizer); medians, throughput ratios, the share of the
 # 2-rank epoch spent finishing the reduction at the end of backward, where a 2-rank step goes
 # (forward, backward before that, optimizer step), and the machine's ceiling: two independent
-# one-thread runs side by side, one per core (2 x their throughput over one run alone).
+# one-thread runs side by side, one per core (2 x their throughput over one run alone), and the
+# sharded 2-rank speedup as a share of that ceiling (of_ceiling).
 # Usage: bench/dist.sh BUILD_DIR [REPS]
 set -euo pipefail
 build=${1:?usage: dist.sh BUILD_DIR [REPS]}
@@ -14,7 +16,7 @@ reps=${2:-3}
 root=""; [ "$(id -u)" -eq 0 ] && root=--allow-run-as-root
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
-one1=() one2=() two=() two1=() pairs=() comm=() big=() small=() fwd=() bwd=() stp=() acc=""
+one1=() one2=() two=() two1=() zero=() zstep=() pairs=() comm=() big=() small=() fwd=() bwd=() stp=() acc=""
 for ((r = 0; r < reps; ++r)); do
   one1+=("$(OMP_NUM_THREADS=1 "$build/bench/bench_tapegrad" B2 1 | grep '^RESULT' | field seconds)")
   one2+=("$(OMP_NUM_THREADS=2 "$build/bench/bench_tapegrad" B2 2 | grep '^RESULT' | field seconds)")
@@ -33,6 +35,9 @@ for ((r = 0; r < reps; ++r)); do
            OMP_NUM_THREADS=1 taskset -c 1 "$build/bench/bench_tapegrad" B2 1 | grep '^RESULT' | field seconds; wait) | sort -g | tail -1)
   pairs+=("$pair")
   two1+=("$(OMP_NUM_THREADS=1 mpiexec $root -n 2 --bind-to core "$build/bench/bench_dist" 1 1 | grep '^RESULT' | field seconds)")
+  line=$(OMP_NUM_THREADS=1 mpiexec $root -n 2 --bind-to core "$build/bench/bench_dist" 1 25 zero | grep '^RESULT')
+  zero+=("$(echo "$line" | field seconds)")
+  zstep+=("$(echo "$line" | field step_s)")
 done
 m() { printf '%s\n' "$@" | median; }
 a=$(m "${one1[@]}") b=$(m "${one2[@]}") c=$(m "${two[@]}") d=$(m "${comm[@]}")
@@ -46,3 +51,6 @@ awk -v c="$c" -v e="$(m "${two1[@]}")" -v f="$(m "${fwd[@]}")" -v g="$(m "${bwd[
   printf "BENCH dist B2 p2t1_bucket1mb_s=%.3f p2t1_forward_s=%.3f p2t1_backward_s=%.3f", e, f, g
   printf " p2t1_sync_s=%.3f p2t1_step_s=%.3f p2t1_s=%.3f", d, h, c
   printf " two_independent_p1t1_s=%.3f machine_ceiling=%.2f\n", p, 2 * a / p }'
+awk -v a="$a" -v p="$(m "${pairs[@]}")" -v z="$(m "${zero[@]}")" -v zs="$(m "${zstep[@]}")" 'BEGIN {
+  printf "BENCH dist B2 p2t1_zero_s=%.3f p2t1_zero_step_s=%.3f speedup_zero_over_p1t1=%.2f", z, zs, a / z
+  printf " of_ceiling=%.2f\n", (a / z) / (2 * a / p) }'
