@@ -143,6 +143,7 @@ void softmax_rows(T* s, const T* mask, std::int64_t L, std::int64_t S, T scale, 
     if (causal)
       for (std::int64_t j = i + 1; j < S; ++j) row[j] = kNegInf;
     softmax_row(row, row);  // a row shut out entirely gives NaN, as torch's
+    flush_subnormal(row);
   }
 }
 
@@ -276,6 +277,7 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Geometry&
                               Eigen::Map<ArrayX<T>> r(dP->data<T>() + at + i * S, S);
                               const Eigen::Map<const ArrayX<T>> pr(P + i * S, S);
                               r = softmax_row_backward(r, pr) * static_cast<T>(sv.scale);
+                              flush_subnormal(r);
                             }
                             const auto dS = Eigen::Map<const MatrixRM<T>>(dP->data<T>() + at, L, S);
                             if (gq)

@@ -202,3 +202,24 @@ TEST_CASE("multi_head_attention: the heads read in place give the split heads' n
   CHECK_THROWS_WITH_AS(tg::multi_head_attention(x, tg::zeros({4, 3, 6}), x, {.num_heads = 2}),
                        doctest::Contains("(L, N, H * E), (S, N, H * E)"), tg::ShapeError);
 }
+
+TEST_CASE("scaled_dot_product_attention: weights below the smallest normal number are 0") {
+  // Scores 0, -50, -95 and -200 (float32): e^-95 = 5.5e-42 is subnormal, which would cost
+  // every product of the weights a microcode assist; it is 0, and e^-50 is kept.
+  const tg::Tensor q = tg::ones({1, 1, 1});
+  const tg::Tensor k = tg::from_vector(std::vector<float>{0, -50, -95, -200}, {1, 4, 1});
+  const tg::Tensor v = tg::from_vector(std::vector<float>{1, 2, 3, 4}, {1, 4, 1});
+  tg::AttentionOptions o;
+  o.scale = 1.0;
+  o.need_weights = true;
+  const tg::Tensor q1 = q.clone().requires_grad_();
+  const tg::AttentionResult r = tg::scaled_dot_product_attention(q1, k, v, o);
+  const std::vector<float> w = r.weights.to_vector<float>();
+  CHECK(w[0] == 1.0f);
+  CHECK(w[1] == doctest::Approx(std::exp(-50.0)).epsilon(1e-5));
+  CHECK(w[2] == 0.0f);
+  CHECK(w[3] == 0.0f);
+  // The gradient's scores go through the same flush: finite, and 0 where the weight is.
+  r.output.sum().backward();
+  CHECK(std::isfinite(q1.grad().item()));
+}
