@@ -131,10 +131,20 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     // Only a backward that reached the parameters reduces them.
     if (sync_ && std::find(ready_.begin(), ready_.end(), 1) != ready_.end()) synchronize();
   });
+  // A backward that throws leaves the buckets it started reducing into the gradients
+  // themselves: they finish before it returns (every rank that threw alike waits on the same
+  // ones), and the round starts afresh.
+  error_hook_ = add_backward_error_hook([this] { abandon_round(); });
+}
+
+void DistributedDataParallel::abandon_round() {
+  for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+  reset_round();
 }
 
 DistributedDataParallel::~DistributedDataParallel() {
   if (hook_ >= 0) remove_post_backward_hook(hook_);
+  if (error_hook_ >= 0) remove_post_backward_hook(error_hook_);
   for (std::size_t i = 0; i < grad_hooks_.size(); ++i)
     params_[i].remove_post_accumulate_grad_hook(grad_hooks_[i]);
   // A backward that threw half-way may have left reductions running: they own our buffers.
@@ -149,12 +159,8 @@ void DistributedDataParallel::reset_round() {
 
 void DistributedDataParallel::on_gradient_ready(std::size_t param) {
   if (!sync_) return;
-  if (ready_[param]) {
-    // Complete twice before the round was reduced: the backward that began it threw. Its
-    // reductions are dropped (every rank that threw alike drops the same ones).
-    for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
-    reset_round();
-  }
+  if (ready_[param])
+    abandon_round();  // complete twice: the pass that began the round ended unreduced
   ready_[param] = 1;
   --buckets_[bucket_of_[param]].pending;
   // The last bucket is left to synchronize(): its gradients (the first layers') complete only as

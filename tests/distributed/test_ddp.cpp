@@ -177,16 +177,21 @@ TEST_CASE("DistributedDataParallel: after a backward that threw half-way, the ne
   dist::DistributedDataParallel ddp(model, {.bucket_mb = 1.0 / 1048576});
   const tg::Tensor x = rank_batch();
   ddp(x).sum().backward();
-  const tg::Tensor expected = model->a->weight().grad().clone();
+  std::vector<std::vector<double>> expected;
+  for (const tg::Tensor& p : {model->a->weight(), model->b->weight(), model->b->bias()})
+    expected.push_back(p.grad().to_vector<double>());
 
-  // Both ranks throw after b's buckets started; the reduction of that pass is dropped.
+  // Both ranks throw after b's buckets started (their reductions run into b's gradients); the
+  // reduction of that pass is finished before backward returns, and dropped.
   model->zero_grad();
   model->fail = true;
   CHECK_THROWS_WITH(ddp(x).sum().backward(), "backward failed");
   model->fail = false;
   model->zero_grad();
   ddp(x).sum().backward();
-  check_values(model->a->weight().grad(), expected.to_vector<double>());
+  check_values(model->a->weight().grad(), expected[0]);
+  check_values(model->b->weight().grad(), expected[1]);
+  check_values(model->b->bias().grad(), expected[2]);
   CHECK(ddp.stats().reductions == 2);
 }
 
@@ -196,6 +201,9 @@ TEST_CASE("DistributedDataParallel: a gradient replaced, or in a graph, is avera
   const tg::Tensor x = rank_batch();
   ddp(x).sum().backward();  // from here on the gradients are views into the bucket
   const std::vector<double> expected = model->a->weight().grad().to_vector<double>();
+  // One bucket, the last parameters first: a.bias's gradient lies right before a.weight's.
+  const tg::Tensor ab = model->a->bias().grad(), aw = model->a->weight().grad();
+  CHECK(ab.data<double>() + ab.numel() == aw.data<double>());
 
   // Fresh gradient tensors in their place (torch's `p.grad = zeros`): copied into the bucket,
   // averaged, and replaced by the bucket's views again.

@@ -385,6 +385,7 @@ void run_backward(std::vector<std::pair<ImplPtr, ImplPtr>> roots, bool retain_gr
   } catch (...) {
     for (auto& n : touched) n->grad.reset();
     release_claims();
+    if (!capture) run_backward_error_hooks();
     throw;
   }
   if (!retain_graph) compact_tape();

@@ -61,9 +61,10 @@ void Tensor::remove_post_accumulate_grad_hook(int handle) const {
 
 namespace {
 // Post-backward hooks: few, registered rarely, read after every backward.
+using HookList = std::vector<std::pair<int, std::function<void()>>>;
 struct Hooks {
   std::mutex mutex;
-  std::vector<std::pair<int, std::function<void()>>> list;
+  HookList after, on_error;  // handles from one counter: remove finds either kind
   int next = 0;
   std::atomic<bool> any{false};
 };
@@ -71,33 +72,54 @@ Hooks& hooks() {
   static Hooks h;
   return h;
 }
+
+std::vector<std::function<void()>> copy_of(HookList Hooks::*list) {
+  Hooks& h = hooks();
+  std::vector<std::function<void()>> fns;
+  if (!h.any.load(std::memory_order_acquire)) return fns;
+  std::lock_guard<std::mutex> lock(h.mutex);
+  for (const auto& [id, fn] : h.*list) fns.push_back(fn);
+  return fns;
+}
+
+int add_hook(HookList Hooks::*list, std::function<void()> fn, const char* who) {
+  if (!fn) throw ValueError(msg(who, ": the function is empty"));
+  Hooks& h = hooks();
+  std::lock_guard<std::mutex> lock(h.mutex);
+  (h.*list).emplace_back(h.next, std::move(fn));
+  h.any.store(true, std::memory_order_release);
+  return h.next++;
+}
 }  // namespace
 
 void run_post_backward_hooks() {
-  Hooks& h = hooks();
-  if (!h.any.load(std::memory_order_acquire)) return;
-  std::vector<std::function<void()>> fns;
-  {
-    std::lock_guard<std::mutex> lock(h.mutex);
-    for (const auto& [id, fn] : h.list) fns.push_back(fn);
+  for (const auto& fn : copy_of(&Hooks::after)) fn();  // outside the lock: a hook may remove itself
+}
+
+void run_backward_error_hooks() noexcept {
+  try {
+    for (const auto& fn : copy_of(&Hooks::on_error)) try {
+        fn();
+      } catch (...) {  // the pass's own error is the one backward() reports
+      }
+  } catch (...) {  // copying the list ran out of memory: nothing more can be done here
   }
-  for (const auto& fn : fns) fn();  // outside the lock: a hook may remove itself
 }
 
 int add_post_backward_hook(std::function<void()> fn) {
-  if (!fn) throw ValueError("add_post_backward_hook: the function is empty");
-  Hooks& h = hooks();
-  std::lock_guard<std::mutex> lock(h.mutex);
-  h.list.emplace_back(h.next, std::move(fn));
-  h.any.store(true, std::memory_order_release);
-  return h.next++;
+  return add_hook(&Hooks::after, std::move(fn), "add_post_backward_hook");
+}
+
+int add_backward_error_hook(std::function<void()> fn) {
+  return add_hook(&Hooks::on_error, std::move(fn), "add_backward_error_hook");
 }
 
 void remove_post_backward_hook(int handle) {
   Hooks& h = hooks();
   std::lock_guard<std::mutex> lock(h.mutex);
-  std::erase_if(h.list, [&](const auto& e) { return e.first == handle; });
-  h.any.store(!h.list.empty(), std::memory_order_release);
+  for (HookList* list : {&h.after, &h.on_error})
+    std::erase_if(*list, [&](const auto& e) { return e.first == handle; });
+  h.any.store(!h.after.empty() || !h.on_error.empty(), std::memory_order_release);
 }
 
 // ---- the hook points of a backward pass ----

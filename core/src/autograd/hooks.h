@@ -69,5 +69,7 @@ void leaf_grad_complete(const RefPtr<TensorImpl>& leaf);
 
 /// Runs every post-backward hook, in registration order (after a pass that filled .grad).
 void run_post_backward_hooks();
+/// Runs the backward-error hooks (add_backward_error_hook), dropping what they throw.
+void run_backward_error_hooks() noexcept;
 
 }  // namespace tapegrad

@@ -43,7 +43,9 @@ class DistributedDataParallel : public nn::Module {
   /// each parameter's gradient is a view into its bucket (torch's gradient_as_bucket_view), so
   /// backward accumulates where the reduction reads and nothing is copied; a gradient replaced
   /// since (set_grad) is copied in and replaced by the view again, and one in a graph
-  /// (create_graph) keeps its identity and is copied both ways.
+  /// (create_graph) keeps its identity and is copied both ways. A backward that throws waits
+  /// for the reductions it started (so nothing writes into the gradients later; their values
+  /// are then the pass's partial sums: zero them) and the next backward starts a new round.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel() override;
 
@@ -82,6 +84,7 @@ class DistributedDataParallel : public nn::Module {
   void on_gradient_ready(std::size_t param);
   void start(Bucket& b, bool blocking);
   void reset_round();
+  void abandon_round();
 
   std::shared_ptr<nn::Module> module_;
   std::vector<Tensor> params_;
@@ -94,6 +97,7 @@ class DistributedDataParallel : public nn::Module {
   std::size_t next_bucket_ = 0;         // buckets start in order: the same on every rank
   bool sync_ = true;
   int hook_ = -1;
+  int error_hook_ = -1;
   DDPStats stats_;
 };
 
