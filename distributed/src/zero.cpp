@@ -1,6 +1,7 @@
 // ZeroRedundancyOptimizer: the parameters live in one flat buffer of R equal shards; the shard
 // optimizer updates this rank's pieces of them in place, and one MPI_Allgather in place brings
-// the other shards.
+// the other shards. Its state is checkpointed in the unsharded optimizer's form: gathered onto
+// one rank to save, cut into this rank's pieces on load.
 #include "tapegrad/distributed/zero.h"
 
 #include <mpi.h>
@@ -11,6 +12,7 @@
 #include "mpi_types.h"
 #include "replicas.h"
 #include "tapegrad/core/autograd.h"
+#include "tapegrad/core/ops.h"
 #include "tapegrad/distributed/context.h"
 #include "tensor/tensor_impl.h"
 
@@ -34,19 +36,23 @@ ZeroRedundancyOptimizer::ZeroRedundancyOptimizer(const std::vector<Tensor>& para
 
 ZeroRedundancyOptimizer::ZeroRedundancyOptimizer(const optim::NamedParams& params,
                                                  const Factory& make)
-    : Optimizer(std::vector<std::string>{}) {
+    : Optimizer(std::vector<std::string>{}), make_(make), named_(params) {
   if (!is_initialized())
     throw StateError("ZeroRedundancyOptimizer: MPI is not initialized (a dist::Context first)");
   if (!make) throw ValueError("ZeroRedundancyOptimizer: the optimizer factory is empty");
-  add_group(params);  // the base's checks: defined leaves, floating, none twice, unique names
   if (params.empty()) throw ValueError("ZeroRedundancyOptimizer: no parameters");
+  for (const auto& [name, p] : params)
+    if (!p.defined())
+      throw ValueError(msg("ZeroRedundancyOptimizer: parameter '", name, "' is undefined"));
+  // The collective check first: what follows then fails alike on every rank.
+  detail::check_replicas("ZeroRedundancyOptimizer", params);
+  add_group(params);  // the base's checks: leaves, floating, none twice, unique names
   const Dtype dtype = params.front().second.dtype();
   for (const auto& [name, p] : params)
     if (p.dtype() != dtype)
       throw ValueError(msg("ZeroRedundancyOptimizer: parameter '", name, "' is ",
                            dtype_name(p.dtype()), " but '", params.front().first, "' is ",
                            dtype_name(dtype), "; the parameters share one buffer, of one dtype"));
-  detail::check_replicas("ZeroRedundancyOptimizer", params);
 
   const std::int64_t world = world_size(), me = rank();
   std::int64_t total = 0;
@@ -56,16 +62,16 @@ ZeroRedundancyOptimizer::ZeroRedundancyOptimizer(const optim::NamedParams& param
   detail::mpi_count(shard_size_, "ZeroRedundancyOptimizer");
   flat_ = zeros({shard_size_ * world}, {.dtype = dtype});
 
-  // Every parameter moves into its place in the buffer, keeping its values and identity.
+  // The buffer holds the parameters' values and this rank's pieces of them; the parameters
+  // themselves move in only once the shard optimizer is accepted.
   const std::int64_t lo = me * shard_size_, hi = lo + shard_size_;
   std::int64_t offset = 0;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const auto& [name, p] = params[i];
-    const Tensor place = view_of(flat_, offset, p.shape());
-    std::memcpy(detail::raw(place), detail::raw(p),
+    places_.push_back(view_of(flat_, offset, p.shape()));
+    std::memcpy(detail::raw(places_.back()), detail::raw(p),
                 static_cast<std::size_t>(p.numel()) * dtype_size(dtype));
-    p.set_data(place);
-    places_.push_back(place);
+    offsets_.push_back(offset);
     const std::int64_t begin = std::max(lo, offset), end = std::min(hi, offset + p.numel());
     if (begin < end) {
       Tensor piece = view_of(flat_, begin, {end - begin});
@@ -90,6 +96,7 @@ ZeroRedundancyOptimizer::ZeroRedundancyOptimizer(const optim::NamedParams& param
   if (!same)
     throw ValueError(msg("ZeroRedundancyOptimizer: the factory's ", local_->name(),
                          " must hold exactly the shard it was given, as one group"));
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].second.set_data(places_[i]);
 }
 
 void ZeroRedundancyOptimizer::step() {
@@ -114,6 +121,7 @@ void ZeroRedundancyOptimizer::step() {
     }
   }
   local_->step();
+  ++steps_;
   MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, detail::raw(flat_),
                 static_cast<int>(shard_size_), detail::mpi_type(flat_.dtype()), MPI_COMM_WORLD);
   for (const Tensor& p : ps) ++impl_ptr(p)->storage->version;  // updated in place
@@ -128,17 +136,134 @@ void ZeroRedundancyOptimizer::put_group_momentum(std::size_t, double m) {
   local_->set_momentum(m, 0);
 }
 
-void ZeroRedundancyOptimizer::save_state(Archive&, const std::string&) const {
-  throw StateError(
-      "ZeroRedundancyOptimizer: its state is spread over the ranks, each holding its shard's; "
-      "saving it is not supported");
+struct ZeroRedundancyOptimizer::Loaded : LoadedState {
+  std::unique_ptr<LoadedState> local;  // the shard optimizer's, read and checked
+  double initial_lr = 0;
+};
+
+void ZeroRedundancyOptimizer::consolidate_state(int to) {
+  const int world = world_size(), me = rank();
+  if (to < 0 || to >= world)
+    throw ValueError(
+        msg("ZeroRedundancyOptimizer: consolidate_state onto rank ", to, " of ", world));
+  const std::vector<std::string>& bufs = local_->state_buffer_names();
+  const std::vector<std::string>& scals = local_->state_scalar_names();
+  const std::size_t np = named_.size(), nb = bufs.size(), ns = scals.size();
+  const bool root = me == to;
+
+  // Per parameter, from the rank holding its first element (the others add zeros, so the sums
+  // are exact): its step count, which buffers it has yet, its scalars.
+  std::vector<std::int64_t> counts(np * (1 + nb), 0);
+  std::vector<double> scalars(np * ns, 0);
+  for (std::size_t k = 0; k < pieces_.size(); ++k) {
+    if (pieces_[k].begin != 0) continue;
+    const optim::ParamState& st = local_->state(k);
+    std::int64_t* c = counts.data() + pieces_[k].param * (1 + nb);
+    c[0] = st.step;
+    for (std::size_t b = 0; b < nb; ++b) c[1 + b] = st.buffers[b].defined() ? 1 : 0;
+    std::copy(st.scalars.begin(), st.scalars.end(), scalars.begin() + pieces_[k].param * ns);
+  }
+  MPI_Reduce(root ? MPI_IN_PLACE : counts.data(), counts.data(),
+             detail::mpi_count(static_cast<std::int64_t>(counts.size()), "consolidate_state"),
+             MPI_INT64_T, MPI_SUM, to, MPI_COMM_WORLD);
+  MPI_Reduce(root ? MPI_IN_PLACE : scalars.data(), scalars.data(),
+             detail::mpi_count(static_cast<std::int64_t>(scalars.size()), "consolidate_state"),
+             MPI_DOUBLE, MPI_SUM, to, MPI_COMM_WORLD);
+
+  // Each buffer laid out as the parameters are in flat_: every rank's shard from its pieces,
+  // gathered whole onto the root.
+  const std::size_t size = dtype_size(flat_.dtype());
+  const std::int64_t lo = me * shard_size_;
+  std::vector<Tensor> whole(nb);
+  for (std::size_t b = 0; b < nb; ++b) {
+    whole[b] = zeros({root ? shard_size_ * world : shard_size_}, {.dtype = flat_.dtype()});
+    char* shard =
+        static_cast<char*>(detail::raw(whole[b])) + static_cast<std::size_t>(root ? lo : 0) * size;
+    for (std::size_t k = 0; k < pieces_.size(); ++k) {
+      const Tensor& buf = local_->state(k).buffers[b];
+      if (!buf.defined()) continue;
+      const Piece& piece = pieces_[k];
+      const std::int64_t at = offsets_[piece.param] + piece.begin - lo;
+      std::memcpy(shard + static_cast<std::size_t>(at) * size, detail::raw(buf),
+                  static_cast<std::size_t>(buf.numel()) * size);
+    }
+    const MPI_Datatype type = detail::mpi_type(flat_.dtype());
+    const int n = static_cast<int>(shard_size_);
+    MPI_Gather(root ? MPI_IN_PLACE : shard, n, type, detail::raw(whole[b]), n, type, to,
+               MPI_COMM_WORLD);
+  }
+  consolidated_.reset();
+  if (!root) return;
+  auto ar = std::make_unique<Archive>();
+  for (std::size_t i = 0; i < np; ++i) {
+    const auto& [name, p] = named_[i];
+    const std::string base = "state." + name + ".";
+    const std::int64_t* c = counts.data() + i * (1 + nb);
+    ar->put(base + "step", scalar_tensor(static_cast<double>(c[0]), {.dtype = kInt64}));
+    for (std::size_t b = 0; b < nb; ++b)
+      if (c[1 + b])
+        ar->put(base + bufs[b],
+                reshape(slice(whole[b], 0, offsets_[i], offsets_[i] + p.numel()), p.shape()));
+    for (std::size_t k = 0; k < ns; ++k)
+      ar->put(base + scals[k], scalar_tensor(scalars[i * ns + k], {.dtype = kFloat64}));
+  }
+  consolidated_ = std::move(ar);
+  consolidated_at_ = steps_;
 }
 
-std::unique_ptr<LoadedState> ZeroRedundancyOptimizer::read_state(const Archive&,
-                                                                 const std::string&) const {
-  throw StateError(
-      "ZeroRedundancyOptimizer: its state is spread over the ranks, each holding its shard's; "
-      "loading it is not supported");
+void ZeroRedundancyOptimizer::save_state(Archive& ar, const std::string& prefix) const {
+  if (!consolidated_)
+    throw StateError(msg("ZeroRedundancyOptimizer: rank ", rank(),
+                         " holds no consolidated state to save; every rank must call "
+                         "consolidate_state(to) first (a collective), and rank `to` saves"));
+  if (consolidated_at_ != steps_)
+    throw StateError(msg("ZeroRedundancyOptimizer: ", steps_ - consolidated_at_,
+                         " step(s) since consolidate_state(); call it again on every rank"));
+  ar.put_text(prefix + "type", local_->name());
+  ar.put(prefix + "group.0.lr", scalar_tensor(lr(0), {.dtype = kFloat64}));
+  ar.put(prefix + "group.0.initial_lr", scalar_tensor(initial_lr(0), {.dtype = kFloat64}));
+  if (cycled_momentum())
+    ar.put(prefix + "group.0.momentum", scalar_tensor(momentum(0), {.dtype = kFloat64}));
+  for (const std::string& name : consolidated_->names())
+    ar.put(prefix + name, consolidated_->get(name));
+}
+
+std::unique_ptr<LoadedState> ZeroRedundancyOptimizer::read_state(const Archive& ar,
+                                                                 const std::string& prefix) const {
+  // The unsharded optimizer checks every entry against every parameter and holds them whole.
+  const std::unique_ptr<optim::Optimizer> all = make_(named_);
+  all->load_state(ar, prefix);
+  const std::vector<std::string>& bufs = local_->state_buffer_names();
+  const std::vector<std::string>& scals = local_->state_scalar_names();
+  Archive mine;
+  mine.put_text("type", local_->name());
+  mine.put("group.0.lr", scalar_tensor(all->lr(0), {.dtype = kFloat64}));
+  mine.put("group.0.initial_lr", scalar_tensor(all->initial_lr(0), {.dtype = kFloat64}));
+  if (all->cycled_momentum() && ar.is_tensor(prefix + "group.0.momentum"))
+    mine.put("group.0.momentum", scalar_tensor(all->momentum(0), {.dtype = kFloat64}));
+  for (std::size_t k = 0; k < pieces_.size(); ++k) {
+    const Piece& piece = pieces_[k];
+    const optim::ParamState& st = all->state(piece.param);
+    const std::string base = "state." + shard_[k].first + ".";
+    mine.put(base + "step", scalar_tensor(static_cast<double>(st.step), {.dtype = kInt64}));
+    for (std::size_t b = 0; b < bufs.size(); ++b)
+      if (st.buffers[b].defined())
+        mine.put(base + bufs[b],
+                 slice(reshape(st.buffers[b], {st.buffers[b].numel()}), 0, piece.begin, piece.end));
+    for (std::size_t c = 0; c < scals.size(); ++c)
+      mine.put(base + scals[c], scalar_tensor(st.scalars[c], {.dtype = kFloat64}));
+  }
+  auto r = std::make_unique<Loaded>();
+  r->local = local_->read_state(mine, "");
+  r->initial_lr = all->initial_lr(0);
+  return r;
+}
+
+void ZeroRedundancyOptimizer::apply_state(LoadedState& state) {
+  Loaded& r = dynamic_cast<Loaded&>(state);
+  local_->apply_state(*r.local);
+  set_initial_lr(r.initial_lr, 0);
+  consolidated_.reset();
 }
 
 }  // namespace tapegrad::dist

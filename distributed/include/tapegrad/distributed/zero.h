@@ -2,11 +2,13 @@
 // rank keeps optimizer state for, and updates, only its share of the parameters; the updated
 // shares are then all-gathered, so every rank ends each step with every parameter.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tapegrad/core/io/archive.h"
 #include "tapegrad/optim/optimizer.h"
 
 namespace tapegrad::dist {
@@ -24,8 +26,11 @@ namespace tapegrad::dist {
 /// of the buffer hands every rank the others' updates.
 ///
 /// Schedules, clipping and zero_grad work on it as on any optimizer: its lr (and cycled
-/// momentum) are the shard optimizer's, set alike on every rank. Its state is spread over the
-/// ranks and is not saved: save_state and load_state throw StateError.
+/// momentum) are the shard optimizer's, set alike on every rank. It has one parameter group
+/// (per-layer options would need the shard optimizer's groups cut along the shards). Checkpoints
+/// hold what the unsharded optimizer would hold: consolidate_state() gathers the shards' state onto
+/// one rank (a collective, as torch's consolidate_state_dict), whose save_state then writes it;
+/// every rank loads such a checkpoint (or the unsharded optimizer's own) and keeps its pieces.
 class ZeroRedundancyOptimizer : public optim::Optimizer {
  public:
   /// Builds the optimizer over a rank's shard (as `std::make_unique<optim::Adam>(shard, opts)`).
@@ -53,11 +58,25 @@ class ZeroRedundancyOptimizer : public optim::Optimizer {
   /// This rank's pieces, in the order the shard optimizer holds them.
   const optim::NamedParams& shard() const { return shard_; }
 
-  /// Not supported: each rank holds only its shard's state. Throws StateError.
+  /// A collective: gathers every rank's shard of the optimizer state onto rank `to`, in the
+  /// unsharded optimizer's form (each parameter's step count, buffers in its shape, scalars).
+  /// Call it on every rank after the step whose state a checkpoint is to keep (with
+  /// train::Checkpointer, before the steps it saves at). ValueError for a rank that is not one.
+  void consolidate_state(int to = 0);
+  /// On the rank consolidate_state() gathered onto, with no step since: writes what the
+  /// unsharded optimizer would (its type name, the group's lr, initial lr and cycled momentum,
+  /// every parameter's state), so the checkpoint loads into it as well as into a
+  /// ZeroRedundancyOptimizer on any number of ranks. Anywhere else, StateError naming the call
+  /// to make first.
   void save_state(Archive& ar, const std::string& prefix = "optim.") const override;
-  /// Not supported (as save_state). Throws StateError.
+  /// Reads the unsharded optimizer's entries (as save_state, or that optimizer itself, wrote
+  /// them), checked in full by an optimizer the factory makes over all the parameters, and
+  /// keeps this rank's pieces; nothing is changed on a ValueError. Not a collective: every rank
+  /// reads the same checkpoint, and holds the whole unsharded state while it does (as torch's
+  /// load_state_dict).
   std::unique_ptr<LoadedState> read_state(const Archive& ar,
                                           const std::string& prefix = "optim.") const override;
+  void apply_state(LoadedState& state) override;
 
  protected:
   double group_lr(std::size_t group) const override;
@@ -72,7 +91,14 @@ class ZeroRedundancyOptimizer : public optim::Optimizer {
     std::int64_t begin, end;  // the elements of the parameter it covers
     Tensor grad_source;       // the gradient its own gradient is a view of
   };
-  Tensor flat_;                 // every parameter's elements, padded to R equal shards
+  struct Loaded;
+  Factory make_;
+  optim::NamedParams named_;  // the parameters, as given
+  std::int64_t steps_ = 0;    // step() calls, to tell a stale consolidation
+  std::int64_t consolidated_at_ = -1;
+  std::unique_ptr<Archive> consolidated_;  // "state." entries, on the rank gathered onto
+  std::vector<std::int64_t> offsets_;      // per parameter: where it starts in flat_
+  Tensor flat_;                            // every parameter's elements, padded to R equal shards
   std::vector<Tensor> places_;  // per parameter: its place in flat_ (what it must still hold)
   optim::NamedParams shard_;
   std::vector<Piece> pieces_;

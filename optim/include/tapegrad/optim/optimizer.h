@@ -74,6 +74,12 @@ class Optimizer : public Stateful {
   std::size_t num_params() const { return state_.size(); }
   /// Type name used in checkpoints and messages ("Adam").
   virtual std::string name() const = 0;
+  /// The names of each ParamState's buffers and scalars, in their order, as checkpoints key
+  /// them ({"exp_avg", "exp_avg_sq", "max_exp_avg_sq"} for Adam).
+  ///@{
+  const std::vector<std::string>& state_buffer_names() const { return buffer_names_; }
+  const std::vector<std::string>& state_scalar_names() const { return scalar_names_; }
+  ///@}
 
   /// Puts every group's lr, every step count and every buffer into ar under prefix, keyed by
   /// parameter name ("optim.state.0.weight.exp_avg").
