@@ -1,6 +1,7 @@
 // Storage: its block from the caching allocator, and the count of live bytes.
 #include "runtime/storage.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -16,9 +17,10 @@ namespace {
 // tensor, about 6% of a recorded scalar op. Each thread adds to its own slot with a plain load
 // and store (only it writes there; atomic so that another thread reads a whole value), and
 // live_tensor_bytes() sums the slots. A slot outlives its thread, as its net count must stay in
-// the sum (what one thread allocates another may free), and is never freed: one small block per
-// thread the process ever ran, reachable from g_slots.
-struct LiveSlot {
+// the sum (what one thread allocates another may free), and is never freed: one 64-byte block
+// per thread the process ever ran, reachable from g_slots. The sum is exact while no other
+// thread is making or freeing tensors (tests read it then); in between it may lag.
+struct alignas(64) LiveSlot {  // a line of its own: no two threads write one line
   std::atomic<std::int64_t> bytes{0};
   LiveSlot* next = nullptr;
 };
@@ -93,7 +95,8 @@ std::size_t live_tensor_bytes() {
   std::int64_t sum = 0;
   for (const LiveSlot* s = g_slots.load(std::memory_order_acquire); s; s = s->next)
     sum += s->bytes.load(std::memory_order_relaxed);
-  return static_cast<std::size_t>(sum);
+  return static_cast<std::size_t>(std::max<std::int64_t>(sum, 0));  // a read between a free
+                                                                    // and its allocation
 }
 
 }  // namespace tapegrad

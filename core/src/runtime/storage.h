@@ -11,7 +11,8 @@ namespace tapegrad {
 struct Storage;
 using StoragePtr = RefPtr<Storage>;
 
-/// One 64-byte-aligned block of elements, shared by a tensor and its views. A small block sits
+/// One 64-byte-aligned block of elements, shared by a tensor and its views (or, for a view
+/// storage, a range inside another's block, aligned as its offset makes it). A small block sits
 /// right behind its header in one allocation (a scalar op's result costs one allocation, not
 /// three: control block, header and data).
 struct Storage : RefCounted<Storage> {

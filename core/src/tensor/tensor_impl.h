@@ -62,13 +62,15 @@ ImplPtr make_zeros(Shape shape, Dtype dtype);
 ImplPtr alias_impl(const TensorImpl& src, const Shape& shape);
 /// A tensor of `shape` on base's elements from element `offset` on, in a storage of its own
 /// (Storage::make_view): writes through either show in both. ValueError when the range does not
-/// fit in base.
+/// fit in base. Storage identity no longer means disjoint memory: views of one block overlap
+/// with other storages, so a caller must not copy between overlapping ones.
 ImplPtr view_impl(const TensorImpl& base, std::int64_t offset, const Shape& shape);
 /// view_impl for handles.
 inline Tensor view_of(const Tensor& base, std::int64_t offset, const Shape& shape) {
   return Tensor(view_impl(*impl_ptr(base), offset, shape));
 }
-/// True when a and b are on the same storage (a view made by view_impl has its own).
+/// True when a and b are on the same storage object (a view made by view_impl has its own, so
+/// two views of one block are not the same storage even where they overlap).
 inline bool same_storage(const Tensor& a, const Tensor& b) {
   return impl_ptr(a)->storage.get() == impl_ptr(b)->storage.get();
 }
