@@ -36,18 +36,17 @@ namespace {
 // next backward on the gradients accumulate in the bucket and packing copies nothing. A gradient
 // in a graph (create_graph) keeps its identity and is copied each time; an absent one
 // contributes zeros.
-template <typename T>
 void pack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
           const std::vector<Tensor>& views) {
   for (std::size_t k = 0; k < idx.size(); ++k) {
     const Tensor& p = params[idx[k]];
     const Tensor g = p.grad();
-    T* place = views[k].data<T>();
-    const auto n = static_cast<std::size_t>(p.numel());
+    void* place = detail::raw(views[k]);
+    const std::size_t bytes = static_cast<std::size_t>(p.numel()) * dtype_size(p.dtype());
     if (!g.defined()) {
-      std::memset(place, 0, n * sizeof(T));
+      std::memset(place, 0, bytes);
     } else if (!same_storage(g, views[k])) {
-      std::memcpy(place, g.data<T>(), n * sizeof(T));
+      std::memcpy(place, detail::raw(g), bytes);
       if (!g.requires_grad()) p.set_grad(views[k]);
     }
   }
@@ -55,17 +54,14 @@ void pack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx
 
 // The sums divided by the world size in place, and copied out to the gradients that are not
 // their place in the bucket.
-template <typename T>
 void unpack(const std::vector<Tensor>& params, const std::vector<std::size_t>& idx,
             const std::vector<Tensor>& views, const Tensor& flat, double scale) {
-  T* f = flat.data<T>();
-  const auto s = static_cast<T>(scale);
-  const auto n = static_cast<std::size_t>(flat.numel());
-  for (std::size_t k = 0; k < n; ++k) f[k] *= s;
+  flat.mul_(scale);
   for (std::size_t k = 0; k < idx.size(); ++k) {
     const Tensor g = params[idx[k]].grad();
     if (g.defined() && !same_storage(g, views[k]))
-      std::memcpy(g.data<T>(), views[k].data<T>(), static_cast<std::size_t>(g.numel()) * sizeof(T));
+      std::memcpy(detail::raw(g), detail::raw(views[k]),
+                  static_cast<std::size_t>(g.numel()) * dtype_size(g.dtype()));
   }
 }
 }  // namespace
@@ -176,10 +172,7 @@ void DistributedDataParallel::on_gradient_ready(std::size_t param) {
 }
 
 void DistributedDataParallel::start(Bucket& b, bool blocking) {
-  if (b.flat.dtype() == kFloat32)
-    pack<float>(params_, b.params, b.views);
-  else
-    pack<double>(params_, b.params, b.views);
+  pack(params_, b.params, b.views);
   void* data = detail::raw(b.flat);
   const int n = static_cast<int>(b.flat.numel());
   const MPI_Datatype type = detail::mpi_type(b.flat.dtype());
@@ -213,12 +206,7 @@ void DistributedDataParallel::synchronize() {
     start(buckets_[next_bucket_], next_bucket_ + 1 == buckets_.size());
   for (Bucket& b : buckets_) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
   const double scale = 1.0 / world_size();
-  for (Bucket& b : buckets_) {
-    if (b.flat.dtype() == kFloat32)
-      unpack<float>(params_, b.params, b.views, b.flat, scale);
-    else
-      unpack<double>(params_, b.params, b.views, b.flat, scale);
-  }
+  for (Bucket& b : buckets_) unpack(params_, b.params, b.views, b.flat, scale);
   reset_round();
   ++stats_.reductions;
   stats_.sync_seconds +=

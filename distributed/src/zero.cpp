@@ -136,6 +136,19 @@ void ZeroRedundancyOptimizer::put_group_momentum(std::size_t, double m) {
   local_->set_momentum(m, 0);
 }
 
+namespace {
+// The entries an optimizer's save_state writes before its per-parameter state: its type, and
+// its one group's lr, initial lr and (when asked) cycled momentum, as `from` holds them.
+void put_header(Archive& ar, const std::string& prefix, const std::string& type,
+                const optim::Optimizer& from, bool momentum) {
+  ar.put_text(prefix + "type", type);
+  ar.put(prefix + "group.0.lr", scalar_tensor(from.lr(0), {.dtype = kFloat64}));
+  ar.put(prefix + "group.0.initial_lr", scalar_tensor(from.initial_lr(0), {.dtype = kFloat64}));
+  if (momentum)
+    ar.put(prefix + "group.0.momentum", scalar_tensor(from.momentum(0), {.dtype = kFloat64}));
+}
+}  // namespace
+
 struct ZeroRedundancyOptimizer::Loaded : LoadedState {
   std::unique_ptr<LoadedState> local;  // the shard optimizer's, read and checked
   double initial_lr = 0;
@@ -219,11 +232,7 @@ void ZeroRedundancyOptimizer::save_state(Archive& ar, const std::string& prefix)
   if (consolidated_at_ != steps_)
     throw StateError(msg("ZeroRedundancyOptimizer: ", steps_ - consolidated_at_,
                          " step(s) since consolidate_state(); call it again on every rank"));
-  ar.put_text(prefix + "type", local_->name());
-  ar.put(prefix + "group.0.lr", scalar_tensor(lr(0), {.dtype = kFloat64}));
-  ar.put(prefix + "group.0.initial_lr", scalar_tensor(initial_lr(0), {.dtype = kFloat64}));
-  if (cycled_momentum())
-    ar.put(prefix + "group.0.momentum", scalar_tensor(momentum(0), {.dtype = kFloat64}));
+  put_header(ar, prefix, local_->name(), *this, cycled_momentum() != nullptr);
   for (const std::string& name : consolidated_->names())
     ar.put(prefix + name, consolidated_->get(name));
 }
@@ -236,11 +245,8 @@ std::unique_ptr<LoadedState> ZeroRedundancyOptimizer::read_state(const Archive& 
   const std::vector<std::string>& bufs = local_->state_buffer_names();
   const std::vector<std::string>& scals = local_->state_scalar_names();
   Archive mine;
-  mine.put_text("type", local_->name());
-  mine.put("group.0.lr", scalar_tensor(all->lr(0), {.dtype = kFloat64}));
-  mine.put("group.0.initial_lr", scalar_tensor(all->initial_lr(0), {.dtype = kFloat64}));
-  if (all->cycled_momentum() && ar.is_tensor(prefix + "group.0.momentum"))
-    mine.put("group.0.momentum", scalar_tensor(all->momentum(0), {.dtype = kFloat64}));
+  put_header(mine, "", local_->name(), *all,
+             all->cycled_momentum() && ar.is_tensor(prefix + "group.0.momentum"));
   for (std::size_t k = 0; k < pieces_.size(); ++k) {
     const Piece& piece = pieces_[k];
     const optim::ParamState& st = all->state(piece.param);
