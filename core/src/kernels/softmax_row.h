@@ -1,6 +1,7 @@
 // The softmax of one row and its backward, the math softmax and attention share: rows are Eigen
 // arrays (strided or contiguous), the row max subtracted so every exponent is <= 0.
 #pragma once
+#include <cmath>
 #include <limits>
 #include <type_traits>
 
@@ -23,6 +24,23 @@ template <typename A>
 void flush_subnormal(A&& a) {
   using T = typename std::decay_t<A>::Scalar;
   a = (a.abs() < std::numeric_limits<T>::min()).select(T(0), a);
+}
+
+/// softmax_row with the weights below 4x the smallest normal number (4.7e-38 in float) set to 0,
+/// computed without subnormal arithmetic: exp() of a lower exponent works through subnormals
+/// itself (14% of a B6 step on an AVX-512 machine), so the exponent is clamped at ln(4.7e-38) and
+/// its weight dropped. std::max keeps a NaN first operand, so a NaN score still gives a NaN row.
+template <typename Y, typename X>
+void softmax_row_flushed(Y&& y, const X& x) {
+  using T = typename std::decay_t<Y>::Scalar;
+  static const T tiny = 4 * std::numeric_limits<T>::min();
+  static const T cut = std::log(tiny);
+  static const T keep = tiny * T(1.001);  // above e^cut by far more than exp()'s rounding
+  const T m = x.maxCoeff();
+  y = (x - m).max(cut).exp();
+  y = (y < keep).select(T(0), y);
+  y /= y.sum();
+  flush_subnormal(y);
 }
 
 /// The input's gradient from the output's g and the softmax y: y (g - sum(g y)).

@@ -142,8 +142,7 @@ void softmax_rows(T* s, const T* mask, std::int64_t L, std::int64_t S, T scale, 
     if (mask) row += Eigen::Map<const ArrayX<T>>(mask + i * S, S);
     if (causal)
       for (std::int64_t j = i + 1; j < S; ++j) row[j] = kNegInf;
-    softmax_row(row, row);  // a row shut out entirely gives NaN, as torch's
-    flush_subnormal(row);
+    softmax_row_flushed(row, row);  // a row shut out entirely gives NaN, as torch's
   }
 }
 

@@ -203,12 +203,14 @@ TEST_CASE("multi_head_attention: the heads read in place give the split heads' n
                        doctest::Contains("(L, N, H * E), (S, N, H * E)"), tg::ShapeError);
 }
 
-TEST_CASE("scaled_dot_product_attention: weights below the smallest normal number are 0") {
-  // Scores 0, -50, -95 and -200 (float32): e^-95 = 5.5e-42 is subnormal, which would cost
-  // every product of the weights a microcode assist; it is 0, and e^-50 is kept.
+TEST_CASE("scaled_dot_product_attention: weights below 4x the smallest normal number are 0") {
+  // Scores 0, -50, -85, -87, -95 and -200 (float32): e^-95 = 5.5e-42 is subnormal, which would
+  // cost every product of the weights a microcode assist, and e^-87 = 1.6e-38 is within 4x of
+  // the smallest normal number, where exp() itself computes through subnormals. Both are 0, as
+  // is every lower one; e^-50 and e^-85 are kept. A NaN score still makes its row NaN.
   const tg::Tensor q = tg::ones({1, 1, 1});
-  const tg::Tensor k = tg::from_vector(std::vector<float>{0, -50, -95, -200}, {1, 4, 1});
-  const tg::Tensor v = tg::from_vector(std::vector<float>{1, 2, 3, 4}, {1, 4, 1});
+  const tg::Tensor k = tg::from_vector(std::vector<float>{0, -50, -85, -87, -95, -200}, {1, 6, 1});
+  const tg::Tensor v = tg::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {1, 6, 1});
   tg::AttentionOptions o;
   o.scale = 1.0;
   o.need_weights = true;
@@ -217,9 +219,16 @@ TEST_CASE("scaled_dot_product_attention: weights below the smallest normal numbe
   const std::vector<float> w = r.weights.to_vector<float>();
   CHECK(w[0] == 1.0f);
   CHECK(w[1] == doctest::Approx(std::exp(-50.0)).epsilon(1e-5));
-  CHECK(w[2] == 0.0f);
+  CHECK(w[2] == doctest::Approx(std::exp(-85.0)).epsilon(1e-5));
   CHECK(w[3] == 0.0f);
+  CHECK(w[4] == 0.0f);
+  CHECK(w[5] == 0.0f);
   // The gradient's scores go through the same flush: finite, and 0 where the weight is.
   r.output.sum().backward();
   CHECK(std::isfinite(q1.grad().item()));
+
+  const tg::Tensor kn = tg::from_vector(std::vector<float>{0, -50, std::nanf(""), -95}, {1, 4, 1});
+  for (const float x :
+       tg::scaled_dot_product_attention(q, kn, v.narrow(1, 0, 4), o).weights.to_vector<float>())
+    CHECK(std::isnan(x));
 }
