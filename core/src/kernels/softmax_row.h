@@ -26,21 +26,24 @@ void flush_subnormal(A&& a) {
   a = (a.abs() < std::numeric_limits<T>::min()).select(T(0), a);
 }
 
-/// softmax_row with the weights below 4x the smallest normal number (4.7e-38 in float) set to 0,
-/// computed without subnormal arithmetic: exp() of a lower exponent works through subnormals
-/// itself (14% of a B6 step on an AVX-512 machine), so the exponent is clamped at ln(4.7e-38) and
-/// its weight dropped. std::max keeps a NaN first operand, so a NaN score still gives a NaN row.
+/// softmax_row with the weights that would be subnormal (or within 4x of it: below 4.7e-38 in
+/// float) set to 0, computed without subnormal arithmetic: exp() of a lower exponent works
+/// through subnormals itself (14% of a B6 step on an AVX-512 machine), so the exponent is
+/// clamped at ln(4 x the smallest normal number), and every e^x whose quotient by the row's sum
+/// would fall below that number (those clamped among them) becomes 0 instead of being divided.
+/// std::max keeps a NaN first operand, so a NaN score, or a row shut out entirely, gives NaN.
 template <typename Y, typename X>
 void softmax_row_flushed(Y&& y, const X& x) {
   using T = typename std::decay_t<Y>::Scalar;
-  static const T tiny = 4 * std::numeric_limits<T>::min();
-  static const T cut = std::log(tiny);
-  static const T keep = tiny * T(1.001);  // above e^cut by far more than exp()'s rounding
+  constexpr T kMin = std::numeric_limits<T>::min();
+  static const T cut = std::log(4 * kMin);
   const T m = x.maxCoeff();
   y = (x - m).max(cut).exp();
-  y = (y < keep).select(T(0), y);
-  y /= y.sum();
-  flush_subnormal(y);
+  const T s = y.sum();  // >= 1; the clamped terms are far below its rounding
+  // 1.001: far above exp()'s rounding of e^cut and the quotient's. A NaN s makes floor NaN (it
+  // is std::max's first operand), so nothing is zeroed and the whole row is NaN.
+  const T floor = T(1.001) * std::max(s * kMin, 4 * kMin);
+  y = (y < floor).select(T(0), y / s);
 }
 
 /// The input's gradient from the output's g and the softmax y: y (g - sum(g y)).

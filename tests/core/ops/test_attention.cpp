@@ -218,8 +218,8 @@ TEST_CASE("scaled_dot_product_attention: weights below 4x the smallest normal nu
   const tg::AttentionResult r = tg::scaled_dot_product_attention(q1, k, v, o);
   const std::vector<float> w = r.weights.to_vector<float>();
   CHECK(w[0] == 1.0f);
-  CHECK(w[1] == doctest::Approx(std::exp(-50.0)).epsilon(1e-5));
-  CHECK(w[2] == doctest::Approx(std::exp(-85.0)).epsilon(1e-5));
+  CHECK(w[1] / std::exp(-50.0) == doctest::Approx(1).epsilon(1e-5));
+  CHECK(w[2] / std::exp(-85.0) == doctest::Approx(1).epsilon(1e-5));
   CHECK(w[3] == 0.0f);
   CHECK(w[4] == 0.0f);
   CHECK(w[5] == 0.0f);
@@ -231,4 +231,47 @@ TEST_CASE("scaled_dot_product_attention: weights below 4x the smallest normal nu
   for (const float x :
        tg::scaled_dot_product_attention(q, kn, v.narrow(1, 0, 4), o).weights.to_vector<float>())
     CHECK(std::isnan(x));
+}
+
+TEST_CASE_TEMPLATE("scaled_dot_product_attention: the flush in vector bodies and tails", T, float,
+                   double) {
+  // 37 keys: whole SIMD vectors and a scalar tail. Scores 0, -1, ..., with a weight just above
+  // the cut (e^(ln min + 8), kept) and one below it (e^(ln min + 0.5), 0) in both the body and
+  // the tail, and -inf from the mask in both; then a NaN score in the body, and in the tail.
+  const T lmin = std::log(std::numeric_limits<T>::min());
+  const std::int64_t S = 37;
+  std::vector<T> score(S), mask(S, T(0));
+  for (std::int64_t j = 0; j < S; ++j) score[j] = -T(j % 7);
+  score[3] = score[34] = lmin + 8;
+  score[5] = score[35] = lmin + T(0.5);
+  mask[9] = mask[36] = -std::numeric_limits<T>::infinity();
+  double sum = 0;
+  for (std::int64_t j = 0; j < S; ++j)
+    if (j != 5 && j != 35 && j != 9 && j != 36) sum += std::exp(double(score[j]));
+  const tg::Tensor q = tg::from_vector(std::vector<T>{1}, {1, 1, 1});
+  const tg::Tensor v = tg::ones({1, S, 1}).to(q.dtype());
+  tg::AttentionOptions o;
+  o.scale = 1.0;
+  o.need_weights = true;
+  o.attn_mask = tg::from_vector(mask, {1, S});
+  const std::vector<T> w =
+      tg::scaled_dot_product_attention(q, tg::from_vector(score, {1, S, 1}), v, o)
+          .weights.template to_vector<T>();
+  for (std::int64_t j = 0; j < S; ++j) {
+    CAPTURE(j);
+    if (j == 5 || j == 35 || j == 9 || j == 36)
+      CHECK(w[j] == T(0));
+    else
+      CHECK(w[j] / (std::exp(double(score[j])) / sum) == doctest::Approx(1).epsilon(1e-5));
+  }
+  for (const std::int64_t at : {std::int64_t{20}, std::int64_t{33}, std::int64_t{36}}) {
+    std::vector<T> nan_score = score;
+    nan_score[at] = std::numeric_limits<T>::quiet_NaN();
+    tg::AttentionOptions plain = o;
+    plain.attn_mask = tg::Tensor();
+    for (const T x :
+         tg::scaled_dot_product_attention(q, tg::from_vector(nan_score, {1, S, 1}), v, plain)
+             .weights.template to_vector<T>())
+      CHECK(std::isnan(x));
+  }
 }
