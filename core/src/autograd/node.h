@@ -72,7 +72,8 @@ struct Node : RefCounted<Node> {
   /// one block from the caching allocator.
   static NodePtr make(std::size_t n_inputs, const ClosureType& closure);
   /// The last reference went: drops what the entry holds, then frees it unless the tape's list
-  /// still names it (the list frees it when it next compacts).
+  /// still names it (the list frees it when it next compacts). Entries that this frees in turn
+  /// wait on a worklist, so freeing a long chain takes no stack in proportion to its length.
   static void destroy(Node* n) noexcept;
   /// Who frees the entry's memory: the tape's list while it names the entry (kListed), the
   /// entry itself once the list has let go (kUnlisted), the list once the entry is gone (kGone).
@@ -84,7 +85,12 @@ struct Node : RefCounted<Node> {
 
   const char* op = "";
   std::string custom_name;  // owns op's text for user-defined functions
-  std::uint64_t seq = 0;    // position in recording order, across threads: a topological order
+  union {
+    std::uint64_t seq = 0;  // position in recording order, across threads: a topological order
+    /// destroy()'s worklist, once the last reference has gone and seq is read no more. In
+    /// seq's bytes: a field of its own made every entry longer, and some a cache line longer.
+    Node* next_dying;
+  };
   struct Input {
     ImplPtr t;              // saved value and gradient route
     std::uint32_t version;  // its storage version when recorded

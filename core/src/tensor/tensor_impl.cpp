@@ -20,8 +20,8 @@ TensorImpl& impl_of(const Tensor& t, const char* op) {
 
 ImplPtr new_impl() { return ImplPtr::adopt(new (memory::allocate(sizeof(TensorImpl))) TensorImpl); }
 
-// TensorImpl's members (its node, gradient, storage) release what they own; deep graphs release
-// recursively, as they did under shared_ptr.
+// TensorImpl's members (its node, gradient, storage) release what they own; a deep graph's
+// entries go one after another (Node::destroy's worklist), not recursively.
 TensorImpl::~TensorImpl() = default;
 
 void TensorImpl::destroy(TensorImpl* t) noexcept {

@@ -1,5 +1,7 @@
 // The tape: recording under grad mode and NoGradGuard, what is never recorded, and a size that
 // stays bounded (over long runs and exceptions half-way).
+#include <pthread.h>
+
 #include <thread>
 
 #include "../helpers.h"
@@ -59,4 +61,36 @@ TEST_CASE("autograd: int64 results are never recorded") {
   CHECK_FALSE(x.to(tg::kInt64).requires_grad());
   CHECK_FALSE(i.t().requires_grad());
   CHECK(tg::tape_stats().entries == 0);
+}
+
+TEST_CASE("autograd: a chain of 100k recorded ops frees itself on a 2 MiB stack") {
+  // Each entry holds the one before it, so the last handle going frees the whole chain. That
+  // used to recurse once per entry: at tens of bytes per level this chain needs megabytes of
+  // stack, and it overflowed. std::thread cannot choose its stack size; pthread can.
+  struct Result {
+    std::size_t bytes_before = 0, bytes_with_chain = 0, bytes_after = 0, entries_after = 1;
+  } r;
+  auto body = [](void* p) -> void* {
+    Result& res = *static_cast<Result*>(p);
+    res.bytes_before = tg::live_tensor_bytes();
+    {
+      const tg::Tensor x = leaf_of({1.0});
+      tg::Tensor y = x;
+      for (int i = 0; i < 100000; ++i) y = y * 1.0;
+      res.bytes_with_chain = tg::live_tensor_bytes();
+    }
+    res.bytes_after = tg::live_tensor_bytes();
+    res.entries_after = tg::tape_stats().entries;
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  REQUIRE(pthread_attr_init(&attr) == 0);
+  REQUIRE(pthread_attr_setstacksize(&attr, std::size_t{2} << 20) == 0);
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, &attr, body, &r) == 0);
+  REQUIRE(pthread_join(thread, nullptr) == 0);
+  pthread_attr_destroy(&attr);
+  CHECK(r.bytes_with_chain >= r.bytes_before + 100000 * sizeof(double));
+  CHECK(r.bytes_after == r.bytes_before);
+  CHECK(r.entries_after == 0);
 }
