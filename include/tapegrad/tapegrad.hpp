@@ -18,6 +18,7 @@
 #include "tapegrad/core/ops/pad.h"
 #include "tapegrad/core/ops/pool.h"
 #include "tapegrad/core/random.h"
+#include "tapegrad/core/runtime/denormal.h"
 #include "tapegrad/core/runtime/memory.h"
 #include "tapegrad/core/runtime/parallel.h"
 #include "tapegrad/core/tensor.h"
