@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "runtime/team.h"
+#include "tapegrad/core/errors.h"
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -27,11 +28,17 @@ void set_here(bool on) {
 }  // namespace
 
 bool set_flush_denormal(bool on) {
+  // Inside a region a new one would run on this thread alone, leaving the mode half-applied.
+  if (detail::nested())
+    throw StateError(
+        "set_flush_denormal: called inside a parallel region or a piece of split work; call it "
+        "from the thread that runs the kernels");
   set_here(on);
-  // libgomp keeps a pool of threads per thread that starts regions and reuses them; a region as
-  // large as any this thread may start reaches every one (a later, larger region's new threads
-  // copy this thread's mode).
-  const int n = std::max({omp_get_max_threads(), omp_get_num_procs(), detail::thread_cap()});
+  // libgomp keeps a pool of threads for each thread that starts regions. A region of 2 or more
+  // reuses the pool's threads and ends any beyond its size, so one such region reaches every
+  // pool thread; threads a later, larger region adds are created by this thread and start with
+  // a copy of its MXCSR. (A region of 1 would not touch the pool.)
+  const int n = std::max(2, detail::thread_cap());
 #pragma omp parallel num_threads(n)
   set_here(on);
   return true;

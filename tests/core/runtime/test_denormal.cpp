@@ -61,11 +61,22 @@ TEST_CASE("set_flush_denormal: subnormals are 0 on this thread, its team and lat
 
   // A thread started before the call keeps its mode.
   std::promise<void> go;
-  std::future<std::int64_t> before = std::async(std::launch::async, [&] {
-    go.get_future().wait();
+  std::future<std::int64_t> before = std::async(std::launch::async, [&, ready = go.get_future()] {
+    ready.wait();
     tg::NumThreadsGuard one(1);
     return nonzero(tg::full({64}, tiny) * 3.0);
   });
+  // Lets that thread go however the test ends (a failed REQUIRE too): the future's destructor
+  // waits for it.
+  struct Go {
+    std::promise<void>& p;
+    bool sent = false;
+    void send() {
+      if (!sent) p.set_value();
+      sent = true;
+    }
+    ~Go() { send(); }
+  } let_go{go};
 
   REQUIRE(threads_flushing() == 0);
   CHECK(tg::set_flush_denormal(true));
@@ -73,7 +84,7 @@ TEST_CASE("set_flush_denormal: subnormals are 0 on this thread, its team and lat
   CHECK(nonzero(x * 3.0) == 0);
   CHECK(nonzero(tg::matmul(a, b)) == 0);
   CHECK(nonzero(tg::full({64}, tiny) * 3.0) == 0);
-  go.set_value();
+  let_go.send();
   CHECK(before.get() == 64);
   std::int64_t after = -1;
   std::thread([&] { after = nonzero(x * 3.0); }).join();
@@ -83,5 +94,14 @@ TEST_CASE("set_flush_denormal: subnormals are 0 on this thread, its team and lat
   CHECK(threads_flushing() == 0);
   CHECK(nonzero(x * 3.0) == x.numel());
   CHECK(nonzero(tg::matmul(a, b)) == 512 * 512);
+}
+
+TEST_CASE("set_flush_denormal: refused inside split work, where it could not reach every thread") {
+  {
+    const tg::detail::ChunkScope piece;  // as a kernel's piece of split work runs
+    CHECK_THROWS_WITH_AS(tg::set_flush_denormal(true), doctest::Contains("parallel region"),
+                         tg::StateError);
+  }
+  CHECK(threads_flushing() == 0);
 }
 #endif

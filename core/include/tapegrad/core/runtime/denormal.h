@@ -11,9 +11,10 @@ namespace tapegrad {
 /// default, as in torch: results then follow IEEE 754 exactly.
 ///
 /// Applies to the calling thread and to every thread of its parallel regions (the threads
-/// tapegrad's kernels and their OpenBLAS products run on); threads started afterwards inherit
-/// the calling thread's mode, threads started before keep theirs. Returns false, changing
-/// nothing, on a CPU without the modes (not x86-64), as torch does.
+/// tapegrad's kernels and their OpenBLAS products run on); threads the calling thread starts
+/// afterwards inherit its mode, every other thread keeps its own. Returns false, changing
+/// nothing, in a build for a CPU other than x86-64. StateError inside a parallel region or a
+/// piece of split work, where it could not reach the other threads.
 bool set_flush_denormal(bool on);
 
 }  // namespace tapegrad
