@@ -1,8 +1,9 @@
 // The softmax of one row and its backward, the math softmax and attention share: rows are Eigen
 // arrays (strided or contiguous), the row max subtracted so every exponent is <= 0.
 #pragma once
-#include <cmath>
+#include <algorithm>
 #include <limits>
+#include <numbers>
 #include <type_traits>
 
 namespace tapegrad {
@@ -35,8 +36,8 @@ void flush_subnormal(A&& a) {
 template <typename Y, typename X>
 void softmax_row_flushed(Y&& y, const X& x) {
   using T = typename std::decay_t<Y>::Scalar;
-  constexpr T kMin = std::numeric_limits<T>::min();
-  static const T cut = std::log(4 * kMin);
+  constexpr T kMin = std::numeric_limits<T>::min();  // 2^(min_exponent - 1)
+  constexpr T cut = T(std::numbers::ln2) * (std::numeric_limits<T>::min_exponent + 1);  // ln 4kMin
   const T m = x.maxCoeff();
   y = (x - m).max(cut).exp();
   const T s = y.sum();  // >= 1; the clamped terms are far below its rounding
