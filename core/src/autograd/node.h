@@ -73,7 +73,8 @@ struct Node : RefCounted<Node> {
   static NodePtr make(std::size_t n_inputs, const ClosureType& closure);
   /// The last reference went: drops what the entry holds, then frees it unless the tape's list
   /// still names it (the list frees it when it next compacts). Entries that this frees in turn
-  /// wait on a worklist, so freeing a long chain takes no stack in proportion to its length.
+  /// are freed recursively up to a fixed depth and wait on a worklist beyond it, so freeing a
+  /// long chain takes bounded stack.
   static void destroy(Node* n) noexcept;
   /// Who frees the entry's memory: the tape's list while it names the entry (kListed), the
   /// entry itself once the list has let go (kUnlisted), the list once the entry is gone (kGone).

@@ -21,7 +21,7 @@ TensorImpl& impl_of(const Tensor& t, const char* op) {
 ImplPtr new_impl() { return ImplPtr::adopt(new (memory::allocate(sizeof(TensorImpl))) TensorImpl); }
 
 // TensorImpl's members (its node, gradient, storage) release what they own; a deep graph's
-// entries go one after another (Node::destroy's worklist), not recursively.
+// entries recurse only to a fixed depth (Node::destroy's worklist takes the rest).
 TensorImpl::~TensorImpl() = default;
 
 void TensorImpl::destroy(TensorImpl* t) noexcept {
