@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 
 #include "autograd/anomaly.h"
 #include "autograd/hooks.h"
@@ -44,7 +45,7 @@ void check_versions(const Node& node) {
   for (std::size_t i = 0; i < node.inputs.size(); ++i)
     if (node.inputs[i].t->storage->version != node.inputs[i].version)
       fail(msg("input ", i), node.inputs[i].t->storage->version, node.inputs[i].version);
-  if (node.out.storage->version != node.out_version)
+  if (node.out.storage && node.out.storage->version != node.out_version)
     fail("the output", node.out.storage->version, node.out_version);
 }
 
@@ -161,6 +162,11 @@ void GraphCtx::add(std::size_t i, const Tensor& g) {
     capture->add_to_leaf(x, g);
   else
     accumulate_grad_graph(x.grad, g);
+}
+
+void BackwardCtx::no_output() const {
+  throw std::logic_error(msg("backward of op '", node.op,
+                             "': reads its output, but the op was recorded without ReadsOutput"));
 }
 
 TensorImpl* BackwardCtx::steal_grad_out(std::size_t i) {

@@ -90,8 +90,9 @@ Tensor apply_function(const std::string& name, const std::vector<Tensor>& inputs
   // A fresh handle on the result's storage, so the tape entry never lands on an input's handle.
   ImplPtr y = alias_impl(*impl_ptr(out), out.shape());
   if (!any_requires_grad(inputs) || !is_floating(y->dtype)) return Tensor(y);
-  Tensor r = record("custom", y, inputs,
-                    CustomBackward{std::move(ctx), std::move(backward), inputs.size(), name});
+  Tensor r =
+      record("custom", y, inputs,
+             ReadsOutput{CustomBackward{std::move(ctx), std::move(backward), inputs.size(), name}});
   Node& node = *impl_ptr(r)->node;
   node.custom_name = name;
   node.op = node.custom_name.c_str();

@@ -20,36 +20,40 @@ struct GraphCtx;
 /// How to move, run and destroy one type of backward closure kept in raw bytes (a tape entry's
 /// own block): what std::function does, without its allocation for closures past 16 bytes.
 /// A closure that can also be called with a GraphCtx has a derivative in recorded ops, for
-/// create_graph (run_graph; null when it has none).
+/// create_graph (run_graph; null when it has none). reads_output: the closure is marked
+/// ReadsOutput.
 struct ClosureType {
   std::size_t size, align;
   void (*move_to)(void* from, void* to);  // move-constructs the closure at `to`
   void (*run)(void* self, BackwardCtx& c);
   void (*destroy)(void* self) noexcept;
   void (*run_graph)(void* self, GraphCtx& c);
+  bool reads_output;
 
   /// The type of closure F.
   template <typename F>
   static const ClosureType& of() {
     static constexpr ClosureType type{
-        sizeof(F),
-        alignof(F),
+        sizeof(F), alignof(F),
         [](void* from, void* to) { new (to) F(std::move(*static_cast<F*>(from))); },
         [](void* self, BackwardCtx& c) { (*static_cast<F*>(self))(c); },
-        [](void* self) noexcept { static_cast<F*>(self)->~F(); },
-        graph_of<F>()};
-    return type;
-  }
-
- private:
-  template <typename F>
-  static constexpr auto graph_of() -> void (*)(void*, GraphCtx&) {
-    if constexpr (std::is_invocable_v<F&, GraphCtx&>)
-      return [](void* self, GraphCtx& c) { (*static_cast<F*>(self))(c); };
-    else
-      return nullptr;
+        [](void* self) noexcept { static_cast<F*>(self)->~F(); }, graph_of<F>(),
+        requires {F::kReadsOutput;
   }
 };
+return type;
+}  // namespace tapegrad
+
+private:
+template <typename F>
+static constexpr auto graph_of() -> void (*)(void*, GraphCtx&) {
+  if constexpr (std::is_invocable_v<F&, GraphCtx&>)
+    return [](void* self, GraphCtx& c) { (*static_cast<F*>(self))(c); };
+  else
+    return nullptr;
+}
+}
+;
 
 /// A backward closure of both kinds: Fast (BackwardCtx&: the kernels on raw buffers) and
 /// Graph (GraphCtx&: the same derivative in recorded ops, for create_graph). Written
@@ -61,6 +65,19 @@ struct WithGraph : Fast, Graph {
 };
 template <typename Fast, typename Graph>
 WithGraph(Fast, Graph) -> WithGraph<Fast, Graph>;
+
+/// A backward closure (of either kind above) that reads the output's values, not only its
+/// inputs and the incoming gradient: `ReadsOutput{closure}` in the op's record(). Only such an
+/// entry holds a reference to the output's storage, and only its output's version is checked
+/// by backward (as PyTorch checks only the tensors an op saves). For every other op that
+/// reference was two of the entry's few locked count updates, and kept the output alive.
+template <typename F>
+struct ReadsOutput : F {
+  using F::operator();
+  static constexpr bool kReadsOutput = true;
+};
+template <typename F>
+ReadsOutput(F) -> ReadsOutput<F>;
 
 /// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
 /// by later entries that consume it), so a graph nobody can reach frees itself: when the last
@@ -124,7 +141,9 @@ struct Node : RefCounted<Node> {
     std::uint32_t size_ = 0, capacity_ = 0;
   };
   Inputs inputs;
-  TensorImpl out;  // value-only alias of the output (no node: no cycle)
+  /// Value-only alias of the output (no node: no cycle). Its shape and dtype always; its
+  /// storage only when the closure reads the output (ReadsOutput).
+  TensorImpl out;
   std::uint32_t out_version = 0;
   /// Set by retain_grad on the output: the backward pass then accumulates the output's
   /// gradient into retained_grad, which the output's grad() reads (the entry holds it, so the
@@ -171,7 +190,12 @@ struct BackwardCtx {
   GradCapture* capture = nullptr;  // set by grad(): leaves' gradients go there, not to .grad
   std::uint64_t pass = 0;          // this pass's number, for claiming entries
   const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }
-  const TensorImpl& out() const { return node.out; }
+  /// The output: its values only for a ReadsOutput closure (the others' entries do not keep
+  /// them).
+  const TensorImpl& out() const {
+    if (!node.out.storage) no_output();
+    return node.out;
+  }
   const TensorImpl& grad_out() const { return *node.grad; }
   /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i
   /// needs no gradient.
@@ -182,6 +206,9 @@ struct BackwardCtx {
   /// still read it (a retained gradient, an input that already has a gradient, a leaf): then
   /// use grad_in.
   TensorImpl* steal_grad_out(std::size_t i);
+
+ private:
+  [[noreturn]] void no_output() const;  // a logic_error: the op was recorded without ReadsOutput
 };
 
 /// Passed to a backward closure's recorded form (create_graph): the saved inputs and the

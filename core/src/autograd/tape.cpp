@@ -183,8 +183,10 @@ Tensor record_inputs(const char* op, ImplPtr out, const In* inputs, std::size_t 
     node->out.shape = out->shape;
     node->out.numel = out->numel;
     node->out.dtype = out->dtype;
-    node->out.storage = out->storage;
-    node->out_version = out->storage->version;
+    if (type.reads_output) {
+      node->out.storage = out->storage;
+      node->out_version = out->storage->version;
+    }
     type.move_to(closure, node->closure_);
     node->has_closure_ = true;
     t_tape.entries.push_back({node.get()});

@@ -52,38 +52,51 @@ auto min_nan(const A& a, const B& b) {
 }
 
 /// A float op of one input, elementwise: y = fwd(x) and gx += bwd(g, x, y), each given Eigen
-/// array segments. The backward is split across threads like the forward. graph, when given,
-/// is the same derivative in recorded ops for create_graph: gx = graph(g, x) on tensors.
+/// array segments (bwd(g, x) when the derivative never reads y: then the entry keeps no y). The
+/// backward is split across threads like the forward. graph, when given, is the same derivative in
+/// recorded ops for create_graph: gx = graph(g, x) on tensors.
 template <typename Fwd, typename Bwd, typename... Graph>
 Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd, Graph... graph) {
   static_assert(sizeof...(Graph) <= 1, "unary_op: one recorded-ops derivative at most");
   const TensorImpl& ix = impl_of(x, op);
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = map_unary<T>(ix, fwd);
+    using Seg = decltype(cvec<T>(ix).segment(0, 0));
+    constexpr bool kReadsY = !std::is_invocable_v<const Bwd&, const Seg&, const Seg&>;
     auto fast = [bwd](BackwardCtx& c) {
       // gx = bwd(g) written over g itself when the buffer can be handed down, else gx += bwd(g).
       TensorImpl* gx = c.steal_grad_out(0);
       const bool in_place = gx != nullptr;
       if (!in_place) gx = c.grad_in(0);
       if (!gx) return;
-      auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0)), yv = cvec<T>(c.out());
+      auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0));
       auto gxv = vec<T>(*gx);
       parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
         const std::int64_t n = e - b;
+        auto d = [&] {
+          if constexpr (kReadsY)
+            return bwd(g.segment(b, n), xv.segment(b, n), cvec<T>(c.out()).segment(b, n));
+          else
+            return bwd(g.segment(b, n), xv.segment(b, n));
+        };
         if (in_place)
-          gxv.segment(b, n) = bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+          gxv.segment(b, n) = d();
         else
-          gxv.segment(b, n) += bwd(g.segment(b, n), xv.segment(b, n), yv.segment(b, n));
+          gxv.segment(b, n) += d();
       });
     };
-    if constexpr (sizeof...(Graph) == 0) {
-      return record(op, std::move(y), {x}, std::move(fast));
-    } else {
-      return record(op, std::move(y), {x}, WithGraph{std::move(fast), [graph...](GraphCtx& c) {
-                                                       if (c.needs(0))
-                                                         c.add(0, graph(c.grad_out(), c.in(0))...);
-                                                     }});
-    }
+    auto closure = [&] {
+      if constexpr (sizeof...(Graph) == 0)
+        return fast;
+      else
+        return WithGraph{fast, [graph...](GraphCtx& c) {
+                           if (c.needs(0)) c.add(0, graph(c.grad_out(), c.in(0))...);
+                         }};
+    }();
+    if constexpr (kReadsY)
+      return record(op, std::move(y), {x}, ReadsOutput{std::move(closure)});
+    else
+      return record(op, std::move(y), {x}, std::move(closure));
   });
 }
 
@@ -138,6 +151,28 @@ void broadcast_binary(const TensorImpl& a, const TensorImpl& b, TensorImpl& y, F
 /// with no temporary (add's, and sub's first input's).
 struct PassGrad {};
 
+/// Whether binary derivative D reads y: it takes (g, a, b, y). One that takes (g, a, b) does
+/// not, and an op whose derivatives both do not keeps no output in its entry (ReadsOutput).
+template <typename T, typename D>
+constexpr bool kReadsY = [] {
+  using Seg = decltype(cvec<T>(std::declval<const TensorImpl&>()).segment(0, 0));
+  if constexpr (std::is_same_v<D, PassGrad>)
+    return false;
+  else
+    return !std::is_invocable_v<const D&, const Seg&, const Seg&, const Seg&>;
+}();
+
+/// d(g, a, b, y) on elements [s, s + n) of the output, or d(g, a, b) for a derivative that
+/// never reads y (its entry may hold no output).
+template <typename T, typename D, typename G, typename A, typename B>
+auto derivative_at(const D& d, const G& g, const A& a, const B& b, const BackwardCtx& c,
+                   std::int64_t s, std::int64_t n) {
+  if constexpr (kReadsY<T, D>)
+    return d(g, a, b, cvec<T>(c.out()).segment(s, n));
+  else
+    return d(g, a, b);
+}
+
 /// grad_in(i) += d(g, a, b, y) summed down to input i's shape.
 template <typename T, typename D>
 void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
@@ -148,12 +183,12 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
     sum_into(gi->data<T>(), gi->shape, g.data<T>(), g.shape);
   } else if (a.shape == g.shape && b.shape == g.shape) {
     // The common case: one flat pass, split across threads, no temporary.
-    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b), yv = cvec<T>(c.out());
+    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b);
     auto giv = vec<T>(*gi);
     parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
       const std::int64_t n = e - s;
       giv.segment(s, n) +=
-          d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), c, s, n);
     });
   } else {
     // Broadcast: the operand that broadcasts is expanded to y's shape, the derivative formed
@@ -168,7 +203,9 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
     };
     const TensorImpl &xa = at_y_shape(a, ea), &xb = at_y_shape(b, eb);
     const ImplPtr tmp = make_impl(g.shape, g.dtype);
-    vec<T>(*tmp) = d(cvec<T>(g), cvec<T>(xa), cvec<T>(xb), cvec<T>(c.out()));
+    const std::int64_t n = g.numel;
+    vec<T>(*tmp) = derivative_at<T>(d, cvec<T>(g).segment(0, n), cvec<T>(xa).segment(0, n),
+                                    cvec<T>(xb).segment(0, n), c, 0, n);
     sum_into(gi->data<T>(), gi->shape, tmp->data<T>(), tmp->shape);
   }
 }
@@ -183,11 +220,12 @@ void binary_grad_over_g(BackwardCtx& c, std::size_t i, const D& d) {
   TensorImpl* gi = flat ? c.steal_grad_out(i) : nullptr;
   if (!gi) return accumulate_binary_grad<T>(c, i, d);
   if constexpr (!std::is_same_v<D, PassGrad>) {  // PassGrad: the buffer already holds g
-    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b), yv = cvec<T>(c.out());
+    auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b);
     auto giv = vec<T>(*gi);
     parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
       const std::int64_t n = e - s;
-      giv.segment(s, n) = d(gv.segment(s, n), av.segment(s, n), bv.segment(s, n), yv.segment(s, n));
+      giv.segment(s, n) =
+          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), c, s, n);
     });
   }
 }
@@ -220,7 +258,8 @@ void binary_graph(GraphCtx& c, const Ga& ga, const Gb& gb) {
 
 /// A broadcasting op of two inputs in their promoted dtype: y = fwd(a, b), and backward
 /// ga += da(g, a, b, y), gb += db(g, a, b, y), each summed to its input's shape. fwd and the
-/// derivatives take Eigen array segments of equal length; a derivative may be PassGrad.
+/// derivatives take Eigen array segments of equal length; a derivative may be PassGrad, or
+/// take (g, a, b) when it never reads y.
 /// int64 results are computed but never recorded (record skips them).
 template <typename Fwd, typename Da, typename Db, typename... Graph>
 Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da da, Db db,
@@ -233,13 +272,16 @@ Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da
   return dispatch_all(ia.dtype, [&]<typename T>() {
     broadcast_binary<T>(ia, ib, *y, fwd);
     auto fast = [da, db](BackwardCtx& c) { binary_backward<T>(c, da, db); };
-    if constexpr (sizeof...(Graph) == 0) {
-      return record(op, std::move(y), {p.a, p.b}, std::move(fast));
-    } else {
-      return record(
-          op, std::move(y), {p.a, p.b},
-          WithGraph{std::move(fast), [graph...](GraphCtx& c) { binary_graph(c, graph...); }});
-    }
+    auto closure = [&] {
+      if constexpr (sizeof...(Graph) == 0)
+        return fast;
+      else
+        return WithGraph{fast, [graph...](GraphCtx& c) { binary_graph(c, graph...); }};
+    }();
+    if constexpr (kReadsY<T, Da> || kReadsY<T, Db>)
+      return record(op, std::move(y), {p.a, p.b}, ReadsOutput{std::move(closure)});
+    else
+      return record(op, std::move(y), {p.a, p.b}, std::move(closure));
   });
 }
 

@@ -40,7 +40,7 @@ Tensor tanh(const Tensor& x) {
 Tensor relu(const Tensor& x) {
   return unary_op(
       "relu", x, [](const auto& v) { return v.max(scalar_like(v, 0)); },
-      [](const auto& g, const auto& v, const auto&) {
+      [](const auto& g, const auto& v) {
         using S = typename std::decay_t<decltype(v)>::Scalar;
         return g * (v > S(0)).template cast<S>();
       },
@@ -54,7 +54,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
       [slope](const auto& v) {
         return (v > scalar_like(v, 0)).select(v, v * scalar_like(v, slope));
       },
-      [slope](const auto& g, const auto& v, const auto&) {
+      [slope](const auto& g, const auto& v) {
         return (v > scalar_like(v, 0)).select(g, g * scalar_like(v, slope));
       },
       [slope](const Tensor& g, const Tensor& v) {
@@ -76,7 +76,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
         const auto bx = v * scalar_like(v, beta);
         return (bx > scalar_like(v, threshold)).select(v, bx.exp().log1p() / scalar_like(v, beta));
       },
-      [beta, threshold](const auto& g, const auto& v, const auto&) {
+      [beta, threshold](const auto& g, const auto& v) {
         const auto bx = v * scalar_like(v, beta);
         const auto z = bx.exp();
         return (bx > scalar_like(v, threshold)).select(g, g * z / (z + scalar_like(v, 1)));
@@ -96,7 +96,7 @@ Tensor elu(const Tensor& x, double alpha) {
       [alpha](const auto& v) {
         return (v > scalar_like(v, 0)).select(v, v.expm1() * scalar_like(v, alpha));
       },
-      [alpha](const auto& g, const auto& v, const auto&) {
+      [alpha](const auto& g, const auto& v) {
         return (v > scalar_like(v, 0)).select(g, g * v.exp() * scalar_like(v, alpha));
       },
       [alpha](const Tensor& g, const Tensor& v) {
@@ -123,7 +123,7 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
           const auto u = (v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, kBeta);
           return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + u.tanh());
         },
-        [](const auto& g, const auto& v, const auto&) {
+        [](const auto& g, const auto& v) {
           using S = typename std::decay_t<decltype(v)>::Scalar;
           return g * v.unaryExpr([](S e) {
             const S th = std::tanh(S(kBeta) * (e + S(kKappa) * e * e * e));
@@ -141,7 +141,7 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
       [](const auto& v) {
         return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + (v * scalar_like(v, kRsqrt2)).erf());
       },
-      [](const auto& g, const auto& v, const auto&) {
+      [](const auto& g, const auto& v) {
         const auto cdf =
             scalar_like(v, 0.5) * (scalar_like(v, 1) + (v * scalar_like(v, kRsqrt2)).erf());
         const auto pdf = (v.square() * scalar_like(v, -0.5)).exp() * scalar_like(v, kRsqrt2Pi);
@@ -158,7 +158,7 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
 Tensor silu(const Tensor& x) {
   return unary_op(
       "silu", x, [](const auto& v) { return v / ((-v).exp() + scalar_like(v, 1)); },
-      [](const auto& g, const auto& v, const auto&) {
+      [](const auto& g, const auto& v) {
         using S = typename std::decay_t<decltype(v)>::Scalar;
         return g * v.unaryExpr([](S e) {
           const S s = 1 / (1 + std::exp(-e));
@@ -180,7 +180,7 @@ Tensor hardtanh(const Tensor& x, double lo, double hi) {
       [lo, hi](const auto& v) {
         return min_nan(max_nan(v, scalar_like(v, lo)), scalar_like(v, hi));
       },
-      [lo, hi](const auto& g, const auto& v, const auto&) {
+      [lo, hi](const auto& g, const auto& v) {
         return (v > scalar_like(v, lo) && v < scalar_like(v, hi)).select(g, scalar_like(v, 0));
       },
       [lo, hi](const Tensor& g, const Tensor& v) { return g * (above(v, lo) * below(v, hi)); });

@@ -21,7 +21,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
   return binary_op(
       "sub", a, b, [](const auto& x, const auto& z) { return x - z; }, PassGrad{},
-      [](const auto& g, const auto&, const auto&, const auto&) { return -g; },
+      [](const auto& g, const auto&, const auto&) { return -g; },
       [](const Tensor& g, const Tensor&, const Tensor&) { return g; },
       [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
@@ -30,8 +30,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   return binary_op(
       "mul", a, b, [](const auto& x, const auto& z) { return x * z; },
-      [](const auto& g, const auto&, const auto& bb, const auto&) { return g * bb; },
-      [](const auto& g, const auto& aa, const auto&, const auto&) { return g * aa; },
+      [](const auto& g, const auto&, const auto& bb) { return g * bb; },
+      [](const auto& g, const auto& aa, const auto&) { return g * aa; },
       [](const Tensor& g, const Tensor&, const Tensor& bb) { return g * bb; },
       [](const Tensor& g, const Tensor& aa, const Tensor&) { return g * aa; });
 }
@@ -41,7 +41,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   check_floating("div", impl_of(a, "div"));
   return binary_op(
       "div", a, b, [](const auto& x, const auto& z) { return x / z; },
-      [](const auto& g, const auto&, const auto& bb, const auto&) { return g / bb; },
+      [](const auto& g, const auto&, const auto& bb) { return g / bb; },
       [](const auto& g, const auto&, const auto& bb, const auto& y) { return -g * y / bb; },
       [](const Tensor& g, const Tensor&, const Tensor& bb) { return g / bb; },
       [](const Tensor& g, const Tensor& aa, const Tensor& bb) { return -g * (aa / bb) / bb; });

@@ -275,9 +275,9 @@ Tensor conv2d_nchw(const char* op, const Tensor& x, const Tensor& w, const Tenso
       // calling thread), summed in block order afterwards: the same bits whichever thread took
       // which block.
       const std::int64_t blocks = (g.N + block - 1) / block, slot = O * g.Kg();
-      const ImplPtr partial = gw ? make_impl({blocks, slot}, c.out().dtype) : nullptr;
+      const ImplPtr partial = gw ? make_impl({blocks, slot}, c.grad_out().dtype) : nullptr;
       each_block<T>(
-          g, block, c.out().dtype, [&](std::int64_t b0, std::int64_t b1, T* cols, T* gyt) {
+          g, block, c.grad_out().dtype, [&](std::int64_t b0, std::int64_t b1, T* cols, T* gyt) {
             const std::int64_t BL = (b1 - b0) * L;
             Eigen::Map<MatrixRM<T>> GY(gyt, O, BL);  // (B, O, L) -> (O, B, L)
             parallel_chunks((b1 - b0) * O,

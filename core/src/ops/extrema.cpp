@@ -21,10 +21,10 @@ Tensor winner_share(const Tensor& g, const Tensor& x, const Tensor& z) {
 Tensor maximum(const Tensor& a, const Tensor& b) {
   return binary_op(
       "maximum", a, b, [](const auto& x, const auto& z) { return max_nan(x, z); },
-      [](const auto& g, const auto& x, const auto& z, const auto&) {
+      [](const auto& g, const auto& x, const auto& z) {
         return (x == z).select(g * scalar_like(g, 0.5), (x < z).select(scalar_like(g, 0), g));
       },
-      [](const auto& g, const auto& x, const auto& z, const auto&) {
+      [](const auto& g, const auto& x, const auto& z) {
         return (x == z).select(g * scalar_like(g, 0.5), (x > z).select(scalar_like(g, 0), g));
       },
       [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, x, z); },
@@ -35,10 +35,10 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary_op(
       "minimum", a, b, [](const auto& x, const auto& z) { return min_nan(x, z); },
-      [](const auto& g, const auto& x, const auto& z, const auto&) {
+      [](const auto& g, const auto& x, const auto& z) {
         return (x == z).select(g * scalar_like(g, 0.5), (x > z).select(scalar_like(g, 0), g));
       },
-      [](const auto& g, const auto& x, const auto& z, const auto&) {
+      [](const auto& g, const auto& x, const auto& z) {
         return (x == z).select(g * scalar_like(g, 0.5), (x < z).select(scalar_like(g, 0), g));
       },
       [](const Tensor& g, const Tensor& x, const Tensor& z) { return winner_share(g, z, x); },
@@ -76,22 +76,23 @@ Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keep
         else
           return (xs == ys).template cast<T>();
       };
-      return record(op, std::move(y), {x},
-                    WithGraph{[kept = p.kept, tie](BackwardCtx& c) {
-                                TensorImpl* gx = c.grad_in(0);
-                                if (!gx) return;
-                                const TensorImpl& xi = c.in(0);
-                                tie_backward<T, false>(gx->data<T>(), xi.data<T>(), xi.shape,
-                                                       c.out().data<T>(), c.grad_out().data<T>(),
-                                                       kept, tie);
-                              },
-                              [kept = p.kept, tie](GraphCtx& c) {
-                                // The shares do not depend on x (as torch's): only g is recorded.
-                                if (!c.needs(0)) return;
-                                const TensorImpl& xi = *c.node.inputs[0].t;
-                                c.add(0, tie_shares<T, false>(xi, c.node.out, kept, tie) *
-                                             expand(reshape(c.grad_out(), kept), xi.shape));
-                              }});
+      return record(
+          op, std::move(y), {x},
+          ReadsOutput{WithGraph{[kept = p.kept, tie](BackwardCtx& c) {
+                                  TensorImpl* gx = c.grad_in(0);
+                                  if (!gx) return;
+                                  const TensorImpl& xi = c.in(0);
+                                  tie_backward<T, false>(gx->data<T>(), xi.data<T>(), xi.shape,
+                                                         c.out().data<T>(), c.grad_out().data<T>(),
+                                                         kept, tie);
+                                },
+                                [kept = p.kept, tie](GraphCtx& c) {
+                                  // The shares do not depend on x (as torch's): only g is recorded.
+                                  if (!c.needs(0)) return;
+                                  const TensorImpl& xi = *c.node.inputs[0].t;
+                                  c.add(0, tie_shares<T, false>(xi, c.node.out, kept, tie) *
+                                               expand(reshape(c.grad_out(), kept), xi.shape));
+                                }}});
     }
   });
 }

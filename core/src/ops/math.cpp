@@ -15,7 +15,7 @@ Tensor pow(const Tensor& x, double p) {
   if (p == 2)
     return unary_op(
         "pow", x, [](const auto& v) { return v.square(); },
-        [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); },
+        [](const auto& g, const auto& v) { return g * v * scalar_like(v, 2); },
         [](const Tensor& g, const Tensor& v) { return g * v * 2.0; });
   if (p == 0.5)
     return unary_op(
@@ -24,7 +24,7 @@ Tensor pow(const Tensor& x, double p) {
         [](const Tensor& g, const Tensor& v) { return g * 0.5 / sqrt(v); });
   return unary_op(
       "pow", x, [p](const auto& v) { return v.pow(scalar_like(v, p)); },
-      [p](const auto& g, const auto& v, const auto&) {
+      [p](const auto& g, const auto& v) {
         return g * scalar_like(v, p) * v.pow(scalar_like(v, p - 1));
       },
       [p](const Tensor& g, const Tensor& v) { return g * p * pow(v, p - 1); });
@@ -42,7 +42,7 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   return unary_op(
       "log", x, [](const auto& v) { return v.log(); },
-      [](const auto& g, const auto& v, const auto&) { return g / v; },
+      [](const auto& g, const auto& v) { return g / v; },
       [](const Tensor& g, const Tensor& v) { return g / v; });
 }
 
@@ -58,7 +58,7 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   return unary_op(
       "abs", x, [](const auto& v) { return v.abs(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v.sign(); },
+      [](const auto& g, const auto& v) { return g * v.sign(); },
       [](const Tensor& g, const Tensor& v) { return g * sign(v); });
 }
 
@@ -67,7 +67,7 @@ Tensor square(const Tensor& x) {
   if (impl_of(x, "square").dtype == kInt64) return x * x;
   return unary_op(
       "square", x, [](const auto& v) { return v.square(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v * scalar_like(v, 2); },
+      [](const auto& g, const auto& v) { return g * v * scalar_like(v, 2); },
       [](const Tensor& g, const Tensor& v) { return g * v * 2.0; });
 }
 
@@ -83,7 +83,7 @@ Tensor rsqrt(const Tensor& x) {
 Tensor sin(const Tensor& x) {
   return unary_op(
       "sin", x, [](const auto& v) { return v.sin(); },
-      [](const auto& g, const auto& v, const auto&) { return g * v.cos(); },
+      [](const auto& g, const auto& v) { return g * v.cos(); },
       [](const Tensor& g, const Tensor& v) { return g * cos(v); });
 }
 
@@ -91,7 +91,7 @@ Tensor sin(const Tensor& x) {
 Tensor cos(const Tensor& x) {
   return unary_op(
       "cos", x, [](const auto& v) { return v.cos(); },
-      [](const auto& g, const auto& v, const auto&) { return -g * v.sin(); },
+      [](const auto& g, const auto& v) { return -g * v.sin(); },
       [](const Tensor& g, const Tensor& v) { return -g * sin(v); });
 }
 
@@ -100,7 +100,7 @@ Tensor erf(const Tensor& x) {
   constexpr double k2OverSqrtPi = 1.12837916709551257390;
   return unary_op(
       "erf", x, [](const auto& v) { return v.erf(); },
-      [](const auto& g, const auto& v, const auto&) {
+      [](const auto& g, const auto& v) {
         return g * (-v.square()).exp() * scalar_like(v, k2OverSqrtPi);
       },
       [](const Tensor& g, const Tensor& v) { return g * exp(-square(v)) * k2OverSqrtPi; });
@@ -117,7 +117,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   return unary_op(
       "clamp", x,
       [l, h](const auto& v) { return min_nan(max_nan(v, scalar_like(v, l)), scalar_like(v, h)); },
-      [l, h](const auto& g, const auto& v, const auto&) {
+      [l, h](const auto& g, const auto& v) {
         return (v >= scalar_like(v, l) && v <= scalar_like(v, h)).select(g, scalar_like(v, 0));
       },
       [l, h](const Tensor& g, const Tensor& v) {

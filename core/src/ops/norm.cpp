@@ -58,46 +58,45 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
     }
     return record(
         "norm", std::move(y), {x},
-        WithGraph{[kept = plan.kept, p, tp](BackwardCtx& c) {
-                    TensorImpl* gx = c.grad_in(0);
-                    if (!gx) return;
-                    const TensorImpl& xi = c.in(0);
-                    const T *py = c.out().data<T>(), *pg = c.grad_out().data<T>();
-                    if (std::isinf(p)) {
-                      // Tied: |x| equal to the result, or NaN.
-                      tie_backward<T, true>(
-                          gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
-                          [](const auto& xs, const auto& ys) {
-                            return (xs.abs() == ys || xs != xs).template cast<T>();
-                          });
-                      return;
-                    }
-                    if (p == 1) {
-                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
-                                      [](const auto& xs, const auto&, const auto& gs) {
-                                        return xs.sign() * gs;
+        ReadsOutput{WithGraph{
+            [kept = plan.kept, p, tp](BackwardCtx& c) {
+              TensorImpl* gx = c.grad_in(0);
+              if (!gx) return;
+              const TensorImpl& xi = c.in(0);
+              const T *py = c.out().data<T>(), *pg = c.grad_out().data<T>();
+              if (std::isinf(p)) {
+                // Tied: |x| equal to the result, or NaN.
+                tie_backward<T, true>(gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
+                                      [](const auto& xs, const auto& ys) {
+                                        return (xs.abs() == ys || xs != xs).template cast<T>();
                                       });
-                      return;
-                    }
-                    // scale = g / y^(p-1), 0 where y = 0; then gx += sign(x) |x|^(p-1) scale.
-                    const ImplPtr scale = make_impl(kept, xi.dtype);
-                    vec<T>(*scale) =
-                        (cvec<T>(c.out()) == T(0))
-                            .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()).pow(tp - 1));
-                    if (p == 2)
-                      reduce_backward(
-                          gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(), kept,
-                          [](const auto& xs, const auto&, const auto& ss) { return xs * ss; });
-                    else  // |x|^(p-1) is taken as 0 at x = 0, where p < 1 would make it infinite
-                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(),
-                                      kept, [tp](const auto& xs, const auto&, const auto& ss) {
-                                        return xs.sign() *
-                                               (xs == T(0)).select(T(0), xs.abs().pow(tp - 1)) * ss;
-                                      });
-                  },
-                  [kept = plan.kept, p, dims](GraphCtx& c) {
-                    if (c.needs(0)) c.add(0, norm_graph<T>(c, kept, p, dims));
-                  }});
+                return;
+              }
+              if (p == 1) {
+                reduce_backward(
+                    gx->data<T>(), xi.data<T>(), xi.shape, py, pg, kept,
+                    [](const auto& xs, const auto&, const auto& gs) { return xs.sign() * gs; });
+                return;
+              }
+              // scale = g / y^(p-1), 0 where y = 0; then gx += sign(x) |x|^(p-1) scale.
+              const ImplPtr scale = make_impl(kept, xi.dtype);
+              vec<T>(*scale) =
+                  (cvec<T>(c.out()) == T(0))
+                      .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()).pow(tp - 1));
+              if (p == 2)
+                reduce_backward(
+                    gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(), kept,
+                    [](const auto& xs, const auto&, const auto& ss) { return xs * ss; });
+              else  // |x|^(p-1) is taken as 0 at x = 0, where p < 1 would make it infinite
+                reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, py, scale->data<T>(), kept,
+                                [tp](const auto& xs, const auto&, const auto& ss) {
+                                  return xs.sign() *
+                                         (xs == T(0)).select(T(0), xs.abs().pow(tp - 1)) * ss;
+                                });
+            },
+            [kept = plan.kept, p, dims](GraphCtx& c) {
+              if (c.needs(0)) c.add(0, norm_graph<T>(c, kept, p, dims));
+            }}});
   });
 }
 

@@ -76,7 +76,7 @@ Tensor soft(const char* op, const Tensor& x, std::int64_t dim) {
         c.add(0, g - exp(log_softmax(c.in(0), dim)) * sum(g, dim, true));
       }
     };
-    return record(op, std::move(y), {x}, WithGraph{std::move(fast), std::move(graph)});
+    return record(op, std::move(y), {x}, ReadsOutput{WithGraph{std::move(fast), std::move(graph)}});
   });
 }
 

@@ -24,21 +24,21 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     sum_over(y->data<T>(), p.kept, ix.data<T>(), ix.shape, m->data<T>(),
              [](const auto& xs, const auto& ms) { return (xs - ms).exp(); });
     vec<T>(*y) = vec<T>(*y).log() + mv;
-    return record(
-        "logsumexp", std::move(y), {x},
-        WithGraph{[kept = p.kept](BackwardCtx& c) {
-                    if (TensorImpl* gx = c.grad_in(0))
-                      reduce_backward(gx->data<T>(), c.in(0).data<T>(), c.in(0).shape,
-                                      c.out().data<T>(), c.grad_out().data<T>(), kept,
-                                      [](const auto& xs, const auto& ys, const auto& gs) {
-                                        return (xs - ys).exp() * gs;
-                                      });
-                  },
-                  [kept = p.kept, dims](GraphCtx& c) {
-                    if (!c.needs(0)) return;
-                    const Tensor x = c.in(0);
-                    c.add(0, reshape(c.grad_out(), kept) * exp(x - logsumexp(x, dims, true)));
-                  }});
+    return record("logsumexp", std::move(y), {x},
+                  ReadsOutput{WithGraph{
+                      [kept = p.kept](BackwardCtx& c) {
+                        if (TensorImpl* gx = c.grad_in(0))
+                          reduce_backward(gx->data<T>(), c.in(0).data<T>(), c.in(0).shape,
+                                          c.out().data<T>(), c.grad_out().data<T>(), kept,
+                                          [](const auto& xs, const auto& ys, const auto& gs) {
+                                            return (xs - ys).exp() * gs;
+                                          });
+                      },
+                      [kept = p.kept, dims](GraphCtx& c) {
+                        if (!c.needs(0)) return;
+                        const Tensor x = c.in(0);
+                        c.add(0, reshape(c.grad_out(), kept) * exp(x - logsumexp(x, dims, true)));
+                      }}});
   });
 }
 
@@ -82,32 +82,32 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
     };
     return record(
         op, std::move(y), {x},
-        WithGraph{[kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
-                    TensorImpl* gx = c.grad_in(0);
-                    if (!gx) return;
-                    const TensorImpl& xi = c.in(0);
-                    const T d = static_cast<T>(n_minus_c);
-                    // The mean broadcasts through y's slot: reduce_backward pairs x with one kept
-                    // tensor.
-                    const T* pm = mean->data<T>();
-                    if constexpr (kStd) {
-                      // g / y first (kept shape), then gx += (x - mean) g / (y d).
-                      const ImplPtr gy = make_impl(kept, xi.dtype);
-                      vec<T>(*gy) = (cvec<T>(c.out()) == T(0))
-                                        .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()));
-                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(),
-                                      kept, [d](const auto& xs, const auto& ms, const auto& gs) {
-                                        return (xs - ms) * gs / d;
-                                      });
-                    } else {
-                      reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm,
-                                      c.grad_out().data<T>(), kept,
-                                      [d](const auto& xs, const auto& ms, const auto& gs) {
-                                        return (xs - ms) * gs * (T(2) / d);
-                                      });
-                    }
-                  },
-                  std::move(graph)});
+        ReadsOutput{WithGraph{
+            [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
+              TensorImpl* gx = c.grad_in(0);
+              if (!gx) return;
+              const TensorImpl& xi = c.in(0);
+              const T d = static_cast<T>(n_minus_c);
+              // The mean broadcasts through y's slot: reduce_backward pairs x with one kept
+              // tensor.
+              const T* pm = mean->data<T>();
+              if constexpr (kStd) {
+                // g / y first (kept shape), then gx += (x - mean) g / (y d).
+                const ImplPtr gy = make_impl(kept, xi.dtype);
+                vec<T>(*gy) = (cvec<T>(c.out()) == T(0))
+                                  .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()));
+                reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(), kept,
+                                [d](const auto& xs, const auto& ms, const auto& gs) {
+                                  return (xs - ms) * gs / d;
+                                });
+              } else {
+                reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, c.grad_out().data<T>(),
+                                kept, [d](const auto& xs, const auto& ms, const auto& gs) {
+                                  return (xs - ms) * gs * (T(2) / d);
+                                });
+              }
+            },
+            std::move(graph)}});
   });
 }
 

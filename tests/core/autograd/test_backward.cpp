@@ -148,6 +148,31 @@ TEST_CASE(
   check_values(w.grad(), {30, 40});
 }
 
+TEST_CASE("autograd: an output is checked for changes only when its op's backward reads it") {
+  // exp's derivative is its output: changing the output first would give a wrong gradient.
+  tg::Tensor x = leaf_of({0.5, -1.0});
+  tg::Tensor y = tg::exp(x);
+  {
+    tg::NoGradGuard no_grad;
+    y.mul_(2);
+  }
+  CHECK_THROWS_WITH_AS(y.sum().backward(),
+                       doctest::Contains("the output of op 'exp' (tape entry #"), tg::StateError);
+  // mul's and affine's read only their inputs (as in PyTorch, which checks only what an op
+  // saved): their outputs may change, and the gradients stay exact.
+  tg::Tensor w = leaf_of({1.0, 2.0});
+  tg::Tensor h = w * tg::from_vector(std::vector<double>{3, 4});
+  tg::Tensor z = w * 2.0 + 1.0;
+  {
+    tg::NoGradGuard no_grad;
+    h.fill_(0);
+    z.mul_(-3);
+  }
+  h.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
+  z.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
+  check_values(w.grad(), {5, 6});
+}
+
 TEST_CASE("autograd: a graph that crosses threads gets every gradient") {
   // Recorded partly on a worker thread, differentiated on this one (defect: w.grad() stayed
   // undefined and nothing was raised).

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "../helpers.h"
+#include "autograd/tape.h"
 
 TEST_CASE("autograd: nothing is recorded under NoGradGuard") {
   tg::Tensor x = leaf_of({1.0, 2.0});
@@ -93,4 +94,38 @@ TEST_CASE("autograd: a chain of 100k recorded ops frees itself on a 2 MiB stack"
   CHECK(r.bytes_with_chain >= r.bytes_before + 100000 * sizeof(double));
   CHECK(r.bytes_after == r.bytes_before);
   CHECK(r.entries_after == 0);
+}
+
+namespace {
+// y = 2 x, with a backward that reads y (gx += g y / x, which is 2 g) marked or not.
+template <bool kMarked>
+tg::Tensor doubled(const tg::Tensor& x) {
+  tg::ImplPtr y = tg::make_impl(x.shape(), x.dtype());
+  for (std::int64_t i = 0; i < x.numel(); ++i)
+    y->data<double>()[i] = 2 * tg::impl_ptr(x)->data<double>()[i];
+  auto back = [](tg::BackwardCtx& c) {
+    if (tg::TensorImpl* gx = c.grad_in(0))
+      for (std::int64_t i = 0; i < gx->numel; ++i)
+        gx->data<double>()[i] +=
+            c.grad_out().data<double>()[i] * c.out().data<double>()[i] / c.in(0).data<double>()[i];
+  };
+  if constexpr (kMarked)
+    return tg::record("doubled", std::move(y), {x}, tg::ReadsOutput{back});
+  else
+    return tg::record("doubled", std::move(y), {x}, back);
+}
+}  // namespace
+
+TEST_CASE("autograd: only an op marked ReadsOutput keeps its output for backward") {
+  tg::Tensor x = leaf_of({1.0, 4.0});
+  tg::Tensor marked = doubled<true>(x);
+  CHECK(tg::tape_stats().bytes == 2 * sizeof(double));
+  marked.sum().backward();
+  check_values(x.grad(), {2, 2});
+  // Unmarked, the entry keeps no output: reading it is a logic error named by op, not a crash.
+  tg::Tensor unmarked = doubled<false>(x);
+  CHECK(tg::tape_stats().bytes == 0);
+  CHECK_THROWS_WITH_AS(unmarked.sum().backward(),
+                       doctest::Contains("backward of op 'doubled': reads its output"),
+                       std::logic_error);
 }
