@@ -164,8 +164,8 @@ void GraphCtx::add(std::size_t i, const Tensor& g) {
     accumulate_grad_graph(x.grad, g);
 }
 
-void BackwardCtx::no_output() const {
-  throw std::logic_error(msg("backward of op '", node.op,
+void Node::no_output() const {
+  throw std::logic_error(msg("backward of op '", op,
                              "': reads its output, but the op was recorded without ReadsOutput"));
 }
 

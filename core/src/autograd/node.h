@@ -34,26 +34,29 @@ struct ClosureType {
   template <typename F>
   static const ClosureType& of() {
     static constexpr ClosureType type{
-        sizeof(F), alignof(F),
+        sizeof(F),
+        alignof(F),
         [](void* from, void* to) { new (to) F(std::move(*static_cast<F*>(from))); },
         [](void* self, BackwardCtx& c) { (*static_cast<F*>(self))(c); },
-        [](void* self) noexcept { static_cast<F*>(self)->~F(); }, graph_of<F>(),
-        requires {F::kReadsOutput;
+        [](void* self) noexcept { static_cast<F*>(self)->~F(); },
+        graph_of<F>(),
+        marked_reads_output<F>()};
+    return type;
+  }
+
+ private:
+  template <typename F>
+  static constexpr auto graph_of() -> void (*)(void*, GraphCtx&) {
+    if constexpr (std::is_invocable_v<F&, GraphCtx&>)
+      return [](void* self, GraphCtx& c) { (*static_cast<F*>(self))(c); };
+    else
+      return nullptr;
+  }
+  template <typename F>
+  static constexpr bool marked_reads_output() {
+    return requires { F::kReadsOutput; };
   }
 };
-return type;
-}  // namespace tapegrad
-
-private:
-template <typename F>
-static constexpr auto graph_of() -> void (*)(void*, GraphCtx&) {
-  if constexpr (std::is_invocable_v<F&, GraphCtx&>)
-    return [](void* self, GraphCtx& c) { (*static_cast<F*>(self))(c); };
-  else
-    return nullptr;
-}
-}
-;
 
 /// A backward closure of both kinds: Fast (BackwardCtx&: the kernels on raw buffers) and
 /// Graph (GraphCtx&: the same derivative in recorded ops, for create_graph). Written
@@ -144,6 +147,13 @@ struct Node : RefCounted<Node> {
   /// Value-only alias of the output (no node: no cycle). Its shape and dtype always; its
   /// storage only when the closure reads the output (ReadsOutput).
   TensorImpl out;
+  /// out, with its values: a logic_error naming the op when the closure was not marked
+  /// ReadsOutput (its entry keeps none), never a null dereference.
+  const TensorImpl& output_values() const {
+    if (!out.storage) no_output();
+    return out;
+  }
+  [[noreturn]] void no_output() const;
   std::uint32_t out_version = 0;
   /// Set by retain_grad on the output: the backward pass then accumulates the output's
   /// gradient into retained_grad, which the output's grad() reads (the entry holds it, so the
@@ -192,10 +202,7 @@ struct BackwardCtx {
   const TensorImpl& in(std::size_t i) const { return *node.inputs[i].t; }
   /// The output: its values only for a ReadsOutput closure (the others' entries do not keep
   /// them).
-  const TensorImpl& out() const {
-    if (!node.out.storage) no_output();
-    return node.out;
-  }
+  const TensorImpl& out() const { return node.output_values(); }
   const TensorImpl& grad_out() const { return *node.grad; }
   /// The buffer to add input i's gradient into (zeroed on first use), or nullptr when input i
   /// needs no gradient.
@@ -206,9 +213,6 @@ struct BackwardCtx {
   /// still read it (a retained gradient, an input that already has a gradient, a leaf): then
   /// use grad_in.
   TensorImpl* steal_grad_out(std::size_t i);
-
- private:
-  [[noreturn]] void no_output() const;  // a logic_error: the op was recorded without ReadsOutput
 };
 
 /// Passed to a backward closure's recorded form (create_graph): the saved inputs and the
@@ -224,6 +228,8 @@ struct GraphCtx {
   Tensor in(std::size_t i) const { return Tensor(node.inputs[i].t); }
   /// The gradient with respect to the output (recorded, when it came through recorded ops).
   Tensor grad_out() const { return Tensor(node.grad); }
+  /// The output's values (a ReadsOutput closure's only), not recorded: a constant here.
+  const TensorImpl& out() const { return node.output_values(); }
   /// Whether input i takes a gradient (skip computing one it does not).
   bool needs(std::size_t i) const;
   /// Adds g, in input i's shape and dtype, to input i's gradient; nothing when !needs(i).

@@ -31,7 +31,9 @@ Tensor record_erased(const char* op, ImplPtr out,
 /// Wraps out as a Tensor and, when needed (grad mode on, some input tracked, a floating-point
 /// output: int64 results never carry gradients), records one tape entry whose backward is fn,
 /// a callable taking BackwardCtx&, kept in the entry's own block (no allocation of its own).
-/// The op name must be a string literal (it is kept by pointer).
+/// The op name must be a string literal (it is kept by pointer). A closure that reads the
+/// output's values (BackwardCtx::out()) must be wrapped in ReadsOutput: only then does the entry
+/// keep them.
 /// The braced inputs are references, not copies: a copied handle costs two atomic count
 /// updates, and an op names each input on the way in (a braced temporary, which a reference
 /// cannot name, takes the vector form below instead).

@@ -62,7 +62,9 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd, Graph... grap
   return dispatch_float(ix.dtype, op, [&]<typename T>() {
     ImplPtr y = map_unary<T>(ix, fwd);
     using Seg = decltype(cvec<T>(ix).segment(0, 0));
-    constexpr bool kReadsY = !std::is_invocable_v<const Bwd&, const Seg&, const Seg&>;
+    constexpr bool kReadsY = std::is_invocable_v<const Bwd&, const Seg&, const Seg&, const Seg&>;
+    static_assert(kReadsY != std::is_invocable_v<const Bwd&, const Seg&, const Seg&>,
+                  "unary_op: bwd takes (g, x) or (g, x, y), exactly one of them");
     auto fast = [bwd](BackwardCtx& c) {
       // gx = bwd(g) written over g itself when the buffer can be handed down, else gx += bwd(g).
       TensorImpl* gx = c.steal_grad_out(0);
@@ -71,11 +73,13 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd, Graph... grap
       if (!gx) return;
       auto g = cvec<T>(c.grad_out()), xv = cvec<T>(c.in(0));
       auto gxv = vec<T>(*gx);
+      const T* py = nullptr;  // read before the split: c.out() may throw
+      if constexpr (kReadsY) py = c.out().data<T>();
       parallel_chunks(gx->numel, [&](std::int64_t b, std::int64_t e) {
         const std::int64_t n = e - b;
         auto d = [&] {
           if constexpr (kReadsY)
-            return bwd(g.segment(b, n), xv.segment(b, n), cvec<T>(c.out()).segment(b, n));
+            return bwd(g.segment(b, n), xv.segment(b, n), Eigen::Map<const ArrayX<T>>(py + b, n));
           else
             return bwd(g.segment(b, n), xv.segment(b, n));
         };
@@ -156,19 +160,34 @@ struct PassGrad {};
 template <typename T, typename D>
 constexpr bool kReadsY = [] {
   using Seg = decltype(cvec<T>(std::declval<const TensorImpl&>()).segment(0, 0));
-  if constexpr (std::is_same_v<D, PassGrad>)
+  if constexpr (std::is_same_v<D, PassGrad>) {
     return false;
-  else
-    return !std::is_invocable_v<const D&, const Seg&, const Seg&, const Seg&>;
+  } else {
+    constexpr bool with_y =
+        std::is_invocable_v<const D&, const Seg&, const Seg&, const Seg&, const Seg&>;
+    static_assert(with_y != std::is_invocable_v<const D&, const Seg&, const Seg&, const Seg&>,
+                  "binary_op: a derivative takes (g, a, b) or (g, a, b, y), exactly one of them");
+    return with_y;
+  }
 }();
 
-/// d(g, a, b, y) on elements [s, s + n) of the output, or d(g, a, b) for a derivative that
-/// never reads y (its entry may hold no output).
-template <typename T, typename D, typename G, typename A, typename B>
-auto derivative_at(const D& d, const G& g, const A& a, const B& b, const BackwardCtx& c,
-                   std::int64_t s, std::int64_t n) {
+/// y's values for derivative D (null when it never reads them), taken before a split loop:
+/// c.out() throws for an entry that keeps no output.
+template <typename T, typename D>
+const T* y_for(const BackwardCtx& c) {
   if constexpr (kReadsY<T, D>)
-    return d(g, a, b, cvec<T>(c.out()).segment(s, n));
+    return c.out().data<T>();
+  else
+    return nullptr;
+}
+
+/// d(g, a, b, y) on elements [s, s + n) of the output (y from y_for), or d(g, a, b) for a
+/// derivative that never reads y.
+template <typename T, typename D, typename G, typename A, typename B>
+auto derivative_at(const D& d, const G& g, const A& a, const B& b, const T* py, std::int64_t s,
+                   std::int64_t n) {
+  if constexpr (kReadsY<T, D>)
+    return d(g, a, b, Eigen::Map<const ArrayX<T>>(py + s, n));
   else
     return d(g, a, b);
 }
@@ -185,10 +204,11 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
     // The common case: one flat pass, split across threads, no temporary.
     auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b);
     auto giv = vec<T>(*gi);
+    const T* py = y_for<T, D>(c);
     parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
       const std::int64_t n = e - s;
       giv.segment(s, n) +=
-          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), c, s, n);
+          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), py, s, n);
     });
   } else {
     // Broadcast: the operand that broadcasts is expanded to y's shape, the derivative formed
@@ -205,7 +225,7 @@ void accumulate_binary_grad(BackwardCtx& c, std::size_t i, const D& d) {
     const ImplPtr tmp = make_impl(g.shape, g.dtype);
     const std::int64_t n = g.numel;
     vec<T>(*tmp) = derivative_at<T>(d, cvec<T>(g).segment(0, n), cvec<T>(xa).segment(0, n),
-                                    cvec<T>(xb).segment(0, n), c, 0, n);
+                                    cvec<T>(xb).segment(0, n), y_for<T, D>(c), 0, n);
     sum_into(gi->data<T>(), gi->shape, tmp->data<T>(), tmp->shape);
   }
 }
@@ -222,10 +242,11 @@ void binary_grad_over_g(BackwardCtx& c, std::size_t i, const D& d) {
   if constexpr (!std::is_same_v<D, PassGrad>) {  // PassGrad: the buffer already holds g
     auto gv = cvec<T>(g), av = cvec<T>(a), bv = cvec<T>(b);
     auto giv = vec<T>(*gi);
+    const T* py = y_for<T, D>(c);
     parallel_chunks(g.numel, [&](std::int64_t s, std::int64_t e) {
       const std::int64_t n = e - s;
       giv.segment(s, n) =
-          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), c, s, n);
+          derivative_at<T>(d, gv.segment(s, n), av.segment(s, n), bv.segment(s, n), py, s, n);
     });
   }
 }

@@ -90,7 +90,7 @@ Tensor extreme_over(const char* op, const Tensor& x, const Dims& dims, bool keep
                                   // The shares do not depend on x (as torch's): only g is recorded.
                                   if (!c.needs(0)) return;
                                   const TensorImpl& xi = *c.node.inputs[0].t;
-                                  c.add(0, tie_shares<T, false>(xi, c.node.out, kept, tie) *
+                                  c.add(0, tie_shares<T, false>(xi, c.out(), kept, tie) *
                                                expand(reshape(c.grad_out(), kept), xi.shape));
                                 }}});
     }

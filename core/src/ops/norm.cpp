@@ -15,7 +15,7 @@ Tensor norm_graph(GraphCtx& c, const Shape& kept, double p, const Dims& dims) {
   const Tensor x = c.in(0), g = reshape(c.grad_out(), kept);
   const TensorImpl& xi = *c.node.inputs[0].t;
   if (std::isinf(p))  // the shares (constant) of sign(x) g among the ties
-    return tie_shares<T, true>(xi, c.node.out, kept,
+    return tie_shares<T, true>(xi, c.out(), kept,
                                [](const auto& xs, const auto& ys) {
                                  return (xs.abs() == ys || xs != xs).template cast<T>();
                                }) *

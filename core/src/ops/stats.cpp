@@ -80,34 +80,35 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
       } else
         c.add(0, g * centered * (2.0 / n_minus_c));
     };
-    return record(
-        op, std::move(y), {x},
-        ReadsOutput{WithGraph{
-            [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
-              TensorImpl* gx = c.grad_in(0);
-              if (!gx) return;
-              const TensorImpl& xi = c.in(0);
-              const T d = static_cast<T>(n_minus_c);
-              // The mean broadcasts through y's slot: reduce_backward pairs x with one kept
-              // tensor.
-              const T* pm = mean->data<T>();
-              if constexpr (kStd) {
-                // g / y first (kept shape), then gx += (x - mean) g / (y d).
-                const ImplPtr gy = make_impl(kept, xi.dtype);
-                vec<T>(*gy) = (cvec<T>(c.out()) == T(0))
-                                  .select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()));
-                reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(), kept,
-                                [d](const auto& xs, const auto& ms, const auto& gs) {
-                                  return (xs - ms) * gs / d;
-                                });
-              } else {
-                reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, c.grad_out().data<T>(),
-                                kept, [d](const auto& xs, const auto& ms, const auto& gs) {
-                                  return (xs - ms) * gs * (T(2) / d);
-                                });
-              }
-            },
-            std::move(graph)}});
+    auto closure = WithGraph{
+        [kept = p.kept, mean, n_minus_c](BackwardCtx& c) {
+          TensorImpl* gx = c.grad_in(0);
+          if (!gx) return;
+          const TensorImpl& xi = c.in(0);
+          const T d = static_cast<T>(n_minus_c);
+          // The mean broadcasts through y's slot: reduce_backward pairs x with one kept
+          // tensor.
+          const T* pm = mean->data<T>();
+          if constexpr (kStd) {
+            // g / y first (kept shape), then gx += (x - mean) g / (y d).
+            const ImplPtr gy = make_impl(kept, xi.dtype);
+            vec<T>(*gy) =
+                (cvec<T>(c.out()) == T(0)).select(T(0), cvec<T>(c.grad_out()) / cvec<T>(c.out()));
+            reduce_backward(
+                gx->data<T>(), xi.data<T>(), xi.shape, pm, gy->data<T>(), kept,
+                [d](const auto& xs, const auto& ms, const auto& gs) { return (xs - ms) * gs / d; });
+          } else {
+            reduce_backward(gx->data<T>(), xi.data<T>(), xi.shape, pm, c.grad_out().data<T>(), kept,
+                            [d](const auto& xs, const auto& ms, const auto& gs) {
+                              return (xs - ms) * gs * (T(2) / d);
+                            });
+          }
+        },
+        std::move(graph)};
+    if constexpr (kStd)  // std's gradient divides by y; var's never reads it
+      return record(op, std::move(y), {x}, ReadsOutput{std::move(closure)});
+    else
+      return record(op, std::move(y), {x}, std::move(closure));
   });
 }
 

@@ -171,6 +171,17 @@ TEST_CASE("autograd: an output is checked for changes only when its op's backwar
   h.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
   z.backward(tg::ones({2}, {.dtype = tg::kFloat64}));
   check_values(w.grad(), {5, 6});
+  // std's gradient divides by its output, var's does not.
+  w.zero_grad();
+  tg::Tensor s = tg::std(w), v = tg::var(w);
+  {
+    tg::NoGradGuard no_grad;
+    s.mul_(2);
+    v.mul_(2);
+  }
+  CHECK_THROWS_WITH_AS(s.backward(), doctest::Contains("the output of op 'std'"), tg::StateError);
+  v.backward();
+  check_values(w.grad(), {-1, 1});  // 2 (w - mean) / (n - 1)
 }
 
 TEST_CASE("autograd: a graph that crosses threads gets every gradient") {
