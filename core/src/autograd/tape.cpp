@@ -32,6 +32,12 @@ struct Entry {
 // op's cost, and only the order between an entry and what it consumes matters.
 thread_local std::uint64_t t_last_seq = 0;
 
+void free_node(Node* n) noexcept {
+  const std::size_t bytes = n->block_bytes_;
+  n->~Node();
+  memory::deallocate(n, bytes);
+}
+
 struct Tape {
   std::vector<Entry> entries;
   std::size_t compact_at = 64;
@@ -40,7 +46,11 @@ struct Tape {
   void compact() {
     std::erase_if(entries, [](const Entry& e) {
       const auto state = e.node->tape_state.load(std::memory_order_acquire);
-      if (state != Node::kGone && !e.node->released.load(std::memory_order_relaxed)) return false;
+      if (state == Node::kGone) {
+        free_node(e.node);  // final: nothing else touches a gone entry, so no locked exchange
+        return true;
+      }
+      if (!e.node->released.load(std::memory_order_relaxed)) return false;
       Node::unlist(e.node);
       return true;
     });
@@ -93,11 +103,6 @@ void Node::release_saved() noexcept {
 }
 
 namespace {
-void free_node(Node* n) noexcept {
-  const std::size_t bytes = n->block_bytes_;
-  n->~Node();
-  memory::deallocate(n, bytes);
-}
 
 // Dropping an entry's inputs drops the entries behind them, so freeing a chain recurses once
 // per entry: 20,000 recorded products overflowed a thread's stack under ASan. Past kMaxDepth
