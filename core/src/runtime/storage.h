@@ -23,6 +23,7 @@ struct Storage : RefCounted<Storage> {
   /// as data-parallel training's gradients in their reduction buffer. It has its own version.
   static StoragePtr make_view(const StoragePtr& base, std::size_t offset, std::size_t bytes);
   static void destroy(Storage* s) noexcept;
+  static constexpr bool kSoleReleaseUnlocked = true;  // no weak references (RefCounted)
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 

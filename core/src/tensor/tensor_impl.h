@@ -20,6 +20,7 @@ using NodePtr = RefPtr<Node>;
 struct TensorImpl : RefCounted<TensorImpl> {
   /// Frees t (the last handle went), to the caching allocator it came from.
   static void destroy(TensorImpl* t) noexcept;
+  static constexpr bool kSoleReleaseUnlocked = true;  // no weak references (RefCounted)
   TensorImpl() = default;
   ~TensorImpl();  // out of line: it releases the node, whose type is complete only there
   Shape shape;

@@ -12,6 +12,9 @@ namespace tapegrad {
 
 /// The count a RefPtr<T> keeps in T: T derives from RefCounted<T> and defines
 /// `static void destroy(T*) noexcept`, which RefPtr calls when the last reference goes.
+/// A T that never hands out a reference from a raw pointer (no weak references) may also
+/// declare `static constexpr bool kSoleReleaseUnlocked = true`: dropping the only reference
+/// then destroys it without a locked decrement.
 template <typename T>
 struct RefCounted {
   /// References alive; an object starts with the one RefPtr::adopt takes over.
@@ -75,7 +78,14 @@ class RefPtr {
   }
   // acq_rel: every write through other references happens before the destruction.
   void release() noexcept {
-    if (p_ && p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) T::destroy(p_);
+    if (!p_) return;
+    if constexpr (requires { requires T::kSoleReleaseUnlocked; }) {
+      // The only reference: no other thread holds one to copy, so the count cannot change
+      // under us, and the acquire load reads the last other holder's releasing decrement.
+      // Saves the locked update most tensors and storages end with.
+      if (p_->refs.load(std::memory_order_acquire) == 1) return T::destroy(p_);
+    }
+    if (p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) T::destroy(p_);
   }
   T* p_ = nullptr;
 };
