@@ -9,6 +9,7 @@
 #include "mpi_types.h"
 #include "replicas.h"
 #include "tapegrad/distributed/context.h"
+#include "tensor/tensor_impl.h"
 
 namespace tapegrad::dist {
 
@@ -22,10 +23,12 @@ void copy_flat(const std::vector<Tensor>& ts, const Tensor& flat, bool pack, dou
     if (t.dtype() != flat.dtype()) continue;
     const auto n = static_cast<std::size_t>(t.numel());
     T* v = t.data<T>();
-    if (pack)
+    if (pack) {
       std::memcpy(f, v, n * sizeof(T));
-    else
+    } else {
       for (std::size_t k = 0; k < n; ++k) v[k] = f[k] * s;
+      ++impl_ptr(t)->storage->version;  // written in place: a graph that saved t must see it
+    }
     f += n;
   }
 }

@@ -167,6 +167,12 @@ TEST_CASE("LocalSGD: the replicas drift between averagings and agree after one")
   CHECK(local.steps() == 5);
   CHECK(local.step());
   CHECK(local.averagings() == 3);
+  // Averaging writes the parameters in place: a graph recorded before it is refused, as after
+  // any in-place update, instead of differentiating with the new values.
+  const auto [x, y] = *loader.begin();
+  tg::Tensor loss = nn::functional::cross_entropy((*net)(x), y);
+  local.average();
+  CHECK_THROWS_WITH_AS(loss.backward(), doctest::Contains("was modified in place"), tg::StateError);
 }
 
 TEST_CASE("LocalSGD: Adam's moments averaged, and optimizer state that differs is refused") {

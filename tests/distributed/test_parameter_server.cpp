@@ -296,6 +296,12 @@ TEST_CASE("parameter server: misuse is refused by name") {
                          "ParameterServer: push() needs a pull() first: a gradient is computed "
                          "on the values the last pull gave",
                          tg::StateError);
+    // A pull writes the parameters in place: a graph recorded before it is refused, as after
+    // any in-place update, instead of differentiating with the pulled values.
+    tg::Tensor loss = (*net)(tg::ones({2, 5}, {.dtype = tg::kFloat64})).sum();
+    CHECK(ps.pull() == 0);
+    CHECK_THROWS_WITH_AS(loss.backward(), doctest::Contains("was modified in place"),
+                         tg::StateError);
     ps.finish();
     CHECK_THROWS_WITH_AS(ps.finish(), "ParameterServer: finish() called twice", tg::StateError);
     CHECK_THROWS_WITH_AS(ps.pull(), "ParameterServer: pull() after finish()", tg::StateError);
