@@ -551,7 +551,8 @@ void bench_hogwild_epoch() {
 }
 }  // namespace
 
-// bench_core [overhead|train|hogwild|matmul|conv|bound ...]: the named parts, or all of them.
+// bench_core [overhead|train|hogwild|matmul|pool|activation|conv|bound ...]: the named parts, or
+// all of them.
 // B4's two max-pools (2x2, stride 2): nanoseconds per window, forward alone and forward plus
 // backward, the median of five rounds of 50 batches.
 void bench_pool(int threads) {
@@ -586,6 +587,33 @@ void bench_pool(int threads) {
   }
 }
 
+// gelu's two forms, forward and backward over a GELU MLP's worth of activations: the exact
+// form's erf and exp and the tanh form's exp are Eigen's vectorised ones.
+void bench_activation(int threads) {
+  tg::set_num_threads(threads);
+  for (const tg::Dtype dtype : {tg::kFloat32, tg::kFloat64})
+    for (const auto approximate : {tg::GeluApproximate::None, tg::GeluApproximate::Tanh}) {
+      tg::Generator gen(3);
+      tg::Tensor x = tg::randn({1 << 20}, {.dtype = dtype, .requires_grad = true}, &gen);
+      const tg::Tensor g = tg::randn({1 << 20}, {.dtype = dtype}, &gen);
+      const int iters = 10;
+      auto both = [&] {
+        for (int i = 0; i < iters; ++i) {
+          tg::gelu(x, approximate).backward(g);
+          x.zero_grad();
+        }
+      };
+      both();
+      std::vector<double> t;
+      for (int r = 0; r < 5; ++r) t.push_back(seconds(both) / iters);
+      std::printf(
+          "BENCH activation op=%s dtype=%s threads=%d forward_backward_ns_per_element=%.2f\n",
+          approximate == tg::GeluApproximate::Tanh ? "gelu_tanh" : "gelu",
+          dtype == tg::kFloat32 ? "float32" : "float64", threads,
+          median(t) / static_cast<double>(x.numel()) * 1e9);
+    }
+}
+
 int main(int argc, char** argv) {
   const std::vector<std::string> want(argv + 1, argv + argc);
   auto on = [&](const char* part) {
@@ -608,6 +636,7 @@ int main(int argc, char** argv) {
       bench_matmul_t(32, 64, 32, threads);
     }
     if (on("pool")) bench_pool(threads);
+    if (on("activation")) bench_activation(threads);
 #ifdef TAPEGRAD_BENCH_SGEMM
     if (on("conv")) bench_conv(threads);
     if (on("bound")) bench_bound(threads);

@@ -113,26 +113,33 @@ constexpr double kRsqrt2 = 0.70710678118654752440;    // 1 / sqrt(2)
 constexpr double kRsqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 constexpr double kBeta = 0.79788456080286535588;      // sqrt(2 / pi)
 constexpr double kKappa = 0.044715;
+// e^(-2u), u = beta (x + kappa x^3): gelu tanh's sigmoid(2u) is 1 / (1 + e). The exponent is
+// capped below exp's overflow, where sigmoid is 0 to the dtype's precision and e s (the
+// derivative's 1 - sigmoid) stays finite.
+template <typename V>
+auto gelu_tanh_exp(const V& v) {
+  using S = typename V::Scalar;
+  constexpr double kCap = std::is_same_v<S, float> ? 80 : 700;
+  return ((v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, -2 * kBeta))
+      .min(scalar_like(v, kCap))
+      .exp();
+}
 }  // namespace
 
 Tensor gelu(const Tensor& x, GeluApproximate approximate) {
   if (approximate == GeluApproximate::Tanh)
     return unary_op(
         "gelu", x,
-        [](const auto& v) {
-          const auto u = (v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, kBeta);
-          return v * scalar_like(v, 0.5) * (scalar_like(v, 1) + u.tanh());
-        },
+        // y = x (1 + tanh u) / 2 = x sigmoid(2u): Eigen's exp is vectorised in both dtypes,
+        // its tanh only in float.
+        [](const auto& v) { return v * (scalar_like(v, 1) + gelu_tanh_exp(v)).inverse(); },
         [](const auto& g, const auto& v) {
           // With s = sigmoid(2u) = (1 + tanh u) / 2 and e = exp(-2u): 1 - tanh^2 u = 4 s e s,
           // so dy/dx = s (1 + 2 x u' e s), u' = beta (1 + 3 kappa x^2). In Eigen's vectorised
           // exp (std::tanh per element was most of the op's time), and without the
-          // cancellation 1 - tanh^2 suffers as tanh nears 1: float32 within 3e-7 of float64
-          // in the tails where torch's own float32 is 1e-6 off. -2u is capped where exp would
-          // overflow float (s is 0 there to float precision, and e s stays finite).
-          const auto u2 = ((v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, -2 * kBeta))
-                              .min(scalar_like(v, 80));
-          const auto e = u2.exp();
+          // cancellation 1 - tanh^2 suffers as tanh nears 1: float32 within 2e-7 of float64
+          // in the tails where torch's own float32 is 1e-6 off.
+          const auto e = gelu_tanh_exp(v);
           const auto s = (scalar_like(v, 1) + e).inverse();
           return g * s *
                  (scalar_like(v, 1) +
