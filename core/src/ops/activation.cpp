@@ -113,17 +113,15 @@ constexpr double kRsqrt2 = 0.70710678118654752440;    // 1 / sqrt(2)
 constexpr double kRsqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 constexpr double kBeta = 0.79788456080286535588;      // sqrt(2 / pi)
 constexpr double kKappa = 0.044715;
-// e^(-2u), u = beta (x + kappa x^3): gelu tanh's sigmoid(2u) is 1 / (1 + e). The exponent is
-// capped below exp's overflow, where sigmoid is 0 to the dtype's precision and e s (the
-// derivative's 1 - sigmoid) stays finite.
+// -2u, u = beta (x + kappa x^3): gelu tanh's sigmoid(2u) is 1 / (1 + e^-2u).
 template <typename V>
-auto gelu_tanh_exp(const V& v) {
-  using S = typename V::Scalar;
-  constexpr double kCap = std::is_same_v<S, float> ? 80 : 700;
-  return ((v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, -2 * kBeta))
-      .min(scalar_like(v, kCap))
-      .exp();
+auto gelu_tanh_m2u(const V& v) {
+  return (v + scalar_like(v, kKappa) * v.cube()) * scalar_like(v, -2 * kBeta);
 }
+// Past this -2u, e^-2u overflows (or nearly: float's exp overflows at 88.7, double's at
+// 709.8), and sigmoid(2u) and gelu's derivative are 0 to the dtype's precision.
+template <typename S>
+constexpr double kGeluTanhCap = std::is_same_v<S, float> ? 80 : 700;
 }  // namespace
 
 Tensor gelu(const Tensor& x, GeluApproximate approximate) {
@@ -131,20 +129,27 @@ Tensor gelu(const Tensor& x, GeluApproximate approximate) {
     return unary_op(
         "gelu", x,
         // y = x (1 + tanh u) / 2 = x sigmoid(2u): Eigen's exp is vectorised in both dtypes,
-        // its tanh only in float.
-        [](const auto& v) { return v * (scalar_like(v, 1) + gelu_tanh_exp(v)).inverse(); },
+        // its tanh only in float. Far left exp overflows to inf and sigmoid is 0: y is -0
+        // there and NaN at -inf, as torch's.
+        [](const auto& v) { return v * (scalar_like(v, 1) + gelu_tanh_m2u(v).exp()).inverse(); },
         [](const auto& g, const auto& v) {
           // With s = sigmoid(2u) = (1 + tanh u) / 2 and e = exp(-2u): 1 - tanh^2 u = 4 s e s,
           // so dy/dx = s (1 + 2 x u' e s), u' = beta (1 + 3 kappa x^2). In Eigen's vectorised
           // exp (std::tanh per element was most of the op's time), and without the
           // cancellation 1 - tanh^2 suffers as tanh nears 1: float32 within 2e-7 of float64
           // in the tails where torch's own float32 is 1e-6 off.
-          const auto e = gelu_tanh_exp(v);
+          // Past the cap it is 0 (also at x = -inf, where torch's inf * 0 gives NaN). Below it
+          // e s = 1 - s is within [0, 1], so the product overflows only where x^3 does
+          // (|x| > 1e13 in float32, where torch's float32 gives NaN too).
+          using S = typename std::decay_t<decltype(v)>::Scalar;
+          const auto m2u = gelu_tanh_m2u(v);
+          const auto e = m2u.min(scalar_like(v, kGeluTanhCap<S>)).exp();
           const auto s = (scalar_like(v, 1) + e).inverse();
-          return g * s *
-                 (scalar_like(v, 1) +
-                  scalar_like(v, 2 * kBeta) * v *
-                      (scalar_like(v, 1) + scalar_like(v, 3 * kKappa) * v.square()) * e * s);
+          const auto d =
+              s * (scalar_like(v, 1) +
+                   scalar_like(v, 2 * kBeta) * v *
+                       (scalar_like(v, 1) + scalar_like(v, 3 * kKappa) * v.square()) * (e * s));
+          return g * (m2u >= scalar_like(v, kGeluTanhCap<S>)).select(scalar_like(v, 0), d);
         },
         [](const Tensor& g, const Tensor& v) {
           const Tensor th = tanh((v + kKappa * v * v * v) * kBeta);
