@@ -188,17 +188,28 @@ Tensor row_norm(const char* op, const Tensor& x, const RowDims d, const Tensor& 
                       }
                     },
                     K);
-              if ((gw || gb) &&
-                  rows_are_positions) {  // row after row: contiguous, unlike by position
+              if ((gw || gb) && rows_are_positions) {
+                // Row after row over each thread's block of positions: contiguous reads, and
+                // every position's sum in the same order (rows ascending) on any team.
                 ArrayX<double> sw = ArrayX<double>::Zero(K), sb = ArrayX<double>::Zero(K);
-                for (std::int64_t r = 0; r < d.rows(); ++r) {
-                  const std::int64_t at = r * K;
-                  const auto gd = Eigen::Map<const ArrayX<T>>(gy + at, K).template cast<double>();
-                  sb += gd;
-                  sw += gd * ((Eigen::Map<const ArrayX<T>>(xv + at, K).template cast<double>() -
-                               (*stats)[2 * r]) *
-                              (*stats)[2 * r + 1]);
-                }
+                parallel_chunks(
+                    K,
+                    [&](std::int64_t k0, std::int64_t k1) {
+                      const std::int64_t n = k1 - k0;
+                      auto swb = sw.segment(k0, n);
+                      auto sbb = sb.segment(k0, n);
+                      for (std::int64_t r = 0; r < d.rows(); ++r) {
+                        const std::int64_t at = r * K + k0;
+                        const auto gd =
+                            Eigen::Map<const ArrayX<T>>(gy + at, n).template cast<double>();
+                        sbb += gd;
+                        swb +=
+                            gd * ((Eigen::Map<const ArrayX<T>>(xv + at, n).template cast<double>() -
+                                   (*stats)[2 * r]) *
+                                  (*stats)[2 * r + 1]);
+                      }
+                    },
+                    d.rows());
                 if (gw) Eigen::Map<ArrayX<T>>(gw->data<T>(), K) += sw.template cast<T>();
                 if (gb) Eigen::Map<ArrayX<T>>(gb->data<T>(), K) += sb.template cast<T>();
               } else if (gw || gb)

@@ -60,6 +60,25 @@ std::vector<float> conv_step() {
   }
   return out;
 }
+
+// A layer norm's input, weight and bias gradients over 512 rows of 256, big enough to split.
+std::vector<float> layer_norm_step() {
+  nn::LayerNorm norm(tg::Shape{256});
+  tg::Generator gen(7);
+  {
+    tg::NoGradGuard no_grad;
+    for (const tg::Tensor& p : norm.parameters()) p.copy_(tg::randn(p.shape(), {}, &gen));
+  }
+  const tg::Tensor x = tg::randn({512, 256}, {.requires_grad = true}, &gen);
+  const tg::Tensor g = tg::randn({512, 256}, {}, &gen);
+  norm(x).backward(g);
+  std::vector<float> out = x.grad().to_vector<float>();
+  for (const tg::Tensor& p : norm.parameters()) {
+    const std::vector<float> v = p.grad().to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
 }  // namespace
 
 TEST_CASE("parallel: an MLP trains to the same bits on a team of 2 and of 1 under a cap of 2") {
@@ -70,6 +89,18 @@ TEST_CASE("parallel: an MLP trains to the same bits on a team of 2 and of 1 unde
 TEST_CASE("parallel: convolution gradients are the same bits on a team of 2 and of 1") {
   const std::vector<float> two = with_team(2, conv_step), one = with_team(1, conv_step);
   CHECK(one == two);
+}
+
+TEST_CASE("parallel: layer norm's gradients are the same bits split or not") {
+  // Rows split for the input's gradient, positions for the weight's and bias's: each sum runs
+  // in one order whatever the split, so even a cap of 1 gives the same bits.
+  const std::vector<float> two = with_team(2, layer_norm_step), one = with_team(1, layer_norm_step);
+  CHECK(one == two);
+  const int before = tg::get_num_threads();
+  tg::set_num_threads(1);
+  const std::vector<float> unsplit = layer_norm_step();
+  tg::set_num_threads(before);
+  CHECK(unsplit == two);
 }
 
 TEST_CASE("parallel: the cap bounds the team and set_num_threads checks its argument") {
