@@ -81,6 +81,15 @@ struct ReadsOutput : F {
 };
 template <typename F>
 ReadsOutput(F) -> ReadsOutput<F>;
+/// closure marked ReadsOutput when kReads, else as it is: for ops whose kernels say at compile
+/// time whether their derivative reads the output.
+template <bool kReads, typename F>
+auto reads_output_if(F closure) {
+  if constexpr (kReads)
+    return ReadsOutput{std::move(closure)};
+  else
+    return closure;
+}
 
 /// One tape entry: a recorded op with what its backward needs. Owned by its output tensor (and
 /// by later entries that consume it), so a graph nobody can reach frees itself: when the last

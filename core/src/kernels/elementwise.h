@@ -97,10 +97,7 @@ Tensor unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd, Graph... grap
                            if (c.needs(0)) c.add(0, graph(c.grad_out(), c.in(0))...);
                          }};
     }();
-    if constexpr (kReadsY)
-      return record(op, std::move(y), {x}, ReadsOutput{std::move(closure)});
-    else
-      return record(op, std::move(y), {x}, std::move(closure));
+    return record(op, std::move(y), {x}, reads_output_if<kReadsY>(std::move(closure)));
   });
 }
 
@@ -299,10 +296,8 @@ Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da
       else
         return WithGraph{fast, [graph...](GraphCtx& c) { binary_graph(c, graph...); }};
     }();
-    if constexpr (kReadsY<T, Da> || kReadsY<T, Db>)
-      return record(op, std::move(y), {p.a, p.b}, ReadsOutput{std::move(closure)});
-    else
-      return record(op, std::move(y), {p.a, p.b}, std::move(closure));
+    return record(op, std::move(y), {p.a, p.b}, reads_output_if < kReadsY<T, Da> || kReadsY < T,
+                  Db >> (std::move(closure)));
   });
 }
 

@@ -105,10 +105,8 @@ Tensor variance(const char* op, const Tensor& x, const Dims& dims, double correc
           }
         },
         std::move(graph)};
-    if constexpr (kStd)  // std's gradient divides by y; var's never reads it
-      return record(op, std::move(y), {x}, ReadsOutput{std::move(closure)});
-    else
-      return record(op, std::move(y), {x}, std::move(closure));
+    // std's gradient divides by y; var's never reads it.
+    return record(op, std::move(y), {x}, reads_output_if<kStd>(std::move(closure)));
   });
 }
 
