@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <memory>
+#include <sstream>
 
 #include "../core/helpers.h"
 #include "rnn_reference.h"
