@@ -4,12 +4,9 @@
 // the kernel, and collapsed under CPU contention. Inside an active parallel region Eigen's GEMM and
 // OpenBLAS's OpenMP build both run single-threaded, so threads never nest.
 #pragma once
-#include <omp.h>
-
-#include <algorithm>
+#include <Eigen/Core>
 #include <cstdint>
-
-#include "runtime/team.h"
+#include <type_traits>
 
 namespace tapegrad {
 
@@ -19,37 +16,61 @@ namespace tapegrad {
 /// EIGEN_DONT_PARALLELIZE, so no product is ever threaded by anyone else.
 inline constexpr std::int64_t kGemmParallelMin = std::int64_t{1} << 18;
 
+namespace detail {
+
+/// A matrix in memory: element (i, j) at data[i * outer + j] when row-major, else
+/// data[i + j * outer].
+template <typename T>
+struct GemmOperand {
+  T* data;
+  std::int64_t rows, cols, outer;
+  bool row_major;
+};
+
+/// The product itself, compiled once per dtype (kernels/gemm.cpp): the Eigen expressions a call
+/// site passes only describe where the matrices are. One instantiation of Eigen's product per
+/// call site's expression types was half a megabyte of the installed libraries.
+template <typename T>
+void gemm_run(bool accumulate, const GemmOperand<T>& dst, const GemmOperand<const T>& lhs,
+              const GemmOperand<const T>& rhs);
+extern template void gemm_run<float>(bool, const GemmOperand<float>&,
+                                     const GemmOperand<const float>&,
+                                     const GemmOperand<const float>&);
+extern template void gemm_run<double>(bool, const GemmOperand<double>&,
+                                      const GemmOperand<const double>&,
+                                      const GemmOperand<const double>&);
+
+template <typename T, typename X>
+GemmOperand<T> gemm_operand(X&& x) {
+  static_assert(std::remove_cvref_t<X>::InnerStrideAtCompileTime == 1,
+                "gemm: operands need contiguous rows or columns");
+  return {x.data(), x.rows(), x.cols(), x.outerStride(), bool(std::remove_cvref_t<X>::IsRowMajor)};
+}
+
+}  // namespace detail
+
 /// dst = lhs * rhs, or dst += lhs * rhs with kAccumulate; dst, lhs and rhs are Eigen matrix
 /// expressions with direct access (row-major maps, their transposes and blocks). Big products
 /// are split along the longer side of dst into thread_cap() pieces, run by the team.
 template <bool kAccumulate, typename Dst, typename Lhs, typename Rhs>
 void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
-  const std::int64_t rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
-  auto product = [](auto&& d, const auto& l, const auto& r) {
+  using T = typename std::remove_cvref_t<Dst>::Scalar;
+  // Eigen computes a product this small coefficient by coefficient; done here, inline, exactly as
+  // Eigen's own product would (Eigen 3.4's evalTo and addTo make this internal call, so the
+  // bits are the same): a call into gemm_run() and its runtime views cost a tiny model's step
+  // 5% (B3).
+  const std::int64_t depth = lhs.cols();
+  if (depth > 0 && depth + dst.rows() + dst.cols() < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) {
     if constexpr (kAccumulate)
-      d.noalias() += l * r;
+      Eigen::internal::call_restricted_packet_assignment_no_alias(
+          dst, lhs.lazyProduct(rhs), Eigen::internal::add_assign_op<T, T>());
     else
-      d.noalias() = l * r;
-  };
-  if (rows * cols * depth < kGemmParallelMin || detail::nested()) {
-    product(dst, lhs, rhs);
+      Eigen::internal::call_restricted_packet_assignment_no_alias(
+          dst, lhs.lazyProduct(rhs), Eigen::internal::assign_op<T, T>());
     return;
   }
-  // One piece per thread of the cap, whatever the team: OpenBLAS's results depend on where a
-  // block starts, so the pieces must not move with the load.
-  const bool by_rows = rows >= cols;
-  const std::int64_t n = by_rows ? rows : cols;
-  const std::int64_t pieces = std::min<std::int64_t>(detail::thread_cap(), n);
-  const int team = static_cast<int>(std::min<std::int64_t>(detail::team_threads(), pieces));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
-  for (std::int64_t k = 0; k < pieces; ++k) {
-    const detail::ChunkScope scope;
-    const std::int64_t b = n * k / pieces, e = n * (k + 1) / pieces;
-    if (by_rows)
-      product(dst.middleRows(b, e - b), lhs.middleRows(b, e - b), rhs);
-    else
-      product(dst.middleCols(b, e - b), lhs, rhs.middleCols(b, e - b));
-  }
+  detail::gemm_run<T>(kAccumulate, detail::gemm_operand<T>(dst), detail::gemm_operand<const T>(lhs),
+                      detail::gemm_operand<const T>(rhs));
 }
 
 }  // namespace tapegrad
