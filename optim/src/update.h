@@ -1,6 +1,8 @@
 // What every built-in update rule uses: Eigen arrays over a parameter, its gradient and its
 // state buffers, and a split of the elements across threads for big parameters.
 #pragma once
+#include <algorithm>
+
 #include "kernels/dispatch.h"
 #include "runtime/parallel_chunks.h"
 #include "tapegrad/optim/optimizer.h"

@@ -8,6 +8,7 @@
 // and the output (a Walk), so MultiheadAttention's projections need no transposes.
 #include "tapegrad/core/ops/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>

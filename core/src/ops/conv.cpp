@@ -11,6 +11,9 @@
 // batch's columns.
 #include "tapegrad/core/ops/conv.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <vector>

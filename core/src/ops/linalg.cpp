@@ -1,6 +1,8 @@
 // Matrix products (through gemm.h: one single-threaded GEMM per thread on row-major maps, no
 // copies to change layout, no materialised transposes), and transposition.
 // Legend: a (n x k), b (k x m), y = a b (n x m); batched forms carry a leading batch dim B.
+#include <algorithm>
+
 #include "autograd/tape.h"
 #include "kernels/broadcast.h"
 #include "kernels/dispatch.h"

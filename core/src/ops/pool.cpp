@@ -5,6 +5,7 @@
 // adaptive start/end indices).
 #include "tapegrad/core/ops/pool.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>

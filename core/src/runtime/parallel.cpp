@@ -87,6 +87,21 @@ bool nested() { return in_chunk || omp_in_parallel(); }
 ChunkScope::ChunkScope() : outer_(in_chunk) { in_chunk = true; }
 ChunkScope::~ChunkScope() { in_chunk = outer_; }
 
+void run_chunks(std::int64_t n, std::int64_t cost,
+                void (*chunk)(const void* fn, std::int64_t begin, std::int64_t end),
+                const void* fn) {
+  const std::int64_t pieces = std::min<std::int64_t>(n, thread_cap());
+  std::int64_t size = (n + pieces - 1) / pieces;
+  if (cost == 1) size = (size + 15) / 16 * 16;  // whole SIMD blocks for flat loops
+  const std::int64_t chunks = (n + size - 1) / size;
+  const int team = static_cast<int>(std::min<std::int64_t>(team_threads(), chunks));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
+  for (std::int64_t k = 0; k < chunks; ++k) {
+    const ChunkScope scope;
+    chunk(fn, k * size, std::min(n, (k + 1) * size));
+  }
+}
+
 }  // namespace detail
 
 void set_num_threads(int n) {

@@ -1,10 +1,9 @@
 // parallel_chunks: how elementwise and row loops use the thread team. Work is divided by the
 // thread cap alone, so a result is the same bits however many threads ran (team.h says why).
 #pragma once
-#include <omp.h>
-
-#include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 
 #include "runtime/team.h"
 
@@ -12,6 +11,15 @@ namespace tapegrad {
 
 /// Below this many elements a loop runs on the calling thread: starting threads costs more.
 inline constexpr std::int64_t kParallelMin = 1 << 15;
+
+namespace detail {
+/// parallel_chunks' split path, compiled once (parallel.cpp): the team's region calls
+/// chunk(fn, begin, end) for each chunk, one indirect call a chunk. Expanded in every caller it
+/// was 150 KB of the installed libraries' code, an OpenMP region per loop.
+void run_chunks(std::int64_t n, std::int64_t cost,
+                void (*chunk)(const void* fn, std::int64_t begin, std::int64_t end),
+                const void* fn);
+}  // namespace detail
 
 /// Splits [0, n) into contiguous chunks and calls f(begin, end) on each, on as many threads as
 /// detail::team_threads() gives. Runs f(0, n) on the calling thread when n * cost (elements
@@ -26,17 +34,13 @@ void parallel_chunks(std::int64_t n, F&& f, std::int64_t cost = 1) {
     f(std::int64_t{0}, n);
     return;
   }
-  const std::int64_t cap = detail::thread_cap();
-  const std::int64_t pieces = std::min(n, cap);
-  std::int64_t chunk = (n + pieces - 1) / pieces;
-  if (cost == 1) chunk = (chunk + 15) / 16 * 16;  // whole SIMD blocks for flat loops
-  const std::int64_t chunks = (n + chunk - 1) / chunk;
-  const int team = static_cast<int>(std::min<std::int64_t>(detail::team_threads(), chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
-  for (std::int64_t k = 0; k < chunks; ++k) {
-    const detail::ChunkScope scope;
-    f(k * chunk, std::min(n, (k + 1) * chunk));
-  }
+  using Fn = std::remove_reference_t<F>;
+  detail::run_chunks(
+      n, cost,
+      [](const void* fn, std::int64_t begin, std::int64_t end) {
+        (*static_cast<Fn*>(const_cast<void*>(fn)))(begin, end);
+      },
+      std::addressof(f));
 }
 
 }  // namespace tapegrad

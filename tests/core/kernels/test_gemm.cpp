@@ -1,6 +1,8 @@
 // gemm(): every storage order of dst, lhs and rhs, strided, in the three paths (inline
 // coefficient-based, one GEMM, split between the cap's pieces), against a sum in long double.
 #include <Eigen/Core>
+#include <algorithm>
+#include <array>
 #include <random>
 #include <vector>
 
@@ -40,8 +42,8 @@ struct Padded {
 
 template <typename T, int kD, int kL, int kR>
 void check(std::int64_t m, std::int64_t n, std::int64_t k, bool accumulate) {
-  INFO(m, "x", n, "x", k, " accumulate ", accumulate, " row-major dst/lhs/rhs ", kD == Eigen::RowMajor,
-       kL == Eigen::RowMajor, kR == Eigen::RowMajor);
+  INFO(m, "x", n, "x", k, " accumulate ", accumulate, " row-major dst/lhs/rhs ",
+       kD == Eigen::RowMajor, kL == Eigen::RowMajor, kR == Eigen::RowMajor);
   std::mt19937 rng(static_cast<unsigned>(m * 131 + n * 17 + k));
   Padded<T, kD> d(m, n, rng);
   Padded<T, kL> l(m, k, rng);
@@ -63,8 +65,9 @@ void check(std::int64_t m, std::int64_t n, std::int64_t k, bool accumulate) {
   double worst = 0;
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j)
-      worst = std::max(worst, static_cast<double>(std::abs(
-                                  d.at(i, j) - want[static_cast<std::size_t>(i * n + j)])));
+      worst = std::max(
+          worst,
+          static_cast<double>(std::abs(d.at(i, j) - want[static_cast<std::size_t>(i * n + j)])));
   CHECK(worst <= tol);
   CHECK(d.padding_intact());
 }
@@ -72,16 +75,23 @@ void check(std::int64_t m, std::int64_t n, std::int64_t k, bool accumulate) {
 template <typename T, int kD, int kL, int kR>
 void all_sizes() {
   // Inline (m + n + k < 20), one GEMM, split by rows (m >= n), split by columns, no depth.
-  for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{
-           {2, 3, 4}, {1, 8, 8}, {8, 1, 8}, {30, 40, 50}, {300, 90, 100}, {70, 260, 150}, {5, 6, 0}})
+  for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{{2, 3, 4},
+                                                                        {1, 8, 8},
+                                                                        {8, 1, 8},
+                                                                        {30, 40, 50},
+                                                                        {300, 90, 100},
+                                                                        {70, 260, 150},
+                                                                        {5, 6, 0}})
     for (const bool accumulate : {false, true}) check<T, kD, kL, kR>(m, n, k, accumulate);
 }
 
 template <typename T>
 void every_order() {
   constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
-  all_sizes<T, R, R, R>(), all_sizes<T, R, R, C>(), all_sizes<T, R, C, R>(), all_sizes<T, R, C, C>();
-  all_sizes<T, C, R, R>(), all_sizes<T, C, R, C>(), all_sizes<T, C, C, R>(), all_sizes<T, C, C, C>();
+  all_sizes<T, R, R, R>(), all_sizes<T, R, R, C>(), all_sizes<T, R, C, R>(),
+      all_sizes<T, R, C, C>();
+  all_sizes<T, C, R, R>(), all_sizes<T, C, R, C>(), all_sizes<T, C, C, R>(),
+      all_sizes<T, C, C, C>();
 }
 
 }  // namespace
