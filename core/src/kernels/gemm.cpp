@@ -1,8 +1,6 @@
 // gemm()'s product, split between the team (kernels/gemm.h).
 #include "kernels/gemm.h"
 
-#include <omp.h>
-
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -42,9 +40,10 @@ void product(bool accumulate, T* d, std::int64_t rows, std::int64_t cols, std::i
   dst.noalias() += lhs * rhs;
 }
 
+// `transposed`: dst was column-major, and this is its transpose (gemm_run).
 template <typename T, int kLhsOrder, int kRhsOrder>
 void run(bool accumulate, const GemmOperand<T>& dst, const GemmOperand<const T>& lhs,
-         const GemmOperand<const T>& rhs) {
+         const GemmOperand<const T>& rhs, bool transposed) {
   const std::int64_t rows = dst.rows, cols = dst.cols, depth = lhs.cols;
   if (rows * cols * depth < kGemmParallelMin || nested()) {
     product<T, kLhsOrder, kRhsOrder>(accumulate, dst.data, rows, cols, dst.outer, lhs.data, depth,
@@ -52,9 +51,10 @@ void run(bool accumulate, const GemmOperand<T>& dst, const GemmOperand<const T>&
     return;
   }
   // One piece per thread of the cap, whatever the team: OpenBLAS's results depend on where a
-  // block starts, so the pieces must not move with the load. A piece of rows starts b rows
-  // further into dst and lhs, a piece of columns b columns further into dst and rhs.
-  const bool by_rows = rows >= cols;
+  // block starts, so the pieces must not move with the load. The longer side of the caller's
+  // dst is split, its rows on a tie (a transposed dst's rows are the caller's columns). A piece
+  // of rows starts b rows further into dst and lhs, one of columns b columns into dst and rhs.
+  const bool by_rows = transposed ? rows > cols : rows >= cols;
   const std::int64_t n = by_rows ? rows : cols;
   const std::int64_t pieces = std::min<std::int64_t>(thread_cap(), n);
   const int team = static_cast<int>(std::min<std::int64_t>(team_threads(), pieces));
@@ -79,15 +79,14 @@ template <typename T>
 void gemm_run(bool accumulate, const GemmOperand<T>& dst, const GemmOperand<const T>& lhs,
               const GemmOperand<const T>& rhs) {
   // A column-major dst is the row-major transposed product: dst^T = rhs^T lhs^T.
-  if (!dst.row_major)
-    return gemm_run<T>(accumulate, transposed(dst), transposed(rhs), transposed(lhs));
+  const bool t = !dst.row_major;
+  const GemmOperand<T> d = t ? transposed(dst) : dst;
+  const GemmOperand<const T> l = t ? transposed(rhs) : lhs, r = t ? transposed(lhs) : rhs;
   constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
-  if (lhs.row_major)
-    rhs.row_major ? run<T, R, R>(accumulate, dst, lhs, rhs)
-                  : run<T, R, C>(accumulate, dst, lhs, rhs);
+  if (l.row_major)
+    r.row_major ? run<T, R, R>(accumulate, d, l, r, t) : run<T, R, C>(accumulate, d, l, r, t);
   else
-    rhs.row_major ? run<T, C, R>(accumulate, dst, lhs, rhs)
-                  : run<T, C, C>(accumulate, dst, lhs, rhs);
+    r.row_major ? run<T, C, R>(accumulate, d, l, r, t) : run<T, C, C>(accumulate, d, l, r, t);
 }
 
 template void gemm_run<float>(bool, const GemmOperand<float>&, const GemmOperand<const float>&,

@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <type_traits>
 
+// gemm()'s inline path makes the call Eigen 3.4's own small products make (an internal one).
+static_assert(EIGEN_WORLD_VERSION == 3 && EIGEN_MAJOR_VERSION == 4,
+              "gemm.h: check gemm()'s inline product against this Eigen's ProductEvaluators.h");
+
 namespace tapegrad {
 
 /// Below this many multiply-adds a product runs on the calling thread: waking a second thread

@@ -12,6 +12,8 @@ std::string join_msg_parts(const MsgPart* parts, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     if (parts[i].manipulator)
       os << parts[i].manipulator;
+    else if (parts[i].stream_manipulator)
+      os << parts[i].stream_manipulator;
     else
       parts[i].write(os, parts[i].value);
   }

@@ -15,7 +15,8 @@ namespace detail {
 struct MsgPart {
   const void* value;
   void (*write)(std::ostream&, const void*);
-  std::ios_base& (*manipulator)(std::ios_base&) = nullptr;  // std::hex and its kin
+  std::ios_base& (*manipulator)(std::ios_base&) = nullptr;       // std::hex and its kin
+  std::ostream& (*stream_manipulator)(std::ostream&) = nullptr;  // a function of the stream
 };
 
 template <typename T>
@@ -32,6 +33,9 @@ MsgPart msg_part(const T& value) {
 inline MsgPart msg_part(const char* value) { return {value, &write_c_string}; }
 inline MsgPart msg_part(std::ios_base& (*manipulator)(std::ios_base&)) {
   return {nullptr, nullptr, manipulator};
+}
+inline MsgPart msg_part(std::ostream& (*manipulator)(std::ostream&)) {
+  return {nullptr, nullptr, nullptr, manipulator};
 }
 
 std::string join_msg_parts(const MsgPart* parts, std::size_t count);
