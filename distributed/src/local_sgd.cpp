@@ -27,7 +27,7 @@ void copy_flat(const std::vector<Tensor>& ts, const Tensor& flat, bool pack, dou
       std::memcpy(f, v, n * sizeof(T));
     } else {
       for (std::size_t k = 0; k < n; ++k) v[k] = f[k] * s;
-      ++impl_ptr(t)->storage->version;  // written in place: a graph that saved t must see it
+      mark_written(t);
     }
     f += n;
   }

@@ -48,7 +48,7 @@ unsigned char* pack(const std::vector<Tensor>& ts, unsigned char* at) {
 const unsigned char* unpack(const std::vector<Tensor>& ts, const unsigned char* at) {
   for (const Tensor& t : ts) {
     std::memcpy(detail::raw(t), at, bytes_of(t));
-    ++impl_ptr(t)->storage->version;  // written in place: a graph that saved t must see it
+    mark_written(t);
     at += bytes_of(t);
   }
   return at;

@@ -124,7 +124,7 @@ void ZeroRedundancyOptimizer::step() {
   ++steps_;
   MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, detail::raw(flat_),
                 static_cast<int>(shard_size_), detail::mpi_type(flat_.dtype()), MPI_COMM_WORLD);
-  for (const Tensor& p : ps) ++impl_ptr(p)->storage->version;  // updated in place
+  for (const Tensor& p : ps) mark_written(p);
 }
 
 double ZeroRedundancyOptimizer::group_lr(std::size_t) const { return local_->lr(0); }

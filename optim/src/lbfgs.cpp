@@ -83,7 +83,7 @@ void add_to_params(const std::vector<Tensor>& ps, double t, const Vec& d) {
     dispatch_float(p.dtype(), "LBFGS", [&]<typename T>() {
       arr<T>(p) += T(t) * d.segment(off, k).array().template cast<T>();
     });
-    ++impl_ptr(p)->storage->version;  // in place, as torch's add_: saved values see it
+    mark_written(p);  // in place, as torch's add_
   });
 }
 

@@ -70,7 +70,7 @@ void ElementwiseOptimizer::step() {
       update(g, s, ps[i], grad);
       // An in-place update as torch's: a graph that saved the parameter before this step then
       // refuses its backward instead of differentiating at the new values.
-      ++impl_ptr(ps[i])->storage->version;
+      mark_written(ps[i]);
     }
   }
 }

@@ -107,8 +107,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         },
         M);
     if (o.training && rm) {  // changed in place: a graph that saved them must not use them
-      ++impl_ptr(running_mean)->storage->version;
-      ++impl_ptr(running_var)->storage->version;
+      mark_written(running_mean);
+      mark_written(running_var);
     }
     std::vector<Tensor> inputs{x};
     if (weight.defined()) inputs.push_back(weight);

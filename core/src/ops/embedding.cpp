@@ -61,7 +61,7 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
   return dispatch_float(iw.dtype, "embedding", [&]<typename T>() {
     if (max_norm) {  // checked above, so the table changes only when the lookup will succeed
       renorm_rows(iw.data<T>(), V, D, idx, ii.numel, *max_norm, norm_type);
-      ++iw.storage->version;
+      mark_written(weight);
     }
     ImplPtr y = make_impl(std::move(out), iw.dtype);
     parallel_chunks(

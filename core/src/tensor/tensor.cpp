@@ -62,7 +62,7 @@ void check_inplace(const char* op, TensorImpl& t) {
     throw StateError(msg(op,
                          ": in-place update of a tensor that requires grad would corrupt its "
                          "gradient; do it under NoGradGuard"));
-  ++t.storage->version;
+  mark_written(t);
 }
 }  // namespace
 

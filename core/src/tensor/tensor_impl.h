@@ -78,6 +78,12 @@ inline bool same_storage(const Tensor& a, const Tensor& b) {
 /// A copy of src's values in fresh storage of the same shape and dtype.
 ImplPtr copy_impl(const TensorImpl& src);
 
+/// t's values were written in place (an optimizer step, a running statistic, values received
+/// from other ranks): bumps its storage's version, so a graph that saved t refuses its backward
+/// instead of differentiating at the new values, as torch's in-place ops do.
+inline void mark_written(TensorImpl& t) { ++t.storage->version; }
+inline void mark_written(const Tensor& t) { mark_written(*impl_ptr(t)); }
+
 /// Throws StateError when t is undefined; returns its impl.
 TensorImpl& impl_of(const Tensor& t, const char* op);
 
