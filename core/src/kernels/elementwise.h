@@ -296,8 +296,8 @@ Tensor binary_op(const char* op, const Tensor& a0, const Tensor& b0, Fwd fwd, Da
       else
         return WithGraph{fast, [graph...](GraphCtx& c) { binary_graph(c, graph...); }};
     }();
-    return record(op, std::move(y), {p.a, p.b}, reads_output_if < kReadsY<T, Da> || kReadsY < T,
-                  Db >> (std::move(closure)));
+    constexpr bool kReads = kReadsY<T, Da> || kReadsY<T, Db>;
+    return record(op, std::move(y), {p.a, p.b}, reads_output_if<kReads>(std::move(closure)));
   });
 }
 
